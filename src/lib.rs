@@ -1,0 +1,20 @@
+//! legcore: an execution core for trading several legs as one.
+//!
+//! The contract: prices, sizes and money are exact integers at a fixed scale; book
+//! ladders are allocated once at construction and never again; a walk over a book
+//! allocates nothing; bad input is a typed error that leaves state unchanged, and no
+//! input can make the core panic. The core is sans-IO: no clock, thread or socket lives
+//! here.
+//!
+//! Modules, bottom up:
+//! - [`num`]: exact decimals, ticks and lots, ratios.
+//! - [`instrument`]: a venue's trading rules for one instrument and quantization.
+//! - [`sizing`]: USD to quantity and back, and hedge sizing across legs.
+//! - [`book`]: the preallocated ladder and its integrity rules.
+//! - [`feed`]: decoders for real venue feeds (Binance, Bybit, Hyperliquid).
+//! - [`walk`]: the liquidity pre-flight: walk a side, report, slippage.
+
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod num;

@@ -1,0 +1,207 @@
+//! [`Step`]: an instrument's tick or lot, and exact conversion between decimal text or
+//! [`Decimal`] values and whole `i64` units of it.
+//!
+//! A step is `step × 10^-dp` with `step` a positive `i64` and `dp ≤ 18`. Book prices and
+//! sizes live on the hot path as unit counts in `0 ..= MAX_UNITS` (10^15): at a 0.01 tick
+//! that is prices up to 10^13, at a 0.001 lot quantities up to 10^12, and at a 1e-8 tick
+//! a meme coin still reaches 10^7. Price × size products (≤ 10^30) and their sums over a
+//! whole ladder fit in `i128` without checks. Text that is not a whole number of steps is
+//! `OffStep`; input is never rounded. Rounding a computed [`Decimal`] to units takes an
+//! explicit [`Round`].
+
+use super::decimal::{div_round, Decimal, Round, SCALE_DP};
+use super::error::{NumError, Text};
+use super::parse::{pow10, scan};
+
+/// Largest unit count (ticks or lots) a book or order may hold: 10^15.
+pub const MAX_UNITS: i64 = 1_000_000_000_000_000;
+
+/// Largest step size: 10^5, so that `MAX_UNITS` steps stay inside [`Decimal`]'s range.
+pub const MAX_STEP_INT: i64 = 100_000;
+
+/// A tick or a lot: `step × 10^-dp`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Step {
+    step: i64,
+    dp: u8,
+}
+
+impl Step {
+    /// A step of the given positive size, at most 10^5, with at most 18 decimals.
+    pub fn new(size: Decimal) -> Result<Step, NumError> {
+        let text = || Text::new(size.to_string().as_bytes());
+        if !size.is_positive() || size > Decimal::from_i64(MAX_STEP_INT) {
+            return Err(NumError::BadStep(text()));
+        }
+        // Fewest decimals that represent `size` exactly.
+        let mut dp = SCALE_DP;
+        let mut raw = size.raw();
+        while dp > 0 && raw % 10 == 0 {
+            raw /= 10;
+            dp -= 1;
+        }
+        let step = i64::try_from(raw).map_err(|_| NumError::BadStep(text()))?;
+        Ok(Step { step, dp })
+    }
+
+    /// Parses a step size from text (`"0.10"`, `"0.001"`, `"1"`).
+    pub fn parse(text: &str) -> Result<Step, NumError> {
+        let d = Decimal::parse(text)?;
+        Step::new(d).map_err(|_| NumError::BadStep(Text::new(text.as_bytes())))
+    }
+
+    /// The step as a [`Decimal`].
+    pub fn size(self) -> Decimal {
+        let scale = pow10(u32::from(SCALE_DP - self.dp)).unwrap_or(1) as i128;
+        // step ≤ 10^5 × 10^dp, so step × 10^(18-dp) ≤ 10^23: in range.
+        Decimal::from_raw(i128::from(self.step) * scale)
+            .unwrap_or(Decimal::ZERO)
+            .with_dp(self.dp)
+    }
+
+    /// Decimal places needed to print a multiple of this step exactly.
+    pub const fn dp(self) -> u8 {
+        self.dp
+    }
+
+    /// The step in `10^-dp` units.
+    pub const fn step_int(self) -> i64 {
+        self.step
+    }
+
+    /// Exact whole units of non-negative decimal text (`"61800.20"` at tick 0.1 → 618002).
+    pub fn parse_units(self, text: &[u8]) -> Result<i64, NumError> {
+        let p = scan(text)?;
+        if p.neg {
+            return Err(NumError::Negative(Text::new(text)));
+        }
+        let max = MAX_UNITS as u128 * self.step as u128;
+        let v = match p.units_at(self.dp, max, text) {
+            Ok(v) => v,
+            Err(NumError::TooPrecise { .. }) => return Err(self.off_step(text)),
+            Err(e) => return Err(e),
+        };
+        let step = self.step as u128;
+        if v % step != 0 {
+            return Err(self.off_step(text));
+        }
+        Ok((v / step) as i64)
+    }
+
+    /// The value of `units` steps (exact; in range for `|units| ≤ MAX_UNITS`).
+    pub fn to_decimal(self, units: i64) -> Decimal {
+        let scale = pow10(u32::from(SCALE_DP - self.dp)).unwrap_or(1) as i128;
+        let raw = i128::from(units) * i128::from(self.step) * scale;
+        Decimal::from_raw(raw)
+            .unwrap_or(if units < 0 { Decimal::MAX.neg() } else { Decimal::MAX })
+            .with_dp(self.dp)
+    }
+
+    /// `value` in whole units, rounded in direction `round`; `Range` past ±MAX_UNITS.
+    pub fn units_of(self, value: Decimal, round: Round) -> Result<i64, NumError> {
+        let unit = self.size().raw();
+        let q = div_round(ethnum::I256::new(value.raw()), ethnum::I256::new(unit), round);
+        if q.unsigned_abs() > ethnum::U256::new(MAX_UNITS as u128) {
+            return Err(NumError::Range(Text::new(value.to_string().as_bytes())));
+        }
+        Ok(q.as_i128() as i64)
+    }
+
+    fn off_step(self, text: &[u8]) -> NumError {
+        NumError::OffStep {
+            text: Text::new(text),
+            step: Text::new(self.size().to_string().as_bytes()),
+        }
+    }
+}
+
+impl core::fmt::Debug for Step {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "Step({})", self.size())
+    }
+}
+
+impl core::fmt::Display for Step {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}", self.size())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn binance_btcusdt_tick_and_lot() {
+        let tick = Step::parse("0.10").unwrap();
+        assert_eq!((tick.step_int(), tick.dp()), (1, 1));
+        assert_eq!(tick.parse_units(b"61800.20").unwrap(), 618002);
+        assert_eq!(tick.to_decimal(618002).to_string(), "61800.2");
+        assert!(matches!(tick.parse_units(b"61800.25"), Err(NumError::OffStep { .. })));
+        let lot = Step::parse("0.001").unwrap();
+        assert_eq!(lot.parse_units(b"2.909").unwrap(), 2909);
+        assert_eq!(lot.parse_units(b"0.000").unwrap(), 0);
+        assert!(matches!(lot.parse_units(b"-1"), Err(NumError::Negative(_))));
+        // Spot sends 8 decimals of trailing zeros: still exact.
+        assert_eq!(Step::parse("0.01").unwrap().parse_units(b"61837.63000000").unwrap(), 6183763);
+    }
+
+    #[test]
+    fn odd_steps() {
+        let half = Step::parse("0.5").unwrap();
+        assert_eq!(half.parse_units(b"100.5").unwrap(), 201);
+        assert!(half.parse_units(b"100.2").is_err());
+        let big = Step::parse("100").unwrap();
+        assert_eq!(big.parse_units(b"1200").unwrap(), 12);
+        assert!(Step::parse("0").is_err());
+        assert!(Step::parse("-0.1").is_err());
+        assert!(Step::parse("1000000").is_err());
+        assert!(matches!(
+            Step::parse("0.1").unwrap().parse_units(b"100000000000000.1"),
+            Err(NumError::Range(_))
+        ));
+    }
+
+    #[test]
+    fn rounding_to_units_has_a_direction() {
+        let lot = Step::parse("0.001").unwrap();
+        let q = Decimal::parse("1.23456").unwrap();
+        assert_eq!(lot.units_of(q, Round::ToZero).unwrap(), 1234);
+        assert_eq!(lot.units_of(q, Round::Ceil).unwrap(), 1235);
+        assert_eq!(lot.units_of(q.neg(), Round::ToZero).unwrap(), -1234);
+        assert_eq!(lot.units_of(q.neg(), Round::Floor).unwrap(), -1235);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(20_000))]
+
+        #[test]
+        fn units_round_trip(units in 0..=MAX_UNITS, step in 1i64..=1000, dp in 0u8..=12) {
+            let size = Decimal::from_raw(
+                i128::from(step) * 10i128.pow(u32::from(18 - dp))).unwrap();
+            prop_assume!(size <= Decimal::from_i64(MAX_STEP_INT));
+            let s = Step::new(size).unwrap();
+            let text = s.to_decimal(units).to_string();
+            prop_assert_eq!(s.parse_units(text.as_bytes()).unwrap(), units);
+        }
+
+        #[test]
+        fn quantize_toward_zero_never_exceeds(raw in 0i128..10i128.pow(30), lot_dp in 0u8..=8) {
+            let lot = Step::new(Decimal::from_raw(10i128.pow(u32::from(18 - lot_dp))).unwrap())
+                .unwrap();
+            let q = Decimal::from_raw(raw).unwrap();
+            let units = match lot.units_of(q, Round::ToZero) {
+                Ok(u) => u,
+                Err(e) => {
+                    prop_assert!(matches!(e, NumError::Range(_)));
+                    prop_assert!(q > lot.to_decimal(MAX_UNITS));
+                    return Ok(());
+                }
+            };
+            let back = lot.to_decimal(units);
+            prop_assert!(back <= q);
+            prop_assert!(q.checked_sub(back).unwrap() < lot.size());
+        }
+    }
+}
