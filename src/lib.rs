@@ -17,4 +17,6 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod book;
 pub mod num;
+pub mod walk;

@@ -1,0 +1,179 @@
+//! The hot walk: integer-only loops over a ladder side, no allocation, no division.
+//!
+//! Quantities are lots, prices ticks, notionals "tick-lots" (price_ticks × qty_lots, an
+//! `i128`; one tick-lot is `tick × lot` of quote money). A notional walk's last level
+//! gives `remaining / price` lots, a fraction, so the filled quantity is the exact
+//! rational `qty_num / qty_den` lots.
+
+use crate::book::{Ladder, OrderSide};
+use crate::num::MAX_UNITS;
+
+/// Largest notional target in tick-lots: 10^36 (a full ladder of maximal levels is less).
+pub const MAX_NOTIONAL_TL: i128 = 1_000_000_000_000_000_000_000_000_000_000_000_000;
+
+/// A walk target that is out of range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum WalkError {
+    /// Quantity targets are `1 ..= 10^15` lots: zero or negative sizes are not orders.
+    #[error("walk quantity {0} lots is not in 1..=10^15")]
+    QtyRange(i64),
+    /// Notional targets are `1 ..= 10^36` tick-lots.
+    #[error("walk notional {0} tick-lots is not in 1..=10^36")]
+    NotionalRange(i128),
+}
+
+/// The raw result of a walk. See the module doc for units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Walk {
+    /// Direction of the order that was walked.
+    pub side: OrderSide,
+    /// Filled quantity numerator (lots × `qty_den`).
+    pub qty_num: i128,
+    /// Filled quantity denominator: 1, or the price in ticks of a partly taken last level
+    /// in a notional walk.
+    pub qty_den: i64,
+    /// Filled notional in tick-lots.
+    pub notional_tl: i128,
+    /// Price in ticks of the last level touched; 0 if nothing filled.
+    pub worst_ticks: i64,
+    /// Levels touched.
+    pub levels_used: u32,
+    /// Lots not found (quantity walks).
+    pub shortfall_lots: i64,
+    /// Tick-lots not found (notional walks).
+    pub shortfall_tl: i128,
+    /// The walk used every known level and the book's depth beyond them is unknown.
+    pub reached_unknown: bool,
+}
+
+impl Walk {
+    /// Everything asked for was found in the known levels.
+    #[inline]
+    pub const fn depth_sufficient(&self) -> bool {
+        self.shortfall_lots == 0 && self.shortfall_tl == 0
+    }
+
+    /// True when nothing filled.
+    #[inline]
+    pub const fn is_empty(&self) -> bool {
+        self.qty_num == 0
+    }
+}
+
+/// Walks the side that `side` takes from for `qty_lots` lots.
+#[inline]
+pub fn walk_qty(ladder: &Ladder, side: OrderSide, qty_lots: i64) -> Result<Walk, WalkError> {
+    if !(1..=MAX_UNITS).contains(&qty_lots) {
+        return Err(WalkError::QtyRange(qty_lots));
+    }
+    let (keys, sizes, truncated) = ladder.raw_side(side.takes_from());
+    let sign = sign_of(side);
+    let mut rem = qty_lots;
+    let mut notional: i128 = 0;
+    let mut used = 0u32;
+    let mut worst_key = 0i64;
+    for (&k, &s) in keys.iter().rev().zip(sizes.iter().rev()) {
+        let take = if s < rem { s } else { rem };
+        notional += i128::from(k * sign) * i128::from(take);
+        rem -= take;
+        used += 1;
+        worst_key = k;
+        if rem == 0 {
+            break;
+        }
+    }
+    Ok(Walk {
+        side,
+        qty_num: i128::from(qty_lots - rem),
+        qty_den: 1,
+        notional_tl: notional,
+        worst_ticks: worst_key * sign,
+        levels_used: used,
+        shortfall_lots: rem,
+        shortfall_tl: 0,
+        reached_unknown: rem > 0 && truncated,
+    })
+}
+
+/// Walks for a quote notional of `notional_tl` tick-lots, as the seed does: a level is
+/// taken whole while the remaining notional exceeds it; the last one gives
+/// `remaining / price` lots.
+#[inline]
+pub fn walk_notional(
+    ladder: &Ladder,
+    side: OrderSide,
+    notional_tl: i128,
+) -> Result<Walk, WalkError> {
+    if !(1..=MAX_NOTIONAL_TL).contains(&notional_tl) {
+        return Err(WalkError::NotionalRange(notional_tl));
+    }
+    let (keys, sizes, truncated) = ladder.raw_side(side.takes_from());
+    let sign = sign_of(side);
+    let mut rem = notional_tl;
+    let mut whole_lots: i128 = 0;
+    let mut qty_den = 1i64;
+    let mut part: i128 = 0;
+    let mut used = 0u32;
+    let mut worst_key = 0i64;
+    for (&k, &s) in keys.iter().rev().zip(sizes.iter().rev()) {
+        let price = k * sign;
+        let level_tl = i128::from(price) * i128::from(s);
+        used += 1;
+        worst_key = k;
+        if rem > level_tl {
+            whole_lots += i128::from(s);
+            rem -= level_tl;
+        } else {
+            let p = i128::from(price);
+            if rem % p == 0 {
+                whole_lots += rem / p;
+            } else {
+                qty_den = price;
+                part = rem;
+            }
+            rem = 0;
+            break;
+        }
+    }
+    Ok(Walk {
+        side,
+        qty_num: whole_lots * i128::from(qty_den) + part,
+        qty_den,
+        notional_tl: notional_tl - rem,
+        worst_ticks: worst_key * sign,
+        levels_used: used,
+        shortfall_lots: 0,
+        shortfall_tl: rem,
+        reached_unknown: rem > 0 && truncated,
+    })
+}
+
+/// Cumulative depth on the side `side` takes from, up to and including `limit_ticks`
+/// (a buy counts asks at or below it, a sell bids at or above it):
+/// `(qty_lots, notional_tl, levels)`.
+pub fn depth_to_price(ladder: &Ladder, side: OrderSide, limit_ticks: i64) -> (i128, i128, u32) {
+    let (keys, sizes, _) = ladder.raw_side(side.takes_from());
+    let sign = sign_of(side);
+    let limit_key = limit_ticks.saturating_mul(sign);
+    let mut qty: i128 = 0;
+    let mut notional: i128 = 0;
+    let mut used = 0u32;
+    for (&k, &s) in keys.iter().rev().zip(sizes.iter().rev()) {
+        if k < limit_key {
+            break;
+        }
+        qty += i128::from(s);
+        notional += i128::from(k * sign) * i128::from(s);
+        used += 1;
+    }
+    (qty, notional, used)
+}
+
+/// Ask keys are negated prices; this undoes it.
+#[inline]
+const fn sign_of(side: OrderSide) -> i64 {
+    match side {
+        OrderSide::Buy => -1,
+        OrderSide::Sell => 1,
+    }
+}
