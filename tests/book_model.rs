@@ -1,0 +1,210 @@
+//! Property tests: the ladder and the walk against a naive reference model
+//! (BTreeMaps and exact rational arithmetic), over random update transactions.
+
+use std::collections::BTreeMap;
+
+use legcore::book::{BookError, Depth, Ladder, Level, OrderSide, Side};
+use legcore::walk::{walk_notional, walk_qty};
+use proptest::prelude::*;
+
+/// The reference book: plain maps, with the same capacity rule written the obvious way.
+#[derive(Clone, Debug, Default)]
+struct Model {
+    bids: BTreeMap<i64, i64>,
+    asks: BTreeMap<i64, i64>,
+    /// Bid prices at or below this are unknown.
+    bid_floor: Option<i64>,
+    /// Ask prices at or above this are unknown.
+    ask_floor: Option<i64>,
+    cap: usize,
+}
+
+impl Model {
+    fn set(&mut self, side: Side, price: i64, qty: i64) {
+        let (map, floor) = match side {
+            Side::Bid => (&mut self.bids, &mut self.bid_floor),
+            Side::Ask => (&mut self.asks, &mut self.ask_floor),
+        };
+        let beyond = |f: &Option<i64>| match (side, f) {
+            (Side::Bid, Some(f)) => price <= *f,
+            (Side::Ask, Some(f)) => price >= *f,
+            _ => false,
+        };
+        if beyond(floor) {
+            return;
+        }
+        if qty == 0 {
+            map.remove(&price);
+            return;
+        }
+        map.insert(price, qty);
+        if map.len() > self.cap {
+            let far = match side {
+                Side::Bid => *map.keys().next().unwrap(),
+                Side::Ask => *map.keys().next_back().unwrap(),
+            };
+            map.remove(&far);
+            *floor = Some(far);
+        }
+    }
+
+    fn crossed(&self) -> bool {
+        match (self.bids.keys().next_back(), self.asks.keys().next()) {
+            (Some(b), Some(a)) => b >= a,
+            _ => false,
+        }
+    }
+
+    fn levels(&self, side: Side) -> Vec<Level> {
+        let lv = |(&p, &q): (&i64, &i64)| Level {
+            price_ticks: p,
+            qty_lots: q,
+        };
+        match side {
+            Side::Bid => self.bids.iter().rev().map(lv).collect(),
+            Side::Ask => self.asks.iter().map(lv).collect(),
+        }
+    }
+}
+
+fn assert_same(l: &Ladder, m: &Model) {
+    for side in [Side::Bid, Side::Ask] {
+        assert_eq!(l.levels(side).collect::<Vec<_>>(), m.levels(side), "{side}");
+    }
+    assert_eq!(l.unknown_from(Side::Bid), m.bid_floor);
+    assert_eq!(l.unknown_from(Side::Ask), m.ask_floor);
+}
+
+fn op() -> impl Strategy<Value = (bool, i64, i64)> {
+    (any::<bool>(), 1i64..40, prop_oneof![2 => Just(0i64), 5 => 1i64..6, 1 => Just(-1i64)])
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3_000))]
+
+    #[test]
+    fn ladder_matches_model(
+        cap in prop_oneof![3usize..8, Just(64usize)],
+        txs in prop::collection::vec(prop::collection::vec(op(), 1..6), 1..40),
+    ) {
+        let mut ladder = Ladder::new(cap, 8);
+        let mut model = Model { cap, ..Model::default() };
+        // Start from an uncrossed snapshot: bids 1..=15, asks 25..=39.
+        let bids: Vec<Level> = (1..=15).rev().map(|p| Level { price_ticks: p, qty_lots: 1 }).collect();
+        let asks: Vec<Level> = (25..=39).map(|p| Level { price_ticks: p, qty_lots: 1 }).collect();
+        ladder.apply_snapshot(&bids, &asks, 0, Depth::Complete).unwrap();
+        for l in &bids { model.set(Side::Bid, l.price_ticks, 1); }
+        for l in &asks { model.set(Side::Ask, l.price_ticks, 1); }
+        assert_same(&ladder, &model);
+
+        for (seq, ops) in txs.iter().enumerate() {
+            let before = model.clone();
+            let mut tx = ladder.update();
+            let mut failed = false;
+            for &(bid, p, q) in ops {
+                let side = if bid { Side::Bid } else { Side::Ask };
+                match tx.set(side, p, q) {
+                    Ok(()) => model.set(side, p, q),
+                    Err(e) => {
+                        prop_assert_eq!(e, BookError::SizeRange { qty_lots: q });
+                        failed = true;
+                        break;
+                    }
+                }
+            }
+            if failed {
+                drop(tx);
+                model = before;
+            } else {
+                let res = tx.commit(seq as u64 + 1);
+                if model.crossed() {
+                    let crossed = matches!(res, Err(BookError::Crossed { .. }));
+                    prop_assert!(crossed);
+                    model = before;
+                } else {
+                    prop_assert!(res.is_ok());
+                    prop_assert_eq!(ladder.seq(), seq as u64 + 1);
+                }
+            }
+            assert_same(&ladder, &model);
+        }
+    }
+
+    #[test]
+    fn walk_matches_exact_reference(
+        asks in prop::collection::btree_map(1i64..1000, 1i64..50, 0..25),
+        qty in 1i64..400,
+        notional in 1i128..200_000,
+    ) {
+        let levels: Vec<Level> = asks.iter()
+            .map(|(&p, &q)| Level { price_ticks: p, qty_lots: q }).collect();
+        let mut ladder = Ladder::new(32, 4);
+        ladder.apply_snapshot(&[], &levels, 1, Depth::Complete).unwrap();
+
+        // Quantity walk: sum the obvious way.
+        let w = walk_qty(&ladder, OrderSide::Buy, qty).unwrap();
+        let (mut rem, mut n, mut used, mut worst) = (qty, 0i128, 0u32, 0i64);
+        for (&p, &q) in &asks {
+            if rem == 0 { break; }
+            let t = rem.min(q);
+            n += i128::from(p * t);
+            rem -= t;
+            used += 1;
+            worst = p;
+        }
+        prop_assert_eq!(w.notional_tl, n);
+        prop_assert_eq!(w.qty_num, i128::from(qty - rem));
+        prop_assert_eq!(w.shortfall_lots, rem);
+        prop_assert_eq!((w.levels_used, w.worst_ticks), (used, worst));
+
+        // Notional walk: quantity as a reduced fraction num/den, compared by cross-product.
+        let w = walk_notional(&ladder, OrderSide::Buy, notional).unwrap();
+        let (mut rem, mut num, mut den) = (notional, 0i128, 1i128);
+        for (&p, &q) in &asks {
+            if rem == 0 { break; }
+            let level = i128::from(p) * i128::from(q);
+            if rem > level {
+                num += i128::from(q) * den;
+                rem -= level;
+            } else {
+                // num/den + rem/p
+                num = num * i128::from(p) + rem * den;
+                den *= i128::from(p);
+                rem = 0;
+            }
+        }
+        prop_assert_eq!(w.qty_num * den, num * i128::from(w.qty_den));
+        prop_assert_eq!(w.notional_tl, notional - rem);
+        prop_assert_eq!(w.shortfall_tl, rem);
+    }
+
+    #[test]
+    fn failed_snapshot_changes_nothing(
+        bids in prop::collection::vec((1i64..50, 0i64..4), 0..10),
+        asks in prop::collection::vec((1i64..50, 0i64..4), 0..10),
+    ) {
+        let mut ladder = Ladder::new(6, 4);
+        let lv = |v: &Vec<(i64, i64)>| -> Vec<Level> {
+            v.iter().map(|&(p, q)| Level { price_ticks: p, qty_lots: q }).collect()
+        };
+        ladder.apply_snapshot(&[Level { price_ticks: 10, qty_lots: 1 }],
+            &[Level { price_ticks: 20, qty_lots: 1 }], 7, Depth::Complete).unwrap();
+        let before: Vec<Vec<Level>> =
+            [Side::Bid, Side::Ask].iter().map(|&s| ladder.levels(s).collect()).collect();
+        let (b, a) = (lv(&bids), lv(&asks));
+        let res = ladder.apply_snapshot(&b, &a, 8, Depth::Complete);
+        let sorted = |v: &[Level], desc: bool| v.windows(2).all(|w| {
+            if desc { w[0].price_ticks > w[1].price_ticks } else { w[0].price_ticks < w[1].price_ticks }
+        });
+        let valid = sorted(&b, true) && sorted(&a, false)
+            && b.iter().chain(&a).all(|l| l.qty_lots > 0)
+            && match (b.first(), a.first()) { (Some(x), Some(y)) => x.price_ticks < y.price_ticks, _ => true };
+        prop_assert_eq!(res.is_ok(), valid);
+        if res.is_err() {
+            let after: Vec<Vec<Level>> =
+                [Side::Bid, Side::Ask].iter().map(|&s| ladder.levels(s).collect()).collect();
+            prop_assert_eq!(after, before);
+            prop_assert_eq!(ladder.seq(), 7);
+        }
+    }
+}
