@@ -18,5 +18,7 @@
 #![warn(missing_docs)]
 
 pub mod book;
+pub mod instrument;
 pub mod num;
+pub mod sizing;
 pub mod walk;
