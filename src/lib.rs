@@ -18,6 +18,8 @@
 #![warn(missing_docs)]
 
 pub mod book;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod instrument;
 pub mod num;
 pub mod sizing;

@@ -58,7 +58,10 @@ impl Decimal {
     /// One.
     pub const ONE: Decimal = Decimal { raw: SCALE, dp: 0 };
     /// The largest value.
-    pub const MAX: Decimal = Decimal { raw: MAX_RAW, dp: SCALE_DP };
+    pub const MAX: Decimal = Decimal {
+        raw: MAX_RAW,
+        dp: SCALE_DP,
+    };
 
     /// Parses decimal text exactly (a leading `-` allowed). See [`super::parse`] for the
     /// grammar. More than 18 decimals is `TooPrecise`; past the range is `Range`.
@@ -152,13 +155,19 @@ impl Decimal {
 
     /// `self + rhs`, or `Overflow`.
     pub fn checked_add(self, rhs: Decimal) -> Result<Decimal, NumError> {
-        let raw = self.raw.checked_add(rhs.raw).ok_or(NumError::Overflow("Decimal add"))?;
+        let raw = self
+            .raw
+            .checked_add(rhs.raw)
+            .ok_or(NumError::Overflow("Decimal add"))?;
         Self::ranged(raw, self.dp.max(rhs.dp), "Decimal add")
     }
 
     /// `self - rhs`, or `Overflow`.
     pub fn checked_sub(self, rhs: Decimal) -> Result<Decimal, NumError> {
-        let raw = self.raw.checked_sub(rhs.raw).ok_or(NumError::Overflow("Decimal sub"))?;
+        let raw = self
+            .raw
+            .checked_sub(rhs.raw)
+            .ok_or(NumError::Overflow("Decimal sub"))?;
         Self::ranged(raw, self.dp.max(rhs.dp), "Decimal sub")
     }
 
@@ -203,7 +212,9 @@ impl Decimal {
         let q = div_round(I256::new(self.raw), I256::new(unit), round).as_i128();
         // |q × unit| ≤ |raw| + unit − 1, which can pass MAX_RAW only by < unit; clamp to
         // the nearest multiple inside the range rather than overflow.
-        let raw = q.saturating_mul(unit).clamp(-MAX_RAW / unit * unit, MAX_RAW / unit * unit);
+        let raw = q
+            .saturating_mul(unit)
+            .clamp(-MAX_RAW / unit * unit, MAX_RAW / unit * unit);
         Decimal { raw, dp }
     }
 
@@ -216,7 +227,10 @@ impl Decimal {
         if q.unsigned_abs() > ethnum::U256::new(MAX_RAW as u128) {
             return Err(NumError::Overflow(op));
         }
-        Ok(Decimal { raw: q.as_i128(), dp })
+        Ok(Decimal {
+            raw: q.as_i128(),
+            dp,
+        })
     }
 
     fn ranged(raw: i128, dp: u8, op: &'static str) -> Result<Decimal, NumError> {
@@ -336,36 +350,70 @@ mod tests {
 
     #[test]
     fn prints_back_as_written() {
-        for s in ["61800.20", "0.000", "0", "2.5", "-1.25", "100000", "0.000000000000000001"] {
+        for s in [
+            "61800.20",
+            "0.000",
+            "0",
+            "2.5",
+            "-1.25",
+            "100000",
+            "0.000000000000000001",
+        ] {
             assert_eq!(d(s).to_string(), s);
         }
         assert_eq!(d("1e-5").to_string(), "0.00001");
         assert_eq!(d("007.50").to_string(), "7.50");
-        assert_eq!(Decimal::MAX.to_string(), "99999999999999999999.999999999999999999");
+        assert_eq!(
+            Decimal::MAX.to_string(),
+            "99999999999999999999.999999999999999999"
+        );
     }
 
     #[test]
     fn range_and_scale_are_enforced() {
         assert!(Decimal::parse("99999999999999999999.999999999999999999").is_ok());
-        assert!(matches!(Decimal::parse("100000000000000000000"), Err(NumError::Range(_))));
+        assert!(matches!(
+            Decimal::parse("100000000000000000000"),
+            Err(NumError::Range(_))
+        ));
         assert!(matches!(
             Decimal::parse("0.0000000000000000001"),
             Err(NumError::TooPrecise { max_dp: 18, .. })
         ));
-        assert!(matches!(Decimal::parse_non_negative("-1"), Err(NumError::Negative(_))));
-        assert!(matches!(Decimal::parse_non_negative("-0.0"), Err(NumError::Negative(_))));
+        assert!(matches!(
+            Decimal::parse_non_negative("-1"),
+            Err(NumError::Negative(_))
+        ));
+        assert!(matches!(
+            Decimal::parse_non_negative("-0.0"),
+            Err(NumError::Negative(_))
+        ));
         assert!(Decimal::MAX.checked_add(d("0.000000000000000001")).is_err());
-        assert!(Decimal::MAX.mul(d("1.000000000000000001"), Round::ToZero).is_err());
+        assert!(Decimal::MAX
+            .mul(d("1.000000000000000001"), Round::ToZero)
+            .is_err());
     }
 
     #[test]
     fn arithmetic_rounds_as_told() {
         let third = d("1").div(d("3"), Round::ToZero).unwrap();
         assert_eq!(third.to_string(), "0.333333333333333333");
-        assert_eq!(d("2").div(d("3"), Round::HalfEven).unwrap().to_string(), "0.666666666666666667");
-        assert_eq!(d("-2").div(d("3"), Round::Floor).unwrap().to_string(), "-0.666666666666666667");
-        assert_eq!(d("-2").div(d("3"), Round::ToZero).unwrap().to_string(), "-0.666666666666666666");
-        assert_eq!(d("61800.2").mul(d("0.014"), Round::ToZero).unwrap(), d("865.2028"));
+        assert_eq!(
+            d("2").div(d("3"), Round::HalfEven).unwrap().to_string(),
+            "0.666666666666666667"
+        );
+        assert_eq!(
+            d("-2").div(d("3"), Round::Floor).unwrap().to_string(),
+            "-0.666666666666666667"
+        );
+        assert_eq!(
+            d("-2").div(d("3"), Round::ToZero).unwrap().to_string(),
+            "-0.666666666666666666"
+        );
+        assert_eq!(
+            d("61800.2").mul(d("0.014"), Round::ToZero).unwrap(),
+            d("865.2028")
+        );
         assert_eq!(d("1.5").round_dp(0, Round::HalfEven), d("2"));
         assert_eq!(d("2.5").round_dp(0, Round::HalfEven), d("2"));
         assert_eq!(d("-2.5").round_dp(0, Round::Ceil), d("-2"));

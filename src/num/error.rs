@@ -26,7 +26,11 @@ impl Text {
     pub fn new(bytes: &[u8]) -> Self {
         let mut buf = ArrayString::new();
         for &b in bytes.iter().take(TEXT_CAP) {
-            let c = if (0x20..0x7f).contains(&b) { b as char } else { '?' };
+            let c = if (0x20..0x7f).contains(&b) {
+                b as char
+            } else {
+                '?'
+            };
             // Cannot fail: at most TEXT_CAP one-byte chars are pushed.
             let _ = buf.try_push(c);
         }
@@ -34,6 +38,28 @@ impl Text {
             buf,
             truncated: bytes.len() > TEXT_CAP,
         }
+    }
+
+    /// The `Display` form of `value`, without allocating (cut at [`TEXT_CAP`] bytes).
+    pub fn display(value: impl fmt::Display) -> Self {
+        struct Cut(Text);
+        impl fmt::Write for Cut {
+            fn write_str(&mut self, s: &str) -> fmt::Result {
+                for c in s.chars() {
+                    if self.0.buf.try_push(c).is_err() {
+                        self.0.truncated = true;
+                        break;
+                    }
+                }
+                Ok(())
+            }
+        }
+        let mut cut = Cut(Text {
+            buf: ArrayString::new(),
+            truncated: false,
+        });
+        let _ = fmt::write(&mut cut, format_args!("{value}"));
+        cut.0
     }
 
     /// The kept text (possibly cut).

@@ -169,7 +169,10 @@ mod tests {
     #[test]
     fn scans_exchange_shapes() {
         let p = ok("61800.20");
-        assert_eq!((p.mantissa, p.exp10, p.written_dp, p.neg), (618002, -1, 2, false));
+        assert_eq!(
+            (p.mantissa, p.exp10, p.written_dp, p.neg),
+            (618002, -1, 2, false)
+        );
         let p = ok("0.000");
         assert_eq!((p.mantissa, p.exp10, p.written_dp), (0, 0, 3));
         let p = ok("61837.63000000");
@@ -185,14 +188,19 @@ mod tests {
 
     #[test]
     fn rejects_bad_text() {
-        for s in ["", "-", "+1", "1.", ".5", "1..2", "1,5", " 1", "1 ", "1e", "1e+", "0x10", "--1"] {
+        for s in [
+            "", "-", "+1", "1.", ".5", "1..2", "1,5", " 1", "1 ", "1e", "1e+", "0x10", "--1",
+        ] {
             assert!(
                 matches!(scan(s.as_bytes()), Err(NumError::Syntax(_))),
                 "{s:?} should be a syntax error"
             );
         }
         for s in ["NaN", "nan", "-inf", "+Infinity", "INF"] {
-            assert!(matches!(scan(s.as_bytes()), Err(NumError::NotFinite(_))), "{s}");
+            assert!(
+                matches!(scan(s.as_bytes()), Err(NumError::NotFinite(_))),
+                "{s}"
+            );
         }
     }
 
@@ -209,7 +217,10 @@ mod tests {
         let p = ok("61800.20");
         assert_eq!(p.units_at(2, u128::MAX, b"").unwrap(), 6180020);
         assert_eq!(p.units_at(1, u128::MAX, b"").unwrap(), 618002);
-        assert!(matches!(p.units_at(0, u128::MAX, b""), Err(NumError::TooPrecise { .. })));
+        assert!(matches!(
+            p.units_at(0, u128::MAX, b""),
+            Err(NumError::TooPrecise { .. })
+        ));
         assert!(matches!(p.units_at(2, 100, b""), Err(NumError::Range(_))));
     }
 }

@@ -29,7 +29,7 @@ pub struct Step {
 impl Step {
     /// A step of the given positive size, at most 10^5, with at most 18 decimals.
     pub fn new(size: Decimal) -> Result<Step, NumError> {
-        let text = || Text::new(size.to_string().as_bytes());
+        let text = || Text::display(size);
         if !size.is_positive() || size > Decimal::from_i64(MAX_STEP_INT) {
             return Err(NumError::BadStep(text()));
         }
@@ -93,16 +93,24 @@ impl Step {
         let scale = pow10(u32::from(SCALE_DP - self.dp)).unwrap_or(1) as i128;
         let raw = i128::from(units) * i128::from(self.step) * scale;
         Decimal::from_raw(raw)
-            .unwrap_or(if units < 0 { Decimal::MAX.neg() } else { Decimal::MAX })
+            .unwrap_or(if units < 0 {
+                Decimal::MAX.neg()
+            } else {
+                Decimal::MAX
+            })
             .with_dp(self.dp)
     }
 
     /// `value` in whole units, rounded in direction `round`; `Range` past ±MAX_UNITS.
     pub fn units_of(self, value: Decimal, round: Round) -> Result<i64, NumError> {
         let unit = self.size().raw();
-        let q = div_round(ethnum::I256::new(value.raw()), ethnum::I256::new(unit), round);
+        let q = div_round(
+            ethnum::I256::new(value.raw()),
+            ethnum::I256::new(unit),
+            round,
+        );
         if q.unsigned_abs() > ethnum::U256::new(MAX_UNITS as u128) {
-            return Err(NumError::Range(Text::new(value.to_string().as_bytes())));
+            return Err(NumError::Range(Text::display(value)));
         }
         Ok(q.as_i128() as i64)
     }
@@ -110,7 +118,7 @@ impl Step {
     fn off_step(self, text: &[u8]) -> NumError {
         NumError::OffStep {
             text: Text::new(text),
-            step: Text::new(self.size().to_string().as_bytes()),
+            step: Text::display(self.size()),
         }
     }
 }
@@ -138,13 +146,22 @@ mod tests {
         assert_eq!((tick.step_int(), tick.dp()), (1, 1));
         assert_eq!(tick.parse_units(b"61800.20").unwrap(), 618002);
         assert_eq!(tick.to_decimal(618002).to_string(), "61800.2");
-        assert!(matches!(tick.parse_units(b"61800.25"), Err(NumError::OffStep { .. })));
+        assert!(matches!(
+            tick.parse_units(b"61800.25"),
+            Err(NumError::OffStep { .. })
+        ));
         let lot = Step::parse("0.001").unwrap();
         assert_eq!(lot.parse_units(b"2.909").unwrap(), 2909);
         assert_eq!(lot.parse_units(b"0.000").unwrap(), 0);
         assert!(matches!(lot.parse_units(b"-1"), Err(NumError::Negative(_))));
         // Spot sends 8 decimals of trailing zeros: still exact.
-        assert_eq!(Step::parse("0.01").unwrap().parse_units(b"61837.63000000").unwrap(), 6183763);
+        assert_eq!(
+            Step::parse("0.01")
+                .unwrap()
+                .parse_units(b"61837.63000000")
+                .unwrap(),
+            6183763
+        );
     }
 
     #[test]
@@ -158,7 +175,9 @@ mod tests {
         assert!(Step::parse("-0.1").is_err());
         assert!(Step::parse("1000000").is_err());
         assert!(matches!(
-            Step::parse("0.1").unwrap().parse_units(b"100000000000000.1"),
+            Step::parse("0.1")
+                .unwrap()
+                .parse_units(b"100000000000000.1"),
             Err(NumError::Range(_))
         ));
     }

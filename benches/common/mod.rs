@@ -1,0 +1,51 @@
+//! Shared bench plumbing: criterion for means and confidence intervals, plus a
+//! percentile pass recorded in an hdrhistogram (criterion reports no percentiles).
+//!
+//! The percentile pass times batches of `batch` calls with `Instant` (whose own cost,
+//! ~20 ns, would swamp a single nanosecond-scale call) and records the per-call average of
+//! each batch in picoseconds. p99 is therefore "the 99th percentile of 100-call batch
+//! means": it catches cache misses, interrupts and page faults that hit a batch, and is
+//! stated as such in PERF.md.
+
+#![allow(dead_code)]
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use hdrhistogram::Histogram;
+
+/// Samples per percentile pass (short under `cargo bench -- --test`).
+fn samples() -> usize {
+    if std::env::args().any(|a| a == "--test") {
+        10
+    } else {
+        20_000
+    }
+}
+
+/// Runs `f` in batches and prints one `PCTL` line: name, p50, p90, p99, p99.9, max in ns.
+pub fn percentiles<F: FnMut()>(name: &str, batch: u64, mut f: F) {
+    let mut h = Histogram::<u64>::new_with_bounds(1, 60_000_000_000_000, 3).expect("histogram");
+    for _ in 0..1000 {
+        f();
+    }
+    for _ in 0..samples() {
+        let t = Instant::now();
+        for _ in 0..batch {
+            f();
+        }
+        let ps = t.elapsed().as_nanos() as u64 * 1000 / batch;
+        h.saturating_record(ps.max(1));
+    }
+    let ns = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
+    println!(
+        "PCTL {name:<40} p50 {:>9.2} ns  p90 {:>9.2}  p99 {:>9.2}  p99.9 {:>9.2}  max {:>10.2}  (n={})",
+        ns(0.5),
+        ns(0.9),
+        ns(0.99),
+        ns(0.999),
+        h.max() as f64 / 1000.0,
+        h.len()
+    );
+    black_box(&h);
+}

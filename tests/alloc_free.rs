@@ -1,0 +1,115 @@
+//! The hot path allocates nothing after construction: a counting global allocator
+//! watches ladder updates (including rollbacks and truncation), snapshots, walks, the
+//! fixed-point metrics and decimal parsing of venue text.
+//!
+//! One test per file: the counter is per thread, and the work runs on the test's thread.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use legcore::book::{Depth, Ladder, Level, OrderSide, Side};
+use legcore::num::Step;
+use legcore::walk::{depth_to_price, walk_notional, walk_qty, Metrics, Thresholds};
+
+struct Counting;
+
+thread_local! {
+    static ALLOCS: Cell<u64> = const { Cell::new(0) };
+}
+
+// SAFETY: forwards every call to `System` unchanged; only counts.
+#[allow(unsafe_code)]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations() -> u64 {
+    ALLOCS.with(|c| c.get())
+}
+
+#[test]
+fn hot_path_allocates_nothing_after_construction() {
+    // Construction may allocate.
+    let mut ladder = Ladder::new(64, 16);
+    let bids: Vec<Level> = (0..50)
+        .map(|i| Level {
+            price_ticks: 9_999 - i,
+            qty_lots: 3,
+        })
+        .collect();
+    let asks: Vec<Level> = (0..50)
+        .map(|i| Level {
+            price_ticks: 10_001 + i,
+            qty_lots: 4,
+        })
+        .collect();
+    let tick = Step::parse("0.1").unwrap();
+    let lot = Step::parse("0.001").unwrap();
+    let t = Thresholds::default();
+    let texts: [&[u8]; 4] = [b"61800.20", b"0.000", b"2.909", b"61799.9"];
+
+    let before = allocations();
+    let mut sink = 0i128;
+    for round in 0..2_000u64 {
+        if round % 500 == 0 {
+            ladder
+                .apply_snapshot(&bids, &asks, round, Depth::Complete)
+                .unwrap();
+        }
+        let k = (round % 90) as i64;
+        // Valid update, insertion past capacity (truncation), and a deletion.
+        let mut tx = ladder.update();
+        tx.set(Side::Bid, 9_999 - k, 1 + k % 5).unwrap();
+        tx.set(Side::Ask, 10_001 + 60 + k, 2).unwrap();
+        tx.set(Side::Ask, 10_001 + k % 3, 0).unwrap();
+        tx.commit(round + 1).unwrap();
+        // A crossing update rolls back.
+        let mut tx = ladder.update();
+        tx.set(Side::Bid, 20_000, 1).unwrap();
+        assert!(tx.commit(round + 2).is_err());
+        // A bad size rolls back on drop.
+        let mut tx = ladder.update();
+        tx.set(Side::Ask, 10_500, 1).unwrap();
+        assert!(tx.set(Side::Ask, 10_501, -1).is_err());
+        drop(tx);
+
+        let (bid, ask) = (ladder.best_bid().unwrap(), ladder.best_ask().unwrap());
+        for side in [OrderSide::Buy, OrderSide::Sell] {
+            let w = walk_qty(&ladder, side, 1 + (round % 40) as i64).unwrap();
+            let m = Metrics::compute(&w, bid.price_ticks, ask.price_ticks, &t);
+            let n = walk_notional(&ladder, side, 12_345 + i128::from(round)).unwrap();
+            let m2 = Metrics::compute(&n, bid.price_ticks, ask.price_ticks, &t);
+            sink += w.notional_tl + n.qty_num + i128::from(m.slippage_bps.to_bits() as i8);
+            sink += i128::from(m2.liquidity_score.to_bits() as i8);
+            sink += depth_to_price(&ladder, side, 10_000).0;
+        }
+        let text = texts[(round % 4) as usize];
+        sink +=
+            i128::from(tick.parse_units(text).unwrap_or(0) + lot.parse_units(text).unwrap_or(0));
+        sink += i128::from(tick.parse_units(b"NaN").is_err());
+    }
+    let after = allocations();
+    assert!(sink != 0);
+    assert_eq!(
+        after - before,
+        0,
+        "hot path allocated {} times",
+        after - before
+    );
+}
