@@ -76,7 +76,11 @@ fn assert_same(l: &Ladder, m: &Model) {
 }
 
 fn op() -> impl Strategy<Value = (bool, i64, i64)> {
-    (any::<bool>(), 1i64..40, prop_oneof![2 => Just(0i64), 5 => 1i64..6, 1 => Just(-1i64)])
+    (
+        any::<bool>(),
+        1i64..40,
+        prop_oneof![2 => Just(0i64), 5 => 1i64..6, 1 => Just(-1i64)],
+    )
 }
 
 proptest! {

@@ -30,7 +30,8 @@ fn book(u: Units, bids: &[(&str, &str)], asks: &[(&str, &str)]) -> Ladder {
             .collect()
     };
     let mut l = Ladder::new(64, 64);
-    l.apply_snapshot(&conv(bids), &conv(asks), 1, Depth::Complete).unwrap();
+    l.apply_snapshot(&conv(bids), &conv(asks), 1, Depth::Complete)
+        .unwrap();
     l
 }
 
@@ -46,7 +47,11 @@ fn avg(u: Units, w: &legcore::walk::Walk) -> Decimal {
 #[test]
 fn nautilus_buy_and_sell_averages() {
     let u = units("0.001", "0.5");
-    let l = book(u, &[("1.000", "1"), ("0.990", "2")], &[("2.000", "1"), ("2.010", "2")]);
+    let l = book(
+        u,
+        &[("1.000", "1"), ("0.990", "2")],
+        &[("2.000", "1"), ("2.010", "2")],
+    );
     let buy = walk_qty(&l, OrderSide::Buy, 3).unwrap(); // 1.5 = 3 lots of 0.5
     assert_eq!(avg(u, &buy).to_string(), "2.003333333333333333");
     let sell = walk_qty(&l, OrderSide::Sell, 3).unwrap();
@@ -74,8 +79,14 @@ fn notional_walk_follows_the_seed() {
     // Asks 100 × 1, 101 × 2. $150: level 1 ($100) whole, then 50 / 101 units.
     let u = units("1", "1");
     let l = book(u, &[("99", "5")], &[("100", "1"), ("101", "2")]);
-    let r = analyze(&l, u, OrderSide::Buy, Target::Notional(d("150")), &Thresholds::default())
-        .unwrap();
+    let r = analyze(
+        &l,
+        u,
+        OrderSide::Buy,
+        Target::Notional(d("150")),
+        &Thresholds::default(),
+    )
+    .unwrap();
     assert!(r.depth_sufficient);
     assert_eq!(r.filled_notional, d("150"));
     // 1 + 50/101 = 151/101 = 1.495049504950495049…
@@ -85,8 +96,14 @@ fn notional_walk_follows_the_seed() {
     let w = walk_notional(&l, OrderSide::Buy, 100).unwrap();
     assert_eq!((w.qty_num, w.qty_den, w.levels_used), (1, 1, 1));
     // More than the book: shortfall in quote.
-    let r = analyze(&l, u, OrderSide::Buy, Target::Notional(d("400")), &Thresholds::default())
-        .unwrap();
+    let r = analyze(
+        &l,
+        u,
+        OrderSide::Buy,
+        Target::Notional(d("400")),
+        &Thresholds::default(),
+    )
+    .unwrap();
     assert_eq!(r.shortfall, Some(Shortfall::Notional(d("98"))));
     assert_eq!(r.metrics.recommendation, Recommendation::InsufficientDepth);
 }
@@ -96,7 +113,14 @@ fn report_formulas_match_the_seed() {
     let u = units("1", "1");
     // bid 99, ask 101: mid 100, spread 2 → 200 bps.
     let l = book(u, &[("99", "10")], &[("101", "1"), ("102", "1")]);
-    let r = analyze(&l, u, OrderSide::Buy, Target::Qty(d("2")), &Thresholds::default()).unwrap();
+    let r = analyze(
+        &l,
+        u,
+        OrderSide::Buy,
+        Target::Qty(d("2")),
+        &Thresholds::default(),
+    )
+    .unwrap();
     assert_eq!(r.mid, d("100"));
     assert_eq!(r.metrics.spread_bps, Ratio::from_num(200));
     // avg 101.5 → +150 bps; slippage in quote |101.5 − 100| × 2 = 3.
@@ -104,9 +128,19 @@ fn report_formulas_match_the_seed() {
     assert_eq!(r.slippage_quote, d("3"));
     // score = 0.5 + 0.3 × max(0, 1 − 1.5) + 0.2 × max(0, 1 − 2) = 0.5
     assert_eq!(r.metrics.liquidity_score, Ratio::from_num(0.5));
-    assert_eq!(r.metrics.recommendation, Recommendation::HighSlippageWarning);
+    assert_eq!(
+        r.metrics.recommendation,
+        Recommendation::HighSlippageWarning
+    );
     // A sell of 1 at the bid: slippage (100 − 99)/100 = +100 bps, positive = worse.
-    let r = analyze(&l, u, OrderSide::Sell, Target::Qty(d("1")), &Thresholds::default()).unwrap();
+    let r = analyze(
+        &l,
+        u,
+        OrderSide::Sell,
+        Target::Qty(d("1")),
+        &Thresholds::default(),
+    )
+    .unwrap();
     assert_eq!(r.metrics.slippage_bps, Ratio::from_num(100));
 }
 
@@ -115,7 +149,14 @@ fn recommendation_thresholds_are_configurable() {
     let u = units("0.01", "1");
     let l = book(u, &[("99.99", "10")], &[("100.01", "10")]);
     // avg 100.01 vs mid 100 → 1 bp.
-    let r = analyze(&l, u, OrderSide::Buy, Target::Qty(d("1")), &Thresholds::default()).unwrap();
+    let r = analyze(
+        &l,
+        u,
+        OrderSide::Buy,
+        Target::Qty(d("1")),
+        &Thresholds::default(),
+    )
+    .unwrap();
     assert_eq!(r.metrics.slippage_bps, Ratio::from_num(1));
     assert_eq!(r.metrics.recommendation, Recommendation::UseLimit);
     let strict = Thresholds {
@@ -123,7 +164,10 @@ fn recommendation_thresholds_are_configurable() {
         market_ok_bps: Ratio::from_num(1),
     };
     let r = analyze(&l, u, OrderSide::Buy, Target::Qty(d("1")), &strict).unwrap();
-    assert_eq!(r.metrics.recommendation, Recommendation::HighSlippageWarning);
+    assert_eq!(
+        r.metrics.recommendation,
+        Recommendation::HighSlippageWarning
+    );
     // score = 0.5 + 0.3 × (1 − 0.01) + 0.2 × (1 − 0.02) = 0.993
     let s = r.metrics.liquidity_score.to_num::<f64>();
     assert!((s - 0.993).abs() < 1e-12, "{s}");
@@ -135,7 +179,10 @@ fn bad_targets_are_typed_errors() {
     let l = book(u, &[("99", "1")], &[("101", "1")]);
     let t = Thresholds::default();
     for q in ["0", "-1", "0.05"] {
-        assert!(analyze(&l, u, OrderSide::Buy, Target::Qty(d(q)), &t).is_err(), "{q}");
+        assert!(
+            analyze(&l, u, OrderSide::Buy, Target::Qty(d(q)), &t).is_err(),
+            "{q}"
+        );
     }
     assert!(analyze(&l, u, OrderSide::Buy, Target::Notional(d("0.01")), &t).is_err());
     let empty = Ladder::new(4, 4);
@@ -156,7 +203,14 @@ fn partial_snapshot_reports_unknown_depth() {
         .unwrap();
     let w = walk_qty(&l, OrderSide::Buy, 5).unwrap();
     assert!(!w.depth_sufficient() && w.reached_unknown);
-    let r = analyze(&l, u, OrderSide::Buy, Target::Qty(d("5")), &Thresholds::default()).unwrap();
+    let r = analyze(
+        &l,
+        u,
+        OrderSide::Buy,
+        Target::Qty(d("5")),
+        &Thresholds::default(),
+    )
+    .unwrap();
     assert!(r.reached_unknown_depth);
     assert_eq!(r.shortfall, Some(Shortfall::Qty(d("3"))));
 }
@@ -164,16 +218,29 @@ fn partial_snapshot_reports_unknown_depth() {
 #[test]
 fn depth_to_limit_and_max_size_within_bound() {
     let u = units("1", "1");
-    let l = book(u, &[("99", "3"), ("98", "4")], &[("101", "2"), ("102", "2"), ("110", "5")]);
+    let l = book(
+        u,
+        &[("99", "3"), ("98", "4")],
+        &[("101", "2"), ("102", "2"), ("110", "5")],
+    );
     assert_eq!(depth_to_price(&l, OrderSide::Buy, 102), (4, 406, 2));
     assert_eq!(depth_to_price(&l, OrderSide::Buy, 100), (0, 0, 0));
     assert_eq!(depth_to_price(&l, OrderSide::Sell, 98), (7, 689, 2));
     // mid 100. Bound 150 bps → L = 101.5: 2 lots at 101 (avg 101) then x at 102:
     // (202 + 102x)/(2 + x) ≤ 101.5 → 0.5x ≤ 1 → x = 2 → 4 lots, avg exactly 101.5.
-    assert_eq!(max_qty_within_bps(&l, OrderSide::Buy, Ratio::from_num(150)), Some(4));
-    assert_eq!(max_qty_within_bps(&l, OrderSide::Buy, Ratio::from_num(99)), Some(0));
+    assert_eq!(
+        max_qty_within_bps(&l, OrderSide::Buy, Ratio::from_num(150)),
+        Some(4)
+    );
+    assert_eq!(
+        max_qty_within_bps(&l, OrderSide::Buy, Ratio::from_num(99)),
+        Some(0)
+    );
     // Sell: L = 98.5: 3 at 99, then x at 98: (297 + 98x)/(3 + x) ≥ 98.5 → x ≤ 3.
-    assert_eq!(max_qty_within_bps(&l, OrderSide::Sell, Ratio::from_num(150)), Some(6));
+    assert_eq!(
+        max_qty_within_bps(&l, OrderSide::Sell, Ratio::from_num(150)),
+        Some(6)
+    );
     let avg_at_bound = walk_qty(&l, OrderSide::Buy, 4).unwrap();
     assert_eq!(avg(u, &avg_at_bound), d("101.5"));
 }

@@ -311,7 +311,10 @@ impl Snapshot<'_> {
                 });
             }
         }
-        for (stage, last) in [(&mut l.stage_bids, self.last[0]), (&mut l.stage_asks, self.last[1])] {
+        for (stage, last) in [
+            (&mut l.stage_bids, self.last[0]),
+            (&mut l.stage_asks, self.last[1]),
+        ] {
             stage.reverse();
             if depth == Depth::Partial && stage.floor == NO_FLOOR {
                 // Beyond the farthest listed level nothing is known.

@@ -155,7 +155,10 @@ impl InstrumentRules {
 
     /// Quote notional of `lots` at `price_ticks` (exact).
     pub fn notional(&self, lots: i64, price_ticks: i64) -> Result<Decimal, NumError> {
-        let q = self.lot.to_decimal(lots).mul(self.multiplier, Round::ToZero)?;
+        let q = self
+            .lot
+            .to_decimal(lots)
+            .mul(self.multiplier, Round::ToZero)?;
         match self.kind {
             ContractKind::Linear => q.mul(self.tick.to_decimal(price_ticks), Round::ToZero),
             ContractKind::Inverse => Ok(q),
@@ -164,7 +167,10 @@ impl InstrumentRules {
 
     /// Base quantity of `lots` at `price_ticks` (inverse: rounds toward zero at 10^-18).
     pub fn base_qty(&self, lots: i64, price_ticks: i64) -> Result<Decimal, NumError> {
-        let q = self.lot.to_decimal(lots).mul(self.multiplier, Round::ToZero)?;
+        let q = self
+            .lot
+            .to_decimal(lots)
+            .mul(self.multiplier, Round::ToZero)?;
         match self.kind {
             ContractKind::Linear => Ok(q),
             ContractKind::Inverse => q.div(self.tick.to_decimal(price_ticks), Round::ToZero),
@@ -204,10 +210,22 @@ mod tests {
     fn directions_are_as_documented() {
         let r = btcusdt();
         assert_eq!(r.qty_to_lots(d("0.0019")).unwrap(), 1);
-        assert!(matches!(r.qty_to_lots(d("0.0009")), Err(RulesError::ZeroQty { .. })));
-        assert_eq!(r.order_price_ticks(OrderSide::Buy, d("61800.19")).unwrap(), 618001);
-        assert_eq!(r.order_price_ticks(OrderSide::Sell, d("61800.11")).unwrap(), 618002);
-        assert_eq!(r.order_price_ticks(OrderSide::Sell, d("61800.1")).unwrap(), 618001);
+        assert!(matches!(
+            r.qty_to_lots(d("0.0009")),
+            Err(RulesError::ZeroQty { .. })
+        ));
+        assert_eq!(
+            r.order_price_ticks(OrderSide::Buy, d("61800.19")).unwrap(),
+            618001
+        );
+        assert_eq!(
+            r.order_price_ticks(OrderSide::Sell, d("61800.11")).unwrap(),
+            618002
+        );
+        assert_eq!(
+            r.order_price_ticks(OrderSide::Sell, d("61800.1")).unwrap(),
+            618001
+        );
         assert!(r.order_price_ticks(OrderSide::Buy, d("0.01")).is_err());
     }
 
@@ -215,11 +233,16 @@ mod tests {
     fn minimums_are_enforced() {
         let r = btcusdt();
         assert!(r.check_order(2, 618002).is_ok()); // 0.002 × 61800.2 = 123.6
-        assert!(matches!(r.check_order(1, 618002), Err(RulesError::BelowMinNotional { .. })));
-        assert!(InstrumentRules::new(r.tick, r.lot, 0, d("1"), d("1"), ContractKind::Linear)
-            .is_err());
-        assert!(InstrumentRules::new(r.tick, r.lot, 1, d("1"), d("0"), ContractKind::Linear)
-            .is_err());
+        assert!(matches!(
+            r.check_order(1, 618002),
+            Err(RulesError::BelowMinNotional { .. })
+        ));
+        assert!(
+            InstrumentRules::new(r.tick, r.lot, 0, d("1"), d("1"), ContractKind::Linear).is_err()
+        );
+        assert!(
+            InstrumentRules::new(r.tick, r.lot, 1, d("1"), d("0"), ContractKind::Linear).is_err()
+        );
     }
 
     #[test]
@@ -228,7 +251,10 @@ mod tests {
         let r = InstrumentRules::new(t, l, 1, d("0"), d("100"), ContractKind::Inverse).unwrap();
         assert_eq!(r.notional(7, 616686).unwrap(), d("700"));
         // 700 USD at 61668.6 = 0.011351…
-        assert_eq!(r.base_qty(7, 616686).unwrap().to_string(), "0.011350995482303798");
+        assert_eq!(
+            r.base_qty(7, 616686).unwrap().to_string(),
+            "0.011350995482303798"
+        );
     }
 
     proptest! {

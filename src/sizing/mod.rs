@@ -83,11 +83,16 @@ pub fn usd_to_lots(
         OrderSide::Sell => bid_ticks,
     };
     if price_ticks <= 0 {
-        return Err(SizingError::BadPrice { leg: 0, price_ticks });
+        return Err(SizingError::BadPrice {
+            leg: 0,
+            price_ticks,
+        });
     }
     let price = rules.tick.to_decimal(price_ticks);
     let qty = match rules.kind {
-        ContractKind::Linear => usd.div(price.mul(rules.multiplier, Round::ToZero)?, Round::ToZero)?,
+        ContractKind::Linear => {
+            usd.div(price.mul(rules.multiplier, Round::ToZero)?, Round::ToZero)?
+        }
         ContractKind::Inverse => usd.div(rules.multiplier, Round::ToZero)?,
     };
     let leg = |source| SizingError::Leg { leg: 0, source };
@@ -97,7 +102,11 @@ pub fn usd_to_lots(
 }
 
 /// Lots → USD at a price (exact).
-pub fn lots_to_usd(rules: &InstrumentRules, lots: i64, price_ticks: i64) -> Result<Decimal, NumError> {
+pub fn lots_to_usd(
+    rules: &InstrumentRules,
+    lots: i64,
+    price_ticks: i64,
+) -> Result<Decimal, NumError> {
     rules.notional(lots, price_ticks)
 }
 
@@ -154,8 +163,17 @@ pub fn hedge_size(usd: Decimal, legs: &[HedgeLeg]) -> Result<HedgeSize, SizingEr
         }
         price = price.max(l.rules.tick.to_decimal(l.price_ticks));
         if l.rules.kind == ContractKind::Linear {
-            let s = l.rules.lot.size().mul(l.rules.multiplier, Round::ToZero)?.raw();
-            step = if step == 0 { s } else { lcm(step, s).ok_or(SizingError::NoCommonLot)? };
+            let s = l
+                .rules
+                .lot
+                .size()
+                .mul(l.rules.multiplier, Round::ToZero)?
+                .raw();
+            step = if step == 0 {
+                s
+            } else {
+                lcm(step, s).ok_or(SizingError::NoCommonLot)?
+            };
         }
     }
     let base_step = if step == 0 {
@@ -164,10 +182,16 @@ pub fn hedge_size(usd: Decimal, legs: &[HedgeLeg]) -> Result<HedgeSize, SizingEr
         Decimal::from_raw(step)?
     };
     let raw_base = usd.div(price, Round::ToZero)?;
-    let steps = raw_base.div(base_step, Round::ToZero)?.round_dp(0, Round::ToZero);
+    let steps = raw_base
+        .div(base_step, Round::ToZero)?
+        .round_dp(0, Round::ToZero);
     let base_qty = steps.mul(base_step, Round::ToZero)?;
     if !base_qty.is_positive() {
-        return Err(SizingError::ZeroQty { usd, step: base_step, price });
+        return Err(SizingError::ZeroQty {
+            usd,
+            step: base_step,
+            price,
+        });
     }
     let mut out = ArrayVec::new();
     for (i, l) in legs.iter().enumerate() {

@@ -27,24 +27,39 @@ fn coinm() -> InstrumentRules {
 fn buy_at_ask_sell_at_bid_toward_zero() {
     let r = linear("0.1", "0.001", "5");
     // 1000 / 61800.3 = 0.01618… → 16 lots; sell at 61800.2 → also 16 lots.
-    assert_eq!(usd_to_lots(&r, d("1000"), OrderSide::Buy, 618002, 618003).unwrap(), 16);
-    assert_eq!(usd_to_lots(&r, d("1000"), OrderSide::Sell, 618002, 618003).unwrap(), 16);
+    assert_eq!(
+        usd_to_lots(&r, d("1000"), OrderSide::Buy, 618002, 618003).unwrap(),
+        16
+    );
+    assert_eq!(
+        usd_to_lots(&r, d("1000"), OrderSide::Sell, 618002, 618003).unwrap(),
+        16
+    );
     assert_eq!(lots_to_usd(&r, 16, 618003).unwrap(), d("988.8048"));
     assert!(matches!(
         usd_to_lots(&r, d("10"), OrderSide::Buy, 618002, 618003),
-        Err(SizingError::Leg { leg: 0, source: RulesError::ZeroQty { .. } })
+        Err(SizingError::Leg {
+            leg: 0,
+            source: RulesError::ZeroQty { .. }
+        })
     ));
     let strict = linear("0.1", "0.001", "100");
     assert!(matches!(
         usd_to_lots(&strict, d("90"), OrderSide::Buy, 618002, 618003),
-        Err(SizingError::Leg { source: RulesError::BelowMinNotional { .. }, .. })
+        Err(SizingError::Leg {
+            source: RulesError::BelowMinNotional { .. },
+            ..
+        })
     ));
     assert!(usd_to_lots(&r, d("-5"), OrderSide::Buy, 1, 2).is_err());
 }
 
 #[test]
 fn inverse_sizes_whole_contracts() {
-    assert_eq!(usd_to_lots(&coinm(), d("1050"), OrderSide::Buy, 616686, 616687).unwrap(), 10);
+    assert_eq!(
+        usd_to_lots(&coinm(), d("1050"), OrderSide::Buy, 616686, 616687).unwrap(),
+        10
+    );
 }
 
 #[test]
@@ -67,7 +82,10 @@ fn hedge_uses_the_coarser_lot() {
     assert_eq!((h.legs[0].lots, h.legs[1].lots), (16_200, 162));
     assert_eq!(h.legs[0].notional, d("9993.132"));
     assert_eq!(h.legs[1].notional, d("9988.8714"));
-    assert!(h.legs.iter().all(|l| l.residual_base.is_zero() && l.notional <= d("10000")));
+    assert!(h
+        .legs
+        .iter()
+        .all(|l| l.residual_base.is_zero() && l.notional <= d("10000")));
 }
 
 #[test]
@@ -101,11 +119,26 @@ fn hedge_errors_name_the_leg() {
         rules: linear("0.1", "0.001", "5000"),
         ..a
     };
-    assert!(matches!(hedge_size(d("1000"), &[a, b]), Err(SizingError::Leg { leg: 1, .. })));
-    assert!(matches!(hedge_size(d("10"), &[a, a]), Err(SizingError::ZeroQty { .. })));
-    assert!(matches!(hedge_size(d("10"), &[]), Err(SizingError::LegCount(0))));
-    let bad = HedgeLeg { price_ticks: 0, ..a };
-    assert!(matches!(hedge_size(d("10"), &[a, bad]), Err(SizingError::BadPrice { leg: 1, .. })));
+    assert!(matches!(
+        hedge_size(d("1000"), &[a, b]),
+        Err(SizingError::Leg { leg: 1, .. })
+    ));
+    assert!(matches!(
+        hedge_size(d("10"), &[a, a]),
+        Err(SizingError::ZeroQty { .. })
+    ));
+    assert!(matches!(
+        hedge_size(d("10"), &[]),
+        Err(SizingError::LegCount(0))
+    ));
+    let bad = HedgeLeg {
+        price_ticks: 0,
+        ..a
+    };
+    assert!(matches!(
+        hedge_size(d("10"), &[a, bad]),
+        Err(SizingError::BadPrice { leg: 1, .. })
+    ));
 }
 
 proptest! {

@@ -105,7 +105,11 @@ impl Metrics {
         let abs_slip = slippage_bps.saturating_abs();
         let slip_score = (one - abs_slip.saturating_div(hundred).min(one)).max(Ratio::ZERO);
         let spread_score = (one - spread_bps.saturating_div(hundred).min(one)).max(Ratio::ZERO);
-        let depth_score = if sufficient { Ratio::from_num(0.5) } else { Ratio::ZERO };
+        let depth_score = if sufficient {
+            Ratio::from_num(0.5)
+        } else {
+            Ratio::ZERO
+        };
         let score = depth_score
             + slip_score.saturating_mul(Ratio::from_num(0.3))
             + spread_score.saturating_mul(Ratio::from_num(0.2));

@@ -163,7 +163,11 @@ pub fn analyze(
             walk_qty(ladder, side, lots)?
         }
         Target::Notional(n) => {
-            let tl = if n.is_positive() { units.quote_to_tl(n) } else { 0 };
+            let tl = if n.is_positive() {
+                units.quote_to_tl(n)
+            } else {
+                0
+            };
             if tl <= 0 {
                 return Err(ReportError::NotionalTooSmall(n));
             }
