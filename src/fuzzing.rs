@@ -70,14 +70,14 @@ fn snapshot(ladder: &mut Ladder, input: &mut Bytes<'_>) {
             price_ticks: i64::from(input.u16()) - 2,
             qty_lots: i64::from(input.u8()) - 1,
         };
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             bids.push(l)
         } else {
             asks.push(l)
         }
     }
     let before = levels(ladder);
-    let depth = if input.u8() % 2 == 0 {
+    let depth = if input.u8().is_multiple_of(2) {
         Depth::Complete
     } else {
         Depth::Partial
@@ -93,7 +93,7 @@ fn update(ladder: &mut Ladder, input: &mut Bytes<'_>) {
     let mut tx = ladder.update();
     let mut ok = true;
     for _ in 0..n {
-        let side = if input.u8() % 2 == 0 {
+        let side = if input.u8().is_multiple_of(2) {
             Side::Bid
         } else {
             Side::Ask
@@ -117,7 +117,7 @@ fn update(ladder: &mut Ladder, input: &mut Bytes<'_>) {
 }
 
 fn walks(ladder: &Ladder, input: &mut Bytes<'_>) {
-    let side = if input.u8() % 2 == 0 {
+    let side = if input.u8().is_multiple_of(2) {
         OrderSide::Buy
     } else {
         OrderSide::Sell

@@ -18,6 +18,7 @@
 #![warn(missing_docs)]
 
 pub mod book;
+pub mod feed;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod instrument;

@@ -316,9 +316,10 @@ impl Snapshot<'_> {
             (&mut l.stage_asks, self.last[1]),
         ] {
             stage.reverse();
-            if depth == Depth::Partial && stage.floor == NO_FLOOR {
-                // Beyond the farthest listed level nothing is known.
-                stage.floor = last.map_or(i64::MAX, |k| k - 1);
+            if let (Depth::Partial, NO_FLOOR, Some(far)) = (depth, stage.floor, last) {
+                // Beyond the farthest listed level nothing is known. A side listed empty is
+                // empty: a top-N view would have shown any level that existed.
+                stage.floor = far - 1;
             }
         }
         core::mem::swap(&mut l.bids, &mut l.stage_bids);
@@ -383,5 +384,70 @@ impl Drop for Update<'_> {
         if !self.done {
             self.rollback();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lv(price_ticks: i64, qty_lots: i64) -> Level {
+        Level {
+            price_ticks,
+            qty_lots,
+        }
+    }
+
+    #[test]
+    fn partial_snapshot_with_an_empty_side_leaves_it_known_empty() {
+        let mut l = Ladder::new(8, 8);
+        l.apply_snapshot(&[lv(100, 1)], &[], 1, Depth::Partial)
+            .unwrap();
+        assert_eq!(l.unknown_from(Side::Ask), None);
+        assert_eq!(l.unknown_from(Side::Bid), Some(99));
+        let mut tx = l.update();
+        tx.set(Side::Ask, 101, 5).unwrap();
+        tx.commit(2).unwrap();
+        assert_eq!(l.best_ask(), Some(lv(101, 5)));
+        // Past the partial bid side's farthest level: unknown region, ignored.
+        let mut tx = l.update();
+        tx.set(Side::Bid, 99, 5).unwrap();
+        tx.commit(3).unwrap();
+        assert_eq!(l.len(Side::Bid), 1);
+    }
+
+    #[test]
+    fn capacity_overflow_drops_the_farthest_and_marks_unknown() {
+        let mut l = Ladder::new(2, 8);
+        let asks = [lv(10, 1), lv(11, 1), lv(12, 1)];
+        l.apply_snapshot(&[], &asks, 1, Depth::Complete).unwrap();
+        assert_eq!(
+            l.levels(Side::Ask).collect::<Vec<_>>(),
+            [lv(10, 1), lv(11, 1)]
+        );
+        assert_eq!(l.unknown_from(Side::Ask), Some(12));
+        let mut tx = l.update();
+        tx.set(Side::Ask, 9, 3).unwrap();
+        tx.commit(2).unwrap();
+        assert_eq!(
+            l.levels(Side::Ask).collect::<Vec<_>>(),
+            [lv(9, 3), lv(10, 1)]
+        );
+        assert_eq!(l.unknown_from(Side::Ask), Some(11));
+    }
+
+    #[test]
+    fn oversized_update_is_refused_and_rolled_back() {
+        let mut l = Ladder::new(8, 2);
+        l.apply_snapshot(&[lv(5, 1)], &[lv(6, 1)], 1, Depth::Complete)
+            .unwrap();
+        let mut tx = l.update();
+        tx.set(Side::Bid, 4, 1).unwrap();
+        tx.set(Side::Bid, 3, 1).unwrap();
+        let err = tx.set(Side::Bid, 2, 1).unwrap_err();
+        assert_eq!(err, BookError::UpdateTooLarge { capacity: 2 });
+        drop(tx);
+        assert_eq!(l.levels(Side::Bid).collect::<Vec<_>>(), [lv(5, 1)]);
+        assert_eq!(l.seq(), 1);
     }
 }

@@ -63,7 +63,7 @@ impl Decimal {
         dp: SCALE_DP,
     };
 
-    /// Parses decimal text exactly (a leading `-` allowed). See [`super::parse`] for the
+    /// Parses decimal text exactly (a leading `-` allowed). See the [`num`](super) module doc for the
     /// grammar. More than 18 decimals is `TooPrecise`; past the range is `Range`.
     pub fn parse(text: &str) -> Result<Decimal, NumError> {
         Self::parse_bytes(text.as_bytes())
@@ -313,7 +313,7 @@ impl fmt::Display for Decimal {
         let int = mag / SCALE as u128;
         let mut frac = mag % SCALE as u128;
         let mut digits = usize::from(SCALE_DP);
-        while digits > usize::from(self.dp) && frac % 10 == 0 {
+        while digits > usize::from(self.dp) && frac.is_multiple_of(10) {
             frac /= 10;
             digits -= 1;
         }

@@ -209,20 +209,28 @@ fn report(
             u.tl_to_quote(I256::new(w.shortfall_tl), one)?,
         )),
     };
+    // Print exact values with the book's own decimals ("10.000", not "10").
+    let (tick_dp, lot_dp) = (u.tick.dp(), u.lot.dp());
+    let money_dp = tick_dp.saturating_add(lot_dp);
+    let avg_price = avg_price.map(|a| a.with_dp(tick_dp));
     Ok(LiquidityReport {
         side: w.side,
         depth_sufficient: w.depth_sufficient(),
         reached_unknown_depth: w.reached_unknown,
-        filled_qty: u.lots_to_qty(qn, qd)?,
-        filled_notional: u.tl_to_quote(I256::new(w.notional_tl), one)?,
+        filled_qty: u.lots_to_qty(qn, qd)?.with_dp(lot_dp),
+        filled_notional: u
+            .tl_to_quote(I256::new(w.notional_tl), one)?
+            .with_dp(money_dp),
         avg_price,
         worst_price,
         levels_used: w.levels_used,
         best_bid: u.tick.to_decimal(bid),
         best_ask: u.tick.to_decimal(ask),
-        mid: u.ticks_to_price(I256::new(m2), I256::new(2))?,
+        mid: u
+            .ticks_to_price(I256::new(m2), I256::new(2))?
+            .with_dp(tick_dp),
         metrics,
-        slippage_quote,
+        slippage_quote: slippage_quote.with_dp(money_dp),
         shortfall,
         walk: w,
     })

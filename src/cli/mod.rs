@@ -1,0 +1,30 @@
+//! Command dispatch and the shared argument reader.
+
+mod analyze;
+mod args;
+
+pub use args::CliError;
+
+const USAGE: &str = "\
+usage: legcore <command> [options]
+
+commands:
+  analyze --book FILE --side buy|sell (--qty DECIMAL | --notional DECIMAL) [--json]
+          liquidity pre-flight: walk a recorded book for a size and report depth,
+          average and worst price, spread, slippage, score and a recommendation.
+          FILE: a Binance REST depth snapshot, a Hyperliquid l2Book, or a Bybit
+          orderbook snapshot line (detected).
+  help    this text";
+
+/// Runs the command line; `Ok(exit code)` or an error to print (exit 2).
+pub fn run(args: &[String]) -> Result<u8, CliError> {
+    match args.first().map(String::as_str) {
+        Some("analyze") => analyze::run(args.get(1..).unwrap_or(&[])),
+        Some("help" | "--help" | "-h") => {
+            println!("{USAGE}");
+            Ok(0)
+        }
+        Some(other) => Err(CliError::UnknownCommand(other.to_string())),
+        None => Err(CliError::UnknownCommand(String::new())),
+    }
+}
