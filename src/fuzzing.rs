@@ -155,3 +155,60 @@ fn levels(l: &Ladder) -> (BTreeMap<i64, i64>, BTreeMap<i64, i64>, u64) {
     };
     (side(Side::Bid), side(Side::Ask), l.seq())
 }
+
+/// Baseline book for `book_decode`: bids 100.00 / 99.99, asks 100.01 / 100.02.
+const BASE_BINANCE: &[u8] = br#"{"lastUpdateId":100,"bids":[["100.00","1.000"],["99.99","2.000"]],"asks":[["100.01","1.000"],["100.02","3.000"]]}"#;
+const BASE_BYBIT: &[u8] = br#"{"topic":"orderbook.50.X","type":"snapshot","ts":1,"data":{"s":"X","b":[["100.00","1.000"]],"a":[["100.01","1.000"]],"u":100,"seq":1}}"#;
+
+/// `book_decode`: every decoder on arbitrary bytes against a live book. Each must return
+/// `Ok` or a typed error without panicking, and on an error the ladder must be unchanged.
+pub fn book_decode(data: &[u8]) {
+    use crate::feed::binance::{BinanceSync, Market};
+    use crate::feed::{binance, bybit, file, hyperliquid};
+
+    let tick = Step::parse("0.01").expect("tick");
+    let lot = Step::parse("0.001").expect("lot");
+    if let Ok(l) = file::load_book_file(data, 64) {
+        assert!(l.ladder.best_bid().is_some() && l.ladder.best_ask().is_some());
+    }
+
+    let mut base = Ladder::new(64, 64);
+    binance::apply_depth_snapshot(&mut base, tick, lot, BASE_BINANCE).expect("baseline");
+    let unchanged = |l: &Ladder, what: &str| {
+        assert_eq!(
+            levels(l),
+            levels(&base),
+            "{what} failed but changed the ladder"
+        );
+    };
+
+    let mut l = base.clone();
+    if binance::apply_depth_snapshot(&mut l, tick, lot, data).is_err() {
+        unchanged(&l, "binance snapshot");
+    }
+    let mut l = base.clone();
+    if hyperliquid::apply_l2_book(&mut l, tick, lot, data).is_err() {
+        unchanged(&l, "hyperliquid l2Book");
+    }
+    for market in [Market::Futures, Market::Spot] {
+        let mut l = Ladder::new(64, 64);
+        let mut sync = BinanceSync::new(market, 4096, 8);
+        sync.on_snapshot(&mut l, tick, lot, BASE_BINANCE)
+            .expect("baseline");
+        while sync.replay_next(&mut l, tick, lot).is_some() {}
+        if sync.on_depth(&mut l, tick, lot, data).is_err() {
+            unchanged(&l, "binance depth diff");
+        }
+    }
+    let mut l = Ladder::new(64, 64);
+    let mut sync = bybit::BybitSync::new();
+    sync.apply(&mut l, tick, lot, BASE_BYBIT).expect("baseline");
+    let before = levels(&l);
+    if sync.apply(&mut l, tick, lot, data).is_err() {
+        assert_eq!(
+            levels(&l),
+            before,
+            "bybit message failed but changed the ladder"
+        );
+    }
+}

@@ -27,3 +27,8 @@ fn num_parse_corpus() {
 fn book_walk_corpus() {
     replay("book_walk", legcore::fuzzing::book_walk);
 }
+
+#[test]
+fn book_decode_corpus() {
+    replay("book_decode", legcore::fuzzing::book_decode);
+}

@@ -14,12 +14,14 @@ use std::time::Instant;
 
 use hdrhistogram::Histogram;
 
-/// Samples per percentile pass (short under `cargo bench -- --test`).
+/// Samples per percentile pass: full under `cargo bench` (which passes `--bench`), a
+/// smoke run under `cargo test --benches` or `cargo bench -- --test`.
 fn samples() -> usize {
-    if std::env::args().any(|a| a == "--test") {
-        10
-    } else {
+    let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--bench") && !args.iter().any(|a| a == "--test") {
         20_000
+    } else {
+        10
     }
 }
 
