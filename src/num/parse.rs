@@ -75,11 +75,12 @@ pub(crate) fn scan(text: &[u8]) -> Result<Parts, NumError> {
                 if b == b'0' {
                     pending_zeros += 1;
                 } else {
-                    let scale = pow10(pending_zeros + 1).ok_or(NumError::Range(Text::new(text)))?;
+                    let scale =
+                        pow10(pending_zeros + 1).ok_or_else(|| NumError::Range(Text::new(text)))?;
                     mantissa = mantissa
                         .checked_mul(scale)
                         .and_then(|m| m.checked_add(u128::from(b - b'0')))
-                        .ok_or(NumError::Range(Text::new(text)))?;
+                        .ok_or_else(|| NumError::Range(Text::new(text)))?;
                     pending_zeros = 0;
                 }
                 if frac_digits > EXP_CAP {
@@ -150,7 +151,7 @@ impl Parts {
         }
         let v = pow10(shift as u32)
             .and_then(|p| self.mantissa.checked_mul(p))
-            .ok_or(NumError::Range(Text::new(text)))?;
+            .ok_or_else(|| NumError::Range(Text::new(text)))?;
         if v > max {
             return Err(NumError::Range(Text::new(text)));
         }

@@ -70,7 +70,70 @@ impl Step {
     }
 
     /// Exact whole units of non-negative decimal text (`"61800.20"` at tick 0.1 → 618002).
+    #[inline]
     pub fn parse_units(self, text: &[u8]) -> Result<i64, NumError> {
+        match self.fast_units(text) {
+            Some(units) => Ok(units),
+            None => self.parse_units_slow(text),
+        }
+    }
+
+    /// The common case in `u64`: plain `digits[.digits]` whose value is a whole number of
+    /// steps in range. `None` sends everything else (and every error) to the exact slow
+    /// path, so both give the same answer for every input.
+    #[inline]
+    fn fast_units(self, text: &[u8]) -> Option<i64> {
+        let mut v: u64 = 0;
+        let mut i = 0;
+        while let Some(&b) = text.get(i) {
+            if !b.is_ascii_digit() {
+                break;
+            }
+            v = v.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+            i += 1;
+        }
+        if i == 0 {
+            return None;
+        }
+        let mut frac = 0u8;
+        if text.get(i) == Some(&b'.') {
+            i += 1;
+            let start = i;
+            while let Some(&b) = text.get(i) {
+                if !b.is_ascii_digit() {
+                    break;
+                }
+                if frac < self.dp {
+                    v = v.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
+                    frac += 1;
+                } else if b != b'0' {
+                    return None;
+                }
+                i += 1;
+            }
+            if i == start {
+                return None;
+            }
+        }
+        if i != text.len() {
+            return None;
+        }
+        while frac < self.dp {
+            v = v.checked_mul(10)?;
+            frac += 1;
+        }
+        let step = self.step as u64;
+        let units = if step == 1 {
+            v
+        } else if v.is_multiple_of(step) {
+            v / step
+        } else {
+            return None;
+        };
+        (units <= MAX_UNITS as u64).then_some(units as i64)
+    }
+
+    fn parse_units_slow(self, text: &[u8]) -> Result<i64, NumError> {
         let p = scan(text)?;
         if p.neg {
             return Err(NumError::Negative(Text::new(text)));
@@ -203,6 +266,17 @@ mod tests {
             let s = Step::new(size).unwrap();
             let text = s.to_decimal(units).to_string();
             prop_assert_eq!(s.parse_units(text.as_bytes()).unwrap(), units);
+        }
+
+        #[test]
+        fn fast_and_exact_paths_agree(text in "[0-9]{0,22}(\\.[0-9]{0,20})?", step in 0usize..5) {
+            let s = Step::parse(["0.1", "0.001", "0.5", "1", "0.00000001"][step]).unwrap();
+            let fast = s.fast_units(text.as_bytes());
+            let slow = s.parse_units_slow(text.as_bytes());
+            if let Some(u) = fast {
+                prop_assert_eq!(Ok(u), slow);
+            }
+            prop_assert_eq!(s.parse_units(text.as_bytes()), slow);
         }
 
         #[test]
