@@ -6,7 +6,16 @@ mod cli;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args = Vec::new();
+    for a in std::env::args_os().skip(1) {
+        match a.into_string() {
+            Ok(s) => args.push(s),
+            Err(raw) => {
+                eprintln!("error: argument {raw:?} is not valid UTF-8");
+                return ExitCode::from(2);
+            }
+        }
+    }
     match cli::run(&args) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {

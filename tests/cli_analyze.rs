@@ -230,6 +230,15 @@ fn bad_flags_exit_2() {
     assert_exit_2(&["analyze", "--bogus"], "--bogus");
     assert_exit_2(&["frobnicate"], "frobnicate");
     assert_exit_2(&[], "command");
+    // A non-UTF-8 argument is an error, not a panic.
+    use std::os::unix::ffi::OsStrExt;
+    let out = Command::new(env!("CARGO_BIN_EXE_legcore"))
+        .args(["analyze", "--book"])
+        .arg(std::ffi::OsStr::from_bytes(b"\xff"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: "));
 }
 
 #[test]

@@ -241,6 +241,17 @@ fn depth_to_limit_and_max_size_within_bound() {
         max_qty_within_bps(&l, OrderSide::Sell, Ratio::from_num(150)),
         Some(6)
     );
+    // A level taken whole outside the bound leaves room for the next one: mid 99.5,
+    // L = 100.495; 10 at 100, 1 at 101 (avg 100.09), 1 at 102 (avg 100.25): all 12.
+    let l2 = book(
+        u,
+        &[("99", "1")],
+        &[("100", "10"), ("101", "1"), ("102", "1")],
+    );
+    assert_eq!(
+        max_qty_within_bps(&l2, OrderSide::Buy, Ratio::from_num(100)),
+        Some(12)
+    );
     let avg_at_bound = walk_qty(&l, OrderSide::Buy, 4).unwrap();
     assert_eq!(avg(u, &avg_at_bound), d("101.5"));
 }

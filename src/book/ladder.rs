@@ -198,6 +198,7 @@ impl Ladder {
             ladder: self,
             last: [None, None],
             count: [0, 0],
+            failed: None,
         }
     }
 
@@ -228,6 +229,7 @@ impl Ladder {
             ops: 0,
             floors,
             done: false,
+            failed: None,
         }
     }
 
@@ -261,11 +263,22 @@ pub struct Snapshot<'a> {
     ladder: &'a mut Ladder,
     last: [Option<i64>; 2],
     count: [usize; 2],
+    /// The first refused level: once set, `commit` refuses too.
+    failed: Option<BookError>,
 }
 
 impl Snapshot<'_> {
-    /// Adds the next level of `side` (levels of one side must come best first).
+    /// Adds the next level of `side` (levels of one side must come best first). After a
+    /// refused level the snapshot is poisoned: [`commit`](Self::commit) returns the error.
     pub fn push(&mut self, side: Side, price_ticks: i64, qty_lots: i64) -> Result<(), BookError> {
+        let r = self.stage(side, price_ticks, qty_lots);
+        if let Err(e) = r {
+            self.failed.get_or_insert(e);
+        }
+        r
+    }
+
+    fn stage(&mut self, side: Side, price_ticks: i64, qty_lots: i64) -> Result<(), BookError> {
         check_price(price_ticks)?;
         check_size(qty_lots)?;
         if qty_lots == 0 {
@@ -300,6 +313,9 @@ impl Snapshot<'_> {
 
     /// Validates and installs the staged book with sequence number `seq`.
     pub fn commit(self, seq: u64, depth: Depth) -> Result<(), BookError> {
+        if let Some(e) = self.failed {
+            return Err(e);
+        }
         let l = self.ladder;
         let best_bid = l.stage_bids.slices().0.first().copied();
         let best_ask = l.stage_asks.slices().0.first().map(|k| -k);
@@ -337,12 +353,25 @@ pub struct Update<'a> {
     ops: usize,
     floors: [i64; 2],
     done: bool,
+    /// The first refused change: once set, `commit` refuses too and rolls back.
+    failed: Option<BookError>,
 }
 
 impl Update<'_> {
-    /// Sets the size at `price_ticks` on `side` (absolute, not a delta; 0 deletes).
+    /// Sets the size at `price_ticks` on `side` (absolute, not a delta; 0 deletes). After
+    /// a refused change the transaction is poisoned: [`commit`](Self::commit) returns the
+    /// error and everything is rolled back.
     #[inline]
     pub fn set(&mut self, side: Side, price_ticks: i64, qty_lots: i64) -> Result<(), BookError> {
+        let r = self.apply(side, price_ticks, qty_lots);
+        if let Err(e) = r {
+            self.failed.get_or_insert(e);
+        }
+        r
+    }
+
+    #[inline]
+    fn apply(&mut self, side: Side, price_ticks: i64, qty_lots: i64) -> Result<(), BookError> {
         check_price(price_ticks)?;
         check_size(qty_lots)?;
         if self.ops == self.ladder.undo.len() {
@@ -362,6 +391,9 @@ impl Update<'_> {
     /// Checks the result is not crossed and records `seq` as the last applied update.
     #[inline]
     pub fn commit(mut self, seq: u64) -> Result<(), BookError> {
+        if let Some(e) = self.failed {
+            return Err(e);
+        }
         self.ladder.check_crossed()?;
         self.ladder.seq = seq;
         self.done = true;
@@ -434,6 +466,23 @@ mod tests {
             [lv(9, 3), lv(10, 1)]
         );
         assert_eq!(l.unknown_from(Side::Ask), Some(11));
+    }
+
+    #[test]
+    fn a_refused_change_poisons_the_transaction() {
+        let mut l = Ladder::new(8, 8);
+        l.apply_snapshot(&[lv(5, 1)], &[lv(9, 1)], 1, Depth::Complete)
+            .unwrap();
+        let mut tx = l.update();
+        tx.set(Side::Bid, 6, 2).unwrap();
+        assert!(tx.set(Side::Bid, 7, -3).is_err());
+        assert_eq!(tx.commit(2), Err(BookError::SizeRange { qty_lots: -3 }));
+        assert_eq!(l.levels(Side::Bid).collect::<Vec<_>>(), [lv(5, 1)]);
+        let mut snap = l.snapshot();
+        snap.push(Side::Bid, 4, 1).unwrap();
+        assert!(snap.push(Side::Bid, 4, 1).is_err());
+        assert!(snap.commit(3, Depth::Complete).is_err());
+        assert_eq!(l.seq(), 1);
     }
 
     #[test]

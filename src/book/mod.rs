@@ -11,6 +11,7 @@
 //! - the book is not crossed (best bid < best ask when both exist);
 //! - a call that returns `Err` has changed nothing (snapshots are staged in scratch
 //!   arrays, updates run in a [`Update`] transaction that rolls back on error or drop);
+//!   a refused level poisons its snapshot or transaction, so `commit` refuses too;
 //! - when a side is full, the farthest level is dropped and everything at or beyond it is
 //!   marked unknown; updates there are ignored and walks report reaching unknown depth.
 //!

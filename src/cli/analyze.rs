@@ -6,6 +6,7 @@ use legcore::num::{Decimal, NumError, Ratio};
 use legcore::walk::{analyze, LiquidityReport, Shortfall, Target, Thresholds, Units};
 
 use super::args::{CliError, Flags};
+use super::emit;
 
 /// Levels per side the analyzed book may hold (Binance REST snapshots have ≤ 5000).
 const LEVELS: usize = 10_000;
@@ -41,9 +42,9 @@ pub fn run(args: &[String]) -> Result<u8, CliError> {
     let report = analyze(&book.ladder, units, side, target, &Thresholds::default())
         .map_err(|e| CliError::Input(format!("{path}: {e}")))?;
     if f.has("--json") {
-        println!("{}", json(&report, target));
+        emit(&format!("{}\n", json(&report, target)))?;
     } else {
-        print!("{}", table(path, &book, &report, target));
+        emit(&table(path, &book, &report, target))?;
     }
     Ok(0)
 }

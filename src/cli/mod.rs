@@ -16,12 +16,25 @@ commands:
           orderbook snapshot line (detected).
   help    this text";
 
+/// Writes to stdout; a closed pipe (`legcore … | head`) ends output quietly.
+pub(crate) fn emit(text: &str) -> Result<(), CliError> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(CliError::Io {
+            path: "stdout".to_string(),
+            source: e,
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// Runs the command line; `Ok(exit code)` or an error to print (exit 2).
 pub fn run(args: &[String]) -> Result<u8, CliError> {
     match args.first().map(String::as_str) {
         Some("analyze") => analyze::run(args.get(1..).unwrap_or(&[])),
         Some("help" | "--help" | "-h") => {
-            println!("{USAGE}");
+            emit(&format!("{USAGE}\n"))?;
             Ok(0)
         }
         Some(other) => Err(CliError::UnknownCommand(other.to_string())),

@@ -14,7 +14,7 @@
 //! is 100 USD); notional = contracts × multiplier, base = notional / price.
 
 use crate::book::OrderSide;
-use crate::num::{Decimal, NumError, Round, Step};
+use crate::num::{Decimal, NumError, Round, Step, Text, MAX_UNITS};
 
 /// Linear or inverse contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,8 +153,10 @@ impl InstrumentRules {
         Ok(t)
     }
 
-    /// Quote notional of `lots` at `price_ticks` (exact).
+    /// Quote notional of `lots` at `price_ticks` (exact); `Range` for unit counts outside
+    /// `0 ..= MAX_UNITS` lots or `1 ..= MAX_UNITS` ticks.
     pub fn notional(&self, lots: i64, price_ticks: i64) -> Result<Decimal, NumError> {
+        check_units(lots, price_ticks)?;
         let q = self
             .lot
             .to_decimal(lots)
@@ -165,8 +167,10 @@ impl InstrumentRules {
         }
     }
 
-    /// Base quantity of `lots` at `price_ticks` (inverse: rounds toward zero at 10^-18).
+    /// Base quantity of `lots` at `price_ticks` (inverse: rounds toward zero at 10^-18);
+    /// `Range` for unit counts out of range, as [`notional`](Self::notional).
     pub fn base_qty(&self, lots: i64, price_ticks: i64) -> Result<Decimal, NumError> {
+        check_units(lots, price_ticks)?;
         let q = self
             .lot
             .to_decimal(lots)
@@ -190,6 +194,17 @@ impl InstrumentRules {
         }
         Ok(())
     }
+}
+
+/// Unit counts that come from callers, not from a validated book.
+fn check_units(lots: i64, price_ticks: i64) -> Result<(), NumError> {
+    if !(0..=MAX_UNITS).contains(&lots) {
+        return Err(NumError::Range(Text::display(lots)));
+    }
+    if !(1..=MAX_UNITS).contains(&price_ticks) {
+        return Err(NumError::Range(Text::display(price_ticks)));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -227,6 +242,9 @@ mod tests {
             618001
         );
         assert!(r.order_price_ticks(OrderSide::Buy, d("0.01")).is_err());
+        assert!(r.notional(1, i64::MAX).is_err());
+        assert!(r.notional(-1, 10).is_err());
+        assert!(r.base_qty(i64::MAX, 10).is_err());
     }
 
     #[test]

@@ -79,10 +79,11 @@ impl Decimal {
         })
     }
 
-    /// Parses text that must not be negative (prices, sizes, notionals).
+    /// Parses text that must not be negative (prices, sizes, notionals): any leading `-`,
+    /// even on zero, is refused.
     pub fn parse_non_negative(text: &str) -> Result<Decimal, NumError> {
         let d = Self::parse(text)?;
-        if d.raw < 0 || text.starts_with('-') && d.raw == 0 && text != "-0" {
+        if text.starts_with('-') {
             return Err(NumError::Negative(Text::new(text.as_bytes())));
         }
         Ok(d)
@@ -205,17 +206,13 @@ impl Decimal {
         Self::from_wide(q, self.dp, "Decimal mul_int")
     }
 
-    /// Rounds to `dp` decimal places in direction `round`.
-    pub fn round_dp(self, dp: u8, round: Round) -> Decimal {
+    /// Rounds to `dp` decimal places in direction `round`; `Overflow` if rounding away
+    /// from zero leaves the range (only next to ±`MAX`).
+    pub fn round_dp(self, dp: u8, round: Round) -> Result<Decimal, NumError> {
         let dp = dp.min(SCALE_DP);
-        let unit = POW10[usize::from(SCALE_DP - dp)] as i128;
-        let q = div_round(I256::new(self.raw), I256::new(unit), round).as_i128();
-        // |q × unit| ≤ |raw| + unit − 1, which can pass MAX_RAW only by < unit; clamp to
-        // the nearest multiple inside the range rather than overflow.
-        let raw = q
-            .saturating_mul(unit)
-            .clamp(-MAX_RAW / unit * unit, MAX_RAW / unit * unit);
-        Decimal { raw, dp }
+        let unit = I256::new(POW10[usize::from(SCALE_DP - dp)] as i128);
+        let q = div_round(I256::new(self.raw), unit, round);
+        Self::from_wide(q * unit, dp, "Decimal round_dp")
     }
 
     /// The nearest `f64`, for display and plotting only.
@@ -388,6 +385,7 @@ mod tests {
             Decimal::parse_non_negative("-0.0"),
             Err(NumError::Negative(_))
         ));
+        assert!(Decimal::parse_non_negative("-0").is_err());
         assert!(Decimal::MAX.checked_add(d("0.000000000000000001")).is_err());
         assert!(Decimal::MAX
             .mul(d("1.000000000000000001"), Round::ToZero)
@@ -414,9 +412,14 @@ mod tests {
             d("61800.2").mul(d("0.014"), Round::ToZero).unwrap(),
             d("865.2028")
         );
-        assert_eq!(d("1.5").round_dp(0, Round::HalfEven), d("2"));
-        assert_eq!(d("2.5").round_dp(0, Round::HalfEven), d("2"));
-        assert_eq!(d("-2.5").round_dp(0, Round::Ceil), d("-2"));
+        assert_eq!(d("1.5").round_dp(0, Round::HalfEven).unwrap(), d("2"));
+        assert_eq!(d("2.5").round_dp(0, Round::HalfEven).unwrap(), d("2"));
+        assert!(Decimal::MAX.round_dp(0, Round::Ceil).is_err());
+        assert_eq!(
+            Decimal::MAX.round_dp(0, Round::Floor).unwrap(),
+            d("99999999999999999999")
+        );
+        assert_eq!(d("-2.5").round_dp(0, Round::Ceil).unwrap(), d("-2"));
         assert!(d("1").div(Decimal::ZERO, Round::ToZero).is_err());
     }
 

@@ -36,8 +36,8 @@ pub(crate) struct Parts {
     pub written_dp: u8,
 }
 
-/// Largest exponent magnitude read; longer exponents saturate (and then fail on range).
-const EXP_CAP: i32 = 100_000;
+/// Largest power of ten a non-zero value may have (far past the 10^±38 that fits).
+const EXP_CAP: i64 = 100_000;
 
 fn not_finite(body: &[u8]) -> bool {
     body.eq_ignore_ascii_case(b"nan")
@@ -57,8 +57,10 @@ pub(crate) fn scan(text: &[u8]) -> Result<Parts, NumError> {
         return Err(NumError::NotFinite(Text::new(text)));
     }
     let mut mantissa: u128 = 0;
-    let mut pending_zeros: u32 = 0;
-    let mut frac_digits: i32 = 0;
+    // Counts are i64: input length bounds them far below 2^62, so no arithmetic on them
+    // can overflow, and exponents are exact (never saturated into a wrong value).
+    let mut pending_zeros: i64 = 0;
+    let mut frac_digits: i64 = 0;
     let mut int_digits = 0u32;
     let mut i = 0usize;
     let mut in_frac = false;
@@ -74,17 +76,20 @@ pub(crate) fn scan(text: &[u8]) -> Result<Parts, NumError> {
                 }
                 if b == b'0' {
                     pending_zeros += 1;
+                } else if mantissa == 0 {
+                    // Leading zeros carry no digits; `frac_digits` keeps their place value.
+                    mantissa = u128::from(b - b'0');
+                    pending_zeros = 0;
                 } else {
-                    let scale =
-                        pow10(pending_zeros + 1).ok_or_else(|| NumError::Range(Text::new(text)))?;
+                    let scale = u32::try_from(pending_zeros + 1)
+                        .ok()
+                        .and_then(pow10)
+                        .ok_or_else(|| NumError::Range(Text::new(text)))?;
                     mantissa = mantissa
                         .checked_mul(scale)
                         .and_then(|m| m.checked_add(u128::from(b - b'0')))
                         .ok_or_else(|| NumError::Range(Text::new(text)))?;
                     pending_zeros = 0;
-                }
-                if frac_digits > EXP_CAP {
-                    return Err(NumError::Range(Text::new(text)));
                 }
             }
             b'.' if !in_frac && int_digits > 0 => in_frac = true,
@@ -103,9 +108,14 @@ pub(crate) fn scan(text: &[u8]) -> Result<Parts, NumError> {
     let exp10 = if mantissa == 0 {
         0
     } else {
-        pending_zeros as i32 - frac_digits + exp
+        pending_zeros - frac_digits + exp
     };
     let written_dp = (frac_digits - exp).clamp(0, 18) as u8;
+    // A non-zero value this far from 10^0 is outside every scale legcore uses.
+    if mantissa != 0 && !(-EXP_CAP..=EXP_CAP).contains(&exp10) {
+        return Err(NumError::Range(Text::new(text)));
+    }
+    let exp10 = exp10 as i32;
     Ok(Parts {
         neg: neg && mantissa != 0,
         mantissa,
@@ -114,8 +124,9 @@ pub(crate) fn scan(text: &[u8]) -> Result<Parts, NumError> {
     })
 }
 
-/// Reads `[+-]? digit+`, saturating at ±[`EXP_CAP`].
-fn scan_exponent(s: &[u8]) -> Option<i32> {
+/// Reads `[+-]? digit+`, saturating at ±10^15 (more than any input's digit count, so a
+/// saturated exponent still puts the value out of range rather than somewhere wrong).
+fn scan_exponent(s: &[u8]) -> Option<i64> {
     let (neg, digits) = match s.split_first() {
         Some((b'-', r)) => (true, r),
         Some((b'+', r)) => (false, r),
@@ -124,12 +135,12 @@ fn scan_exponent(s: &[u8]) -> Option<i32> {
     if digits.is_empty() {
         return None;
     }
-    let mut e: i32 = 0;
+    let mut e: i64 = 0;
     for &b in digits {
         if !b.is_ascii_digit() {
             return None;
         }
-        e = (e * 10 + i32::from(b - b'0')).min(EXP_CAP);
+        e = (e * 10 + i64::from(b - b'0')).min(1_000_000_000_000_000);
     }
     Some(if neg { -e } else { e })
 }
@@ -211,6 +222,31 @@ mod tests {
         assert_eq!(ok(&s).mantissa, 1);
         let s = "9".repeat(40);
         assert!(matches!(scan(s.as_bytes()), Err(NumError::Range(_))));
+    }
+
+    #[test]
+    fn huge_exponents_are_exact_or_out_of_range() {
+        // 1 followed by 100001 zeros, times 10^-100001, is exactly 1.
+        let s = format!("1{}e-100001", "0".repeat(100_001));
+        let p = ok(&s);
+        assert_eq!((p.mantissa, p.exp10), (1, 0));
+        assert!(matches!(
+            scan(b"1e99999999999999999999"),
+            Err(NumError::Range(_))
+        ));
+        assert!(matches!(
+            scan(b"1e-99999999999999999999"),
+            Err(NumError::Range(_))
+        ));
+        assert_eq!(ok("0e99999999999999999999").mantissa, 0);
+    }
+
+    #[test]
+    fn leading_zeros_cost_nothing() {
+        let s = format!("{}1", "0".repeat(60));
+        assert_eq!((ok(&s).mantissa, ok(&s).exp10), (1, 0));
+        let s = format!("0.{}1", "0".repeat(30));
+        assert_eq!((ok(&s).mantissa, ok(&s).exp10), (1, -31));
     }
 
     #[test]

@@ -16,8 +16,9 @@ use super::parse::{pow10, scan};
 /// Largest unit count (ticks or lots) a book or order may hold: 10^15.
 pub const MAX_UNITS: i64 = 1_000_000_000_000_000;
 
-/// Largest step size: 10^5, so that `MAX_UNITS` steps stay inside [`Decimal`]'s range.
-pub const MAX_STEP_INT: i64 = 100_000;
+/// Largest step size: 10^4, so that `MAX_UNITS` steps (≤ 10^19) stay inside
+/// [`Decimal`]'s range (< 10^20).
+pub const MAX_STEP_INT: i64 = 10_000;
 
 /// A tick or a lot: `step × 10^-dp`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -27,7 +28,7 @@ pub struct Step {
 }
 
 impl Step {
-    /// A step of the given positive size, at most 10^5, with at most 18 decimals.
+    /// A step of the given positive size, at most 10^4, with at most 18 decimals.
     pub fn new(size: Decimal) -> Result<Step, NumError> {
         let text = || Text::display(size);
         if !size.is_positive() || size > Decimal::from_i64(MAX_STEP_INT) {
@@ -151,11 +152,15 @@ impl Step {
         Ok((v / step) as i64)
     }
 
-    /// The value of `units` steps (exact; in range for `|units| ≤ MAX_UNITS`).
+    /// The value of `units` steps: exact for `|units| ≤ MAX_UNITS` (≤ 10^19), saturating
+    /// at ±`Decimal::MAX` past that (only reachable with unit counts no book or order
+    /// holds; callers that take units from outside check them against `MAX_UNITS`).
     pub fn to_decimal(self, units: i64) -> Decimal {
         let scale = pow10(u32::from(SCALE_DP - self.dp)).unwrap_or(1) as i128;
-        let raw = i128::from(units) * i128::from(self.step) * scale;
-        Decimal::from_raw(raw)
+        let raw = i128::from(units)
+            .checked_mul(i128::from(self.step))
+            .and_then(|r| r.checked_mul(scale));
+        raw.and_then(|r| Decimal::from_raw(r).ok())
             .unwrap_or(if units < 0 {
                 Decimal::MAX.neg()
             } else {
@@ -237,6 +242,8 @@ mod tests {
         assert!(Step::parse("0").is_err());
         assert!(Step::parse("-0.1").is_err());
         assert!(Step::parse("1000000").is_err());
+        assert!(Step::parse("10001").is_err());
+        assert!(Step::parse("10000").is_ok());
         assert!(matches!(
             Step::parse("0.1")
                 .unwrap()

@@ -18,7 +18,7 @@ use arrayvec::ArrayVec;
 
 use crate::book::OrderSide;
 use crate::instrument::{ContractKind, InstrumentRules, RulesError};
-use crate::num::{Decimal, NumError, Round};
+use crate::num::{Decimal, NumError, Round, MAX_UNITS};
 
 /// Most legs a hedge can have.
 pub const MAX_HEDGE_LEGS: usize = 8;
@@ -32,8 +32,8 @@ pub enum SizingError {
     /// The USD size must be positive.
     #[error("size {0} USD must be positive")]
     BadUsd(Decimal),
-    /// A price of zero ticks or less.
-    #[error("leg {leg}: price {price_ticks} ticks is not positive")]
+    /// A price outside `1 ..= MAX_UNITS` ticks.
+    #[error("leg {leg}: price {price_ticks} ticks is outside 1..=10^15")]
     BadPrice {
         /// Leg index.
         leg: usize,
@@ -50,8 +50,9 @@ pub enum SizingError {
         /// The conversion price.
         price: Decimal,
     },
-    /// The lots of the legs have no common multiple in range.
-    #[error("the legs' lots have no common multiple within range")]
+    /// The lots of the legs have no common multiple in range, or a lot × multiplier has
+    /// more than 18 decimals.
+    #[error("the legs' lots have no exact common multiple within range")]
     NoCommonLot,
     /// A leg fails its venue's rules (minimum quantity or notional).
     #[error("leg {leg}: {source}")]
@@ -82,17 +83,19 @@ pub fn usd_to_lots(
         OrderSide::Buy => ask_ticks,
         OrderSide::Sell => bid_ticks,
     };
-    if price_ticks <= 0 {
+    if !(1..=MAX_UNITS).contains(&price_ticks) {
         return Err(SizingError::BadPrice {
             leg: 0,
             price_ticks,
         });
     }
     let price = rules.tick.to_decimal(price_ticks);
+    // Each division truncates a positive quotient, so qty ≤ usd / (price × multiplier)
+    // exactly: the notional can fall short, never exceed.
     let qty = match rules.kind {
-        ContractKind::Linear => {
-            usd.div(price.mul(rules.multiplier, Round::ToZero)?, Round::ToZero)?
-        }
+        ContractKind::Linear => usd
+            .div(price, Round::ToZero)?
+            .div(rules.multiplier, Round::ToZero)?,
         ContractKind::Inverse => usd.div(rules.multiplier, Round::ToZero)?,
     };
     let leg = |source| SizingError::Leg { leg: 0, source };
@@ -140,7 +143,8 @@ pub struct LegSize {
 pub struct HedgeSize {
     /// Common base quantity.
     pub base_qty: Decimal,
-    /// The base step every linear leg trades exactly (the coarser lot).
+    /// The base step every linear leg trades exactly: the least common multiple of their
+    /// base lots (the coarser lot when one divides the other).
     pub base_step: Decimal,
     /// Per leg, in input order.
     pub legs: ArrayVec<LegSize, MAX_HEDGE_LEGS>,
@@ -157,18 +161,19 @@ pub fn hedge_size(usd: Decimal, legs: &[HedgeLeg]) -> Result<HedgeSize, SizingEr
     let mut step: i128 = 0; // raw base units; 0 = no linear leg yet
     let mut price = Decimal::ZERO;
     for (leg, l) in legs.iter().enumerate() {
-        if l.price_ticks <= 0 {
+        if !(1..=MAX_UNITS).contains(&l.price_ticks) {
             let price_ticks = l.price_ticks;
             return Err(SizingError::BadPrice { leg, price_ticks });
         }
         price = price.max(l.rules.tick.to_decimal(l.price_ticks));
         if l.rules.kind == ContractKind::Linear {
-            let s = l
-                .rules
-                .lot
-                .size()
-                .mul(l.rules.multiplier, Round::ToZero)?
-                .raw();
+            let (lot, mult) = (l.rules.lot.size(), l.rules.multiplier);
+            let s = lot.mul(mult, Round::ToZero)?;
+            if s != lot.mul(mult, Round::AwayFromZero)? || !s.is_positive() {
+                // lot × multiplier needs more than 18 decimals: no exact base step.
+                return Err(SizingError::NoCommonLot);
+            }
+            let s = s.raw();
             step = if step == 0 {
                 s
             } else {
@@ -184,7 +189,7 @@ pub fn hedge_size(usd: Decimal, legs: &[HedgeLeg]) -> Result<HedgeSize, SizingEr
     let raw_base = usd.div(price, Round::ToZero)?;
     let steps = raw_base
         .div(base_step, Round::ToZero)?
-        .round_dp(0, Round::ToZero);
+        .round_dp(0, Round::ToZero)?;
     let base_qty = steps.mul(base_step, Round::ToZero)?;
     if !base_qty.is_positive() {
         return Err(SizingError::ZeroQty {

@@ -131,6 +131,15 @@ fn hedge_errors_name_the_leg() {
         hedge_size(d("10"), &[]),
         Err(SizingError::LegCount(0))
     ));
+    let huge = HedgeLeg {
+        price_ticks: i64::MAX,
+        ..a
+    };
+    assert!(matches!(
+        hedge_size(d("10"), &[huge]),
+        Err(SizingError::BadPrice { leg: 0, .. })
+    ));
+    assert!(usd_to_lots(&a.rules, d("10"), OrderSide::Buy, 1, i64::MAX).is_err());
     let bad = HedgeLeg {
         price_ticks: 0,
         ..a

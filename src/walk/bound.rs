@@ -1,9 +1,11 @@
 //! The largest quantity whose walk stays within a slippage bound.
 //!
 //! The average price of a walk only worsens as the size grows, so the answer is found in
-//! one pass: take levels whole while they are inside the bound price, then the exact
-//! number of lots of the next level that keeps the average at the bound, rounded toward
-//! zero. 256-bit integers throughout (this is a planning query, not the hot path).
+//! one pass: at each level take the most lots that keep the running average within the
+//! bound price (all of them while the level itself is inside the bound; otherwise the
+//! exact count, toward zero, that the room left by the better levels pays for), and stop
+//! at the first level that cannot be taken whole. 256-bit integers throughout (a planning
+//! query, not the hot path). The result saturates at `i64::MAX` lots.
 
 use ethnum::I256;
 
@@ -37,10 +39,16 @@ pub fn max_qty_within_bps(ladder: &Ladder, side: OrderSide, max_bps: Ratio) -> O
         // x lots at p keep the average at L: x ≤ (L·Q − N) / (p − L), signed for sells.
         let room = (ln * q - n * ld) * sign;
         let cost = (p * ld - ln) * sign;
-        if room > I256::ZERO {
-            q += (room / cost).min(s);
+        let x = if room > I256::ZERO {
+            (room / cost).min(s)
+        } else {
+            I256::ZERO
+        };
+        q += x;
+        n += p * x;
+        if x < s {
+            break; // the bound is reached inside this level
         }
-        break;
     }
     Some(i64::try_from(q.as_i128()).unwrap_or(i64::MAX))
 }

@@ -74,8 +74,10 @@ pub fn actual_slippage(
         if !f.price.is_positive() || !f.qty.is_positive() {
             return Err(SlippageError::BadFill { index });
         }
+        // Each product is < 10^76 < 2^255; the sums are checked.
+        let product = I256::new(f.price.raw()) * I256::new(f.qty.raw());
         qty += I256::new(f.qty.raw());
-        notional += I256::new(f.price.raw()) * I256::new(f.qty.raw());
+        notional = notional.checked_add(product).ok_or(overflow())?;
     }
     if qty == I256::ZERO {
         return Err(SlippageError::NoFills);
@@ -90,10 +92,11 @@ pub fn actual_slippage(
             OrderSide::Buy => I256::ONE,
             OrderSide::Sell => I256::MINUS_ONE,
         };
-        let diff36 = (notional - I256::new(r.raw()) * qty) * sign;
-        let base36 = I256::new(r.raw()) * qty;
+        let base36 = I256::new(r.raw()).checked_mul(qty).ok_or(overflow())?;
+        let diff36 = notional.checked_sub(base36).ok_or(overflow())? * sign;
+        let bps_num = diff36.checked_mul(I256::new(10_000)).ok_or(overflow())?;
         Ok(Slip {
-            bps: wide_ratio(diff36 * I256::new(10_000), base36),
+            bps: wide_ratio(bps_num, base36),
             quote: to_decimal(diff36 / I256::new(SCALE))?,
         })
     };
@@ -105,9 +108,61 @@ pub fn actual_slippage(
     })
 }
 
+fn overflow() -> SlippageError {
+    SlippageError::Num(NumError::Overflow("slippage"))
+}
+
 fn to_decimal(raw: I256) -> Result<Decimal, NumError> {
     if raw.unsigned_abs() > ethnum::U256::new(crate::num::MAX_RAW as u128) {
         return Err(NumError::Overflow("slippage"));
     }
     Decimal::from_raw(raw.as_i128())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::parse(s).unwrap()
+    }
+
+    fn fill(p: &str, q: &str) -> Fill {
+        Fill {
+            price: d(p),
+            qty: d(q),
+        }
+    }
+
+    #[test]
+    fn signed_against_mid_and_expected() {
+        let fills = [fill("101", "1"), fill("103", "1")];
+        let s = actual_slippage(OrderSide::Buy, &fills, d("100"), d("101.5")).unwrap();
+        assert_eq!((s.avg_price, s.filled_qty), (d("102"), d("2")));
+        assert_eq!(s.vs_arrival_mid.bps, Ratio::from_num(200));
+        assert_eq!(s.vs_arrival_mid.quote, d("4"));
+        assert_eq!(s.vs_expected.quote, d("1"));
+        // The same fills as a sell are better than the mid: negative slippage.
+        let s = actual_slippage(OrderSide::Sell, &fills, d("100"), d("101.5")).unwrap();
+        assert_eq!(s.vs_arrival_mid.quote, d("-4"));
+        assert!(s.vs_arrival_mid.bps < Ratio::ZERO);
+    }
+
+    #[test]
+    fn bad_input_is_typed() {
+        assert_eq!(
+            actual_slippage(OrderSide::Buy, &[], d("1"), d("1")),
+            Err(SlippageError::NoFills)
+        );
+        let bad = [fill("1", "1"), fill("0", "1")];
+        assert_eq!(
+            actual_slippage(OrderSide::Buy, &bad, d("1"), d("1")),
+            Err(SlippageError::BadFill { index: 1 })
+        );
+        let big = [fill("99999999999999999999", "99999999999999999999"); 8];
+        assert!(actual_slippage(OrderSide::Buy, &big, d("1"), d("1")).is_err());
+        let one = [fill("99999999999999999999", "99999999999999999999")];
+        assert!(actual_slippage(OrderSide::Buy, &one, d("1"), d("1")).is_err());
+        assert!(actual_slippage(OrderSide::Buy, &[fill("1", "1")], d("0"), d("1")).is_err());
+    }
 }

@@ -1,4 +1,5 @@
-//! The hot walk: integer-only loops over a ladder side, no allocation, no division.
+//! The hot walk: integer-only loops over a ladder side, no allocation. A quantity walk
+//! divides nothing; a notional walk divides once, at its last level.
 //!
 //! Quantities are lots, prices ticks, notionals "tick-lots" (price_ticks × qty_lots, an
 //! `i128`; one tick-lot is `tick × lot` of quote money). A notional walk's last level
@@ -8,7 +9,8 @@
 use crate::book::{Ladder, OrderSide};
 use crate::num::MAX_UNITS;
 
-/// Largest notional target in tick-lots: 10^36 (a full ladder of maximal levels is less).
+/// Largest notional target in tick-lots: 10^36. Sums stay in `i128` for ladders of up to
+/// ~10^8 maximal levels (10^30 tick-lots each).
 pub const MAX_NOTIONAL_TL: i128 = 1_000_000_000_000_000_000_000_000_000_000_000_000;
 
 /// A walk target that is out of range.
