@@ -25,7 +25,7 @@ use crate::num::{Step, Text};
 
 use super::json::Scanner;
 use super::levels::{
-    in_field, mark, pair_levels, string_field, u64_field, LevelSink, Names, SnapshotSink,
+    in_field, mark, pair_levels, stage_snapshot, string_field, u64_field, LevelSink, Names,
     UpdateSink,
 };
 use super::FeedError;
@@ -172,15 +172,9 @@ fn install_snapshot(
     lot: Step,
     bytes: &[u8],
 ) -> Result<u64, FeedError> {
-    let mut snap = ladder.snapshot();
-    let mut sink = SnapshotSink {
-        snap: &mut snap,
-        tick,
-        lot,
-    };
-    let u = walk_message(bytes, &mut sink)?;
-    snap.commit(u, Depth::Partial)?;
-    Ok(u)
+    stage_snapshot(ladder, tick, lot, Depth::Partial, |sink| {
+        walk_message(bytes, sink)
+    })
 }
 
 /// Bybit's sequence rule for one book (see the [module doc](self)).

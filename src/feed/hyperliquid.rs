@@ -15,7 +15,7 @@ use crate::num::{Step, Text};
 
 use super::json::Scanner;
 use super::levels::{
-    in_field, mark, number_text, string_field, u64_field, LevelSink, Names, SnapshotSink,
+    in_field, mark, number_text, stage_snapshot, string_field, u64_field, LevelSink, Names,
 };
 use super::FeedError;
 
@@ -37,15 +37,9 @@ pub fn apply_l2_book(
     lot: Step,
     bytes: &[u8],
 ) -> Result<u64, FeedError> {
-    let mut snap = ladder.snapshot();
-    let mut sink = SnapshotSink {
-        snap: &mut snap,
-        tick,
-        lot,
-    };
-    let time = walk_l2_book(bytes, &mut sink)?;
-    snap.commit(time, Depth::Partial)?;
-    Ok(time)
+    stage_snapshot(ladder, tick, lot, Depth::Partial, |sink| {
+        walk_l2_book(bytes, sink)
+    })
 }
 
 #[derive(Default)]

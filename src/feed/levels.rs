@@ -5,7 +5,7 @@
 //! file loader) into a [`DecimalsSink`] that only measures how many decimals are written.
 //! Nothing is collected in between, so the hot-path sinks allocate nothing.
 
-use crate::book::{Side, Snapshot, Update};
+use crate::book::{Depth, Ladder, Side, Snapshot, Update};
 use crate::num::{Decimal, Step};
 
 use super::json::{JsonError, Scalar, Scanner};
@@ -62,6 +62,26 @@ impl LevelSink for SnapshotSink<'_, '_> {
         let (p, q) = units(self.tick, self.lot, n, price, qty)?;
         Ok(self.snap.push(side, p, q)?)
     }
+}
+
+/// Stages a snapshot from `walk` (which hands it the message's levels and returns the
+/// message's sequence number) and installs it as `depth`; on any error nothing changes.
+pub(crate) fn stage_snapshot(
+    ladder: &mut Ladder,
+    tick: Step,
+    lot: Step,
+    depth: Depth,
+    walk: impl FnOnce(&mut SnapshotSink<'_, '_>) -> Result<u64, FeedError>,
+) -> Result<u64, FeedError> {
+    let mut snap = ladder.snapshot();
+    let mut sink = SnapshotSink {
+        snap: &mut snap,
+        tick,
+        lot,
+    };
+    let seq = walk(&mut sink)?;
+    snap.commit(seq, depth)?;
+    Ok(seq)
 }
 
 /// Sets levels in an update transaction (absolute sizes, 0 deletes).

@@ -29,7 +29,7 @@ use crate::num::{Step, Text};
 
 use super::json::Scanner;
 use super::levels::{
-    mark, pair_levels, string_field, u64_field, LevelSink, Names, SnapshotSink, UpdateSink,
+    mark, pair_levels, stage_snapshot, string_field, u64_field, LevelSink, Names, UpdateSink,
 };
 use super::FeedError;
 
@@ -81,15 +81,7 @@ pub fn apply_depth_snapshot_as(
     bytes: &[u8],
     depth: Depth,
 ) -> Result<u64, FeedError> {
-    let mut snap = ladder.snapshot();
-    let mut sink = SnapshotSink {
-        snap: &mut snap,
-        tick,
-        lot,
-    };
-    let id = walk_snapshot(bytes, &mut sink)?;
-    snap.commit(id, depth)?;
-    Ok(id)
+    stage_snapshot(ladder, tick, lot, depth, |sink| walk_snapshot(bytes, sink))
 }
 
 /// Walks a REST depth snapshot, handing its levels to `sink`; returns `lastUpdateId`.
