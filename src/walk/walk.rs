@@ -69,32 +69,60 @@ pub fn walk_qty(ladder: &Ladder, side: OrderSide, qty_lots: i64) -> Result<Walk,
         return Err(WalkError::QtyRange(qty_lots));
     }
     let (keys, sizes, truncated) = ladder.raw_side(side.takes_from());
-    let sign = sign_of(side);
-    let mut rem = qty_lots;
-    let mut notional: i128 = 0;
-    let mut used = 0u32;
-    let mut worst_key = 0i64;
-    for (&k, &s) in keys.iter().rev().zip(sizes.iter().rev()) {
-        let take = if s < rem { s } else { rem };
-        notional += i128::from(k * sign) * i128::from(take);
-        rem -= take;
+    let (whole, partial_lots) = levels_for(sizes, qty_lots);
+    // Levels [first..] (best last) are taken whole; the one below them, partly.
+    let first = keys.len() - whole;
+    let mut notional = sum_products(&keys[first..], &sizes[first..]);
+    let (mut used, mut worst_key) = (whole as u32, keys.get(first).copied().unwrap_or(0));
+    let mut filled = qty_lots;
+    if partial_lots > 0 {
+        // `levels_for` only reports a partial level when one exists below `first`.
+        let k = keys[first - 1];
+        notional += i128::from(k) * i128::from(partial_lots);
         used += 1;
         worst_key = k;
-        if rem == 0 {
-            break;
-        }
+    } else if whole == keys.len() {
+        filled = sizes.iter().sum::<i64>().min(qty_lots);
     }
+    let rem = qty_lots - filled;
+    let sign = sign_of(side);
     Ok(Walk {
         side,
-        qty_num: i128::from(qty_lots - rem),
+        qty_num: i128::from(filled),
         qty_den: 1,
-        notional_tl: notional,
+        notional_tl: notional * i128::from(sign),
         worst_ticks: worst_key * sign,
         levels_used: used,
         shortfall_lots: rem,
         shortfall_tl: 0,
         reached_unknown: rem > 0 && truncated,
     })
+}
+
+/// From the best end of `sizes` (the last element): how many levels a walk for
+/// `qty_lots` takes whole, and how many lots it takes from the next one (0 if none).
+/// Only a running sum of sizes sits on the loop's critical path; the price products are
+/// summed afterwards, independently, by [`sum_products`].
+#[inline]
+fn levels_for(sizes: &[i64], qty_lots: i64) -> (usize, i64) {
+    let mut cum = 0i64;
+    for (n, &s) in sizes.iter().rev().enumerate() {
+        // cum < qty_lots ≤ 10^15 and s ≤ 10^15: no overflow.
+        if cum + s >= qty_lots {
+            return if cum + s == qty_lots { (n + 1, 0) } else { (n, qty_lots - cum) };
+        }
+        cum += s;
+    }
+    (sizes.len(), 0)
+}
+
+/// `Σ key × size` over two equal-length slices.
+#[inline]
+fn sum_products(keys: &[i64], sizes: &[i64]) -> i128 {
+    keys.iter()
+        .zip(sizes)
+        .map(|(&k, &s)| i128::from(k) * i128::from(s))
+        .sum()
 }
 
 /// Walks for a quote notional of `notional_tl` tick-lots, as the seed does: a level is
