@@ -149,37 +149,6 @@ impl Metrics {
 }
 
 /// `±10⁴ × (2·N·qd − m2·qn) / (m2·qn)`: the average `N·qd/qn` against the mid `m2/2`.
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn score_constants_are_the_seed_weights() {
-        let two64 = 2f64.powi(64);
-        for (bits, v) in [
-            (SLIP_WEIGHT, 0.3),
-            (SLIP_SLOPE, 0.003),
-            (SPREAD_WEIGHT, 0.2),
-            (SPREAD_SLOPE, 0.002),
-        ] {
-            let exact = (v * two64).floor() as i128;
-            assert!((bits - exact).abs() <= 4096, "{v}: {bits:#x} vs {exact:#x}");
-        }
-        assert_eq!(
-            linear_score(Ratio::from_num(100), SLIP_WEIGHT, SLIP_SLOPE),
-            Ratio::ZERO
-        );
-        assert_eq!(
-            linear_score(Ratio::from_num(250), SLIP_WEIGHT, SLIP_SLOPE),
-            Ratio::ZERO
-        );
-        let half = linear_score(Ratio::from_num(50), SLIP_WEIGHT, SLIP_SLOPE);
-        assert!((half.to_num::<f64>() - 0.15).abs() < 1e-15);
-        let zero = linear_score(Ratio::ZERO, SPREAD_WEIGHT, SPREAD_SLOPE);
-        assert!((zero.to_num::<f64>() - 0.2).abs() < 1e-15);
-    }
-}
-
 #[inline]
 fn slippage_bps(w: &Walk, m2: i128) -> Ratio {
     let sign: i128 = match w.side {
@@ -215,5 +184,36 @@ pub(crate) fn wide_ratio(num: I256, den: I256) -> Ratio {
         Ratio::MIN
     } else {
         Ratio::from_bits(q.as_i128())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn score_constants_are_the_seed_weights() {
+        let two64 = 2f64.powi(64);
+        for (bits, v) in [
+            (SLIP_WEIGHT, 0.3),
+            (SLIP_SLOPE, 0.003),
+            (SPREAD_WEIGHT, 0.2),
+            (SPREAD_SLOPE, 0.002),
+        ] {
+            let exact = (v * two64).floor() as i128;
+            assert!((bits - exact).abs() <= 4096, "{v}: {bits:#x} vs {exact:#x}");
+        }
+        assert_eq!(
+            linear_score(Ratio::from_num(100), SLIP_WEIGHT, SLIP_SLOPE),
+            Ratio::ZERO
+        );
+        assert_eq!(
+            linear_score(Ratio::from_num(250), SLIP_WEIGHT, SLIP_SLOPE),
+            Ratio::ZERO
+        );
+        let half = linear_score(Ratio::from_num(50), SLIP_WEIGHT, SLIP_SLOPE);
+        assert!((half.to_num::<f64>() - 0.15).abs() < 1e-15);
+        let zero = linear_score(Ratio::ZERO, SPREAD_WEIGHT, SPREAD_SLOPE);
+        assert!((zero.to_num::<f64>() - 0.2).abs() < 1e-15);
     }
 }

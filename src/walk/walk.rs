@@ -109,7 +109,11 @@ fn levels_for(sizes: &[i64], qty_lots: i64) -> (usize, i64) {
     for (n, &s) in sizes.iter().rev().enumerate() {
         // cum < qty_lots ≤ 10^15 and s ≤ 10^15: no overflow.
         if cum + s >= qty_lots {
-            return if cum + s == qty_lots { (n + 1, 0) } else { (n, qty_lots - cum) };
+            return if cum + s == qty_lots {
+                (n + 1, 0)
+            } else {
+                (n, qty_lots - cum)
+            };
         }
         cum += s;
     }
