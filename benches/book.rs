@@ -54,6 +54,17 @@ fn updates(c: &mut Criterion) {
 
     let mut l = ladder();
     let mut i = 0u64;
+    let mut bare = move || {
+        i += 1;
+        let k = (i % 5) as i64;
+        let r = l.set_level(Side::Bid, 99_999 - k, 1 + (i % 13) as i64, i);
+        r.expect("valid");
+    };
+    c.bench_function("set_level/existing_top5", |b| b.iter(&mut bare));
+    common::percentiles("set_level/existing_top5", 100, &mut bare);
+
+    let mut l = ladder();
+    let mut i = 0u64;
     let mut insert_delete = move || {
         i += 1;
         // 100_000 is inside the spread: insert it as the new best bid, then delete it.

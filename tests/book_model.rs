@@ -135,6 +135,30 @@ proptest! {
     }
 
     #[test]
+    fn set_level_equals_a_one_level_transaction(
+        cap in prop_oneof![3usize..8, Just(64usize)],
+        ops in prop::collection::vec(op(), 1..60),
+    ) {
+        let bids: Vec<Level> = (1..=15).rev().map(|p| Level { price_ticks: p, qty_lots: 1 }).collect();
+        let asks: Vec<Level> = (25..=39).map(|p| Level { price_ticks: p, qty_lots: 1 }).collect();
+        let mut fast = Ladder::new(cap, 4);
+        fast.apply_snapshot(&bids, &asks, 0, Depth::Complete).unwrap();
+        let mut slow = fast.clone();
+        for (seq, &(bid, p, q)) in ops.iter().enumerate() {
+            let side = if bid { Side::Bid } else { Side::Ask };
+            let a = fast.set_level(side, p, q, seq as u64);
+            let mut tx = slow.update();
+            let b = tx.set(side, p, q).and_then(|()| tx.commit(seq as u64));
+            prop_assert_eq!(a, b);
+            for s in [Side::Bid, Side::Ask] {
+                prop_assert_eq!(fast.levels(s).collect::<Vec<_>>(), slow.levels(s).collect::<Vec<_>>());
+                prop_assert_eq!(fast.unknown_from(s), slow.unknown_from(s));
+            }
+            prop_assert_eq!(fast.seq(), slow.seq());
+        }
+    }
+
+    #[test]
     fn walk_matches_exact_reference(
         asks in prop::collection::btree_map(1i64..1000, 1i64..50, 0..25),
         qty in 1i64..400,

@@ -220,6 +220,43 @@ impl Ladder {
         snap.commit(seq, depth)
     }
 
+    /// One level change as a whole update, for venues that send one level per message:
+    /// validated, and a crossing is predicted before anything changes (a new bid crosses
+    /// iff it is at or above the best ask, and vice versa; size changes and deletions never
+    /// cross), so no transaction is needed. Equivalent to `update()`, one `set`, `commit`.
+    #[inline]
+    pub fn set_level(
+        &mut self,
+        side: Side,
+        price_ticks: i64,
+        qty_lots: i64,
+        seq: u64,
+    ) -> Result<(), BookError> {
+        check_price(price_ticks)?;
+        check_size(qty_lots)?;
+        if qty_lots > 0 {
+            let crossed = match side {
+                Side::Bid => self
+                    .best_ask()
+                    .filter(|a| price_ticks >= a.price_ticks)
+                    .map(|a| (price_ticks, a.price_ticks)),
+                Side::Ask => self
+                    .best_bid()
+                    .filter(|b| b.price_ticks >= price_ticks)
+                    .map(|b| (b.price_ticks, price_ticks)),
+            };
+            if let Some((bid_ticks, ask_ticks)) = crossed {
+                return Err(BookError::Crossed {
+                    bid_ticks,
+                    ask_ticks,
+                });
+            }
+        }
+        self.half_mut(side).set(key_of(side, price_ticks), qty_lots);
+        self.seq = seq;
+        Ok(())
+    }
+
     /// Starts an update transaction; see [`Update`].
     #[inline]
     pub fn update(&mut self) -> Update<'_> {
