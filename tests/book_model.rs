@@ -75,6 +75,18 @@ fn assert_same(l: &Ladder, m: &Model) {
     assert_eq!(l.unknown_from(Side::Ask), m.ask_floor);
 }
 
+/// An uncrossed start: bids 15 down to 1, asks 25 up to 39, one lot each.
+fn start_book() -> (Vec<Level>, Vec<Level>) {
+    let lv = |p| Level {
+        price_ticks: p,
+        qty_lots: 1,
+    };
+    (
+        (1..=15).rev().map(lv).collect(),
+        (25..=39).map(lv).collect(),
+    )
+}
+
 fn op() -> impl Strategy<Value = (bool, i64, i64)> {
     (
         any::<bool>(),
@@ -94,8 +106,7 @@ proptest! {
         let mut ladder = Ladder::new(cap, 8);
         let mut model = Model { cap, ..Model::default() };
         // Start from an uncrossed snapshot: bids 1..=15, asks 25..=39.
-        let bids: Vec<Level> = (1..=15).rev().map(|p| Level { price_ticks: p, qty_lots: 1 }).collect();
-        let asks: Vec<Level> = (25..=39).map(|p| Level { price_ticks: p, qty_lots: 1 }).collect();
+        let (bids, asks) = start_book();
         ladder.apply_snapshot(&bids, &asks, 0, Depth::Complete).unwrap();
         for l in &bids { model.set(Side::Bid, l.price_ticks, 1); }
         for l in &asks { model.set(Side::Ask, l.price_ticks, 1); }
@@ -139,8 +150,7 @@ proptest! {
         cap in prop_oneof![3usize..8, Just(64usize)],
         ops in prop::collection::vec(op(), 1..60),
     ) {
-        let bids: Vec<Level> = (1..=15).rev().map(|p| Level { price_ticks: p, qty_lots: 1 }).collect();
-        let asks: Vec<Level> = (25..=39).map(|p| Level { price_ticks: p, qty_lots: 1 }).collect();
+        let (bids, asks) = start_book();
         let mut fast = Ladder::new(cap, 4);
         fast.apply_snapshot(&bids, &asks, 0, Depth::Complete).unwrap();
         let mut slow = fast.clone();
@@ -151,7 +161,8 @@ proptest! {
             let b = tx.set(side, p, q).and_then(|()| tx.commit(seq as u64));
             prop_assert_eq!(a, b);
             for s in [Side::Bid, Side::Ask] {
-                prop_assert_eq!(fast.levels(s).collect::<Vec<_>>(), slow.levels(s).collect::<Vec<_>>());
+                let (f, w): (Vec<_>, Vec<_>) = (fast.levels(s).collect(), slow.levels(s).collect());
+                prop_assert_eq!(f, w);
                 prop_assert_eq!(fast.unknown_from(s), slow.unknown_from(s));
             }
             prop_assert_eq!(fast.seq(), slow.seq());
@@ -222,11 +233,15 @@ proptest! {
         let (b, a) = (lv(&bids), lv(&asks));
         let res = ladder.apply_snapshot(&b, &a, 8, Depth::Complete);
         let sorted = |v: &[Level], desc: bool| v.windows(2).all(|w| {
-            if desc { w[0].price_ticks > w[1].price_ticks } else { w[0].price_ticks < w[1].price_ticks }
+            let (x, y) = (w[0].price_ticks, w[1].price_ticks);
+            if desc { x > y } else { x < y }
         });
         let valid = sorted(&b, true) && sorted(&a, false)
             && b.iter().chain(&a).all(|l| l.qty_lots > 0)
-            && match (b.first(), a.first()) { (Some(x), Some(y)) => x.price_ticks < y.price_ticks, _ => true };
+            && match (b.first(), a.first()) {
+                (Some(x), Some(y)) => x.price_ticks < y.price_ticks,
+                _ => true,
+            };
         prop_assert_eq!(res.is_ok(), valid);
         if res.is_err() {
             let after: Vec<Vec<Level>> =

@@ -41,7 +41,11 @@ pub fn percentiles<F: FnMut()>(name: &str, batch: u64, mut f: F) {
     }
     let ns = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
     println!(
-        "PCTL {name:<40} p50 {:>9.2} ns  p90 {:>9.2}  p99 {:>9.2}  p99.9 {:>9.2}  max {:>10.2}  (n={})",
+        concat!(
+            "PCTL {:<40} p50 {:>9.2} ns  p90 {:>9.2}  p99 {:>9.2}  ",
+            "p99.9 {:>9.2}  max {:>10.2}  (n={})"
+        ),
+        name,
         ns(0.5),
         ns(0.9),
         ns(0.99),

@@ -63,8 +63,9 @@ impl Decimal {
         dp: SCALE_DP,
     };
 
-    /// Parses decimal text exactly (a leading `-` allowed). See the [`num`](super) module doc for the
-    /// grammar. More than 18 decimals is `TooPrecise`; past the range is `Range`.
+    /// Parses decimal text exactly (a leading `-` allowed). See the [`num`](super) module
+    /// doc for the grammar. More than 18 decimals is `TooPrecise`; past the range is
+    /// `Range`.
     pub fn parse(text: &str) -> Result<Decimal, NumError> {
         Self::parse_bytes(text.as_bytes())
     }

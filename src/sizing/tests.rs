@@ -18,6 +18,11 @@ fn linear(tick: &str, lot: &str, min_notional: &str) -> InstrumentRules {
     .unwrap()
 }
 
+/// A step of 10^-dp.
+fn pow10_step(dp: u8) -> Step {
+    Step::new(Decimal::from_raw(10i128.pow(u32::from(18 - dp))).unwrap()).unwrap()
+}
+
 fn coinm() -> InstrumentRules {
     let (t, l) = (Step::parse("0.1").unwrap(), Step::parse("1").unwrap());
     InstrumentRules::new(t, l, 1, Decimal::ZERO, d("100"), ContractKind::Inverse).unwrap()
@@ -157,7 +162,7 @@ proptest! {
     #[test]
     fn usd_round_trip_stays_under(usd_cents in 1i64..10_000_000_000, price in 1i64..10_000_000,
                                   lot_dp in 0u8..6) {
-        let lot = Step::new(Decimal::from_raw(10i128.pow(u32::from(18 - lot_dp))).unwrap()).unwrap();
+        let lot = pow10_step(lot_dp);
         let r = InstrumentRules::new(Step::parse("0.01").unwrap(), lot, 1, Decimal::ZERO,
             Decimal::ONE, ContractKind::Linear).unwrap();
         let usd = Decimal::from_i64(usd_cents).div(Decimal::from_i64(100), Round::ToZero).unwrap();
@@ -178,7 +183,7 @@ proptest! {
     #[test]
     fn hedge_legs_trade_equal_base(usd in 100i64..10_000_000, p1 in 100_000i64..9_000_000,
                                    p2 in 10_000i64..900_000, dp1 in 2u8..6, dp2 in 1u8..4) {
-        let lot = |dp: u8| Step::new(Decimal::from_raw(10i128.pow(u32::from(18 - dp))).unwrap()).unwrap();
+        let lot = pow10_step;
         let leg = |tick: &str, dp, px| HedgeLeg {
             rules: InstrumentRules::new(Step::parse(tick).unwrap(), lot(dp), 1, Decimal::ZERO,
                 Decimal::ONE, ContractKind::Linear).unwrap(),
