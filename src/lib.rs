@@ -22,6 +22,7 @@ pub mod feed;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod instrument;
+pub mod leg;
 pub mod num;
 pub mod sizing;
 pub mod walk;

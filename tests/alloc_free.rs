@@ -8,6 +8,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use legcore::book::{Depth, Ladder, Level, OrderSide, Side};
+use legcore::leg::{Fill, Liquidity, Order, OrderEvent};
 use legcore::num::Step;
 use legcore::walk::{depth_to_price, walk_notional, walk_qty, Metrics, Thresholds};
 
@@ -103,6 +104,27 @@ fn hot_path_allocates_nothing_after_construction() {
         sink +=
             i128::from(tick.parse_units(text).unwrap_or(0) + lot.parse_units(text).unwrap_or(0));
         sink += i128::from(tick.parse_units(b"NaN").is_err());
+    }
+    // A leg's order life: sent, accepted, partial fills, cancel, late fill, status.
+    for round in 0..500u64 {
+        let mut o = Order::new(100).unwrap();
+        o.apply(OrderEvent::Sent, round).unwrap();
+        o.apply(OrderEvent::Accepted, round + 1).unwrap();
+        for id in 0..5 {
+            let f = Fill {
+                trade_id: round * 10 + id,
+                qty_lots: 10,
+                price_ticks: 10_000,
+                liquidity: Liquidity::Maker,
+                at_ns: round,
+            };
+            o.apply(OrderEvent::Filled(f), round + 2).unwrap();
+            assert!(o.apply(OrderEvent::Filled(f), round + 2).is_err()); // duplicate
+        }
+        o.apply(OrderEvent::CancelRequested, round + 3).unwrap();
+        o.apply(OrderEvent::CancelAcked, round + 4).unwrap();
+        assert!(o.apply(OrderEvent::Sent, round + 5).is_err());
+        sink += i128::from(o.filled_lots());
     }
     let after = allocations();
     assert!(sink != 0);

@@ -1,0 +1,13 @@
+//! Legs: one venue order each, driven by a state machine (seed pattern 3).
+//!
+//! [`Order`] is the order's life: one transition table ([`transition`]), fills
+//! deduplicated by trade id, overfills refused as incidents, late fills after a cancel
+//! counted, and an `Unknown` state that only the venue can resolve. Execution modes
+//! (limit only, limit then market, market only, adaptive, chase) build on it.
+
+mod order;
+
+pub use order::{
+    transition, EventKind, Fill, Liquidity, Order, OrderError, OrderEvent, OrderState, Stamps,
+    VenueStatus, MAX_FILLS,
+};
