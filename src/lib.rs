@@ -24,5 +24,6 @@ pub mod fuzzing;
 pub mod instrument;
 pub mod leg;
 pub mod num;
+pub mod risk;
 pub mod sizing;
 pub mod walk;

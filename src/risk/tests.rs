@@ -1,0 +1,173 @@
+use super::*;
+
+fn d(s: &str) -> Decimal {
+    Decimal::parse(s).unwrap()
+}
+
+fn limits() -> VenueLimits {
+    VenueLimits {
+        max_order_notional: d("10000"),
+        collar_bps: Ratio::from_num(50),
+        max_open_orders: 2,
+        msgs_per_sec: 10,
+        burst: 3,
+    }
+}
+
+fn order(client_id: u64, price_ticks: i64) -> Request {
+    Request::Order {
+        client_id,
+        notional: d("1000"),
+        price_ticks,
+        mid_x2_ticks: Some(20_000), // mid 10 000 ticks
+        reducing: false,
+    }
+}
+
+fn state() -> RiskState {
+    let mut r = RiskState::new(d("15000"));
+    assert_eq!(r.add_venue(limits(), 0), Some(0));
+    r
+}
+
+#[test]
+fn collar_is_exact_at_the_edge() {
+    let mut r = state();
+    // 50 bps of 10 000 = 50 ticks.
+    assert_eq!(r.check(0, order(1, 10_050), 0), Ok(()));
+    r.on_closed(0);
+    let over = r.check(0, order(2, 10_051), 0);
+    assert!(matches!(over, Err(RiskReject::Collar { .. })));
+    assert_eq!(r.check(0, order(3, 9_950), 0), Ok(()));
+    let no_mid = Request::Order {
+        client_id: 4,
+        notional: d("1"),
+        price_ticks: 10_000,
+        mid_x2_ticks: None,
+        reducing: false,
+    };
+    assert_eq!(r.check(0, no_mid, 0), Err(RiskReject::NoMid));
+}
+
+#[test]
+fn caps_ids_and_open_orders_fail_closed_and_change_nothing() {
+    let mut r = state();
+    assert_eq!(r.check(0, order(1, 10_000), 0), Ok(()));
+    let before = r.clone();
+    assert_eq!(
+        r.check(0, order(1, 10_000), 0),
+        Err(RiskReject::DuplicateId(1))
+    );
+    let big = Request::Order {
+        client_id: 9,
+        notional: d("10000.01"),
+        price_ticks: 10_000,
+        mid_x2_ticks: Some(20_000),
+        reducing: false,
+    };
+    assert!(matches!(
+        r.check(0, big, 0),
+        Err(RiskReject::OrderNotional { .. })
+    ));
+    assert_eq!(
+        r.check(7, order(2, 10_000), 0),
+        Err(RiskReject::UnknownVenue(7))
+    );
+    assert_eq!(format!("{:?}", r), format!("{:?}", before));
+    assert_eq!(r.check(0, order(2, 10_000), 0), Ok(()));
+    assert_eq!(
+        r.check(0, order(3, 10_000), 0),
+        Err(RiskReject::OpenOrders(2))
+    );
+    r.on_closed(0);
+    assert_eq!(r.open_orders(0), Some(1));
+    assert!(r.check_group(d("15000")).is_ok());
+    assert!(matches!(
+        r.check_group(d("15000.1")),
+        Err(RiskReject::GroupNotional { .. })
+    ));
+}
+
+#[test]
+fn token_bucket_refills_exactly() {
+    let mut r = state();
+    // Burst 3: three messages at t=0, the fourth is refused.
+    for _ in 0..3 {
+        assert_eq!(r.check(0, Request::Cancel, 0), Ok(()));
+    }
+    assert_eq!(r.check(0, Request::Cancel, 0), Err(RiskReject::RateLimited));
+    // 10/s: one token after 100 ms, not before.
+    assert_eq!(
+        r.check(0, Request::Cancel, 99_999_999),
+        Err(RiskReject::RateLimited)
+    );
+    assert_eq!(r.check(0, Request::Cancel, 100_000_000), Ok(()));
+    assert_eq!(
+        r.check(0, Request::Cancel, 100_000_000),
+        Err(RiskReject::RateLimited)
+    );
+    // A long pause refills to the burst, no more.
+    for _ in 0..3 {
+        assert_eq!(r.check(0, Request::Cancel, 60_000_000_000), Ok(()));
+    }
+    assert_eq!(
+        r.check(0, Request::Cancel, 60_000_000_000),
+        Err(RiskReject::RateLimited)
+    );
+}
+
+#[test]
+fn kill_switch_states() {
+    let mut r = state();
+    r.set_switch(KillSwitch::Reducing);
+    assert_eq!(
+        r.check(0, order(1, 10_000), 0),
+        Err(RiskReject::ReducingOnly)
+    );
+    let reduce = Request::Order {
+        client_id: 2,
+        notional: d("1"),
+        price_ticks: 10_000,
+        mid_x2_ticks: Some(20_000),
+        reducing: true,
+    };
+    assert_eq!(r.check(0, reduce, 0), Ok(()));
+    assert_eq!(r.check(0, Request::Cancel, 0), Ok(()));
+    r.set_switch(KillSwitch::Halted);
+    let reduce = Request::Order {
+        client_id: 3,
+        notional: d("1"),
+        price_ticks: 10_000,
+        mid_x2_ticks: Some(20_000),
+        reducing: true,
+    };
+    assert_eq!(r.check(0, reduce, 0), Err(RiskReject::Halted));
+    assert_eq!(r.check(0, Request::Cancel, 0), Ok(()));
+    assert_eq!(r.switch(), KillSwitch::Halted);
+}
+
+#[test]
+fn duplicate_guard_remembers_the_last_ids() {
+    let mut r = RiskState::new(d("1"));
+    let wide = VenueLimits {
+        max_open_orders: u32::MAX,
+        msgs_per_sec: 1_000_000,
+        burst: 1_000_000,
+        ..limits()
+    };
+    r.add_venue(wide, 0);
+    for id in 0..(ID_MEMORY as u64 + 10) {
+        assert_eq!(r.check(0, order(id, 10_000), 0), Ok(()));
+    }
+    // The oldest ids have left the window; the recent ones are still refused.
+    assert_eq!(r.check(0, order(0, 10_000), 0), Ok(()));
+    let recent = ID_MEMORY as u64 + 9;
+    assert_eq!(
+        r.check(0, order(recent, 10_000), 0),
+        Err(RiskReject::DuplicateId(recent))
+    );
+    for _ in 0..MAX_VENUES {
+        r.add_venue(limits(), 0);
+    }
+    assert_eq!(r.add_venue(limits(), 0), None);
+}
