@@ -13,6 +13,8 @@
 //! - [`book`]: the preallocated ladder and its integrity rules.
 //! - [`feed`]: decoders for real venue feeds (Binance, Bybit, Hyperliquid).
 //! - [`walk`]: the liquidity pre-flight: walk a side, report, slippage.
+//! - [`leg`]: one venue order's state machine (issue 3 groundwork).
+//! - [`risk`]: pre-trade checks and the kill switch (issue 3 groundwork).
 
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
