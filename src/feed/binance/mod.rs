@@ -158,6 +158,30 @@ pub fn decode_depth(
     })
 }
 
+/// Reads only the sequence fields of a diff (levels are scanned as JSON, not parsed).
+/// Used before the first applied diff, the only time a diff can be stale, so that a
+/// stale diff is dropped without decoding its levels.
+pub fn depth_header(bytes: &[u8]) -> Result<DepthHeader, FeedError> {
+    let mut sc = Scanner::new(bytes);
+    let mut h = PartialHeader::default();
+    depth_object(&mut sc, &mut SkipLevels, &mut h, false)?;
+    sc.finish()?;
+    Ok(DepthHeader {
+        first_id: h.first.ok_or(FeedError::MissingField("U"))?,
+        last_id: h.last.ok_or(FeedError::MissingField("u"))?,
+        prev_last_id: h.prev,
+    })
+}
+
+/// A level sink that ignores the levels.
+struct SkipLevels;
+
+impl LevelSink for SkipLevels {
+    fn level(&mut self, _: Side, _: Names, _: &[u8], _: &[u8]) -> Result<(), FeedError> {
+        Ok(())
+    }
+}
+
 #[derive(Default)]
 struct PartialHeader {
     first: Option<u64>,

@@ -7,7 +7,7 @@
 use crate::book::{BookError, Depth, Ladder};
 use crate::num::Step;
 
-use super::{apply_depth_snapshot_as, decode_depth, DepthHeader};
+use super::{apply_depth_snapshot_as, decode_depth, depth_header, DepthHeader};
 use crate::feed::FeedError;
 
 /// Which Binance market's sequence rule applies.
@@ -120,6 +120,14 @@ impl Rule {
         lot: Step,
         msg: &[u8],
     ) -> Result<Outcome, FeedError> {
+        // Before the first applied diff a diff may be stale: judge it on its header
+        // alone, so a stale diff is dropped without decoding (or failing on) its levels.
+        if let SyncState::AwaitingFirst { .. } = self.state {
+            let h = depth_header(msg)?;
+            if let Ok(Verdict::Stale) = self.judge(&h) {
+                return Ok(Outcome::Dropped { u: h.last_id });
+            }
+        }
         let mut tx = ladder.update();
         let h = decode_depth(&mut tx, tick, lot, msg)?;
         match self.judge(&h) {

@@ -72,6 +72,20 @@ fn futures_stale_events_are_dropped_and_change_nothing() {
 }
 
 #[test]
+fn a_stale_diff_is_dropped_without_decoding_its_levels() {
+    // Levels that would be errors (off-tick price, too many levels) do not matter in a
+    // diff that is stale anyway: it is dropped, not reported as an error.
+    let (mut s, mut l) = synced(Market::Futures);
+    let before = state(&l);
+    let stale = diff(90, 99, Some(89), r#"["100.05","5.000"]"#, "");
+    assert_eq!(on(&mut s, &mut l, &stale), Ok(Outcome::Dropped { u: 99 }));
+    assert_eq!(state(&l), before);
+    // Malformed JSON is still an error.
+    let broken = &stale[..stale.len() - 3];
+    assert!(on(&mut s, &mut l, broken).is_err());
+}
+
+#[test]
 fn futures_first_event_must_straddle_last_update_id() {
     // U <= 100 <= u, including u == 100 exactly.
     for (first, last) in [(95, 105), (100, 100), (90, 100), (100, 101)] {
