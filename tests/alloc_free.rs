@@ -1,6 +1,7 @@
 //! The hot path allocates nothing after construction: a counting global allocator
 //! watches ladder updates (including rollbacks and truncation), snapshots, walks, the
-//! fixed-point metrics and decimal parsing of venue text.
+//! fixed-point metrics, decimal parsing of venue text, a leg order's life and the
+//! pre-trade risk checks.
 //!
 //! One test per file: the counter is per thread, and the work runs on the test's thread.
 
@@ -9,7 +10,8 @@ use std::cell::Cell;
 
 use legcore::book::{Depth, Ladder, Level, OrderSide, Side};
 use legcore::leg::{Fill, Liquidity, Order, OrderEvent};
-use legcore::num::Step;
+use legcore::num::{Decimal, Ratio, Step};
+use legcore::risk::{Request, RiskState, VenueLimits};
 use legcore::walk::{depth_to_price, walk_notional, walk_qty, Metrics, Thresholds};
 
 struct Counting;
@@ -125,6 +127,29 @@ fn hot_path_allocates_nothing_after_construction() {
         o.apply(OrderEvent::CancelAcked, round + 4).unwrap();
         assert!(o.apply(OrderEvent::Sent, round + 5).is_err());
         sink += i128::from(o.filled_lots());
+    }
+    // Pre-trade risk on every order and cancel.
+    let mut risk = RiskState::new(Decimal::from_i64(1_000_000));
+    let limits = VenueLimits {
+        max_order_notional: Decimal::from_i64(100_000),
+        collar_bps: Ratio::from_num(100),
+        max_open_orders: 1_000_000,
+        msgs_per_sec: 1_000_000,
+        burst: 1_000_000,
+    };
+    let venue = risk.add_venue(limits, 0).unwrap();
+    for id in 0..2_000u64 {
+        let req = Request::Order {
+            client_id: id,
+            notional: Decimal::from_i64(1_000),
+            price_ticks: 10_000,
+            mid_x2_ticks: Some(20_001),
+            reducing: false,
+        };
+        risk.check(venue, req, id).unwrap();
+        assert!(risk.check(venue, req, id).is_err()); // duplicate id
+        risk.check(venue, Request::Cancel, id).unwrap();
+        risk.on_closed(venue);
     }
     let after = allocations();
     assert!(sink != 0);
