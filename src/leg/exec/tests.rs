@@ -1,0 +1,240 @@
+use super::*;
+use crate::leg::order::{Fill, Liquidity};
+
+type Out = ArrayVec<Command, 4>;
+
+fn arrival(rec: Recommendation) -> Arrival {
+    // bid 9 999, ask 10 001: mid 10 000 ticks.
+    Arrival {
+        bid_ticks: 9_999,
+        ask_ticks: 10_001,
+        recommendation: rec,
+    }
+}
+
+fn fill(trade_id: u64, qty_lots: i64, price_ticks: i64) -> OrderEvent {
+    OrderEvent::Filled(Fill {
+        trade_id,
+        qty_lots,
+        price_ticks,
+        liquidity: Liquidity::Maker,
+        at_ns: 0,
+    })
+}
+
+fn leg(side: OrderSide, mode: Mode) -> Leg {
+    Leg::new(side, 10, mode, Ratio::from_num(25), false).unwrap()
+}
+
+const FALLBACK: Mode = Mode::LimitWithFallback { timeout_ns: 1_000 };
+
+#[test]
+fn limit_then_market_after_a_confirmed_cancel() {
+    let mut l = leg(OrderSide::Buy, FALLBACK);
+    let mut out = Out::new();
+    l.start(arrival(Recommendation::UseLimit), 0, &mut out)
+        .unwrap();
+    let post = Command::Submit {
+        slot: 0,
+        side: OrderSide::Buy,
+        price_ticks: 10_000, // best ask − 1 tick
+        qty_lots: 10,
+        tif: Tif::PostOnly,
+        reduce_only: false,
+    };
+    assert_eq!(out.as_slice(), &[post]);
+    assert_eq!(l.next_deadline(), Some(1_000));
+    out.clear();
+    l.on_order(0, OrderEvent::Accepted, 10, &mut out).unwrap();
+    l.on_order(0, fill(1, 4, 10_000), 20, &mut out).unwrap();
+    l.on_timeout(999, &mut out).unwrap();
+    assert!(out.is_empty(), "not before the deadline");
+    l.on_timeout(1_000, &mut out).unwrap();
+    assert_eq!(out.as_slice(), &[Command::Cancel { slot: 0 }]);
+    out.clear();
+    // No fallback until the venue confirms the cancel.
+    l.on_order(0, fill(2, 1, 10_000), 1_010, &mut out).unwrap();
+    assert!(out.is_empty());
+    l.on_order(0, OrderEvent::CancelAcked, 1_020, &mut out)
+        .unwrap();
+    // Protection: mid 10 000 × (1 + 25 bps) = 10 025, for the 5 lots left.
+    let ioc = Command::Submit {
+        slot: 1,
+        side: OrderSide::Buy,
+        price_ticks: 10_025,
+        qty_lots: 5,
+        tif: Tif::Ioc,
+        reduce_only: false,
+    };
+    assert_eq!(out.as_slice(), &[ioc]);
+    out.clear();
+    l.on_order(1, fill(3, 5, 10_003), 1_030, &mut out).unwrap();
+    assert!(l.is_done());
+    assert_eq!((l.filled_lots(), l.excess_lots()), (10, 0));
+    assert_eq!(l.notional_tl(), 5 * 10_000 + 5 * 10_003);
+    assert_eq!(l.route(), Some(Route::LimitThenMarket));
+}
+
+#[test]
+fn cancel_fill_race_sends_no_fallback() {
+    // Hummingbot 8094: the passive order fills while its cancel is in flight.
+    let mut l = leg(OrderSide::Sell, FALLBACK);
+    let mut out = Out::new();
+    l.start(arrival(Recommendation::UseLimit), 0, &mut out)
+        .unwrap();
+    assert!(matches!(
+        out[0],
+        Command::Submit {
+            price_ticks: 10_000,
+            ..
+        }
+    )); // bid + 1
+    l.on_order(0, OrderEvent::Accepted, 1, &mut out).unwrap();
+    out.clear();
+    l.on_timeout(1_000, &mut out).unwrap();
+    out.clear();
+    l.on_order(0, fill(1, 10, 10_000), 1_001, &mut out).unwrap();
+    assert!(out.is_empty());
+    assert!(l.is_done());
+    // The cancel's rejection arrives late and is refused as invalid; nothing changes.
+    assert!(l
+        .on_order(0, OrderEvent::CancelRejected, 1_002, &mut out)
+        .is_err());
+    assert_eq!(l.filled_lots(), 10);
+}
+
+#[test]
+fn a_fill_after_the_fallback_is_excess() {
+    let mut l = leg(OrderSide::Buy, FALLBACK);
+    let mut out = Out::new();
+    l.start(arrival(Recommendation::UseLimit), 0, &mut out)
+        .unwrap();
+    l.on_order(0, OrderEvent::Accepted, 1, &mut out).unwrap();
+    l.on_timeout(1_000, &mut out).unwrap();
+    l.on_order(0, OrderEvent::CancelAcked, 1_001, &mut out)
+        .unwrap();
+    l.on_order(1, fill(9, 10, 10_010), 1_002, &mut out).unwrap();
+    assert!(l.is_done());
+    // The venue had matched the passive order before the cancel: reported late.
+    l.on_order(0, fill(1, 3, 10_000), 1_003, &mut out).unwrap();
+    assert_eq!((l.filled_lots(), l.excess_lots()), (13, 3));
+}
+
+#[test]
+fn market_only_is_an_ioc_at_the_protection_price() {
+    let mut l = Leg::new(
+        OrderSide::Sell,
+        10,
+        Mode::MarketOnly,
+        Ratio::from_num(0.5),
+        true,
+    )
+    .unwrap();
+    let mut out = Out::new();
+    l.start(arrival(Recommendation::HighSlippageWarning), 0, &mut out)
+        .unwrap();
+    // mid 10 000 × (1 − 0.5 bps) = 9 999.5 → up, away from the market: 10 000.
+    let ioc = Command::Submit {
+        slot: 0,
+        side: OrderSide::Sell,
+        price_ticks: 10_000,
+        qty_lots: 10,
+        tif: Tif::Ioc,
+        reduce_only: true,
+    };
+    assert_eq!(out.as_slice(), &[ioc]);
+    assert_eq!(l.next_deadline(), None);
+    l.on_order(0, fill(1, 6, 10_000), 1, &mut out).unwrap();
+    assert!(!l.is_done());
+    l.on_order(0, OrderEvent::Expired, 2, &mut out).unwrap();
+    assert!(l.is_done());
+    assert_eq!(l.filled_lots(), 6);
+}
+
+#[test]
+fn protection_rounds_away_from_the_market() {
+    // Odd mid×2: mid 10 000.5; buy +10 bps = 10 010.5005 → 10 010; sell → 9 990.4995 → 9 991.
+    assert_eq!(
+        protection(OrderSide::Buy, 20_001, Ratio::from_num(10)),
+        10_010
+    );
+    assert_eq!(
+        protection(OrderSide::Sell, 20_001, Ratio::from_num(10)),
+        9_991
+    );
+    assert_eq!(protection(OrderSide::Buy, 20_000, Ratio::ZERO), 10_000);
+    assert_eq!(protection(OrderSide::Sell, 2, Ratio::from_num(9_999)), 1);
+}
+
+#[test]
+fn adaptive_follows_the_preflight() {
+    let mode = Mode::Adaptive { timeout_ns: 5 };
+    let mut out = Out::new();
+    let mut l = leg(OrderSide::Buy, mode);
+    l.start(arrival(Recommendation::UseLimit), 0, &mut out)
+        .unwrap();
+    assert_eq!(l.route(), Some(Route::LimitThenMarket));
+    for rec in [
+        Recommendation::UseMarketAcceptable,
+        Recommendation::HighSlippageWarning,
+        Recommendation::InsufficientDepth,
+    ] {
+        let mut l = leg(OrderSide::Buy, mode);
+        l.start(arrival(rec), 0, &mut Out::new()).unwrap();
+        assert_eq!(l.route(), Some(Route::Market), "{rec}");
+    }
+}
+
+#[test]
+fn a_refused_post_only_falls_back_or_ends() {
+    let mut out = Out::new();
+    let mut l = leg(OrderSide::Buy, FALLBACK);
+    l.start(arrival(Recommendation::UseLimit), 0, &mut out)
+        .unwrap();
+    out.clear();
+    l.on_order(0, OrderEvent::Rejected, 1, &mut out).unwrap();
+    assert!(matches!(
+        out[0],
+        Command::Submit {
+            slot: 1,
+            tif: Tif::Ioc,
+            qty_lots: 10,
+            ..
+        }
+    ));
+    let mut l = leg(OrderSide::Buy, Mode::LimitOnly { timeout_ns: 5 });
+    l.start(arrival(Recommendation::UseLimit), 0, &mut out)
+        .unwrap();
+    out.clear();
+    l.on_order(0, OrderEvent::Rejected, 1, &mut out).unwrap();
+    assert!(out.is_empty() && l.is_done() && l.filled_lots() == 0);
+}
+
+#[test]
+fn bad_calls_change_nothing() {
+    assert!(Leg::new(OrderSide::Buy, 0, FALLBACK, Ratio::ZERO, false).is_err());
+    assert!(Leg::new(OrderSide::Buy, 1, FALLBACK, Ratio::from_num(-1), false).is_err());
+    let mut l = leg(OrderSide::Buy, FALLBACK);
+    let crossed = Arrival {
+        bid_ticks: 10,
+        ask_ticks: 10,
+        recommendation: Recommendation::UseLimit,
+    };
+    assert!(l.start(crossed, 0, &mut Out::new()).is_err());
+    let mut full: ArrayVec<Command, 1> = ArrayVec::new();
+    full.push(Command::Cancel { slot: 9 });
+    assert_eq!(
+        l.start(arrival(Recommendation::UseLimit), 0, &mut full),
+        Err(LegError::BufferFull)
+    );
+    assert_eq!(l.route(), None);
+    let mut out = Out::new();
+    l.start(arrival(Recommendation::UseLimit), 0, &mut out)
+        .unwrap();
+    let again = l.start(arrival(Recommendation::UseLimit), 0, &mut out);
+    assert_eq!(again, Err(LegError::AlreadyStarted));
+    assert_eq!(
+        l.on_order(5, OrderEvent::Accepted, 1, &mut out),
+        Err(LegError::NoSuchSlot(5))
+    );
+}
