@@ -15,6 +15,8 @@
 //! - [`walk`]: the liquidity pre-flight: walk a side, report, slippage.
 //! - [`leg`]: one venue order's state machine (issue 3 groundwork).
 //! - [`risk`]: pre-trade checks and the kill switch (issue 3 groundwork).
+//! - [`sim`]: the simulated venue's matching engine over a replayed book (issue 3
+//!   groundwork).
 
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
@@ -27,5 +29,6 @@ pub mod instrument;
 pub mod leg;
 pub mod num;
 pub mod risk;
+pub mod sim;
 pub mod sizing;
 pub mod walk;

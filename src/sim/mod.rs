@@ -1,0 +1,326 @@
+//! The simulated venue's matching engine over a replayed book (issue 3 groundwork).
+//!
+//! A real matcher, not a mock: it owns a [`Ladder`] that the market-data feed keeps
+//! updating, and matches orders against it.
+//! - **IOC** orders walk the opposite side up to their limit price, level by level, and
+//!   take the liquidity: the taken size is removed from the ladder, so a later order sees
+//!   less, until the feed's next update for that level restores the venue's own size
+//!   (feeds send absolute sizes). The unfilled remainder expires.
+//! - **Post-only** orders are rejected if they would cross, and rest otherwise. The queue
+//!   model is conservative: a resting order fills, in full, at its own price, as maker,
+//!   only when the opposite side trades through it (the best ask falls to or below a
+//!   resting bid, or the best bid rises to or above a resting ask). Touching the price is
+//!   not enough, since the order's place in the queue is unknown.
+//! - Cancels of resting orders are acknowledged; cancels of unknown or finished orders are
+//!   rejected. Status queries answer from the venue's own records.
+//! - Fees are charged per fill in quote tick-lots × bps: maker or taker.
+//!
+//! Sans-IO: every call takes `now_ns` and pushes [`Report`]s into a caller-owned buffer.
+//! Latency and the fault plan are layers around this (still to come).
+
+use arrayvec::ArrayVec;
+
+use crate::book::{Ladder, OrderSide, Side};
+use crate::leg::{Fill, Liquidity, OrderEvent, Tif, VenueStatus};
+
+/// Resting orders one simulated venue holds.
+pub const MAX_RESTING: usize = 64;
+/// Orders the venue remembers for status queries.
+pub const MAX_KNOWN: usize = 1024;
+
+/// An order as the venue receives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewOrder {
+    /// The client's id (unique per order).
+    pub client_id: u64,
+    /// Buy or sell.
+    pub side: OrderSide,
+    /// Limit price, ticks.
+    pub price_ticks: i64,
+    /// Size, lots.
+    pub qty_lots: i64,
+    /// Post-only or IOC.
+    pub tif: Tif,
+}
+
+/// A venue report about one client order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Report {
+    /// The order it is about.
+    pub client_id: u64,
+    /// What happened.
+    pub event: OrderEvent,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Known {
+    order: NewOrder,
+    filled_lots: i64,
+    open: bool,
+}
+
+/// Why the venue could not take a call (the simulator's own limits, not venue rejects).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SimError {
+    /// The report buffer cannot hold what this call may emit.
+    #[error("report buffer needs {0} free slots")]
+    BufferFull(usize),
+}
+
+/// One simulated venue. See the module doc.
+#[derive(Debug, Clone)]
+pub struct SimVenue {
+    ladder: Ladder,
+    known: ArrayVec<Known, MAX_KNOWN>,
+    resting: ArrayVec<u64, MAX_RESTING>,
+    next_trade_id: u64,
+    /// Net position, lots (+ long).
+    position_lots: i64,
+    /// Cash flow of fills, tick-lots (+ received).
+    cash_tl: i128,
+}
+
+impl SimVenue {
+    /// A venue matching against a ladder of `levels_per_side` (filled by the feed).
+    pub fn new(levels_per_side: usize, max_update_levels: usize) -> SimVenue {
+        SimVenue {
+            ladder: Ladder::new(levels_per_side, max_update_levels),
+            known: ArrayVec::new(),
+            resting: ArrayVec::new(),
+            next_trade_id: 1,
+            position_lots: 0,
+            cash_tl: 0,
+        }
+    }
+
+    /// The market book, for the feed to update.
+    pub fn ladder_mut(&mut self) -> &mut Ladder {
+        &mut self.ladder
+    }
+
+    /// The market book.
+    pub fn ladder(&self) -> &Ladder {
+        &self.ladder
+    }
+
+    /// Net position in lots (+ long), from the venue's own fills.
+    pub fn position_lots(&self) -> i64 {
+        self.position_lots
+    }
+
+    /// Cash flow of all fills in tick-lots (sells +, buys −).
+    pub fn cash_tl(&self) -> i128 {
+        self.cash_tl
+    }
+}
+
+/// Most levels one IOC walks (one fill report each); the rest of it expires.
+pub const MAX_IOC_LEVELS: usize = 32;
+
+impl SimVenue {
+    /// Receives a new order. `out` needs `MAX_IOC_LEVELS + 2` free slots.
+    pub fn submit<const N: usize>(
+        &mut self,
+        o: NewOrder,
+        now_ns: u64,
+        out: &mut ArrayVec<Report, N>,
+    ) -> Result<(), SimError> {
+        if out.remaining_capacity() < MAX_IOC_LEVELS + 2 {
+            return Err(SimError::BufferFull(MAX_IOC_LEVELS + 2));
+        }
+        let id = o.client_id;
+        let range = 1..=crate::num::MAX_UNITS;
+        let duplicate = self.known.iter().any(|k| k.order.client_id == id);
+        if duplicate || !range.contains(&o.qty_lots) || !range.contains(&o.price_ticks) {
+            out.push(report(id, OrderEvent::Rejected));
+            return Ok(());
+        }
+        match o.tif {
+            Tif::PostOnly => self.post_only(o, out),
+            Tif::Ioc => self.ioc(o, now_ns, out),
+        }
+        Ok(())
+    }
+
+    fn post_only<const N: usize>(&mut self, o: NewOrder, out: &mut ArrayVec<Report, N>) {
+        let crosses = match o.side {
+            OrderSide::Buy => self
+                .ladder
+                .best_ask()
+                .is_some_and(|a| o.price_ticks >= a.price_ticks),
+            OrderSide::Sell => self
+                .ladder
+                .best_bid()
+                .is_some_and(|b| o.price_ticks <= b.price_ticks),
+        };
+        if crosses || self.resting.is_full() || self.known.is_full() {
+            out.push(report(o.client_id, OrderEvent::Rejected));
+            return;
+        }
+        self.resting.push(o.client_id);
+        self.known.push(Known {
+            order: o,
+            filled_lots: 0,
+            open: true,
+        });
+        out.push(report(o.client_id, OrderEvent::Accepted));
+    }
+
+    fn ioc<const N: usize>(&mut self, o: NewOrder, now_ns: u64, out: &mut ArrayVec<Report, N>) {
+        if self.known.is_full() {
+            out.push(report(o.client_id, OrderEvent::Rejected));
+            return;
+        }
+        out.push(report(o.client_id, OrderEvent::Accepted));
+        let book_side = o.side.takes_from();
+        let mut rem = o.qty_lots;
+        for _ in 0..MAX_IOC_LEVELS {
+            let Some(level) = self.ladder.best(book_side) else {
+                break;
+            };
+            let acceptable = match o.side {
+                OrderSide::Buy => level.price_ticks <= o.price_ticks,
+                OrderSide::Sell => level.price_ticks >= o.price_ticks,
+            };
+            if !acceptable || rem == 0 {
+                break;
+            }
+            let take = rem.min(level.qty_lots);
+            let seq = self.ladder.seq();
+            // Taking liquidity only shrinks a level: it cannot cross or fail.
+            let _ = self
+                .ladder
+                .set_level(book_side, level.price_ticks, level.qty_lots - take, seq);
+            rem -= take;
+            let f = self.fill(o.side, take, level.price_ticks, Liquidity::Taker, now_ns);
+            out.push(report(o.client_id, OrderEvent::Filled(f)));
+        }
+        let filled = o.qty_lots - rem;
+        self.known.push(Known {
+            order: o,
+            filled_lots: filled,
+            open: false,
+        });
+        if rem > 0 {
+            out.push(report(o.client_id, OrderEvent::Expired));
+        }
+    }
+
+    /// After the feed changed the book: fills resting orders the market traded through.
+    /// `out` needs `MAX_RESTING` free slots.
+    pub fn on_book<const N: usize>(
+        &mut self,
+        now_ns: u64,
+        out: &mut ArrayVec<Report, N>,
+    ) -> Result<(), SimError> {
+        if out.remaining_capacity() < MAX_RESTING {
+            return Err(SimError::BufferFull(MAX_RESTING));
+        }
+        let (bid, ask) = (self.ladder.best_bid(), self.ladder.best_ask());
+        let mut i = 0;
+        while let Some(&id) = self.resting.get(i) {
+            let Some(k) = self.known.iter().position(|k| k.order.client_id == id) else {
+                self.resting.swap_remove(i);
+                continue;
+            };
+            let o = self.known[k].order;
+            let through = match o.side {
+                OrderSide::Buy => ask.is_some_and(|a| a.price_ticks <= o.price_ticks),
+                OrderSide::Sell => bid.is_some_and(|b| b.price_ticks >= o.price_ticks),
+            };
+            if !through {
+                i += 1;
+                continue;
+            }
+            let left = o.qty_lots - self.known[k].filled_lots;
+            let f = self.fill(o.side, left, o.price_ticks, Liquidity::Maker, now_ns);
+            self.known[k].filled_lots = o.qty_lots;
+            self.known[k].open = false;
+            self.resting.remove(i);
+            out.push(report(id, OrderEvent::Filled(f)));
+        }
+        Ok(())
+    }
+
+    /// A cancel request: acknowledged for a resting order, rejected otherwise.
+    pub fn cancel<const N: usize>(
+        &mut self,
+        client_id: u64,
+        out: &mut ArrayVec<Report, N>,
+    ) -> Result<(), SimError> {
+        if out.is_full() {
+            return Err(SimError::BufferFull(1));
+        }
+        let Some(i) = self.resting.iter().position(|&id| id == client_id) else {
+            out.push(report(client_id, OrderEvent::CancelRejected));
+            return Ok(());
+        };
+        self.resting.remove(i);
+        if let Some(k) = self
+            .known
+            .iter_mut()
+            .find(|k| k.order.client_id == client_id)
+        {
+            k.open = false;
+        }
+        out.push(report(client_id, OrderEvent::CancelAcked));
+        Ok(())
+    }
+
+    /// A status query, answered from the venue's records.
+    pub fn query<const N: usize>(
+        &self,
+        client_id: u64,
+        out: &mut ArrayVec<Report, N>,
+    ) -> Result<(), SimError> {
+        if out.is_full() {
+            return Err(SimError::BufferFull(1));
+        }
+        let status = match self.known.iter().find(|k| k.order.client_id == client_id) {
+            None => VenueStatus::NotFound,
+            Some(k) if k.open => VenueStatus::Open {
+                filled_lots: k.filled_lots,
+            },
+            Some(k) => VenueStatus::Closed {
+                filled_lots: k.filled_lots,
+            },
+        };
+        out.push(report(client_id, OrderEvent::Status(status)));
+        Ok(())
+    }
+
+    fn fill(&mut self, side: OrderSide, qty: i64, price: i64, liq: Liquidity, now: u64) -> Fill {
+        let tl = i128::from(qty) * i128::from(price);
+        match side {
+            OrderSide::Buy => {
+                self.position_lots += qty;
+                self.cash_tl -= tl;
+            }
+            OrderSide::Sell => {
+                self.position_lots -= qty;
+                self.cash_tl += tl;
+            }
+        }
+        let trade_id = self.next_trade_id;
+        self.next_trade_id += 1;
+        Fill {
+            trade_id,
+            qty_lots: qty,
+            price_ticks: price,
+            liquidity: liq,
+            at_ns: now,
+        }
+    }
+}
+
+fn report(client_id: u64, event: OrderEvent) -> Report {
+    Report { client_id, event }
+}
+
+/// The book side a resting order of `side` sits on.
+pub const fn resting_side(side: OrderSide) -> Side {
+    side.takes_from().opposite()
+}
+
+#[cfg(test)]
+mod tests;
