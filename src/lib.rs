@@ -15,6 +15,8 @@
 //! - [`walk`]: the liquidity pre-flight: walk a side, report, slippage.
 //! - [`leg`]: one venue order's state machine (issue 3 groundwork).
 //! - [`risk`]: pre-trade checks and the kill switch (issue 3 groundwork).
+//! - [`group`]: atomic groups of legs with rollback, rebalance, complete and
+//!   accept-partial policies, unwind retries and incident records (issue 3 groundwork).
 //! - [`sim`]: the simulated venue's matching engine over a replayed book (issue 3
 //!   groundwork).
 
@@ -25,6 +27,7 @@ pub mod book;
 pub mod feed;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod group;
 pub mod instrument;
 pub mod leg;
 pub mod num;

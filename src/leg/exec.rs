@@ -293,6 +293,11 @@ impl Leg {
         self.phase == Phase::Done
     }
 
+    /// The leg's direction.
+    pub fn side(&self) -> OrderSide {
+        self.side
+    }
+
     /// The route taken, once started.
     pub fn route(&self) -> Option<Route> {
         self.route

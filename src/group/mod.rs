@@ -1,0 +1,535 @@
+//! Atomic groups (seed patterns 1 and 6): N legs sent together, then resolved by a policy
+//! so that the group ends filled, flat, hedged, or `Unhedged` with its exact residual
+//! (issue 3 groundwork).
+//!
+//! Quantities are compared across legs in **base units**: each leg says how many common
+//! base units one of its lots is (`lot_units`, from the hedge sizing's common step), so a
+//! spot leg in 0.00001 BTC lots and a perp leg in 0.001 BTC lots compare exactly.
+//!
+//! Policies, applied once every entry leg is finished:
+//! - `Rollback`: unwind every filled quantity with reduce-only IOCs;
+//! - `Rebalance`: keep the part hedged across all legs, unwind only the excess;
+//! - `Complete { budget_ns, max_slippage_bps }`: IOC the unfilled remainders within a
+//!   time and slippage budget, then rebalance what is still uneven;
+//! - `AcceptPartial`: keep the fills as they are.
+//!
+//! Unwinds that come back short are retried up to [`MAX_RETRIES`] times. A group that
+//! cannot reach its goal ends [`Outcome::Unhedged`]; the caller moves risk to
+//! `Reducing`. Every group that did not fill writes an [`Incident`].
+//!
+//! Sans-IO like the legs: calls take `now_ns` and the current top of book of each leg's
+//! instrument, and push [`GroupCommand`]s into a caller-owned buffer. Legs live inline
+//! (`smallvec`, 4 without spilling); follow-up orders in fixed `ArrayVec`s.
+
+mod incident;
+
+pub use incident::{Incident, LegIncident};
+
+use arrayvec::ArrayVec;
+use smallvec::SmallVec;
+
+use crate::book::OrderSide;
+use crate::leg::{Arrival, Command, Leg, LegError, Mode, OrderEvent, OrderState};
+use crate::num::Ratio;
+use crate::walk::Recommendation;
+
+/// Most legs in a group.
+pub const MAX_GROUP_LEGS: usize = 8;
+/// Extra unwind attempts after the first.
+pub const MAX_RETRIES: usize = 2;
+/// Follow-up legs per group leg: one completion attempt plus the unwinds.
+const MAX_PARTS: usize = 2 + MAX_RETRIES + 1;
+
+/// How a group resolves a partial result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Policy {
+    /// Unwind everything to flat.
+    Rollback,
+    /// Keep the hedged part, unwind the excess.
+    Rebalance,
+    /// Try to fill the remainders within a budget, then rebalance.
+    Complete {
+        /// Time allowed for completion.
+        budget_ns: u64,
+        /// Slippage allowed for completion IOCs, bps from the mid.
+        max_slippage_bps: Ratio,
+    },
+    /// Keep whatever filled.
+    AcceptPartial,
+}
+
+/// How a group ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every leg filled as asked.
+    Filled,
+    /// Rolled back: no position left on any leg.
+    Flat,
+    /// Every leg holds the same base quantity (less than asked).
+    Rebalanced,
+    /// The legs are uneven; the incident has the residual per leg.
+    Unhedged,
+}
+
+/// One leg's plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LegPlan {
+    /// Index of the leg's venue (for the gateway and risk).
+    pub venue: usize,
+    /// Direction of the entry.
+    pub side: OrderSide,
+    /// Entry size in the leg's lots.
+    pub qty_lots: i64,
+    /// Common base units per lot of this leg.
+    pub lot_units: i64,
+    /// Entry mode.
+    pub mode: Mode,
+    /// Slippage bound of the leg's IOCs (entry fallback and unwinds), bps.
+    pub max_slippage_bps: Ratio,
+}
+
+/// A command for the order `slot` of part `part` of leg `leg` (part 0 is the entry).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GroupCommand {
+    /// Leg index.
+    pub leg: usize,
+    /// Part of the leg: 0 entry, then completion and unwind attempts.
+    pub part: usize,
+    /// The order command.
+    pub cmd: Command,
+}
+
+/// Why a group call was refused. Nothing changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum GroupError {
+    /// 1 to [`MAX_GROUP_LEGS`] legs with positive sizes and unit counts.
+    #[error("group plan: {0}")]
+    Plan(&'static str),
+    /// One top of book per leg is required.
+    #[error("expected one top of book per leg")]
+    Tops,
+    /// The command buffer cannot take what the call may emit.
+    #[error("command buffer needs {0} free slots")]
+    BufferFull(usize),
+    /// An event for a leg or part that does not exist.
+    #[error("no leg {leg} part {part}")]
+    NoSuchPart {
+        /// Leg index.
+        leg: usize,
+        /// Part index.
+        part: usize,
+    },
+    /// The group was already started.
+    #[error("group already started")]
+    AlreadyStarted,
+    /// A leg refused the call.
+    #[error("leg {leg}: {source}")]
+    Leg {
+        /// Leg index.
+        leg: usize,
+        /// What the leg said.
+        source: LegError,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Idle,
+    Entering,
+    Completing { deadline_ns: u64 },
+    Unwinding { attempt: usize },
+    Done(Outcome),
+}
+
+#[derive(Debug, Clone)]
+struct GroupLeg {
+    plan: LegPlan,
+    /// Part 0 is the entry; then follow-ups, each with the direction it trades.
+    parts: ArrayVec<Leg, MAX_PARTS>,
+}
+
+/// An atomic group of legs. See the module doc.
+#[derive(Debug, Clone)]
+pub struct Group {
+    legs: SmallVec<[GroupLeg; 4]>,
+    policy: Policy,
+    phase: Phase,
+    started_ns: u64,
+    done_ns: u64,
+    last_ns: u64,
+    /// ∫ imbalance (max − min of |net base units| over legs) dt, units × ns.
+    unhedged_unit_ns: u128,
+}
+
+impl Group {
+    /// A group of `plans` resolved by `policy`. Allocates only past 4 legs.
+    pub fn new(plans: &[LegPlan], policy: Policy) -> Result<Group, GroupError> {
+        if plans.is_empty() || plans.len() > MAX_GROUP_LEGS {
+            return Err(GroupError::Plan("a group has 1 to 8 legs"));
+        }
+        let mut legs = SmallVec::new();
+        for (i, p) in plans.iter().enumerate() {
+            if p.lot_units < 1 || p.qty_lots.checked_mul(p.lot_units).is_none() {
+                return Err(GroupError::Plan("lot units must be positive and in range"));
+            }
+            let entry = Leg::new(p.side, p.qty_lots, p.mode, p.max_slippage_bps, false)
+                .map_err(|source| GroupError::Leg { leg: i, source })?;
+            let mut parts = ArrayVec::new();
+            parts.push(entry);
+            legs.push(GroupLeg { plan: *p, parts });
+        }
+        Ok(Group {
+            legs,
+            policy,
+            phase: Phase::Idle,
+            started_ns: 0,
+            done_ns: 0,
+            last_ns: 0,
+            unhedged_unit_ns: 0,
+        })
+    }
+
+    /// Sends every entry leg in this one call. `tops` has one top of book per leg; `out`
+    /// needs one free slot per leg. A bad top refuses the whole group: nothing is sent.
+    pub fn start<const N: usize>(
+        &mut self,
+        tops: &[Arrival],
+        now_ns: u64,
+        out: &mut ArrayVec<GroupCommand, N>,
+    ) -> Result<(), GroupError> {
+        if self.phase != Phase::Idle {
+            return Err(GroupError::AlreadyStarted);
+        }
+        self.check_call(tops, out)?;
+        if tops
+            .iter()
+            .any(|t| t.bid_ticks < 1 || t.ask_ticks <= t.bid_ticks)
+        {
+            return Err(GroupError::Plan("every leg needs an uncrossed top of book"));
+        }
+        for (i, (gl, top)) in self.legs.iter_mut().zip(tops).enumerate() {
+            let mut cmds: ArrayVec<Command, 1> = ArrayVec::new();
+            // Cannot fail: inputs checked above, one free command slot.
+            let r = gl.parts[0].start(*top, now_ns, &mut cmds);
+            r.map_err(|source| GroupError::Leg { leg: i, source })?;
+            emit(out, i, 0, &cmds);
+        }
+        self.phase = Phase::Entering;
+        self.started_ns = now_ns;
+        self.last_ns = now_ns;
+        Ok(())
+    }
+
+    /// A venue report for order `slot` of `part` of `leg`. `out` needs one free slot per
+    /// leg plus one.
+    #[allow(clippy::too_many_arguments)]
+    pub fn on_order<const N: usize>(
+        &mut self,
+        leg: usize,
+        part: usize,
+        slot: usize,
+        event: OrderEvent,
+        tops: &[Arrival],
+        now_ns: u64,
+        out: &mut ArrayVec<GroupCommand, N>,
+    ) -> Result<OrderState, GroupError> {
+        self.check_call(tops, out)?;
+        let no_part = GroupError::NoSuchPart { leg, part };
+        let p = self
+            .legs
+            .get_mut(leg)
+            .and_then(|gl| gl.parts.get_mut(part))
+            .ok_or(no_part)?;
+        let mut cmds: ArrayVec<Command, 1> = ArrayVec::new();
+        let state = p
+            .on_order(slot, event, now_ns, &mut cmds)
+            .map_err(|source| GroupError::Leg { leg, source })?;
+        self.account(now_ns);
+        emit(out, leg, part, &cmds);
+        self.advance(tops, now_ns, out)?;
+        Ok(state)
+    }
+
+    /// Acts on expired deadlines (passive timeouts). Same buffer needs as `on_order`.
+    pub fn on_timeout<const N: usize>(
+        &mut self,
+        tops: &[Arrival],
+        now_ns: u64,
+        out: &mut ArrayVec<GroupCommand, N>,
+    ) -> Result<(), GroupError> {
+        self.check_call(tops, out)?;
+        self.account(now_ns);
+        for (i, gl) in self.legs.iter_mut().enumerate() {
+            for (j, p) in gl.parts.iter_mut().enumerate() {
+                let mut cmds: ArrayVec<Command, 1> = ArrayVec::new();
+                p.on_timeout(now_ns, &mut cmds)
+                    .map_err(|source| GroupError::Leg { leg: i, source })?;
+                emit(out, i, j, &cmds);
+            }
+        }
+        self.advance(tops, now_ns, out)
+    }
+
+    /// The earliest deadline of any leg.
+    pub fn next_deadline(&self) -> Option<u64> {
+        let legs = self.legs.iter().flat_map(|gl| gl.parts.iter());
+        legs.filter_map(Leg::next_deadline).min()
+    }
+
+    /// The outcome, once the group is done.
+    pub fn outcome(&self) -> Option<Outcome> {
+        match self.phase {
+            Phase::Done(o) => Some(o),
+            _ => None,
+        }
+    }
+
+    /// Net base units held on `leg`, relative to its entry direction.
+    pub fn net_units(&self, leg: usize) -> Option<i64> {
+        self.legs.get(leg).map(net_units)
+    }
+
+    /// The incident record of a group that did not fill (once done).
+    pub fn incident(&self) -> Option<Incident> {
+        match self.phase {
+            Phase::Done(Outcome::Filled) | Phase::Idle => None,
+            Phase::Done(o) => Some(Incident::build(self, o)),
+            _ => None,
+        }
+    }
+
+    fn check_call<const N: usize>(
+        &self,
+        tops: &[Arrival],
+        out: &ArrayVec<GroupCommand, N>,
+    ) -> Result<(), GroupError> {
+        if tops.len() != self.legs.len() {
+            return Err(GroupError::Tops);
+        }
+        let need = self.legs.len() * 2 + 1;
+        if out.remaining_capacity() < need {
+            return Err(GroupError::BufferFull(need));
+        }
+        Ok(())
+    }
+
+    /// Integrates the imbalance up to `now_ns`.
+    fn account(&mut self, now_ns: u64) {
+        let dt = u128::from(now_ns.saturating_sub(self.last_ns));
+        self.unhedged_unit_ns += imbalance(&self.legs) as u128 * dt;
+        self.last_ns = self.last_ns.max(now_ns);
+    }
+
+    fn all_parts_done(&self) -> bool {
+        self.legs.iter().all(|gl| gl.parts.iter().all(Leg::is_done))
+    }
+
+    fn advance<const N: usize>(
+        &mut self,
+        tops: &[Arrival],
+        now_ns: u64,
+        out: &mut ArrayVec<GroupCommand, N>,
+    ) -> Result<(), GroupError> {
+        if matches!(self.phase, Phase::Idle | Phase::Done(_)) || !self.all_parts_done() {
+            return Ok(());
+        }
+        if self.legs.iter().all(|gl| net_units(gl) == target_units(gl)) {
+            return self.finish(Outcome::Filled, now_ns);
+        }
+        match (self.phase, self.policy) {
+            (Phase::Entering, Policy::AcceptPartial) => {
+                let o = classify(&self.legs);
+                self.finish(o, now_ns)
+            }
+            (Phase::Entering, Policy::Rollback) => self.unwind(0, true, tops, now_ns, out),
+            (Phase::Entering, Policy::Rebalance) => self.unwind(0, false, tops, now_ns, out),
+            (
+                Phase::Entering,
+                Policy::Complete {
+                    budget_ns,
+                    max_slippage_bps,
+                },
+            ) => {
+                let deadline_ns = self.started_ns.saturating_add(budget_ns);
+                if now_ns < deadline_ns {
+                    self.complete(max_slippage_bps, tops, now_ns, out)?;
+                    self.phase = Phase::Completing { deadline_ns };
+                    Ok(())
+                } else {
+                    self.unwind(0, false, tops, now_ns, out)
+                }
+            }
+            (Phase::Completing { .. }, _) => self.unwind(0, false, tops, now_ns, out),
+            (Phase::Unwinding { attempt }, policy) => {
+                let flat = policy == Policy::Rollback;
+                if attempt < MAX_RETRIES && !goal_reached(&self.legs, flat) {
+                    self.unwind(attempt + 1, flat, tops, now_ns, out)
+                } else {
+                    let o = classify(&self.legs);
+                    self.finish(o, now_ns)
+                }
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Sends IOCs for every leg's unfilled remainder.
+    fn complete<const N: usize>(
+        &mut self,
+        max_slippage_bps: Ratio,
+        tops: &[Arrival],
+        now_ns: u64,
+        out: &mut ArrayVec<GroupCommand, N>,
+    ) -> Result<(), GroupError> {
+        for (i, gl) in self.legs.iter_mut().enumerate() {
+            let rem_units = target_units(gl) - net_units(gl);
+            let lots = rem_units / gl.plan.lot_units;
+            if lots > 0 {
+                let side = gl.plan.side;
+                add_part(
+                    gl,
+                    i,
+                    side,
+                    lots,
+                    max_slippage_bps,
+                    false,
+                    tops,
+                    now_ns,
+                    out,
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Unwinds to flat (`flat`) or to the hedged quantity with reduce-only IOCs.
+    fn unwind<const N: usize>(
+        &mut self,
+        attempt: usize,
+        flat: bool,
+        tops: &[Arrival],
+        now_ns: u64,
+        out: &mut ArrayVec<GroupCommand, N>,
+    ) -> Result<(), GroupError> {
+        let goal = if flat { 0 } else { hedged_units(&self.legs) };
+        let mut sent = false;
+        for (i, gl) in self.legs.iter_mut().enumerate() {
+            let lots = (net_units(gl) - goal) / gl.plan.lot_units;
+            if lots > 0 && !gl.parts.is_full() {
+                let (side, bps) = (gl.plan.side.opposite(), gl.plan.max_slippage_bps);
+                add_part(gl, i, side, lots, bps, true, tops, now_ns, out)?;
+                sent = true;
+            }
+        }
+        if sent {
+            self.phase = Phase::Unwinding { attempt };
+            return Ok(());
+        }
+        let o = classify(&self.legs);
+        self.finish(o, now_ns)
+    }
+
+    fn finish(&mut self, outcome: Outcome, now_ns: u64) -> Result<(), GroupError> {
+        self.phase = Phase::Done(outcome);
+        self.done_ns = now_ns;
+        Ok(())
+    }
+}
+
+/// Starts a market IOC part on leg `i`.
+#[allow(clippy::too_many_arguments)]
+fn add_part<const N: usize>(
+    gl: &mut GroupLeg,
+    i: usize,
+    side: OrderSide,
+    lots: i64,
+    bps: Ratio,
+    reduce_only: bool,
+    tops: &[Arrival],
+    now_ns: u64,
+    out: &mut ArrayVec<GroupCommand, N>,
+) -> Result<(), GroupError> {
+    let err = |source| GroupError::Leg { leg: i, source };
+    let mut leg = Leg::new(side, lots, Mode::MarketOnly, bps, reduce_only).map_err(err)?;
+    let top = tops.get(i).copied().ok_or(GroupError::Tops)?;
+    let top = Arrival {
+        recommendation: Recommendation::UseMarketAcceptable,
+        ..top
+    };
+    let mut cmds: ArrayVec<Command, 1> = ArrayVec::new();
+    leg.start(top, now_ns, &mut cmds).map_err(err)?;
+    let part = gl.parts.len();
+    gl.parts
+        .try_push(leg)
+        .map_err(|_| GroupError::Plan("no follow-up part left"))?;
+    emit(out, i, part, &cmds);
+    Ok(())
+}
+
+fn emit<const N: usize>(
+    out: &mut ArrayVec<GroupCommand, N>,
+    leg: usize,
+    part: usize,
+    cmds: &[Command],
+) {
+    for &cmd in cmds {
+        // Room was checked by `check_call` (at most one command per part per call).
+        let _ = out.try_push(GroupCommand { leg, part, cmd });
+    }
+}
+
+/// Net base units on a leg, relative to its entry direction.
+fn net_units(gl: &GroupLeg) -> i64 {
+    let entry = gl.plan.side;
+    let lots: i64 = gl
+        .parts
+        .iter()
+        .map(|p| {
+            if p.side() == entry {
+                p.filled_lots()
+            } else {
+                -p.filled_lots()
+            }
+        })
+        .sum();
+    lots * gl.plan.lot_units
+}
+
+fn target_units(gl: &GroupLeg) -> i64 {
+    gl.plan.qty_lots * gl.plan.lot_units
+}
+
+/// The base quantity every leg holds at least (never below zero).
+fn hedged_units(legs: &[GroupLeg]) -> i64 {
+    legs.iter().map(net_units).min().unwrap_or(0).max(0)
+}
+
+/// Spread between the most and the least held leg, base units.
+fn imbalance(legs: &[GroupLeg]) -> i64 {
+    let nets = legs.iter().map(|gl| net_units(gl).abs());
+    let (lo, hi) = nets.fold((i64::MAX, 0), |(lo, hi), n| (lo.min(n), hi.max(n)));
+    hi - lo.min(hi)
+}
+
+fn goal_reached(legs: &[GroupLeg], flat: bool) -> bool {
+    if flat {
+        legs.iter().all(|gl| net_units(gl) == 0)
+    } else {
+        imbalance(legs) == 0
+    }
+}
+
+fn classify(legs: &[GroupLeg]) -> Outcome {
+    if legs.iter().all(|gl| net_units(gl) == target_units(gl)) {
+        Outcome::Filled
+    } else if legs.iter().all(|gl| net_units(gl) == 0) {
+        Outcome::Flat
+    } else if imbalance(legs) == 0 {
+        Outcome::Rebalanced
+    } else {
+        Outcome::Unhedged
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,204 @@
+//! Groups driven against two simulated venues (the real matcher, not a mock).
+
+use super::*;
+use crate::book::{Depth, Level};
+use crate::sim::{NewOrder, Report, SimVenue};
+
+type Cmds = ArrayVec<GroupCommand, 16>;
+
+fn lv(price_ticks: i64, qty_lots: i64) -> Level {
+    Level {
+        price_ticks,
+        qty_lots,
+    }
+}
+
+/// A venue with bids at 99 (`bid_qty`) and asks at 101 (`ask_qty`).
+fn venue(bid_qty: i64, ask_qty: i64) -> SimVenue {
+    let mut v = SimVenue::new(16, 16);
+    let bids: &[Level] = if bid_qty > 0 { &[lv(99, bid_qty)] } else { &[] };
+    let asks: &[Level] = if ask_qty > 0 {
+        &[lv(101, ask_qty)]
+    } else {
+        &[]
+    };
+    v.ladder_mut()
+        .apply_snapshot(bids, asks, 1, Depth::Complete)
+        .unwrap();
+    v
+}
+
+fn top() -> Arrival {
+    Arrival {
+        bid_ticks: 99,
+        ask_ticks: 101,
+        recommendation: Recommendation::UseMarketAcceptable,
+    }
+}
+
+/// Long `qty` on venue 0, short `qty` on venue 1, both 1 unit a lot.
+fn plans(qty: i64, mode: Mode) -> [LegPlan; 2] {
+    let p = LegPlan {
+        venue: 0,
+        side: OrderSide::Buy,
+        qty_lots: qty,
+        lot_units: 1,
+        mode,
+        max_slippage_bps: Ratio::from_num(500),
+    };
+    [
+        p,
+        LegPlan {
+            venue: 1,
+            side: OrderSide::Sell,
+            ..p
+        },
+    ]
+}
+
+fn id(leg: usize, part: usize, slot: usize) -> u64 {
+    (leg * 100 + part * 10 + slot) as u64
+}
+
+/// Routes commands to the venues and reports back until the group is done.
+fn run(g: &mut Group, venues: &mut [SimVenue; 2]) -> Outcome {
+    let tops = [top(), top()];
+    let mut cmds = Cmds::new();
+    g.start(&tops, 0, &mut cmds).unwrap();
+    let mut now = 0;
+    while g.outcome().is_none() {
+        now += 100;
+        assert!(now < 100_000, "group did not finish");
+        let mut reports: ArrayVec<(usize, Report), 256> = ArrayVec::new();
+        for c in cmds.drain(..) {
+            let mut out: ArrayVec<Report, 64> = ArrayVec::new();
+            match c.cmd {
+                Command::Submit {
+                    slot,
+                    side,
+                    price_ticks,
+                    qty_lots,
+                    tif,
+                    ..
+                } => {
+                    let client_id = id(c.leg, c.part, slot);
+                    let o = NewOrder {
+                        client_id,
+                        side,
+                        price_ticks,
+                        qty_lots,
+                        tif,
+                    };
+                    venues[c.leg].submit(o, now, &mut out).unwrap();
+                }
+                Command::Cancel { slot } => {
+                    venues[c.leg]
+                        .cancel(id(c.leg, c.part, slot), &mut out)
+                        .unwrap();
+                }
+            }
+            reports.extend(out.into_iter().map(|r| (c.leg, r)));
+        }
+        for (leg, r) in reports {
+            let (part, slot) = ((r.client_id as usize % 100) / 10, r.client_id as usize % 10);
+            g.on_order(leg, part, slot, r.event, &tops, now, &mut cmds)
+                .unwrap();
+        }
+        if g.next_deadline().is_some_and(|d| d <= now) {
+            g.on_timeout(&tops, now, &mut cmds).unwrap();
+        }
+    }
+    g.outcome().unwrap()
+}
+
+#[test]
+fn both_legs_fill() {
+    let mut v = [venue(10, 10), venue(10, 10)];
+    let mut g = Group::new(&plans(5, Mode::MarketOnly), Policy::Rollback).unwrap();
+    assert_eq!(run(&mut g, &mut v), Outcome::Filled);
+    assert_eq!((v[0].position_lots(), v[1].position_lots()), (5, -5));
+    assert!(g.incident().is_none());
+}
+
+#[test]
+fn one_leg_fails_and_the_other_rolls_back_to_flat() {
+    // Venue 1 has no bids: the short leg's IOC expires unfilled.
+    let mut v = [venue(10, 10), venue(0, 10)];
+    let mut g = Group::new(&plans(5, Mode::MarketOnly), Policy::Rollback).unwrap();
+    assert_eq!(run(&mut g, &mut v), Outcome::Flat);
+    assert_eq!((v[0].position_lots(), v[1].position_lots()), (0, 0));
+    let inc = g.incident().unwrap();
+    // Bought 5 at 101, sold 5 back at 99: a loss of 10 tick-lots.
+    assert_eq!((inc.legs[0].filled_lots, inc.legs[0].unwound_lots), (5, 5));
+    assert_eq!(inc.legs[0].loss_tl, 10);
+    assert_eq!(inc.legs[1].filled_lots, 0);
+    assert!(inc.unhedged_unit_ns > 0);
+    assert!(inc.summary.contains("Flat"), "{}", inc.summary);
+}
+
+#[test]
+fn rebalance_keeps_the_hedged_part() {
+    // Venue 1 has only 3 lots bid: the short fills 3 of 5; unwind 2 of the long.
+    let mut v = [venue(10, 10), venue(3, 10)];
+    let mut g = Group::new(&plans(5, Mode::MarketOnly), Policy::Rebalance).unwrap();
+    assert_eq!(run(&mut g, &mut v), Outcome::Rebalanced);
+    assert_eq!((v[0].position_lots(), v[1].position_lots()), (3, -3));
+    assert_eq!((g.net_units(0), g.net_units(1)), (Some(3), Some(3)));
+}
+
+#[test]
+fn an_unwind_that_cannot_fill_ends_unhedged_with_the_exact_residual() {
+    // Venue 0 fills the long, but its bids are gone for the unwind; venue 1 fails.
+    let mut v = [venue(0, 10), venue(0, 10)];
+    let mut g = Group::new(&plans(5, Mode::MarketOnly), Policy::Rollback).unwrap();
+    assert_eq!(run(&mut g, &mut v), Outcome::Unhedged);
+    let inc = g.incident().unwrap();
+    assert_eq!(inc.legs[0].net_lots, v[0].position_lots());
+    assert_eq!(inc.legs[1].net_lots, -v[1].position_lots());
+    assert_eq!(inc.legs[0].net_lots, 5);
+    // One unwind and MAX_RETRIES retries were tried.
+    assert_eq!(g.legs[0].parts.len(), 2 + MAX_RETRIES);
+}
+
+#[test]
+fn accept_partial_keeps_what_filled() {
+    let mut v = [venue(10, 10), venue(3, 10)];
+    let mut g = Group::new(&plans(5, Mode::MarketOnly), Policy::AcceptPartial).unwrap();
+    assert_eq!(run(&mut g, &mut v), Outcome::Unhedged);
+    assert_eq!((v[0].position_lots(), v[1].position_lots()), (5, -3));
+}
+
+#[test]
+fn complete_fills_the_remainder_within_its_budget() {
+    // Passive entries that never fill, cancelled at 1 µs, then completed by IOCs.
+    let mut v = [venue(10, 10), venue(10, 10)];
+    let budget = Policy::Complete {
+        budget_ns: 1_000_000,
+        max_slippage_bps: Ratio::from_num(300),
+    };
+    let mut g = Group::new(&plans(4, Mode::LimitOnly { timeout_ns: 1_000 }), budget).unwrap();
+    assert_eq!(run(&mut g, &mut v), Outcome::Filled);
+    assert_eq!((v[0].position_lots(), v[1].position_lots()), (4, -4));
+}
+
+#[test]
+fn bad_plans_and_calls_are_refused() {
+    assert!(Group::new(&[], Policy::Rollback).is_err());
+    let mut bad = plans(5, Mode::MarketOnly);
+    bad[1].lot_units = 0;
+    assert!(Group::new(&bad, Policy::Rollback).is_err());
+    let mut g = Group::new(&plans(5, Mode::MarketOnly), Policy::Rollback).unwrap();
+    let mut cmds = Cmds::new();
+    assert_eq!(g.start(&[top()], 0, &mut cmds), Err(GroupError::Tops));
+    let crossed = Arrival {
+        bid_ticks: 101,
+        ..top()
+    };
+    assert!(g.start(&[top(), crossed], 0, &mut cmds).is_err());
+    assert!(cmds.is_empty(), "nothing sent for a refused group");
+    g.start(&[top(), top()], 0, &mut cmds).unwrap();
+    assert_eq!(cmds.len(), 2, "both legs in the same call");
+    let ev = OrderEvent::Accepted;
+    let r = g.on_order(0, 3, 0, ev, &[top(), top()], 1, &mut cmds);
+    assert_eq!(r, Err(GroupError::NoSuchPart { leg: 0, part: 3 }));
+}
