@@ -1,17 +1,22 @@
 //! The hot path allocates nothing after construction: a counting global allocator
 //! watches ladder updates (including rollbacks and truncation), snapshots, walks, the
-//! fixed-point metrics, decimal parsing of venue text, a leg order's life and the
-//! pre-trade risk checks.
+//! fixed-point metrics, decimal parsing of venue text, a leg order's life, the
+//! pre-trade risk checks, and whole group lifecycles against the simulated venues.
 //!
 //! One test per file: the counter is per thread, and the work runs on the test's thread.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
+use arrayvec::ArrayVec;
 use legcore::book::{Depth, Ladder, Level, OrderSide, Side};
+use legcore::group::{Group, GroupCommand, LegPlan, Outcome, Policy};
+use legcore::leg::{Arrival, Command, Mode};
 use legcore::leg::{Fill, Liquidity, Order, OrderEvent};
 use legcore::num::{Decimal, Ratio, Step};
 use legcore::risk::{Request, RiskState, VenueLimits};
+use legcore::sim::{NewOrder, Report, SimVenue};
+use legcore::walk::Recommendation;
 use legcore::walk::{depth_to_price, walk_notional, walk_qty, Metrics, Thresholds};
 
 struct Counting;
@@ -66,6 +71,8 @@ fn hot_path_allocates_nothing_after_construction() {
     let lot = Step::parse("0.001").unwrap();
     let t = Thresholds::default();
     let texts: [&[u8]; 4] = [b"61800.20", b"0.000", b"2.909", b"61799.9"];
+
+    let mut venues = [SimVenue::new(16, 16), SimVenue::new(16, 16)];
 
     let before = allocations();
     let mut sink = 0i128;
@@ -151,6 +158,25 @@ fn hot_path_allocates_nothing_after_construction() {
         risk.check(venue, Request::Cancel, id).unwrap();
         risk.on_closed(venue);
     }
+    // Whole group lifecycles on two simulated venues: a rollback after one leg fails.
+    for round in 0..200u64 {
+        for (i, v) in venues.iter_mut().enumerate() {
+            let bids = [Level {
+                price_ticks: 99,
+                qty_lots: 10,
+            }];
+            let asks = [Level {
+                price_ticks: 101,
+                qty_lots: 10,
+            }];
+            // Venue 1 has no bids: the short fails and the long is rolled back.
+            let b: &[Level] = if i == 1 { &bids[..0] } else { &bids };
+            v.ladder_mut()
+                .apply_snapshot(b, &asks, round, Depth::Complete)
+                .unwrap();
+        }
+        sink += i128::from(group_round(&mut venues, round) as u8);
+    }
     let after = allocations();
     assert!(sink != 0);
     assert_eq!(
@@ -159,4 +185,75 @@ fn hot_path_allocates_nothing_after_construction() {
         "hot path allocated {} times",
         after - before
     );
+}
+
+/// One two-leg group (long venue 0, short venue 1) routed through the venues until done.
+fn group_round(venues: &mut [SimVenue; 2], round: u64) -> Outcome {
+    let p = LegPlan {
+        venue: 0,
+        side: OrderSide::Buy,
+        qty_lots: 5,
+        lot_units: 1,
+        mode: Mode::MarketOnly,
+        max_slippage_bps: Ratio::from_num(500),
+    };
+    let short = LegPlan {
+        venue: 1,
+        side: OrderSide::Sell,
+        ..p
+    };
+    let mut g = Group::new(&[p, short], Policy::Rollback).unwrap();
+    let top = Arrival {
+        bid_ticks: 99,
+        ask_ticks: 101,
+        recommendation: Recommendation::UseMarketAcceptable,
+    };
+    let tops = [top, top];
+    let mut cmds: ArrayVec<GroupCommand, 16> = ArrayVec::new();
+    g.start(&tops, 0, &mut cmds).unwrap();
+    let mut now = 0;
+    while g.outcome().is_none() {
+        now += 100;
+        let mut reports: ArrayVec<(usize, Report), 256> = ArrayVec::new();
+        for c in cmds.drain(..) {
+            let mut out: ArrayVec<Report, 64> = ArrayVec::new();
+            let client_id = round * 1000 + (c.leg * 100 + c.part * 10) as u64;
+            match c.cmd {
+                Command::Submit {
+                    slot,
+                    side,
+                    price_ticks,
+                    qty_lots,
+                    tif,
+                    ..
+                } => {
+                    let client_id = client_id + slot as u64;
+                    let o = NewOrder {
+                        client_id,
+                        side,
+                        price_ticks,
+                        qty_lots,
+                        tif,
+                    };
+                    venues[c.leg].submit(o, now, &mut out).unwrap();
+                }
+                Command::Cancel { slot } => {
+                    venues[c.leg]
+                        .cancel(client_id + slot as u64, &mut out)
+                        .unwrap();
+                }
+            }
+            reports.extend(out.into_iter().map(|r| (c.leg, r)));
+        }
+        for (leg, r) in reports {
+            let local = (r.client_id % 1000) as usize;
+            let (part, slot) = ((local % 100) / 10, local % 10);
+            g.on_order(leg, part, slot, r.event, &tops, now, &mut cmds)
+                .unwrap();
+        }
+        assert!(now < 10_000);
+    }
+    let incident = g.incident().unwrap();
+    assert!(incident.summary.contains("Flat"));
+    g.outcome().unwrap()
 }

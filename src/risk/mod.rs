@@ -269,6 +269,22 @@ impl RiskState {
         Ok(())
     }
 
+    /// Checks every request of a group as one: all pass and are counted, or the first
+    /// refusal is returned with its index and nothing is counted ("one failure sends
+    /// nothing"). Requests on the same venue see each other's open orders and tokens.
+    pub fn check_all(
+        &mut self,
+        reqs: &[(usize, Request)],
+        now_ns: u64,
+    ) -> Result<(), (usize, RiskReject)> {
+        let mut trial = self.clone(); // fixed-size state: a copy, no allocation
+        for (i, &(venue, req)) in reqs.iter().enumerate() {
+            trial.check(venue, req, now_ns).map_err(|e| (i, e))?;
+        }
+        *self = trial;
+        Ok(())
+    }
+
     /// An order on `venue` reached a terminal state: its open slot is free again.
     pub fn on_closed(&mut self, venue: usize) {
         if let Some(v) = self.venues.get_mut(venue) {

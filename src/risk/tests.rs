@@ -171,3 +171,22 @@ fn duplicate_guard_remembers_the_last_ids() {
     }
     assert_eq!(r.add_venue(limits(), 0), None);
 }
+
+#[test]
+fn a_group_is_checked_as_one() {
+    let mut r = state();
+    let before = format!("{r:?}");
+    // The third order exceeds the venue's two open orders: nothing is counted.
+    let reqs = [
+        (0, order(1, 10_000)),
+        (0, order(2, 10_000)),
+        (0, order(3, 10_000)),
+    ];
+    assert_eq!(r.check_all(&reqs, 0), Err((2, RiskReject::OpenOrders(2))));
+    assert_eq!(format!("{r:?}"), before);
+    // Duplicate ids inside one group are caught too.
+    let reqs = [(0, order(5, 10_000)), (0, order(5, 10_000))];
+    assert_eq!(r.check_all(&reqs, 0), Err((1, RiskReject::DuplicateId(5))));
+    assert_eq!(r.check_all(&reqs[..1], 0), Ok(()));
+    assert_eq!(r.open_orders(0), Some(1));
+}
