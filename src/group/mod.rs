@@ -499,9 +499,23 @@ fn target_units(gl: &GroupLeg) -> i64 {
     gl.plan.qty_lots * gl.plan.lot_units
 }
 
-/// The base quantity every leg holds at least (never below zero).
+/// The largest base quantity that every leg holds at least and can reach exactly: a
+/// multiple of every leg's lot, so that each unwind is a whole number of lots.
 fn hedged_units(legs: &[GroupLeg]) -> i64 {
-    legs.iter().map(net_units).min().unwrap_or(0).max(0)
+    let least = legs.iter().map(net_units).min().unwrap_or(0).max(0);
+    let step = legs
+        .iter()
+        .fold(1i64, |acc, gl| lcm(acc, gl.plan.lot_units));
+    least / step * step
+}
+
+fn lcm(a: i64, b: i64) -> i64 {
+    let (mut x, mut y) = (a, b);
+    while y != 0 {
+        (x, y) = (y, x % y);
+    }
+    // Saturates for absurd lots: the goal then rounds down to 0, i.e. flat.
+    (a / x).saturating_mul(b)
 }
 
 /// Spread between the most and the least held leg, base units.

@@ -78,6 +78,8 @@ pub struct SimVenue {
     position_lots: i64,
     /// Cash flow of fills, tick-lots (+ received).
     cash_tl: i128,
+    /// Lots traded in total (both directions).
+    traded_lots: i64,
 }
 
 impl SimVenue {
@@ -90,6 +92,7 @@ impl SimVenue {
             next_trade_id: 1,
             position_lots: 0,
             cash_tl: 0,
+            traded_lots: 0,
         }
     }
 
@@ -106,6 +109,11 @@ impl SimVenue {
     /// Net position in lots (+ long), from the venue's own fills.
     pub fn position_lots(&self) -> i64 {
         self.position_lots
+    }
+
+    /// Lots traded in total, both directions.
+    pub fn traded_lots(&self) -> i64 {
+        self.traded_lots
     }
 
     /// Cash flow of all fills in tick-lots (sells +, buys −).
@@ -291,6 +299,7 @@ impl SimVenue {
 
     fn fill(&mut self, side: OrderSide, qty: i64, price: i64, liq: Liquidity, now: u64) -> Fill {
         let tl = i128::from(qty) * i128::from(price);
+        self.traded_lots += qty;
         match side {
             OrderSide::Buy => {
                 self.position_lots += qty;
