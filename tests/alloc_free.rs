@@ -11,11 +11,11 @@ use std::cell::Cell;
 use arrayvec::ArrayVec;
 use legcore::book::{Depth, Ladder, Level, OrderSide, Side};
 use legcore::group::{Group, GroupCommand, LegPlan, Outcome, Policy};
-use legcore::leg::{Arrival, Command, Mode};
+use legcore::leg::{Arrival, Mode};
 use legcore::leg::{Fill, Liquidity, Order, OrderEvent};
 use legcore::num::{Decimal, Ratio, Step};
 use legcore::risk::{Request, RiskState, VenueLimits};
-use legcore::sim::{NewOrder, Report, SimVenue};
+use legcore::sim::{decode, route, Report, SimVenue};
 use legcore::walk::Recommendation;
 use legcore::walk::{depth_to_price, walk_notional, walk_qty, Metrics, Thresholds};
 
@@ -216,38 +216,10 @@ fn group_round(venues: &mut [SimVenue; 2], round: u64) -> Outcome {
         now += 100;
         let mut reports: ArrayVec<(usize, Report), 256> = ArrayVec::new();
         for c in cmds.drain(..) {
-            let mut out: ArrayVec<Report, 64> = ArrayVec::new();
-            let client_id = round * 1000 + (c.leg * 100 + c.part * 10) as u64;
-            match c.cmd {
-                Command::Submit {
-                    slot,
-                    side,
-                    price_ticks,
-                    qty_lots,
-                    tif,
-                    ..
-                } => {
-                    let client_id = client_id + slot as u64;
-                    let o = NewOrder {
-                        client_id,
-                        side,
-                        price_ticks,
-                        qty_lots,
-                        tif,
-                    };
-                    venues[c.leg].submit(o, now, &mut out).unwrap();
-                }
-                Command::Cancel { slot } => {
-                    venues[c.leg]
-                        .cancel(client_id + slot as u64, &mut out)
-                        .unwrap();
-                }
-            }
-            reports.extend(out.into_iter().map(|r| (c.leg, r)));
+            route(c, round, venues, now, &mut reports).unwrap();
         }
         for (leg, r) in reports {
-            let local = (r.client_id % 1000) as usize;
-            let (part, slot) = ((local % 100) / 10, local % 10);
+            let (_, part, slot) = decode(r.client_id);
             g.on_order(leg, part, slot, r.event, &tops, now, &mut cmds)
                 .unwrap();
         }

@@ -18,9 +18,9 @@
 use arrayvec::ArrayVec;
 use legcore::book::{Depth, Level, OrderSide, Side};
 use legcore::group::{Group, GroupCommand, LegPlan, Outcome, Policy};
-use legcore::leg::{Arrival, Command, Mode};
+use legcore::leg::{Arrival, Mode};
 use legcore::num::Ratio;
-use legcore::sim::{NewOrder, Report, SimVenue};
+use legcore::sim::{decode, route, Report, SimVenue};
 use legcore::walk::Recommendation;
 
 /// splitmix64: small, seedable, good enough to pick scenarios.
@@ -124,34 +124,9 @@ fn run_seed(seed: u64, tally: &mut [u64; 4]) -> Result {
     while g.outcome().is_none() {
         now += 100;
         assert!(now < 1_000_000, "seed {seed}: group did not finish");
-        let mut reports: Vec<(usize, Report)> = Vec::new();
+        let mut reports: ArrayVec<(usize, Report), 512> = ArrayVec::new();
         for c in cmds.drain(..) {
-            let mut out: ArrayVec<Report, 64> = ArrayVec::new();
-            let base = (c.leg * 100 + c.part * 10) as u64;
-            match c.cmd {
-                Command::Submit {
-                    slot,
-                    side,
-                    price_ticks,
-                    qty_lots,
-                    tif,
-                    ..
-                } => {
-                    let client_id = base + slot as u64;
-                    let o = NewOrder {
-                        client_id,
-                        side,
-                        price_ticks,
-                        qty_lots,
-                        tif,
-                    };
-                    venues[c.leg].submit(o, now, &mut out).unwrap();
-                }
-                Command::Cancel { slot } => {
-                    venues[c.leg].cancel(base + slot as u64, &mut out).unwrap();
-                }
-            }
-            reports.extend(out.into_iter().map(|r| (c.leg, r)));
+            route(c, 0, &mut venues, now, &mut reports).unwrap();
         }
         // The feed moves: sometimes a level appears inside the spread, trading through
         // resting orders (fills as maker, possibly after a cancel was sent).
@@ -176,8 +151,7 @@ fn run_seed(seed: u64, tally: &mut [u64; 4]) -> Result {
             if let legcore::leg::OrderEvent::Filled(f) = r.event {
                 traded_in_records[leg] += f.qty_lots;
             }
-            let local = r.client_id as usize;
-            let (part, slot) = ((local % 100) / 10, local % 10);
+            let (_, part, slot) = decode(r.client_id);
             g.on_order(leg, part, slot, r.event, &tops, now, &mut cmds)
                 .unwrap();
         }

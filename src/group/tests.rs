@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::book::{Depth, Level};
-use crate::sim::{NewOrder, Report, SimVenue};
+use crate::sim::{decode, route, Report, SimVenue};
 
 type Cmds = ArrayVec<GroupCommand, 16>;
 
@@ -56,10 +56,6 @@ fn plans(qty: i64, mode: Mode) -> [LegPlan; 2] {
     ]
 }
 
-fn id(leg: usize, part: usize, slot: usize) -> u64 {
-    (leg * 100 + part * 10 + slot) as u64
-}
-
 /// Routes commands to the venues and reports back until the group is done.
 fn run(g: &mut Group, venues: &mut [SimVenue; 2]) -> Outcome {
     let tops = [top(), top()];
@@ -71,36 +67,10 @@ fn run(g: &mut Group, venues: &mut [SimVenue; 2]) -> Outcome {
         assert!(now < 100_000, "group did not finish");
         let mut reports: ArrayVec<(usize, Report), 256> = ArrayVec::new();
         for c in cmds.drain(..) {
-            let mut out: ArrayVec<Report, 64> = ArrayVec::new();
-            match c.cmd {
-                Command::Submit {
-                    slot,
-                    side,
-                    price_ticks,
-                    qty_lots,
-                    tif,
-                    ..
-                } => {
-                    let client_id = id(c.leg, c.part, slot);
-                    let o = NewOrder {
-                        client_id,
-                        side,
-                        price_ticks,
-                        qty_lots,
-                        tif,
-                    };
-                    venues[c.leg].submit(o, now, &mut out).unwrap();
-                }
-                Command::Cancel { slot } => {
-                    venues[c.leg]
-                        .cancel(id(c.leg, c.part, slot), &mut out)
-                        .unwrap();
-                }
-            }
-            reports.extend(out.into_iter().map(|r| (c.leg, r)));
+            route(c, 0, venues, now, &mut reports).unwrap();
         }
         for (leg, r) in reports {
-            let (part, slot) = ((r.client_id as usize % 100) / 10, r.client_id as usize % 10);
+            let (_, part, slot) = decode(r.client_id);
             g.on_order(leg, part, slot, r.event, &tops, now, &mut cmds)
                 .unwrap();
         }

@@ -18,6 +18,10 @@
 //! Sans-IO: every call takes `now_ns` and pushes [`Report`]s into a caller-owned buffer.
 //! Latency and the fault plan are layers around this (still to come).
 
+mod route;
+
+pub use route::{client_id, decode, route};
+
 use arrayvec::ArrayVec;
 
 use crate::book::{Ladder, OrderSide, Side};
@@ -65,6 +69,9 @@ pub enum SimError {
     /// The report buffer cannot hold what this call may emit.
     #[error("report buffer needs {0} free slots")]
     BufferFull(usize),
+    /// A command for a venue index that does not exist.
+    #[error("no simulated venue {0}")]
+    UnknownVenue(usize),
 }
 
 /// One simulated venue. See the module doc.
