@@ -234,6 +234,8 @@ impl Group {
         out: &mut ArrayVec<GroupCommand, N>,
     ) -> Result<OrderState, GroupError> {
         self.check_call(tops, out)?;
+        // The time since the last event was spent at the imbalance before this one.
+        let held = imbalance(&self.legs);
         let no_part = GroupError::NoSuchPart { leg, part };
         let p = self
             .legs
@@ -244,7 +246,7 @@ impl Group {
         let state = p
             .on_order(slot, event, now_ns, &mut cmds)
             .map_err(|source| GroupError::Leg { leg, source })?;
-        self.account(now_ns);
+        self.account(held, now_ns);
         emit(out, leg, part, &cmds);
         self.advance(tops, now_ns, out)?;
         Ok(state)
@@ -258,7 +260,7 @@ impl Group {
         out: &mut ArrayVec<GroupCommand, N>,
     ) -> Result<(), GroupError> {
         self.check_call(tops, out)?;
-        self.account(now_ns);
+        self.account(imbalance(&self.legs), now_ns);
         for (i, gl) in self.legs.iter_mut().enumerate() {
             for (j, p) in gl.parts.iter_mut().enumerate() {
                 let mut cmds: ArrayVec<Command, 1> = ArrayVec::new();
@@ -313,10 +315,10 @@ impl Group {
         Ok(())
     }
 
-    /// Integrates the imbalance up to `now_ns`.
-    fn account(&mut self, now_ns: u64) {
+    /// Adds `held` base units of imbalance from the last event to `now_ns`.
+    fn account(&mut self, held: i64, now_ns: u64) {
         let dt = u128::from(now_ns.saturating_sub(self.last_ns));
-        self.unhedged_unit_ns += imbalance(&self.legs) as u128 * dt;
+        self.unhedged_unit_ns += held as u128 * dt;
         self.last_ns = self.last_ns.max(now_ns);
     }
 

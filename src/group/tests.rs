@@ -172,3 +172,36 @@ fn bad_plans_and_calls_are_refused() {
     let r = g.on_order(0, 3, 0, ev, &[top(), top()], 1, &mut cmds);
     assert_eq!(r, Err(GroupError::NoSuchPart { leg: 0, part: 3 }));
 }
+
+#[test]
+fn unhedged_time_counts_the_interval_at_the_imbalance_it_was_held() {
+    use crate::leg::{Fill, Liquidity};
+    let fill = |trade_id, price_ticks| {
+        OrderEvent::Filled(Fill {
+            trade_id,
+            qty_lots: 5,
+            price_ticks,
+            liquidity: Liquidity::Taker,
+            at_ns: 0,
+        })
+    };
+    let tops = [top(), top()];
+    let mut g = Group::new(&plans(5, Mode::MarketOnly), Policy::Rollback).unwrap();
+    let mut cmds = Cmds::new();
+    g.start(&tops, 0, &mut cmds).unwrap();
+    // Balanced (nothing filled) from 0 to 1000; the long fills at 1000, the short
+    // expires; the unwind fills at 1500: 5 units unhedged for 500 ns.
+    g.on_order(0, 0, 0, fill(1, 101), &tops, 1_000, &mut cmds)
+        .unwrap();
+    for ev in [OrderEvent::Accepted, OrderEvent::Expired] {
+        g.on_order(1, 0, 0, ev, &tops, 1_000, &mut cmds).unwrap();
+    }
+    g.on_order(0, 1, 0, OrderEvent::Accepted, &tops, 1_500, &mut cmds)
+        .unwrap();
+    g.on_order(0, 1, 0, fill(2, 99), &tops, 1_500, &mut cmds)
+        .unwrap();
+    assert_eq!(g.outcome(), Some(Outcome::Flat));
+    let inc = g.incident().unwrap();
+    assert_eq!(inc.unhedged_unit_ns, 5 * 500);
+    assert_eq!(inc.time_to_hedge_ns, 1_500);
+}
