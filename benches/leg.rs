@@ -30,7 +30,8 @@ fn transitions(c: &mut Criterion) {
             o.apply(black_box(fill(id)), 3 + id).expect("fill");
         }
         o.apply(OrderEvent::CancelRequested, 20).expect("cancel");
-        o.apply(OrderEvent::CancelAcked, 21).expect("acked");
+        o.apply(OrderEvent::CancelAcked { filled_lots: 0 }, 21)
+            .expect("acked");
         black_box((o, n));
     };
     c.bench_function("leg/order_life_12_events", |b| b.iter(&mut life));

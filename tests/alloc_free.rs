@@ -131,7 +131,8 @@ fn hot_path_allocates_nothing_after_construction() {
             assert!(o.apply(OrderEvent::Filled(f), round + 2).is_err()); // duplicate
         }
         o.apply(OrderEvent::CancelRequested, round + 3).unwrap();
-        o.apply(OrderEvent::CancelAcked, round + 4).unwrap();
+        o.apply(OrderEvent::CancelAcked { filled_lots: 0 }, round + 4)
+            .unwrap();
         assert!(o.apply(OrderEvent::Sent, round + 5).is_err());
         sink += i128::from(o.filled_lots());
     }

@@ -193,7 +193,7 @@ fn unhedged_time_counts_the_interval_at_the_imbalance_it_was_held() {
     // expires; the unwind fills at 1500: 5 units unhedged for 500 ns.
     g.on_order(0, 0, 0, fill(1, 101), &tops, 1_000, &mut cmds)
         .unwrap();
-    for ev in [OrderEvent::Accepted, OrderEvent::Expired] {
+    for ev in [OrderEvent::Accepted, OrderEvent::Expired { filled_lots: 0 }] {
         g.on_order(1, 0, 0, ev, &tops, 1_000, &mut cmds).unwrap();
     }
     g.on_order(0, 1, 0, OrderEvent::Accepted, &tops, 1_500, &mut cmds)

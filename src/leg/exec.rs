@@ -15,6 +15,18 @@
 //! - `MarketOnly`: an IOC at the protection price; its unfilled remainder expires.
 //! - `Adaptive { timeout }`: `use_limit` from the pre-flight → limit with fallback,
 //!   anything else → market.
+//! - `Chase { timeout, max_reprices, refresh_ticks }`: passive, and each time the passive
+//!   price moves `refresh_ticks` from the order's ([`Leg::on_book`]), cancel and, once the
+//!   cancel is confirmed, repost the remainder there; at the timeout or when reposts run
+//!   out, the remainder goes IOC as in limit-with-fallback.
+//!
+//! Answers are owed while an order is submitted, cancel pending or unknown, and by an
+//! IOC until it ends. One that does not come within the request timeout makes the order
+//! `Unknown` and sends a status [`Command::Query`], repeated each timeout until the venue
+//! answers: the leg never guesses. A passive timeout that finds its order unknown cancels
+//! it once the query says it is open; a refused or lost cancel is sent again.
+//!
+//! Fees are charged per fill at the maker or taker rate ([`Fees`]).
 //!
 //! The protection price is the arrival mid moved by `max_slippage_bps` against us, rounded
 //! to the tick away from the market (down for a buy, up for a sell): an IOC never fills
@@ -27,8 +39,21 @@ use crate::book::OrderSide;
 use crate::num::Ratio;
 use crate::walk::Recommendation;
 
-/// Orders one leg may use (the passive order and its fallback).
-pub const MAX_LEG_ORDERS: usize = 2;
+/// Orders one leg may use: the passive order, its chase reposts, and the fallback.
+pub const MAX_LEG_ORDERS: usize = 2 + MAX_REPRICES as usize;
+/// Most reposts of a `Chase` leg.
+pub const MAX_REPRICES: u32 = 4;
+/// How long an answer may take by default before the order is queried (1 s).
+pub const DEFAULT_REQUEST_TIMEOUT_NS: u64 = 1_000_000_000;
+
+/// Fee rates × 10⁸ (0.02 % = 20 000); negative is a rebate.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Fees {
+    /// Rate on fills that added liquidity.
+    pub maker_e8: i64,
+    /// Rate on fills that took liquidity.
+    pub taker_e8: i64,
+}
 
 /// How a leg executes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +70,17 @@ pub enum Mode {
     },
     /// IOC at the protection price.
     MarketOnly,
+    /// Passive, reposted at the passive price each time the touch moves `refresh_ticks`
+    /// or more (at most `max_reprices` times, each after the cancel is confirmed); the
+    /// remainder goes IOC at `timeout_ns`.
+    Chase {
+        /// How long the chase may last.
+        timeout_ns: u64,
+        /// Most reposts (0..=[`MAX_REPRICES`]).
+        max_reprices: u32,
+        /// How far the passive price must move before a repost.
+        refresh_ticks: i64,
+    },
     /// Chosen from the pre-flight's recommendation.
     Adaptive {
         /// The passive timeout if the limit route is chosen.
@@ -84,6 +120,11 @@ pub enum Command {
         /// The leg's order slot.
         slot: usize,
     },
+    /// Ask the venue for the status of the order in `slot` (it is `Unknown`).
+    Query {
+        /// The leg's order slot.
+        slot: usize,
+    },
 }
 
 /// The top of book and pre-flight a leg starts from.
@@ -106,6 +147,8 @@ pub enum Route {
     LimitThenMarket,
     /// IOC only.
     Market,
+    /// Passive, repriced as the touch moves, then IOC.
+    Chase,
 }
 
 /// Why a leg could not act. Nothing changed.
@@ -131,10 +174,26 @@ pub enum LegError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     Idle,
-    Passive,
-    CancellingPassive,
+    /// The passive order (the last slot) is live; `cancel_due` when the timeout passed
+    /// while its state was unknown (it is cancelled once the venue says it is open).
+    Passive {
+        cancel_due: bool,
+    },
+    /// Its cancel is in flight; then reprice (chase) or fall back / finish.
+    Cancelling {
+        reprice: bool,
+    },
     Fallback,
     Done,
+}
+
+/// What the leg remembers per order besides the order itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct SlotMeta {
+    price_ticks: i64,
+    ioc: bool,
+    /// Since when an answer is awaited (submit, cancel or query), if one is.
+    await_since: Option<u64>,
 }
 
 /// One leg. See the module doc.
@@ -145,9 +204,14 @@ pub struct Leg {
     mode: Mode,
     max_slippage_bps: Ratio,
     reduce_only: bool,
+    fees: Fees,
+    request_timeout_ns: u64,
     route: Option<Route>,
     protection_ticks: i64,
+    last_top: (i64, i64),
+    reprices: u32,
     orders: ArrayVec<Order, MAX_LEG_ORDERS>,
+    slots: ArrayVec<SlotMeta, MAX_LEG_ORDERS>,
     phase: Phase,
     deadline_ns: Option<u64>,
 }
@@ -168,18 +232,46 @@ impl Leg {
         if max_slippage_bps < Ratio::ZERO || max_slippage_bps >= Ratio::from_num(10_000) {
             return Err(LegError::Input("max slippage must be in 0..10000 bps"));
         }
+        if let Mode::Chase {
+            max_reprices,
+            refresh_ticks,
+            ..
+        } = mode
+        {
+            if max_reprices > MAX_REPRICES || refresh_ticks < 1 {
+                return Err(LegError::Input("chase: reprices 0..=4, refresh ticks >= 1"));
+            }
+        }
         Ok(Leg {
             side,
             qty_lots,
             mode,
             max_slippage_bps,
             reduce_only,
+            fees: Fees::default(),
+            request_timeout_ns: DEFAULT_REQUEST_TIMEOUT_NS,
             route: None,
             protection_ticks: 0,
+            last_top: (0, 0),
+            reprices: 0,
             orders: ArrayVec::new(),
+            slots: ArrayVec::new(),
             phase: Phase::Idle,
             deadline_ns: None,
         })
+    }
+
+    /// Sets the fee rates charged on this leg's fills.
+    pub fn with_fees(mut self, fees: Fees) -> Leg {
+        self.fees = fees;
+        self
+    }
+
+    /// Sets how long an answer (to a submit, cancel or query) may take before the order
+    /// is `Unknown` and queried (at least 1 ns).
+    pub fn with_request_timeout(mut self, ns: u64) -> Leg {
+        self.request_timeout_ns = ns.max(1);
+        self
     }
 
     /// Sends the first order. Needs one free slot in `out`.
@@ -193,7 +285,7 @@ impl Leg {
             return Err(LegError::AlreadyStarted);
         }
         let (bid, ask) = (arrival.bid_ticks, arrival.ask_ticks);
-        if bid < 1 || ask <= bid || ask > crate::num::MAX_UNITS {
+        if !valid_top(bid, ask) {
             return Err(LegError::Input("arrival book missing or crossed"));
         }
         if out.is_full() {
@@ -203,6 +295,7 @@ impl Leg {
             Mode::LimitOnly { .. } => Route::Limit,
             Mode::LimitWithFallback { .. } => Route::LimitThenMarket,
             Mode::MarketOnly => Route::Market,
+            Mode::Chase { .. } => Route::Chase,
             Mode::Adaptive { .. } if arrival.recommendation == Recommendation::UseLimit => {
                 Route::LimitThenMarket
             }
@@ -210,16 +303,14 @@ impl Leg {
         };
         self.protection_ticks = protection(self.side, bid + ask, self.max_slippage_bps);
         self.route = Some(route);
-        let (price_ticks, tif) = match (route, self.side) {
-            (Route::Market, _) => (self.protection_ticks, Tif::Ioc),
-            (_, OrderSide::Buy) => (ask - 1, Tif::PostOnly),
-            (_, OrderSide::Sell) => (bid + 1, Tif::PostOnly),
-        };
-        self.submit(price_ticks, self.qty_lots, tif, now_ns, out)?;
+        self.last_top = (bid, ask);
         if route == Route::Market {
+            self.submit(self.protection_ticks, self.qty_lots, Tif::Ioc, now_ns, out)?;
             self.phase = Phase::Fallback;
         } else {
-            self.phase = Phase::Passive;
+            let price = self.passive_price();
+            self.submit(price, self.qty_lots, Tif::PostOnly, now_ns, out)?;
+            self.phase = Phase::Passive { cancel_due: false };
             self.deadline_ns = Some(now_ns.saturating_add(self.timeout_ns()));
         }
         Ok(())
@@ -241,51 +332,116 @@ impl Leg {
             .get_mut(slot)
             .ok_or(LegError::NoSuchSlot(slot))?;
         let state = order.apply(event, now_ns)?;
-        let passive_done = slot == 0 && state.is_terminal();
+        self.track_await(slot, now_ns);
+        if slot + 1 != self.orders.len() {
+            return Ok(state); // an earlier order: only its fills matter
+        }
+        let awaiting = self.slots[slot].await_since.is_some();
+        let live = matches!(state, OrderState::Working | OrderState::PartiallyFilled);
         match self.phase {
-            Phase::Passive | Phase::CancellingPassive if passive_done => {
-                self.deadline_ns = None;
-                let remainder = self.qty_lots - self.filled_lots();
-                if self.route == Some(Route::LimitThenMarket) && remainder > 0 {
-                    let p = self.protection_ticks;
-                    self.submit(p, remainder, Tif::Ioc, now_ns, out)?;
-                    self.phase = Phase::Fallback;
-                } else {
-                    self.phase = Phase::Done;
-                }
+            Phase::Passive { .. } | Phase::Cancelling { .. } if state.is_terminal() => {
+                self.after_passive(now_ns, out)?;
             }
-            Phase::Fallback if slot + 1 == self.orders.len() && state.is_terminal() => {
-                self.phase = Phase::Done;
+            // The cancel was refused or lost and the order is open: cancel again.
+            Phase::Cancelling { .. } if live && !awaiting => self.cancel_current(now_ns, out)?,
+            // The timeout passed while the order was unknown; it is now known and open.
+            Phase::Passive { cancel_due: true } if live && !awaiting => {
+                self.cancel_current(now_ns, out)?;
+                self.phase = Phase::Cancelling { reprice: false };
             }
+            Phase::Fallback if state.is_terminal() => self.phase = Phase::Done,
             _ => {}
         }
         Ok(state)
     }
 
-    /// Acts on an expired deadline: cancels the passive order. Needs one free slot.
+    /// Acts on expired deadlines: an answer overdue makes its order `Unknown` and sends a
+    /// status query; the passive timeout cancels the passive order. Sends at most what
+    /// `out` has room for; what is left stays due (call again).
     pub fn on_timeout<const N: usize>(
         &mut self,
         now_ns: u64,
         out: &mut ArrayVec<Command, N>,
     ) -> Result<(), LegError> {
+        for slot in 0..self.orders.len() {
+            let due = self.slots[slot]
+                .await_since
+                .is_some_and(|t| t.saturating_add(self.request_timeout_ns) <= now_ns);
+            if !due || out.is_full() {
+                continue;
+            }
+            self.orders[slot].apply(OrderEvent::TimedOut, now_ns)?;
+            self.slots[slot].await_since = Some(now_ns);
+            out.push(Command::Query { slot });
+        }
         match (self.phase, self.deadline_ns) {
-            (Phase::Passive, Some(d)) if d <= now_ns => {}
+            (Phase::Passive { cancel_due: false }, Some(d)) if d <= now_ns => {}
             _ => return Ok(()),
         }
         if out.is_full() {
             return Err(LegError::BufferFull);
         }
-        let order = self.orders.get_mut(0).ok_or(LegError::NoSuchSlot(0))?;
-        order.apply(OrderEvent::CancelRequested, now_ns)?;
-        out.push(Command::Cancel { slot: 0 });
-        self.phase = Phase::CancellingPassive;
         self.deadline_ns = None;
+        let cur = self.orders.len() - 1;
+        if self.orders[cur].state() == OrderState::Unknown {
+            // Cannot cancel what we cannot name the state of: after the query.
+            self.phase = Phase::Passive { cancel_due: true };
+            return Ok(());
+        }
+        self.cancel_current(now_ns, out)?;
+        self.phase = Phase::Cancelling { reprice: false };
+        Ok(())
+    }
+
+    /// A new top of book for the leg's instrument. A `Chase` leg whose passive order is
+    /// `refresh_ticks` or more away from the passive price cancels it, and reposts at the
+    /// new price once the cancel is confirmed. Needs one free slot in `out`.
+    pub fn on_book<const N: usize>(
+        &mut self,
+        top: Arrival,
+        now_ns: u64,
+        out: &mut ArrayVec<Command, N>,
+    ) -> Result<(), LegError> {
+        if !valid_top(top.bid_ticks, top.ask_ticks) {
+            return Err(LegError::Input("book missing or crossed"));
+        }
+        if out.is_full() {
+            return Err(LegError::BufferFull);
+        }
+        self.last_top = (top.bid_ticks, top.ask_ticks);
+        let Mode::Chase {
+            max_reprices,
+            refresh_ticks,
+            ..
+        } = self.mode
+        else {
+            return Ok(());
+        };
+        if self.phase != (Phase::Passive { cancel_due: false }) || self.reprices >= max_reprices {
+            return Ok(());
+        }
+        let cur = self.orders.len() - 1;
+        let live = matches!(
+            self.orders[cur].state(),
+            OrderState::Working | OrderState::PartiallyFilled
+        );
+        let moved = (self.passive_price() - self.slots[cur].price_ticks).abs() >= refresh_ticks;
+        if live && moved && self.slots[cur].await_since.is_none() {
+            self.cancel_current(now_ns, out)?;
+            self.phase = Phase::Cancelling { reprice: true };
+        }
         Ok(())
     }
 
     /// When [`on_timeout`](Self::on_timeout) must next be called, if ever.
     pub fn next_deadline(&self) -> Option<u64> {
-        self.deadline_ns
+        let passive = match self.phase {
+            Phase::Passive { cancel_due: false } => self.deadline_ns,
+            _ => None,
+        };
+        let t = self.request_timeout_ns;
+        let answers = self.slots.iter().filter_map(|s| s.await_since);
+        answers.map(|s| s.saturating_add(t)).chain(passive).min()
     }
 
     /// Every order of the leg is finished (a late fill can still add to `filled_lots`).
@@ -329,6 +485,30 @@ impl Leg {
         self.orders.iter().map(Order::maker_lots).sum()
     }
 
+    /// Lots in applied fill reports (without venue-reported sizes whose fills are still
+    /// on their way).
+    pub fn reported_lots(&self) -> i64 {
+        self.orders.iter().map(Order::filled_lots).sum()
+    }
+
+    /// Fees of the applied fills, in tick-lots × 10⁻⁸ (maker and taker rates by fill;
+    /// negative is a rebate). Exact: convert at the edge with the tick and lot.
+    pub fn fees_tl_e8(&self) -> i128 {
+        let maker: i128 = self.orders.iter().map(Order::maker_notional_tl).sum();
+        let taker = self.notional_tl() - maker;
+        maker * i128::from(self.fees.maker_e8) + taker * i128::from(self.fees.taker_e8)
+    }
+
+    /// How many times a `Chase` leg reposted its passive order.
+    pub fn reprices(&self) -> u32 {
+        self.reprices
+    }
+
+    /// The orders the leg has sent, in slot order.
+    pub fn orders(&self) -> &[Order] {
+        &self.orders
+    }
+
     /// The order in `slot`.
     pub fn order(&self, slot: usize) -> Option<&Order> {
         self.orders.get(slot)
@@ -343,9 +523,83 @@ impl Leg {
         match self.mode {
             Mode::LimitOnly { timeout_ns }
             | Mode::LimitWithFallback { timeout_ns }
-            | Mode::Adaptive { timeout_ns } => timeout_ns,
+            | Mode::Adaptive { timeout_ns }
+            | Mode::Chase { timeout_ns, .. } => timeout_ns,
             Mode::MarketOnly => 0,
         }
+    }
+
+    /// Best ask − 1 tick for a buy, best bid + 1 tick for a sell, from the last top.
+    fn passive_price(&self) -> i64 {
+        match self.side {
+            OrderSide::Buy => self.last_top.1 - 1,
+            OrderSide::Sell => self.last_top.0 + 1,
+        }
+    }
+
+    /// The current passive order is terminal: repost (chase), fall back, or finish.
+    fn after_passive<const N: usize>(
+        &mut self,
+        now_ns: u64,
+        out: &mut ArrayVec<Command, N>,
+    ) -> Result<(), LegError> {
+        let remainder = self.qty_lots - self.filled_lots();
+        let in_time = self.deadline_ns.is_some_and(|d| now_ns < d);
+        let rejected = self.orders.last().map(Order::state) == Some(OrderState::Rejected);
+        let chase_left = match self.mode {
+            Mode::Chase { max_reprices, .. } => self.reprices < max_reprices,
+            _ => false,
+        };
+        let repost = matches!(self.phase, Phase::Cancelling { reprice: true }) || rejected;
+        if remainder <= 0 {
+            self.finish();
+        } else if self.route == Some(Route::Chase) && repost && chase_left && in_time {
+            self.reprices += 1;
+            let price = self.passive_price();
+            self.submit(price, remainder, Tif::PostOnly, now_ns, out)?;
+            self.phase = Phase::Passive { cancel_due: false };
+        } else if matches!(self.route, Some(Route::LimitThenMarket | Route::Chase)) {
+            self.deadline_ns = None;
+            let p = self.protection_ticks;
+            self.submit(p, remainder, Tif::Ioc, now_ns, out)?;
+            self.phase = Phase::Fallback;
+        } else {
+            self.finish();
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) {
+        self.deadline_ns = None;
+        self.phase = Phase::Done;
+    }
+
+    fn cancel_current<const N: usize>(
+        &mut self,
+        now_ns: u64,
+        out: &mut ArrayVec<Command, N>,
+    ) -> Result<(), LegError> {
+        let slot = self.orders.len() - 1;
+        self.orders[slot].apply(OrderEvent::CancelRequested, now_ns)?;
+        self.track_await(slot, now_ns);
+        out.push(Command::Cancel { slot });
+        Ok(())
+    }
+
+    /// Starts or stops waiting for an answer on `slot` after its state changed: answers
+    /// are owed while submitted, cancel pending or unknown, and by an IOC until it ends.
+    fn track_await(&mut self, slot: usize, now_ns: u64) {
+        let state = self.orders[slot].state();
+        let meta = &mut self.slots[slot];
+        let owed = matches!(
+            state,
+            OrderState::Submitted | OrderState::CancelPending | OrderState::Unknown
+        ) || (meta.ioc && !state.is_terminal());
+        meta.await_since = match (owed, meta.await_since) {
+            (false, _) => None,
+            (true, None) => Some(now_ns),
+            (true, since) => since,
+        };
     }
 
     fn submit<const N: usize>(
@@ -362,6 +616,11 @@ impl Leg {
         self.orders
             .try_push(order)
             .map_err(|_| LegError::Input("no order slot left"))?;
+        self.slots.push(SlotMeta {
+            price_ticks,
+            ioc: tif == Tif::Ioc,
+            await_since: Some(now_ns),
+        });
         out.push(Command::Submit {
             slot,
             side: self.side,
@@ -372,6 +631,10 @@ impl Leg {
         });
         Ok(())
     }
+}
+
+fn valid_top(bid: i64, ask: i64) -> bool {
+    bid >= 1 && ask > bid && ask <= crate::num::MAX_UNITS
 }
 
 /// The IOC limit: mid × (1 ± bps/10⁴), to the tick away from the market (buy down,

@@ -121,12 +121,20 @@ pub enum OrderEvent {
     Filled(Fill),
     /// We asked to cancel.
     CancelRequested,
-    /// The venue confirmed the cancel.
-    CancelAcked,
+    /// The venue confirmed the cancel, with its cumulative filled size (fills may still
+    /// be on their way: the order's exposure counts them now).
+    CancelAcked {
+        /// Lots the venue says were filled before the cancel.
+        filled_lots: i64,
+    },
     /// The venue refused the cancel (usually: already filled or unknown to it).
     CancelRejected,
-    /// The venue ended the order (IOC remainder, time in force).
-    Expired,
+    /// The venue ended the order (IOC remainder, time in force), with its cumulative
+    /// filled size.
+    Expired {
+        /// Lots the venue says were filled.
+        filled_lots: i64,
+    },
     /// Our request timed out, or the gateway dropped: outcome unknown.
     TimedOut,
     /// The venue's answer to a status query.
@@ -313,6 +321,7 @@ pub struct Order {
     filled_lots: i64,
     maker_lots: i64,
     notional_tl: i128,
+    maker_notional_tl: i128,
     venue_filled_lots: i64,
     trade_ids: ArrayVec<u64, MAX_FILLS>,
     stamps: Stamps,
@@ -330,6 +339,7 @@ impl Order {
             filled_lots: 0,
             maker_lots: 0,
             notional_tl: 0,
+            maker_notional_tl: 0,
             venue_filled_lots: 0,
             trade_ids: ArrayVec::new(),
             stamps: Stamps::default(),
@@ -367,6 +377,11 @@ impl Order {
         self.notional_tl
     }
 
+    /// Σ price × qty of the maker fills, in tick-lots (fees differ by liquidity).
+    pub fn maker_notional_tl(&self) -> i128 {
+        self.maker_notional_tl
+    }
+
     /// Stage timestamps.
     pub fn stamps(&self) -> Stamps {
         self.stamps
@@ -381,9 +396,13 @@ impl Order {
             OrderEvent::Accepted => self.next(EventKind::Accepted)?,
             OrderEvent::Rejected => self.next(EventKind::Rejected)?,
             OrderEvent::CancelRequested => self.next(EventKind::CancelRequested)?,
-            OrderEvent::CancelAcked => self.next(EventKind::CancelAcked)?,
+            OrderEvent::CancelAcked { filled_lots } => {
+                return self.closed(EventKind::CancelAcked, filled_lots, now_ns)
+            }
             OrderEvent::CancelRejected => self.next(EventKind::CancelRejected)?,
-            OrderEvent::Expired => self.next(EventKind::Expired)?,
+            OrderEvent::Expired { filled_lots } => {
+                return self.closed(EventKind::Expired, filled_lots, now_ns)
+            }
             OrderEvent::TimedOut => self.next(EventKind::TimedOut)?,
         };
         match event {
@@ -445,14 +464,34 @@ impl Order {
             .try_push(f.trade_id)
             .map_err(|_| OrderError::TooManyFills)?;
         self.filled_lots = total;
-        self.notional_tl += i128::from(f.price_ticks) * i128::from(f.qty_lots);
+        let notional = i128::from(f.price_ticks) * i128::from(f.qty_lots);
+        self.notional_tl += notional;
         if f.liquidity == Liquidity::Maker {
             self.maker_lots += f.qty_lots;
+            self.maker_notional_tl += notional;
         }
         if self.stamps.first_fill_ns == 0 {
             self.stamps.first_fill_ns = now_ns;
         }
         self.stamps.last_fill_ns = now_ns;
+        Ok(self.enter(next, now_ns))
+    }
+
+    /// A terminal report carrying the venue's cumulative filled size.
+    fn closed(
+        &mut self,
+        kind: EventKind,
+        venue_filled: i64,
+        now_ns: u64,
+    ) -> Result<OrderState, OrderError> {
+        if !(0..=self.target_lots).contains(&venue_filled) {
+            return Err(OrderError::Malformed("reported filled size out of range"));
+        }
+        let mut next = self.next(kind)?;
+        if venue_filled.max(self.filled_lots) == self.target_lots {
+            next = OrderState::Filled;
+        }
+        self.venue_filled_lots = self.venue_filled_lots.max(venue_filled);
         Ok(self.enter(next, now_ns))
     }
 

@@ -217,7 +217,12 @@ impl SimVenue {
             open: false,
         });
         if rem > 0 {
-            out.push(report(o.client_id, OrderEvent::Expired));
+            out.push(report(
+                o.client_id,
+                OrderEvent::Expired {
+                    filled_lots: filled,
+                },
+            ));
         }
     }
 
@@ -271,14 +276,16 @@ impl SimVenue {
             return Ok(());
         };
         self.resting.remove(i);
+        let mut filled_lots = 0;
         if let Some(k) = self
             .known
             .iter_mut()
             .find(|k| k.order.client_id == client_id)
         {
             k.open = false;
+            filled_lots = k.filled_lots;
         }
-        out.push(report(client_id, OrderEvent::CancelAcked));
+        out.push(report(client_id, OrderEvent::CancelAcked { filled_lots }));
         Ok(())
     }
 

@@ -58,6 +58,9 @@ pub fn route<const N: usize>(
         Command::Cancel { slot } => {
             venue.cancel(client_id(round, cmd.leg, cmd.part, slot), &mut out)?;
         }
+        Command::Query { slot } => {
+            venue.query(client_id(round, cmd.leg, cmd.part, slot), &mut out)?;
+        }
     }
     reports.extend(out.into_iter().map(|r| (cmd.leg, r)));
     Ok(())

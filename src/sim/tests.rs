@@ -48,14 +48,19 @@ fn ioc_walks_up_to_its_limit_and_takes_the_liquidity() {
         .unwrap();
     assert_eq!(out[0].event, OrderEvent::Accepted);
     assert_eq!(fills(&out), [(101, 2), (102, 2)]);
-    assert!(!out.iter().any(|r| r.event == OrderEvent::Expired));
+    assert!(!out
+        .iter()
+        .any(|r| matches!(r.event, OrderEvent::Expired { .. })));
     // The liquidity is gone for the next order ...
     assert_eq!(v.ladder().best_ask(), Some(lv(102, 1)));
     out.clear();
     v.submit(order(2, OrderSide::Buy, 102, 4, Tif::Ioc), 0, &mut out)
         .unwrap();
     assert_eq!(fills(&out), [(102, 1)]);
-    assert_eq!(out.last().unwrap().event, OrderEvent::Expired);
+    assert_eq!(
+        out.last().unwrap().event,
+        OrderEvent::Expired { filled_lots: 1 }
+    );
     // ... until the feed restores the level.
     v.ladder_mut().set_level(Side::Ask, 101, 2, 2).unwrap();
     assert_eq!(v.ladder().best_ask(), Some(lv(101, 2)));
@@ -126,7 +131,7 @@ fn cancels_queries_and_duplicates() {
         [
             OrderEvent::Accepted,
             OrderEvent::Status(VenueStatus::Open { filled_lots: 0 }),
-            OrderEvent::CancelAcked,
+            OrderEvent::CancelAcked { filled_lots: 0 },
             OrderEvent::CancelRejected,
             OrderEvent::Status(VenueStatus::Closed { filled_lots: 0 }),
             OrderEvent::Status(VenueStatus::NotFound),
@@ -160,8 +165,8 @@ fn a_leg_executes_against_the_simulated_venue() {
     let mut ids = [0u64; 2];
     while !leg.is_done() {
         now += 500;
-        if let Some(d) = leg.next_deadline() {
-            leg.on_timeout(now.max(d), &mut cmds).unwrap();
+        if leg.next_deadline().is_some_and(|d| d <= now) {
+            leg.on_timeout(now, &mut cmds).unwrap();
         }
         let mut reports = Out::new();
         for c in cmds.drain(..) {
@@ -179,6 +184,7 @@ fn a_leg_executes_against_the_simulated_venue() {
                     v.submit(o, now, &mut reports).unwrap();
                 }
                 Command::Cancel { slot } => v.cancel(ids[slot], &mut reports).unwrap(),
+                Command::Query { slot } => v.query(ids[slot], &mut reports).unwrap(),
             }
         }
         for r in reports {

@@ -1,5 +1,5 @@
 use super::*;
-use crate::leg::order::{Fill, Liquidity};
+use crate::leg::order::{Fill, Liquidity, VenueStatus};
 
 type Out = ArrayVec<Command, 4>;
 
@@ -55,8 +55,13 @@ fn limit_then_market_after_a_confirmed_cancel() {
     // No fallback until the venue confirms the cancel.
     l.on_order(0, fill(2, 1, 10_000), 1_010, &mut out).unwrap();
     assert!(out.is_empty());
-    l.on_order(0, OrderEvent::CancelAcked, 1_020, &mut out)
-        .unwrap();
+    l.on_order(
+        0,
+        OrderEvent::CancelAcked { filled_lots: 5 },
+        1_020,
+        &mut out,
+    )
+    .unwrap();
     // Protection: mid 10 000 × (1 + 25 bps) = 10 025, for the 5 lots left.
     let ioc = Command::Submit {
         slot: 1,
@@ -111,8 +116,13 @@ fn a_fill_after_the_fallback_is_excess() {
         .unwrap();
     l.on_order(0, OrderEvent::Accepted, 1, &mut out).unwrap();
     l.on_timeout(1_000, &mut out).unwrap();
-    l.on_order(0, OrderEvent::CancelAcked, 1_001, &mut out)
-        .unwrap();
+    l.on_order(
+        0,
+        OrderEvent::CancelAcked { filled_lots: 0 },
+        1_001,
+        &mut out,
+    )
+    .unwrap();
     l.on_order(1, fill(9, 10, 10_010), 1_002, &mut out).unwrap();
     assert!(l.is_done());
     // The venue had matched the passive order before the cancel: reported late.
@@ -143,10 +153,15 @@ fn market_only_is_an_ioc_at_the_protection_price() {
         reduce_only: true,
     };
     assert_eq!(out.as_slice(), &[ioc]);
-    assert_eq!(l.next_deadline(), None);
+    assert_eq!(
+        l.next_deadline(),
+        Some(DEFAULT_REQUEST_TIMEOUT_NS),
+        "an answer is owed"
+    );
     l.on_order(0, fill(1, 6, 10_000), 1, &mut out).unwrap();
     assert!(!l.is_done());
-    l.on_order(0, OrderEvent::Expired, 2, &mut out).unwrap();
+    l.on_order(0, OrderEvent::Expired { filled_lots: 6 }, 2, &mut out)
+        .unwrap();
     assert!(l.is_done());
     assert_eq!(l.filled_lots(), 6);
 }
@@ -237,4 +252,208 @@ fn bad_calls_change_nothing() {
         l.on_order(5, OrderEvent::Accepted, 1, &mut out),
         Err(LegError::NoSuchSlot(5))
     );
+}
+
+fn taker_fill(trade_id: u64, qty_lots: i64, price_ticks: i64) -> OrderEvent {
+    OrderEvent::Filled(Fill {
+        trade_id,
+        qty_lots,
+        price_ticks,
+        liquidity: Liquidity::Taker,
+        at_ns: 0,
+    })
+}
+
+#[test]
+fn a_lost_answer_is_queried_until_the_venue_says() {
+    let mut l = leg(OrderSide::Buy, Mode::MarketOnly).with_request_timeout(100);
+    let mut out = Out::new();
+    l.start(arrival(Recommendation::UseMarketAcceptable), 0, &mut out)
+        .unwrap();
+    out.clear();
+    assert_eq!(l.next_deadline(), Some(100));
+    l.on_timeout(99, &mut out).unwrap();
+    assert!(out.is_empty());
+    l.on_timeout(100, &mut out).unwrap();
+    assert_eq!(out.as_slice(), &[Command::Query { slot: 0 }]);
+    assert_eq!(l.order(0).unwrap().state(), OrderState::Unknown);
+    // The query is lost too: asked again one timeout later, never guessed.
+    out.clear();
+    assert_eq!(l.next_deadline(), Some(200));
+    l.on_timeout(200, &mut out).unwrap();
+    assert_eq!(out.as_slice(), &[Command::Query { slot: 0 }]);
+    assert!(!l.is_done());
+    // The venue had filled 4 of 10 and closed it: the exposure counts them at once.
+    let closed = OrderEvent::Status(VenueStatus::Closed { filled_lots: 4 });
+    l.on_order(0, closed, 250, &mut out).unwrap();
+    assert!(l.is_done());
+    assert_eq!((l.filled_lots(), l.reported_lots()), (4, 0));
+    assert_eq!(l.next_deadline(), None);
+    // The fill report arrives later: counted once.
+    l.on_order(0, taker_fill(7, 4, 10_010), 300, &mut out)
+        .unwrap();
+    assert_eq!((l.filled_lots(), l.reported_lots()), (4, 4));
+}
+
+#[test]
+fn a_passive_timeout_while_unknown_cancels_once_the_order_is_known() {
+    let mut l = leg(OrderSide::Sell, FALLBACK).with_request_timeout(300);
+    let mut out = Out::new();
+    l.start(arrival(Recommendation::UseLimit), 0, &mut out)
+        .unwrap();
+    out.clear();
+    l.on_timeout(300, &mut out).unwrap(); // no ack: query
+    assert_eq!(out.as_slice(), &[Command::Query { slot: 0 }]);
+    out.clear();
+    l.on_timeout(1_000, &mut out).unwrap(); // passive timeout, still unknown
+    assert_eq!(out.as_slice(), &[Command::Query { slot: 0 }]);
+    out.clear();
+    let open = OrderEvent::Status(VenueStatus::Open { filled_lots: 0 });
+    l.on_order(0, open, 1_100, &mut out).unwrap();
+    assert_eq!(out.as_slice(), &[Command::Cancel { slot: 0 }]);
+    out.clear();
+    // The cancel's answer is lost; the query finds the order still open: cancel again.
+    l.on_timeout(1_400, &mut out).unwrap();
+    assert_eq!(out.as_slice(), &[Command::Query { slot: 0 }]);
+    out.clear();
+    l.on_order(0, open, 1_500, &mut out).unwrap();
+    assert_eq!(out.as_slice(), &[Command::Cancel { slot: 0 }]);
+    out.clear();
+    l.on_order(
+        0,
+        OrderEvent::CancelAcked { filled_lots: 0 },
+        1_600,
+        &mut out,
+    )
+    .unwrap();
+    assert!(matches!(
+        out.as_slice(),
+        [Command::Submit {
+            slot: 1,
+            tif: Tif::Ioc,
+            qty_lots: 10,
+            ..
+        }]
+    ));
+}
+
+#[test]
+fn chase_reposts_after_each_confirmed_cancel_then_falls_back() {
+    let mode = Mode::Chase {
+        timeout_ns: 10_000,
+        max_reprices: 2,
+        refresh_ticks: 2,
+    };
+    let mut l = leg(OrderSide::Buy, mode);
+    let mut out = Out::new();
+    l.start(arrival(Recommendation::UseLimit), 0, &mut out)
+        .unwrap();
+    assert_eq!(l.route(), Some(Route::Chase));
+    out.clear();
+    l.on_order(0, OrderEvent::Accepted, 1, &mut out).unwrap();
+    l.on_order(0, fill(1, 3, 10_000), 2, &mut out).unwrap();
+    let top = |bid, ask| Arrival {
+        bid_ticks: bid,
+        ask_ticks: ask,
+        recommendation: Recommendation::UseLimit,
+    };
+    // One tick away: below refresh_ticks, nothing.
+    l.on_book(top(10_000, 10_002), 3, &mut out).unwrap();
+    assert!(out.is_empty());
+    // The ask rises 3 ticks: passive price 10 003, 3 ≥ 2 away: cancel first.
+    l.on_book(top(10_002, 10_004), 4, &mut out).unwrap();
+    assert_eq!(out.as_slice(), &[Command::Cancel { slot: 0 }]);
+    out.clear();
+    // More moves while cancelling change nothing yet; the repost uses the latest top.
+    l.on_book(top(10_003, 10_005), 5, &mut out).unwrap();
+    assert!(out.is_empty());
+    l.on_order(0, OrderEvent::CancelAcked { filled_lots: 3 }, 6, &mut out)
+        .unwrap();
+    let repost = Command::Submit {
+        slot: 1,
+        side: OrderSide::Buy,
+        price_ticks: 10_004,
+        qty_lots: 7,
+        tif: Tif::PostOnly,
+        reduce_only: false,
+    };
+    assert_eq!(out.as_slice(), &[repost]);
+    out.clear();
+    // The repost is refused (the book moved again): repost once more, the last one.
+    l.on_book(top(10_005, 10_007), 7, &mut out).unwrap();
+    l.on_order(1, OrderEvent::Rejected, 8, &mut out).unwrap();
+    assert!(matches!(
+        out.as_slice(),
+        [Command::Submit {
+            slot: 2,
+            price_ticks: 10_006,
+            tif: Tif::PostOnly,
+            ..
+        }]
+    ));
+    out.clear();
+    assert_eq!(l.reprices(), 2);
+    l.on_order(2, OrderEvent::Accepted, 9, &mut out).unwrap();
+    l.on_book(top(10_010, 10_012), 10, &mut out).unwrap();
+    assert!(out.is_empty(), "reposts used up: wait for the timeout");
+    l.on_timeout(10_000, &mut out).unwrap();
+    assert_eq!(out.as_slice(), &[Command::Cancel { slot: 2 }]);
+    out.clear();
+    l.on_order(
+        2,
+        OrderEvent::CancelAcked { filled_lots: 0 },
+        10_001,
+        &mut out,
+    )
+    .unwrap();
+    // Remainder 7 as an IOC at the arrival protection (10 000 + 25 bps = 10 025).
+    assert!(matches!(
+        out.as_slice(),
+        [Command::Submit {
+            slot: 3,
+            price_ticks: 10_025,
+            qty_lots: 7,
+            tif: Tif::Ioc,
+            ..
+        }]
+    ));
+    assert!(Leg::new(
+        OrderSide::Buy,
+        1,
+        Mode::Chase {
+            timeout_ns: 1,
+            max_reprices: MAX_REPRICES + 1,
+            refresh_ticks: 1
+        },
+        Ratio::ZERO,
+        false
+    )
+    .is_err());
+}
+
+#[test]
+fn fees_are_charged_by_liquidity_per_fill() {
+    let fees = Fees {
+        maker_e8: -1_000, // 0.001 % rebate
+        taker_e8: 40_000, // 0.04 %
+    };
+    let mut l = leg(OrderSide::Buy, FALLBACK).with_fees(fees);
+    let mut out = Out::new();
+    l.start(arrival(Recommendation::UseLimit), 0, &mut out)
+        .unwrap();
+    l.on_order(0, OrderEvent::Accepted, 1, &mut out).unwrap();
+    l.on_order(0, fill(1, 4, 10_000), 2, &mut out).unwrap();
+    l.on_timeout(1_000, &mut out).unwrap();
+    l.on_order(
+        0,
+        OrderEvent::CancelAcked { filled_lots: 4 },
+        1_001,
+        &mut out,
+    )
+    .unwrap();
+    l.on_order(1, taker_fill(2, 6, 10_010), 1_002, &mut out)
+        .unwrap();
+    let maker = 4 * 10_000 * -1_000i128;
+    let taker = 6 * 10_010 * 40_000i128;
+    assert_eq!(l.fees_tl_e8(), maker + taker);
 }

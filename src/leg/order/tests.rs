@@ -72,9 +72,9 @@ fn event(kind: EventKind) -> OrderEvent {
         EventKind::PartialFill => OrderEvent::Filled(fill(1, 4)),
         EventKind::FinalFill => OrderEvent::Filled(fill(1, 10)),
         EventKind::CancelRequested => OrderEvent::CancelRequested,
-        EventKind::CancelAcked => OrderEvent::CancelAcked,
+        EventKind::CancelAcked => OrderEvent::CancelAcked { filled_lots: 0 },
         EventKind::CancelRejected => OrderEvent::CancelRejected,
-        EventKind::Expired => OrderEvent::Expired,
+        EventKind::Expired => OrderEvent::Expired { filled_lots: 0 },
         EventKind::TimedOut => OrderEvent::TimedOut,
         EventKind::StatusNotFound => OrderEvent::Status(VenueStatus::NotFound),
         EventKind::StatusOpen => OrderEvent::Status(VenueStatus::Open { filled_lots: 0 }),
@@ -137,7 +137,7 @@ fn fills_are_deduplicated_and_overfills_refused() {
 fn a_fill_after_the_cancel_ack_is_counted() {
     let mut o = in_state(OrderState::CancelPending);
     assert_eq!(
-        o.apply(OrderEvent::CancelAcked, 1),
+        o.apply(OrderEvent::CancelAcked { filled_lots: 0 }, 1),
         Ok(OrderState::Cancelled)
     );
     assert_eq!(
