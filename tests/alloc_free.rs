@@ -11,7 +11,7 @@ use std::cell::Cell;
 use arrayvec::ArrayVec;
 use legcore::book::{Depth, Ladder, Level, OrderSide, Side};
 use legcore::group::{Group, GroupCommand, LegPlan, Outcome, Policy};
-use legcore::leg::{Arrival, Mode};
+use legcore::leg::{Arrival, Fees, Mode};
 use legcore::leg::{Fill, Liquidity, Order, OrderEvent};
 use legcore::num::{Decimal, Ratio, Step};
 use legcore::risk::{Request, RiskState, VenueLimits};
@@ -197,6 +197,7 @@ fn group_round(venues: &mut [SimVenue; 2], round: u64) -> Outcome {
         lot_units: 1,
         mode: Mode::MarketOnly,
         max_slippage_bps: Ratio::from_num(500),
+        fees: Fees::default(),
     };
     let short = LegPlan {
         venue: 1,

@@ -18,7 +18,7 @@
 use arrayvec::ArrayVec;
 use legcore::book::{Depth, Level, OrderSide, Side};
 use legcore::group::{Group, GroupCommand, LegPlan, Outcome, Policy};
-use legcore::leg::{Arrival, Mode};
+use legcore::leg::{Arrival, Fees, Mode};
 use legcore::num::Ratio;
 use legcore::sim::{decode, route, Report, SimVenue};
 use legcore::walk::Recommendation;
@@ -104,6 +104,7 @@ fn run_seed(seed: u64, tally: &mut [u64; 4]) -> Result {
             lot_units,
             mode,
             max_slippage_bps: Ratio::from_num(400),
+            fees: Fees::default(),
         });
         let mut v = SimVenue::new(16, 16);
         random_book(&mut v, &mut rng, 1);

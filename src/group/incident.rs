@@ -27,8 +27,10 @@ pub struct LegIncident {
     /// Position left, lots, relative to the entry direction: the residual.
     pub net_lots: i64,
     /// Loss realised by the unwinds against the entry average, tick-lots (+ = loss),
-    /// rounded toward zero.
+    /// rounded toward zero, over the fills reported so far.
     pub loss_tl: i128,
+    /// Fees of every fill of the leg (entry and unwinds), tick-lots × 10⁻⁸.
+    pub fees_tl_e8: i128,
 }
 
 /// The record of a partial or failed group.
@@ -51,18 +53,24 @@ impl Incident {
         let mut legs = ArrayVec::new();
         for gl in &g.legs {
             let entry = gl.plan.side;
-            let (mut f_in, mut n_in, mut f_out, mut n_out) = (0i64, 0i128, 0i64, 0i128);
+            let (mut f_in, mut f_out) = (0i64, 0i64);
+            // Reported fills (with prices) for the loss; exposure for the quantities.
+            let (mut r_in, mut n_in, mut r_out, mut n_out) = (0i64, 0i128, 0i64, 0i128);
+            let mut fees_tl_e8 = 0i128;
             for p in &gl.parts {
+                fees_tl_e8 += p.fees_tl_e8();
                 if p.side() == entry {
                     f_in += p.filled_lots();
+                    r_in += p.reported_lots();
                     n_in += p.notional_tl();
                 } else {
                     f_out += p.filled_lots();
+                    r_out += p.reported_lots();
                     n_out += p.notional_tl();
                 }
             }
-            let cost_of_unwound = if f_in > 0 {
-                n_in * i128::from(f_out) / i128::from(f_in)
+            let cost_of_unwound = if r_in > 0 {
+                n_in * i128::from(r_out) / i128::from(r_in)
             } else {
                 0
             };
@@ -77,6 +85,7 @@ impl Incident {
                 unwound_lots: f_out,
                 net_lots: net_units(gl) / gl.plan.lot_units,
                 loss_tl,
+                fees_tl_e8,
             });
         }
         let mut summary = ArrayString::new();

@@ -29,7 +29,10 @@ use arrayvec::ArrayVec;
 use smallvec::SmallVec;
 
 use crate::book::OrderSide;
-use crate::leg::{Arrival, Command, Leg, LegError, Mode, OrderEvent, OrderState};
+use crate::leg::{
+    Arrival, Command, Fees, Leg, LegError, Mode, OrderEvent, OrderState,
+    DEFAULT_REQUEST_TIMEOUT_NS,
+};
 use crate::num::Ratio;
 use crate::walk::Recommendation;
 
@@ -37,8 +40,10 @@ use crate::walk::Recommendation;
 pub const MAX_GROUP_LEGS: usize = 8;
 /// Extra unwind attempts after the first.
 pub const MAX_RETRIES: usize = 2;
-/// Follow-up legs per group leg: one completion attempt plus the unwinds.
-const MAX_PARTS: usize = 2 + MAX_RETRIES + 1;
+/// Parts per group leg: the entry, one completion attempt, and the unwinds.
+pub const MAX_PARTS: usize = 2 + MAX_RETRIES + 1;
+/// Free command slots a group call needs with the most legs (see each call's doc).
+pub const GROUP_CMD_CAPACITY: usize = MAX_GROUP_LEGS * (MAX_PARTS + 1) + 1;
 
 /// How a group resolves a partial result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +91,8 @@ pub struct LegPlan {
     pub mode: Mode,
     /// Slippage bound of the leg's IOCs (entry fallback and unwinds), bps.
     pub max_slippage_bps: Ratio,
+    /// The venue's fee rates for this instrument.
+    pub fees: Fees,
 }
 
 /// A command for the order `slot` of part `part` of leg `leg` (part 0 is the entry).
@@ -159,6 +166,7 @@ pub struct Group {
     last_ns: u64,
     /// ∫ imbalance (max − min of |net base units| over legs) dt, units × ns.
     unhedged_unit_ns: u128,
+    request_timeout_ns: u64,
 }
 
 impl Group {
@@ -173,7 +181,8 @@ impl Group {
                 return Err(GroupError::Plan("lot units must be positive and in range"));
             }
             let entry = Leg::new(p.side, p.qty_lots, p.mode, p.max_slippage_bps, false)
-                .map_err(|source| GroupError::Leg { leg: i, source })?;
+                .map_err(|source| GroupError::Leg { leg: i, source })?
+                .with_fees(p.fees);
             let mut parts = ArrayVec::new();
             parts.push(entry);
             legs.push(GroupLeg { plan: *p, parts });
@@ -186,7 +195,19 @@ impl Group {
             done_ns: 0,
             last_ns: 0,
             unhedged_unit_ns: 0,
+            request_timeout_ns: DEFAULT_REQUEST_TIMEOUT_NS,
         })
+    }
+
+    /// Sets how long any order's answer may take before it is queried (see [`Leg`]).
+    pub fn with_request_timeout(mut self, ns: u64) -> Group {
+        self.request_timeout_ns = ns;
+        for gl in &mut self.legs {
+            for p in &mut gl.parts {
+                *p = p.clone().with_request_timeout(ns);
+            }
+        }
+        self
     }
 
     /// Sends every entry leg in this one call. `tops` has one top of book per leg; `out`
@@ -242,14 +263,46 @@ impl Group {
             .get_mut(leg)
             .and_then(|gl| gl.parts.get_mut(part))
             .ok_or(no_part)?;
+        let before = p.filled_lots();
         let mut cmds: ArrayVec<Command, 1> = ArrayVec::new();
         let state = p
             .on_order(slot, event, now_ns, &mut cmds)
             .map_err(|source| GroupError::Leg { leg, source })?;
+        let moved = p.filled_lots() != before;
         self.account(held, now_ns);
         emit(out, leg, part, &cmds);
+        if let (Phase::Done(_), true) = (self.phase, moved) {
+            // A fill after the group ended (a late report the venue matched earlier):
+            // resolve again, with a fresh retry budget.
+            self.phase = match self.policy {
+                Policy::AcceptPartial => Phase::Entering,
+                _ => Phase::Unwinding { attempt: 0 },
+            };
+        }
         self.advance(tops, now_ns, out)?;
         Ok(state)
+    }
+
+    /// A new top of book per leg (chase legs reprice). Same buffer needs as `on_order`.
+    pub fn on_book<const N: usize>(
+        &mut self,
+        tops: &[Arrival],
+        now_ns: u64,
+        out: &mut ArrayVec<GroupCommand, N>,
+    ) -> Result<(), GroupError> {
+        self.check_call(tops, out)?;
+        if tops.iter().any(|t| t.bid_ticks < 1 || t.ask_ticks <= t.bid_ticks) {
+            return Err(GroupError::Plan("every leg needs an uncrossed top of book"));
+        }
+        for (i, (gl, top)) in self.legs.iter_mut().zip(tops).enumerate() {
+            for (j, p) in gl.parts.iter_mut().enumerate() {
+                let mut cmds: ArrayVec<Command, 1> = ArrayVec::new();
+                p.on_book(*top, now_ns, &mut cmds)
+                    .map_err(|source| GroupError::Leg { leg: i, source })?;
+                emit(out, i, j, &cmds);
+            }
+        }
+        Ok(())
     }
 
     /// Acts on expired deadlines (passive timeouts). Same buffer needs as `on_order`.
@@ -308,7 +361,7 @@ impl Group {
         if tops.len() != self.legs.len() {
             return Err(GroupError::Tops);
         }
-        let need = self.legs.len() * 2 + 1;
+        let need = self.legs.len() * (MAX_PARTS + 1) + 1;
         if out.remaining_capacity() < need {
             return Err(GroupError::BufferFull(need));
         }
@@ -383,6 +436,7 @@ impl Group {
         now_ns: u64,
         out: &mut ArrayVec<GroupCommand, N>,
     ) -> Result<(), GroupError> {
+        let rt = self.request_timeout_ns;
         for (i, gl) in self.legs.iter_mut().enumerate() {
             let rem_units = target_units(gl) - net_units(gl);
             let lots = rem_units / gl.plan.lot_units;
@@ -395,6 +449,7 @@ impl Group {
                     lots,
                     max_slippage_bps,
                     false,
+                    rt,
                     tops,
                     now_ns,
                     out,
@@ -413,13 +468,14 @@ impl Group {
         now_ns: u64,
         out: &mut ArrayVec<GroupCommand, N>,
     ) -> Result<(), GroupError> {
-        let goal = if flat { 0 } else { hedged_units(&self.legs) };
+        let goals = goals(&self.legs, flat);
+        let rt = self.request_timeout_ns;
         let mut sent = false;
         for (i, gl) in self.legs.iter_mut().enumerate() {
-            let lots = (net_units(gl) - goal) / gl.plan.lot_units;
+            let lots = (net_units(gl) - goals[i]) / gl.plan.lot_units;
             if lots > 0 && !gl.parts.is_full() {
                 let (side, bps) = (gl.plan.side.opposite(), gl.plan.max_slippage_bps);
-                add_part(gl, i, side, lots, bps, true, tops, now_ns, out)?;
+                add_part(gl, i, side, lots, bps, true, rt, tops, now_ns, out)?;
                 sent = true;
             }
         }
@@ -447,12 +503,16 @@ fn add_part<const N: usize>(
     lots: i64,
     bps: Ratio,
     reduce_only: bool,
+    request_timeout_ns: u64,
     tops: &[Arrival],
     now_ns: u64,
     out: &mut ArrayVec<GroupCommand, N>,
 ) -> Result<(), GroupError> {
     let err = |source| GroupError::Leg { leg: i, source };
-    let mut leg = Leg::new(side, lots, Mode::MarketOnly, bps, reduce_only).map_err(err)?;
+    let mut leg = Leg::new(side, lots, Mode::MarketOnly, bps, reduce_only)
+        .map_err(err)?
+        .with_fees(gl.plan.fees)
+        .with_request_timeout(request_timeout_ns);
     let top = tops.get(i).copied().ok_or(GroupError::Tops)?;
     let top = Arrival {
         recommendation: Recommendation::UseMarketAcceptable,
@@ -527,12 +587,22 @@ fn imbalance(legs: &[GroupLeg]) -> i64 {
     hi - lo.min(hi)
 }
 
+/// Where each leg's unwind aims, base units: the asked size when every leg holds at least
+/// that (only an excess is trimmed); otherwise flat, or the hedged quantity.
+fn goals(legs: &[GroupLeg], flat: bool) -> ArrayVec<i64, MAX_GROUP_LEGS> {
+    let excess_only = legs.iter().all(|gl| net_units(gl) >= target_units(gl));
+    let hedged = hedged_units(legs);
+    let goal = |gl: &GroupLeg| match (excess_only, flat) {
+        (true, _) => target_units(gl),
+        (false, true) => 0,
+        (false, false) => hedged.min(target_units(gl)),
+    };
+    legs.iter().map(goal).collect()
+}
+
 fn goal_reached(legs: &[GroupLeg], flat: bool) -> bool {
-    if flat {
-        legs.iter().all(|gl| net_units(gl) == 0)
-    } else {
-        imbalance(legs) == 0
-    }
+    let goals = goals(legs, flat);
+    legs.iter().zip(&goals).all(|(gl, &g)| net_units(gl) == g)
 }
 
 fn classify(legs: &[GroupLeg]) -> Outcome {

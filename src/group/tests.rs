@@ -45,6 +45,7 @@ fn plans(qty: i64, mode: Mode) -> [LegPlan; 2] {
         lot_units: 1,
         mode,
         max_slippage_bps: Ratio::from_num(500),
+        fees: Fees::default(),
     };
     [
         p,
