@@ -30,8 +30,7 @@ use smallvec::SmallVec;
 
 use crate::book::OrderSide;
 use crate::leg::{
-    Arrival, Command, Fees, Leg, LegError, Mode, OrderEvent, OrderState,
-    DEFAULT_REQUEST_TIMEOUT_NS,
+    Arrival, Command, Fees, Leg, LegError, Mode, OrderEvent, OrderState, DEFAULT_REQUEST_TIMEOUT_NS,
 };
 use crate::num::Ratio;
 use crate::walk::Recommendation;
@@ -291,7 +290,10 @@ impl Group {
         out: &mut ArrayVec<GroupCommand, N>,
     ) -> Result<(), GroupError> {
         self.check_call(tops, out)?;
-        if tops.iter().any(|t| t.bid_ticks < 1 || t.ask_ticks <= t.bid_ticks) {
+        if tops
+            .iter()
+            .any(|t| t.bid_ticks < 1 || t.ask_ticks <= t.bid_ticks)
+        {
             return Err(GroupError::Plan("every leg needs an uncrossed top of book"));
         }
         for (i, (gl, top)) in self.legs.iter_mut().zip(tops).enumerate() {

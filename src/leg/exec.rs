@@ -342,8 +342,17 @@ impl Leg {
             Phase::Passive { .. } | Phase::Cancelling { .. } if state.is_terminal() => {
                 self.after_passive(now_ns, out)?;
             }
-            // The cancel was refused or lost and the order is open: cancel again.
-            Phase::Cancelling { .. } if live && !awaiting => self.cancel_current(now_ns, out)?,
+            // The cancel was refused: ask what the order is (the venue may have closed
+            // it on its own, e.g. cancel-on-disconnect). If the answer is open (or the
+            // cancel was lost and the order is open), cancel again.
+            Phase::Cancelling { .. } if live && !awaiting => {
+                if matches!(event, OrderEvent::Status(_)) {
+                    self.cancel_current(now_ns, out)?;
+                } else {
+                    self.slots[slot].await_since = Some(now_ns);
+                    out.push(Command::Query { slot });
+                }
+            }
             // The timeout passed while the order was unknown; it is now known and open.
             Phase::Passive { cancel_due: true } if live && !awaiting => {
                 self.cancel_current(now_ns, out)?;

@@ -16,11 +16,20 @@
 //! - Fees are charged per fill in quote tick-lots × bps: maker or taker.
 //!
 //! Sans-IO: every call takes `now_ns` and pushes [`Report`]s into a caller-owned buffer.
-//! Latency and the fault plan are layers around this (still to come).
+//! [`SimExchange`] puts several of these books (one per instrument) behind one
+//! connection with a seeded [`Latency`] model and [`FaultPlan`].
 
+mod exchange;
+mod fault;
+mod latency;
+mod rng;
 mod route;
 
-pub use route::{client_id, decode, route};
+pub use exchange::{Delivery, SimExchange, VenueRequest, MAX_IN_FLIGHT};
+pub use fault::{Fault, FaultCounts, FaultPlan};
+pub use latency::Latency;
+pub use rng::Rng;
+pub use route::{client_id, decode, request, route};
 
 use arrayvec::ArrayVec;
 
@@ -72,6 +81,9 @@ pub enum SimError {
     /// A command for a venue index that does not exist.
     #[error("no simulated venue {0}")]
     UnknownVenue(usize),
+    /// More messages in flight than the exchange holds.
+    #[error("more than {0} messages in flight")]
+    QueueFull(usize),
 }
 
 /// One simulated venue. See the module doc.
@@ -140,6 +152,18 @@ impl SimVenue {
         now_ns: u64,
         out: &mut ArrayVec<Report, N>,
     ) -> Result<(), SimError> {
+        self.submit_capped(o, i64::MAX, now_ns, out)
+    }
+
+    /// [`submit`](Self::submit), but an IOC fills at most `cap_lots` (a partial-fill
+    /// fault: liquidity that vanished before the order reached it).
+    pub fn submit_capped<const N: usize>(
+        &mut self,
+        o: NewOrder,
+        cap_lots: i64,
+        now_ns: u64,
+        out: &mut ArrayVec<Report, N>,
+    ) -> Result<(), SimError> {
         if out.remaining_capacity() < MAX_IOC_LEVELS + 2 {
             return Err(SimError::BufferFull(MAX_IOC_LEVELS + 2));
         }
@@ -152,7 +176,7 @@ impl SimVenue {
         }
         match o.tif {
             Tif::PostOnly => self.post_only(o, out),
-            Tif::Ioc => self.ioc(o, now_ns, out),
+            Tif::Ioc => self.ioc(o, cap_lots.max(0), now_ns, out),
         }
         Ok(())
     }
@@ -181,7 +205,13 @@ impl SimVenue {
         out.push(report(o.client_id, OrderEvent::Accepted));
     }
 
-    fn ioc<const N: usize>(&mut self, o: NewOrder, now_ns: u64, out: &mut ArrayVec<Report, N>) {
+    fn ioc<const N: usize>(
+        &mut self,
+        o: NewOrder,
+        cap: i64,
+        now_ns: u64,
+        out: &mut ArrayVec<Report, N>,
+    ) {
         if self.known.is_full() {
             out.push(report(o.client_id, OrderEvent::Rejected));
             return;
@@ -189,6 +219,7 @@ impl SimVenue {
         out.push(report(o.client_id, OrderEvent::Accepted));
         let book_side = o.side.takes_from();
         let mut rem = o.qty_lots;
+        let mut allowed = cap.min(o.qty_lots);
         for _ in 0..MAX_IOC_LEVELS {
             let Some(level) = self.ladder.best(book_side) else {
                 break;
@@ -197,10 +228,11 @@ impl SimVenue {
                 OrderSide::Buy => level.price_ticks <= o.price_ticks,
                 OrderSide::Sell => level.price_ticks >= o.price_ticks,
             };
-            if !acceptable || rem == 0 {
+            if !acceptable || allowed == 0 {
                 break;
             }
-            let take = rem.min(level.qty_lots);
+            let take = allowed.min(level.qty_lots);
+            allowed -= take;
             let seq = self.ladder.seq();
             // Taking liquidity only shrinks a level: it cannot cross or fail.
             let _ = self
@@ -233,6 +265,17 @@ impl SimVenue {
         now_ns: u64,
         out: &mut ArrayVec<Report, N>,
     ) -> Result<(), SimError> {
+        self.on_book_capped(i64::MAX, now_ns, out)
+    }
+
+    /// [`on_book`](Self::on_book), but each order traded through fills at most
+    /// `cap_lots` (a partial-fill fault); the rest keeps resting.
+    pub fn on_book_capped<const N: usize>(
+        &mut self,
+        cap_lots: i64,
+        now_ns: u64,
+        out: &mut ArrayVec<Report, N>,
+    ) -> Result<(), SimError> {
         if out.remaining_capacity() < MAX_RESTING {
             return Err(SimError::BufferFull(MAX_RESTING));
         }
@@ -253,10 +296,15 @@ impl SimVenue {
                 continue;
             }
             let left = o.qty_lots - self.known[k].filled_lots;
-            let f = self.fill(o.side, left, o.price_ticks, Liquidity::Maker, now_ns);
-            self.known[k].filled_lots = o.qty_lots;
-            self.known[k].open = false;
-            self.resting.remove(i);
+            let take = left.min(cap_lots.max(1));
+            let f = self.fill(o.side, take, o.price_ticks, Liquidity::Maker, now_ns);
+            self.known[k].filled_lots += take;
+            if take == left {
+                self.known[k].open = false;
+                self.resting.remove(i);
+            } else {
+                i += 1;
+            }
             out.push(report(id, OrderEvent::Filled(f)));
         }
         Ok(())
@@ -287,6 +335,44 @@ impl SimVenue {
         }
         out.push(report(client_id, OrderEvent::CancelAcked { filled_lots }));
         Ok(())
+    }
+
+    /// Fills `lots` of a resting order at its own price as maker, keeping at least one lot
+    /// resting (the fill-after-cancel fault: the venue matched it just before a cancel).
+    /// `None` if the order is not resting or has only one lot left.
+    pub fn fill_resting(&mut self, client_id: u64, lots: i64, now_ns: u64) -> Option<Report> {
+        if !self.resting.contains(&client_id) {
+            return None;
+        }
+        let k = self
+            .known
+            .iter()
+            .position(|k| k.order.client_id == client_id)?;
+        let o = self.known[k].order;
+        let take = lots.min(o.qty_lots - self.known[k].filled_lots - 1);
+        if take < 1 {
+            return None;
+        }
+        self.known[k].filled_lots += take;
+        let f = self.fill(o.side, take, o.price_ticks, Liquidity::Maker, now_ns);
+        Some(report(client_id, OrderEvent::Filled(f)))
+    }
+
+    /// Cancels every resting order without a report (cancel-on-disconnect). Returns how
+    /// many it cancelled.
+    pub fn cancel_all_silently(&mut self) -> usize {
+        let n = self.resting.len();
+        for id in self.resting.drain(..) {
+            if let Some(k) = self.known.iter_mut().find(|k| k.order.client_id == id) {
+                k.open = false;
+            }
+        }
+        n
+    }
+
+    /// Orders resting on the venue now.
+    pub fn resting_orders(&self) -> usize {
+        self.resting.len()
     }
 
     /// A status query, answered from the venue's records.

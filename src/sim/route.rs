@@ -1,12 +1,14 @@
-//! Routing a group's commands to simulated venues, one venue per leg, and tagging the
-//! venues' reports with the leg, part and order slot they belong to.
+//! Routing a group's commands to simulated venues, and tagging the venues' reports with
+//! the leg, part and order slot they belong to. [`route`] sends straight to one
+//! [`SimVenue`] per leg (no latency); [`request`] makes the [`VenueRequest`] for a
+//! [`SimExchange`](super::SimExchange).
 //!
 //! Client order ids pack `(round, leg, part, slot)` as `round × 1000 + leg × 100 +
 //! part × 10 + slot`, so a report finds its way back without a lookup table.
 
 use arrayvec::ArrayVec;
 
-use super::{NewOrder, Report, SimError, SimVenue, MAX_IOC_LEVELS};
+use super::{NewOrder, Report, SimError, SimVenue, VenueRequest, MAX_IOC_LEVELS};
 use crate::group::GroupCommand;
 use crate::leg::Command;
 
@@ -19,6 +21,29 @@ pub const fn client_id(round: u64, leg: usize, part: usize, slot: usize) -> u64 
 pub const fn decode(client_id: u64) -> (usize, usize, usize) {
     let local = (client_id % 1000) as usize;
     (local / 100, (local % 100) / 10, local % 10)
+}
+
+/// The venue request for a group command of group `round` (ids by [`client_id`]).
+pub fn request(cmd: GroupCommand, round: u64) -> VenueRequest {
+    let id = |slot| client_id(round, cmd.leg, cmd.part, slot);
+    match cmd.cmd {
+        Command::Submit {
+            slot,
+            side,
+            price_ticks,
+            qty_lots,
+            tif,
+            ..
+        } => VenueRequest::Submit(NewOrder {
+            client_id: id(slot),
+            side,
+            price_ticks,
+            qty_lots,
+            tif,
+        }),
+        Command::Cancel { slot } => VenueRequest::Cancel { client_id: id(slot) },
+        Command::Query { slot } => VenueRequest::Query { client_id: id(slot) },
+    }
 }
 
 /// Sends `cmd` to `venues[cmd.leg]`; its reports are appended to `reports` with the leg.
@@ -37,30 +62,10 @@ pub fn route<const N: usize>(
     let Some(venue) = venues.get_mut(cmd.leg) else {
         return Err(SimError::UnknownVenue(cmd.leg));
     };
-    match cmd.cmd {
-        Command::Submit {
-            slot,
-            side,
-            price_ticks,
-            qty_lots,
-            tif,
-            ..
-        } => {
-            let o = NewOrder {
-                client_id: client_id(round, cmd.leg, cmd.part, slot),
-                side,
-                price_ticks,
-                qty_lots,
-                tif,
-            };
-            venue.submit(o, now_ns, &mut out)?;
-        }
-        Command::Cancel { slot } => {
-            venue.cancel(client_id(round, cmd.leg, cmd.part, slot), &mut out)?;
-        }
-        Command::Query { slot } => {
-            venue.query(client_id(round, cmd.leg, cmd.part, slot), &mut out)?;
-        }
+    match request(cmd, round) {
+        VenueRequest::Submit(o) => venue.submit(o, now_ns, &mut out)?,
+        VenueRequest::Cancel { client_id } => venue.cancel(client_id, &mut out)?,
+        VenueRequest::Query { client_id } => venue.query(client_id, &mut out)?,
     }
     reports.extend(out.into_iter().map(|r| (cmd.leg, r)));
     Ok(())
