@@ -21,8 +21,10 @@
 //! instrument, and push [`GroupCommand`]s into a caller-owned buffer. Legs live inline
 //! (`smallvec`, 4 without spilling); follow-up orders in fixed `ArrayVec`s.
 
+mod gate;
 mod incident;
 
+pub use gate::{check_command, risk_request, LegRisk};
 pub use incident::{Incident, LegIncident};
 
 use arrayvec::ArrayVec;
@@ -33,6 +35,7 @@ use crate::leg::{
     Arrival, Command, Fees, Leg, LegError, Mode, OrderEvent, OrderState, DEFAULT_REQUEST_TIMEOUT_NS,
 };
 use crate::num::Ratio;
+use crate::risk::RiskReject;
 use crate::walk::Recommendation;
 
 /// Most legs in a group.
@@ -128,6 +131,23 @@ pub enum GroupError {
     /// The group was already started.
     #[error("group already started")]
     AlreadyStarted,
+    /// A leg's pre-flight says the book cannot fill it: nothing was sent.
+    #[error("leg {leg}: pre-flight says insufficient depth")]
+    Preflight {
+        /// Leg index.
+        leg: usize,
+    },
+    /// Risk refused a leg's order: nothing was sent.
+    #[error("leg {leg}: risk: {reason}")]
+    Risk {
+        /// Leg index.
+        leg: usize,
+        /// Why.
+        reason: RiskReject,
+    },
+    /// Risk refused the group as a whole (its notional): nothing was sent.
+    #[error("group risk: {0}")]
+    GroupRisk(RiskReject),
     /// A leg refused the call.
     #[error("leg {leg}: {source}")]
     Leg {
@@ -344,6 +364,18 @@ impl Group {
     /// Net base units held on `leg`, relative to its entry direction.
     pub fn net_units(&self, leg: usize) -> Option<i64> {
         self.legs.get(leg).map(net_units)
+    }
+
+    /// Lots in the fill reports applied on `leg`, both directions (each venue fill once).
+    pub fn reported_lots(&self, leg: usize) -> Option<i64> {
+        let gl = self.legs.get(leg)?;
+        Some(gl.parts.iter().map(Leg::reported_lots).sum())
+    }
+
+    /// Fees of every fill on `leg`, tick-lots × 10⁻⁸.
+    pub fn fees_tl_e8(&self, leg: usize) -> Option<i128> {
+        let gl = self.legs.get(leg)?;
+        Some(gl.parts.iter().map(Leg::fees_tl_e8).sum())
     }
 
     /// The incident record of a group that did not fill (once done).

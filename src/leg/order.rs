@@ -8,7 +8,10 @@
 //! - a request that timed out or a gateway that dropped leaves the order `Unknown`:
 //!   only a venue report or a status-query answer resolves it, never a guess;
 //! - fills are deduplicated by trade id, and a fill that would exceed the order's size is
-//!   an [`OrderError::Overfill`] incident and is not applied.
+//!   an [`OrderError::Overfill`] incident and is not applied;
+//! - terminal reports and status answers carry the venue's cumulative filled size, which
+//!   counts as exposure at once; a fill report that arrives later and is covered by it is
+//!   recorded without changing the state.
 //!
 //! Sizes are lots and prices ticks of the leg's instrument. Storage is fixed at
 //! construction (trade ids in an `ArrayVec`), so handling an event allocates nothing.
@@ -459,7 +462,13 @@ impl Order {
         } else {
             EventKind::PartialFill
         };
-        let next = self.next(kind)?;
+        // A fill the venue already reported in a cumulative size (status, cancel ack,
+        // expiry) is the late report of known exposure: recorded, and the state stays.
+        let next = if total <= self.venue_filled_lots {
+            self.state
+        } else {
+            self.next(kind)?
+        };
         self.trade_ids
             .try_push(f.trade_id)
             .map_err(|_| OrderError::TooManyFills)?;

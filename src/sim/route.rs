@@ -41,8 +41,12 @@ pub fn request(cmd: GroupCommand, round: u64) -> VenueRequest {
             qty_lots,
             tif,
         }),
-        Command::Cancel { slot } => VenueRequest::Cancel { client_id: id(slot) },
-        Command::Query { slot } => VenueRequest::Query { client_id: id(slot) },
+        Command::Cancel { slot } => VenueRequest::Cancel {
+            client_id: id(slot),
+        },
+        Command::Query { slot } => VenueRequest::Query {
+            client_id: id(slot),
+        },
     }
 }
 

@@ -204,3 +204,33 @@ fn fill_ids_are_bounded() {
     assert_eq!(o, before);
     assert!(Order::new(0).is_err());
 }
+
+#[test]
+fn a_late_fill_covered_by_a_cumulative_report_is_recorded_without_a_transition() {
+    let mut o = in_state(OrderState::Submitted);
+    let closed = OrderEvent::Status(VenueStatus::Closed { filled_lots: 10 });
+    assert_eq!(o.apply(closed, 1), Ok(OrderState::Filled));
+    assert_eq!((o.exposure_lots(), o.filled_lots()), (10, 0));
+    assert_eq!(
+        o.apply(OrderEvent::Filled(fill(1, 4)), 2),
+        Ok(OrderState::Filled)
+    );
+    assert_eq!(
+        o.apply(OrderEvent::Filled(fill(2, 6)), 3),
+        Ok(OrderState::Filled)
+    );
+    assert_eq!((o.exposure_lots(), o.filled_lots()), (10, 10));
+    assert!(
+        o.apply(OrderEvent::Filled(fill(3, 1)), 4).is_err(),
+        "overfill"
+    );
+    // A cancel ack with 3 filled: the late fill of 3 keeps it cancelled.
+    let mut o = in_state(OrderState::CancelPending);
+    let ack = OrderEvent::CancelAcked { filled_lots: 3 };
+    assert_eq!(o.apply(ack, 1), Ok(OrderState::Cancelled));
+    assert_eq!(
+        o.apply(OrderEvent::Filled(fill(1, 3)), 2),
+        Ok(OrderState::Cancelled)
+    );
+    assert_eq!(o.filled_lots(), 3);
+}
