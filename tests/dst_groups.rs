@@ -397,10 +397,15 @@ impl Seed {
             // Duplicates and stale or out-of-order answers are refused and change
             // nothing; anything else is a bug.
             Err(GroupError::Leg {
-                source:
-                    LegError::Order(OrderError::DuplicateFill(_) | OrderError::InvalidTransition { .. }),
+                source: LegError::Order(e),
                 ..
-            }) => self.ignored += 1,
+            }) if matches!(
+                e,
+                OrderError::DuplicateFill(_) | OrderError::InvalidTransition { .. }
+            ) =>
+            {
+                self.ignored += 1
+            }
             Err(e) => panic!("seed {}: {e} on {event:?}", self.id),
         }
         cmds

@@ -6,19 +6,23 @@
 //! per run with a random rate (swarm testing: a run with few fault kinds explores their
 //! interactions deeper than one with all of them at once).
 //!
-//! | fault | opportunity | effect |
-//! |---|---|---|
-//! | `reject` | new order | refused by the venue; the book is untouched |
-//! | `partial_fill` | IOC, or a resting order traded through | fills only part of what it could |
-//! | `duplicate` | report | delivered twice |
-//! | `reorder` | report | skips the connection's ordering and arrives late, after later reports |
-//! | `lost_request` | request | never reaches the venue (a query finds nothing) |
-//! | `lost_reply` | request | the venue acts, but its answers (not its fills) are lost |
-//! | `disconnect` | request | the connection drops for `disconnect_ns`: the venue cancels every resting order (cancel-on-disconnect), requests and answers in flight are lost, fills are delivered after the reconnect |
-//! | `fill_after_cancel` | cancel of a resting order | the venue matched part of the order just before the cancel; the fill report arrives after the cancel's ack |
-//! | `spike` | message | `spike_ns` more latency (later messages queue behind it) |
-//! | `stale_book` | feed update | the client's view of the book is not refreshed |
-//! | `price_jump` | feed update | the venue's book jumps `jump_ticks` one way |
+//! Each fault, the opportunity it is rolled on, and its effect:
+//! - `reject` (new order): refused by the venue; the book is untouched.
+//! - `partial_fill` (an IOC, or a resting order traded through): fills only part of
+//!   what it could.
+//! - `duplicate` (report): delivered twice.
+//! - `reorder` (report): skips the connection's ordering and arrives late, after later
+//!   reports.
+//! - `lost_request` (request): never reaches the venue (a query finds nothing).
+//! - `lost_reply` (request): the venue acts, but its answers (not its fills) are lost.
+//! - `disconnect` (request): the connection drops for `disconnect_ns`; the venue cancels
+//!   every resting order (cancel-on-disconnect), requests and answers in flight are lost,
+//!   fills are delivered after the reconnect.
+//! - `fill_after_cancel` (cancel of a resting order): the venue matched part of the
+//!   order just before the cancel; the fill report arrives after the cancel's ack.
+//! - `spike` (message): `spike_ns` more latency (later messages queue behind it).
+//! - `stale_book` (feed update): the client's view of the book is not refreshed.
+//! - `price_jump` (feed update): the venue's book jumps `jump_ticks` one way.
 
 use core::fmt;
 
