@@ -264,6 +264,19 @@ impl Seed {
     }
 }
 
+/// Refusals of duplicate fills and of stale or out-of-order answers: nothing changed.
+fn benign(e: &GroupError) -> bool {
+    use OrderError::{DuplicateFill, InvalidTransition};
+    let GroupError::Leg {
+        source: LegError::Order(e),
+        ..
+    } = e
+    else {
+        return false;
+    };
+    matches!(e, DuplicateFill(_) | InvalidTransition { .. })
+}
+
 fn trace() -> bool {
     std::env::var_os("LEGCORE_TRACE").is_some()
 }
@@ -396,16 +409,7 @@ impl Seed {
             }
             // Duplicates and stale or out-of-order answers are refused and change
             // nothing; anything else is a bug.
-            Err(GroupError::Leg {
-                source: LegError::Order(e),
-                ..
-            }) if matches!(
-                e,
-                OrderError::DuplicateFill(_) | OrderError::InvalidTransition { .. }
-            ) =>
-            {
-                self.ignored += 1
-            }
+            Err(e) if benign(&e) => self.ignored += 1,
             Err(e) => panic!("seed {}: {e} on {event:?}", self.id),
         }
         cmds
