@@ -206,3 +206,78 @@ fn unhedged_time_counts_the_interval_at_the_imbalance_it_was_held() {
     assert_eq!(inc.unhedged_unit_ns, 5 * 500);
     assert_eq!(inc.time_to_hedge_ns, 1_500);
 }
+
+fn risk_state(order_cap: i64, group_cap: i64) -> (crate::risk::RiskState, Vec<LegRisk>) {
+    use crate::instrument::InstrumentRules;
+    use crate::num::{Decimal, Step};
+    use crate::risk::{RiskState, VenueLimits};
+    let mut risk = RiskState::new(Decimal::from_i64(group_cap));
+    let limits = VenueLimits {
+        max_order_notional: Decimal::from_i64(order_cap),
+        collar_bps: Ratio::from_num(1_000),
+        max_open_orders: 4,
+        msgs_per_sec: 1_000,
+        burst: 10,
+    };
+    let one = Step::parse("1").unwrap();
+    let rules = InstrumentRules::linear(one, one);
+    let legs = (0..2)
+        .map(|_| LegRisk {
+            venue: risk.add_venue(limits, 0).unwrap(),
+            rules,
+        })
+        .collect();
+    (risk, legs)
+}
+
+#[test]
+fn a_risk_or_preflight_failure_sends_nothing_and_names_the_leg() {
+    use crate::risk::RiskReject;
+    let id = |c: &GroupCommand| (c.leg * 10 + c.part) as u64;
+    let tops = [top(), top()];
+    // Leg 0 buys 5 at its protection 104 = 520, under the 550 cap; leg 1 sells 6 at 96
+    // = 576, over it.
+    let mut p = plans(6, Mode::MarketOnly);
+    p[0].qty_lots = 5;
+    let mut g = Group::new(&p, Policy::Rollback).unwrap();
+    let (mut risk, legs) = risk_state(550, 10_000);
+    let before = (g.clone(), risk.clone());
+    let mut out = Cmds::new();
+    let r = g.start_checked(&tops, &legs, &mut risk, id, 0, &mut out);
+    assert!(
+        matches!(
+            r,
+            Err(GroupError::Risk {
+                leg: 1,
+                reason: RiskReject::OrderNotional { .. }
+            })
+        ),
+        "{r:?}"
+    );
+    assert!(out.is_empty());
+    assert_eq!(format!("{:?}", (&g, &risk)), format!("{before:?}"));
+    // The group cap.
+    let (mut risk, legs) = risk_state(10_000, 1_000);
+    let r = g.start_checked(&tops, &legs, &mut risk, id, 0, &mut out);
+    assert!(matches!(
+        r,
+        Err(GroupError::GroupRisk(RiskReject::GroupNotional { .. }))
+    ));
+    // The pre-flight.
+    let thin = Arrival {
+        recommendation: Recommendation::InsufficientDepth,
+        ..top()
+    };
+    let (mut risk, legs) = risk_state(10_000, 10_000);
+    let r = g.start_checked(&[top(), thin], &legs, &mut risk, id, 0, &mut out);
+    assert_eq!(r, Err(GroupError::Preflight { leg: 1 }));
+    assert!(out.is_empty());
+    // All pass: both entries go out in the one call and are counted open.
+    g.start_checked(&tops, &legs, &mut risk, id, 0, &mut out)
+        .unwrap();
+    assert_eq!(out.len(), 2);
+    assert_eq!(
+        (risk.open_orders(0), risk.open_orders(1)),
+        (Some(1), Some(1))
+    );
+}

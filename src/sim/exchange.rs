@@ -124,6 +124,11 @@ impl SimExchange {
         &self.plan
     }
 
+    /// Changes the fault plan from now on (a scenario can fault only its unwinds).
+    pub fn set_plan(&mut self, plan: FaultPlan) {
+        self.plan = plan;
+    }
+
     /// How often each fault hit so far.
     pub fn counts(&self) -> &FaultCounts {
         &self.counts
