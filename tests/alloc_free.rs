@@ -209,6 +209,7 @@ fn group_round(venues: &mut [SimVenue; 2], round: u64) -> Outcome {
         bid_ticks: 99,
         ask_ticks: 101,
         recommendation: Recommendation::UseMarketAcceptable,
+        expected_price_ticks: None,
     };
     let tops = [top, top];
     let mut cmds: ArrayVec<GroupCommand, 16> = ArrayVec::new();

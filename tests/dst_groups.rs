@@ -94,6 +94,7 @@ fn top_of(v: &SimVenue) -> Option<Arrival> {
         bid_ticks: b.price_ticks,
         ask_ticks: a.price_ticks,
         recommendation: Recommendation::UseLimit,
+        expected_price_ticks: None,
     })
 }
 
@@ -285,6 +286,7 @@ const DEFAULT_TOP: Arrival = Arrival {
     bid_ticks: 99,
     ask_ticks: 101,
     recommendation: Recommendation::UseLimit,
+    expected_price_ticks: None,
 };
 
 impl Seed {

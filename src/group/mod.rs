@@ -23,9 +23,11 @@
 
 mod gate;
 mod incident;
+mod record;
 
 pub use gate::{check_command, risk_request, LegRisk};
 pub use incident::{Incident, LegIncident};
+pub use record::LegRecord;
 
 use arrayvec::ArrayVec;
 use smallvec::SmallVec;
@@ -550,6 +552,7 @@ fn add_part<const N: usize>(
     let top = tops.get(i).copied().ok_or(GroupError::Tops)?;
     let top = Arrival {
         recommendation: Recommendation::UseMarketAcceptable,
+        expected_price_ticks: None,
         ..top
     };
     let mut cmds: ArrayVec<Command, 1> = ArrayVec::new();

@@ -33,6 +33,7 @@ fn top() -> Arrival {
         bid_ticks: 99,
         ask_ticks: 101,
         recommendation: Recommendation::UseMarketAcceptable,
+        expected_price_ticks: None,
     }
 }
 
@@ -89,6 +90,54 @@ fn both_legs_fill() {
     assert_eq!(run(&mut g, &mut v), Outcome::Filled);
     assert_eq!((v[0].position_lots(), v[1].position_lots()), (5, -5));
     assert!(g.incident().is_none());
+    // Bought 5 at 101 against an arrival mid of 100: 100 bps worse; sold at 99: same.
+    let (buy, sell) = (g.leg_record(0).unwrap(), g.leg_record(1).unwrap());
+    assert_eq!(buy.avg_price_ticks, Some(Ratio::from_num(101)));
+    assert_eq!(buy.arrival_slippage_bps, Some(Ratio::from_num(100)));
+    assert_eq!(sell.arrival_slippage_bps, Some(Ratio::from_num(100)));
+    assert_eq!((buy.filled_lots, buy.unwound_lots, buy.net_lots), (5, 0, 5));
+    assert_eq!(buy.route, Some(crate::leg::Route::Market));
+    assert_eq!(buy.expected_price_ticks, None);
+    assert_eq!(
+        buy.slippage_bps, None,
+        "no walk, no expected-price slippage"
+    );
+    assert!(g.leg_record(2).is_none());
+}
+
+#[test]
+fn the_record_measures_slippage_against_the_walk() {
+    let mut v = [venue(10, 10), venue(10, 10)];
+    let mut g = Group::new(&plans(5, Mode::MarketOnly), Policy::Rollback).unwrap();
+    // The walk expected 100.5 for the buy (it fills at 101) and 99.5 for the sell (99).
+    let top_with = |x: f64| Arrival {
+        expected_price_ticks: Some(Ratio::from_num(x)),
+        ..top()
+    };
+    let tops = [top_with(100.5), top_with(99.5)];
+    let mut cmds = Cmds::new();
+    g.start(&tops, 0, &mut cmds).unwrap();
+    let mut reports: ArrayVec<(usize, Report), 256> = ArrayVec::new();
+    for c in cmds.drain(..) {
+        route(c, 0, &mut v, 10, &mut reports).unwrap();
+    }
+    for (leg, r) in reports {
+        let (_, part, slot) = decode(r.client_id);
+        g.on_order(leg, part, slot, r.event, &tops, 20, &mut cmds)
+            .unwrap();
+    }
+    assert_eq!(g.outcome(), Some(Outcome::Filled));
+    let buy = g.leg_record(0).unwrap().slippage_bps.unwrap();
+    let sell = g.leg_record(1).unwrap().slippage_bps.unwrap();
+    // 0.5 / 100.5 × 10⁴ = 49.75…; 0.5 / 99.5 × 10⁴ = 50.25…
+    assert!(
+        (buy.to_num::<f64>() - 5_000.0 / 100.5).abs() < 1e-9,
+        "{buy}"
+    );
+    assert!(
+        (sell.to_num::<f64>() - 5_000.0 / 99.5).abs() < 1e-9,
+        "{sell}"
+    );
 }
 
 #[test]
@@ -266,6 +315,7 @@ fn a_risk_or_preflight_failure_sends_nothing_and_names_the_leg() {
     // The pre-flight.
     let thin = Arrival {
         recommendation: Recommendation::InsufficientDepth,
+        expected_price_ticks: None,
         ..top()
     };
     let (mut risk, legs) = risk_state(10_000, 10_000);

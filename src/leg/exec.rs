@@ -136,6 +136,9 @@ pub struct Arrival {
     pub ask_ticks: i64,
     /// The pre-flight's recommendation (for `Adaptive`).
     pub recommendation: Recommendation,
+    /// The average price the pre-flight's walk expects for the size, ticks (for the
+    /// leg's slippage record), if it was walked.
+    pub expected_price_ticks: Option<Ratio>,
 }
 
 /// Which route a leg took (for records).
@@ -209,6 +212,7 @@ pub struct Leg {
     route: Option<Route>,
     protection_ticks: i64,
     last_top: (i64, i64),
+    arrival: Option<Arrival>,
     reprices: u32,
     orders: ArrayVec<Order, MAX_LEG_ORDERS>,
     slots: ArrayVec<SlotMeta, MAX_LEG_ORDERS>,
@@ -253,6 +257,7 @@ impl Leg {
             route: None,
             protection_ticks: 0,
             last_top: (0, 0),
+            arrival: None,
             reprices: 0,
             orders: ArrayVec::new(),
             slots: ArrayVec::new(),
@@ -304,6 +309,7 @@ impl Leg {
         self.protection_ticks = protection(self.side, bid + ask, self.max_slippage_bps);
         self.route = Some(route);
         self.last_top = (bid, ask);
+        self.arrival = Some(arrival);
         if route == Route::Market {
             self.submit(self.protection_ticks, self.qty_lots, Tif::Ioc, now_ns, out)?;
             self.phase = Phase::Fallback;
@@ -506,6 +512,11 @@ impl Leg {
         let maker: i128 = self.orders.iter().map(Order::maker_notional_tl).sum();
         let taker = self.notional_tl() - maker;
         maker * i128::from(self.fees.maker_e8) + taker * i128::from(self.fees.taker_e8)
+    }
+
+    /// The top of book and pre-flight the leg started from.
+    pub fn arrival(&self) -> Option<Arrival> {
+        self.arrival
     }
 
     /// How many times a `Chase` leg reposted its passive order.

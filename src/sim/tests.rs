@@ -159,6 +159,7 @@ fn a_leg_executes_against_the_simulated_venue() {
         bid_ticks: 99,
         ask_ticks: 101,
         recommendation: Recommendation::UseLimit,
+        expected_price_ticks: None,
     };
     leg.start(arrival, 0, &mut cmds).unwrap();
     let mut now = 0;

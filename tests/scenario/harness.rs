@@ -114,6 +114,7 @@ impl Scenario {
                     bid_ticks: l.best_bid().map_or(99, |b| b.price_ticks),
                     ask_ticks: l.best_ask().map_or(101, |a| a.price_ticks),
                     recommendation: Recommendation::UseLimit,
+                    expected_price_ticks: None,
                 }
             })
             .collect();

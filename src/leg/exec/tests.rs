@@ -9,6 +9,7 @@ fn arrival(rec: Recommendation) -> Arrival {
         bid_ticks: 9_999,
         ask_ticks: 10_001,
         recommendation: rec,
+        expected_price_ticks: None,
     }
 }
 
@@ -234,6 +235,7 @@ fn bad_calls_change_nothing() {
         bid_ticks: 10,
         ask_ticks: 10,
         recommendation: Recommendation::UseLimit,
+        expected_price_ticks: None,
     };
     assert!(l.start(crossed, 0, &mut Out::new()).is_err());
     let mut full: ArrayVec<Command, 1> = ArrayVec::new();
@@ -356,6 +358,7 @@ fn chase_reposts_after_each_confirmed_cancel_then_falls_back() {
         bid_ticks: bid,
         ask_ticks: ask,
         recommendation: Recommendation::UseLimit,
+        expected_price_ticks: None,
     };
     // One tick away: below refresh_ticks, nothing.
     l.on_book(top(10_000, 10_002), 3, &mut out).unwrap();
