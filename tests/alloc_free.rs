@@ -1,7 +1,8 @@
 //! The hot path allocates nothing after construction: a counting global allocator
 //! watches ladder updates (including rollbacks and truncation), snapshots, walks, the
 //! fixed-point metrics, decimal parsing of venue text, a leg order's life, the
-//! pre-trade risk checks, and whole group lifecycles against the simulated venues.
+//! pre-trade risk checks, and whole group lifecycles against the simulated venues, plain
+//! and through faulty exchanges (chase, queries, duplicates, the risk gate, records).
 //!
 //! One test per file: the counter is per thread, and the work runs on the test's thread.
 
@@ -10,11 +11,15 @@ use std::cell::Cell;
 
 use arrayvec::ArrayVec;
 use legcore::book::{Depth, Ladder, Level, OrderSide, Side};
+use legcore::group::{check_command, LegRisk};
 use legcore::group::{Group, GroupCommand, LegPlan, Outcome, Policy};
+use legcore::instrument::InstrumentRules;
+use legcore::leg::Command;
 use legcore::leg::{Arrival, Fees, Mode};
 use legcore::leg::{Fill, Liquidity, Order, OrderEvent};
 use legcore::num::{Decimal, Ratio, Step};
 use legcore::risk::{Request, RiskState, VenueLimits};
+use legcore::sim::{client_id, request, Delivery, FaultPlan, Latency, SimExchange};
 use legcore::sim::{decode, route, Report, SimVenue};
 use legcore::walk::Recommendation;
 use legcore::walk::{depth_to_price, walk_notional, walk_qty, Metrics, Thresholds};
@@ -54,6 +59,18 @@ fn allocations() -> u64 {
 #[test]
 fn hot_path_allocates_nothing_after_construction() {
     // Construction may allocate.
+    let mut exchanges = [exchange(1), exchange(2)];
+    let mut gate_risk = RiskState::new(Decimal::from_i64(1_000_000));
+    for _ in 0..2 {
+        let limits = VenueLimits {
+            max_order_notional: Decimal::from_i64(100_000),
+            collar_bps: Ratio::from_num(1_000),
+            max_open_orders: 1_000_000,
+            msgs_per_sec: 1_000_000_000,
+            burst: 1_000_000,
+        };
+        gate_risk.add_venue(limits, 0).unwrap();
+    }
     let mut ladder = Ladder::new(64, 16);
     let bids: Vec<Level> = (0..50)
         .map(|i| Level {
@@ -178,6 +195,12 @@ fn hot_path_allocates_nothing_after_construction() {
         }
         sink += i128::from(group_round(&mut venues, round) as u8);
     }
+    // Group lifecycles through faulty exchanges: chase and passive legs, the risk gate,
+    // queries, duplicates, reordering, fills after cancel acks, and the records.
+    for round in 0..100u64 {
+        sink += exchange_round(&mut exchanges, &mut gate_risk, round);
+    }
+    assert!(exchanges.iter().all(|e| e.counts().total() > 50), "faults hit");
     let after = allocations();
     assert!(sink != 0);
     assert_eq!(
@@ -231,4 +254,127 @@ fn group_round(venues: &mut [SimVenue; 2], round: u64) -> Outcome {
     let incident = g.incident().unwrap();
     assert!(incident.summary.contains("Flat"));
     g.outcome().unwrap()
+}
+
+fn exchange(seed: u64) -> SimExchange {
+    let plan = FaultPlan {
+        duplicate_ppm: 300_000,
+        reorder_ppm: 300_000,
+        lost_reply_ppm: 100_000,
+        partial_fill_ppm: 100_000,
+        fill_after_cancel_ppm: 300_000,
+        spike_ppm: 100_000,
+        spike_ns: 500,
+        ..FaultPlan::NONE
+    };
+    let lat = Latency::HeavyTailed {
+        base_ns: 30,
+        scale_ns: 20,
+    };
+    SimExchange::new(vec![SimVenue::new(16, 16)], lat, plan, seed)
+}
+
+fn slot_of(c: &GroupCommand) -> usize {
+    match c.cmd {
+        Command::Submit { slot, .. } | Command::Cancel { slot } | Command::Query { slot } => slot,
+    }
+}
+
+/// One group (a chasing buy on exchange 0, a passive-then-market sell on exchange 1)
+/// through the risk gate and the faulty exchanges while the market trades through.
+fn exchange_round(x: &mut [SimExchange; 2], risk: &mut RiskState, round: u64) -> i128 {
+    let lv = |price_ticks, qty_lots| Level {
+        price_ticks,
+        qty_lots,
+    };
+    for e in x.iter_mut() {
+        let b = e.book_mut(0).unwrap();
+        let seq = b.ladder().seq() + 1;
+        b.ladder_mut()
+            .apply_snapshot(&[lv(99, 10)], &[lv(101, 10)], seq, Depth::Complete)
+            .unwrap();
+    }
+    let chase = Mode::Chase {
+        timeout_ns: 800,
+        max_reprices: 2,
+        refresh_ticks: 1,
+    };
+    let p = LegPlan {
+        venue: 0,
+        side: OrderSide::Buy,
+        qty_lots: 5,
+        lot_units: 1,
+        mode: chase,
+        max_slippage_bps: Ratio::from_num(500),
+        fees: Fees {
+            maker_e8: -1_000,
+            taker_e8: 40_000,
+        },
+    };
+    let short = LegPlan {
+        venue: 1,
+        side: OrderSide::Sell,
+        mode: Mode::LimitWithFallback { timeout_ns: 500 },
+        ..p
+    };
+    let mut g = Group::new(&[p, short], Policy::Rebalance)
+        .unwrap()
+        .with_request_timeout(2_000);
+    let one = Step::parse("1").unwrap();
+    let rules = InstrumentRules::linear(one, one);
+    let legs = [LegRisk { venue: 0, rules }, LegRisk { venue: 1, rules }];
+    let mut tops = [Arrival {
+        bid_ticks: 99,
+        ask_ticks: 101,
+        recommendation: Recommendation::UseLimit,
+        expected_price_ticks: None,
+    }; 2];
+    let id = |c: &GroupCommand| client_id(round, c.leg, c.part, slot_of(c));
+    let mut cmds: ArrayVec<GroupCommand, 64> = ArrayVec::new();
+    g.start_checked(&tops, &legs, risk, id, round * 100_000, &mut cmds)
+        .unwrap();
+    let mut now = round * 100_000;
+    let mut entry = true;
+    let mut step = 0;
+    while g.outcome().is_none() || x.iter().any(|e| e.in_flight() > 0) {
+        for c in cmds.drain(..) {
+            if !entry && check_command(&c, id(&c), &legs, &tops, risk, now).is_err() {
+                continue;
+            }
+            x[c.leg].send(0, request(c, round), now).unwrap();
+        }
+        entry = false;
+        now += 50;
+        step += 1;
+        assert!(step < 100_000, "round {round} did not finish");
+        // The market trades through 100 on one side now and then, and the touch moves.
+        if step % 3 == 0 && g.outcome().is_none() {
+            let leg = (step / 3) % 2;
+            let side = if step % 2 == 0 { Side::Bid } else { Side::Ask };
+            let b = x[leg].book_mut(0).unwrap();
+            let seq = b.ladder().seq() + 1;
+            b.ladder_mut().set_level(side, 100, 2, seq).unwrap();
+            x[leg].on_book(0, now).unwrap();
+            let b = x[leg].book_mut(0).unwrap();
+            b.ladder_mut().set_level(side, 100, 0, seq + 1).unwrap();
+            tops[leg].ask_ticks = 101 + (step % 2) as i64;
+            g.on_book(&tops, now, &mut cmds).unwrap();
+        }
+        for (v, e) in x.iter_mut().enumerate() {
+            let mut out: ArrayVec<Delivery, 1> = ArrayVec::new();
+            while e.poll(now, &mut out).unwrap() {
+                if let Some(Delivery::Report { report, .. }) = out.pop() {
+                    let (_, part, slot) = decode(report.client_id);
+                    // Duplicates and stale answers are refused and change nothing.
+                    let _ = g.on_order(v, part, slot, report.event, &tops, now, &mut cmds);
+                }
+            }
+        }
+        if g.next_deadline().is_some_and(|d| d <= now) {
+            g.on_timeout(&tops, now, &mut cmds).unwrap();
+        }
+    }
+    g.settle_risk(risk);
+    let rec = g.leg_record(0).unwrap();
+    rec.notional_tl + rec.fees_tl_e8 + g.incident().map_or(0, |i| i.unhedged_unit_ns as i128)
 }
