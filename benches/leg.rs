@@ -1,12 +1,17 @@
-//! Leg transition benches: one order event through the transition table with its
-//! bookkeeping (fill dedup, overfill check, timestamps). Goal: ≤ 50 ns each.
+//! Leg transition benches: order events through the transition table with their
+//! bookkeeping (overfill check, timestamps), and a leg's fill with its trade-id dedup.
+//! Goal: ≤ 50 ns each.
 
 mod common;
 
 use std::hint::black_box;
 
-use criterion::{criterion_group, criterion_main, Criterion};
-use legcore::leg::{Fill, Liquidity, Order, OrderEvent};
+use arrayvec::ArrayVec;
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use legcore::book::OrderSide;
+use legcore::leg::{Arrival, Command, Fill, Leg, Liquidity, Mode, Order, OrderEvent};
+use legcore::num::Ratio;
+use legcore::walk::Recommendation;
 
 fn fill(trade_id: u64) -> OrderEvent {
     OrderEvent::Filled(Fill {
@@ -37,20 +42,37 @@ fn transitions(c: &mut Criterion) {
     c.bench_function("leg/order_life_12_events", |b| b.iter(&mut life));
     common::percentiles("leg/order_life_12_events", 10, &mut life);
 
-    // One fill on an order that already holds 32 fills (dedup scans them).
-    let mut base = Order::new(1_000).expect("order");
-    base.apply(OrderEvent::Sent, 1).expect("sent");
-    for id in 0..32 {
-        base.apply(fill(id), 2).expect("fill");
-    }
-    let mut one = || {
-        let mut o = base.clone();
-        let r = o.apply(black_box(fill(1_000)), 3);
-        r.expect("fill");
-        black_box(o.filled_lots());
+    // One fill on a leg that already holds 32 fills (dedup scans their trade ids),
+    // timed on prepared copies of the leg.
+    let mut base = Leg::new(
+        OrderSide::Buy,
+        1_000,
+        Mode::LimitOnly { timeout_ns: 1_000 },
+        Ratio::from_num(10),
+        false,
+    )
+    .expect("leg");
+    let top = Arrival {
+        bid_ticks: 618_000,
+        ask_ticks: 618_002,
+        recommendation: Recommendation::UseLimit,
+        expected_price_ticks: None,
     };
-    c.bench_function("leg/fill_after_32_fills_incl_clone", |b| b.iter(&mut one));
-    common::percentiles("leg/fill_after_32_fills_incl_clone", 100, &mut one);
+    let mut out: ArrayVec<Command, 4> = ArrayVec::new();
+    base.start(top, 0, &mut out).expect("start");
+    for id in 0..32 {
+        base.on_order(0, fill(id), 2, &mut out).expect("fill");
+    }
+    let setup = || base.clone();
+    let one = |l: &mut Leg| {
+        let mut out: ArrayVec<Command, 4> = ArrayVec::new();
+        let r = l.on_order(0, black_box(fill(1_000)), 3, &mut out);
+        black_box(r.expect("fill"))
+    };
+    c.bench_function("leg/fill_after_32_fills", |b| {
+        b.iter_batched_ref(setup, one, BatchSize::SmallInput)
+    });
+    common::percentiles_batched("leg/fill_after_32_fills", 64, setup, one);
 }
 
 criterion_group!(benches, transitions);

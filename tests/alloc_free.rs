@@ -145,8 +145,15 @@ fn hot_path_allocates_nothing_after_construction() {
                 at_ns: round,
             };
             o.apply(OrderEvent::Filled(f), round + 2).unwrap();
-            assert!(o.apply(OrderEvent::Filled(f), round + 2).is_err()); // duplicate
         }
+        let over = Fill {
+            trade_id: 1,
+            qty_lots: 51,
+            price_ticks: 10_000,
+            liquidity: Liquidity::Taker,
+            at_ns: round,
+        };
+        assert!(o.apply(OrderEvent::Filled(over), round + 2).is_err()); // overfill
         o.apply(OrderEvent::CancelRequested, round + 3).unwrap();
         o.apply(OrderEvent::CancelAcked { filled_lots: 0 }, round + 4)
             .unwrap();

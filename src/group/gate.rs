@@ -103,27 +103,43 @@ impl Group {
         {
             return Err(GroupError::Preflight { leg });
         }
-        let mut trial = self.clone(); // inline legs: a copy, no allocation up to 4 legs
         let mut cmds: ArrayVec<GroupCommand, GROUP_CMD_CAPACITY> = ArrayVec::new();
-        trial.start(tops, now_ns, &mut cmds)?;
+        self.start(tops, now_ns, &mut cmds)?;
         let mut reqs: ArrayVec<(usize, Request), MAX_GROUP_LEGS> = ArrayVec::new();
         let mut total = Decimal::ZERO;
+        let mut refused = None;
         for c in &cmds {
             let (leg, top) = (&legs[c.leg], &tops[c.leg]);
-            let req = risk_request(c, leg, client_id(c), top)
-                .map_err(|reason| GroupError::Risk { leg: c.leg, reason })?;
-            if let Request::Order { notional, .. } = req {
-                total = total.checked_add(notional).unwrap_or(Decimal::MAX);
+            match risk_request(c, leg, client_id(c), top) {
+                Ok(req) => {
+                    if let Request::Order { notional, .. } = req {
+                        total = total.checked_add(notional).unwrap_or(Decimal::MAX);
+                    }
+                    reqs.push((leg.venue, req));
+                }
+                Err(reason) => {
+                    refused = Some(GroupError::Risk { leg: c.leg, reason });
+                    break;
+                }
             }
-            reqs.push((leg.venue, req));
         }
-        risk.check_group(total).map_err(GroupError::GroupRisk)?;
-        risk.check_all(&reqs, now_ns)
-            .map_err(|(i, reason)| GroupError::Risk {
-                leg: cmds[i].leg,
-                reason,
-            })?;
-        *self = trial;
+        let verdict = match refused {
+            Some(e) => Err(e),
+            None => risk
+                .check_group(total)
+                .map_err(GroupError::GroupRisk)
+                .and_then(|()| {
+                    risk.check_all(&reqs, now_ns)
+                        .map_err(|(i, reason)| GroupError::Risk {
+                            leg: cmds[i].leg,
+                            reason,
+                        })
+                }),
+        };
+        if let Err(e) = verdict {
+            self.reset(); // nothing was sent: back to a fresh, unstarted group
+            return Err(e);
+        }
         for c in cmds {
             let _ = out.try_push(c); // room checked by `start`
         }

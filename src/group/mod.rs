@@ -220,6 +220,24 @@ impl Group {
         })
     }
 
+    /// Back to the state `new` made (entries rebuilt, nothing started).
+    fn reset(&mut self) {
+        let rt = self.request_timeout_ns;
+        for gl in &mut self.legs {
+            let p = gl.plan;
+            gl.parts.clear();
+            // The plan was accepted by `new`: rebuilding its entry cannot fail.
+            if let Ok(entry) = Leg::new(p.side, p.qty_lots, p.mode, p.max_slippage_bps, false) {
+                gl.parts.push(entry.with_fees(p.fees).with_request_timeout(rt));
+            }
+        }
+        self.phase = Phase::Idle;
+        self.started_ns = 0;
+        self.done_ns = 0;
+        self.last_ns = 0;
+        self.unhedged_unit_ns = 0;
+    }
+
     /// Sets how long any order's answer may take before it is queried (see [`Leg`]).
     pub fn with_request_timeout(mut self, ns: u64) -> Group {
         self.request_timeout_ns = ns;

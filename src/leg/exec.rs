@@ -34,7 +34,7 @@
 
 use arrayvec::ArrayVec;
 
-use super::order::{Order, OrderError, OrderEvent, OrderState};
+use super::order::{Order, OrderError, OrderEvent, OrderState, MAX_FILLS};
 use crate::book::OrderSide;
 use crate::num::Ratio;
 use crate::walk::Recommendation;
@@ -216,6 +216,9 @@ pub struct Leg {
     reprices: u32,
     orders: ArrayVec<Order, MAX_LEG_ORDERS>,
     slots: ArrayVec<SlotMeta, MAX_LEG_ORDERS>,
+    /// Trade ids applied on any of the leg's orders (a venue's ids are unique per
+    /// instrument), for deduplication.
+    trade_ids: ArrayVec<u64, MAX_FILLS>,
     phase: Phase,
     deadline_ns: Option<u64>,
 }
@@ -261,6 +264,7 @@ impl Leg {
             reprices: 0,
             orders: ArrayVec::new(),
             slots: ArrayVec::new(),
+            trade_ids: ArrayVec::new(),
             phase: Phase::Idle,
             deadline_ns: None,
         })
@@ -337,7 +341,18 @@ impl Leg {
             .orders
             .get_mut(slot)
             .ok_or(LegError::NoSuchSlot(slot))?;
+        if let OrderEvent::Filled(f) = event {
+            if self.trade_ids.contains(&f.trade_id) {
+                return Err(OrderError::DuplicateFill(f.trade_id).into());
+            }
+            if self.trade_ids.is_full() {
+                return Err(OrderError::TooManyFills.into());
+            }
+        }
         let state = order.apply(event, now_ns)?;
+        if let OrderEvent::Filled(f) = event {
+            self.trade_ids.push(f.trade_id); // room checked above
+        }
         self.track_await(slot, now_ns);
         if slot + 1 != self.orders.len() {
             return Ok(state); // an earlier order: only its fills matter

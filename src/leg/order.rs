@@ -7,18 +7,17 @@
 //!   order reopens to `PartiallyFilled` or `Filled`;
 //! - a request that timed out or a gateway that dropped leaves the order `Unknown`:
 //!   only a venue report or a status-query answer resolves it, never a guess;
-//! - fills are deduplicated by trade id, and a fill that would exceed the order's size is
-//!   an [`OrderError::Overfill`] incident and is not applied;
+//! - a fill that would exceed the order's size is an [`OrderError::Overfill`] incident
+//!   and is not applied (deduplication by trade id is the [`Leg`](super::Leg)'s, over all
+//!   its orders, so that an order stays small: [`OrderError::DuplicateFill`]);
 //! - terminal reports and status answers carry the venue's cumulative filled size, which
 //!   counts as exposure at once; a fill report that arrives later and is covered by it is
 //!   recorded without changing the state.
 //!
-//! Sizes are lots and prices ticks of the leg's instrument. Storage is fixed at
-//! construction (trade ids in an `ArrayVec`), so handling an event allocates nothing.
+//! Sizes are lots and prices ticks of the leg's instrument. An order is a small fixed-size
+//! value, so handling an event allocates nothing.
 
-use arrayvec::ArrayVec;
-
-/// Trade ids remembered per order for deduplication.
+/// Trade ids a [`Leg`](super::Leg) remembers for deduplication (over all its orders).
 pub const MAX_FILLS: usize = 64;
 
 /// Where an order is in its life.
@@ -205,7 +204,7 @@ pub enum OrderError {
         /// The refused event.
         event: EventKind,
     },
-    /// A trade id already applied: a duplicate report, ignored.
+    /// A trade id already applied (checked by the leg): a duplicate report, ignored.
     #[error("duplicate fill, trade id {0}")]
     DuplicateFill(u64),
     /// A fill beyond the order's size: an incident, not applied.
@@ -221,8 +220,9 @@ pub enum OrderError {
     /// A fill or status with a non-positive or out-of-range quantity or price.
     #[error("malformed report: {0}")]
     Malformed(&'static str),
-    /// More distinct fills than [`MAX_FILLS`]: deduplication could not be guaranteed.
-    #[error("more than {MAX_FILLS} fills on one order")]
+    /// More distinct fills than [`MAX_FILLS`] on one leg: deduplication could not be
+    /// guaranteed (checked by the leg).
+    #[error("more than {MAX_FILLS} fills on one leg")]
     TooManyFills,
 }
 
@@ -326,7 +326,6 @@ pub struct Order {
     notional_tl: i128,
     maker_notional_tl: i128,
     venue_filled_lots: i64,
-    trade_ids: ArrayVec<u64, MAX_FILLS>,
     stamps: Stamps,
 }
 
@@ -344,7 +343,6 @@ impl Order {
             notional_tl: 0,
             maker_notional_tl: 0,
             venue_filled_lots: 0,
-            trade_ids: ArrayVec::new(),
             stamps: Stamps::default(),
         })
     }
@@ -446,9 +444,6 @@ impl Order {
         if !(1..=crate::num::MAX_UNITS).contains(&f.price_ticks) {
             return Err(OrderError::Malformed("fill price out of range"));
         }
-        if self.trade_ids.contains(&f.trade_id) {
-            return Err(OrderError::DuplicateFill(f.trade_id));
-        }
         let total = self.filled_lots + f.qty_lots;
         if total > self.target_lots {
             return Err(OrderError::Overfill {
@@ -469,9 +464,6 @@ impl Order {
         } else {
             self.next(kind)?
         };
-        self.trade_ids
-            .try_push(f.trade_id)
-            .map_err(|_| OrderError::TooManyFills)?;
         self.filled_lots = total;
         let notional = i128::from(f.price_ticks) * i128::from(f.qty_lots);
         self.notional_tl += notional;

@@ -1,5 +1,5 @@
 use super::*;
-use crate::leg::order::{Fill, Liquidity, VenueStatus};
+use crate::leg::order::{Fill, Liquidity, OrderError, VenueStatus, MAX_FILLS};
 
 type Out = ArrayVec<Command, 4>;
 
@@ -459,4 +459,25 @@ fn fees_are_charged_by_liquidity_per_fill() {
     let maker = 4 * 10_000 * -1_000i128;
     let taker = 6 * 10_010 * 40_000i128;
     assert_eq!(l.fees_tl_e8(), maker + taker);
+}
+
+#[test]
+fn fills_are_deduplicated_by_trade_id_across_the_legs_orders() {
+    let mut l = Leg::new(OrderSide::Buy, 1_000, FALLBACK, Ratio::from_num(25), false).unwrap();
+    let mut out = Out::new();
+    l.start(arrival(Recommendation::UseLimit), 0, &mut out)
+        .unwrap();
+    l.on_order(0, fill(7, 4, 10_000), 1, &mut out).unwrap();
+    let before = format!("{l:?}");
+    let dup = l.on_order(0, fill(7, 4, 10_000), 2, &mut out);
+    assert_eq!(dup, Err(LegError::Order(OrderError::DuplicateFill(7))));
+    assert_eq!(format!("{l:?}"), before, "a duplicate changes nothing");
+    // Bounded: past MAX_FILLS distinct ids the leg refuses rather than risk a double count.
+    for id in 100..100 + MAX_FILLS as u64 - 1 {
+        l.on_order(0, fill(id, 1, 10_000), 3, &mut out).unwrap();
+    }
+    let before = format!("{l:?}");
+    let r = l.on_order(0, fill(999, 1, 10_000), 4, &mut out);
+    assert_eq!(r, Err(LegError::Order(OrderError::TooManyFills)));
+    assert_eq!(format!("{l:?}"), before);
 }
