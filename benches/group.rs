@@ -124,6 +124,53 @@ fn decisions(c: &mut Criterion) {
     };
     c.bench_function("group/lifecycle_2_legs_filled", |b| b.iter(&mut life));
     common::percentiles("group/lifecycle_2_legs_filled", 10, &mut life);
+
+    // The same lifecycle on one group's storage, renewed in place (the runtime's way):
+    // renew, start and 6 reports.
+    let mut g = Group::new(&p, Policy::Rollback).expect("group");
+    let mut renewed = || {
+        g.renew(&p, Policy::Rollback).expect("renew");
+        let mut out = Cmds::new();
+        g.start(&TOPS, 0, &mut out).expect("start");
+        for leg in 0..2 {
+            for ev in [OrderEvent::Accepted, fill(leg as u64, 5)] {
+                out.clear();
+                g.on_order(leg, 0, 0, ev, &TOPS, 10, &mut out)
+                    .expect("report");
+            }
+        }
+        black_box(g.outcome().expect("done"));
+    };
+    c.bench_function("group/lifecycle_2_legs_filled_renewed", |b| {
+        b.iter(&mut renewed)
+    });
+    common::percentiles("group/lifecycle_2_legs_filled_renewed", 10, &mut renewed);
+
+    // A rollback lifecycle in place: renew, start, the long fills, the short expires,
+    // the unwind fills: 8 decisions, one of which builds the unwind part.
+    let mut rollback = || {
+        g.renew(&p, Policy::Rollback).expect("renew");
+        let mut out = Cmds::new();
+        g.start(&TOPS, 0, &mut out).expect("start");
+        let evs = [
+            (0, 0, OrderEvent::Accepted),
+            (0, 0, fill(1, 5)),
+            (1, 0, OrderEvent::Accepted),
+            (1, 0, OrderEvent::Expired { filled_lots: 0 }),
+            (0, 1, OrderEvent::Accepted),
+            (0, 1, fill(2, 5)),
+        ];
+        for (leg, part, ev) in evs {
+            out.clear();
+            g.on_order(leg, part, 0, ev, &TOPS, 10, &mut out)
+                .expect("report");
+        }
+        black_box(g.outcome().expect("done"));
+    };
+    c.bench_function("group/lifecycle_2_legs_rollback_renewed", |b| {
+        b.iter(&mut rollback)
+    });
+    common::percentiles("group/lifecycle_2_legs_rollback_renewed", 10, &mut rollback);
 }
 
 criterion_group!(benches, decisions);

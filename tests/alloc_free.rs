@@ -207,7 +207,10 @@ fn hot_path_allocates_nothing_after_construction() {
     for round in 0..100u64 {
         sink += exchange_round(&mut exchanges, &mut gate_risk, round);
     }
-    assert!(exchanges.iter().all(|e| e.counts().total() > 50), "faults hit");
+    assert!(
+        exchanges.iter().all(|e| e.counts().total() > 50),
+        "faults hit"
+    );
     let after = allocations();
     assert!(sink != 0);
     assert_eq!(

@@ -233,22 +233,7 @@ impl Leg {
         max_slippage_bps: Ratio,
         reduce_only: bool,
     ) -> Result<Leg, LegError> {
-        if !(1..=crate::num::MAX_UNITS).contains(&qty_lots) {
-            return Err(LegError::Input("leg size out of range"));
-        }
-        if max_slippage_bps < Ratio::ZERO || max_slippage_bps >= Ratio::from_num(10_000) {
-            return Err(LegError::Input("max slippage must be in 0..10000 bps"));
-        }
-        if let Mode::Chase {
-            max_reprices,
-            refresh_ticks,
-            ..
-        } = mode
-        {
-            if max_reprices > MAX_REPRICES || refresh_ticks < 1 {
-                return Err(LegError::Input("chase: reprices 0..=4, refresh ticks >= 1"));
-            }
-        }
+        Leg::check(qty_lots, mode, max_slippage_bps)?;
         Ok(Leg {
             side,
             qty_lots,
@@ -270,16 +255,47 @@ impl Leg {
         })
     }
 
+    /// Whether [`new`](Self::new) would accept these inputs.
+    pub fn check(qty_lots: i64, mode: Mode, max_slippage_bps: Ratio) -> Result<(), LegError> {
+        if !(1..=crate::num::MAX_UNITS).contains(&qty_lots) {
+            return Err(LegError::Input("leg size out of range"));
+        }
+        if max_slippage_bps < Ratio::ZERO || max_slippage_bps >= Ratio::from_num(10_000) {
+            return Err(LegError::Input("max slippage must be in 0..10000 bps"));
+        }
+        if let Mode::Chase {
+            max_reprices,
+            refresh_ticks,
+            ..
+        } = mode
+        {
+            if max_reprices > MAX_REPRICES || refresh_ticks < 1 {
+                return Err(LegError::Input("chase: reprices 0..=4, refresh ticks >= 1"));
+            }
+        }
+        Ok(())
+    }
+
     /// Sets the fee rates charged on this leg's fills.
     pub fn with_fees(mut self, fees: Fees) -> Leg {
-        self.fees = fees;
+        self.set_fees(fees);
         self
+    }
+
+    /// Sets the fee rates in place.
+    pub fn set_fees(&mut self, fees: Fees) {
+        self.fees = fees;
+    }
+
+    /// Sets the request timeout in place (see `with_request_timeout`).
+    pub fn set_request_timeout(&mut self, ns: u64) {
+        self.request_timeout_ns = ns.max(1);
     }
 
     /// Sets how long an answer (to a submit, cancel or query) may take before the order
     /// is `Unknown` and queried (at least 1 ns).
     pub fn with_request_timeout(mut self, ns: u64) -> Leg {
-        self.request_timeout_ns = ns.max(1);
+        self.set_request_timeout(ns);
         self
     }
 
