@@ -13,9 +13,17 @@
 //!   time and slippage budget, then rebalance what is still uneven;
 //! - `AcceptPartial`: keep the fills as they are.
 //!
-//! Unwinds that come back short are retried up to [`MAX_RETRIES`] times. A group that
-//! cannot reach its goal ends [`Outcome::Unhedged`]; the caller moves risk to
-//! `Reducing`. Every group that did not fill writes an [`Incident`].
+//! Unwinds that come back short are retried up to [`MAX_RETRIES`] times. An unwind aims
+//! at the asked size when every leg holds at least that (only an excess is trimmed),
+//! else at flat (`Rollback`) or the hedged quantity. A group that cannot reach its goal
+//! ends [`Outcome::Unhedged`]; [`Group::settle_risk`] moves the kill switch to reducing.
+//! A fill that arrives after the group ended (the venue matched before a cancel) reopens
+//! it with a fresh retry budget. Every group that did not fill writes an [`Incident`];
+//! every leg has a [`LegRecord`]. The entry can go out behind the pre-flight and risk
+//! as one ([`Group::start_checked`], see `gate`).
+//!
+//! Orders whose answers are overdue are queried by their legs (never guessed), so a
+//! group waits for every leg to be settled by the venue before it decides.
 //!
 //! Sans-IO like the legs: calls take `now_ns` and the current top of book of each leg's
 //! instrument, and push [`GroupCommand`]s into a caller-owned buffer. Legs live inline
