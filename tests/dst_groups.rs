@@ -16,7 +16,7 @@
 //!   or a fault or a risk refusal cut an order: lost answers, duplicates, reordering and
 //!   latency alone never leave a group unhedged;
 //! - every venue fill appears exactly once in the records (traded lots agree, though
-//!   duplicates were delivered);
+//!   duplicates were delivered), and the records' fees equal what the venue charged;
 //! - no order that reached a venue breached a risk limit (notional cap, collar, kill
 //!   switch), checked with separate integer arithmetic;
 //! - the same seed gives byte-identical records (the group's full debug record).
@@ -130,6 +130,8 @@ struct Seed {
     /// Client ids counted open by risk, with their risk venue.
     open: Vec<(u64, usize)>,
     sent: Vec<Sent>,
+    /// The limit price of each leg's last unwind sent.
+    unwind_limit: Vec<Option<i64>>,
     refused: u64,
     ignored: u64,
     now: u64,
@@ -211,7 +213,8 @@ impl Seed {
                 },
             });
             place.push((venue, books[venue].len()));
-            books[venue].push(random_book(&mut rng));
+            let fees = plans[i].fees;
+            books[venue].push(random_book(&mut rng).with_fees(fees));
         }
         let x: Vec<SimExchange> = links
             .into_iter()
@@ -258,6 +261,7 @@ impl Seed {
             legs_risk,
             open: Vec::new(),
             sent: Vec::new(),
+            unwind_limit: vec![None; n],
             refused: 0,
             ignored: 0,
             now: 0,
@@ -330,6 +334,9 @@ impl Seed {
             {
                 self.open.push((cid, self.legs_risk[c.leg].venue));
                 let t = self.tops[c.leg];
+                if reduce_only {
+                    self.unwind_limit[c.leg] = Some(price_ticks);
+                }
                 self.sent.push(Sent {
                     price: price_ticks,
                     qty: qty_lots,
@@ -342,7 +349,8 @@ impl Seed {
             if trace() {
                 println!("{:>8} leg {} id {cid} -> {:?}", self.now, c.leg, c.cmd);
             }
-            self.x[v].send(b, request(c, 0), self.now).unwrap();
+            let sent = self.x[v].send(b, request(c, 0), self.now);
+            sent.unwrap_or_else(|e| panic!("seed {}: {e}", self.id));
         }
         cmds.clear();
     }
@@ -516,6 +524,11 @@ impl Seed {
                 Some(book.traded_lots()),
                 "seed {seed} leg {i}: every fill recorded once"
             );
+            assert_eq!(
+                self.g.fees_tl_e8(i),
+                Some(book.fees_tl_e8()),
+                "seed {seed} leg {i}: fees as the venue charged them"
+            );
         }
         self.check_risk_audit();
         let outcome = self.g.outcome().unwrap();
@@ -559,8 +572,8 @@ impl Seed {
                 .any(|x| cutting.iter().any(|&f| x.counts().get(f) > 0))
     }
 
-    /// Some leg that still needs unwinding has less depth on its unwind side than it
-    /// needs (every level is inside the unwinds' 400 bps protection).
+    /// Some leg that still needs unwinding has less depth on its unwind side, within its
+    /// last unwind's limit price, than it needs.
     fn starved(&self, nets: &[i64]) -> bool {
         let goal = if self.policy == Policy::Rollback {
             0
@@ -568,10 +581,21 @@ impl Seed {
             *nets.iter().min().unwrap()
         };
         self.plans.iter().enumerate().any(|(i, p)| {
+            let Some(limit) = self.unwind_limit[i] else {
+                return false;
+            };
             let (v, b) = self.place[i];
             let side = p.side.opposite().takes_from();
             let l = self.x[v].books()[b].ladder();
-            let depth: i64 = l.levels(side).map(|l| l.qty_lots).sum();
+            let within = |price: i64| match p.side.opposite() {
+                OrderSide::Buy => price <= limit,
+                OrderSide::Sell => price >= limit,
+            };
+            let depth: i64 = l
+                .levels(side)
+                .filter(|l| within(l.price_ticks))
+                .map(|l| l.qty_lots)
+                .sum();
             nets[i] > goal && depth < (nets[i] - goal) / p.lot_units
         })
     }

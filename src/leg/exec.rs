@@ -22,8 +22,8 @@
 //!
 //! Answers are owed while an order is submitted, cancel pending or unknown, and by an
 //! IOC until it ends. One that does not come within the request timeout makes the order
-//! `Unknown` and sends a status [`Command::Query`], repeated each timeout until the venue
-//! answers: the leg never guesses. A passive timeout that finds its order unknown cancels
+//! `Unknown` and sends a status [`Command::Query`], repeated until the venue answers (the
+//! wait doubles with each unanswered query, up to 64 timeouts): the leg never guesses. A passive timeout that finds its order unknown cancels
 //! it once the query says it is open; a refused or lost cancel is sent again.
 //!
 //! Fees are charged per fill at the maker or taker rate ([`Fees`]).
@@ -197,6 +197,8 @@ struct SlotMeta {
     ioc: bool,
     /// Since when an answer is awaited (submit, cancel or query), if one is.
     await_since: Option<u64>,
+    /// Queries sent since the last answer (the wait doubles with each, up to 64×).
+    queries: u8,
 }
 
 /// One leg. See the module doc.
@@ -410,14 +412,14 @@ impl Leg {
         out: &mut ArrayVec<Command, N>,
     ) -> Result<(), LegError> {
         for slot in 0..self.orders.len() {
-            let due = self.slots[slot]
-                .await_since
-                .is_some_and(|t| t.saturating_add(self.request_timeout_ns) <= now_ns);
+            let due = self.answer_due(slot).is_some_and(|d| d <= now_ns);
             if !due || out.is_full() {
                 continue;
             }
             self.orders[slot].apply(OrderEvent::TimedOut, now_ns)?;
-            self.slots[slot].await_since = Some(now_ns);
+            let meta = &mut self.slots[slot];
+            meta.await_since = Some(now_ns);
+            meta.queries = meta.queries.saturating_add(1);
             out.push(Command::Query { slot });
         }
         match (self.phase, self.deadline_ns) {
@@ -485,9 +487,18 @@ impl Leg {
             Phase::Passive { cancel_due: false } => self.deadline_ns,
             _ => None,
         };
-        let t = self.request_timeout_ns;
-        let answers = self.slots.iter().filter_map(|s| s.await_since);
-        answers.map(|s| s.saturating_add(t)).chain(passive).min()
+        let answers = (0..self.slots.len()).filter_map(|i| self.answer_due(i));
+        answers.chain(passive).min()
+    }
+
+    /// When the answer owed on `slot` is overdue: the request timeout, doubled for each
+    /// unanswered query up to 64× (a stalled connection is not flooded with queries).
+    fn answer_due(&self, slot: usize) -> Option<u64> {
+        let meta = self.slots.get(slot)?;
+        let wait = self
+            .request_timeout_ns
+            .saturating_mul(1 << meta.queries.min(6));
+        meta.await_since.map(|t| t.saturating_add(wait))
     }
 
     /// Every order of the leg is finished (a late fill can still add to `filled_lots`).
@@ -651,6 +662,9 @@ impl Leg {
             (true, None) => Some(now_ns),
             (true, since) => since,
         };
+        if !owed {
+            meta.queries = 0;
+        }
     }
 
     fn submit<const N: usize>(
@@ -671,6 +685,7 @@ impl Leg {
             price_ticks,
             ioc: tif == Tif::Ioc,
             await_since: Some(now_ns),
+            queries: 0,
         });
         out.push(Command::Submit {
             slot,

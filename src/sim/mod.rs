@@ -13,7 +13,8 @@
 //!   not enough, since the order's place in the queue is unknown.
 //! - Cancels of resting orders are acknowledged; cancels of unknown or finished orders are
 //!   rejected. Status queries answer from the venue's own records.
-//! - Fees are charged per fill in quote tick-lots × bps: maker or taker.
+//! - Fees are charged per fill, maker or taker rate × the fill's notional (tick-lots ×
+//!   10⁻⁸), in the venue's own ledger ([`SimVenue::fees_tl_e8`]).
 //!
 //! Sans-IO: every call takes `now_ns` and pushes [`Report`]s into a caller-owned buffer.
 //! [`SimExchange`] puts several of these books (one per instrument) behind one
@@ -34,7 +35,7 @@ pub use route::{client_id, decode, request, route};
 use arrayvec::ArrayVec;
 
 use crate::book::{Ladder, OrderSide, Side};
-use crate::leg::{Fill, Liquidity, OrderEvent, Tif, VenueStatus};
+use crate::leg::{Fees, Fill, Liquidity, OrderEvent, Tif, VenueStatus};
 
 /// Resting orders one simulated venue holds.
 pub const MAX_RESTING: usize = 64;
@@ -99,6 +100,9 @@ pub struct SimVenue {
     cash_tl: i128,
     /// Lots traded in total (both directions).
     traded_lots: i64,
+    fees: Fees,
+    /// Fees charged, tick-lots × 10⁻⁸.
+    fees_tl_e8: i128,
 }
 
 impl SimVenue {
@@ -112,7 +116,20 @@ impl SimVenue {
             position_lots: 0,
             cash_tl: 0,
             traded_lots: 0,
+            fees: Fees::default(),
+            fees_tl_e8: 0,
         }
+    }
+
+    /// Charges `fees` on every fill from now on (maker or taker by fill).
+    pub fn with_fees(mut self, fees: Fees) -> SimVenue {
+        self.fees = fees;
+        self
+    }
+
+    /// Fees charged so far, tick-lots × 10⁻⁸ (the venue's own ledger).
+    pub fn fees_tl_e8(&self) -> i128 {
+        self.fees_tl_e8
     }
 
     /// The market book, for the feed to update.
@@ -400,6 +417,11 @@ impl SimVenue {
     fn fill(&mut self, side: OrderSide, qty: i64, price: i64, liq: Liquidity, now: u64) -> Fill {
         let tl = i128::from(qty) * i128::from(price);
         self.traded_lots += qty;
+        let rate = match liq {
+            Liquidity::Maker => self.fees.maker_e8,
+            Liquidity::Taker => self.fees.taker_e8,
+        };
+        self.fees_tl_e8 += tl * i128::from(rate);
         match side {
             OrderSide::Buy => {
                 self.position_lots += qty;

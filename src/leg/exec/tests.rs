@@ -279,15 +279,19 @@ fn a_lost_answer_is_queried_until_the_venue_says() {
     l.on_timeout(100, &mut out).unwrap();
     assert_eq!(out.as_slice(), &[Command::Query { slot: 0 }]);
     assert_eq!(l.order(0).unwrap().state(), OrderState::Unknown);
-    // The query is lost too: asked again one timeout later, never guessed.
+    // The query is lost too: asked again after twice the timeout, then four times, never
+    // guessed.
     out.clear();
-    assert_eq!(l.next_deadline(), Some(200));
-    l.on_timeout(200, &mut out).unwrap();
+    assert_eq!(l.next_deadline(), Some(300));
+    l.on_timeout(299, &mut out).unwrap();
+    assert!(out.is_empty());
+    l.on_timeout(300, &mut out).unwrap();
     assert_eq!(out.as_slice(), &[Command::Query { slot: 0 }]);
+    assert_eq!(l.next_deadline(), Some(700));
     assert!(!l.is_done());
     // The venue had filled 4 of 10 and closed it: the exposure counts them at once.
     let closed = OrderEvent::Status(VenueStatus::Closed { filled_lots: 4 });
-    l.on_order(0, closed, 250, &mut out).unwrap();
+    l.on_order(0, closed, 350, &mut out).unwrap();
     assert!(l.is_done());
     assert_eq!((l.filled_lots(), l.reported_lots()), (4, 0));
     assert_eq!(l.next_deadline(), None);
