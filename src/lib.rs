@@ -4,7 +4,7 @@
 //! ladders are allocated once at construction and never again; a walk over a book
 //! allocates nothing; bad input is a typed error that leaves state unchanged, and no
 //! input can make the core panic. The core is sans-IO: no clock, thread or socket lives
-//! here.
+//! in it; [`runtime`] and [`telemetry`] are the thin layer around it that has them.
 //!
 //! Modules, bottom up:
 //! - [`num`]: exact decimals, ticks and lots, ratios.
@@ -13,12 +13,14 @@
 //! - [`book`]: the preallocated ladder and its integrity rules.
 //! - [`feed`]: decoders for real venue feeds (Binance, Bybit, Hyperliquid).
 //! - [`walk`]: the liquidity pre-flight: walk a side, report, slippage.
-//! - [`leg`]: one venue order's state machine (issue 3 groundwork).
-//! - [`risk`]: pre-trade checks and the kill switch (issue 3 groundwork).
+//! - [`leg`]: one venue order's state machine and the execution modes.
+//! - [`risk`]: pre-trade checks and the kill switch.
 //! - [`group`]: atomic groups of legs with rollback, rebalance, complete and
-//!   accept-partial policies, unwind retries and incident records (issue 3 groundwork).
-//! - [`sim`]: the simulated venue's matching engine over a replayed book (issue 3
-//!   groundwork).
+//!   accept-partial policies, unwind retries, incident and leg records, the risk gate.
+//! - [`sim`]: the simulated venue's matching engine, and exchanges with latency and
+//!   faults.
+//! - [`runtime`]: rings between threads (the crate's only unsafe code), the event loop.
+//! - [`telemetry`]: per-stage latency histograms.
 
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
@@ -32,6 +34,7 @@ pub mod instrument;
 pub mod leg;
 pub mod num;
 pub mod risk;
+pub mod runtime;
 pub mod sim;
 pub mod sizing;
 pub mod walk;

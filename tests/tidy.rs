@@ -105,3 +105,25 @@ fn no_stubs_or_silenced_tests() {
     }
     assert!(hits.is_empty(), "stubs:\n{}", hits.join("\n"));
 }
+
+#[test]
+fn unsafe_code_lives_in_one_module_with_safety_comments() {
+    let allowed = Path::new("src/runtime/ring.rs");
+    for (path, text) in files(&["src"]) {
+        let rel = path.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap_or(&path);
+        let code: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .collect();
+        let blocks = code.iter().filter(|l| l.contains("unsafe {")).count()
+            + code.iter().filter(|l| l.contains("unsafe impl")).count();
+        if rel == allowed {
+            let safety = text.matches("// SAFETY:").count();
+            assert!(blocks > 0 && safety >= blocks, "{rel:?}: {blocks} unsafe, {safety} SAFETY");
+        } else {
+            assert_eq!(blocks, 0, "{rel:?}: unsafe code outside {allowed:?}");
+            let allows = code.iter().any(|l| l.contains("allow(unsafe_code)"));
+            assert!(!allows, "{rel:?}: allows unsafe code");
+        }
+    }
+}

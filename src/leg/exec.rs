@@ -23,8 +23,9 @@
 //! Answers are owed while an order is submitted, cancel pending or unknown, and by an
 //! IOC until it ends. One that does not come within the request timeout makes the order
 //! `Unknown` and sends a status [`Command::Query`], repeated until the venue answers (the
-//! wait doubles with each unanswered query, up to 64 timeouts): the leg never guesses. A passive timeout that finds its order unknown cancels
-//! it once the query says it is open; a refused or lost cancel is sent again.
+//! wait doubles with each unanswered query, up to 64 timeouts): the leg never guesses.
+//! A passive timeout that finds its order unknown cancels it once the query says it is
+//! open; a refused or lost cancel is sent again.
 //!
 //! Fees are charged per fill at the maker or taker rate ([`Fees`]).
 //!
