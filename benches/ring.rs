@@ -217,10 +217,61 @@ fn floor(c: &mut Criterion) {
     t.join().expect("floor thread");
 }
 
+/// Round trips of one kind for `batches` batches of 100, into `h` (per-trip mean of
+/// each batch, in ps).
+fn rtt_round<Q: Spsc>(batches: usize, h: &mut hdrhistogram::Histogram<u64>) {
+    let (mut p, mut back, t) = echo::<Q>();
+    for _ in 0..batches {
+        let start = Instant::now();
+        for i in 0..100 {
+            send::<Q>(&mut p, i);
+            black_box(recv::<Q>(&mut back));
+        }
+        let ps = start.elapsed().as_nanos() as u64 * 10;
+        h.saturating_record(ps.max(1));
+    }
+    send::<Q>(&mut p, u64::MAX);
+    recv::<Q>(&mut back);
+    t.join().expect("echo thread");
+}
+
+/// The three rings measured in alternating rounds, so that the VM's drifts (the two
+/// vCPUs' placement changes from minute to minute) fall on all of them alike; one
+/// percentile line each. This is the comparison PERF.md reports.
+fn interleaved() {
+    pin(0);
+    let new = || hdrhistogram::Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3);
+    let mut hs: Vec<_> = (0..3).map(|_| new().expect("histogram")).collect();
+    let (rounds, batches) = if std::env::args().any(|a| a == "--bench") {
+        (30, 1_000)
+    } else {
+        (1, 10)
+    };
+    for _ in 0..rounds {
+        rtt_round::<Legcore>(batches, &mut hs[0]);
+        rtt_round::<Rtrb>(batches, &mut hs[1]);
+        rtt_round::<Crossbeam>(batches, &mut hs[2]);
+    }
+    for (name, h) in [Legcore::NAME, Rtrb::NAME, Crossbeam::NAME].iter().zip(&hs) {
+        let ns = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
+        println!(
+            "PCTL spsc_rtt_interleaved/{:<22} p50 {:>8.1} ns  p90 {:>8.1}  p99 {:>8.1}  \
+             p99.9 {:>8.1}  (n={})",
+            name,
+            ns(0.5),
+            ns(0.9),
+            ns(0.99),
+            ns(0.999),
+            h.len()
+        );
+    }
+}
+
 fn benches(c: &mut Criterion) {
     let n = cores().len();
     println!("cores visible: {n} (threads pinned to 0 and 1 when there are two)");
     floor(c);
+    interleaved();
     rtt::<Legcore>(c);
     rtt::<Rtrb>(c);
     rtt::<Crossbeam>(c);
