@@ -37,4 +37,5 @@ pub mod risk;
 pub mod runtime;
 pub mod sim;
 pub mod sizing;
+pub mod telemetry;
 pub mod walk;

@@ -2,7 +2,8 @@
 //! watches ladder updates (including rollbacks and truncation), snapshots, walks, the
 //! fixed-point metrics, decimal parsing of venue text, a leg order's life, the
 //! pre-trade risk checks, and whole group lifecycles against the simulated venues, plain
-//! and through faulty exchanges (chase, queries, duplicates, the risk gate, records).
+//! and through faulty exchanges (chase, queries, duplicates, the risk gate, records), the
+//! runtime's ring hand-off and telemetry recording.
 //!
 //! One test per file: the counter is per thread, and the work runs on the test's thread.
 
@@ -71,6 +72,8 @@ fn hot_path_allocates_nothing_after_construction() {
         };
         gate_risk.add_venue(limits, 0).unwrap();
     }
+    let mut telemetry = legcore::telemetry::Telemetry::new();
+    let (mut tx, mut rx) = legcore::runtime::ring::ring::<GroupCommand>(64);
     let mut ladder = Ladder::new(64, 16);
     let bids: Vec<Level> = (0..50)
         .map(|i| Level {
@@ -211,6 +214,21 @@ fn hot_path_allocates_nothing_after_construction() {
         exchanges.iter().all(|e| e.counts().total() > 50),
         "faults hit"
     );
+    // Ring hand-off and telemetry recording.
+    let cmd = GroupCommand {
+        leg: 0,
+        part: 0,
+        cmd: Command::Cancel { slot: 0 },
+    };
+    for i in 0..1_000u64 {
+        for _ in 0..(i % 64) {
+            tx.push(cmd).unwrap();
+        }
+        while let Some(c) = rx.pop() {
+            sink += c.leg as i128 + 1;
+        }
+        telemetry.record(legcore::telemetry::Stage::RingHop, i * 37);
+    }
     let after = allocations();
     assert!(sink != 0);
     assert_eq!(

@@ -110,7 +110,9 @@ fn no_stubs_or_silenced_tests() {
 fn unsafe_code_lives_in_one_module_with_safety_comments() {
     let allowed = Path::new("src/runtime/ring.rs");
     for (path, text) in files(&["src"]) {
-        let rel = path.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap_or(&path);
+        let rel = path
+            .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+            .unwrap_or(&path);
         let code: Vec<&str> = text
             .lines()
             .filter(|l| !l.trim_start().starts_with("//"))
@@ -119,7 +121,10 @@ fn unsafe_code_lives_in_one_module_with_safety_comments() {
             + code.iter().filter(|l| l.contains("unsafe impl")).count();
         if rel == allowed {
             let safety = text.matches("// SAFETY:").count();
-            assert!(blocks > 0 && safety >= blocks, "{rel:?}: {blocks} unsafe, {safety} SAFETY");
+            assert!(
+                blocks > 0 && safety >= blocks,
+                "{rel:?}: {blocks} unsafe, {safety} SAFETY"
+            );
         } else {
             assert_eq!(blocks, 0, "{rel:?}: unsafe code outside {allowed:?}");
             let allows = code.iter().any(|l| l.contains("allow(unsafe_code)"));
