@@ -1,4 +1,16 @@
 //! The runtime: the only place with threads, clocks, core pinning and rings (issue 4).
 //! The core state machines stay pure; this drives them.
+//!
+//! - [`ring`]: the SPSC ring between threads (the crate's only unsafe code).
+//! - [`wait`]: idle policies (busy spin, spin then yield, park).
+//! - [`gateway`]: the `Gateway` seam to venues and the gateway thread.
+//! - [`event_loop`]: the pinned loop that owns groups and risk.
 
+pub mod event_loop;
+pub mod gateway;
 pub mod ring;
+pub mod wait;
+
+pub use event_loop::{outcomes, run, Config, Control, Job, RunReport, RuntimeError};
+pub use gateway::{Gateway, GatewayStats, Inbound, Outbound};
+pub use wait::Wait;

@@ -1,0 +1,510 @@
+//! The event loop: one thread that owns the groups and the risk state, fed by rings.
+//!
+//! Inputs, polled each turn: the control ring from the strategy (new groups, then
+//! `Done`), and one report ring per gateway. Each input is handled to the end before the
+//! next: a report goes to its group, and every command that results is checked by risk
+//! and pushed to its gateway's command ring at once. Then expired deadlines (limit
+//! timeouts, request timeouts) fire from the groups' own `next_deadline`, quinn's
+//! `poll_timeout` pattern. A refused order is a reject for its group.
+//!
+//! Ring policies: command rings are never dropped from. A full one makes the loop wait,
+//! counted as back-pressure; while it waits it keeps draining that gateway's reports into
+//! a preallocated backlog, so a gateway blocked on a full report ring cannot deadlock it.
+//! Shutdown: after `Done` and once every group is done, the loop sends `Stop` to every
+//! gateway and keeps handling reports until each answers `Stopped` (nothing in flight).
+//!
+//! Client order ids are [`client_id`](crate::sim::client_id)`(job, leg, part, slot)`,
+//! so a report finds its group without a lookup table. Market data is not fed yet: each
+//! job carries the top of book its legs decide on.
+
+use std::collections::VecDeque;
+use std::thread;
+
+use super::gateway::{run_gateway, Gateway, GatewayStats, Inbound, Outbound};
+use super::ring::{ring, Consumer, Producer};
+use super::wait::{Idle, Wait};
+use crate::group::{check_command, Group, GroupCommand, GroupError, LegPlan, LegRisk};
+use crate::group::{Outcome, Policy};
+use crate::leg::{Arrival, Command, OrderEvent};
+use crate::risk::RiskState;
+use crate::sim::{client_id, decode, request, Delivery};
+use crate::telemetry::{Clock, Stage, Telemetry};
+
+use arrayvec::ArrayVec;
+
+/// Orders the loop tracks as open for risk at once.
+const MAX_OPEN: usize = 4_096;
+
+/// Commands out of one group call (room for the largest group's needs).
+type Cmds = ArrayVec<GroupCommand, 64>;
+
+/// One atomic group for the loop to execute.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// The legs (`venue` indexes the gateways and the risk state).
+    pub plans: Vec<LegPlan>,
+    /// Per leg: the book (instrument) index on its venue.
+    pub books: Vec<usize>,
+    /// Per leg: the top of book and pre-flight it decides on.
+    pub tops: Vec<Arrival>,
+    /// Per leg: the risk venue and instrument rules.
+    pub risk: Vec<LegRisk>,
+    /// How the group resolves.
+    pub policy: Policy,
+}
+
+/// A message from the strategy to the loop.
+#[derive(Debug)]
+pub enum Control {
+    /// Execute this group.
+    Job(Box<Job>),
+    /// No more jobs: finish and stop.
+    Done,
+}
+
+/// Runtime settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Core for the loop thread (`None`: not pinned).
+    pub loop_core: Option<usize>,
+    /// Core per gateway thread.
+    pub gateway_cores: Vec<Option<usize>>,
+    /// Idle policy of every thread.
+    pub wait: Wait,
+    /// Capacity of each command ring (loop → gateway).
+    pub command_ring: usize,
+    /// Capacity of each report ring (gateway → loop).
+    pub report_ring: usize,
+    /// Request timeout of every order (see `Leg`).
+    pub request_timeout_ns: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            loop_core: None,
+            gateway_cores: Vec::new(),
+            wait: Wait::SpinThenYield { spins: 1_000 },
+            command_ring: 1_024,
+            report_ring: 1_024,
+            request_timeout_ns: 1_000_000_000,
+        }
+    }
+}
+
+/// Why a run could not start or finish.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// A job's legs disagree in length, or name a venue with no gateway.
+    #[error("job {job}: {why}")]
+    Job {
+        /// The job's index.
+        job: usize,
+        /// What is wrong.
+        why: &'static str,
+    },
+    /// A thread panicked.
+    #[error("runtime thread {0} panicked")]
+    Panicked(&'static str),
+}
+
+/// What a run did.
+#[derive(Debug)]
+pub struct RunReport<G> {
+    /// Per job, in job order: its group at the end (outcome, records, incident).
+    pub groups: Vec<Group>,
+    /// Per job: why its start was refused, if it was.
+    pub refused_at_start: Vec<Option<GroupError>>,
+    /// The gateways, returned for their ledgers.
+    pub gateways: Vec<G>,
+    /// Per gateway: counts and its telemetry.
+    pub gateway_stats: Vec<GatewayStats>,
+    /// Loop and gateway telemetry merged.
+    pub telemetry: Telemetry,
+    /// Whether the loop thread was pinned where asked.
+    pub loop_pinned: Option<bool>,
+    /// Turns the loop waited on a full command ring (nothing dropped).
+    pub command_ring_full: u64,
+    /// Orders refused by risk after the start (fed back as rejects).
+    pub risk_refused: u64,
+    /// Reports refused as duplicate or stale by the state machines.
+    pub reports_ignored: u64,
+    /// Commands for a gateway that had already stopped (should be 0).
+    pub unaccounted: u64,
+}
+
+struct Live {
+    g: Group,
+    job: Job,
+}
+
+struct LoopState {
+    clock: Clock,
+    risk: RiskState,
+    groups: Vec<Live>,
+    refused_at_start: Vec<Option<GroupError>>,
+    commands: Vec<Producer<Outbound>>,
+    reports: Vec<Consumer<Inbound>>,
+    backlog: Vec<VecDeque<Inbound>>,
+    stopped: Vec<bool>,
+    /// Orders counted open by risk: (client id, risk venue).
+    open: Vec<(u64, usize)>,
+    telemetry: Telemetry,
+    command_ring_full: u64,
+    risk_refused: u64,
+    reports_ignored: u64,
+    unaccounted: u64,
+}
+
+fn slot_of(c: &GroupCommand) -> usize {
+    match c.cmd {
+        Command::Submit { slot, .. } | Command::Cancel { slot } | Command::Query { slot } => slot,
+    }
+}
+
+impl LoopState {
+    /// Checks and sends `cmds` of job `j`; refused orders go back to the group as rejects.
+    fn dispatch(&mut self, j: usize, cmds: &mut Cmds, cause_ns: u64) {
+        let mut i = 0;
+        while i < cmds.len() {
+            let c = cmds[i];
+            i += 1;
+            let id = client_id(j as u64, c.leg, c.part, slot_of(&c));
+            let live = &mut self.groups[j];
+            let t0 = self.clock.now_ns();
+            let ok = check_command(&c, id, &live.job.risk, &live.job.tops, &mut self.risk, t0);
+            self.telemetry
+                .record(Stage::Risk, self.clock.now_ns().saturating_sub(t0));
+            if ok.is_err() {
+                self.risk_refused += 1;
+                if let Command::Submit { slot, .. } = c.cmd {
+                    let mut more = Cmds::new();
+                    let now = self.clock.now_ns();
+                    let ev = OrderEvent::Rejected;
+                    let r =
+                        live.g
+                            .on_order(c.leg, c.part, slot, ev, &live.job.tops, now, &mut more);
+                    if r.is_ok() {
+                        self.dispatch(j, &mut more, cause_ns);
+                    }
+                }
+                continue;
+            }
+            if let Command::Submit { .. } = c.cmd {
+                let venue = live.job.risk[c.leg].venue;
+                if self.open.len() < MAX_OPEN {
+                    self.open.push((id, venue));
+                }
+            }
+            self.send(j, c, cause_ns);
+        }
+        cmds.clear();
+    }
+
+    /// An order reached a terminal state: its open slot in risk is free.
+    fn closed(&mut self, client_id: u64) {
+        if let Some(k) = self.open.iter().position(|&(id, _)| id == client_id) {
+            let (_, venue) = self.open.swap_remove(k);
+            self.risk.on_closed(venue);
+        }
+    }
+
+    fn send(&mut self, j: usize, c: GroupCommand, cause_ns: u64) {
+        let live = &self.groups[j];
+        let venue = live.job.plans[c.leg].venue;
+        let book = live.job.books[c.leg];
+        if self.stopped[venue] {
+            self.unaccounted += 1;
+            return;
+        }
+        let mut msg = Outbound::Request {
+            book,
+            req: request(c, j as u64),
+            pushed_ns: self.clock.now_ns(),
+            cause_ns,
+        };
+        while let Err(back) = self.commands[venue].push(msg) {
+            // Back-pressure: wait, but keep the gateway's reports moving.
+            self.command_ring_full += 1;
+            while let Some(r) = self.reports[venue].pop() {
+                self.backlog[venue].push_back(r);
+            }
+            msg = back;
+            std::hint::spin_loop();
+        }
+    }
+
+    /// Handles one report from gateway `v`.
+    fn on_inbound(&mut self, v: usize, msg: Inbound) {
+        let now = self.clock.now_ns();
+        let (delivery, pushed_ns) = match msg {
+            Inbound::Delivery {
+                delivery,
+                pushed_ns,
+            } => (delivery, pushed_ns),
+            Inbound::Stopped => {
+                self.stopped[v] = true;
+                return;
+            }
+            Inbound::Failed(_) => {
+                self.reports_ignored += 1;
+                return;
+            }
+        };
+        let Delivery::Report { report, .. } = delivery else {
+            return; // link up/down: the legs' request timeouts cover what was lost
+        };
+        let j = (report.client_id / 1_000) as usize;
+        let (leg, part, slot) = decode(report.client_id);
+        let Some(live) = self.groups.get_mut(j) else {
+            self.reports_ignored += 1;
+            return;
+        };
+        let mut cmds = Cmds::new();
+        let t0 = self.clock.now_ns();
+        let r = live
+            .g
+            .on_order(leg, part, slot, report.event, &live.job.tops, t0, &mut cmds);
+        let t1 = self.clock.now_ns();
+        self.telemetry.record(Stage::Decide, t1.saturating_sub(t0));
+        if let OrderEvent::Filled(_) = report.event {
+            self.telemetry
+                .record(Stage::FillToGroup, t1.saturating_sub(pushed_ns));
+        }
+        match r {
+            Ok(state) if state.is_terminal() => self.closed(report.client_id),
+            Ok(_) => {}
+            Err(_) => self.reports_ignored += 1,
+        }
+        self.dispatch(j, &mut cmds, now);
+    }
+
+    fn timers(&mut self) -> bool {
+        let now = self.clock.now_ns();
+        let mut fired = false;
+        for j in 0..self.groups.len() {
+            let live = &mut self.groups[j];
+            if live.g.next_deadline().is_none_or(|d| d > now) {
+                continue;
+            }
+            let mut cmds = Cmds::new();
+            if live.g.on_timeout(&live.job.tops, now, &mut cmds).is_ok() {
+                fired = true;
+                self.dispatch(j, &mut cmds, now);
+            }
+        }
+        fired
+    }
+
+    fn start_job(&mut self, job: Job, request_timeout_ns: u64) {
+        let j = self.groups.len();
+        let arrived = self.clock.now_ns();
+        let g = match Group::new(&job.plans, job.policy) {
+            Ok(g) => g.with_request_timeout(request_timeout_ns),
+            Err(e) => {
+                // Keep the job's index: a placeholder group that never starts.
+                self.refused_at_start.push(Some(e));
+                let g = Group::new(&job.plans[..1.min(job.plans.len())], job.policy);
+                if let Ok(g) = g {
+                    self.groups.push(Live { g, job });
+                }
+                return;
+            }
+        };
+        self.groups.push(Live { g, job });
+        let live = &mut self.groups[j];
+        let mut cmds: Cmds = ArrayVec::new();
+        let id = |c: &GroupCommand| client_id(j as u64, c.leg, c.part, slot_of(c));
+        let t0 = self.clock.now_ns();
+        let r = live.g.start_checked(
+            &live.job.tops,
+            &live.job.risk,
+            &mut self.risk,
+            id,
+            t0,
+            &mut cmds,
+        );
+        self.telemetry
+            .record(Stage::Decide, self.clock.now_ns().saturating_sub(t0));
+        self.refused_at_start.push(r.err());
+        // The entries passed risk as one: count them open and send them.
+        for c in &cmds {
+            let id = client_id(j as u64, c.leg, c.part, slot_of(c));
+            if self.open.len() < MAX_OPEN {
+                self.open.push((id, self.groups[j].job.risk[c.leg].venue));
+            }
+        }
+        for c in cmds.drain(..) {
+            self.send(j, c, arrived);
+        }
+    }
+
+    fn all_done(&self) -> bool {
+        self.groups
+            .iter()
+            .zip(&self.refused_at_start)
+            .all(|(l, refused)| refused.is_some() || l.g.outcome().is_some())
+    }
+}
+
+/// Runs `jobs` through the loop and `gateways` (one thread each), and returns what
+/// happened. Gateway `i` is venue `i` of every job's plans and of `risk`.
+pub fn run<G: Gateway>(
+    config: &Config,
+    gateways: Vec<G>,
+    risk: RiskState,
+    jobs: Vec<Job>,
+) -> Result<RunReport<G>, RuntimeError> {
+    let n = gateways.len();
+    for (j, job) in jobs.iter().enumerate() {
+        let l = job.plans.len();
+        if job.books.len() != l || job.tops.len() != l || job.risk.len() != l {
+            return Err(RuntimeError::Job {
+                job: j,
+                why: "books, tops and risk need one entry per leg",
+            });
+        }
+        if job.plans.iter().any(|p| p.venue >= n) {
+            return Err(RuntimeError::Job {
+                job: j,
+                why: "a leg names a venue with no gateway",
+            });
+        }
+    }
+    // Read the cores before pinning anything: a pinned thread sees only its own core.
+    let cores = core_affinity::get_core_ids().unwrap_or_default();
+    let clock = Clock::new();
+    let mut handles = Vec::new();
+    let mut commands = Vec::new();
+    let mut reports = Vec::new();
+    for (i, gw) in gateways.into_iter().enumerate() {
+        let (cmd_tx, cmd_rx) = ring::<Outbound>(config.command_ring);
+        let (rep_tx, rep_rx) = ring::<Inbound>(config.report_ring);
+        let core = config
+            .gateway_cores
+            .get(i)
+            .copied()
+            .flatten()
+            .and_then(|c| cores.get(c).copied());
+        let wait = config.wait;
+        handles.push(thread::spawn(move || {
+            run_gateway(gw, cmd_rx, rep_tx, clock, core, wait)
+        }));
+        commands.push(cmd_tx);
+        reports.push(rep_rx);
+    }
+    let (mut ctl_tx, ctl_rx) = ring::<Control>(jobs.len().max(1) + 1);
+    let loop_core = config.loop_core.and_then(|c| cores.get(c).copied());
+    let cfg = config.clone();
+    let job_count = jobs.len();
+    let event_loop = thread::spawn(move || {
+        let pinned = loop_core.map(core_affinity::set_for_current);
+        let state = LoopState {
+            clock,
+            risk,
+            groups: Vec::with_capacity(job_count),
+            refused_at_start: Vec::with_capacity(job_count),
+            commands,
+            reports,
+            backlog: (0..n)
+                .map(|_| VecDeque::with_capacity(cfg.report_ring))
+                .collect(),
+            stopped: vec![false; n],
+            open: Vec::with_capacity(MAX_OPEN),
+            telemetry: Telemetry::new(),
+            command_ring_full: 0,
+            risk_refused: 0,
+            reports_ignored: 0,
+            unaccounted: 0,
+        };
+        (run_loop(state, ctl_rx, &cfg), pinned)
+    });
+    for job in jobs {
+        let mut msg = Control::Job(Box::new(job));
+        while let Err(back) = ctl_tx.push(msg) {
+            msg = back;
+            thread::yield_now();
+        }
+    }
+    let mut msg = Control::Done;
+    while let Err(back) = ctl_tx.push(msg) {
+        msg = back;
+        thread::yield_now();
+    }
+    let (state, loop_pinned) = event_loop
+        .join()
+        .map_err(|_| RuntimeError::Panicked("event loop"))?;
+    let mut telemetry = state.telemetry;
+    let mut gateways = Vec::new();
+    let mut gateway_stats = Vec::new();
+    for h in handles {
+        let (gw, stats) = h.join().map_err(|_| RuntimeError::Panicked("gateway"))?;
+        telemetry.merge(&stats.telemetry);
+        gateways.push(gw);
+        gateway_stats.push(stats);
+    }
+    Ok(RunReport {
+        groups: state.groups.into_iter().map(|l| l.g).collect(),
+        refused_at_start: state.refused_at_start,
+        gateways,
+        gateway_stats,
+        telemetry,
+        loop_pinned,
+        command_ring_full: state.command_ring_full,
+        risk_refused: state.risk_refused,
+        reports_ignored: state.reports_ignored,
+        unaccounted: state.unaccounted,
+    })
+}
+
+fn run_loop(mut s: LoopState, mut control: Consumer<Control>, cfg: &Config) -> LoopState {
+    let mut idle = Idle::new(cfg.wait);
+    let mut done = false;
+    let mut stop_sent = false;
+    loop {
+        let mut worked = false;
+        if !done {
+            if let Some(msg) = control.pop() {
+                worked = true;
+                match msg {
+                    Control::Job(job) => s.start_job(*job, cfg.request_timeout_ns),
+                    Control::Done => done = true,
+                }
+            }
+        }
+        for v in 0..s.reports.len() {
+            let msg = s.backlog[v].pop_front().or_else(|| s.reports[v].pop());
+            if let Some(msg) = msg {
+                worked = true;
+                s.on_inbound(v, msg);
+            }
+        }
+        worked |= s.timers();
+        if done && !stop_sent && s.all_done() {
+            stop_sent = true;
+            for v in 0..s.commands.len() {
+                let mut msg = Outbound::Stop;
+                while let Err(back) = s.commands[v].push(msg) {
+                    s.command_ring_full += 1;
+                    while let Some(r) = s.reports[v].pop() {
+                        s.backlog[v].push_back(r);
+                    }
+                    msg = back;
+                }
+            }
+        }
+        if stop_sent && s.stopped.iter().all(|&x| x) {
+            return s;
+        }
+        if worked {
+            idle.busy();
+        } else {
+            idle.idle(s.clock.now_ns());
+        }
+    }
+}
+
+/// The outcome of every job, in order (`None` for a refused start).
+pub fn outcomes<G>(report: &RunReport<G>) -> Vec<Option<Outcome>> {
+    report.groups.iter().map(Group::outcome).collect()
+}

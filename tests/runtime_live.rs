@@ -1,0 +1,286 @@
+//! The runtime live: the event loop and two gateway threads over simulated exchanges
+//! in real time, against the pure (single-threaded, sans-IO) simulation of the same
+//! jobs; back-pressure on tiny rings; shutdown with everything accounted; pinning.
+
+use arrayvec::ArrayVec;
+use legcore::book::{Depth, Level, OrderSide};
+use legcore::group::{check_command, Group, GroupCommand, LegPlan, LegRisk, Outcome, Policy};
+use legcore::instrument::InstrumentRules;
+use legcore::leg::{Arrival, Command, Fees, Mode, OrderEvent};
+use legcore::num::{Decimal, Ratio, Step};
+use legcore::risk::{RiskState, VenueLimits};
+use legcore::runtime::{outcomes, run, Config, Job, Wait};
+use legcore::sim::{client_id, decode, request, Delivery, FaultPlan, Latency, Rng};
+use legcore::sim::{SimExchange, SimVenue};
+use legcore::telemetry::Stage;
+use legcore::walk::Recommendation;
+
+const JOBS: usize = 16;
+
+/// Book `k` of a venue: depth varies with `k` so that some groups cannot fill.
+fn book(rng: &mut Rng) -> SimVenue {
+    let lv = |price_ticks, qty_lots| Level {
+        price_ticks,
+        qty_lots,
+    };
+    let (b, a) = (rng.below(7) as i64, rng.below(7) as i64);
+    let bids: Vec<Level> = [lv(99, b), lv(98, 2)]
+        .into_iter()
+        .filter(|l| l.qty_lots > 0)
+        .collect();
+    let asks: Vec<Level> = [lv(101, a), lv(102, 2)]
+        .into_iter()
+        .filter(|l| l.qty_lots > 0)
+        .collect();
+    let mut v = SimVenue::new(8, 8);
+    v.ladder_mut()
+        .apply_snapshot(&bids, &asks, 1, Depth::Complete)
+        .unwrap();
+    v
+}
+
+/// Two venues with one book per job each, zero latency, no faults.
+fn exchanges(seed: u64) -> Vec<SimExchange> {
+    let mut rng = Rng::new(seed);
+    (0..2)
+        .map(|v| {
+            let books = (0..JOBS).map(|_| book(&mut rng)).collect();
+            SimExchange::new(books, Latency::Fixed { ns: 0 }, FaultPlan::NONE, v)
+        })
+        .collect()
+}
+
+fn risk() -> RiskState {
+    let mut r = RiskState::new(Decimal::from_i64(1_000_000));
+    for _ in 0..2 {
+        let limits = VenueLimits {
+            max_order_notional: Decimal::from_i64(100_000),
+            collar_bps: Ratio::from_num(1_000),
+            max_open_orders: 64,
+            msgs_per_sec: 1_000_000_000,
+            burst: 10_000,
+        };
+        r.add_venue(limits, 0).unwrap();
+    }
+    r
+}
+
+/// Job `k`: long on venue 0 book `k`, short on venue 1 book `k`, modes and policies
+/// varied by `k`.
+fn jobs(seed: u64) -> Vec<Job> {
+    let mut rng = Rng::new(seed ^ 0xABCD);
+    let one = Step::parse("1").unwrap();
+    let rules = InstrumentRules::linear(one, one);
+    let top = Arrival {
+        bid_ticks: 99,
+        ask_ticks: 101,
+        recommendation: Recommendation::UseLimit,
+        expected_price_ticks: None,
+    };
+    (0..JOBS)
+        .map(|k| {
+            let mode = if rng.below(2) == 0 {
+                Mode::MarketOnly
+            } else {
+                Mode::LimitWithFallback {
+                    timeout_ns: 200_000,
+                }
+            };
+            let policy =
+                [Policy::Rollback, Policy::Rebalance, Policy::AcceptPartial][rng.below(3) as usize];
+            let leg = |venue, side| LegPlan {
+                venue,
+                side,
+                qty_lots: 4,
+                lot_units: 1,
+                mode,
+                max_slippage_bps: Ratio::from_num(400),
+                fees: Fees::default(),
+            };
+            Job {
+                plans: vec![leg(0, OrderSide::Buy), leg(1, OrderSide::Sell)],
+                books: vec![k, k],
+                tops: vec![top, top],
+                risk: vec![LegRisk { venue: 0, rules }, LegRisk { venue: 1, rules }],
+                policy,
+            }
+        })
+        .collect()
+}
+
+fn slot_of(c: &GroupCommand) -> usize {
+    match c.cmd {
+        Command::Submit { slot, .. } | Command::Cancel { slot } | Command::Query { slot } => slot,
+    }
+}
+
+/// The same jobs, one after the other, in simulated time with no threads, through the
+/// same risk checks as the loop.
+fn pure(seed: u64) -> (Vec<Option<Outcome>>, Vec<SimExchange>) {
+    let mut x = exchanges(seed);
+    let mut risk = risk();
+    let mut out = Vec::new();
+    let mut open: Vec<(u64, usize)> = Vec::new();
+    for (j, job) in jobs(seed).into_iter().enumerate() {
+        let mut g = Group::new(&job.plans, job.policy).unwrap();
+        let mut cmds: ArrayVec<GroupCommand, 64> = ArrayVec::new();
+        let id = |c: &GroupCommand| client_id(j as u64, c.leg, c.part, slot_of(c));
+        g.start_checked(&job.tops, &job.risk, &mut risk, id, 0, &mut cmds)
+            .unwrap();
+        let mut entry = true;
+        let mut now = 0u64;
+        loop {
+            let mut i = 0;
+            while i < cmds.len() {
+                let c = cmds[i];
+                i += 1;
+                let cid = id(&c);
+                let checked =
+                    entry || check_command(&c, cid, &job.risk, &job.tops, &mut risk, now).is_ok();
+                if !checked {
+                    if let Command::Submit { slot, .. } = c.cmd {
+                        let ev = OrderEvent::Rejected;
+                        let mut more: ArrayVec<GroupCommand, 64> = ArrayVec::new();
+                        g.on_order(c.leg, c.part, slot, ev, &job.tops, now, &mut more)
+                            .unwrap();
+                        cmds.extend(more);
+                    }
+                    continue;
+                }
+                if let Command::Submit { .. } = c.cmd {
+                    open.push((cid, job.risk[c.leg].venue));
+                }
+                let v = job.plans[c.leg].venue;
+                x[v].send(job.books[c.leg], request(c, j as u64), now)
+                    .unwrap();
+            }
+            cmds.clear();
+            entry = false;
+            let mut any = false;
+            for xv in x.iter_mut() {
+                let mut d: ArrayVec<Delivery, 1> = ArrayVec::new();
+                while xv.poll(now, &mut d).unwrap() {
+                    any = true;
+                    if let Some(Delivery::Report { report, .. }) = d.pop() {
+                        let (leg, part, slot) = decode(report.client_id);
+                        let ev = report.event;
+                        let r = g.on_order(leg, part, slot, ev, &job.tops, now, &mut cmds);
+                        if r.is_ok_and(|s| s.is_terminal()) {
+                            if let Some(k) = open.iter().position(|o| o.0 == report.client_id) {
+                                risk.on_closed(open.swap_remove(k).1);
+                            }
+                        }
+                    }
+                }
+            }
+            if !cmds.is_empty() || any {
+                continue;
+            }
+            if g.outcome().is_some() {
+                break;
+            }
+            now = g.next_deadline().expect("a live group waits on a deadline");
+            g.on_timeout(&job.tops, now, &mut cmds).unwrap();
+        }
+        out.push(g.outcome());
+    }
+    (out, x)
+}
+
+fn positions(x: &[SimExchange]) -> Vec<(i64, i64)> {
+    (0..JOBS)
+        .map(|k| {
+            (
+                x[0].books()[k].position_lots(),
+                x[1].books()[k].position_lots(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_live_run_gives_the_pure_simulations_outcomes() {
+    for seed in [1, 2, 3] {
+        let config = Config {
+            wait: Wait::SpinThenYield { spins: 100 },
+            ..Config::default()
+        };
+        let report = run(&config, exchanges(seed), risk(), jobs(seed)).unwrap();
+        let (expected, pure_x) = pure(seed);
+        assert_eq!(outcomes(&report), expected, "seed {seed}");
+        assert_eq!(
+            positions(&report.gateways),
+            positions(&pure_x),
+            "seed {seed}"
+        );
+        assert!(expected.contains(&Some(Outcome::Filled)), "{expected:?}");
+        assert!(
+            expected.iter().any(|o| *o != Some(Outcome::Filled)),
+            "{expected:?}"
+        );
+        assert_eq!(report.unaccounted, 0);
+        // Every venue fill is in the records once.
+        for (j, g) in report.groups.iter().enumerate() {
+            for leg in 0..2 {
+                let traded = report.gateways[leg].books()[j].traded_lots();
+                assert_eq!(g.reported_lots(leg), Some(traded), "job {j} leg {leg}");
+            }
+        }
+        for stage in [
+            Stage::Decide,
+            Stage::Risk,
+            Stage::RingHop,
+            Stage::TickToOrder,
+        ] {
+            assert!(!report.telemetry.histogram(stage).is_empty(), "{stage:?}");
+        }
+        let table = report.telemetry.table();
+        assert!(table.contains("tick_to_order"), "{table}");
+    }
+}
+
+#[test]
+fn tiny_rings_back_pressure_and_nothing_is_dropped() {
+    let config = Config {
+        command_ring: 1,
+        report_ring: 1,
+        wait: Wait::BusySpin,
+        ..Config::default()
+    };
+    let report = run(&config, exchanges(7), risk(), jobs(7)).unwrap();
+    let (expected, pure_x) = pure(7);
+    assert_eq!(outcomes(&report), expected);
+    assert_eq!(positions(&report.gateways), positions(&pure_x));
+    let waited = report.command_ring_full
+        + report
+            .gateway_stats
+            .iter()
+            .map(|s| s.report_ring_full)
+            .sum::<u64>();
+    assert!(waited > 0, "one-slot rings must have filled");
+    assert_eq!(report.unaccounted, 0);
+    let sent: u64 = report.gateway_stats.iter().map(|s| s.requests).sum();
+    assert!(sent >= 2 * JOBS as u64);
+}
+
+#[test]
+fn the_loop_and_gateways_are_pinned_where_configured() {
+    let cores = core_affinity::get_core_ids().map_or(0, |c| c.len());
+    let config = Config {
+        loop_core: Some(0),
+        gateway_cores: vec![Some(1 % cores.max(1)), Some(1 % cores.max(1))],
+        wait: Wait::Park { idle_ns: 100_000 },
+        ..Config::default()
+    };
+    let report = run(&config, exchanges(3), risk(), jobs(3)).unwrap();
+    if cores == 0 {
+        println!("this machine cannot report its cores: pinning not checked");
+        assert_eq!(report.loop_pinned, None);
+    } else {
+        assert_eq!(report.loop_pinned, Some(true), "loop on core 0");
+        for s in &report.gateway_stats {
+            assert_eq!(s.pinned, Some(true));
+        }
+    }
+    assert_eq!(outcomes(&report), pure(3).0);
+}
