@@ -13,7 +13,7 @@
 //! Shutdown: after `Done` and once every group is done, the loop sends `Stop` to every
 //! gateway and keeps handling reports until each answers `Stopped` (nothing in flight).
 //!
-//! Client order ids are [`client_id`](crate::sim::client_id)`(job, leg, part, slot)`,
+//! Client order ids are [`client_id`] of `(job, leg, part, slot)`,
 //! so a report finds its group without a lookup table. Market data is not fed yet: each
 //! job carries the top of book its legs decide on.
 
