@@ -222,6 +222,8 @@ pub struct Leg {
     /// Trade ids applied on any of the leg's orders (a venue's ids are unique per
     /// instrument), for deduplication.
     trade_ids: ArrayVec<u64, MAX_FILLS>,
+    /// Σ of the orders' exposure, kept current (the group asks for it often).
+    exposure_lots: i64,
     phase: Phase,
     deadline_ns: Option<u64>,
 }
@@ -253,6 +255,7 @@ impl Leg {
             orders: ArrayVec::new(),
             slots: ArrayVec::new(),
             trade_ids: ArrayVec::new(),
+            exposure_lots: 0,
             phase: Phase::Idle,
             deadline_ns: None,
         })
@@ -368,7 +371,9 @@ impl Leg {
                 return Err(OrderError::TooManyFills.into());
             }
         }
+        let before = order.exposure_lots();
         let state = order.apply(event, now_ns)?;
+        self.exposure_lots += order.exposure_lots() - before;
         if let OrderEvent::Filled(f) = event {
             self.trade_ids.push(f.trade_id); // room checked above
         }
@@ -524,7 +529,7 @@ impl Leg {
 
     /// Lots filled over all the leg's orders (venue-reported exposure included).
     pub fn filled_lots(&self) -> i64 {
-        self.orders.iter().map(Order::exposure_lots).sum()
+        self.exposure_lots
     }
 
     /// Lots filled beyond the leg's size (a fill after a cancel ack that raced the
@@ -705,8 +710,30 @@ fn valid_top(bid: i64, ask: i64) -> bool {
 }
 
 /// The IOC limit: mid × (1 ± bps/10⁴), to the tick away from the market (buy down,
-/// sell up), at least one tick.
+/// sell up), at least one tick. A 128-bit fast path when `mid_x2 < 2⁴⁰` (every real
+/// book: BTC at a 0.01 tick is ~2²³), else the exact 256-bit path; equal where both
+/// apply (a property test checks it).
 fn protection(side: OrderSide, mid_x2: i64, bps: Ratio) -> i64 {
+    let bits = bps.to_bits();
+    let one: u128 = 10_000u128 << 64;
+    if (1..1 << 40).contains(&mid_x2) && (0..one as i128).contains(&bits) {
+        let m = mid_x2 as u128;
+        let q = match side {
+            // floor(m (one + b) / (2 · 10⁴ · 2⁶⁴)) = floor(floor(x / 2⁶⁴) / 20 000)
+            OrderSide::Buy => ((m * (one + bits as u128)) >> 64) / 20_000,
+            // ceil by the same nesting
+            OrderSide::Sell => {
+                let x = m * (one - bits as u128);
+                let c = (x >> 64) + u128::from(x as u64 != 0);
+                c.div_ceil(20_000)
+            }
+        };
+        return i64::try_from(q).unwrap_or(i64::MAX).max(1);
+    }
+    protection_exact(side, mid_x2, bps)
+}
+
+fn protection_exact(side: OrderSide, mid_x2: i64, bps: Ratio) -> i64 {
     use crate::num::Round;
     use ethnum::I256;
     let one = I256::new(10_000) << 64u32;

@@ -485,3 +485,19 @@ fn fills_are_deduplicated_by_trade_id_across_the_legs_orders() {
     assert_eq!(r, Err(LegError::Order(OrderError::TooManyFills)));
     assert_eq!(format!("{l:?}"), before);
 }
+
+proptest::proptest! {
+    #[test]
+    fn the_fast_protection_path_equals_the_exact_one(
+        mid_x2 in 1i64..(1 << 40),
+        bits in 0i128..(10_000i128 << 64),
+        buy in proptest::bool::ANY,
+    ) {
+        let side = if buy { OrderSide::Buy } else { OrderSide::Sell };
+        let bps = Ratio::from_bits(bits);
+        proptest::prop_assert_eq!(
+            protection(side, mid_x2, bps),
+            protection_exact(side, mid_x2, bps)
+        );
+    }
+}
