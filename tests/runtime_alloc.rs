@@ -1,0 +1,140 @@
+//! A warmed runtime allocates nothing per event: with a counting global allocator over
+//! every thread, a run of 2N groups allocates exactly N more times than a run of N
+//! groups, and those N are the strategy's boxed job messages. Everything that scales
+//! with events (ring hand-offs, group decisions, risk, venue matching, telemetry) adds
+//! nothing; setup (rings, threads, histograms) is the same for both runs.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use legcore::book::{Depth, Level, OrderSide};
+use legcore::group::{LegPlan, LegRisk, Outcome, Policy};
+use legcore::instrument::InstrumentRules;
+use legcore::leg::{Arrival, Fees, Mode};
+use legcore::num::{Decimal, Ratio, Step};
+use legcore::risk::{RiskState, VenueLimits};
+use legcore::runtime::{outcomes, run, Config, Job, Wait};
+use legcore::sim::{FaultPlan, Latency, SimExchange, SimVenue};
+use legcore::walk::Recommendation;
+
+struct Counting;
+
+static ALLOCS: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: forwards every call to `System` unchanged; only counts.
+#[allow(unsafe_code)]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+const MAX_JOBS: usize = 64;
+
+fn exchanges() -> Vec<SimExchange> {
+    (0..2)
+        .map(|v| {
+            let books = (0..MAX_JOBS)
+                .map(|_| {
+                    let lv = |price_ticks, qty_lots| Level {
+                        price_ticks,
+                        qty_lots,
+                    };
+                    let mut b = SimVenue::new(8, 8);
+                    b.ladder_mut()
+                        .apply_snapshot(&[lv(99, 10)], &[lv(101, 10)], 1, Depth::Complete)
+                        .unwrap();
+                    b
+                })
+                .collect();
+            SimExchange::new(books, Latency::Fixed { ns: 0 }, FaultPlan::NONE, v)
+        })
+        .collect()
+}
+
+fn risk() -> RiskState {
+    let mut r = RiskState::new(Decimal::from_i64(1_000_000));
+    for _ in 0..2 {
+        let limits = VenueLimits {
+            max_order_notional: Decimal::from_i64(100_000),
+            collar_bps: Ratio::from_num(1_000),
+            max_open_orders: 64,
+            msgs_per_sec: 1_000_000_000,
+            burst: 10_000,
+        };
+        r.add_venue(limits, 0).unwrap();
+    }
+    r
+}
+
+fn jobs(n: usize) -> Vec<Job> {
+    let one = Step::parse("1").unwrap();
+    let rules = InstrumentRules::linear(one, one);
+    let top = Arrival {
+        bid_ticks: 99,
+        ask_ticks: 101,
+        recommendation: Recommendation::UseMarketAcceptable,
+        expected_price_ticks: None,
+    };
+    let leg = |venue, side| LegPlan {
+        venue,
+        side,
+        qty_lots: 4,
+        lot_units: 1,
+        mode: Mode::MarketOnly,
+        max_slippage_bps: Ratio::from_num(400),
+        fees: Fees::default(),
+    };
+    (0..n)
+        .map(|k| Job {
+            plans: vec![leg(0, OrderSide::Buy), leg(1, OrderSide::Sell)],
+            books: vec![k, k],
+            tops: vec![top, top],
+            risk: vec![LegRisk { venue: 0, rules }, LegRisk { venue: 1, rules }],
+            policy: Policy::Rollback,
+        })
+        .collect()
+}
+
+/// Allocations during one run of `n` jobs (inputs built before counting).
+fn allocations_for(n: usize) -> u64 {
+    let (x, r, j) = (exchanges(), risk(), jobs(n));
+    let config = Config {
+        wait: Wait::SpinThenYield { spins: 100 },
+        ..Config::default()
+    };
+    let before = ALLOCS.load(Ordering::Relaxed);
+    let report = run(&config, x, r, j).unwrap();
+    let after = ALLOCS.load(Ordering::Relaxed);
+    assert!(outcomes(&report)
+        .iter()
+        .all(|o| *o == Some(Outcome::Filled)));
+    drop(report);
+    after - before
+}
+
+#[test]
+fn events_allocate_nothing_only_job_intake_does() {
+    let _warm = allocations_for(4);
+    let small = allocations_for(MAX_JOBS / 2);
+    let large = allocations_for(MAX_JOBS);
+    assert_eq!(
+        large - small,
+        (MAX_JOBS / 2) as u64,
+        "one allocation per job (its boxed message), none per event: {small} vs {large}"
+    );
+}
