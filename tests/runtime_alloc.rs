@@ -106,6 +106,7 @@ fn jobs(n: usize) -> Vec<Job> {
             tops: vec![top, top],
             risk: vec![LegRisk { venue: 0, rules }, LegRisk { venue: 1, rules }],
             policy: Policy::Rollback,
+            after_md_lines: 0,
         })
         .collect()
 }

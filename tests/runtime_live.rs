@@ -103,6 +103,7 @@ fn jobs(seed: u64) -> Vec<Job> {
                 tops: vec![top, top],
                 risk: vec![LegRisk { venue: 0, rules }, LegRisk { venue: 1, rules }],
                 policy,
+                after_md_lines: 0,
             }
         })
         .collect()
@@ -283,4 +284,132 @@ fn the_loop_and_gateways_are_pinned_where_configured() {
         }
     }
     assert_eq!(outcomes(&report), pure(3).0);
+}
+
+/// The real Binance USD-M BTCUSDT capture replayed as fast as the loop takes it (a ring
+/// large enough that nothing is dropped) into the loop's book and the venue's book; a
+/// group triggered mid-replay decides on the live top.
+#[test]
+fn a_replayed_real_feed_drives_the_books_and_a_triggered_group() {
+    use legcore::feed::binance::{Market, Replay, ReplayConfig};
+    use legcore::runtime::{run_with_feeds, Feed, Speed, Tape};
+    use std::sync::Arc;
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/market/binance/usdm_btcusdt_20240808.raw.gz"
+    );
+    let (tick, lot) = (Step::parse("0.1").unwrap(), Step::parse("0.001").unwrap());
+    let tape = Arc::new(Tape::from_gz_file(path).unwrap());
+    let feed = Feed {
+        tape: tape.clone(),
+        venue: 0,
+        book: 0,
+        market: Market::Futures,
+        tick,
+        lot,
+        levels_per_side: 16_384,
+        max_update_levels: 4_096,
+        speed: Speed::Max,
+    };
+    // Venue 0's book 0 is the fed BTCUSDT book; venue 1 has a static book.
+    let fed = SimVenue::new(16_384, 4_096);
+    let x0 = SimExchange::new(vec![fed], Latency::Fixed { ns: 0 }, FaultPlan::NONE, 0);
+    let mut rng = Rng::new(5);
+    let x1 = SimExchange::new(
+        vec![book(&mut rng)],
+        Latency::Fixed { ns: 0 },
+        FaultPlan::NONE,
+        1,
+    );
+    let rules = InstrumentRules::linear(tick, lot);
+    let one = Step::parse("1").unwrap();
+    let static_rules = InstrumentRules::linear(one, one);
+    let placeholder = Arrival {
+        bid_ticks: 99,
+        ask_ticks: 101,
+        recommendation: Recommendation::UseMarketAcceptable,
+        expected_price_ticks: None,
+    };
+    let leg = |venue, side, qty_lots| LegPlan {
+        venue,
+        side,
+        qty_lots,
+        lot_units: 1,
+        mode: Mode::MarketOnly,
+        max_slippage_bps: Ratio::from_num(50),
+        fees: Fees::default(),
+    };
+    let job = Job {
+        // 0.005 BTC on the real book; 1 lot on the static one (units differ: this is a
+        // runtime test, not a hedge).
+        plans: vec![leg(0, OrderSide::Buy, 5), leg(1, OrderSide::Sell, 5)],
+        books: vec![0, 0],
+        tops: vec![placeholder, placeholder],
+        risk: vec![
+            LegRisk { venue: 0, rules },
+            LegRisk {
+                venue: 1,
+                rules: static_rules,
+            },
+        ],
+        policy: Policy::AcceptPartial,
+        after_md_lines: 3_000,
+    };
+    let mut r = risk();
+    let mut limits_risk = RiskState::new(Decimal::from_i64(10_000_000));
+    for _ in 0..2 {
+        let limits = VenueLimits {
+            max_order_notional: Decimal::from_i64(1_000_000),
+            collar_bps: Ratio::from_num(1_000),
+            max_open_orders: 64,
+            msgs_per_sec: 1_000_000_000,
+            burst: 10_000,
+        };
+        limits_risk.add_venue(limits, 0).unwrap();
+    }
+    std::mem::swap(&mut r, &mut limits_risk);
+    let config = Config {
+        wait: Wait::SpinThenYield { spins: 100 },
+        report_ring: 1 << 17, // also the md ring: holds the whole tape
+        ..Config::default()
+    };
+    let report = run_with_feeds(&config, vec![x0, x1], r, vec![feed], vec![job]).unwrap();
+    // The reference: the same capture through the single-threaded replay.
+    let mut reference = Replay::new(ReplayConfig {
+        market: Market::Futures,
+        tick,
+        lot,
+        levels_per_side: 16_384,
+        max_update_levels: 4_096,
+        arena_bytes: 1 << 20,
+        max_buffered: 64,
+        snapshot_depth: legcore::book::Depth::Partial,
+    });
+    reference.run_gz_file(path).unwrap();
+    let (book, live) = &report.books[0];
+    let f = report.feeders[0];
+    assert_eq!(f.pushed + f.dropped, tape.len() as u64);
+    assert_eq!(f.dropped, 0);
+    assert!(live, "every line arrived: the book is in sync");
+    assert_eq!(book.seq(), reference.ladder().seq());
+    assert_eq!(book.best_bid(), reference.ladder().best_bid());
+    assert_eq!(book.best_ask(), reference.ladder().best_ask());
+    let venue_book = report.gateways[0].books()[0].ladder();
+    assert_eq!(
+        venue_book.seq(),
+        reference.ladder().seq(),
+        "the venue followed"
+    );
+    assert_eq!(report.md_lines, f.pushed);
+    // The group started on the live book: its long bought at about 61 800 (ticks of 0.1).
+    let g = &report.groups[0];
+    let rec = g.leg_record(0).unwrap();
+    let avg = rec
+        .avg_price_ticks
+        .expect("the long filled")
+        .to_num::<f64>();
+    assert!((600_000.0..640_000.0).contains(&avg), "{avg}");
+    for stage in [Stage::BookApply, Stage::MdDecode, Stage::TickToOrder] {
+        assert!(!report.telemetry.histogram(stage).is_empty(), "{stage:?}");
+    }
 }

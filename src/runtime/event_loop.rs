@@ -14,18 +14,30 @@
 //! gateway and keeps handling reports until each answers `Stopped` (nothing in flight).
 //!
 //! Client order ids are [`client_id`] of `(job, leg, part, slot)`,
-//! so a report finds its group without a lookup table. Market data is not fed yet: each
-//! job carries the top of book its legs decide on.
+//! so a report finds its group without a lookup table.
+//!
+//! Market data ([`run_with_feeds`]): each feed's lines come from its feeder thread on
+//! its own ring; the loop applies them to its book and forwards them to the venue's
+//! gateway (on the command ring, so the venue's book changes in the same order). Jobs
+//! start in order, each once its `after_md_lines` have been applied; a leg whose book is
+//! fed and live decides on its live top, and tick-to-order runs from the arrival of the
+//! line that released it. `md_decode` records the feeder-to-loop hop and `book_apply` the
+//! decode, sync and apply of a line (one call).
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::thread;
 
-use super::gateway::{run_gateway, Gateway, GatewayStats, Inbound, Outbound};
+use super::feed::{run_feeder, BookFeed, FeederStats, MdLine, Speed, Tape};
+use super::gateway::{run_gateway, Gateway, GatewayFeed, GatewayStats, Inbound, Outbound};
 use super::ring::{ring, Consumer, Producer};
 use super::wait::{Idle, Wait};
+use crate::book::Ladder;
+use crate::feed::binance::Market;
 use crate::group::{check_command, Group, GroupCommand, GroupError, LegPlan, LegRisk};
 use crate::group::{Outcome, Policy};
 use crate::leg::{Arrival, Command, OrderEvent};
+use crate::num::Step;
 use crate::risk::RiskState;
 use crate::sim::{client_id, decode, request, Delivery};
 use crate::telemetry::{Clock, Stage, Telemetry};
@@ -51,6 +63,42 @@ pub struct Job {
     pub risk: Vec<LegRisk>,
     /// How the group resolves.
     pub policy: Policy,
+    /// Start once the loop has applied this many market-data lines (0: at once). A
+    /// leg whose book is fed decides on the live top of book then, and the order's
+    /// tick-to-order latency runs from that line's arrival.
+    pub after_md_lines: u64,
+}
+
+/// A recorded feed replayed into the loop and into one venue's book.
+#[derive(Debug, Clone)]
+pub struct Feed {
+    /// The capture.
+    pub tape: Arc<Tape>,
+    /// The venue (gateway) whose book it feeds.
+    pub venue: usize,
+    /// The book on that venue.
+    pub book: usize,
+    /// Its sequence rules.
+    pub market: Market,
+    /// The instrument's tick and lot.
+    pub tick: Step,
+    /// The instrument's lot.
+    pub lot: Step,
+    /// Ladder capacity per side (the book's depth).
+    pub levels_per_side: usize,
+    /// Largest number of levels one message changes.
+    pub max_update_levels: usize,
+    /// Replay speed.
+    pub speed: Speed,
+}
+
+struct LoopFeed {
+    spec: Feed,
+    ladder: Ladder,
+    sync: BookFeed,
+    md: Consumer<MdLine>,
+    live: bool,
+    done: bool,
 }
 
 /// A message from the strategy to the loop.
@@ -131,6 +179,12 @@ pub struct RunReport<G> {
     pub reports_ignored: u64,
     /// Commands for a gateway that had already stopped (should be 0).
     pub unaccounted: u64,
+    /// Per feed: what its feeder pushed and dropped.
+    pub feeders: Vec<FeederStats>,
+    /// Per feed: the loop's book at the end, and whether it was live (in sync).
+    pub books: Vec<(Ladder, bool)>,
+    /// Market-data lines the loop applied.
+    pub md_lines: u64,
 }
 
 struct Live {
@@ -149,6 +203,10 @@ struct LoopState {
     stopped: Vec<bool>,
     /// Orders counted open by risk: (client id, risk venue).
     open: Vec<(u64, usize)>,
+    feeds: Vec<LoopFeed>,
+    pending: VecDeque<Job>,
+    md_lines: u64,
+    last_md_ns: u64,
     telemetry: Telemetry,
     command_ring_full: u64,
     risk_refused: u64,
@@ -296,9 +354,27 @@ impl LoopState {
         fired
     }
 
-    fn start_job(&mut self, job: Job, request_timeout_ns: u64) {
+    fn start_job(&mut self, mut job: Job, request_timeout_ns: u64) {
         let j = self.groups.len();
-        let arrived = self.clock.now_ns();
+        let arrived = if job.after_md_lines > 0 {
+            self.last_md_ns
+        } else {
+            self.clock.now_ns()
+        };
+        // Legs on a fed book decide on its live top.
+        for (leg, top) in job.tops.iter_mut().enumerate() {
+            let (venue, book) = (job.plans[leg].venue, job.books[leg]);
+            let fed = self
+                .feeds
+                .iter()
+                .find(|f| f.live && f.spec.venue == venue && f.spec.book == book);
+            if let Some(f) = fed {
+                if let (Some(b), Some(a)) = (f.ladder.best_bid(), f.ladder.best_ask()) {
+                    top.bid_ticks = b.price_ticks;
+                    top.ask_ticks = a.price_ticks;
+                }
+            }
+        }
         let g = match Group::new(&job.plans, job.policy) {
             Ok(g) => g.with_request_timeout(request_timeout_ns),
             Err(e) => {
@@ -339,23 +415,83 @@ impl LoopState {
         }
     }
 
+    /// Applies one line from feed `f` and forwards it to the venue's gateway.
+    fn md(&mut self, f: usize) -> bool {
+        let Some(msg) = self.feeds[f].md.pop() else {
+            return false;
+        };
+        let feed = &mut self.feeds[f];
+        if msg.line == u32::MAX {
+            feed.done = true;
+            return true;
+        }
+        let t0 = self.clock.now_ns();
+        feed.live = feed
+            .sync
+            .on_line(&mut feed.ladder, feed.spec.tape.line(msg.line as usize));
+        let t1 = self.clock.now_ns();
+        self.telemetry
+            .record(Stage::BookApply, t1.saturating_sub(t0));
+        self.telemetry
+            .record(Stage::MdDecode, t0.saturating_sub(msg.pushed_ns));
+        self.md_lines += 1;
+        self.last_md_ns = t0;
+        let venue = feed.spec.venue;
+        if !self.stopped[venue] {
+            let mut out = Outbound::Md {
+                feed: f,
+                line: msg.line,
+            };
+            while let Err(back) = self.commands[venue].push(out) {
+                self.command_ring_full += 1;
+                while let Some(r) = self.reports[venue].pop() {
+                    self.backlog[venue].push_back(r);
+                }
+                out = back;
+            }
+        }
+        true
+    }
+
     fn all_done(&self) -> bool {
-        self.groups
-            .iter()
-            .zip(&self.refused_at_start)
-            .all(|(l, refused)| refused.is_some() || l.g.outcome().is_some())
+        self.pending.is_empty()
+            && self.feeds.iter().all(|f| f.done)
+            && self
+                .groups
+                .iter()
+                .zip(&self.refused_at_start)
+                .all(|(l, refused)| refused.is_some() || l.g.outcome().is_some())
     }
 }
 
 /// Runs `jobs` through the loop and `gateways` (one thread each), and returns what
-/// happened. Gateway `i` is venue `i` of every job's plans and of `risk`.
+/// happened. Gateway `i` is venue `i` of every job's plans and of `risk`. No market data:
+/// see [`run_with_feeds`].
 pub fn run<G: Gateway>(
     config: &Config,
     gateways: Vec<G>,
     risk: RiskState,
     jobs: Vec<Job>,
 ) -> Result<RunReport<G>, RuntimeError> {
+    run_with_feeds(config, gateways, risk, Vec::new(), jobs)
+}
+
+/// [`run`] with recorded feeds replayed by one feeder thread each into the loop's books
+/// and the venues' books.
+pub fn run_with_feeds<G: Gateway>(
+    config: &Config,
+    gateways: Vec<G>,
+    risk: RiskState,
+    feeds: Vec<Feed>,
+    jobs: Vec<Job>,
+) -> Result<RunReport<G>, RuntimeError> {
     let n = gateways.len();
+    if let Some(f) = feeds.iter().position(|f| f.venue >= n) {
+        return Err(RuntimeError::Job {
+            job: f,
+            why: "a feed names a venue with no gateway",
+        });
+    }
     for (j, job) in jobs.iter().enumerate() {
         let l = job.plans.len();
         if job.books.len() != l || job.tops.len() != l || job.risk.len() != l {
@@ -378,6 +514,16 @@ pub fn run<G: Gateway>(
     let mut commands = Vec::new();
     let mut reports = Vec::new();
     for (i, gw) in gateways.into_iter().enumerate() {
+        let gw_feeds: Vec<Option<GatewayFeed>> = feeds
+            .iter()
+            .map(|f| {
+                (f.venue == i).then(|| GatewayFeed {
+                    tape: f.tape.clone(),
+                    book: f.book,
+                    sync: BookFeed::new(f.market, f.tick, f.lot),
+                })
+            })
+            .collect();
         let (cmd_tx, cmd_rx) = ring::<Outbound>(config.command_ring);
         let (rep_tx, rep_rx) = ring::<Inbound>(config.report_ring);
         let core = config
@@ -388,10 +534,27 @@ pub fn run<G: Gateway>(
             .and_then(|c| cores.get(c).copied());
         let wait = config.wait;
         handles.push(thread::spawn(move || {
-            run_gateway(gw, cmd_rx, rep_tx, clock, core, wait)
+            run_gateway(gw, gw_feeds, cmd_rx, rep_tx, clock, core, wait)
         }));
         commands.push(cmd_tx);
         reports.push(rep_rx);
+    }
+    let mut loop_feeds = Vec::new();
+    let mut feeders = Vec::new();
+    for f in feeds {
+        let (md_tx, md_rx) = ring::<MdLine>(config.report_ring);
+        let (tape, speed, wait) = (f.tape.clone(), f.speed, config.wait);
+        feeders.push(thread::spawn(move || {
+            run_feeder(tape, md_tx, clock, speed, wait)
+        }));
+        loop_feeds.push(LoopFeed {
+            ladder: Ladder::new(f.levels_per_side, f.max_update_levels),
+            sync: BookFeed::new(f.market, f.tick, f.lot),
+            spec: f,
+            md: md_rx,
+            live: false,
+            done: false,
+        });
     }
     let (mut ctl_tx, ctl_rx) = ring::<Control>(jobs.len().max(1) + 1);
     let loop_core = config.loop_core.and_then(|c| cores.get(c).copied());
@@ -411,6 +574,10 @@ pub fn run<G: Gateway>(
                 .collect(),
             stopped: vec![false; n],
             open: Vec::with_capacity(MAX_OPEN),
+            feeds: loop_feeds,
+            pending: VecDeque::with_capacity(job_count),
+            md_lines: 0,
+            last_md_ns: 0,
             telemetry: Telemetry::new(),
             command_ring_full: 0,
             risk_refused: 0,
@@ -434,6 +601,10 @@ pub fn run<G: Gateway>(
     let (state, loop_pinned) = event_loop
         .join()
         .map_err(|_| RuntimeError::Panicked("event loop"))?;
+    let mut feeder_stats = Vec::new();
+    for h in feeders {
+        feeder_stats.push(h.join().map_err(|_| RuntimeError::Panicked("feeder"))?);
+    }
     let mut telemetry = state.telemetry;
     let mut gateways = Vec::new();
     let mut gateway_stats = Vec::new();
@@ -454,6 +625,13 @@ pub fn run<G: Gateway>(
         risk_refused: state.risk_refused,
         reports_ignored: state.reports_ignored,
         unaccounted: state.unaccounted,
+        feeders: feeder_stats,
+        books: state
+            .feeds
+            .into_iter()
+            .map(|f| (f.ladder, f.live))
+            .collect(),
+        md_lines: state.md_lines,
     })
 }
 
@@ -467,9 +645,22 @@ fn run_loop(mut s: LoopState, mut control: Consumer<Control>, cfg: &Config) -> L
             if let Some(msg) = control.pop() {
                 worked = true;
                 match msg {
-                    Control::Job(job) => s.start_job(*job, cfg.request_timeout_ns),
+                    Control::Job(job) => s.pending.push_back(*job),
                     Control::Done => done = true,
                 }
+            }
+        }
+        for f in 0..s.feeds.len() {
+            worked |= s.md(f);
+        }
+        while s
+            .pending
+            .front()
+            .is_some_and(|j| j.after_md_lines <= s.md_lines || s.feeds.iter().all(|f| f.done))
+        {
+            if let Some(job) = s.pending.pop_front() {
+                worked = true;
+                s.start_job(job, cfg.request_timeout_ns);
             }
         }
         for v in 0..s.reports.len() {

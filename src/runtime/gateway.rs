@@ -9,8 +9,12 @@
 //! [`SimExchange`] runs behind the trait in real time: its latency model is applied
 //! against the shared [`Clock`].
 
+use std::sync::Arc;
+
+use super::feed::{BookFeed, Tape};
 use super::ring::{Consumer, Producer};
 use super::wait::{Idle, Wait};
+use crate::book::Ladder;
 use crate::sim::{Delivery, SimError, SimExchange, VenueRequest};
 use crate::telemetry::{Clock, Stage, Telemetry};
 
@@ -22,6 +26,10 @@ pub trait Gateway: Send + 'static {
     fn poll(&mut self, now_ns: u64) -> Result<Option<Delivery>, SimError>;
     /// Requests or reports still on their way.
     fn in_flight(&self) -> usize;
+    /// The venue's book `book`, for the market-data feed to update.
+    fn book_ladder(&mut self, book: usize) -> Option<&mut Ladder>;
+    /// After the feed changed `book`: the venue matches what the market traded through.
+    fn on_book(&mut self, book: usize, now_ns: u64) -> Result<(), SimError>;
 }
 
 impl Gateway for SimExchange {
@@ -43,6 +51,25 @@ impl Gateway for SimExchange {
     fn in_flight(&self) -> usize {
         SimExchange::in_flight(self)
     }
+
+    fn book_ladder(&mut self, book: usize) -> Option<&mut Ladder> {
+        self.book_mut(book).ok().map(|b| b.ladder_mut())
+    }
+
+    fn on_book(&mut self, book: usize, now_ns: u64) -> Result<(), SimError> {
+        SimExchange::on_book(self, book, now_ns)
+    }
+}
+
+/// A feed the gateway's venue book follows: the tape, the book it updates, its sync.
+#[derive(Debug)]
+pub struct GatewayFeed {
+    /// The capture.
+    pub tape: Arc<Tape>,
+    /// The venue book it feeds.
+    pub book: usize,
+    /// The sync rules.
+    pub sync: BookFeed,
 }
 
 /// A message from the loop to a gateway.
@@ -59,6 +86,14 @@ pub enum Outbound {
         pushed_ns: u64,
         /// When the event that caused it reached the loop, ns.
         cause_ns: u64,
+    },
+    /// A market-data line of feed `feed` (an index into the run's feeds) for the
+    /// venue's own book.
+    Md {
+        /// The feed.
+        feed: usize,
+        /// The line in its tape.
+        line: u32,
     },
     /// Finish what is in flight, then stop.
     Stop,
@@ -99,6 +134,7 @@ pub struct GatewayStats {
 /// See the module doc.
 pub fn run_gateway<G: Gateway>(
     mut gw: G,
+    mut feeds: Vec<Option<GatewayFeed>>,
     mut commands: Consumer<Outbound>,
     mut reports: Producer<Inbound>,
     clock: Clock,
@@ -133,6 +169,16 @@ pub fn run_gateway<G: Gateway>(
                     stats.requests += 1;
                     if let Err(e) = gw.send(book, req, now) {
                         push(&mut reports, Inbound::Failed(e), &mut stats);
+                    }
+                }
+                Outbound::Md { feed, line } => {
+                    if let Some(Some(f)) = feeds.get_mut(feed) {
+                        if let Some(ladder) = gw.book_ladder(f.book) {
+                            f.sync.on_line(ladder, f.tape.line(line as usize));
+                        }
+                        if let Err(e) = gw.on_book(f.book, now) {
+                            push(&mut reports, Inbound::Failed(e), &mut stats);
+                        }
                     }
                 }
                 Outbound::Stop => stopping = true,

@@ -4,13 +4,17 @@
 //! - [`ring`]: the SPSC ring between threads (the crate's only unsafe code).
 //! - [`wait`]: idle policies (busy spin, spin then yield, park).
 //! - [`gateway`]: the `Gateway` seam to venues and the gateway thread.
+//! - [`feed`]: recorded market data replayed by a feeder thread; books kept in sync.
 //! - [`event_loop`]: the pinned loop that owns groups and risk.
 
 pub mod event_loop;
+pub mod feed;
 pub mod gateway;
 pub mod ring;
 pub mod wait;
 
-pub use event_loop::{outcomes, run, Config, Control, Job, RunReport, RuntimeError};
+pub use event_loop::RuntimeError;
+pub use event_loop::{outcomes, run, run_with_feeds, Config, Control, Feed, Job, RunReport};
+pub use feed::{Speed, Tape};
 pub use gateway::{Gateway, GatewayStats, Inbound, Outbound};
 pub use wait::Wait;
