@@ -75,6 +75,12 @@ impl Tape {
             .map_or(&[][..], |&(s, e, _)| &self.bytes[s..e])
     }
 
+    /// The first `n` lines, as a tape of their own.
+    pub fn head(&self, n: usize) -> Tape {
+        let end = self.lines.get(n.min(self.len()).wrapping_sub(1)).map_or(0, |l| l.1);
+        Tape::from_bytes(self.bytes[..end].to_vec())
+    }
+
     /// The recorded local time of line `i`, ns.
     pub fn recorded_ns(&self, i: usize) -> u64 {
         self.lines.get(i).map_or(0, |l| l.2)
@@ -88,6 +94,8 @@ pub enum Speed {
     Max,
     /// The recorded gaps divided by this factor (1 = recorded speed).
     Times(u32),
+    /// A fixed input rate, lines per second.
+    Rate(u64),
 }
 
 /// One market-data line handed to the loop.
@@ -95,7 +103,9 @@ pub enum Speed {
 pub struct MdLine {
     /// Line index in the feed's tape; `u32::MAX` marks the end of the feed.
     pub line: u32,
-    /// When the feeder pushed it, ns.
+    /// When the line was due: its scheduled time at a paced speed, else when pushed, ns.
+    /// Latencies measured from it are corrected for coordinated omission: a feeder or
+    /// loop that falls behind shows up as latency, not as fewer samples.
     pub pushed_ns: u64,
 }
 
@@ -121,8 +131,14 @@ pub fn run_feeder(
     let t0 = clock.now_ns();
     let rec0 = tape.recorded_ns(0);
     for i in 0..tape.len() {
-        if let Speed::Times(x) = speed {
-            let due = t0 + tape.recorded_ns(i).saturating_sub(rec0) / u64::from(x.max(1));
+        let due = match speed {
+            Speed::Max => None,
+            Speed::Times(x) => {
+                Some(t0 + tape.recorded_ns(i).saturating_sub(rec0) / u64::from(x.max(1)))
+            }
+            Speed::Rate(per_sec) => Some(t0 + i as u64 * 1_000_000_000 / per_sec.max(1)),
+        };
+        if let Some(due) = due {
             while clock.now_ns() < due {
                 idle.idle(clock.now_ns());
             }
@@ -130,7 +146,7 @@ pub fn run_feeder(
         }
         let line = MdLine {
             line: i as u32,
-            pushed_ns: clock.now_ns(),
+            pushed_ns: due.unwrap_or_else(|| clock.now_ns()),
         };
         match out.push(line) {
             Ok(()) => stats.pushed += 1,
