@@ -117,8 +117,11 @@ pub struct Config {
     pub loop_core: Option<usize>,
     /// Core per gateway thread.
     pub gateway_cores: Vec<Option<usize>>,
-    /// Idle policy of every thread.
+    /// Idle policy of the loop thread.
     pub wait: Wait,
+    /// Idle policy of the gateway and feeder threads (on a machine with fewer cores than
+    /// threads, a parking policy here leaves the loop its core).
+    pub gateway_wait: Wait,
     /// Capacity of each command ring (loop → gateway).
     pub command_ring: usize,
     /// Capacity of each report ring (gateway → loop).
@@ -133,6 +136,7 @@ impl Default for Config {
             loop_core: None,
             gateway_cores: Vec::new(),
             wait: Wait::SpinThenYield { spins: 1_000 },
+            gateway_wait: Wait::SpinThenYield { spins: 1_000 },
             command_ring: 1_024,
             report_ring: 1_024,
             request_timeout_ns: 1_000_000_000,
@@ -533,7 +537,7 @@ pub fn run_with_feeds<G: Gateway>(
             .copied()
             .flatten()
             .and_then(|c| cores.get(c).copied());
-        let wait = config.wait;
+        let wait = config.gateway_wait;
         handles.push(thread::spawn(move || {
             run_gateway(gw, gw_feeds, cmd_rx, rep_tx, clock, core, wait)
         }));
@@ -544,7 +548,7 @@ pub fn run_with_feeds<G: Gateway>(
     let mut feeders = Vec::new();
     for f in feeds {
         let (md_tx, md_rx) = ring::<MdLine>(config.report_ring);
-        let (tape, speed, wait) = (f.tape.clone(), f.speed, config.wait);
+        let (tape, speed, wait) = (f.tape.clone(), f.speed, config.gateway_wait);
         feeders.push(thread::spawn(move || {
             run_feeder(tape, md_tx, clock, speed, wait)
         }));
