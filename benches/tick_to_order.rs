@@ -110,7 +110,12 @@ fn run_at(tape: &Arc<Tape>, rate: u64) {
         qty_lots,
     };
     deep.ladder_mut()
-        .apply_snapshot(&[lv(99, 1_000_000)], &[lv(101, 1_000_000)], 1, Depth::Complete)
+        .apply_snapshot(
+            &[lv(99, 1_000_000)],
+            &[lv(101, 1_000_000)],
+            1,
+            Depth::Complete,
+        )
         .unwrap();
     let x1 = SimExchange::new(vec![deep], Latency::Fixed { ns: 0 }, FaultPlan::NONE, 1);
     let config = Config {
@@ -144,7 +149,11 @@ fn run_at(tape: &Arc<Tape>, rate: u64) {
             continue;
         }
         println!(
-            "PCTL tick_to_order/{rate}/{:<14} p50 {:>9} ns  p90 {:>9}  p99 {:>9}  p99.9 {:>9}  max {:>10}  (n={})",
+            concat!(
+                "PCTL tick_to_order/{}/{:<14} p50 {:>9} ns  p90 {:>9}  p99 {:>9}  ",
+                "p99.9 {:>9}  max {:>10}  (n={})"
+            ),
+            rate,
             stage.name(),
             h.value_at_quantile(0.5),
             h.value_at_quantile(0.9),

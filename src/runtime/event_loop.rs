@@ -440,7 +440,7 @@ impl LoopState {
             .record(Stage::MdDecode, t0.saturating_sub(msg.pushed_ns));
         self.md_lines += 1;
         self.last_md_ns = msg.pushed_ns; // the line's due time: coordinated omission
-        // is corrected for tick-to-order
+                                         // is corrected for tick-to-order
         let venue = feed.spec.venue;
         if !self.stopped[venue] {
             let mut out = Outbound::Md {

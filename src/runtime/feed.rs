@@ -77,7 +77,10 @@ impl Tape {
 
     /// The first `n` lines, as a tape of their own.
     pub fn head(&self, n: usize) -> Tape {
-        let end = self.lines.get(n.min(self.len()).wrapping_sub(1)).map_or(0, |l| l.1);
+        let end = self
+            .lines
+            .get(n.min(self.len()).wrapping_sub(1))
+            .map_or(0, |l| l.1);
         Tape::from_bytes(self.bytes[..end].to_vec())
     }
 
