@@ -1,27 +1,27 @@
 //! [`ring`]: a bounded single-producer single-consumer queue, the runtime's hand-off
 //! between threads. **The crate's only unsafe code lives here.**
 //!
-//! Why our own and not a crate: `rtrb` is the same design and well kept, and
-//! `crossbeam`'s `ArrayQueue` is multi-producer; `benches/ring.rs` runs all three in one
-//! run (PERF.md has the figures). This one is kept because it is the one the loom model
-//! test can check: its atomics and cells switch to loom's under `--cfg loom`, which a
-//! crate's cannot.
+//! Why our own and not a crate: `rtrb` is well kept and `crossbeam`'s `ArrayQueue` is
+//! multi-producer; `benches/ring.rs` runs all three in one interleaved pass (PERF.md has
+//! the figures). This one is kept because it measured no slower and because the loom
+//! model test can check it: its atomics and cells switch to loom's under `--cfg loom`,
+//! which a crate's cannot.
 //!
-//! Design (Lamport's ring with cached indices, as in rtrb): a power-of-two array of
-//! slots; the producer owns `tail`, the consumer owns `head`, both monotonically
-//! increasing counters (wrapping), each on its own cache line (`CachePadded`). Each side
-//! keeps a cached copy of the other's counter and reloads it only when the ring looks
-//! full (producer) or empty (consumer), so an uncontended push or pop touches one shared
-//! line. A push writes the slot, then publishes `tail` with `Release`; a pop loads
-//! `tail` with `Acquire`, reads the slot, then publishes `head` with `Release`, which
-//! the producer loads with `Acquire` before reusing the slot. Wait-free, no allocation
-//! after [`ring`], no syscall, no lock.
+//! Design: a power-of-two array of slots, each with its own sequence stamp (as in
+//! Vyukov's bounded queue, specialised to one producer and one consumer). Slot `i` is
+//! free for position `p` (with `p ≡ i` modulo the capacity) when its stamp is `p`, and
+//! holds position `p`'s value when its stamp is `p + 1`. The producer writes the value,
+//! then publishes the stamp `p + 1` with `Release`; the consumer loads the stamp with
+//! `Acquire`, reads the value, then frees the slot for position `p + cap` with
+//! `Release`, which the producer loads with `Acquire` before writing it again. The two
+//! sides share no counters: a hand-off moves only the slot's own cache line, where a
+//! head/tail design (Lamport's, rtrb's) also moves the counters' lines. Positions are
+//! private `usize` counters (wrapping). Wait-free, no allocation after [`ring`], no
+//! syscall, no lock. Capacity is at least 2, so that a slot's two stamps differ.
 
 #![allow(unsafe_code)]
 
 use core::mem::MaybeUninit;
-
-use crossbeam_utils::CachePadded;
 
 use self::sync::{Arc, AtomicUsize, Ordering, UnsafeCell};
 
@@ -51,36 +51,36 @@ mod sync {
     }
 }
 
+struct Slot<T> {
+    /// `p`: free for position `p`; `p + 1`: holds position `p`'s value.
+    stamp: AtomicUsize,
+    value: UnsafeCell<MaybeUninit<T>>,
+}
+
 struct Shared<T> {
-    /// Next position the consumer reads.
-    head: CachePadded<AtomicUsize>,
-    /// Next position the producer writes.
-    tail: CachePadded<AtomicUsize>,
-    slots: Box<[UnsafeCell<MaybeUninit<T>>]>,
+    slots: Box<[Slot<T>]>,
     mask: usize,
 }
 
-// SAFETY: a slot is accessed by one side at a time: the producer writes slots in
-// `[tail, head + cap)`, the consumer reads slots in `[head, tail)`, and the counters are
-// published with Release and read with Acquire, so each slot's write happens-before its
-// read and each read happens-before the slot's reuse. `T: Send` lets values cross.
+// SAFETY: a slot's value is accessed by one side at a time: the producer writes it only
+// after loading (Acquire) the stamp the consumer published (Release) when it finished
+// reading, and the consumer reads it only after loading (Acquire) the stamp the producer
+// published (Release) after writing. `T: Send` lets values cross threads.
 unsafe impl<T: Send> Sync for Shared<T> {}
-// SAFETY: as above; the shared state is moved between threads only inside an `Arc`.
+// SAFETY: as above; the shared state moves between threads only inside an `Arc`.
 unsafe impl<T: Send> Send for Shared<T> {}
 
 impl<T> Drop for Shared<T> {
     fn drop(&mut self) {
         // Both ends are gone (this is the last `Arc`): no concurrent access.
-        let (head, tail) = (
-            self.head.load(Ordering::Relaxed),
-            self.tail.load(Ordering::Relaxed),
-        );
-        let mut pos = head;
-        while pos != tail {
-            // SAFETY: slots in [head, tail) hold values written by `push` and not yet
-            // read by `pop`; each is dropped once here.
-            self.slots[pos & self.mask].with_mut(|p| unsafe { (*p).assume_init_drop() });
-            pos = pos.wrapping_add(1);
+        for (i, slot) in self.slots.iter().enumerate() {
+            let stamp = slot.stamp.load(Ordering::Relaxed);
+            if stamp.wrapping_sub(1) & self.mask == i {
+                // SAFETY: the stamp says the slot holds a value written by `push` and
+                // not read by `pop` (free slots have `stamp & mask == i`, which differs
+                // because the capacity is at least 2); it is dropped once, here.
+                slot.value.with_mut(|p| unsafe { (*p).assume_init_drop() });
+            }
         }
     }
 }
@@ -89,39 +89,33 @@ impl<T> Drop for Shared<T> {
 pub struct Producer<T> {
     shared: Arc<Shared<T>>,
     tail: usize,
-    cached_head: usize,
 }
 
 /// The reading end. Not `Clone`: one consumer.
 pub struct Consumer<T> {
     shared: Arc<Shared<T>>,
     head: usize,
-    cached_tail: usize,
 }
 
-/// A ring of at least `capacity` slots (rounded up to a power of two, at least 1).
+/// A ring of at least `capacity` slots (rounded up to a power of two, at least 2).
 /// Allocates here, never after.
 pub fn ring<T>(capacity: usize) -> (Producer<T>, Consumer<T>) {
-    let cap = capacity.max(1).next_power_of_two();
-    let slots: Box<[UnsafeCell<MaybeUninit<T>>]> = (0..cap)
-        .map(|_| UnsafeCell::new(MaybeUninit::uninit()))
+    let cap = capacity.max(2).next_power_of_two();
+    let slots: Box<[Slot<T>]> = (0..cap)
+        .map(|i| Slot {
+            stamp: AtomicUsize::new(i),
+            value: UnsafeCell::new(MaybeUninit::uninit()),
+        })
         .collect();
     let shared = Arc::new(Shared {
-        head: CachePadded::new(AtomicUsize::new(0)),
-        tail: CachePadded::new(AtomicUsize::new(0)),
         slots,
         mask: cap - 1,
     });
     let producer = Producer {
         shared: shared.clone(),
         tail: 0,
-        cached_head: 0,
     };
-    let consumer = Consumer {
-        shared,
-        head: 0,
-        cached_tail: 0,
-    };
+    let consumer = Consumer { shared, head: 0 };
     (producer, consumer)
 }
 
@@ -129,26 +123,29 @@ impl<T> Producer<T> {
     /// Appends `value`, or gives it back when the ring is full.
     #[inline]
     pub fn push(&mut self, value: T) -> Result<(), T> {
-        let cap = self.shared.mask + 1;
-        if self.tail.wrapping_sub(self.cached_head) == cap {
-            self.cached_head = self.shared.head.load(Ordering::Acquire);
-            if self.tail.wrapping_sub(self.cached_head) == cap {
-                return Err(value);
-            }
-        }
         let slot = &self.shared.slots[self.tail & self.shared.mask];
-        // SAFETY: the slot at `tail` is free: the consumer's published `head` (Acquire)
-        // shows it has read it (or it was never written), and only this producer writes.
-        slot.with_mut(|p| unsafe { (*p).write(value) });
+        if slot.stamp.load(Ordering::Acquire) != self.tail {
+            return Err(value); // the consumer has not freed it yet: full
+        }
+        // SAFETY: the stamp `tail` (Acquire) says the consumer finished with this slot
+        // (or it was never used), and only this producer writes it.
+        slot.value.with_mut(|p| unsafe { (*p).write(value) });
+        slot.stamp
+            .store(self.tail.wrapping_add(1), Ordering::Release);
         self.tail = self.tail.wrapping_add(1);
-        self.shared.tail.store(self.tail, Ordering::Release);
         Ok(())
     }
 
     /// Free slots now (a lower bound: the consumer may free more meanwhile).
     pub fn free(&mut self) -> usize {
-        self.cached_head = self.shared.head.load(Ordering::Acquire);
-        self.shared.mask + 1 - self.tail.wrapping_sub(self.cached_head)
+        let cap = self.shared.mask + 1;
+        (0..cap)
+            .take_while(|k| {
+                let pos = self.tail.wrapping_add(*k);
+                let slot = &self.shared.slots[pos & self.shared.mask];
+                slot.stamp.load(Ordering::Acquire) == pos
+            })
+            .count()
     }
 
     /// The ring's capacity.
@@ -161,30 +158,36 @@ impl<T> Consumer<T> {
     /// Takes the oldest value, if any.
     #[inline]
     pub fn pop(&mut self) -> Option<T> {
-        if self.head == self.cached_tail {
-            self.cached_tail = self.shared.tail.load(Ordering::Acquire);
-            if self.head == self.cached_tail {
-                return None;
-            }
-        }
         let slot = &self.shared.slots[self.head & self.shared.mask];
-        // SAFETY: the slot at `head` was written by the producer before it published
-        // `tail` past it (Acquire above), and only this consumer reads it, once.
-        let value = slot.with_mut(|p| unsafe { (*p).assume_init_read() });
+        if slot.stamp.load(Ordering::Acquire) != self.head.wrapping_add(1) {
+            return None;
+        }
+        // SAFETY: the stamp `head + 1` (Acquire) says the producer wrote this slot's
+        // value, and only this consumer reads it, once.
+        let value = slot.value.with_mut(|p| unsafe { (*p).assume_init_read() });
+        let cap = self.shared.mask + 1;
+        slot.stamp
+            .store(self.head.wrapping_add(cap), Ordering::Release);
         self.head = self.head.wrapping_add(1);
-        self.shared.head.store(self.head, Ordering::Release);
         Some(value)
     }
 
     /// Values waiting now (a lower bound: the producer may add more meanwhile).
     pub fn len(&mut self) -> usize {
-        self.cached_tail = self.shared.tail.load(Ordering::Acquire);
-        self.cached_tail.wrapping_sub(self.head)
+        let cap = self.shared.mask + 1;
+        (0..cap)
+            .take_while(|k| {
+                let pos = self.head.wrapping_add(*k);
+                let slot = &self.shared.slots[pos & self.shared.mask];
+                slot.stamp.load(Ordering::Acquire) == pos.wrapping_add(1)
+            })
+            .count()
     }
 
     /// Nothing is waiting now.
     pub fn is_empty(&mut self) -> bool {
-        self.len() == 0
+        let slot = &self.shared.slots[self.head & self.shared.mask];
+        slot.stamp.load(Ordering::Acquire) != self.head.wrapping_add(1)
     }
 }
 
