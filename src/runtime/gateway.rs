@@ -147,6 +147,8 @@ pub fn run_gateway<G: Gateway>(
     };
     let mut idle = Idle::new(wait);
     let mut stopping = false;
+    // Send times of requests awaiting their first report, for the venue round trip.
+    let mut sent: arrayvec::ArrayVec<(u64, u64), 256> = arrayvec::ArrayVec::new();
     loop {
         let mut worked = false;
         if let Some(cmd) = commands.pop() {
@@ -167,6 +169,16 @@ pub fn run_gateway<G: Gateway>(
                         stats.telemetry.record(Stage::TickToOrder, t);
                     }
                     stats.requests += 1;
+                    let id = match req {
+                        VenueRequest::Submit(o) => o.client_id,
+                        VenueRequest::Cancel { client_id } | VenueRequest::Query { client_id } => {
+                            client_id
+                        }
+                    };
+                    if sent.is_full() {
+                        sent.remove(0); // the oldest never answered: stop waiting for it
+                    }
+                    sent.push((id, now));
                     if let Err(e) = gw.send(book, req, now) {
                         push(&mut reports, Inbound::Failed(e), &mut stats);
                     }
@@ -188,6 +200,13 @@ pub fn run_gateway<G: Gateway>(
         match gw.poll(now) {
             Ok(Some(d)) => {
                 worked = true;
+                if let Delivery::Report { report, .. } = d {
+                    if let Some(k) = sent.iter().position(|s| s.0 == report.client_id) {
+                        let rtt = now.saturating_sub(sent[k].1);
+                        stats.telemetry.record(Stage::VenueRoundTrip, rtt);
+                        sent.swap_remove(k);
+                    }
+                }
                 let msg = Inbound::Delivery {
                     delivery: d,
                     pushed_ns: clock.now_ns(),
