@@ -302,12 +302,6 @@ fn exchange(seed: u64) -> SimExchange {
     SimExchange::new(vec![SimVenue::new(16, 16)], lat, plan, seed)
 }
 
-fn slot_of(c: &GroupCommand) -> usize {
-    match c.cmd {
-        Command::Submit { slot, .. } | Command::Cancel { slot } | Command::Query { slot } => slot,
-    }
-}
-
 /// One group (a chasing buy on exchange 0, a passive-then-market sell on exchange 1)
 /// through the risk gate and the faulty exchanges while the market trades through.
 fn exchange_round(x: &mut [SimExchange; 2], risk: &mut RiskState, round: u64) -> i128 {
@@ -357,7 +351,7 @@ fn exchange_round(x: &mut [SimExchange; 2], risk: &mut RiskState, round: u64) ->
         recommendation: Recommendation::UseLimit,
         expected_price_ticks: None,
     }; 2];
-    let id = |c: &GroupCommand| client_id(round, c.leg, c.part, slot_of(c));
+    let id = |c: &GroupCommand| client_id(round, c.leg, c.part, c.cmd.slot());
     let mut cmds: ArrayVec<GroupCommand, 64> = ArrayVec::new();
     g.start_checked(&tops, &legs, risk, id, round * 100_000, &mut cmds)
         .unwrap();

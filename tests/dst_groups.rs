@@ -137,14 +137,8 @@ struct Seed {
     now: u64,
 }
 
-fn slot_of(c: &GroupCommand) -> usize {
-    match c.cmd {
-        Command::Submit { slot, .. } | Command::Cancel { slot } | Command::Query { slot } => slot,
-    }
-}
-
 fn id_of(c: &GroupCommand) -> u64 {
-    client_id(0, c.leg, c.part, slot_of(c))
+    client_id(0, c.leg, c.part, c.cmd.slot())
 }
 
 impl Seed {

@@ -109,12 +109,6 @@ fn jobs(seed: u64) -> Vec<Job> {
         .collect()
 }
 
-fn slot_of(c: &GroupCommand) -> usize {
-    match c.cmd {
-        Command::Submit { slot, .. } | Command::Cancel { slot } | Command::Query { slot } => slot,
-    }
-}
-
 /// The same jobs, one after the other, in simulated time with no threads, through the
 /// same risk checks as the loop.
 fn pure(seed: u64) -> (Vec<Option<Outcome>>, Vec<SimExchange>) {
@@ -125,7 +119,7 @@ fn pure(seed: u64) -> (Vec<Option<Outcome>>, Vec<SimExchange>) {
     for (j, job) in jobs(seed).into_iter().enumerate() {
         let mut g = Group::new(&job.plans, job.policy).unwrap();
         let mut cmds: ArrayVec<GroupCommand, 64> = ArrayVec::new();
-        let id = |c: &GroupCommand| client_id(j as u64, c.leg, c.part, slot_of(c));
+        let id = |c: &GroupCommand| client_id(j as u64, c.leg, c.part, c.cmd.slot());
         g.start_checked(&job.tops, &job.risk, &mut risk, id, 0, &mut cmds)
             .unwrap();
         let mut entry = true;

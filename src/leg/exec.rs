@@ -128,6 +128,17 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// The leg's order slot the command is about.
+    pub const fn slot(&self) -> usize {
+        match *self {
+            Command::Submit { slot, .. } | Command::Cancel { slot } | Command::Query { slot } => {
+                slot
+            }
+        }
+    }
+}
+
 /// The top of book and pre-flight a leg starts from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Arrival {

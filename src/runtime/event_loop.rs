@@ -101,11 +101,19 @@ struct LoopFeed {
     done: bool,
 }
 
+/// A job with its group, built by the caller's thread (a group is a 33 KB value: its
+/// construction stays off the loop) and boxed so the loop never moves it.
+#[derive(Debug)]
+struct Live {
+    g: Group,
+    job: Job,
+}
+
 /// A message from the strategy to the loop.
 #[derive(Debug)]
-pub enum Control {
+enum Control {
     /// Execute this group.
-    Job(Box<Job>),
+    Job(Box<Live>),
     /// No more jobs: finish and stop.
     Done,
 }
@@ -147,6 +155,14 @@ impl Default for Config {
 /// Why a run could not start or finish.
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
+    /// A job's plans are not a valid group.
+    #[error("job {job}: {source}")]
+    Plan {
+        /// The job's index.
+        job: usize,
+        /// Why the group refused them.
+        source: GroupError,
+    },
     /// A job's legs disagree in length, or name a venue with no gateway.
     #[error("job {job}: {why}")]
     Job {
@@ -191,15 +207,10 @@ pub struct RunReport<G> {
     pub md_lines: u64,
 }
 
-struct Live {
-    g: Group,
-    job: Job,
-}
-
 struct LoopState {
     clock: Clock,
     risk: RiskState,
-    groups: Vec<Live>,
+    groups: Vec<Box<Live>>,
     refused_at_start: Vec<Option<GroupError>>,
     commands: Vec<Producer<Outbound>>,
     reports: Vec<Consumer<Inbound>>,
@@ -208,7 +219,7 @@ struct LoopState {
     /// Orders counted open by risk: (client id, risk venue).
     open: Vec<(u64, usize)>,
     feeds: Vec<LoopFeed>,
-    pending: VecDeque<Job>,
+    pending: VecDeque<Box<Live>>,
     md_lines: u64,
     last_md_ns: u64,
     telemetry: Telemetry,
@@ -218,12 +229,6 @@ struct LoopState {
     unaccounted: u64,
 }
 
-fn slot_of(c: &GroupCommand) -> usize {
-    match c.cmd {
-        Command::Submit { slot, .. } | Command::Cancel { slot } | Command::Query { slot } => slot,
-    }
-}
-
 impl LoopState {
     /// Checks and sends `cmds` of job `j`; refused orders go back to the group as rejects.
     fn dispatch(&mut self, j: usize, cmds: &mut Cmds, cause_ns: u64) {
@@ -231,7 +236,7 @@ impl LoopState {
         while i < cmds.len() {
             let c = cmds[i];
             i += 1;
-            let id = client_id(j as u64, c.leg, c.part, slot_of(&c));
+            let id = client_id(j as u64, c.leg, c.part, c.cmd.slot());
             let live = &mut self.groups[j];
             let t0 = self.clock.now_ns();
             let ok = check_command(&c, id, &live.job.risk, &live.job.tops, &mut self.risk, t0);
@@ -358,8 +363,9 @@ impl LoopState {
         fired
     }
 
-    fn start_job(&mut self, mut job: Job, request_timeout_ns: u64) {
+    fn start_job(&mut self, mut live: Box<Live>) {
         let j = self.groups.len();
+        let job = &mut live.job;
         let arrived = if job.after_md_lines > 0 {
             self.last_md_ns
         } else {
@@ -379,22 +385,10 @@ impl LoopState {
                 }
             }
         }
-        let g = match Group::new(&job.plans, job.policy) {
-            Ok(g) => g.with_request_timeout(request_timeout_ns),
-            Err(e) => {
-                // Keep the job's index: a placeholder group that never starts.
-                self.refused_at_start.push(Some(e));
-                let g = Group::new(&job.plans[..1.min(job.plans.len())], job.policy);
-                if let Ok(g) = g {
-                    self.groups.push(Live { g, job });
-                }
-                return;
-            }
-        };
-        self.groups.push(Live { g, job });
+        self.groups.push(live); // within capacity: no allocation
         let live = &mut self.groups[j];
         let mut cmds: Cmds = ArrayVec::new();
-        let id = |c: &GroupCommand| client_id(j as u64, c.leg, c.part, slot_of(c));
+        let id = |c: &GroupCommand| client_id(j as u64, c.leg, c.part, c.cmd.slot());
         let t0 = self.clock.now_ns();
         let r = live.g.start_checked(
             &live.job.tops,
@@ -409,7 +403,7 @@ impl LoopState {
         self.refused_at_start.push(r.err());
         // The entries passed risk as one: count them open and send them.
         for c in &cmds {
-            let id = client_id(j as u64, c.leg, c.part, slot_of(c));
+            let id = client_id(j as u64, c.leg, c.part, c.cmd.slot());
             if self.open.len() < MAX_OPEN {
                 self.open.push((id, self.groups[j].job.risk[c.leg].venue));
             }
@@ -561,10 +555,18 @@ pub fn run_with_feeds<G: Gateway>(
             done: false,
         });
     }
-    let (mut ctl_tx, ctl_rx) = ring::<Control>(jobs.len().max(1) + 1);
+    // Groups are built here, on the caller's thread, and checked before anything starts.
+    let mut ready = Vec::with_capacity(jobs.len());
+    for (j, job) in jobs.into_iter().enumerate() {
+        let g = Group::new(&job.plans, job.policy)
+            .map_err(|source| RuntimeError::Plan { job: j, source })?
+            .with_request_timeout(config.request_timeout_ns);
+        ready.push(Box::new(Live { g, job }));
+    }
+    let (mut ctl_tx, ctl_rx) = ring::<Control>(ready.len().max(1) + 1);
     let loop_core = config.loop_core.and_then(|c| cores.get(c).copied());
     let cfg = config.clone();
-    let job_count = jobs.len();
+    let job_count = ready.len();
     let event_loop = thread::spawn(move || {
         let pinned = loop_core.map(core_affinity::set_for_current);
         let state = LoopState {
@@ -591,8 +593,8 @@ pub fn run_with_feeds<G: Gateway>(
         };
         (run_loop(state, ctl_rx, &cfg), pinned)
     });
-    for job in jobs {
-        let mut msg = Control::Job(Box::new(job));
+    for live in ready {
+        let mut msg = Control::Job(live);
         while let Err(back) = ctl_tx.push(msg) {
             msg = back;
             thread::yield_now();
@@ -650,7 +652,7 @@ fn run_loop(mut s: LoopState, mut control: Consumer<Control>, cfg: &Config) -> L
             if let Some(msg) = control.pop() {
                 worked = true;
                 match msg {
-                    Control::Job(job) => s.pending.push_back(*job),
+                    Control::Job(live) => s.pending.push_back(live),
                     Control::Done => done = true,
                 }
             }
@@ -661,11 +663,11 @@ fn run_loop(mut s: LoopState, mut control: Consumer<Control>, cfg: &Config) -> L
         while s
             .pending
             .front()
-            .is_some_and(|j| j.after_md_lines <= s.md_lines || s.feeds.iter().all(|f| f.done))
+            .is_some_and(|l| l.job.after_md_lines <= s.md_lines || s.feeds.iter().all(|f| f.done))
         {
-            if let Some(job) = s.pending.pop_front() {
+            if let Some(live) = s.pending.pop_front() {
                 worked = true;
-                s.start_job(job, cfg.request_timeout_ns);
+                s.start_job(live);
             }
         }
         for v in 0..s.reports.len() {

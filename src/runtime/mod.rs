@@ -14,7 +14,7 @@ pub mod ring;
 pub mod wait;
 
 pub use event_loop::RuntimeError;
-pub use event_loop::{outcomes, run, run_with_feeds, Config, Control, Feed, Job, RunReport};
+pub use event_loop::{outcomes, run, run_with_feeds, Config, Feed, Job, RunReport};
 pub use feed::{Speed, Tape};
 pub use gateway::{Gateway, GatewayStats, Inbound, Outbound};
 pub use wait::Wait;

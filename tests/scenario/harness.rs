@@ -70,14 +70,8 @@ pub struct Scenario {
     pub notes: Vec<(u64, Note)>,
 }
 
-fn slot_of(c: &GroupCommand) -> usize {
-    match c.cmd {
-        Command::Submit { slot, .. } | Command::Cancel { slot } | Command::Query { slot } => slot,
-    }
-}
-
 fn id_of(c: &GroupCommand) -> u64 {
-    client_id(0, c.leg, c.part, slot_of(c))
+    client_id(0, c.leg, c.part, c.cmd.slot())
 }
 
 impl Scenario {
