@@ -96,7 +96,6 @@ fn run_at(tape: &Arc<Tape>, rate: u64) {
         lot,
         levels_per_side: 16_384,
         max_update_levels: 4_096,
-        speed: Speed::Rate(rate),
     };
     let x0 = SimExchange::new(
         vec![SimVenue::new(16_384, 4_096)],
@@ -126,12 +125,14 @@ fn run_at(tape: &Arc<Tape>, rate: u64) {
         wait: Wait::BusySpin,
         gateway_wait: Wait::Park { idle_ns: 20_000 },
         report_ring: 1 << 17,
+        md_ring: 1 << 17,
+        md_speed: Speed::Rate(rate),
         ..Config::default()
     };
     let jobs = jobs(tape.len(), 500, tick, lot);
     let n = jobs.len();
     let report = run_with_feeds(&config, vec![x0, x1], risk(), vec![feed], jobs).unwrap();
-    let f = report.feeders[0];
+    let f = report.feeder;
     println!(
         "rate {rate} lines/s: {} lines, {} dropped, {n} groups, loop pinned {:?}",
         f.pushed, f.dropped, report.loop_pinned

@@ -31,6 +31,7 @@ pub mod feed;
 pub mod fuzzing;
 pub mod group;
 pub mod instrument;
+pub mod journal;
 pub mod leg;
 pub mod num;
 pub mod risk;

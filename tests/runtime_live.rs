@@ -303,7 +303,6 @@ fn a_replayed_real_feed_drives_the_books_and_a_triggered_group() {
         lot,
         levels_per_side: 16_384,
         max_update_levels: 4_096,
-        speed: Speed::Max,
     };
     // Venue 0's book 0 is the fed BTCUSDT book; venue 1 has a static book.
     let fed = SimVenue::new(16_384, 4_096);
@@ -364,7 +363,7 @@ fn a_replayed_real_feed_drives_the_books_and_a_triggered_group() {
     std::mem::swap(&mut r, &mut limits_risk);
     let config = Config {
         wait: Wait::SpinThenYield { spins: 100 },
-        report_ring: 1 << 17, // also the md ring: holds the whole tape
+        md_speed: Speed::Max,
         ..Config::default()
     };
     let report = run_with_feeds(&config, vec![x0, x1], r, vec![feed], vec![job]).unwrap();
@@ -381,7 +380,7 @@ fn a_replayed_real_feed_drives_the_books_and_a_triggered_group() {
     });
     reference.run_gz_file(path).unwrap();
     let (book, live) = &report.books[0];
-    let f = report.feeders[0];
+    let f = report.feeder;
     assert_eq!(f.pushed + f.dropped, tape.len() as u64);
     assert_eq!(f.dropped, 0);
     assert!(live, "every line arrived: the book is in sync");

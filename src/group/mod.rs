@@ -266,6 +266,21 @@ impl Group {
         let _ = self.renew(&plans, self.policy);
     }
 
+    /// The legs' plans, in order.
+    pub fn plans(&self) -> impl ExactSizeIterator<Item = &LegPlan> + '_ {
+        self.legs.iter().map(|gl| &gl.plan)
+    }
+
+    /// The resolution policy.
+    pub fn policy(&self) -> Policy {
+        self.policy
+    }
+
+    /// When the entries were sent, and when the group ended (0 until then), ns.
+    pub fn times_ns(&self) -> (u64, u64) {
+        (self.started_ns, self.done_ns)
+    }
+
     /// Sets how long any order's answer may take before it is queried (see [`Leg`]).
     pub fn with_request_timeout(mut self, ns: u64) -> Group {
         self.request_timeout_ns = ns;

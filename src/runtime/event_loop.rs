@@ -31,11 +31,13 @@ use std::thread;
 use super::feed::{run_feeder, BookFeed, FeederStats, MdLine, Speed, Tape};
 use super::gateway::{run_gateway, Gateway, GatewayFeed, GatewayStats, Inbound, Outbound};
 use super::ring::{ring, Consumer, Producer};
+use super::strategy::{Books, Intent, NoStrategy, Strategy};
 use super::wait::{Idle, Wait};
 use crate::book::Ladder;
 use crate::feed::binance::Market;
 use crate::group::{check_command, Group, GroupCommand, GroupError, LegPlan, LegRisk};
-use crate::group::{Outcome, Policy};
+use crate::group::{Outcome, Policy, MAX_GROUP_LEGS};
+use crate::journal::{Record, StartedLeg};
 use crate::leg::{Arrival, Command, OrderEvent};
 use crate::num::Step;
 use crate::risk::RiskState;
@@ -88,17 +90,14 @@ pub struct Feed {
     pub levels_per_side: usize,
     /// Largest number of levels one message changes.
     pub max_update_levels: usize,
-    /// Replay speed.
-    pub speed: Speed,
 }
 
-struct LoopFeed {
-    spec: Feed,
-    ladder: Ladder,
-    sync: BookFeed,
-    md: Consumer<MdLine>,
-    live: bool,
-    done: bool,
+/// Where the loop's journal records go: called on the recorder thread, in order.
+pub trait Recorder: Send + 'static {
+    /// One record.
+    fn record(&mut self, r: &Record);
+    /// The run is over: flush.
+    fn finish(&mut self);
 }
 
 /// A job with its group, built by the caller's thread (a group is a 33 KB value: its
@@ -107,6 +106,17 @@ struct LoopFeed {
 struct Live {
     g: Group,
     job: Job,
+    /// The end was reported (to the strategy and the journal).
+    ended: bool,
+}
+
+/// A message from the loop to the recorder thread (sized like a record: ring slots are
+/// preallocated).
+#[allow(clippy::large_enum_variant)]
+enum Journal {
+    Record(Record),
+    /// The run is over.
+    End,
 }
 
 /// A message from the strategy to the loop.
@@ -136,6 +146,12 @@ pub struct Config {
     pub report_ring: usize,
     /// Request timeout of every order (see `Leg`).
     pub request_timeout_ns: u64,
+    /// Replay speed of the feeds.
+    pub md_speed: Speed,
+    /// Capacity of the market-data ring (feeder → loop).
+    pub md_ring: usize,
+    /// Capacity of the journal ring (loop → recorder).
+    pub journal_ring: usize,
 }
 
 impl Default for Config {
@@ -148,6 +164,9 @@ impl Default for Config {
             command_ring: 1_024,
             report_ring: 1_024,
             request_timeout_ns: 1_000_000_000,
+            md_speed: Speed::Max,
+            md_ring: 4_096,
+            journal_ring: 1_024,
         }
     }
 }
@@ -178,7 +197,7 @@ pub enum RuntimeError {
 
 /// What a run did.
 #[derive(Debug)]
-pub struct RunReport<G> {
+pub struct RunReport<G, S = NoStrategy> {
     /// Per job, in job order: its group at the end (outcome, records, incident).
     pub groups: Vec<Group>,
     /// Per job: why its start was refused, if it was.
@@ -199,16 +218,30 @@ pub struct RunReport<G> {
     pub reports_ignored: u64,
     /// Commands for a gateway that had already stopped (should be 0).
     pub unaccounted: u64,
-    /// Per feed: what its feeder pushed and dropped.
-    pub feeders: Vec<FeederStats>,
+    /// What the feeder pushed, dropped and waited.
+    pub feeder: FeederStats,
+    /// Turns the loop waited on a full journal ring (nothing dropped).
+    pub journal_ring_full: u64,
+    /// Groups the strategy asked for that found the pool empty (not opened).
+    pub pool_exhausted: u64,
     /// Per feed: the loop's book at the end, and whether it was live (in sync).
     pub books: Vec<(Ladder, bool)>,
+    /// Per feed: lines its sync refused (stale, gap, malformed).
+    pub md_refused: Vec<u64>,
     /// Market-data lines the loop applied.
     pub md_lines: u64,
+    /// The strategy, returned for its own counters.
+    pub strategy: S,
 }
 
-struct LoopState {
+struct LoopState<S> {
     clock: Clock,
+    strategy: S,
+    /// Prebuilt groups for the strategy's intents.
+    pool: Vec<Box<Live>>,
+    pool_exhausted: u64,
+    journal: Option<Producer<Journal>>,
+    journal_ring_full: u64,
     risk: RiskState,
     groups: Vec<Box<Live>>,
     refused_at_start: Vec<Option<GroupError>>,
@@ -218,7 +251,12 @@ struct LoopState {
     stopped: Vec<bool>,
     /// Orders counted open by risk: (client id, risk venue).
     open: Vec<(u64, usize)>,
-    feeds: Vec<LoopFeed>,
+    specs: Vec<Feed>,
+    ladders: Vec<Ladder>,
+    syncs: Vec<BookFeed>,
+    live: Vec<bool>,
+    md: Option<Consumer<MdLine>>,
+    md_done: bool,
     pending: VecDeque<Box<Live>>,
     md_lines: u64,
     last_md_ns: u64,
@@ -229,7 +267,39 @@ struct LoopState {
     unaccounted: u64,
 }
 
-impl LoopState {
+impl<S: Strategy> LoopState<S> {
+    /// Hands `r` to the recorder, waiting for room: records are never dropped.
+    fn journal(&mut self, r: Record) {
+        let Some(tx) = self.journal.as_mut() else {
+            return;
+        };
+        let mut msg = Journal::Record(r);
+        while let Err(back) = tx.push(msg) {
+            self.journal_ring_full += 1;
+            msg = back;
+            std::hint::spin_loop();
+        }
+    }
+
+    /// Reports job `j`'s end to the strategy and the journal, once per end (a late
+    /// fill that reopens a group makes it end again).
+    fn check_end(&mut self, j: usize) {
+        let live = &mut self.groups[j];
+        let Some(outcome) = live.g.outcome() else {
+            live.ended = false;
+            return;
+        };
+        if live.ended {
+            return;
+        }
+        live.ended = true;
+        self.strategy.on_group_end(j, &live.g, None);
+        if self.journal.is_some() {
+            let r = ended_record(j, &self.groups[j], outcome, self.clock.now_ns());
+            self.journal(r);
+        }
+    }
+
     /// Checks and sends `cmds` of job `j`; refused orders go back to the group as rejects.
     fn dispatch(&mut self, j: usize, cmds: &mut Cmds, cause_ns: u64) {
         let mut i = 0;
@@ -284,10 +354,12 @@ impl LoopState {
             self.unaccounted += 1;
             return;
         }
+        let now = self.clock.now_ns();
+        let client_id = client_id(j as u64, c.leg, c.part, c.cmd.slot());
         let mut msg = Outbound::Request {
             book,
             req: request(c, j as u64),
-            pushed_ns: self.clock.now_ns(),
+            pushed_ns: now,
             cause_ns,
         };
         while let Err(back) = self.commands[venue].push(msg) {
@@ -298,6 +370,16 @@ impl LoopState {
             }
             msg = back;
             std::hint::spin_loop();
+        }
+        if self.journal.is_some() {
+            self.journal(Record::Sent {
+                job: j,
+                leg: c.leg,
+                part: c.part,
+                client_id,
+                cmd: c.cmd,
+                t_ns: now,
+            });
         }
     }
 
@@ -343,7 +425,17 @@ impl LoopState {
             Ok(_) => {}
             Err(_) => self.reports_ignored += 1,
         }
+        if self.journal.is_some() {
+            self.journal(Record::Report {
+                job: j,
+                client_id: report.client_id,
+                event: report.event,
+                taken: r.is_ok(),
+                t_ns: t1,
+            });
+        }
         self.dispatch(j, &mut cmds, now);
+        self.check_end(j);
     }
 
     fn timers(&mut self) -> bool {
@@ -358,6 +450,7 @@ impl LoopState {
             if live.g.on_timeout(&live.job.tops, now, &mut cmds).is_ok() {
                 fired = true;
                 self.dispatch(j, &mut cmds, now);
+                self.check_end(j);
             }
         }
         fired
@@ -374,12 +467,12 @@ impl LoopState {
         // Legs on a fed book decide on its live top.
         for (leg, top) in job.tops.iter_mut().enumerate() {
             let (venue, book) = (job.plans[leg].venue, job.books[leg]);
-            let fed = self
-                .feeds
-                .iter()
-                .find(|f| f.live && f.spec.venue == venue && f.spec.book == book);
+            let fed = (0..self.specs.len()).find(|&f| {
+                self.live[f] && self.specs[f].venue == venue && self.specs[f].book == book
+            });
             if let Some(f) = fed {
-                if let (Some(b), Some(a)) = (f.ladder.best_bid(), f.ladder.best_ask()) {
+                let l = &self.ladders[f];
+                if let (Some(b), Some(a)) = (l.best_bid(), l.best_ask()) {
                     top.bid_ticks = b.price_ticks;
                     top.ask_ticks = a.price_ticks;
                 }
@@ -398,9 +491,29 @@ impl LoopState {
             t0,
             &mut cmds,
         );
-        self.telemetry
-            .record(Stage::Decide, self.clock.now_ns().saturating_sub(t0));
+        let t1 = self.clock.now_ns();
+        self.telemetry.record(Stage::Decide, t1.saturating_sub(t0));
         self.refused_at_start.push(r.err());
+        if let Err(why) = r {
+            self.groups[j].ended = true;
+            self.strategy.on_group_end(j, &self.groups[j].g, Some(why));
+            self.journal(Record::Refused {
+                job: j,
+                t_ns: t1,
+                why,
+            });
+            return;
+        }
+        if self.journal.is_some() {
+            let legs = started_legs(&self.groups[j]);
+            let policy = self.groups[j].g.policy();
+            self.journal(Record::Started {
+                job: j,
+                t_ns: t1,
+                policy,
+                legs,
+            });
+        }
         // The entries passed risk as one: count them open and send them.
         for c in &cmds {
             let id = client_id(j as u64, c.leg, c.part, c.cmd.slot());
@@ -411,31 +524,62 @@ impl LoopState {
         for c in cmds.drain(..) {
             self.send(j, c, arrived);
         }
+        self.check_end(j);
     }
 
-    /// Applies one line from feed `f` and forwards it to the venue's gateway.
-    fn md(&mut self, f: usize) -> bool {
-        let Some(msg) = self.feeds[f].md.pop() else {
+    /// Opens the strategy's `intent` as a new job from the pool.
+    fn open(&mut self, intent: &Intent) {
+        let Some(mut live) = self.pool.pop() else {
+            self.pool_exhausted += 1;
+            return;
+        };
+        let plans: ArrayVec<LegPlan, MAX_GROUP_LEGS> = intent.legs.iter().map(|l| l.plan).collect();
+        if live.g.renew(&plans, intent.policy).is_err() {
+            self.pool.push(live);
+            self.pool_exhausted += 1;
+            return;
+        }
+        live.ended = false;
+        let job = &mut live.job;
+        job.plans.clear();
+        job.books.clear();
+        job.tops.clear();
+        job.risk.clear();
+        for l in &intent.legs {
+            job.plans.push(l.plan);
+            job.books.push(l.book);
+            job.tops.push(l.top);
+            job.risk.push(l.risk);
+        }
+        job.policy = intent.policy;
+        // Decided on the last line: tick-to-order runs from its arrival.
+        job.after_md_lines = self.md_lines.max(1);
+        self.start_job(live);
+    }
+
+    /// Applies one market-data line, lets the strategy decide on it, and forwards it to
+    /// the venue's gateway.
+    fn md(&mut self) -> bool {
+        let Some(msg) = self.md.as_mut().and_then(Consumer::pop) else {
             return false;
         };
-        let feed = &mut self.feeds[f];
         if msg.line == u32::MAX {
-            feed.done = true;
+            self.md_done = true;
             return true;
         }
+        let f = msg.feed as usize;
         let t0 = self.clock.now_ns();
-        feed.live = feed
-            .sync
-            .on_line(&mut feed.ladder, feed.spec.tape.line(msg.line as usize));
+        let line = self.specs[f].tape.line(msg.line as usize);
+        self.live[f] = self.syncs[f].on_line(&mut self.ladders[f], line);
         let t1 = self.clock.now_ns();
         self.telemetry
             .record(Stage::BookApply, t1.saturating_sub(t0));
         self.telemetry
             .record(Stage::MdDecode, t0.saturating_sub(msg.pushed_ns));
         self.md_lines += 1;
-        self.last_md_ns = msg.pushed_ns; // the line's due time: coordinated omission
-                                         // is corrected for tick-to-order
-        let venue = feed.spec.venue;
+        // The line's due time: tick-to-order is corrected for coordinated omission.
+        self.last_md_ns = msg.pushed_ns;
+        let venue = self.specs[f].venue;
         if !self.stopped[venue] {
             let mut out = Outbound::Md {
                 feed: f,
@@ -449,18 +593,72 @@ impl LoopState {
                 out = back;
             }
         }
+        let books = Books::new(&self.ladders, &self.live);
+        if let Some(intent) = self.strategy.on_md(f, books, t1) {
+            self.telemetry
+                .record(Stage::Decide, self.clock.now_ns().saturating_sub(t1));
+            self.open(&intent);
+        }
         true
     }
 
     fn all_done(&self) -> bool {
         self.pending.is_empty()
-            && self.feeds.iter().all(|f| f.done)
+            && (self.md.is_none() || self.md_done)
             && self
                 .groups
                 .iter()
                 .zip(&self.refused_at_start)
                 .all(|(l, refused)| refused.is_some() || l.g.outcome().is_some())
     }
+}
+
+fn started_legs(live: &Live) -> ArrayVec<StartedLeg, MAX_GROUP_LEGS> {
+    live.g
+        .plans()
+        .enumerate()
+        .map(|(i, plan)| StartedLeg {
+            plan: *plan,
+            book: live.job.books[i],
+            top: live.job.tops[i],
+        })
+        .collect()
+}
+
+fn ended_record(j: usize, live: &Live, outcome: Outcome, now_ns: u64) -> Record {
+    let g = &live.g;
+    let legs = started_legs(live)
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, s)| Some((s, g.leg_record(i)?)))
+        .collect();
+    Record::Ended {
+        job: j,
+        t_ns: now_ns,
+        started_ns: g.times_ns().0,
+        policy: g.policy(),
+        outcome,
+        legs,
+        incident: g.incident(),
+    }
+}
+
+/// Everything a run needs besides its [`Config`].
+pub struct Setup<G, S> {
+    /// One gateway per venue: gateway `i` is venue `i` of every plan and of `risk`.
+    pub gateways: Vec<G>,
+    /// The risk state the loop owns.
+    pub risk: RiskState,
+    /// Recorded feeds replayed into the loop's books and the venues' books.
+    pub feeds: Vec<Feed>,
+    /// Fixed jobs, started in order.
+    pub jobs: Vec<Job>,
+    /// The strategy deciding on the books after each line.
+    pub strategy: S,
+    /// Groups preallocated for the strategy: the most it can open in the run.
+    pub strategy_groups: usize,
+    /// Where journal records go (its own thread), if anywhere.
+    pub recorder: Option<Box<dyn Recorder>>,
 }
 
 /// Runs `jobs` through the loop and `gateways` (one thread each), and returns what
@@ -475,8 +673,8 @@ pub fn run<G: Gateway>(
     run_with_feeds(config, gateways, risk, Vec::new(), jobs)
 }
 
-/// [`run`] with recorded feeds replayed by one feeder thread each into the loop's books
-/// and the venues' books.
+/// [`run`] with recorded feeds replayed by the feeder thread into the loop's books and
+/// the venues' books.
 pub fn run_with_feeds<G: Gateway>(
     config: &Config,
     gateways: Vec<G>,
@@ -484,6 +682,45 @@ pub fn run_with_feeds<G: Gateway>(
     feeds: Vec<Feed>,
     jobs: Vec<Job>,
 ) -> Result<RunReport<G>, RuntimeError> {
+    let setup = Setup {
+        gateways,
+        risk,
+        feeds,
+        jobs,
+        strategy: NoStrategy,
+        strategy_groups: 0,
+        recorder: None,
+    };
+    run_setup(config, setup)
+}
+
+/// The placeholder plan pooled groups are built with before `renew`.
+fn pool_plan() -> LegPlan {
+    LegPlan {
+        venue: 0,
+        side: crate::book::OrderSide::Buy,
+        qty_lots: 1,
+        lot_units: 1,
+        mode: crate::leg::Mode::MarketOnly,
+        max_slippage_bps: crate::num::Ratio::from_num(1),
+        fees: crate::leg::Fees::default(),
+    }
+}
+
+/// Runs a whole [`Setup`]: fixed jobs, feeds, a strategy and a journal recorder.
+pub fn run_setup<G: Gateway, S: Strategy>(
+    config: &Config,
+    setup: Setup<G, S>,
+) -> Result<RunReport<G, S>, RuntimeError> {
+    let Setup {
+        gateways,
+        risk,
+        feeds,
+        jobs,
+        strategy,
+        strategy_groups,
+        recorder,
+    } = setup;
     let n = gateways.len();
     if let Some(f) = feeds.iter().position(|f| f.venue >= n) {
         return Err(RuntimeError::Job {
@@ -538,39 +775,82 @@ pub fn run_with_feeds<G: Gateway>(
         commands.push(cmd_tx);
         reports.push(rep_rx);
     }
-    let mut loop_feeds = Vec::new();
-    let mut feeders = Vec::new();
-    for f in feeds {
-        let (md_tx, md_rx) = ring::<MdLine>(config.report_ring);
-        let (tape, speed, wait) = (f.tape.clone(), f.speed, config.gateway_wait);
-        feeders.push(thread::spawn(move || {
-            run_feeder(tape, md_tx, clock, speed, wait)
-        }));
-        loop_feeds.push(LoopFeed {
-            ladder: Ladder::new(f.levels_per_side, f.max_update_levels),
-            sync: BookFeed::new(f.market, f.tick, f.lot),
-            spec: f,
-            md: md_rx,
-            live: false,
-            done: false,
-        });
-    }
+    let (md, feeder) = if feeds.is_empty() {
+        (None, None)
+    } else {
+        let (md_tx, md_rx) = ring::<MdLine>(config.md_ring);
+        let tapes = feeds.iter().map(|f| f.tape.clone()).collect();
+        let (speed, wait) = (config.md_speed, config.gateway_wait);
+        let h = thread::spawn(move || run_feeder(tapes, md_tx, clock, speed, wait));
+        (Some(md_rx), Some(h))
+    };
+    let (journal, recorder) = match recorder {
+        Some(mut rec) => {
+            let (tx, mut rx) = ring::<Journal>(config.journal_ring);
+            let wait = config.gateway_wait;
+            let h = thread::spawn(move || {
+                let mut idle = Idle::new(wait);
+                loop {
+                    match rx.pop() {
+                        Some(Journal::Record(r)) => {
+                            idle.busy();
+                            rec.record(&r);
+                        }
+                        Some(Journal::End) => break,
+                        None => idle.idle(clock.now_ns()),
+                    }
+                }
+                rec.finish();
+            });
+            (Some(tx), Some(h))
+        }
+        None => (None, None),
+    };
     // Groups are built here, on the caller's thread, and checked before anything starts.
     let mut ready = Vec::with_capacity(jobs.len());
     for (j, job) in jobs.into_iter().enumerate() {
         let g = Group::new(&job.plans, job.policy)
             .map_err(|source| RuntimeError::Plan { job: j, source })?
             .with_request_timeout(config.request_timeout_ns);
-        ready.push(Box::new(Live { g, job }));
+        ready.push(Box::new(Live {
+            g,
+            job,
+            ended: false,
+        }));
+    }
+    let mut pool = Vec::with_capacity(strategy_groups);
+    for _ in 0..strategy_groups {
+        let plan = pool_plan();
+        let g = Group::new(&[plan], Policy::Rollback)
+            .map_err(|source| RuntimeError::Plan { job: 0, source })?
+            .with_request_timeout(config.request_timeout_ns);
+        let job = Job {
+            plans: Vec::with_capacity(MAX_GROUP_LEGS),
+            books: Vec::with_capacity(MAX_GROUP_LEGS),
+            tops: Vec::with_capacity(MAX_GROUP_LEGS),
+            risk: Vec::with_capacity(MAX_GROUP_LEGS),
+            policy: Policy::Rollback,
+            after_md_lines: 0,
+        };
+        pool.push(Box::new(Live {
+            g,
+            job,
+            ended: false,
+        }));
     }
     let (mut ctl_tx, ctl_rx) = ring::<Control>(ready.len().max(1) + 1);
     let loop_core = config.loop_core.and_then(|c| cores.get(c).copied());
     let cfg = config.clone();
-    let job_count = ready.len();
+    let job_count = ready.len() + strategy_groups;
     let event_loop = thread::spawn(move || {
         let pinned = loop_core.map(core_affinity::set_for_current);
         let state = LoopState {
             clock,
+            strategy,
+            pool,
+            pool_exhausted: 0,
+            journal,
+            journal_ring_full: 0,
             risk,
             groups: Vec::with_capacity(job_count),
             refused_at_start: Vec::with_capacity(job_count),
@@ -581,7 +861,18 @@ pub fn run_with_feeds<G: Gateway>(
                 .collect(),
             stopped: vec![false; n],
             open: Vec::with_capacity(MAX_OPEN),
-            feeds: loop_feeds,
+            ladders: feeds
+                .iter()
+                .map(|f| Ladder::new(f.levels_per_side, f.max_update_levels))
+                .collect(),
+            syncs: feeds
+                .iter()
+                .map(|f| BookFeed::new(f.market, f.tick, f.lot))
+                .collect(),
+            live: vec![false; feeds.len()],
+            specs: feeds,
+            md,
+            md_done: false,
             pending: VecDeque::with_capacity(job_count),
             md_lines: 0,
             last_md_ns: 0,
@@ -605,14 +896,17 @@ pub fn run_with_feeds<G: Gateway>(
         msg = back;
         thread::yield_now();
     }
-    let (state, loop_pinned) = event_loop
-        .join()
-        .map_err(|_| RuntimeError::Panicked("event loop"))?;
-    let mut feeder_stats = Vec::new();
-    for h in feeders {
-        feeder_stats.push(h.join().map_err(|_| RuntimeError::Panicked("feeder"))?);
+    let joined = event_loop.join();
+    // The loop's journal producer is gone with it: the recorder drains and finishes.
+    if let Some(h) = recorder {
+        h.join().map_err(|_| RuntimeError::Panicked("recorder"))?;
     }
-    let mut telemetry = state.telemetry;
+    let (mut state, loop_pinned) = joined.map_err(|_| RuntimeError::Panicked("event loop"))?;
+    let feeder = match feeder {
+        Some(h) => h.join().map_err(|_| RuntimeError::Panicked("feeder"))?,
+        None => FeederStats::default(),
+    };
+    let mut telemetry = std::mem::take(&mut state.telemetry);
     let mut gateways = Vec::new();
     let mut gateway_stats = Vec::new();
     for h in handles {
@@ -632,17 +926,21 @@ pub fn run_with_feeds<G: Gateway>(
         risk_refused: state.risk_refused,
         reports_ignored: state.reports_ignored,
         unaccounted: state.unaccounted,
-        feeders: feeder_stats,
-        books: state
-            .feeds
-            .into_iter()
-            .map(|f| (f.ladder, f.live))
-            .collect(),
+        feeder,
+        journal_ring_full: state.journal_ring_full,
+        pool_exhausted: state.pool_exhausted,
+        md_refused: state.syncs.iter().map(|s| s.refused).collect(),
+        books: state.ladders.into_iter().zip(state.live).collect(),
         md_lines: state.md_lines,
+        strategy: state.strategy,
     })
 }
 
-fn run_loop(mut s: LoopState, mut control: Consumer<Control>, cfg: &Config) -> LoopState {
+fn run_loop<S: Strategy>(
+    mut s: LoopState<S>,
+    mut control: Consumer<Control>,
+    cfg: &Config,
+) -> LoopState<S> {
     let mut idle = Idle::new(cfg.wait);
     let mut done = false;
     let mut stop_sent = false;
@@ -657,13 +955,11 @@ fn run_loop(mut s: LoopState, mut control: Consumer<Control>, cfg: &Config) -> L
                 }
             }
         }
-        for f in 0..s.feeds.len() {
-            worked |= s.md(f);
-        }
+        worked |= s.md();
         while s
             .pending
             .front()
-            .is_some_and(|l| l.job.after_md_lines <= s.md_lines || s.feeds.iter().all(|f| f.done))
+            .is_some_and(|l| l.job.after_md_lines <= s.md_lines || s.md.is_none() || s.md_done)
         {
             if let Some(live) = s.pending.pop_front() {
                 worked = true;
@@ -692,6 +988,13 @@ fn run_loop(mut s: LoopState, mut control: Consumer<Control>, cfg: &Config) -> L
             }
         }
         if stop_sent && s.stopped.iter().all(|&x| x) {
+            if let Some(tx) = s.journal.as_mut() {
+                let mut msg = Journal::End;
+                while let Err(back) = tx.push(msg) {
+                    msg = back;
+                    std::hint::spin_loop();
+                }
+            }
             return s;
         }
         if worked {

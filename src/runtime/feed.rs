@@ -7,9 +7,11 @@
 //! matches against the book the loop saw. Lines travel as indices into the shared tape:
 //! a hand-off copies 24 bytes and allocates nothing.
 //!
-//! A full market-data ring drops the newest line and counts it. A dropped depth diff
-//! leaves a gap, which the sync rules detect: the book stops being live (stale) until
-//! the next snapshot, as it would after a lost packet.
+//! One feeder thread replays every feed of a run, merged by recorded time, into one
+//! ring. At a paced speed a full ring drops the newest line and counts it: a dropped
+//! depth diff leaves a gap, which the sync rules detect, and the book stops being live
+//! (stale) until the next snapshot, as after a lost packet. At `Speed::Max` the feeder
+//! waits for room instead: the replay is lossless and as fast as the loop.
 
 use std::io::{self, Read};
 use std::path::Path;
@@ -104,7 +106,9 @@ pub enum Speed {
 /// One market-data line handed to the loop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MdLine {
-    /// Line index in the feed's tape; `u32::MAX` marks the end of the feed.
+    /// The feed (index into the run's feeds) the line belongs to.
+    pub feed: u32,
+    /// Line index in the feed's tape; `u32::MAX` marks the end of every feed.
     pub line: u32,
     /// When the line was due: its scheduled time at a paced speed, else when pushed, ns.
     /// Latencies measured from it are corrected for coordinated omission: a feeder or
@@ -112,18 +116,27 @@ pub struct MdLine {
     pub pushed_ns: u64,
 }
 
-/// What a feeder thread did.
+/// What the feeder thread did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FeederStats {
     /// Lines pushed.
     pub pushed: u64,
-    /// Lines dropped on a full ring.
+    /// Lines dropped on a full ring (paced speeds only).
     pub dropped: u64,
+    /// Times the feeder waited on a full ring (`Speed::Max` only: nothing dropped).
+    pub waited: u64,
 }
 
-/// Replays `tape` into `out` at `speed`, then pushes the end marker (waiting for room).
+/// Replays `tapes` into `out` as one stream merged by recorded time (so books on
+/// different venues move in the order the capture saw them), at `speed`, then pushes
+/// the end marker.
+///
+/// Full-ring policy: at a paced speed the clock does not wait for the loop, so the
+/// newest line is dropped and counted (the book goes stale, see the module doc); at
+/// `Speed::Max` the replay is as fast as the loop takes it, so the feeder waits and
+/// drops nothing.
 pub fn run_feeder(
-    tape: Arc<Tape>,
+    tapes: Vec<Arc<Tape>>,
     mut out: Producer<MdLine>,
     clock: Clock,
     speed: Speed,
@@ -132,31 +145,63 @@ pub fn run_feeder(
     let mut stats = FeederStats::default();
     let mut idle = Idle::new(wait);
     let t0 = clock.now_ns();
-    let rec0 = tape.recorded_ns(0);
-    for i in 0..tape.len() {
+    let rec0 = tapes
+        .iter()
+        .filter(|t| !t.is_empty())
+        .map(|t| t.recorded_ns(0))
+        .min()
+        .unwrap_or(0);
+    let mut next = vec![0usize; tapes.len()];
+    let mut i = 0u64;
+    loop {
+        // The earliest next line over the tapes (few tapes: a scan beats a heap).
+        let pick = (0..tapes.len())
+            .filter(|&f| next[f] < tapes[f].len())
+            .min_by_key(|&f| (tapes[f].recorded_ns(next[f]), f));
+        let Some(f) = pick else { break };
+        let line = next[f];
+        next[f] += 1;
         let due = match speed {
             Speed::Max => None,
             Speed::Times(x) => {
-                Some(t0 + tape.recorded_ns(i).saturating_sub(rec0) / u64::from(x.max(1)))
+                let gap = tapes[f].recorded_ns(line).saturating_sub(rec0);
+                Some(t0 + gap / u64::from(x.max(1)))
             }
-            Speed::Rate(per_sec) => Some(t0 + i as u64 * 1_000_000_000 / per_sec.max(1)),
+            Speed::Rate(per_sec) => Some(t0 + i * 1_000_000_000 / per_sec.max(1)),
         };
+        i += 1;
         if let Some(due) = due {
             while clock.now_ns() < due {
                 idle.idle(clock.now_ns());
             }
             idle.busy();
         }
-        let line = MdLine {
-            line: i as u32,
+        let mut msg = MdLine {
+            feed: f as u32,
+            line: line as u32,
             pushed_ns: due.unwrap_or_else(|| clock.now_ns()),
         };
-        match out.push(line) {
-            Ok(()) => stats.pushed += 1,
-            Err(_) => stats.dropped += 1,
+        loop {
+            match out.push(msg) {
+                Ok(()) => {
+                    stats.pushed += 1;
+                    break;
+                }
+                Err(_) if due.is_some() => {
+                    stats.dropped += 1;
+                    break;
+                }
+                Err(back) => {
+                    stats.waited += 1;
+                    msg = back;
+                    idle.idle(clock.now_ns());
+                }
+            }
         }
+        idle.busy();
     }
     let mut end = MdLine {
+        feed: u32::MAX,
         line: u32::MAX,
         pushed_ns: clock.now_ns(),
     };

@@ -6,15 +6,19 @@
 //! - [`gateway`]: the `Gateway` seam to venues and the gateway thread.
 //! - [`feed`]: recorded market data replayed by a feeder thread; books kept in sync.
 //! - [`event_loop`]: the pinned loop that owns groups and risk.
+//! - [`strategy`]: the seam where a strategy decides on the loop's books.
 
 pub mod event_loop;
 pub mod feed;
 pub mod gateway;
 pub mod ring;
+pub mod strategy;
 pub mod wait;
 
 pub use event_loop::RuntimeError;
-pub use event_loop::{outcomes, run, run_with_feeds, Config, Feed, Job, RunReport};
+pub use event_loop::{outcomes, run, run_setup, run_with_feeds, Config, Feed, Job, Recorder};
+pub use event_loop::{RunReport, Setup};
 pub use feed::{Speed, Tape};
 pub use gateway::{Gateway, GatewayStats, Inbound, Outbound};
+pub use strategy::{Books, Intent, IntentLeg, NoStrategy, Strategy};
 pub use wait::Wait;

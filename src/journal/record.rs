@@ -1,0 +1,91 @@
+//! [`Record`]: what the loop tells the journal, one value per event, handed over on the
+//! journal ring and written by the recorder thread (never on the loop). Indices, not
+//! names: the writer turns them into venue and instrument names and decimals.
+
+use arrayvec::ArrayVec;
+
+use crate::group::{GroupError, Incident, LegPlan, LegRecord, Outcome, Policy, MAX_GROUP_LEGS};
+use crate::leg::{Arrival, Command, OrderEvent};
+
+/// One leg of a started group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StartedLeg {
+    /// The plan.
+    pub plan: LegPlan,
+    /// The book on the leg's venue.
+    pub book: usize,
+    /// The top of book and pre-flight it decided on.
+    pub top: Arrival,
+}
+
+/// One journal event. Large (about 5 KB, the ended group's records), by design: it
+/// travels in a preallocated ring slot, where a `Box` would allocate per record.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Record {
+    /// A group was started (its entries passed risk and were sent).
+    Started {
+        /// Job index.
+        job: usize,
+        /// Loop time, ns.
+        t_ns: u64,
+        /// Resolution policy.
+        policy: Policy,
+        /// The legs.
+        legs: ArrayVec<StartedLeg, MAX_GROUP_LEGS>,
+    },
+    /// A group's start was refused; nothing was sent.
+    Refused {
+        /// Job index.
+        job: usize,
+        /// Loop time, ns.
+        t_ns: u64,
+        /// Why.
+        why: GroupError,
+    },
+    /// An order command went to a venue.
+    Sent {
+        /// Job index.
+        job: usize,
+        /// Leg.
+        leg: usize,
+        /// Part of the leg.
+        part: usize,
+        /// Client order id.
+        client_id: u64,
+        /// The command.
+        cmd: Command,
+        /// Loop time, ns.
+        t_ns: u64,
+    },
+    /// A venue report reached the group.
+    Report {
+        /// Job index.
+        job: usize,
+        /// Client order id.
+        client_id: u64,
+        /// The event.
+        event: OrderEvent,
+        /// Whether the group took it (false: duplicate or stale, ignored).
+        taken: bool,
+        /// Loop time, ns.
+        t_ns: u64,
+    },
+    /// A group ended.
+    Ended {
+        /// Job index.
+        job: usize,
+        /// Loop time, ns.
+        t_ns: u64,
+        /// Loop time the group started, ns.
+        started_ns: u64,
+        /// Policy.
+        policy: Policy,
+        /// Outcome.
+        outcome: Outcome,
+        /// Per leg: plan, book and record.
+        legs: ArrayVec<(StartedLeg, LegRecord), MAX_GROUP_LEGS>,
+        /// The incident, when not every leg filled.
+        incident: Option<Incident>,
+    },
+}
