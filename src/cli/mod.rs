@@ -2,6 +2,8 @@
 
 mod analyze;
 mod args;
+mod run;
+mod stats;
 
 pub use args::CliError;
 
@@ -14,6 +16,14 @@ commands:
           average and worst price, spread, slippage, score and a recommendation.
           FILE: a Binance REST depth snapshot, a Hyperliquid l2Book, or a Bybit
           orderbook snapshot line (detected).
+  run [--scenario FILE.toml] [--journal DIR] [--report FILE.json] [--seed N]
+      [--speed Nx|max] [--fsync group|always|never] [--quiet]
+          the main job: a scenario (default: cash-and-carry on the recorded Binance
+          BTCUSDT spot and USD-M books) through the runtime against simulated venues;
+          prints the groups, incidents, statistics and stage latencies. Exit 3 if a
+          group ended unhedged.
+  stats --journal DIR [--strategy S] [--venue V] [--since DURATION] [--json]
+          statistics over a run's journal (DURATION: 90s, 15m, 2h, 7d).
   help    this text";
 
 /// Writes to stdout; a closed pipe (`legcore … | head`) ends output quietly.
@@ -33,6 +43,8 @@ pub(crate) fn emit(text: &str) -> Result<(), CliError> {
 pub fn run(args: &[String]) -> Result<u8, CliError> {
     match args.first().map(String::as_str) {
         Some("analyze") => analyze::run(args.get(1..).unwrap_or(&[])),
+        Some("run") => run::run(args.get(1..).unwrap_or(&[])),
+        Some("stats") => stats::run(args.get(1..).unwrap_or(&[])),
         Some("help" | "--help" | "-h") => {
             emit(&format!("{USAGE}\n"))?;
             Ok(0)

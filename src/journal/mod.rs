@@ -1,8 +1,18 @@
-//! The execution journal (seed pattern 7): every group start and end, every order sent
-//! and every venue report, written by a recorder thread as checksummed JSON lines.
+//! The execution journal and tracker (seed pattern 7): every group start and end, every
+//! order sent and every venue report, written by a recorder thread as checksummed JSON
+//! lines, and the statistics over ended groups.
 //!
 //! - [`record`]: the records the loop hands over (indices and integers, no text).
+//! - [`summary`]: an ended group in exchange units, as reports and `ended` lines hold it.
+//! - [`file`]: the file format, checksums, torn-tail repair and fsync policy.
+//! - [`recorder`]: the recorder that turns records into lines.
+//! - [`stats`]: statistics over summaries (`legcore stats` and the run's own table).
 
+pub mod file;
 pub mod record;
+pub mod recorder;
+pub mod stats;
+pub mod summary;
 
 pub use record::{Record, StartedLeg};
+pub use summary::GroupSummary;

@@ -25,6 +25,7 @@
 //! decode, sync and apply of a line (one call).
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread;
 
@@ -152,6 +153,9 @@ pub struct Config {
     pub md_ring: usize,
     /// Capacity of the journal ring (loop → recorder).
     pub journal_ring: usize,
+    /// Where the loop publishes how many market-data lines it has applied (every 1024
+    /// lines: one relaxed store), for a progress display.
+    pub progress: Option<Arc<AtomicU64>>,
 }
 
 impl Default for Config {
@@ -167,6 +171,7 @@ impl Default for Config {
             md_speed: Speed::Max,
             md_ring: 4_096,
             journal_ring: 1_024,
+            progress: None,
         }
     }
 }
@@ -257,6 +262,7 @@ struct LoopState<S> {
     live: Vec<bool>,
     md: Option<Consumer<MdLine>>,
     md_done: bool,
+    progress: Option<Arc<AtomicU64>>,
     pending: VecDeque<Box<Live>>,
     md_lines: u64,
     last_md_ns: u64,
@@ -577,6 +583,11 @@ impl<S: Strategy> LoopState<S> {
         self.telemetry
             .record(Stage::MdDecode, t0.saturating_sub(msg.pushed_ns));
         self.md_lines += 1;
+        if self.md_lines.is_multiple_of(1_024) {
+            if let Some(p) = &self.progress {
+                p.store(self.md_lines, Ordering::Relaxed);
+            }
+        }
         // The line's due time: tick-to-order is corrected for coordinated omission.
         self.last_md_ns = msg.pushed_ns;
         let venue = self.specs[f].venue;
@@ -873,6 +884,7 @@ pub fn run_setup<G: Gateway, S: Strategy>(
             specs: feeds,
             md,
             md_done: false,
+            progress: cfg.progress.clone(),
             pending: VecDeque::with_capacity(job_count),
             md_lines: 0,
             last_md_ns: 0,

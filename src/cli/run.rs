@@ -1,0 +1,306 @@
+//! `legcore run`: a scenario through the real runtime (loop, gateway and feeder
+//! threads) against simulated venues fed by recorded books; then the groups, incidents,
+//! statistics and per-stage latencies, as a table or `--report` JSON.
+//!
+//! Exit codes: 0 done, 2 bad input (scenario, data file, flag), 3 a group ended
+//! unhedged (so scripts notice).
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use legcore::journal::file::{Fsync, Writer};
+use legcore::journal::recorder::JournalRecorder;
+use legcore::journal::stats::{Filter, Stats};
+use legcore::journal::GroupSummary;
+use legcore::runtime::{run_setup, Setup};
+use legcore::scenario::build::{parse_speed, Built};
+use legcore::scenario::{Scenario, DEFAULT, DEFAULT_DIR};
+use legcore::telemetry::Stage;
+use serde_json::{json, Value};
+
+use super::args::{CliError, Flags};
+use super::emit;
+
+pub fn run(args: &[String]) -> Result<u8, CliError> {
+    let f = Flags::parse(
+        args,
+        &[
+            "--scenario",
+            "--journal",
+            "--report",
+            "--seed",
+            "--speed",
+            "--fsync",
+        ],
+        &["--quiet"],
+    )?;
+    let (text, dir, label) = match f.get("--scenario") {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|source| CliError::Io {
+                path: path.to_string(),
+                source,
+            })?;
+            let dir = Path::new(path)
+                .parent()
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+            (text, dir, path.to_string())
+        }
+        None => (
+            DEFAULT.to_string(),
+            PathBuf::from(DEFAULT_DIR),
+            "default scenario".to_string(),
+        ),
+    };
+    let bad = |e: legcore::scenario::ScenarioError| CliError::Input(format!("{label}: {e}"));
+    let mut scenario = Scenario::parse(&text).map_err(bad)?;
+    if let Some(s) = f.get("--seed") {
+        scenario.seed = s.parse().map_err(|_| CliError::BadValue {
+            flag: "--seed",
+            reason: format!("{s:?} is not a whole number"),
+        })?;
+    }
+    if let Some(s) = f.get("--speed") {
+        if parse_speed(s).is_none() {
+            return Err(CliError::BadValue {
+                flag: "--speed",
+                reason: format!("{s:?} is not \"max\" or \"Nx\" (N ≥ 1)"),
+            });
+        }
+        scenario.speed = s.to_string();
+    }
+    let fsync = match f.get("--fsync").unwrap_or("group") {
+        "group" => Fsync::Group,
+        "always" => Fsync::Always,
+        "never" => Fsync::Never,
+        other => {
+            return Err(CliError::BadValue {
+                flag: "--fsync",
+                reason: format!("{other:?} is not group, always or never"),
+            })
+        }
+    };
+    let mut built = scenario.build(&dir).map_err(bad)?;
+    let writer = match f.get("--journal") {
+        Some(d) => {
+            let (w, found) = Writer::open(Path::new(d), fsync)
+                .map_err(|e| CliError::Input(format!("--journal: {e}")))?;
+            if !found.records.is_empty() {
+                return Err(CliError::Input(format!(
+                    "--journal: {} already holds {} records; give a new directory",
+                    w.path().display(),
+                    found.records.len()
+                )));
+            }
+            Some(w)
+        }
+        None => None,
+    };
+    let quiet = f.has("--quiet");
+    let (recorder, shared) = JournalRecorder::new(writer, built.venues.clone(), &built.name);
+    let progress = Arc::new(AtomicU64::new(0));
+    built.config.progress = Some(progress.clone());
+    let Built {
+        name,
+        seed,
+        exchanges,
+        risk,
+        feeds,
+        strategy,
+        strategy_groups,
+        config,
+        venues,
+        md_lines,
+    } = built;
+    let setup = Setup {
+        gateways: exchanges,
+        risk,
+        feeds,
+        jobs: Vec::new(),
+        strategy,
+        strategy_groups,
+        recorder: Some(Box::new(recorder)),
+    };
+    let worker = std::thread::spawn(move || run_setup(&config, setup));
+    let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+        let b = indicatif::ProgressBar::new(md_lines);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} replay [{bar:30}] {pos}/{len} lines  {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    });
+    while !worker.is_finished() {
+        std::thread::sleep(Duration::from_millis(100));
+        if let Some(b) = &bar {
+            let p = &shared.progress;
+            b.set_position(progress.load(Ordering::Relaxed));
+            b.set_message(format!(
+                "groups opened {} closed {}  incidents {}",
+                p.opened.load(Ordering::Relaxed),
+                p.closed.load(Ordering::Relaxed),
+                p.incidents.load(Ordering::Relaxed)
+            ));
+        }
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let report = worker
+        .join()
+        .map_err(|_| CliError::Input("the run panicked".into()))?
+        .map_err(|e| CliError::Input(format!("run: {e}")))?;
+    if let Some(e) = shared.error.lock().ok().and_then(|e| e.clone()) {
+        return Err(CliError::Input(format!("--journal: write failed: {e}")));
+    }
+    let groups: Vec<GroupSummary> = shared
+        .summaries
+        .lock()
+        .map(|v| v.clone())
+        .unwrap_or_default();
+    let stats = Stats::compute(&groups, &Filter::default());
+    let latency: serde_json::Map<String, Value> = Stage::ALL
+        .iter()
+        .map(|&s| {
+            let h = report.telemetry.histogram(s);
+            let v = json!({
+                "count": h.len(),
+                "p50": h.value_at_quantile(0.5),
+                "p99": h.value_at_quantile(0.99),
+                "p999": h.value_at_quantile(0.999),
+                "max": h.max(),
+            });
+            (s.name().to_string(), v)
+        })
+        .collect();
+    let positions: Vec<Value> = report
+        .gateways
+        .iter()
+        .zip(&venues)
+        .map(|(x, v)| {
+            let b = &x.books()[0];
+            json!({
+                "venue": v.name,
+                "instrument": v.instrument,
+                "position": v.lot.to_decimal(b.position_lots()).to_string(),
+                "traded": v.lot.to_decimal(b.traded_lots()).to_string(),
+            })
+        })
+        .collect();
+    let cs = report.strategy.stats();
+    let strategy = json!({
+        "decisions": cs.decisions,
+        "opens": cs.opens,
+        "closes": cs.closes,
+        "cycles": cs.cycles,
+        "skipped": cs.skipped,
+        "best_entry_bps": cs.best_entry_bps.map(|d| d.to_string()),
+        "best_exit_bps": cs.best_exit_bps.map(|d| d.to_string()),
+        "state": format!("{:?}", report.strategy.state()),
+    });
+    let runtime = json!({
+        "md_lines": report.md_lines,
+        "md_refused": report.md_refused,
+        "feeder_dropped": report.feeder.dropped,
+        "command_ring_full": report.command_ring_full,
+        "journal_ring_full": report.journal_ring_full,
+        "risk_refused": report.risk_refused,
+        "reports_ignored": report.reports_ignored,
+        "unaccounted": report.unaccounted,
+        "pool_exhausted": report.pool_exhausted,
+        "loop_pinned": report.loop_pinned,
+    });
+    let doc = json!({
+        "scenario": name,
+        "seed": seed,
+        "groups": groups,
+        "stats": stats,
+        "latency_ns": latency,
+        "strategy": strategy,
+        "venues": positions,
+        "runtime": runtime,
+    });
+    if let Some(path) = f.get("--report") {
+        let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+        std::fs::write(path, text + "\n").map_err(|source| CliError::Io {
+            path: path.to_string(),
+            source,
+        })?;
+    }
+    if !quiet {
+        emit(&table(&name, seed, &groups, &stats, &doc))?;
+        emit(&report.telemetry.table())?;
+    }
+    let unhedged = groups.iter().any(|g| g.outcome == "unhedged");
+    Ok(if unhedged { 3 } else { 0 })
+}
+
+fn table(name: &str, seed: u64, groups: &[GroupSummary], stats: &Stats, doc: &Value) -> String {
+    let o = |x: &Option<String>| x.clone().unwrap_or_else(|| "-".into());
+    let mut t = format!("scenario {name}  seed {seed}\n\n");
+    t += &format!(
+        "{:>4} {:<10} {:<14} {:<13} {:<5} {:<18} {:>10} {:>12} {:>9} {:>9} {:>10}\n",
+        "grp",
+        "outcome",
+        "venue",
+        "instrument",
+        "side",
+        "mode",
+        "filled",
+        "avg price",
+        "exp bps",
+        "act bps",
+        "fees"
+    );
+    for g in groups {
+        for (i, l) in g.legs.iter().enumerate() {
+            let (id, outcome) = if i == 0 {
+                (g.id.to_string(), g.outcome.as_str())
+            } else {
+                (String::new(), "")
+            };
+            t += &format!(
+                "{:>4} {:<10} {:<14} {:<13} {:<5} {:<18} {:>10} {:>12} {:>9} {:>9} {:>10}\n",
+                id,
+                outcome,
+                l.venue,
+                l.instrument,
+                l.side,
+                l.mode_used,
+                l.filled_qty,
+                o(&l.avg_price),
+                o(&l.expected_slippage_bps),
+                o(&l.slippage_bps),
+                trim(&l.fees, 6),
+            );
+        }
+    }
+    let incidents: Vec<&GroupSummary> = groups.iter().filter(|g| g.incident.is_some()).collect();
+    t += &format!("\nincidents ({})\n", incidents.len());
+    for g in incidents {
+        if let Some(i) = &g.incident {
+            t += &format!(
+                "  group {}: {}  (loss {}, unhedged {} s)\n",
+                g.id, i.summary, i.loss_quote, i.unhedged_seconds
+            );
+        }
+    }
+    t += "\nstatistics\n";
+    t += &stats.table();
+    t += &format!("\nstrategy  {}\n", doc["strategy"]);
+    t += &format!("venues    {}\n", doc["venues"]);
+    t += &format!("runtime   {}\n\n", doc["runtime"]);
+    t
+}
+
+/// A decimal string cut to `dp` places for display.
+fn trim(s: &str, dp: usize) -> String {
+    match s.split_once('.') {
+        Some((i, f)) if f.len() > dp => format!("{i}.{}", &f[..dp]),
+        _ => s.to_string(),
+    }
+}

@@ -1,0 +1,176 @@
+//! [`JournalRecorder`]: the runtime's [`Recorder`] for `legcore run`. On the recorder
+//! thread it turns each [`Record`] into a JSON line (when a journal file is open) and
+//! keeps the summaries of ended groups and live counters for the caller.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::json;
+
+use super::file::Writer;
+use super::record::Record;
+use super::summary::{policy_name, summarize, GroupSummary};
+use crate::runtime::Recorder;
+use crate::scenario::build::VenueInfo;
+
+/// Counters the caller can read while the run goes (progress display).
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Groups started.
+    pub opened: AtomicU64,
+    /// Groups ended.
+    pub closed: AtomicU64,
+    /// Groups that ended with an incident.
+    pub incidents: AtomicU64,
+    /// Records written.
+    pub records: AtomicU64,
+}
+
+/// What the recorder shares with its caller.
+#[derive(Debug, Default)]
+pub struct Shared {
+    /// Live counters.
+    pub progress: Progress,
+    /// Every ended group, in order of its end (a group that ends twice is here twice).
+    pub summaries: Mutex<Vec<GroupSummary>>,
+    /// The first write error.
+    pub error: Mutex<Option<String>>,
+}
+
+/// The recorder. See the module doc.
+#[derive(Debug)]
+pub struct JournalRecorder {
+    writer: Option<Writer>,
+    venues: Vec<VenueInfo>,
+    strategy: String,
+    seq: u64,
+    shared: Arc<Shared>,
+}
+
+fn wall_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+impl JournalRecorder {
+    /// A recorder writing to `writer` (if any) for a run of `strategy` over `venues`.
+    pub fn new(
+        writer: Option<Writer>,
+        venues: Vec<VenueInfo>,
+        strategy: &str,
+    ) -> (JournalRecorder, Arc<Shared>) {
+        let shared = Arc::new(Shared::default());
+        (
+            JournalRecorder {
+                writer,
+                venues,
+                strategy: strategy.to_string(),
+                seq: 0,
+                shared: shared.clone(),
+            },
+            shared,
+        )
+    }
+
+    fn venue(&self, v: usize) -> (&str, &str) {
+        self.venues
+            .get(v)
+            .map_or(("?", "?"), |i| (&i.name, &i.instrument))
+    }
+}
+
+impl Recorder for JournalRecorder {
+    fn record(&mut self, r: &Record) {
+        self.seq += 1;
+        let seq = self.seq;
+        let p = &self.shared.progress;
+        let mut group_end = false;
+        let line = match r {
+            Record::Started {
+                job,
+                t_ns,
+                policy,
+                legs,
+            } => {
+                p.opened.fetch_add(1, Ordering::Relaxed);
+                let legs: Vec<_> = legs
+                    .iter()
+                    .map(|l| {
+                        let (venue, instrument) = self.venue(l.plan.venue);
+                        let lot = self.venues.get(l.plan.venue).map(|v| v.lot);
+                        json!({
+                            "venue": venue,
+                            "instrument": instrument,
+                            "side": format!("{:?}", l.plan.side).to_lowercase(),
+                            "qty": lot.map(|lot| lot.to_decimal(l.plan.qty_lots).to_string()),
+                            "mode": format!("{:?}", l.plan.mode),
+                            "bid_ticks": l.top.bid_ticks,
+                            "ask_ticks": l.top.ask_ticks,
+                        })
+                    })
+                    .collect();
+                json!({"seq": seq, "kind": "started", "job": job, "t_ns": t_ns,
+                       "strategy": self.strategy, "policy": policy_name(*policy), "legs": legs})
+            }
+            Record::Refused { job, t_ns, why } => {
+                group_end = true;
+                json!({"seq": seq, "kind": "refused", "job": job, "t_ns": t_ns,
+                       "strategy": self.strategy, "why": why.to_string()})
+            }
+            Record::Sent {
+                job,
+                leg,
+                part,
+                client_id,
+                cmd,
+                t_ns,
+            } => json!({"seq": seq, "kind": "sent", "job": job, "leg": leg, "part": part,
+                        "client_id": client_id, "cmd": format!("{cmd:?}"), "t_ns": t_ns}),
+            Record::Report {
+                job,
+                client_id,
+                event,
+                taken,
+                t_ns,
+            } => json!({"seq": seq, "kind": "report", "job": job, "client_id": client_id,
+                        "event": format!("{event:?}"), "taken": taken, "t_ns": t_ns}),
+            Record::Ended { t_ns, .. } => {
+                group_end = true;
+                let Some(s) = summarize(r, &self.venues, &self.strategy, wall_ms()) else {
+                    return;
+                };
+                p.closed.fetch_add(1, Ordering::Relaxed);
+                if s.incident.is_some() {
+                    p.incidents.fetch_add(1, Ordering::Relaxed);
+                }
+                let line = json!({"seq": seq, "kind": "ended", "t_ns": t_ns, "group": s});
+                if let Ok(mut v) = self.shared.summaries.lock() {
+                    v.push(s);
+                }
+                line
+            }
+        };
+        if let Some(w) = self.writer.as_mut() {
+            w.write(&line.to_string(), group_end);
+            if let Some(e) = w.error.take() {
+                if let Ok(mut slot) = self.shared.error.lock() {
+                    slot.get_or_insert(e.to_string());
+                }
+            }
+        }
+        p.records.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn finish(&mut self) {
+        if let Some(w) = self.writer.as_mut() {
+            w.finish();
+            if let Some(e) = w.error.take() {
+                if let Ok(mut slot) = self.shared.error.lock() {
+                    slot.get_or_insert(e.to_string());
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,364 @@
+//! Scenario files: what `legcore run` executes, in TOML. Every key is documented in
+//! `docs/scenario.md`; [`Scenario::parse`] checks types and unknown keys (serde, with the
+//! line), then [`Scenario::validate`] checks values and names the key and the value it
+//! refuses. Numbers that are money (prices, sizes, rates, bps) are strings, parsed as
+//! exact decimals.
+//!
+//! [`build`] turns a valid scenario into the runtime's [`crate::runtime::Setup`] parts:
+//! simulated exchanges fed by the recorded books, the risk state, the feeds and the
+//! strategy.
+
+pub mod build;
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::num::{Decimal, Step};
+
+/// The default scenario, shipped in the binary: cash-and-carry on the recorded Binance
+/// BTCUSDT spot and USD-M books of 2024-08-08.
+pub const DEFAULT: &str = include_str!("../../scenarios/carry.toml");
+/// Where the default scenario's relative paths start.
+pub const DEFAULT_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios");
+
+/// Why a scenario was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// Not TOML, a wrong type or an unknown key (the message has the line).
+    #[error("{0}")]
+    Toml(String),
+    /// A value out of its domain.
+    #[error("{key} = {value:?}: {why}")]
+    Value {
+        /// The key, as a path (`venue[1].tick`).
+        key: String,
+        /// The value given.
+        value: String,
+        /// What is wrong.
+        why: String,
+    },
+    /// A data file that cannot be read.
+    #[error("{key}: cannot read {path}: {source}")]
+    Data {
+        /// The key naming the file.
+        key: String,
+        /// The resolved path.
+        path: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+}
+
+/// A parsed scenario file (raw values; see `validate`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// A name for reports.
+    pub name: String,
+    /// Seed of the simulated venues' latency and faults.
+    #[serde(default)]
+    pub seed: u64,
+    /// Replay speed: `"max"`, or `"Nx"` (N times recorded speed, `"1x"` = recorded).
+    #[serde(default = "default_speed")]
+    pub speed: String,
+    /// The venues, one instrument each.
+    pub venue: Vec<VenueSpec>,
+    /// The strategy.
+    pub strategy: StrategySpec,
+    /// How groups execute.
+    pub execution: ExecutionSpec,
+    /// Group-level risk.
+    pub risk: RiskSpec,
+    /// Threads.
+    #[serde(default)]
+    pub runtime: RuntimeSpec,
+}
+
+fn default_speed() -> String {
+    "max".to_string()
+}
+
+/// One simulated venue with one instrument fed by a recorded capture.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VenueSpec {
+    /// Venue name (`binance-spot`).
+    pub name: String,
+    /// Instrument (`BTCUSDT`).
+    pub instrument: String,
+    /// Price tick.
+    pub tick: String,
+    /// Quantity lot.
+    pub lot: String,
+    /// Smallest order notional, quote.
+    #[serde(default = "zero")]
+    pub min_notional: String,
+    /// Maker fee rate (`"0.0002"` = 0.02 %; negative = rebate).
+    pub maker_fee: String,
+    /// Taker fee rate.
+    pub taker_fee: String,
+    /// The recorded capture (hftbacktest `.gz`), relative to the scenario file.
+    pub feed: String,
+    /// Its sync rules: `"spot"` or `"futures"`.
+    pub market: String,
+    /// Levels per side of the book.
+    #[serde(default = "default_levels")]
+    pub levels: usize,
+    /// Order latency.
+    #[serde(default)]
+    pub latency: LatencySpec,
+    /// Faults, parts per million per request or message.
+    #[serde(default)]
+    pub faults: FaultSpec,
+    /// Pre-trade limits.
+    pub limits: LimitsSpec,
+}
+
+fn zero() -> String {
+    "0".to_string()
+}
+
+fn default_levels() -> usize {
+    16_384
+}
+
+/// Latency model of a venue's connection (microseconds).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, tag = "kind", rename_all = "snake_case")]
+pub enum LatencySpec {
+    /// Always `us`.
+    Fixed {
+        /// Latency, µs.
+        us: u64,
+    },
+    /// Uniform in `min_us..=max_us`.
+    Uniform {
+        /// Least, µs.
+        min_us: u64,
+        /// Most, µs.
+        max_us: u64,
+    },
+    /// A floor and a heavy tail.
+    HeavyTailed {
+        /// Floor, µs.
+        base_us: u64,
+        /// Tail scale, µs.
+        scale_us: u64,
+    },
+}
+
+impl Default for LatencySpec {
+    fn default() -> Self {
+        LatencySpec::Fixed { us: 0 }
+    }
+}
+
+/// Fault rates, ppm (see `sim::FaultPlan`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct FaultSpec {
+    #[serde(default)]
+    pub reject: u32,
+    #[serde(default)]
+    pub partial_fill: u32,
+    #[serde(default)]
+    pub duplicate: u32,
+    #[serde(default)]
+    pub reorder: u32,
+    #[serde(default)]
+    pub lost_request: u32,
+    #[serde(default)]
+    pub lost_reply: u32,
+    #[serde(default)]
+    pub disconnect: u32,
+    /// How long a disconnect lasts, ms.
+    #[serde(default)]
+    pub disconnect_ms: u64,
+    #[serde(default)]
+    pub fill_after_cancel: u32,
+    #[serde(default)]
+    pub spike: u32,
+    /// Extra latency of a spike, ms.
+    #[serde(default)]
+    pub spike_ms: u64,
+}
+
+/// A venue's pre-trade limits.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsSpec {
+    /// Largest order notional, quote.
+    pub max_order_notional: String,
+    /// Widest distance of an order price from the mid, bps.
+    pub collar_bps: String,
+    /// Most orders open at once.
+    pub max_open_orders: u32,
+    /// Sustained messages per second.
+    pub msgs_per_sec: u32,
+    /// Burst of the message bucket.
+    pub burst: u32,
+}
+
+/// The strategy.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StrategySpec {
+    /// Only `"carry"` (cash-and-carry) for now.
+    pub kind: String,
+    /// Venue name of the long (spot) leg.
+    pub long: String,
+    /// Venue name of the short (perp) leg.
+    pub short: String,
+    /// Entry size, USD.
+    pub size_usd: String,
+    /// Open when the entry premium net of fees and walk slippage is at least this, bps.
+    pub open_above_bps: String,
+    /// Close when the exit cost with fees and walk slippage is at most this, bps.
+    pub close_below_bps: String,
+    /// Pause after a group ends, ms.
+    #[serde(default)]
+    pub cooldown_ms: u64,
+    /// Most open-and-close cycles.
+    #[serde(default = "default_cycles")]
+    pub max_cycles: u32,
+    /// Most groups in the run (preallocated).
+    #[serde(default = "default_groups")]
+    pub max_groups: usize,
+}
+
+fn default_cycles() -> u32 {
+    10
+}
+
+fn default_groups() -> usize {
+    64
+}
+
+/// How a leg executes (times in ms).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, tag = "kind", rename_all = "snake_case")]
+pub enum ModeSpec {
+    /// IOC at the protection price.
+    Market,
+    /// Post-only, cancelled at the timeout.
+    Limit {
+        /// Rest time, ms.
+        timeout_ms: u64,
+    },
+    /// Post-only, then IOC for the rest at the timeout.
+    LimitThenMarket {
+        /// Rest time, ms.
+        timeout_ms: u64,
+    },
+    /// Post-only, reposted as the touch moves, then IOC.
+    Chase {
+        /// Chase time, ms.
+        timeout_ms: u64,
+        /// Most reposts (0..=4).
+        max_reprices: u32,
+        /// Ticks the touch must move for a repost.
+        refresh_ticks: i64,
+    },
+    /// Chosen from the pre-flight's recommendation.
+    Adaptive {
+        /// Rest time if the limit route is chosen, ms.
+        timeout_ms: u64,
+    },
+}
+
+/// Group execution.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExecutionSpec {
+    /// `rollback`, `rebalance`, `complete` or `accept_partial`.
+    pub policy: String,
+    /// Completion budget for `complete`, ms.
+    #[serde(default)]
+    pub complete_budget_ms: u64,
+    /// The long leg's mode.
+    pub long_mode: ModeSpec,
+    /// The short leg's mode.
+    pub short_mode: ModeSpec,
+    /// Slippage bound of IOCs (fallbacks, unwinds), bps from the mid.
+    pub max_slippage_bps: String,
+    /// How long an order's answer may take before it is queried, ms.
+    #[serde(default = "default_request_timeout")]
+    pub request_timeout_ms: u64,
+}
+
+fn default_request_timeout() -> u64 {
+    1_000
+}
+
+/// Group-level risk.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RiskSpec {
+    /// Largest notional of one group, quote.
+    pub max_group_notional: String,
+}
+
+/// Threads and idle policy.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuntimeSpec {
+    /// Core of the loop thread (absent: not pinned).
+    pub loop_core: Option<usize>,
+    /// Cores of the gateway threads, per venue.
+    #[serde(default)]
+    pub gateway_cores: Vec<usize>,
+    /// `busy_spin`, `spin_then_yield` or `park`.
+    #[serde(default = "default_wait")]
+    pub wait: String,
+}
+
+fn default_wait() -> String {
+    "spin_then_yield".to_string()
+}
+
+impl Default for RuntimeSpec {
+    fn default() -> Self {
+        RuntimeSpec {
+            loop_core: None,
+            gateway_cores: Vec::new(),
+            wait: default_wait(),
+        }
+    }
+}
+
+/// A `Decimal` from key `key`'s text.
+pub(crate) fn dec(key: &str, text: &str) -> Result<Decimal, ScenarioError> {
+    Decimal::parse(text).map_err(|e| bad(key, text, e.to_string()))
+}
+
+/// A `Step` (tick or lot) from key `key`'s text.
+pub(crate) fn step(key: &str, text: &str) -> Result<Step, ScenarioError> {
+    Step::parse(text).map_err(|e| bad(key, text, e.to_string()))
+}
+
+pub(crate) fn bad(key: &str, value: &str, why: impl Into<String>) -> ScenarioError {
+    ScenarioError::Value {
+        key: key.to_string(),
+        value: value.to_string(),
+        why: why.into(),
+    }
+}
+
+impl Scenario {
+    /// Parses TOML text (types and keys only).
+    pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
+        toml::from_str(text).map_err(|e| ScenarioError::Toml(e.to_string()))
+    }
+
+    /// The file's directory-relative path of a data file.
+    pub fn resolve(dir: &Path, file: &str) -> PathBuf {
+        let p = Path::new(file);
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            dir.join(p)
+        }
+    }
+}

@@ -1,0 +1,384 @@
+//! Cash-and-carry: buy spot and sell the perpetual as one atomic group when the perp is
+//! rich; sell spot and buy the perp back as one group when the premium falls back.
+//!
+//! After each market-data line on either book, with both books live and no group in
+//! flight, it walks both books for the size it would trade:
+//!
+//! - flat: the entry premium is `(perp sell average − spot buy average) / spot × 10⁴`
+//!   from the walks (so it is net of the expected slippage), less both legs' taker fees.
+//!   At or above `open_above_bps`, it opens.
+//! - holding: the exit cost is `(perp buy average − spot sell average) / spot × 10⁴`
+//!   plus both taker fees. At or below `close_below_bps`, it closes what it holds.
+//!
+//! Sizes come from `hedge_size` (USD to one base quantity on both legs' lots) at the
+//! touch; the close trades the lots the entry left. Averages are exact decimals rounded
+//! against the strategy (spot buy up, perp sell down, and so on), so a premium is never
+//! flattered by rounding. A group that ends `Unhedged` stops the strategy: the kill
+//! switch takes over. Allocation-free: it runs on the loop thread.
+
+use arrayvec::ArrayVec;
+
+use crate::book::{Ladder, OrderSide};
+use crate::group::{Group, GroupError, LegPlan, LegRisk, Outcome, Policy};
+use crate::instrument::InstrumentRules;
+use crate::leg::{Arrival, Fees, Mode};
+use crate::num::{ratio, Decimal, Ratio, Round};
+use crate::runtime::strategy::{Books, Intent, IntentLeg, Strategy};
+use crate::sizing::{hedge_size, HedgeLeg};
+use crate::walk::{walk_qty, Metrics, Thresholds};
+
+/// One side of the carry: where and how it trades.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CarryLeg {
+    /// The feed (index in the run's feeds) of its book.
+    pub feed: usize,
+    /// Venue index (gateway and risk).
+    pub venue: usize,
+    /// Book on the venue.
+    pub book: usize,
+    /// Instrument rules.
+    pub rules: InstrumentRules,
+    /// Common base units per lot (the lot over the finest lot of the two legs).
+    pub lot_units: i64,
+    /// Fee rates.
+    pub fees: Fees,
+    /// Entry and exit mode.
+    pub mode: Mode,
+    /// Slippage bound of the leg's IOCs, bps.
+    pub max_slippage_bps: Ratio,
+}
+
+/// Strategy parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CarryParams {
+    /// The long leg on entry.
+    pub spot: CarryLeg,
+    /// The short leg on entry.
+    pub perp: CarryLeg,
+    /// Entry size, USD.
+    pub size_usd: Decimal,
+    /// Open when the entry premium net of fees is at least this, bps.
+    pub open_above_bps: Decimal,
+    /// Close when the exit cost with fees is at most this, bps.
+    pub close_below_bps: Decimal,
+    /// Wait after a group ends before the next decision, ns.
+    pub cooldown_ns: u64,
+    /// Most open-and-close cycles (then it only closes).
+    pub max_cycles: u32,
+    /// How groups resolve.
+    pub policy: Policy,
+    /// Slippage thresholds of the pre-flight's recommendation.
+    pub thresholds: Thresholds,
+}
+
+/// Where the strategy is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CarryState {
+    /// No position; may open after `until_ns`.
+    Flat {
+        /// End of the cooldown.
+        until_ns: u64,
+    },
+    /// An entry group is in flight.
+    Opening,
+    /// Holding a hedged position, lots per leg.
+    Holding {
+        /// Spot lots held.
+        spot_lots: i64,
+        /// Perp lots short.
+        perp_lots: i64,
+        /// May close after this, ns.
+        until_ns: u64,
+    },
+    /// An exit group is in flight.
+    Closing {
+        /// Spot lots held before it.
+        spot_lots: i64,
+        /// Perp lots short before it.
+        perp_lots: i64,
+    },
+    /// A group ended unhedged: no more decisions.
+    Stopped,
+}
+
+/// What the strategy did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CarryStats {
+    /// Lines it decided on (both books live, nothing in flight).
+    pub decisions: u64,
+    /// Entry groups asked for.
+    pub opens: u32,
+    /// Exit groups asked for.
+    pub closes: u32,
+    /// Completed cycles (an exit that filled).
+    pub cycles: u32,
+    /// Decisions skipped because a walk or a size failed (thin book, range).
+    pub skipped: u64,
+    /// Ends of groups that were not the one in flight (late re-ends).
+    pub stray_ends: u32,
+    /// The best entry premium net of fees seen, bps (display).
+    pub best_entry_bps: Option<Decimal>,
+    /// The lowest exit cost with fees seen, bps (display).
+    pub best_exit_bps: Option<Decimal>,
+}
+
+/// The cash-and-carry strategy. See the module doc.
+#[derive(Debug, Clone)]
+pub struct Carry {
+    p: CarryParams,
+    state: CarryState,
+    stats: CarryStats,
+    /// Both legs' taker fees, bps.
+    fees_bps: Decimal,
+    /// The latest job whose end was seen: jobs are numbered in order, so an end of an
+    /// earlier one is a late re-end (a reopened group), not the group in flight.
+    last_ended: Option<usize>,
+}
+
+/// Average price of a walk of `lots`, as an exact decimal rounded by `round`, with the
+/// walk itself.
+fn walked(
+    ladder: &Ladder,
+    leg: &CarryLeg,
+    side: OrderSide,
+    lots: i64,
+    round: Round,
+) -> Option<(Decimal, Arrival)> {
+    let w = walk_qty(ladder, side, lots).ok()?;
+    if !w.depth_sufficient() || w.qty_num <= 0 {
+        return None;
+    }
+    let (bid, ask) = (
+        ladder.best_bid()?.price_ticks,
+        ladder.best_ask()?.price_ticks,
+    );
+    let ntl = Decimal::from_i64(i64::try_from(w.notional_tl).ok()?);
+    let qty = Decimal::from_i64(i64::try_from(w.qty_num).ok()?);
+    let avg = leg.rules.tick.size().mul_div(ntl, qty, round).ok()?;
+    let m = Metrics::compute(&w, bid, ask, &Thresholds::default());
+    let top = Arrival {
+        bid_ticks: bid,
+        ask_ticks: ask,
+        recommendation: m.recommendation,
+        expected_price_ticks: ratio(w.notional_tl, w.qty_num).ok(),
+    };
+    Some((avg, top))
+}
+
+/// `(hi − lo) / base × 10⁴`, rounded by `round`.
+fn bps(hi: Decimal, lo: Decimal, base: Decimal, round: Round) -> Option<Decimal> {
+    hi.checked_sub(lo)
+        .ok()?
+        .mul_div(Decimal::from_i64(10_000), base, round)
+        .ok()
+}
+
+impl Carry {
+    /// A flat strategy with `params`.
+    pub fn new(params: CarryParams) -> Carry {
+        let e8 = params.spot.fees.taker_e8 + params.perp.fees.taker_e8;
+        // A rate × 10⁸ is bps × 10⁴.
+        let fees_bps = Decimal::from_i64(e8)
+            .div(Decimal::from_i64(10_000), Round::Ceil)
+            .unwrap_or(Decimal::ZERO);
+        Carry {
+            p: params,
+            state: CarryState::Flat { until_ns: 0 },
+            stats: CarryStats::default(),
+            fees_bps,
+            last_ended: None,
+        }
+    }
+
+    /// Where it is.
+    pub fn state(&self) -> CarryState {
+        self.state
+    }
+
+    /// What it did.
+    pub fn stats(&self) -> CarryStats {
+        self.stats
+    }
+
+    /// Both legs' taker fees, bps.
+    pub fn fees_bps(&self) -> Decimal {
+        self.fees_bps
+    }
+
+    fn intent(&self, legs: [(CarryLeg, OrderSide, i64, Arrival); 2]) -> Intent {
+        let mut out = ArrayVec::new();
+        for (leg, side, lots, top) in legs {
+            out.push(IntentLeg {
+                plan: LegPlan {
+                    venue: leg.venue,
+                    side,
+                    qty_lots: lots,
+                    lot_units: leg.lot_units,
+                    mode: leg.mode,
+                    max_slippage_bps: leg.max_slippage_bps,
+                    fees: leg.fees,
+                },
+                book: leg.book,
+                top,
+                risk: LegRisk {
+                    venue: leg.venue,
+                    rules: leg.rules,
+                },
+            });
+        }
+        Intent {
+            legs: out,
+            policy: self.p.policy,
+        }
+    }
+
+    /// The entry decision on live books: an intent when the premium is rich enough.
+    pub fn decide_open(&mut self, spot: &Ladder, perp: &Ladder) -> Option<Intent> {
+        let (s, p) = (&self.p.spot, &self.p.perp);
+        let hedge = [
+            HedgeLeg {
+                rules: s.rules,
+                side: OrderSide::Buy,
+                price_ticks: spot.best_ask()?.price_ticks,
+            },
+            HedgeLeg {
+                rules: p.rules,
+                side: OrderSide::Sell,
+                price_ticks: perp.best_bid()?.price_ticks,
+            },
+        ];
+        let size = hedge_size(self.p.size_usd, &hedge).ok()?;
+        let (s_lots, p_lots) = (size.legs[0].lots, size.legs[1].lots);
+        let (s_avg, s_top) = walked(spot, s, OrderSide::Buy, s_lots, Round::Ceil)?;
+        let (p_avg, p_top) = walked(perp, p, OrderSide::Sell, p_lots, Round::Floor)?;
+        let gross = bps(p_avg, s_avg, s_avg, Round::Floor)?;
+        let edge = gross.checked_sub(self.fees_bps).ok()?;
+        let best = self.stats.best_entry_bps.map_or(edge, |b| b.max(edge));
+        self.stats.best_entry_bps = Some(best);
+        (edge >= self.p.open_above_bps).then(|| {
+            self.intent([
+                (*s, OrderSide::Buy, s_lots, s_top),
+                (*p, OrderSide::Sell, p_lots, p_top),
+            ])
+        })
+    }
+
+    /// The exit decision for `spot_lots` long and `perp_lots` short.
+    pub fn decide_close(
+        &mut self,
+        spot: &Ladder,
+        perp: &Ladder,
+        spot_lots: i64,
+        perp_lots: i64,
+    ) -> Option<Intent> {
+        let (s, p) = (&self.p.spot, &self.p.perp);
+        let (s_avg, s_top) = walked(spot, s, OrderSide::Sell, spot_lots, Round::Floor)?;
+        let (p_avg, p_top) = walked(perp, p, OrderSide::Buy, perp_lots, Round::Ceil)?;
+        let gross = bps(p_avg, s_avg, s_avg, Round::Ceil)?;
+        let cost = gross.checked_add(self.fees_bps).ok()?;
+        let best = self.stats.best_exit_bps.map_or(cost, |b| b.min(cost));
+        self.stats.best_exit_bps = Some(best);
+        (cost <= self.p.close_below_bps).then(|| {
+            self.intent([
+                (*s, OrderSide::Sell, spot_lots, s_top),
+                (*p, OrderSide::Buy, perp_lots, p_top),
+            ])
+        })
+    }
+}
+
+impl Strategy for Carry {
+    fn on_md(&mut self, feed: usize, books: Books<'_>, now_ns: u64) -> Option<Intent> {
+        if feed != self.p.spot.feed && feed != self.p.perp.feed {
+            return None;
+        }
+        let (spot, perp) = (books.live(self.p.spot.feed)?, books.live(self.p.perp.feed)?);
+        match self.state {
+            CarryState::Flat { until_ns }
+                if now_ns >= until_ns && self.stats.cycles < self.p.max_cycles =>
+            {
+                self.stats.decisions += 1;
+                let i = self.decide_open(spot, perp)?;
+                self.stats.opens += 1;
+                self.state = CarryState::Opening;
+                Some(i)
+            }
+            CarryState::Holding {
+                spot_lots,
+                perp_lots,
+                until_ns,
+            } if now_ns >= until_ns => {
+                self.stats.decisions += 1;
+                let i = self.decide_close(spot, perp, spot_lots, perp_lots)?;
+                self.stats.closes += 1;
+                self.state = CarryState::Closing {
+                    spot_lots,
+                    perp_lots,
+                };
+                Some(i)
+            }
+            _ => None,
+        }
+    }
+
+    fn on_group_end(&mut self, job: usize, group: &Group, refused: Option<GroupError>) {
+        if self.last_ended.is_some_and(|l| job <= l) {
+            self.stats.stray_ends += 1;
+            return;
+        }
+        self.last_ended = Some(job);
+        let net = |leg: usize| group.leg_record(leg).map_or(0, |r| r.net_lots);
+        let outcome = if refused.is_some() {
+            None
+        } else {
+            group.outcome()
+        };
+        let now = group.times_ns().1;
+        let until_ns = now.saturating_add(self.p.cooldown_ns);
+        self.state = match (self.state, outcome) {
+            (_, Some(Outcome::Unhedged)) => CarryState::Stopped,
+            (CarryState::Opening, None | Some(Outcome::Flat)) => CarryState::Flat { until_ns },
+            (CarryState::Opening, Some(_)) => {
+                let (spot_lots, perp_lots) = (net(0), net(1));
+                if spot_lots > 0 && perp_lots > 0 {
+                    CarryState::Holding {
+                        spot_lots,
+                        perp_lots,
+                        until_ns,
+                    }
+                } else {
+                    CarryState::Flat { until_ns }
+                }
+            }
+            (
+                CarryState::Closing {
+                    spot_lots,
+                    perp_lots,
+                },
+                o,
+            ) => {
+                // What the exit left: its fills reduce the holding.
+                let (s, p) = match o {
+                    None | Some(Outcome::Flat) => (spot_lots, perp_lots),
+                    Some(_) => (spot_lots - net(0), perp_lots - net(1)),
+                };
+                if s > 0 && p > 0 {
+                    CarryState::Holding {
+                        spot_lots: s,
+                        perp_lots: p,
+                        until_ns,
+                    }
+                } else {
+                    if o == Some(Outcome::Filled) {
+                        self.stats.cycles += 1;
+                    }
+                    CarryState::Flat { until_ns }
+                }
+            }
+            (other, _) => {
+                self.stats.stray_ends += 1;
+                other
+            }
+        };
+    }
+}
