@@ -168,7 +168,7 @@ impl Stats {
         );
         for (policy, by) in &self.outcomes {
             let parts: Vec<String> = by.iter().map(|(k, v)| format!("{k} {v}")).collect();
-            t += &format!("  {policy:<14}{}\n", parts.join(", "));
+            t += &format!("  {policy:<16}{}\n", parts.join(", "));
         }
         for (name, s) in [
             ("expected slip", &self.expected_slippage_bps),

@@ -313,30 +313,41 @@ impl Scenario {
             return Err(bad("strategy.short", &s.short, "is also the long venue"));
         }
         let e = &self.execution;
-        let policy = match e.policy.as_str() {
-            "rollback" => Policy::Rollback,
-            "rebalance" => Policy::Rebalance,
-            "accept_partial" => Policy::AcceptPartial,
-            "complete" => {
-                if e.complete_budget_ms == 0 {
-                    let k = "execution.complete_budget_ms";
-                    return Err(bad(k, "0", "must be positive for complete"));
-                }
-                Policy::Complete {
-                    budget_ns: e.complete_budget_ms * 1_000_000,
-                    max_slippage_bps: ratio_of(
-                        "execution.max_slippage_bps",
-                        &e.max_slippage_bps,
-                        Decimal::ZERO,
-                        Decimal::from_i64(10_000),
-                    )?,
-                }
-            }
-            other => {
-                let why = "expected rollback, rebalance, complete or accept_partial";
-                return Err(bad("execution.policy", other, why));
-            }
+        let names: Vec<&str> = match &e.policy {
+            super::PolicySpec::One(p) => vec![p.as_str()],
+            super::PolicySpec::Many(v) => v.iter().map(String::as_str).collect(),
         };
+        if names.is_empty() || names.len() > 4 {
+            let n = names.len().to_string();
+            return Err(bad("execution.policy", &n, "give 1 to 4 policies"));
+        }
+        let mut policies = arrayvec::ArrayVec::new();
+        for name in names {
+            policies.push(match name {
+                "rollback" => Policy::Rollback,
+                "rebalance" => Policy::Rebalance,
+                "accept_partial" => Policy::AcceptPartial,
+                "complete" => {
+                    if e.complete_budget_ms == 0 {
+                        let k = "execution.complete_budget_ms";
+                        return Err(bad(k, "0", "must be positive for complete"));
+                    }
+                    Policy::Complete {
+                        budget_ns: e.complete_budget_ms * 1_000_000,
+                        max_slippage_bps: ratio_of(
+                            "execution.max_slippage_bps",
+                            &e.max_slippage_bps,
+                            Decimal::ZERO,
+                            Decimal::from_i64(10_000),
+                        )?,
+                    }
+                }
+                other => {
+                    let why = "expected rollback, rebalance, complete or accept_partial";
+                    return Err(bad("execution.policy", other, why));
+                }
+            });
+        }
         let max_slip = ratio_of(
             "execution.max_slippage_bps",
             &e.max_slippage_bps,
@@ -375,7 +386,7 @@ impl Scenario {
             close_below_bps: dec("strategy.close_below_bps", &s.close_below_bps)?,
             cooldown_ns: s.cooldown_ms * 1_000_000,
             max_cycles: s.max_cycles,
-            policy,
+            policies,
             thresholds: Thresholds::default(),
         };
         let wait = match self.runtime.wait.as_str() {

@@ -268,12 +268,23 @@ pub enum ModeSpec {
     },
 }
 
+/// One policy, or several used in turn.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum PolicySpec {
+    /// One policy for every group.
+    One(String),
+    /// Policies used in turn.
+    Many(Vec<String>),
+}
+
 /// Group execution.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExecutionSpec {
-    /// `rollback`, `rebalance`, `complete` or `accept_partial`.
-    pub policy: String,
+    /// `rollback`, `rebalance`, `complete` or `accept_partial`, or a list of them used in
+    /// turn (group k takes the k-th, cycling).
+    pub policy: PolicySpec,
     /// Completion budget for `complete`, ms.
     #[serde(default)]
     pub complete_budget_ms: u64,

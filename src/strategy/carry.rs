@@ -49,7 +49,7 @@ pub struct CarryLeg {
 }
 
 /// Strategy parameters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CarryParams {
     /// The long leg on entry.
     pub spot: CarryLeg,
@@ -65,8 +65,8 @@ pub struct CarryParams {
     pub cooldown_ns: u64,
     /// Most open-and-close cycles (then it only closes).
     pub max_cycles: u32,
-    /// How groups resolve.
-    pub policy: Policy,
+    /// How groups resolve, in turn: group `k` of the run uses `policies[k % len]`.
+    pub policies: ArrayVec<Policy, 4>,
     /// Slippage thresholds of the pre-flight's recommendation.
     pub thresholds: Thresholds,
 }
@@ -226,9 +226,16 @@ impl Carry {
                 },
             });
         }
+        let k = (self.stats.opens + self.stats.closes) as usize;
+        let n = self.p.policies.len().max(1);
         Intent {
             legs: out,
-            policy: self.p.policy,
+            policy: self
+                .p
+                .policies
+                .get(k % n)
+                .copied()
+                .unwrap_or(Policy::Rollback),
         }
     }
 

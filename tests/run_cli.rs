@@ -1,0 +1,362 @@
+//! `legcore run` and `legcore stats` end to end, as a user runs them: the binary on the
+//! shipped scenarios at max speed, its report and journal, bad input.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use legcore::num::Decimal;
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_legcore");
+
+fn scenario(name: &str) -> String {
+    format!("{}/scenarios/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("legcore-run-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn legcore(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).output().unwrap()
+}
+
+/// Runs a scenario at max speed with a journal and a report; returns (exit, report).
+fn run(scenario: Option<&str>, dir: &Path) -> (i32, Value) {
+    let journal = dir.join("journal");
+    let report = dir.join("report.json");
+    let mut args = vec![
+        "run",
+        "--speed",
+        "max",
+        "--quiet",
+        "--journal",
+        journal.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+    ];
+    let s;
+    if let Some(name) = scenario {
+        s = self::scenario(name);
+        args.extend(["--scenario", &s]);
+    }
+    let out = legcore(&args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.is_empty(), "stderr: {stderr}");
+    let text = std::fs::read_to_string(&report).unwrap();
+    (
+        out.status.code().unwrap(),
+        serde_json::from_str(&text).unwrap(),
+    )
+}
+
+fn dec(v: &Value) -> Decimal {
+    Decimal::parse(v.as_str().unwrap()).unwrap()
+}
+
+/// Per venue: the position the groups' records add up to (buy +, sell −), exactly.
+fn positions_from_records(report: &Value) -> BTreeMap<String, Decimal> {
+    let mut pos = BTreeMap::new();
+    for g in report["groups"].as_array().unwrap() {
+        for l in g["legs"].as_array().unwrap() {
+            let net = dec(&l["net_qty"]);
+            let signed = if l["side"] == "buy" { net } else { net.neg() };
+            let p = pos
+                .entry(l["venue"].as_str().unwrap().to_string())
+                .or_insert(Decimal::ZERO);
+            *p = p.checked_add(signed).unwrap();
+        }
+    }
+    pos
+}
+
+fn check_schema(report: &Value) {
+    for g in report["groups"].as_array().unwrap() {
+        for k in ["id", "policy", "outcome", "legs", "incident"] {
+            assert!(g.get(k).is_some(), "group key {k}");
+        }
+        let outcome = g["outcome"].as_str().unwrap();
+        assert!(["filled", "flat", "rebalanced", "unhedged"].contains(&outcome));
+        for l in g["legs"].as_array().unwrap() {
+            for k in [
+                "venue",
+                "instrument",
+                "side",
+                "mode_used",
+                "target_qty",
+                "filled_qty",
+                "unwound_qty",
+                "avg_price",
+                "expected_price",
+                "slippage_bps",
+                "fees",
+            ] {
+                assert!(l.get(k).is_some(), "leg key {k}");
+            }
+            // Decimals are strings that parse exactly.
+            dec(&l["filled_qty"]);
+            dec(&l["fees"]);
+        }
+        if let Some(i) = g["incident"].as_object() {
+            for k in ["residual", "loss_quote", "unhedged_seconds", "summary"] {
+                assert!(i.contains_key(k), "incident key {k}");
+            }
+        }
+    }
+    for stage in [
+        "decide",
+        "risk",
+        "ring_hop",
+        "venue_round_trip",
+        "tick_to_order",
+    ] {
+        for k in ["p50", "p99", "p999", "max", "count"] {
+            assert!(report["latency_ns"][stage].get(k).is_some(), "{stage}.{k}");
+        }
+    }
+}
+
+/// The runtime lost nothing and the venues hold what the records say.
+fn check_accounting(report: &Value) {
+    let rt = &report["runtime"];
+    assert_eq!(rt["unaccounted"], 0);
+    assert_eq!(rt["feeder_dropped"], 0, "max speed is lossless");
+    assert_eq!(rt["pool_exhausted"], 0);
+    for r in rt["md_refused"].as_array().unwrap() {
+        assert_eq!(r, 0, "every recorded line applies");
+    }
+    let from_records = positions_from_records(report);
+    for v in report["venues"].as_array().unwrap() {
+        let name = v["venue"].as_str().unwrap();
+        let held = dec(&v["position"]);
+        let recorded = from_records.get(name).copied().unwrap_or(Decimal::ZERO);
+        assert_eq!(
+            held, recorded,
+            "{name}: venue position vs the groups' records"
+        );
+    }
+}
+
+#[test]
+fn the_default_scenario_opens_and_closes_several_groups_all_filled() {
+    let dir = tmp("default");
+    let (code, report) = run(None, &dir);
+    assert_eq!(code, 0);
+    check_schema(&report);
+    check_accounting(&report);
+    let groups = report["groups"].as_array().unwrap();
+    let filled = groups.iter().filter(|g| g["outcome"] == "filled").count();
+    assert!(filled >= 4, "{filled} filled groups");
+    assert!(groups.iter().all(|g| g["outcome"] != "unhedged"));
+    // Opens buy spot and sell perp; closes the reverse: both kinds ran.
+    let first_sides: Vec<&str> = groups
+        .iter()
+        .map(|g| g["legs"][0]["side"].as_str().unwrap())
+        .collect();
+    assert!(first_sides.contains(&"buy") && first_sides.contains(&"sell"));
+    // Delta-neutral at every end: the spot long equals the perp short.
+    let v = report["venues"].as_array().unwrap();
+    assert_eq!(dec(&v[0]["position"]), dec(&v[1]["position"]).neg());
+    assert_eq!(report["stats"]["executions"], groups.len());
+    assert!(
+        report["latency_ns"]["tick_to_order"]["count"]
+            .as_u64()
+            .unwrap()
+            >= 8
+    );
+
+    // `legcore stats` on the journal gives the run's own numbers.
+    let j = dir.join("journal");
+    let out = legcore(&["stats", "--journal", j.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let stats: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(stats, report["stats"]);
+    // Filters: every group has a leg on the spot venue; none on an unknown one.
+    let out = legcore(&[
+        "stats",
+        "--journal",
+        j.to_str().unwrap(),
+        "--json",
+        "--venue",
+        "nope",
+    ]);
+    let none: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(none["executions"], 0);
+    let out = legcore(&[
+        "stats",
+        "--journal",
+        j.to_str().unwrap(),
+        "--json",
+        "--venue",
+        "binance-spot",
+        "--since",
+        "1h",
+    ]);
+    let spot: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(spot, report["stats"]);
+
+    // The journal refuses to be appended to by a second run.
+    let out = legcore(&[
+        "run",
+        "--speed",
+        "max",
+        "--quiet",
+        "--journal",
+        j.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already holds"));
+}
+
+#[test]
+fn the_fault_scenario_shows_every_policy_and_an_incident() {
+    let dir = tmp("faults");
+    let (code, report) = run(Some("carry_faults.toml"), &dir);
+    check_schema(&report);
+    check_accounting(&report);
+    let groups = report["groups"].as_array().unwrap();
+    let unhedged = groups.iter().any(|g| g["outcome"] == "unhedged");
+    assert_eq!(
+        code,
+        if unhedged { 3 } else { 0 },
+        "exit 3 exactly when unhedged"
+    );
+    // Group k takes the k-th policy of the scenario's list, in turn.
+    let turn = ["rebalance", "complete", "rollback", "accept_partial"];
+    for g in groups {
+        let k = g["id"].as_u64().unwrap() as usize;
+        assert_eq!(g["policy"], turn[k % 4], "group {k}");
+    }
+    let policies: std::collections::BTreeSet<&str> = groups
+        .iter()
+        .map(|g| g["policy"].as_str().unwrap())
+        .collect();
+    if unhedged {
+        // An unhedged end stops the strategy: it is the last group.
+        let last = groups.iter().max_by_key(|g| g["id"].as_u64()).unwrap();
+        assert_eq!(last["outcome"], "unhedged");
+    } else {
+        assert_eq!(policies.len(), 4, "{policies:?}");
+    }
+    let incidents: Vec<&Value> = groups.iter().filter(|g| !g["incident"].is_null()).collect();
+    assert!(!incidents.is_empty());
+    for g in &incidents {
+        assert_ne!(g["outcome"], "filled");
+        assert!(!g["incident"]["summary"].as_str().unwrap().is_empty());
+    }
+    assert_eq!(report["stats"]["incidents"], incidents.len());
+    let j = dir.join("journal");
+    let out = legcore(&["stats", "--journal", j.to_str().unwrap(), "--json"]);
+    let stats: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(stats, report["stats"]);
+}
+
+#[test]
+fn a_torn_tail_is_cut_and_a_corrupt_line_is_refused() {
+    let dir = tmp("journal");
+    let (_, report) = run(None, &dir);
+    let path = dir.join("journal").join("journal.jsonl");
+    let good = std::fs::read(&path).unwrap();
+    let j = dir.join("journal");
+    let j = j.to_str().unwrap();
+
+    // A crash mid-write: half a record at the end. The good records still count.
+    let mut torn = good.clone();
+    torn.extend_from_slice(b"{\"seq\":99999,\"kind\":\"ended\",\"gro");
+    std::fs::write(&path, &torn).unwrap();
+    let out = legcore(&["stats", "--journal", j]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("torn record"));
+    let out = legcore(&["stats", "--journal", j, "--json"]);
+    let stats: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(stats, report["stats"]);
+
+    // A flipped byte inside an earlier record: refused with its line, never misread.
+    let mut bad = good.clone();
+    let at = bad.iter().position(|&b| b == b'\n').unwrap() + 20;
+    bad[at] ^= 0x01;
+    std::fs::write(&path, &bad).unwrap();
+    let out = legcore(&["stats", "--journal", j]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("error: ") && err.contains("line 2") && err.contains("corrupt"));
+
+    // A journal cut at a line boundary is simply shorter.
+    let lines: Vec<&[u8]> = good.split_inclusive(|&b| b == b'\n').collect();
+    std::fs::write(&path, lines[..3].concat()).unwrap();
+    let out = legcore(&["stats", "--journal", j, "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+}
+
+/// Writes `text` as a scenario next to the shipped ones' data paths and runs it.
+fn run_bad(name: &str, text: &str, extra: &[&str]) -> String {
+    let dir = tmp(name);
+    // Same directory depth as `scenarios/`, so the shipped relative data paths resolve.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join(format!("bad-{}-{name}.toml", std::process::id()));
+    std::fs::write(&path, text).unwrap();
+    let mut args = vec!["run", "--quiet", "--scenario", path.to_str().unwrap()];
+    args.extend(extra);
+    let out = legcore(&args);
+    let _ = std::fs::remove_file(&path);
+    let _ = std::fs::remove_dir_all(dir);
+    assert_eq!(out.status.code(), Some(2), "{name}");
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(err.starts_with("error: "), "{err}");
+    err
+}
+
+#[test]
+fn bad_scenarios_and_flags_exit_2_naming_the_problem() {
+    let base = std::fs::read_to_string(scenario("carry.toml")).unwrap();
+    let cases: [(&str, String, &str); 7] = [
+        (
+            "unknown-key",
+            base.replace("seed = 7", "seed = 7\ncolour = 1"),
+            "colour",
+        ),
+        (
+            "bad-tick",
+            base.replace("tick = \"0.01\"", "tick = \"0.0x\""),
+            "venue[0].tick",
+        ),
+        (
+            "unknown-venue",
+            base.replace("long = \"binance-spot\"", "long = \"kraken\""),
+            "strategy.long",
+        ),
+        (
+            "missing-data",
+            base.replace("spot_btcusdt_20240808", "nothing_here"),
+            "venue[0].feed",
+        ),
+        (
+            "bad-policy",
+            base.replace("policy = \"rollback\"", "policy = \"hope\""),
+            "execution.policy",
+        ),
+        (
+            "fee",
+            base.replace("taker_fee = \"0.00045\"", "taker_fee = \"NaN\""),
+            "taker_fee",
+        ),
+        ("not-toml", "this is [not toml".to_string(), "TOML"),
+    ];
+    for (name, text, needle) in &cases {
+        let err = run_bad(name, text, &[]);
+        assert!(err.contains(needle), "{name}: {err}");
+    }
+    let err = run_bad("speed", &base, &["--speed", "fast"]);
+    assert!(err.contains("--speed"), "{err}");
+    let out = legcore(&["run", "--scenario", "/nonexistent/s.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = legcore(&["stats"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--journal"));
+}
