@@ -234,7 +234,10 @@ fn book_update(c: &mut Criterion) {
 /// (untimed) before every pass.
 fn replay(g: &mut BenchmarkGroup<WallTime>, d: &Data) {
     let changes: u64 = d.diffs.iter().map(|x| x.changes.len() as u64).sum();
-    println!("replay window: {} diffs, {changes} level changes", d.diffs.len());
+    println!(
+        "replay window: {} diffs, {changes} level changes",
+        d.diffs.len()
+    );
     let p = "replay";
     let hd: Vec<Vec<_>> = d
         .diffs
@@ -251,7 +254,8 @@ fn replay(g: &mut BenchmarkGroup<WallTime>, d: &Data) {
         for diff in &d.diffs {
             let mut tx = l.update();
             for c in &diff.changes {
-                tx.set(c.side, c.price_ticks, c.qty_lots).expect("valid level");
+                tx.set(c.side, c.price_ticks, c.qty_lots)
+                    .expect("valid level");
             }
             tx.commit(diff.seq).expect("in sync");
         }
@@ -266,7 +270,14 @@ fn replay(g: &mut BenchmarkGroup<WallTime>, d: &Data) {
             }
         }
     }
-    replay_line(g, "hftbacktest_roivector", p, changes, || h_roi(d), hft(&hd));
+    replay_line(
+        g,
+        "hftbacktest_roivector",
+        p,
+        changes,
+        || h_roi(d),
+        hft(&hd),
+    );
     replay_line(g, "hftbacktest_hashmap", p, changes, || h_hash(d), hft(&hd));
     replay_line(g, "hftbacktest_btree", p, changes, || h_btree(d), hft(&hd));
     let nautilus = |b: &mut OrderBook| {
@@ -276,7 +287,14 @@ fn replay(g: &mut BenchmarkGroup<WallTime>, d: &Data) {
             }
         }
     };
-    replay_line(g, "nautilus_model", p, changes, || nautilus_book(d), nautilus);
+    replay_line(
+        g,
+        "nautilus_model",
+        p,
+        changes,
+        || nautilus_book(d),
+        nautilus,
+    );
 }
 
 fn replay_line<S>(
@@ -361,7 +379,12 @@ fn book_walk(c: &mut Criterion) {
             black_box(black_box(&nb).get_worst_px_for_quantity(black_box(nq), NSide::Buy));
         });
         per_op(&mut g, "hftbacktest_roivector_our_loop", &p, |_| {
-            black_box(h_walk(black_box(&hm), black_box(hq), d.tick_f64(), d.lot_f64()));
+            black_box(h_walk(
+                black_box(&hm),
+                black_box(hq),
+                d.tick_f64(),
+                d.lot_f64(),
+            ));
         });
     }
     g.finish();
@@ -684,7 +707,9 @@ fn rings(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("floor");
     let mut f = Floor::start();
-    g.bench_function(BenchmarkId::new("cache_line", "rtt"), |b| b.iter(|| f.flip()));
+    g.bench_function(BenchmarkId::new("cache_line", "rtt"), |b| {
+        b.iter(|| f.flip())
+    });
     f.stop();
     meta("floor/cache_line/rtt", 1);
     g.finish();
