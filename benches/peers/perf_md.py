@@ -216,6 +216,20 @@ def main():
         if ok is False:
             misses.append(text)
     out.append("")
+    floor = get("floor", "rtt", "cache_line", 2)
+    ring = get("spsc_rtt", "u64", "legcore", 2)
+    if floor is not None and ring is not None:
+        out.append(
+            f"The floor (one cache line ping-ponged, timer included) is {floor:.0f} ns p50 in "
+            f"this run and legcore's round trip is {ring / floor:.2f}× the floor"
+            + (
+                "; with the floor above 130 ns, the 130 ns round-trip goal cannot be met on "
+                "this machine in this run."
+                if floor > 130
+                else "."
+            )
+        )
+        out.append("")
     if misses:
         out.append(
             "legcore falls short of these goals in this run: "
