@@ -234,7 +234,13 @@ impl Ladder {
     ) -> Result<(), BookError> {
         check_price(price_ticks)?;
         check_size(qty_lots)?;
-        if qty_lots > 0 {
+        let floor = match side {
+            Side::Bid => self.bids.floor,
+            Side::Ask => self.asks.floor,
+        };
+        // A level past the known depth is not stored (as in a transaction), so it
+        // cannot cross what is stored.
+        if qty_lots > 0 && key_of(side, price_ticks) > floor {
             let crossed = match side {
                 Side::Bid => self
                     .best_ask()
