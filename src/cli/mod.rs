@@ -2,6 +2,7 @@
 
 mod analyze;
 mod args;
+mod resume;
 mod run;
 mod stats;
 

@@ -15,6 +15,7 @@ use legcore::journal::file::{Fsync, Writer};
 use legcore::journal::recorder::JournalRecorder;
 use legcore::journal::stats::{Filter, Stats};
 use legcore::journal::GroupSummary;
+use legcore::runtime::persist::Persisted;
 use legcore::runtime::{run_setup, Setup};
 use legcore::scenario::build::{parse_speed, Built};
 use legcore::scenario::{Scenario, DEFAULT, DEFAULT_DIR};
@@ -35,7 +36,7 @@ pub fn run(args: &[String]) -> Result<u8, CliError> {
             "--speed",
             "--fsync",
         ],
-        &["--quiet"],
+        &["--quiet", "--resume"],
     )?;
     let (text, dir, label) = match f.get("--scenario") {
         Some(path) => {
@@ -82,11 +83,23 @@ pub fn run(args: &[String]) -> Result<u8, CliError> {
             })
         }
     };
+    if f.has("--resume") {
+        let d = f
+            .get("--journal")
+            .ok_or(CliError::Missing("--journal (with --resume)"))?;
+        if f.get("--scenario").is_some() || f.get("--seed").is_some() {
+            return Err(CliError::Conflict(
+                "--resume takes the scenario and seed the journal was started with",
+            ));
+        }
+        return super::resume::run(Path::new(d), fsync, f.has("--quiet"));
+    }
     let mut built = scenario.build(&dir).map_err(bad)?;
-    let writer = match f.get("--journal") {
+    let journal_dir = f.get("--journal").map(PathBuf::from);
+    let writer = match &journal_dir {
         Some(d) => {
-            let (w, found) = Writer::open(Path::new(d), fsync)
-                .map_err(|e| CliError::Input(format!("--journal: {e}")))?;
+            let (w, found) =
+                Writer::open(d, fsync).map_err(|e| CliError::Input(format!("--journal: {e}")))?;
             if !found.records.is_empty() {
                 return Err(CliError::Input(format!(
                     "--journal: {} already holds {} records; give a new directory",
@@ -94,6 +107,16 @@ pub fn run(args: &[String]) -> Result<u8, CliError> {
                     found.records.len()
                 )));
             }
+            // What a restart needs: the scenario as run, with its data directory.
+            let saved = super::resume::Saved {
+                scenario: text.clone(),
+                dir: dir.canonicalize().unwrap_or(dir.clone()),
+                seed: scenario.seed,
+                speed: scenario.speed.clone(),
+            };
+            saved
+                .write(d)
+                .map_err(|e| CliError::Input(format!("--journal: {e}")))?;
             Some(w)
         }
         None => None,
@@ -113,9 +136,20 @@ pub fn run(args: &[String]) -> Result<u8, CliError> {
         config,
         venues,
         md_lines,
+        ..
     } = built;
+    let gateways = exchanges
+        .into_iter()
+        .enumerate()
+        .map(|(i, x)| {
+            let path = journal_dir
+                .as_ref()
+                .map(|d| super::resume::venue_path(d, i));
+            Persisted::new(x, path, vec![0])
+        })
+        .collect();
     let setup = Setup {
-        gateways: exchanges,
+        gateways,
         risk,
         feeds,
         jobs: Vec::new(),
@@ -154,6 +188,13 @@ pub fn run(args: &[String]) -> Result<u8, CliError> {
         .join()
         .map_err(|_| CliError::Input("the run panicked".into()))?
         .map_err(|e| CliError::Input(format!("run: {e}")))?;
+    let mut report = report;
+    for g in &mut report.gateways {
+        g.flush();
+        if let Some(e) = g.error.take() {
+            return Err(CliError::Input(format!("--journal: venue state: {e}")));
+        }
+    }
     if let Some(e) = shared.error.lock().ok().and_then(|e| e.clone()) {
         return Err(CliError::Input(format!("--journal: write failed: {e}")));
     }
@@ -182,7 +223,7 @@ pub fn run(args: &[String]) -> Result<u8, CliError> {
         .iter()
         .zip(&venues)
         .map(|(x, v)| {
-            let b = &x.books()[0];
+            let b = &x.inner.books()[0];
             json!({
                 "venue": v.name,
                 "instrument": v.instrument,

@@ -6,11 +6,13 @@
 //! - [`summary`]: an ended group in exchange units, as reports and `ended` lines hold it.
 //! - [`file`]: the file format, checksums, torn-tail repair and fsync policy.
 //! - [`recorder`]: the recorder that turns records into lines.
+//! - [`recover`]: reconciling a dead run's journal with the venues' saved records.
 //! - [`stats`]: statistics over summaries (`legcore stats` and the run's own table).
 
 pub mod file;
 pub mod record;
 pub mod recorder;
+pub mod recover;
 pub mod stats;
 pub mod summary;
 

@@ -11,6 +11,8 @@ use serde_json::json;
 use super::file::Writer;
 use super::record::Record;
 use super::summary::{policy_name, summarize, GroupSummary};
+use crate::book::OrderSide;
+use crate::leg::{Command, OrderEvent};
 use crate::runtime::Recorder;
 use crate::scenario::build::VenueInfo;
 
@@ -46,6 +48,7 @@ pub struct JournalRecorder {
     strategy: String,
     seq: u64,
     shared: Arc<Shared>,
+    job_base: usize,
 }
 
 fn wall_ms() -> u64 {
@@ -69,9 +72,31 @@ impl JournalRecorder {
                 strategy: strategy.to_string(),
                 seq: 0,
                 shared: shared.clone(),
+                job_base: 0,
             },
             shared,
         )
+    }
+
+    /// Continues the journal's record numbers after `seq` (appending to a journal).
+    pub fn with_seq(mut self, seq: u64) -> JournalRecorder {
+        self.seq = seq;
+        self
+    }
+
+    /// Numbers jobs from `base` (a resumed run continues after the jobs it recovers).
+    pub fn with_job_base(mut self, base: usize) -> JournalRecorder {
+        self.job_base = base;
+        self
+    }
+
+    /// Writes an already-built object (recovery records), sealed like the others.
+    pub fn write_value(&mut self, mut v: serde_json::Value, group_end: bool) {
+        self.seq += 1;
+        v["seq"] = json!(self.seq);
+        if let Some(w) = self.writer.as_mut() {
+            w.write(&v.to_string(), group_end);
+        }
     }
 
     fn venue(&self, v: usize) -> (&str, &str) {
@@ -84,6 +109,7 @@ impl JournalRecorder {
 impl Recorder for JournalRecorder {
     fn record(&mut self, r: &Record) {
         self.seq += 1;
+        let base = self.job_base;
         let seq = self.seq;
         let p = &self.shared.progress;
         let mut group_end = false;
@@ -101,6 +127,9 @@ impl Recorder for JournalRecorder {
                         let (venue, instrument) = self.venue(l.plan.venue);
                         let lot = self.venues.get(l.plan.venue).map(|v| v.lot);
                         json!({
+                            "venue_index": l.plan.venue,
+                            "book": l.book,
+                            "qty_lots": l.plan.qty_lots,
                             "venue": venue,
                             "instrument": instrument,
                             "side": format!("{:?}", l.plan.side).to_lowercase(),
@@ -111,12 +140,12 @@ impl Recorder for JournalRecorder {
                         })
                     })
                     .collect();
-                json!({"seq": seq, "kind": "started", "job": job, "t_ns": t_ns,
+                json!({"seq": seq, "kind": "started", "job": job + base, "t_ns": t_ns,
                        "strategy": self.strategy, "policy": policy_name(*policy), "legs": legs})
             }
             Record::Refused { job, t_ns, why } => {
                 group_end = true;
-                json!({"seq": seq, "kind": "refused", "job": job, "t_ns": t_ns,
+                json!({"seq": seq, "kind": "refused", "job": job + base, "t_ns": t_ns,
                        "strategy": self.strategy, "why": why.to_string()})
             }
             Record::Sent {
@@ -126,21 +155,46 @@ impl Recorder for JournalRecorder {
                 client_id,
                 cmd,
                 t_ns,
-            } => json!({"seq": seq, "kind": "sent", "job": job, "leg": leg, "part": part,
-                        "client_id": client_id, "cmd": format!("{cmd:?}"), "t_ns": t_ns}),
+            } => {
+                let mut v = json!({"seq": seq, "kind": "sent", "job": job + base, "leg": leg,
+                    "part": part, "client_id": client_id, "cmd": format!("{cmd:?}"),
+                    "t_ns": t_ns});
+                if let Command::Submit {
+                    side,
+                    price_ticks,
+                    qty_lots,
+                    ..
+                } = cmd
+                {
+                    v["buy"] = json!(*side == OrderSide::Buy);
+                    v["price_ticks"] = json!(price_ticks);
+                    v["qty_lots"] = json!(qty_lots);
+                }
+                v
+            }
             Record::Report {
                 job,
                 client_id,
                 event,
                 taken,
                 t_ns,
-            } => json!({"seq": seq, "kind": "report", "job": job, "client_id": client_id,
-                        "event": format!("{event:?}"), "taken": taken, "t_ns": t_ns}),
+            } => {
+                let mut v = json!({"seq": seq, "kind": "report", "job": job + base,
+                    "client_id": client_id, "event": format!("{event:?}"), "taken": taken,
+                    "t_ns": t_ns});
+                if let OrderEvent::Filled(f) = event {
+                    v["fill_lots"] = json!(f.qty_lots);
+                    v["fill_price_ticks"] = json!(f.price_ticks);
+                    v["trade_id"] = json!(f.trade_id);
+                }
+                v
+            }
             Record::Ended { t_ns, .. } => {
                 group_end = true;
-                let Some(s) = summarize(r, &self.venues, &self.strategy, wall_ms()) else {
+                let Some(mut s) = summarize(r, &self.venues, &self.strategy, wall_ms()) else {
                     return;
                 };
+                s.id += base;
                 p.closed.fetch_add(1, Ordering::Relaxed);
                 if s.incident.is_some() {
                     p.incidents.fetch_add(1, Ordering::Relaxed);

@@ -153,6 +153,9 @@ pub struct Config {
     pub md_ring: usize,
     /// Capacity of the journal ring (loop → recorder).
     pub journal_ring: usize,
+    /// Added to every job index in client order ids (a resumed run continues after the
+    /// jobs of the run it recovers, so no id repeats on a venue).
+    pub job_base: u64,
     /// Where the loop publishes how many market-data lines it has applied (every 1024
     /// lines: one relaxed store), for a progress display.
     pub progress: Option<Arc<AtomicU64>>,
@@ -172,6 +175,7 @@ impl Default for Config {
             md_ring: 4_096,
             journal_ring: 1_024,
             progress: None,
+            job_base: 0,
         }
     }
 }
@@ -263,6 +267,7 @@ struct LoopState<S> {
     md: Option<Consumer<MdLine>>,
     md_done: bool,
     progress: Option<Arc<AtomicU64>>,
+    job_base: u64,
     pending: VecDeque<Box<Live>>,
     md_lines: u64,
     last_md_ns: u64,
@@ -312,7 +317,7 @@ impl<S: Strategy> LoopState<S> {
         while i < cmds.len() {
             let c = cmds[i];
             i += 1;
-            let id = client_id(j as u64, c.leg, c.part, c.cmd.slot());
+            let id = client_id(self.job_base + j as u64, c.leg, c.part, c.cmd.slot());
             let live = &mut self.groups[j];
             let t0 = self.clock.now_ns();
             let ok = check_command(&c, id, &live.job.risk, &live.job.tops, &mut self.risk, t0);
@@ -361,10 +366,11 @@ impl<S: Strategy> LoopState<S> {
             return;
         }
         let now = self.clock.now_ns();
-        let client_id = client_id(j as u64, c.leg, c.part, c.cmd.slot());
+        let base = self.job_base;
+        let client_id = client_id(base + j as u64, c.leg, c.part, c.cmd.slot());
         let mut msg = Outbound::Request {
             book,
-            req: request(c, j as u64),
+            req: request(c, base + j as u64),
             pushed_ns: now,
             cause_ns,
         };
@@ -409,7 +415,7 @@ impl<S: Strategy> LoopState<S> {
         let Delivery::Report { report, .. } = delivery else {
             return; // link up/down: the legs' request timeouts cover what was lost
         };
-        let j = (report.client_id / 1_000) as usize;
+        let j = (report.client_id / 1_000).wrapping_sub(self.job_base) as usize;
         let (leg, part, slot) = decode(report.client_id);
         let Some(live) = self.groups.get_mut(j) else {
             self.reports_ignored += 1;
@@ -487,7 +493,8 @@ impl<S: Strategy> LoopState<S> {
         self.groups.push(live); // within capacity: no allocation
         let live = &mut self.groups[j];
         let mut cmds: Cmds = ArrayVec::new();
-        let id = |c: &GroupCommand| client_id(j as u64, c.leg, c.part, c.cmd.slot());
+        let base = self.job_base;
+        let id = |c: &GroupCommand| client_id(base + j as u64, c.leg, c.part, c.cmd.slot());
         let t0 = self.clock.now_ns();
         let r = live.g.start_checked(
             &live.job.tops,
@@ -522,7 +529,7 @@ impl<S: Strategy> LoopState<S> {
         }
         // The entries passed risk as one: count them open and send them.
         for c in &cmds {
-            let id = client_id(j as u64, c.leg, c.part, c.cmd.slot());
+            let id = client_id(base + j as u64, c.leg, c.part, c.cmd.slot());
             if self.open.len() < MAX_OPEN {
                 self.open.push((id, self.groups[j].job.risk[c.leg].venue));
             }
@@ -885,6 +892,7 @@ pub fn run_setup<G: Gateway, S: Strategy>(
             md,
             md_done: false,
             progress: cfg.progress.clone(),
+            job_base: cfg.job_base,
             pending: VecDeque::with_capacity(job_count),
             md_lines: 0,
             last_md_ns: 0,

@@ -4,6 +4,7 @@
 //! - [`ring`]: the SPSC ring between threads (the crate's only unsafe code).
 //! - [`wait`]: idle policies (busy spin, spin then yield, park).
 //! - [`gateway`]: the `Gateway` seam to venues and the gateway thread.
+//! - [`persist`]: a simulated exchange that saves its records for a restart.
 //! - [`feed`]: recorded market data replayed by a feeder thread; books kept in sync.
 //! - [`event_loop`]: the pinned loop that owns groups and risk.
 //! - [`strategy`]: the seam where a strategy decides on the loop's books.
@@ -11,6 +12,7 @@
 pub mod event_loop;
 pub mod feed;
 pub mod gateway;
+pub mod persist;
 pub mod ring;
 pub mod strategy;
 pub mod wait;
@@ -18,7 +20,7 @@ pub mod wait;
 pub use event_loop::RuntimeError;
 pub use event_loop::{outcomes, run, run_setup, run_with_feeds, Config, Feed, Job, Recorder};
 pub use event_loop::{RunReport, Setup};
-pub use feed::{Speed, Tape};
+pub use feed::{BookFeed, Speed, Tape};
 pub use gateway::{Gateway, GatewayStats, Inbound, Outbound};
 pub use strategy::{Books, Intent, IntentLeg, NoStrategy, Strategy};
 pub use wait::Wait;

@@ -54,6 +54,12 @@ pub struct Built {
     pub venues: Vec<VenueInfo>,
     /// Recorded lines over all feeds (for progress).
     pub md_lines: u64,
+    /// Per venue: instrument rules.
+    pub rules: Vec<InstrumentRules>,
+    /// Per venue: fee rates.
+    pub fees: Vec<Fees>,
+    /// Slippage bound of IOCs, bps.
+    pub max_slippage_bps: Ratio,
 }
 
 /// Parses `--speed` / `speed` text: `max` or `Nx`.
@@ -427,6 +433,9 @@ impl Scenario {
             config,
             venues,
             md_lines,
+            rules,
+            fees,
+            max_slippage_bps: max_slip,
         })
     }
 }

@@ -71,6 +71,10 @@ struct Known {
     order: NewOrder,
     filled_lots: i64,
     open: bool,
+    /// Σ price × qty of its fills, tick-lots.
+    notional_tl: i128,
+    /// Its fees, tick-lots × 10⁻⁸.
+    fees_tl_e8: i128,
 }
 
 /// Why the venue could not take a call (the simulator's own limits, not venue rejects).
@@ -103,6 +107,9 @@ pub struct SimVenue {
     fees: Fees,
     /// Fees charged, tick-lots × 10⁻⁸.
     fees_tl_e8: i128,
+    /// Counts every change to the records (orders, fills): a persistence layer saves
+    /// when it moves.
+    changes: u64,
 }
 
 impl SimVenue {
@@ -118,6 +125,7 @@ impl SimVenue {
             traded_lots: 0,
             fees: Fees::default(),
             fees_tl_e8: 0,
+            changes: 0,
         }
     }
 
@@ -218,7 +226,10 @@ impl SimVenue {
             order: o,
             filled_lots: 0,
             open: true,
+            notional_tl: 0,
+            fees_tl_e8: 0,
         });
+        self.changes += 1;
         out.push(report(o.client_id, OrderEvent::Accepted));
     }
 
@@ -237,6 +248,7 @@ impl SimVenue {
         let book_side = o.side.takes_from();
         let mut rem = o.qty_lots;
         let mut allowed = cap.min(o.qty_lots);
+        let (mut notional_tl, mut fees_tl_e8) = (0i128, 0i128);
         for _ in 0..MAX_IOC_LEVELS {
             let Some(level) = self.ladder.best(book_side) else {
                 break;
@@ -257,6 +269,8 @@ impl SimVenue {
                 .set_level(book_side, level.price_ticks, level.qty_lots - take, seq);
             rem -= take;
             let f = self.fill(o.side, take, level.price_ticks, Liquidity::Taker, now_ns);
+            notional_tl += i128::from(take) * i128::from(level.price_ticks);
+            fees_tl_e8 += self.fee_of(&f);
             out.push(report(o.client_id, OrderEvent::Filled(f)));
         }
         let filled = o.qty_lots - rem;
@@ -264,7 +278,10 @@ impl SimVenue {
             order: o,
             filled_lots: filled,
             open: false,
+            notional_tl,
+            fees_tl_e8,
         });
+        self.changes += 1;
         if rem > 0 {
             out.push(report(
                 o.client_id,
@@ -315,7 +332,7 @@ impl SimVenue {
             let left = o.qty_lots - self.known[k].filled_lots;
             let take = left.min(cap_lots.max(1));
             let f = self.fill(o.side, take, o.price_ticks, Liquidity::Maker, now_ns);
-            self.known[k].filled_lots += take;
+            self.credit(k, &f);
             if take == left {
                 self.known[k].open = false;
                 self.resting.remove(i);
@@ -341,6 +358,7 @@ impl SimVenue {
             return Ok(());
         };
         self.resting.remove(i);
+        self.changes += 1;
         let mut filled_lots = 0;
         if let Some(k) = self
             .known
@@ -370,8 +388,8 @@ impl SimVenue {
         if take < 1 {
             return None;
         }
-        self.known[k].filled_lots += take;
         let f = self.fill(o.side, take, o.price_ticks, Liquidity::Maker, now_ns);
+        self.credit(k, &f);
         Some(report(client_id, OrderEvent::Filled(f)))
     }
 
@@ -379,6 +397,7 @@ impl SimVenue {
     /// many it cancelled.
     pub fn cancel_all_silently(&mut self) -> usize {
         let n = self.resting.len();
+        self.changes += 1;
         for id in self.resting.drain(..) {
             if let Some(k) = self.known.iter_mut().find(|k| k.order.client_id == id) {
                 k.open = false;
@@ -414,6 +433,29 @@ impl SimVenue {
         Ok(())
     }
 
+    /// Adds fill `f` to order `k`'s records.
+    fn credit(&mut self, k: usize, f: &Fill) {
+        let fee = self.fee_of(f);
+        let known = &mut self.known[k];
+        known.filled_lots += f.qty_lots;
+        known.notional_tl += i128::from(f.qty_lots) * i128::from(f.price_ticks);
+        known.fees_tl_e8 += fee;
+    }
+
+    /// The fee of fill `f`, tick-lots × 10⁻⁸.
+    fn fee_of(&self, f: &Fill) -> i128 {
+        let rate = match f.liquidity {
+            Liquidity::Maker => self.fees.maker_e8,
+            Liquidity::Taker => self.fees.taker_e8,
+        };
+        i128::from(f.qty_lots) * i128::from(f.price_ticks) * i128::from(rate)
+    }
+
+    /// Changes to the records so far (see the field).
+    pub fn changes(&self) -> u64 {
+        self.changes
+    }
+
     fn fill(&mut self, side: OrderSide, qty: i64, price: i64, liq: Liquidity, now: u64) -> Fill {
         let tl = i128::from(qty) * i128::from(price);
         self.traded_lots += qty;
@@ -434,6 +476,7 @@ impl SimVenue {
         }
         let trade_id = self.next_trade_id;
         self.next_trade_id += 1;
+        self.changes += 1;
         Fill {
             trade_id,
             qty_lots: qty,
@@ -443,6 +486,9 @@ impl SimVenue {
         }
     }
 }
+
+mod state;
+pub use state::{OrderRecord, VenueState};
 
 fn report(client_id: u64, event: OrderEvent) -> Report {
     Report { client_id, event }

@@ -1,0 +1,408 @@
+//! `legcore run --resume --journal DIR`: after a crash (kill -9 at any point), rebuild
+//! the open groups from the journal and the venues' saved records, reconcile them
+//! ([`legcore::journal::recover`]), and finish or unwind what was open: resting orders
+//! are cancelled, a group that holds exactly what it asked (or nothing) is kept, every
+//! other is unwound to flat through the runtime. Every step is journalled; no fill is
+//! lost or counted twice. The replay does not continue: the strategy starts over in a
+//! new run.
+
+use std::path::{Path, PathBuf};
+
+use legcore::book::OrderSide;
+use legcore::group::{LegPlan, LegRisk, Policy};
+use legcore::journal::file::{Fsync, Writer};
+use legcore::journal::recorder::JournalRecorder;
+use legcore::journal::recover::{reconcile, OpenGroup};
+use legcore::journal::summary::{GroupSummary, IncidentSummary, LegSummary};
+use legcore::leg::{Arrival, Mode};
+use legcore::num::{Decimal, Round};
+use legcore::runtime::persist::Persisted;
+use legcore::runtime::{run_setup, BookFeed, Job, NoStrategy, Setup};
+use legcore::scenario::build::{Built, VenueInfo};
+use legcore::scenario::Scenario;
+use legcore::walk::Recommendation;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::args::CliError;
+use super::emit;
+
+/// What a run leaves in its journal directory for a restart.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Saved {
+    /// The scenario text as run.
+    pub scenario: String,
+    /// The directory its data paths are relative to.
+    pub dir: PathBuf,
+    /// The seed used.
+    pub seed: u64,
+    /// The speed used.
+    pub speed: String,
+}
+
+impl Saved {
+    /// Writes `DIR/run.json`.
+    pub fn write(&self, dir: &Path) -> Result<(), String> {
+        let bytes = serde_json::to_vec_pretty(self).map_err(|e| e.to_string())?;
+        std::fs::write(dir.join("run.json"), bytes).map_err(|e| e.to_string())
+    }
+
+    fn read(dir: &Path) -> Result<Saved, String> {
+        let p = dir.join("run.json");
+        let bytes = std::fs::read(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+        serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", p.display()))
+    }
+}
+
+/// Where venue `i` saves its records.
+pub fn venue_path(dir: &Path, i: usize) -> PathBuf {
+    dir.join(format!("venue-{i}.json"))
+}
+
+fn input(e: impl std::fmt::Display) -> CliError {
+    CliError::Input(format!("--resume: {e}"))
+}
+
+/// Realised loss of a leg, tick-lots: buys cost minus sells received over the matched
+/// quantity (toward zero).
+fn loss_tl(buys: (i64, i128), sells: (i64, i128)) -> i128 {
+    let m = buys.0.min(sells.0);
+    if m == 0 {
+        return 0;
+    }
+    let (bl, bn) = buys;
+    let (sl, sn) = sells;
+    (bn * i128::from(m) / i128::from(bl)) - (sn * i128::from(m) / i128::from(sl))
+}
+
+fn quote(v: &VenueInfo, x: i128, scale: i64) -> Decimal {
+    v.tick
+        .size()
+        .mul(v.lot.size(), Round::HalfEven)
+        .and_then(|tl| tl.mul_int(x))
+        .and_then(|q| q.div(Decimal::from_i64(scale), Round::HalfEven))
+        .unwrap_or(Decimal::ZERO)
+}
+
+pub fn run(dir: &Path, fsync: Fsync, quiet: bool) -> Result<u8, CliError> {
+    let saved = Saved::read(dir).map_err(input)?;
+    let mut scenario = Scenario::parse(&saved.scenario).map_err(input)?;
+    scenario.seed = saved.seed;
+    scenario.speed = saved.speed.clone();
+    let Built {
+        name,
+        mut exchanges,
+        risk,
+        feeds,
+        mut config,
+        venues,
+        rules,
+        fees,
+        max_slippage_bps,
+        ..
+    } = scenario.build(&saved.dir).map_err(input)?;
+    let (writer, found) = Writer::open(dir, fsync).map_err(input)?;
+    // The venues as they were: records restored, books replayed to where they stood.
+    let mut states = Vec::new();
+    let mut md_lines = Vec::new();
+    for (i, x) in exchanges.iter_mut().enumerate() {
+        let sv = Persisted::load(&venue_path(dir, i)).map_err(input)?;
+        let (Some(state), Some(&lines)) = (sv.books.first(), sv.md_lines.first()) else {
+            return Err(input(format!("venue {i}: no saved book")));
+        };
+        let f = &feeds[i];
+        let book = x.book_mut(0).map_err(input)?;
+        book.restore(state)
+            .ok_or_else(|| input(format!("venue {i}: more orders than a venue holds")))?;
+        let mut sync = BookFeed::new(f.market, f.tick, f.lot);
+        for line in 0..(lines as usize).min(f.tape.len()) {
+            sync.on_line(book.ladder_mut(), f.tape.line(line));
+        }
+        states.push(state.clone());
+        md_lines.push(lines);
+    }
+    let rec = reconcile(&found.records, &states);
+    let base = rec.max_job.map_or(0, |m| m + 1);
+    let (recorder, shared) =
+        JournalRecorder::new(Some(writer), venues.clone(), &format!("{name}/recovery"));
+    let mut recorder = recorder.with_seq(found.records.len() as u64);
+    let mut cancelled = 0;
+    let mut recovered_lots = 0i64;
+    for g in rec.open.values() {
+        for o in g.orders.values() {
+            let status = if o.unknown_to_venue {
+                "rejected" // sent, never reached the venue
+            } else if o.open {
+                cancelled += 1;
+                let mut out: arrayvec::ArrayVec<_, 1> = arrayvec::ArrayVec::new();
+                let book = exchanges[o.venue].book_mut(0).map_err(input)?;
+                book.cancel(o.client_id, &mut out).map_err(input)?;
+                "cancelled"
+            } else {
+                "closed"
+            };
+            let lots = o.venue_filled_lots - o.journal_filled_lots;
+            recovered_lots += lots.max(0);
+            recorder.write_value(
+                json!({"kind": "reconciled", "job": g.job, "client_id": o.client_id,
+                       "status": status, "venue_filled_lots": o.venue_filled_lots,
+                       "journal_filled_lots": o.journal_filled_lots,
+                       "recovered_lots": lots.max(0),
+                       "recovered_notional_tl":
+                           (o.venue_notional_tl - o.journal_notional_tl).max(0).to_string()}),
+                false,
+            );
+        }
+    }
+    // What to do with each open group.
+    let mut jobs = Vec::new();
+    let mut unwinding = Vec::new(); // (group job, run job index, legs unwound in order)
+    for g in rec.open.values() {
+        let nets: Vec<(usize, i64)> = g.legs.keys().map(|&l| (l, g.net_lots(l))).collect();
+        let filled = nets
+            .iter()
+            .all(|&(l, n)| g.legs[&l].target_lots > 0 && n == g.legs[&l].target_lots);
+        if filled || nets.iter().all(|&(_, n)| n == 0) {
+            continue;
+        }
+        let unit = nets
+            .iter()
+            .map(|&(l, _)| venues[g.legs[&l].venue].lot.size().raw())
+            .fold(0i128, gcd)
+            .max(1);
+        let mut job = Job {
+            plans: Vec::new(),
+            books: Vec::new(),
+            tops: Vec::new(),
+            risk: Vec::new(),
+            policy: Policy::AcceptPartial,
+            after_md_lines: 0,
+        };
+        let mut legs = Vec::new();
+        for &(l, n) in nets.iter().filter(|&&(_, n)| n != 0) {
+            let leg = &g.legs[&l];
+            let v = leg.venue;
+            // Back toward flat: the opposite of the net position's direction.
+            let long = (n > 0) == leg.buy;
+            let side = if long {
+                OrderSide::Sell
+            } else {
+                OrderSide::Buy
+            };
+            let ladder = exchanges[v].books()[0].ladder();
+            let (Some(b), Some(a)) = (ladder.best_bid(), ladder.best_ask()) else {
+                return Err(input(format!(
+                    "venue {v}: its book is empty at the restart"
+                )));
+            };
+            job.plans.push(LegPlan {
+                venue: v,
+                side,
+                qty_lots: n.abs(),
+                lot_units: (venues[v].lot.size().raw() / unit) as i64,
+                mode: Mode::MarketOnly,
+                max_slippage_bps,
+                fees: fees[v],
+            });
+            job.books.push(0);
+            job.tops.push(Arrival {
+                bid_ticks: b.price_ticks,
+                ask_ticks: a.price_ticks,
+                recommendation: Recommendation::UseMarketAcceptable,
+                expected_price_ticks: None,
+            });
+            job.risk.push(LegRisk {
+                venue: v,
+                rules: rules[v],
+            });
+            legs.push(l);
+        }
+        unwinding.push((g.job, jobs.len(), legs));
+        jobs.push(job);
+    }
+    let recorder = recorder.with_job_base(base);
+    config.job_base = base as u64;
+    let gateways: Vec<Persisted> = exchanges
+        .into_iter()
+        .enumerate()
+        .map(|(i, x)| Persisted::new(x, Some(venue_path(dir, i)), vec![md_lines[i]]))
+        .collect();
+    let setup = Setup {
+        gateways,
+        risk,
+        feeds: Vec::new(),
+        jobs,
+        strategy: NoStrategy,
+        strategy_groups: 0,
+        recorder: Some(Box::new(recorder)),
+    };
+    let mut report = run_setup(&config, setup).map_err(input)?;
+    for g in &mut report.gateways {
+        g.flush();
+        if let Some(e) = g.error.take() {
+            return Err(input(format!("venue state: {e}")));
+        }
+    }
+    if let Some(e) = shared.error.lock().ok().and_then(|e| e.clone()) {
+        return Err(input(format!("journal: {e}")));
+    }
+    // The recovered groups' ends.
+    let (writer, now) = Writer::open(dir, fsync).map_err(input)?;
+    let (closer, _) = JournalRecorder::new(Some(writer), venues.clone(), &name);
+    let mut closer = closer.with_seq(now.records.len() as u64);
+    let mut lines = String::new();
+    let mut unhedged = false;
+    for g in rec.open.values() {
+        let unwind = unwinding.iter().find(|u| u.0 == g.job);
+        let s = end_summary(g, unwind, &report.groups, &venues);
+        unhedged |= s.outcome == "unhedged";
+        lines += &format!(
+            "group {:>3}: {:<10} legs {}  ({} orders reconciled)\n",
+            g.job,
+            s.outcome,
+            s.legs
+                .iter()
+                .map(|l| format!("{} {} net {}", l.venue, l.side, l.net_qty))
+                .collect::<Vec<_>>()
+                .join(", "),
+            g.orders.len()
+        );
+        let t_ns = 0u64;
+        closer.write_value(json!({"kind": "ended", "t_ns": t_ns, "group": s}), true);
+    }
+    if !quiet {
+        emit(&format!(
+            "resumed {}: {} open groups, {} resting orders cancelled, {} lots of fills \
+             recovered, {} unwound\n{lines}",
+            dir.display(),
+            rec.open.len(),
+            cancelled,
+            recovered_lots,
+            unwinding.len()
+        ))?;
+    }
+    Ok(if unhedged { 3 } else { 0 })
+}
+
+fn gcd(a: i128, b: i128) -> i128 {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+/// The `ended` summary of a recovered group: the venues' fills plus its unwind's.
+fn end_summary(
+    g: &OpenGroup,
+    unwind: Option<&(usize, usize, Vec<usize>)>,
+    run: &[legcore::group::Group],
+    venues: &[VenueInfo],
+) -> GroupSummary {
+    let mut legs = Vec::new();
+    let mut residual = Vec::new();
+    let (mut loss, mut all_flat, mut all_full) = (Decimal::ZERO, true, true);
+    for (&l, leg) in &g.legs {
+        let v = &venues[leg.venue];
+        let (mut entry, mut exit, mut fees) = ((0i64, 0i128), (0i64, 0i128), 0i128);
+        for o in g.orders.values().filter(|o| o.leg == l) {
+            let side = if o.buy == leg.buy {
+                &mut entry
+            } else {
+                &mut exit
+            };
+            side.0 += o.venue_filled_lots;
+            side.1 += o.venue_notional_tl;
+            fees += o.fees_tl_e8;
+        }
+        if let Some((_, k, ls)) = unwind {
+            if let (Some(i), Some(grp)) = (ls.iter().position(|&x| x == l), run.get(*k)) {
+                if let Some(r) = grp.leg_record(i) {
+                    // The unwind's fills are in the unwind direction: this leg's exits,
+                    // unless the net was short of the entry (then they are entries).
+                    let into = if (r.side == OrderSide::Buy) == leg.buy {
+                        &mut entry
+                    } else {
+                        &mut exit
+                    };
+                    into.0 += r.filled_lots;
+                    into.1 += r.notional_tl;
+                    fees += r.fees_tl_e8;
+                }
+            }
+        }
+        let net = entry.0 - exit.0;
+        all_flat &= net == 0;
+        all_full &= leg.target_lots > 0 && net == leg.target_lots;
+        let (buys, sells) = if leg.buy {
+            (entry, exit)
+        } else {
+            (exit, entry)
+        };
+        loss = loss
+            .checked_add(quote(v, loss_tl(buys, sells), 1))
+            .unwrap_or(loss);
+        residual.push(v.lot.to_decimal(net).to_string());
+        let avg = (entry.0 > 0).then(|| {
+            quote(v, entry.1, 1)
+                .div(v.lot.to_decimal(entry.0), Round::HalfEven)
+                .map(|d| d.to_string())
+                .unwrap_or_default()
+        });
+        let mid = v.tick.to_decimal(leg.bid_ticks + leg.ask_ticks);
+        let mid = mid
+            .div(Decimal::from_i64(2), Round::HalfEven)
+            .unwrap_or(mid);
+        legs.push(LegSummary {
+            venue: v.name.clone(),
+            instrument: v.instrument.clone(),
+            side: if leg.buy { "buy" } else { "sell" }.to_string(),
+            mode_used: "recovered".to_string(),
+            target_qty: v.lot.to_decimal(leg.target_lots).to_string(),
+            filled_qty: v.lot.to_decimal(entry.0).to_string(),
+            unwound_qty: v.lot.to_decimal(exit.0).to_string(),
+            net_qty: v.lot.to_decimal(net).to_string(),
+            avg_price: avg,
+            expected_price: None,
+            arrival_mid: mid.to_string(),
+            slippage_bps: None,
+            expected_slippage_bps: None,
+            fees: quote(v, fees, 100_000_000).to_string(),
+        });
+    }
+    let outcome = if all_full {
+        "filled"
+    } else if all_flat {
+        "flat"
+    } else {
+        "unhedged"
+    };
+    let incident = (outcome != "filled").then(|| IncidentSummary {
+        residual,
+        loss_quote: loss.to_string(),
+        unhedged_seconds: "0".to_string(),
+        summary: format!(
+            "group {} recovered after a restart: {outcome}; {} orders reconciled with the \
+             venues{}",
+            g.job,
+            g.orders.len(),
+            if unwind.is_some() {
+                ", legs unwound to flat"
+            } else {
+                ""
+            }
+        ),
+    });
+    GroupSummary {
+        id: g.job,
+        strategy: g.strategy.clone(),
+        policy: g.policy.clone(),
+        outcome: outcome.to_string(),
+        duration_ms: "0".to_string(),
+        wall_ms: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64),
+        legs,
+        incident,
+    }
+}
