@@ -7,8 +7,10 @@
 //! - [`file`]: the file format, checksums, torn-tail repair and fsync policy.
 //! - [`recorder`]: the recorder that turns records into lines.
 //! - [`stats`]: statistics over summaries (`legcore stats` and the run's own table).
+//! - [`latency`]: the per-stage latency distributions written beside the journal.
 
 pub mod file;
+pub mod latency;
 pub mod record;
 pub mod recorder;
 pub mod stats;
