@@ -21,6 +21,7 @@
 //!   faults.
 //! - [`runtime`]: rings between threads (the crate's only unsafe code), the event loop.
 //! - [`telemetry`]: per-stage latency histograms.
+//! - [`report`]: the static HTML report over a run's journal (`legcore report`).
 
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
@@ -34,6 +35,7 @@ pub mod instrument;
 pub mod journal;
 pub mod leg;
 pub mod num;
+pub mod report;
 pub mod risk;
 pub mod runtime;
 pub mod scenario;

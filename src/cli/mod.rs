@@ -2,6 +2,7 @@
 
 mod analyze;
 mod args;
+mod report;
 mod resume;
 mod run;
 mod stats;
@@ -25,6 +26,10 @@ commands:
           group ended unhedged.
   stats --journal DIR [--strategy S] [--venue V] [--since DURATION] [--json]
           statistics over a run's journal (DURATION: 90s, 15m, 2h, 7d).
+  report --journal DIR --out DIR
+          a static HTML page of a run's journal (OUT/index.html, no network needed):
+          latency percentiles per stage, expected vs actual slippage per leg, group
+          outcomes over time, the incidents and the statistics.
   help    this text";
 
 /// Writes to stdout; a closed pipe (`legcore … | head`) ends output quietly.
@@ -46,6 +51,7 @@ pub fn run(args: &[String]) -> Result<u8, CliError> {
         Some("analyze") => analyze::run(args.get(1..).unwrap_or(&[])),
         Some("run") => run::run(args.get(1..).unwrap_or(&[])),
         Some("stats") => stats::run(args.get(1..).unwrap_or(&[])),
+        Some("report") => report::run(args.get(1..).unwrap_or(&[])),
         Some("help" | "--help" | "-h") => {
             emit(&format!("{USAGE}\n"))?;
             Ok(0)

@@ -198,6 +198,11 @@ pub fn run(args: &[String]) -> Result<u8, CliError> {
     if let Some(e) = shared.error.lock().ok().and_then(|e| e.clone()) {
         return Err(CliError::Input(format!("--journal: write failed: {e}")));
     }
+    if let Some(d) = f.get("--journal") {
+        // The per-stage latency distributions beside the journal, for `legcore report`.
+        legcore::journal::latency::write(Path::new(d), &report.telemetry)
+            .map_err(|e| CliError::Input(format!("--journal: {e}")))?;
+    }
     let groups: Vec<GroupSummary> = shared
         .summaries
         .lock()

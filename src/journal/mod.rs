@@ -8,8 +8,10 @@
 //! - [`recorder`]: the recorder that turns records into lines.
 //! - [`recover`]: reconciling a dead run's journal with the venues' saved records.
 //! - [`stats`]: statistics over summaries (`legcore stats` and the run's own table).
+//! - [`latency`]: the per-stage latency distributions written beside the journal.
 
 pub mod file;
+pub mod latency;
 pub mod record;
 pub mod recorder;
 pub mod recover;

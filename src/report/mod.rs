@@ -1,0 +1,387 @@
+//! `legcore report`: one static HTML page from a run's journal directory, for people
+//! who want to see a run rather than read its tables.
+//!
+//! [`Journal::load`] reads `DIR/journal.jsonl` (through the checksummed reader, so a
+//! corrupt journal is refused, never misread) and the per-stage latency distributions
+//! that `legcore run` writes beside it ([`crate::journal::latency`]);
+//! [`Journal::html`] renders the page: a header with the strategy, the groups and the
+//! tracker's statistics ([`Stats::compute`], the same numbers as `legcore stats`),
+//! then three inline SVG plots drawn by plotters (latency percentiles per stage in the
+//! HdrHistogram style, expected against actual slippage per leg, group outcomes over
+//! time) and the incident list.
+//!
+//! The page is self-contained: inline CSS and SVG, no script, no font file, no link
+//! out, so it renders the same with no network. A group that ended twice (a late fill
+//! reopened it) counts once with its last end, as in [`Stats`]; the timeline shows
+//! every end.
+
+mod plot;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::journal::file::{path_in, read, JournalError};
+use crate::journal::latency::{self, Distribution, LatencyError};
+use crate::journal::stats::{Filter, Stats};
+use crate::journal::GroupSummary;
+
+/// Why a report could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// The journal directory is not there.
+    #[error("journal directory {0} does not exist")]
+    NoJournal(String),
+    /// The journal file is missing, unreadable or corrupt.
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    /// A latency distribution file is unreadable or malformed.
+    #[error(transparent)]
+    Latency(#[from] LatencyError),
+    /// A record whose checksum holds but whose content is not what `legcore run` writes.
+    #[error("{path}: line {line}: {why}")]
+    Record {
+        /// The journal file.
+        path: String,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        why: String,
+    },
+    /// plotters failed to draw.
+    #[error("cannot draw a plot: {0}")]
+    Plot(String),
+}
+
+/// One `ended` record.
+#[derive(Debug, Clone)]
+pub struct Ended {
+    /// The run's loop clock at the end, ns.
+    pub t_ns: u64,
+    /// The ended group.
+    pub group: GroupSummary,
+}
+
+/// What the page is made from.
+#[derive(Debug, Clone)]
+pub struct Journal {
+    /// The journal directory.
+    pub dir: PathBuf,
+    /// The strategy (scenario) name, from the first record that names one.
+    pub strategy: Option<String>,
+    /// Good records read.
+    pub records: usize,
+    /// Bytes of a torn tail left out (0: none).
+    pub cut_bytes: usize,
+    /// The smallest `t_ns` of any record (0 if none has one).
+    pub first_t_ns: u64,
+    /// Every group end, in journal order.
+    pub ends: Vec<Ended>,
+    /// The per-stage latency distributions (empty for a journal without them).
+    pub latency: Vec<Distribution>,
+}
+
+impl Journal {
+    /// Reads the journal directory `dir`. Never writes to it (a torn tail is left in
+    /// place and only counted).
+    pub fn load(dir: &Path) -> Result<Journal, ReportError> {
+        if !dir.is_dir() {
+            return Err(ReportError::NoJournal(dir.display().to_string()));
+        }
+        let path = path_in(dir);
+        let found = read(&path, false)?;
+        let mut strategy = None;
+        let mut first_t_ns: Option<u64> = None;
+        let mut ends = Vec::new();
+        for (i, r) in found.records.iter().enumerate() {
+            let bad = |why: String| ReportError::Record {
+                path: path.display().to_string(),
+                line: i + 1,
+                why,
+            };
+            let t_ns = r.get("t_ns").and_then(Value::as_u64);
+            if let Some(t) = t_ns {
+                first_t_ns = Some(first_t_ns.map_or(t, |f| f.min(t)));
+            }
+            if strategy.is_none() {
+                strategy = r
+                    .get("strategy")
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+            }
+            if r.get("kind").and_then(Value::as_str) == Some("ended") {
+                let t_ns = t_ns.ok_or_else(|| bad("an ended record without t_ns".into()))?;
+                let g = r.get("group").cloned().unwrap_or(Value::Null);
+                let group: GroupSummary =
+                    serde_json::from_value(g).map_err(|e| bad(format!("an ended record: {e}")))?;
+                if strategy.is_none() {
+                    strategy = Some(group.strategy.clone());
+                }
+                ends.push(Ended { t_ns, group });
+            }
+        }
+        Ok(Journal {
+            dir: dir.to_path_buf(),
+            strategy,
+            records: found.records.len(),
+            cut_bytes: found.cut_bytes,
+            first_t_ns: first_t_ns.unwrap_or(0),
+            ends,
+            latency: latency::read(dir)?,
+        })
+    }
+
+    /// The last end of each group, by group id.
+    pub fn last_ends(&self) -> Vec<&Ended> {
+        let mut last = std::collections::BTreeMap::new();
+        for e in &self.ends {
+            last.insert(e.group.id, e);
+        }
+        last.into_values().collect()
+    }
+
+    /// The statistics over the ends, as `legcore stats` computes them.
+    pub fn stats(&self) -> Stats {
+        let groups: Vec<GroupSummary> = self.ends.iter().map(|e| e.group.clone()).collect();
+        Stats::compute(&groups, &Filter::default())
+    }
+
+    /// The page.
+    pub fn html(&self) -> Result<String, ReportError> {
+        let stats = self.stats();
+        let last = self.last_ends();
+        let name = self.strategy.as_deref().unwrap_or("(no strategy recorded)");
+        let span_s = self
+            .ends
+            .iter()
+            .map(|e| e.t_ns.saturating_sub(self.first_t_ns))
+            .max()
+            .unwrap_or(0) as f64
+            / 1e9;
+        let mut h = String::new();
+        let _ = write!(
+            h,
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+             <title>legcore report: {n}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
+             <h1>legcore report: {n}</h1>\n<p class=\"meta\">journal <code>{dir}</code> · \
+             {groups} groups ({ends} group ends) · {records} records · last group end at \
+             {span_s:.3} s</p>\n",
+            n = esc(name),
+            dir = esc(&self.dir.display().to_string()),
+            groups = stats.executions,
+            ends = self.ends.len(),
+            records = self.records,
+        );
+        if self.cut_bytes > 0 {
+            let _ = writeln!(
+                h,
+                "<p class=\"note\">The journal ends in a torn record ({} bytes), not counted.\
+                 </p>",
+                self.cut_bytes
+            );
+        }
+        stats_table(&mut h, &stats);
+
+        h += "<h2>Latency per stage</h2>\n";
+        if self.latency.iter().all(|d| d.count == 0) {
+            let _ = writeln!(
+                h,
+                "<p class=\"note\">No latency distributions in <code>{}</code> (written by \
+                 <code>legcore run --journal</code> at the end of a run).</p>",
+                esc(&self.dir.join(latency::FOLDER).display().to_string())
+            );
+        } else {
+            figure(
+                &mut h,
+                "latency",
+                &plot::latency(&self.latency)?,
+                "Percentile distribution of each stage's latency (HdrHistogram style): x is \
+                 1/(1&minus;p) on a log axis, so the tail gets the room; y is log scale.",
+            );
+            latency_table(&mut h, &self.latency);
+        }
+
+        h += "<h2>Expected against actual slippage</h2>\n";
+        let unfilled = last
+            .iter()
+            .flat_map(|e| &e.group.legs)
+            .filter(|l| l.slippage_bps.is_none())
+            .count();
+        figure(
+            &mut h,
+            "slippage",
+            &plot::slippage(&last)?,
+            &format!(
+                "One point a leg (last end of each group), bps against the arrival mid, + = \
+                 worse. Above the dashed y = x line the fills did worse than the pre-flight \
+                 walk expected. Legs that filled nothing are not shown ({unfilled})."
+            ),
+        );
+
+        h += "<h2>Group outcomes over time</h2>\n";
+        figure(
+            &mut h,
+            "outcomes",
+            &plot::outcomes(&self.ends, self.first_t_ns)?,
+            "Every group end (a group that ended twice shows twice), labelled with its id.",
+        );
+
+        incident_table(&mut h, &last);
+        h += "</body>\n</html>\n";
+        Ok(h)
+    }
+}
+
+const STYLE: &str = "\
+body{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em;\
+color:#222}\
+h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ccc}\
+.meta,.note,figcaption{color:#555;font-size:.9em}\
+table{border-collapse:collapse;margin:.5em 0;font-size:.9em}\
+th,td{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:top}\
+td.n{text-align:right;font-variant-numeric:tabular-nums}\
+figure{margin:1em 0}svg{max-width:100%;height:auto}\
+tr.unhedged td{background:#fde8e8}";
+
+/// HTML-escapes text.
+fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+fn figure(h: &mut String, id: &str, svg: &str, caption: &str) {
+    let _ = writeln!(
+        h,
+        "<figure id=\"{id}\">\n{svg}\n<figcaption>{caption}</figcaption>\n</figure>"
+    );
+}
+
+fn stats_table(h: &mut String, s: &Stats) {
+    let o = |x: &Option<String>| esc(x.as_deref().unwrap_or("-"));
+    h.push_str("<h2>Statistics</h2>\n<table id=\"stats\">\n");
+    let mut row = |k: &str, v: String| {
+        let _ = writeln!(h, "<tr><th>{k}</th><td>{v}</td></tr>");
+    };
+    row(
+        "executions",
+        format!(
+            "{} (filled {}, success rate {})",
+            s.executions,
+            s.filled,
+            esc(&s.success_rate)
+        ),
+    );
+    for (policy, by) in &s.outcomes {
+        let parts: Vec<String> = by.iter().map(|(k, v)| format!("{} {v}", esc(k))).collect();
+        row(&format!("policy {}", esc(policy)), parts.join(", "));
+    }
+    for (k, x) in [
+        ("expected slippage", &s.expected_slippage_bps),
+        ("actual slippage", &s.actual_slippage_bps),
+    ] {
+        row(
+            k,
+            format!(
+                "avg {} bps · p50 {} · p95 {} ({} legs)",
+                o(&x.avg),
+                o(&x.p50),
+                o(&x.p95),
+                x.count
+            ),
+        );
+    }
+    row("avg execution", format!("{} ms", o(&s.avg_execution_ms)));
+    row("total fees", esc(&s.total_fees));
+    row(
+        "incidents",
+        format!("{} (loss {})", s.incidents, esc(&s.incident_loss)),
+    );
+    h.push_str("</table>\n");
+}
+
+fn latency_table(h: &mut String, dists: &[Distribution]) {
+    h.push_str(
+        "<table id=\"latency-table\">\n<tr><th>stage (ns)</th><th>count</th><th>p50</th>\
+         <th>p90</th><th>p99</th><th>p99.9</th><th>max</th></tr>\n",
+    );
+    for d in dists.iter().filter(|d| d.count > 0) {
+        let q = |p: f64| d.at(p).map_or_else(|| "-".into(), |v| format!("{v:.0}"));
+        let _ = writeln!(
+            h,
+            "<tr data-stage=\"{s}\" data-points=\"{n}\"><td>{s}</td><td class=\"n\">{c}</td>\
+             <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+             <td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            q(0.5),
+            q(0.9),
+            q(0.99),
+            q(0.999),
+            q(1.0),
+            s = esc(d.stage),
+            n = d.points.len(),
+            c = d.count,
+        );
+    }
+    h.push_str("</table>\n");
+}
+
+fn incident_table(h: &mut String, last: &[&Ended]) {
+    let incidents: Vec<_> = last
+        .iter()
+        .filter_map(|e| Some((&e.group, e.group.incident.as_ref()?)))
+        .collect();
+    let _ = writeln!(h, "<h2>Incidents ({})</h2>", incidents.len());
+    if incidents.is_empty() {
+        h.push_str("<p class=\"note\">None: every group filled as asked.</p>\n");
+        return;
+    }
+    h.push_str(
+        "<table id=\"incidents\">\n<tr><th>group</th><th>policy</th><th>outcome</th>\
+         <th>loss (quote)</th><th>unhedged s</th><th>residual</th><th>summary</th></tr>\n",
+    );
+    for (g, i) in incidents {
+        let _ = writeln!(
+            h,
+            "<tr class=\"{o}\" data-group=\"{id}\"><td class=\"n\">{id}</td><td>{p}</td>\
+             <td>{o}</td><td class=\"n\">{l}</td><td class=\"n\">{u}</td><td>{r}</td>\
+             <td>{s}</td></tr>",
+            id = g.id,
+            p = esc(&g.policy),
+            o = esc(&g.outcome),
+            l = esc(&i.loss_quote),
+            u = esc(&i.unhedged_seconds),
+            r = esc(&i.residual.join(" / ")),
+            s = esc(&i.summary),
+        );
+    }
+    h.push_str("</table>\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(esc("a<b & \"c\">'"), "a&lt;b &amp; &quot;c&quot;&gt;&#39;");
+    }
+
+    #[test]
+    fn a_missing_directory_is_named() {
+        let e = Journal::load(Path::new("/nonexistent/legcore-journal")).unwrap_err();
+        assert!(
+            e.to_string().contains("/nonexistent/legcore-journal"),
+            "{e}"
+        );
+    }
+}
