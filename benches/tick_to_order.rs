@@ -139,7 +139,7 @@ fn run_at(tape: &Arc<Tape>, rate: u64) {
     );
     for stage in [
         Stage::TickToOrder,
-        Stage::MdDecode,
+        Stage::MdQueue,
         Stage::BookApply,
         Stage::Decide,
         Stage::Risk,

@@ -20,9 +20,12 @@ use hdrhistogram::Histogram;
 /// A stage of the path from market data to an order and back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Stage {
-    /// Decoding a market-data message.
-    MdDecode,
-    /// Applying it to the book.
+    /// From a market-data line's due time (its arrival, corrected for coordinated
+    /// omission) to the loop picking it up: the queueing on the feed ring.
+    MdQueue,
+    /// Decoding a market-data line and applying it to the book: one pass, since the
+    /// decoder scans the JSON straight into the book's update transaction (no
+    /// intermediate message is built, so decode alone has no boundary to time).
     BookApply,
     /// Deciding: walks and the leg and group state machines.
     Decide,
@@ -42,7 +45,7 @@ pub enum Stage {
 impl Stage {
     /// Every stage, in table order.
     pub const ALL: [Stage; 8] = [
-        Stage::MdDecode,
+        Stage::MdQueue,
         Stage::BookApply,
         Stage::Decide,
         Stage::Risk,
@@ -55,7 +58,7 @@ impl Stage {
     /// The stage's name in tables and reports.
     pub const fn name(self) -> &'static str {
         match self {
-            Stage::MdDecode => "md_decode",
+            Stage::MdQueue => "md_queue",
             Stage::BookApply => "book_apply",
             Stage::Decide => "decide",
             Stage::Risk => "risk",

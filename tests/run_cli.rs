@@ -295,15 +295,13 @@ fn a_torn_tail_is_cut_and_a_corrupt_line_is_refused() {
 /// Writes `text` as a scenario next to the shipped ones' data paths and runs it.
 fn run_bad(name: &str, text: &str, extra: &[&str]) -> String {
     let dir = tmp(name);
-    // Same directory depth as `scenarios/`, so the shipped relative data paths resolve.
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("target")
-        .join(format!("bad-{}-{name}.toml", std::process::id()));
-    std::fs::write(&path, text).unwrap();
+    // The shipped data paths, made absolute so the file can live in a temporary directory.
+    let data = format!("{}/data/", env!("CARGO_MANIFEST_DIR"));
+    let path = dir.join("bad.toml");
+    std::fs::write(&path, text.replace("../data/", &data)).unwrap();
     let mut args = vec!["run", "--quiet", "--scenario", path.to_str().unwrap()];
     args.extend(extra);
     let out = legcore(&args);
-    let _ = std::fs::remove_file(&path);
     let _ = std::fs::remove_dir_all(dir);
     assert_eq!(out.status.code(), Some(2), "{name}");
     assert!(out.stdout.is_empty());

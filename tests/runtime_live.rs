@@ -402,7 +402,7 @@ fn a_replayed_real_feed_drives_the_books_and_a_triggered_group() {
         .expect("the long filled")
         .to_num::<f64>();
     assert!((600_000.0..640_000.0).contains(&avg), "{avg}");
-    for stage in [Stage::BookApply, Stage::MdDecode, Stage::TickToOrder] {
+    for stage in [Stage::BookApply, Stage::MdQueue, Stage::TickToOrder] {
         assert!(!report.telemetry.histogram(stage).is_empty(), "{stage:?}");
     }
 }

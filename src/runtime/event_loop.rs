@@ -21,8 +21,8 @@
 //! gateway (on the command ring, so the venue's book changes in the same order). Jobs
 //! start in order, each once its `after_md_lines` have been applied; a leg whose book is
 //! fed and live decides on its live top, and tick-to-order runs from the arrival of the
-//! line that released it. `md_decode` records the feeder-to-loop hop and `book_apply` the
-//! decode, sync and apply of a line (one call).
+//! line that released it. `md_queue` records the feeder-to-loop hop and `book_apply` the
+//! decode, sync and apply of a line (one pass).
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -588,7 +588,7 @@ impl<S: Strategy> LoopState<S> {
         self.telemetry
             .record(Stage::BookApply, t1.saturating_sub(t0));
         self.telemetry
-            .record(Stage::MdDecode, t0.saturating_sub(msg.pushed_ns));
+            .record(Stage::MdQueue, t0.saturating_sub(msg.pushed_ns));
         self.md_lines += 1;
         if self.md_lines.is_multiple_of(1_024) {
             if let Some(p) = &self.progress {
