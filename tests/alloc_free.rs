@@ -400,3 +400,89 @@ fn exchange_round(x: &mut [SimExchange; 2], risk: &mut RiskState, round: u64) ->
     let rec = g.leg_record(0).unwrap();
     rec.notional_tl + rec.fees_tl_e8 + g.incident().map_or(0, |i| i.unhedged_unit_ns as i128)
 }
+
+/// The cash-and-carry strategy deciding on live books (walks, hedge sizing, exact
+/// premiums, intents) and hearing group ends, as the loop runs it after every line.
+#[test]
+fn strategy_decisions_allocate_nothing() {
+    use legcore::runtime::{Books, Strategy};
+    use legcore::strategy::{Carry, CarryLeg, CarryParams, CarryState};
+
+    let tick = Step::parse("0.1").unwrap();
+    let lot = Step::parse("0.001").unwrap();
+    let level = |p: i64, q: i64| Level {
+        price_ticks: p,
+        qty_lots: q,
+    };
+    let mut ladders = [Ladder::new(64, 16), Ladder::new(64, 16)];
+    for (i, l) in ladders.iter_mut().enumerate() {
+        let skew = i as i64 * 3; // the perp a little above spot
+        let bids: Vec<Level> = (0..40).map(|k| level(9_999 + skew - k, 50)).collect();
+        let asks: Vec<Level> = (0..40).map(|k| level(10_001 + skew + k, 50)).collect();
+        l.apply_snapshot(&bids, &asks, 1, Depth::Complete).unwrap();
+    }
+    let leg = |i: usize| CarryLeg {
+        feed: i,
+        venue: i,
+        book: 0,
+        rules: InstrumentRules::linear(tick, lot),
+        lot_units: 1,
+        fees: Fees {
+            maker_e8: 2_000,
+            taker_e8: 5_000,
+        },
+        mode: Mode::MarketOnly,
+        max_slippage_bps: Ratio::from_num(20),
+    };
+    let mut policies = ArrayVec::new();
+    policies.push(Policy::Rollback);
+    let params = CarryParams {
+        spot: leg(0),
+        perp: leg(1),
+        size_usd: Decimal::from_i64(20),
+        open_above_bps: Decimal::from_i64(-1_000),
+        close_below_bps: Decimal::from_i64(1_000),
+        cooldown_ns: 0,
+        max_cycles: u32::MAX,
+        policies,
+        thresholds: Thresholds::default(),
+    };
+    let mut carry = Carry::new(params);
+    let plan = LegPlan {
+        venue: 0,
+        side: OrderSide::Buy,
+        qty_lots: 20,
+        lot_units: 1,
+        mode: Mode::MarketOnly,
+        max_slippage_bps: Ratio::from_num(20),
+        fees: Fees::default(),
+    };
+    let mut group = Group::new(&[plan, plan], Policy::Rollback).unwrap();
+    let live = [true, true];
+
+    let before = allocations();
+    let mut opened = 0;
+    for round in 0..2_000usize {
+        let books = Books::new(&ladders, &live);
+        // The exit decision on the same books (what a holding strategy runs).
+        let exit = carry.decide_close(&ladders[0], &ladders[1], 20, 20);
+        opened += exit.map_or(0, |i| i.legs.len());
+        if let Some(intent) = carry.on_md(round % 2, books, round as u64) {
+            opened += intent.legs.len();
+            // The group ends at once: holding after an open, flat after a close.
+            group.renew(&[plan, plan], Policy::Rollback).unwrap();
+            carry.on_group_end(round, &group, Some(legcore::group::GroupError::Tops));
+            if let CarryState::Opening = carry.state() {
+                unreachable!("an end moves the strategy on");
+            }
+        }
+    }
+    let after = allocations();
+    assert!(opened >= 5_000, "{opened}");
+    assert_eq!(
+        after - before,
+        0,
+        "strategy allocated {} times",
+        after - before
+    );
+}
