@@ -4,7 +4,7 @@
 //!
 //! - [`record`]: the records the loop hands over (indices and integers, no text).
 //! - [`summary`]: an ended group in exchange units, as reports and `ended` lines hold it.
-//! - [`file`]: the file format, checksums, torn-tail repair and fsync policy.
+//! - [`mod@file`]: the file format, checksums, torn-tail repair and fsync policy.
 //! - [`recorder`]: the recorder that turns records into lines.
 //! - [`recover`]: reconciling a dead run's journal with the venues' saved records.
 //! - [`stats`]: statistics over summaries (`legcore stats` and the run's own table).

@@ -1,6 +1,6 @@
 //! Scenario files: what `legcore run` executes, in TOML. Every key is documented in
 //! `docs/scenario.md`; [`Scenario::parse`] checks types and unknown keys (serde, with the
-//! line), then [`Scenario::validate`] checks values and names the key and the value it
+//! line), then [`Scenario::build`] checks values and names the key and the value it
 //! refuses. Numbers that are money (prices, sizes, rates, bps) are strings, parsed as
 //! exact decimals.
 //!
@@ -50,7 +50,7 @@ pub enum ScenarioError {
     },
 }
 
-/// A parsed scenario file (raw values; see `validate`).
+/// A parsed scenario file (raw values; see `build`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
