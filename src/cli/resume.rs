@@ -13,7 +13,7 @@ use legcore::group::{LegPlan, LegRisk, Policy};
 use legcore::journal::file::{Fsync, Writer};
 use legcore::journal::recorder::JournalRecorder;
 use legcore::journal::recover::{reconcile, OpenGroup};
-use legcore::journal::summary::{GroupSummary, IncidentSummary, LegSummary};
+use legcore::journal::summary::{quote, GroupSummary, IncidentSummary, LegSummary};
 use legcore::leg::{Arrival, Mode};
 use legcore::num::{Decimal, Round};
 use legcore::runtime::persist::Persisted;
@@ -73,15 +73,6 @@ fn loss_tl(buys: (i64, i128), sells: (i64, i128)) -> i128 {
     let (bl, bn) = buys;
     let (sl, sn) = sells;
     (bn * i128::from(m) / i128::from(bl)) - (sn * i128::from(m) / i128::from(sl))
-}
-
-fn quote(v: &VenueInfo, x: i128, scale: i64) -> Decimal {
-    v.tick
-        .size()
-        .mul(v.lot.size(), Round::HalfEven)
-        .and_then(|tl| tl.mul_int(x))
-        .and_then(|q| q.div(Decimal::from_i64(scale), Round::HalfEven))
-        .unwrap_or(Decimal::ZERO)
 }
 
 pub fn run(dir: &Path, fsync: Fsync, quiet: bool) -> Result<u8, CliError> {

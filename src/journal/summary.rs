@@ -124,7 +124,7 @@ fn qty(lot: Step, lots: i64) -> String {
 }
 
 /// Tick-lots (× `scale`) as quote: `x × tick × lot / scale`, exact at 18 places.
-fn quote(info: &VenueInfo, x: i128, scale: i64) -> Decimal {
+pub fn quote(info: &VenueInfo, x: i128, scale: i64) -> Decimal {
     info.tick
         .size()
         .mul(info.lot.size(), Round::HalfEven)
