@@ -297,3 +297,48 @@ proptest! {
         }
     }
 }
+
+/// A price or size: small, or near the 10^15 limit (where `i64` products overflow).
+fn units() -> impl Strategy<Value = i64> {
+    prop_oneof![1i64..2_000, 999_999_999_000_000i64..=1_000_000_000_000_000]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+    /// Quantity walks on both sides against an `i128` sum, with prices and sizes up to the
+    /// 10^15 limit: the walk's `i64` fast path must hand over to `i128` whenever needed.
+    #[test]
+    fn qty_walk_notional_is_exact_at_any_magnitude(
+        levels in prop::collection::btree_map(units(), units(), 1..30),
+        qty in units(),
+        buy in any::<bool>(),
+    ) {
+        let lv: Vec<Level> = levels.iter()
+            .map(|(&p, &q)| Level { price_ticks: p, qty_lots: q }).collect();
+        let mut ladder = Ladder::new(64, 4);
+        let side = if buy {
+            ladder.apply_snapshot(&[], &lv, 1, Depth::Complete).unwrap();
+            OrderSide::Buy
+        } else {
+            let bids: Vec<Level> = lv.iter().rev().copied().collect();
+            ladder.apply_snapshot(&bids, &[], 1, Depth::Complete).unwrap();
+            OrderSide::Sell
+        };
+        let w = walk_qty(&ladder, side, qty).unwrap();
+        let (mut rem, mut n) = (qty, 0i128);
+        let order: Vec<(&i64, &i64)> = if buy {
+            levels.iter().collect()
+        } else {
+            levels.iter().rev().collect()
+        };
+        for (&p, &q) in order {
+            if rem == 0 { break; }
+            let t = rem.min(q);
+            n += i128::from(p) * i128::from(t);
+            rem -= t;
+        }
+        prop_assert_eq!(w.notional_tl, n);
+        prop_assert_eq!(w.shortfall_lots, rem);
+    }
+}
