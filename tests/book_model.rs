@@ -251,3 +251,94 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    /// Deep sides (up to 300 levels, past the ladder's 64-level hot search window):
+    /// transactions and `set_level` against the model, with inserts, deletes and drops.
+    #[test]
+    fn deep_ladder_matches_model(
+        cap in prop_oneof![Just(80usize), Just(512usize)],
+        bids in prop::collection::btree_set(1i64..1000, 0..300),
+        asks in prop::collection::btree_set(1001i64..2000, 0..300),
+        ops in prop::collection::vec(
+            (any::<bool>(), 1i64..2000, prop_oneof![1 => Just(0i64), 2 => 1i64..9]),
+            1..200,
+        ),
+    ) {
+        let lv = |p: &i64| Level { price_ticks: *p, qty_lots: 1 };
+        let b: Vec<Level> = bids.iter().rev().map(lv).collect();
+        let a: Vec<Level> = asks.iter().map(lv).collect();
+        let mut ladder = Ladder::new(cap, 4);
+        ladder.apply_snapshot(&b, &a, 0, Depth::Complete).unwrap();
+        let mut model = Model { cap, ..Model::default() };
+        for l in &b { model.set(Side::Bid, l.price_ticks, 1); }
+        for l in &a { model.set(Side::Ask, l.price_ticks, 1); }
+        assert_same(&ladder, &model);
+        for (seq, &(bid, p, q)) in ops.iter().enumerate() {
+            let side = if bid { Side::Bid } else { Side::Ask };
+            let before = model.clone();
+            model.set(side, p, q);
+            let res = if seq % 2 == 0 {
+                ladder.set_level(side, p, q, seq as u64)
+            } else {
+                let mut tx = ladder.update();
+                tx.set(side, p, q).and_then(|()| tx.commit(seq as u64))
+            };
+            if model.crossed() {
+                let crossed = matches!(res, Err(BookError::Crossed { .. }));
+                prop_assert!(crossed);
+                model = before;
+            } else {
+                prop_assert!(res.is_ok());
+            }
+            assert_same(&ladder, &model);
+        }
+    }
+}
+
+/// A price or size: small, or near the 10^15 limit (where `i64` products overflow).
+fn units() -> impl Strategy<Value = i64> {
+    prop_oneof![1i64..2_000, 999_999_999_000_000i64..=1_000_000_000_000_000]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+    /// Quantity walks on both sides against an `i128` sum, with prices and sizes up to the
+    /// 10^15 limit: the walk's `i64` fast path must hand over to `i128` whenever needed.
+    #[test]
+    fn qty_walk_notional_is_exact_at_any_magnitude(
+        levels in prop::collection::btree_map(units(), units(), 1..30),
+        qty in units(),
+        buy in any::<bool>(),
+    ) {
+        let lv: Vec<Level> = levels.iter()
+            .map(|(&p, &q)| Level { price_ticks: p, qty_lots: q }).collect();
+        let mut ladder = Ladder::new(64, 4);
+        let side = if buy {
+            ladder.apply_snapshot(&[], &lv, 1, Depth::Complete).unwrap();
+            OrderSide::Buy
+        } else {
+            let bids: Vec<Level> = lv.iter().rev().copied().collect();
+            ladder.apply_snapshot(&bids, &[], 1, Depth::Complete).unwrap();
+            OrderSide::Sell
+        };
+        let w = walk_qty(&ladder, side, qty).unwrap();
+        let (mut rem, mut n) = (qty, 0i128);
+        let order: Vec<(&i64, &i64)> = if buy {
+            levels.iter().collect()
+        } else {
+            levels.iter().rev().collect()
+        };
+        for (&p, &q) in order {
+            if rem == 0 { break; }
+            let t = rem.min(q);
+            n += i128::from(p) * i128::from(t);
+            rem -= t;
+        }
+        prop_assert_eq!(w.notional_tl, n);
+        prop_assert_eq!(w.shortfall_lots, rem);
+    }
+}

