@@ -389,3 +389,125 @@ impl Strategy for Carry {
         };
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::book::{Depth, Level};
+    use crate::num::Step;
+
+    fn ladder(bid: i64, ask: i64) -> Ladder {
+        let mut l = Ladder::new(8, 4);
+        let lv = |p, q| Level {
+            price_ticks: p,
+            qty_lots: q,
+        };
+        l.apply_snapshot(&[lv(bid, 100_000)], &[lv(ask, 100_000)], 1, Depth::Complete)
+            .unwrap();
+        l
+    }
+
+    fn carry(open_above: &str, close_below: &str) -> Carry {
+        let leg = |i: usize, tick: &str| CarryLeg {
+            feed: i,
+            venue: i,
+            book: 0,
+            rules: InstrumentRules::linear(
+                Step::parse(tick).unwrap(),
+                Step::parse("0.001").unwrap(),
+            ),
+            lot_units: 1,
+            fees: Fees {
+                maker_e8: 0,
+                taker_e8: 50_000, // 0.05 % = 5 bps
+            },
+            mode: Mode::MarketOnly,
+            max_slippage_bps: Ratio::from_num(20),
+        };
+        let mut policies = ArrayVec::new();
+        policies.push(Policy::Rollback);
+        Carry::new(CarryParams {
+            spot: leg(0, "0.01"),
+            perp: leg(1, "0.1"),
+            size_usd: Decimal::from_i64(10_000),
+            open_above_bps: Decimal::parse(open_above).unwrap(),
+            close_below_bps: Decimal::parse(close_below).unwrap(),
+            cooldown_ns: 0,
+            max_cycles: 1,
+            policies,
+            thresholds: Thresholds::default(),
+        })
+    }
+
+    #[test]
+    fn opens_exactly_at_the_threshold_net_of_fees() {
+        // Spot ask 10 000.00, perp bid 10 002.0: +2 bps gross, −10 bps of taker fees.
+        let (spot, perp) = (ladder(999_900, 1_000_000), ladder(100_020, 100_030));
+        let mut at = carry("-8", "0");
+        assert_eq!(at.fees_bps(), Decimal::from_i64(10));
+        let i = at.decide_open(&spot, &perp).expect("−8 bps ≥ −8 bps");
+        assert_eq!(at.stats().best_entry_bps, Some(Decimal::from_i64(-8)));
+        // hedge_size at the higher price: 10 000 / 10 002 → 0.999 on both 0.001 lots.
+        let legs: Vec<_> = i
+            .legs
+            .iter()
+            .map(|l| (l.plan.side, l.plan.qty_lots))
+            .collect();
+        assert_eq!(legs, [(OrderSide::Buy, 999), (OrderSide::Sell, 999)]);
+        assert_eq!(i.legs[0].top.ask_ticks, 1_000_000);
+        let mut above = carry("-7.999999999999999999", "0");
+        assert!(above.decide_open(&spot, &perp).is_none());
+    }
+
+    #[test]
+    fn closes_on_the_exit_cost_rounded_against_the_strategy() {
+        // Sell spot at 9 999.00, buy perp at 10 003.0: (4 / 9 999) × 10⁴ bps gross, which
+        // is 4.000400…; rounded up, plus 10 bps of fees, it is above 14.0004.
+        let (spot, perp) = (ladder(999_900, 1_000_000), ladder(100_020, 100_030));
+        let mut c = carry("0", "14.0004");
+        assert!(c.decide_close(&spot, &perp, 999, 999).is_none());
+        let mut c = carry("0", "14.00041");
+        let i = c
+            .decide_close(&spot, &perp, 999, 999)
+            .expect("below 14.00041");
+        let sides: Vec<_> = i.legs.iter().map(|l| l.plan.side).collect();
+        assert_eq!(sides, [OrderSide::Sell, OrderSide::Buy]);
+    }
+
+    #[test]
+    fn decides_only_on_live_books_and_only_once_in_flight() {
+        let ladders = [ladder(999_900, 1_000_000), ladder(100_020, 100_030)];
+        let mut c = carry("-100", "-100");
+        assert!(c
+            .on_md(0, Books::new(&ladders, &[true, false]), 0)
+            .is_none());
+        assert!(
+            c.on_md(2, Books::new(&ladders, &[true, true]), 0).is_none(),
+            "not ours"
+        );
+        assert!(c.on_md(1, Books::new(&ladders, &[true, true]), 0).is_some());
+        assert_eq!(c.state(), CarryState::Opening);
+        assert!(
+            c.on_md(1, Books::new(&ladders, &[true, true]), 0).is_none(),
+            "in flight"
+        );
+        // A refused start returns it to flat; an older job's end is a stray.
+        let g = Group::new(&[i_plan(); 2], Policy::Rollback).unwrap();
+        c.on_group_end(5, &g, Some(GroupError::Tops));
+        assert!(matches!(c.state(), CarryState::Flat { .. }));
+        c.on_group_end(4, &g, None);
+        assert_eq!(c.stats().stray_ends, 1);
+    }
+
+    fn i_plan() -> LegPlan {
+        LegPlan {
+            venue: 0,
+            side: OrderSide::Buy,
+            qty_lots: 1,
+            lot_units: 1,
+            mode: Mode::MarketOnly,
+            max_slippage_bps: Ratio::from_num(20),
+            fees: Fees::default(),
+        }
+    }
+}
