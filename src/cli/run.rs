@@ -337,9 +337,43 @@ fn table(name: &str, seed: u64, groups: &[GroupSummary], stats: &Stats, doc: &Va
     }
     t += "\nstatistics\n";
     t += &stats.table();
-    t += &format!("\nstrategy  {}\n", doc["strategy"]);
-    t += &format!("venues    {}\n", doc["venues"]);
-    t += &format!("runtime   {}\n\n", doc["runtime"]);
+    let (s, r) = (&doc["strategy"], &doc["runtime"]);
+    let bps = |v: &Value| {
+        v.as_str()
+            .map_or("-".to_string(), |x| format!("{} bps", trim(x, 2)))
+    };
+    t += &format!(
+        "\nstrategy  {} decisions, {} opens, {} closes, {} cycles; best entry {}, best exit {}; \
+         ends {}\n",
+        s["decisions"],
+        s["opens"],
+        s["closes"],
+        s["cycles"],
+        bps(&s["best_entry_bps"]),
+        bps(&s["best_exit_bps"]),
+        s["state"].as_str().unwrap_or("?")
+    );
+    for v in doc["venues"].as_array().into_iter().flatten() {
+        t += &format!(
+            "venue     {} {}: position {}, traded {}\n",
+            v["venue"].as_str().unwrap_or("?"),
+            v["instrument"].as_str().unwrap_or("?"),
+            v["position"].as_str().unwrap_or("?"),
+            v["traded"].as_str().unwrap_or("?")
+        );
+    }
+    t += &format!(
+        "runtime   {} md lines (refused {}, dropped {}); waits on full rings: command {}, \
+         journal {}; risk refused {}; reports ignored {}; unaccounted {}\n\n",
+        r["md_lines"],
+        r["md_refused"],
+        r["feeder_dropped"],
+        r["command_ring_full"],
+        r["journal_ring_full"],
+        r["risk_refused"],
+        r["reports_ignored"],
+        r["unaccounted"]
+    );
     t
 }
 
