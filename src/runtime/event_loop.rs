@@ -1026,6 +1026,6 @@ fn run_loop<S: Strategy>(
 }
 
 /// The outcome of every job, in order (`None` for a refused start).
-pub fn outcomes<G>(report: &RunReport<G>) -> Vec<Option<Outcome>> {
+pub fn outcomes<G, S>(report: &RunReport<G, S>) -> Vec<Option<Outcome>> {
     report.groups.iter().map(Group::outcome).collect()
 }
