@@ -18,7 +18,7 @@ use legcore::leg::{Arrival, Mode};
 use legcore::num::{Decimal, Round};
 use legcore::runtime::persist::Persisted;
 use legcore::runtime::{run_setup, BookFeed, Job, NoStrategy, Setup};
-use legcore::scenario::build::{Built, VenueInfo};
+use legcore::scenario::build::{gcd, Built, VenueInfo};
 use legcore::scenario::Scenario;
 use legcore::walk::Recommendation;
 use serde::{Deserialize, Serialize};
@@ -239,7 +239,7 @@ pub fn run(dir: &Path, fsync: Fsync, quiet: bool) -> Result<u8, CliError> {
     }
     // The recovered groups' ends.
     let (writer, now) = Writer::open(dir, fsync).map_err(input)?;
-    let (closer, _) = JournalRecorder::new(Some(writer), venues.clone(), &name);
+    let (closer, closed) = JournalRecorder::new(Some(writer), venues.clone(), &name);
     let mut closer = closer.with_seq(now.records.len() as u64);
     let mut lines = String::new();
     let mut unhedged = false;
@@ -261,6 +261,10 @@ pub fn run(dir: &Path, fsync: Fsync, quiet: bool) -> Result<u8, CliError> {
         let t_ns = 0u64;
         closer.write_value(json!({"kind": "ended", "t_ns": t_ns, "group": s}), true);
     }
+    drop(closer);
+    if let Some(e) = closed.error.lock().ok().and_then(|e| e.clone()) {
+        return Err(input(format!("journal: {e}")));
+    }
     if !quiet {
         emit(&format!(
             "resumed {}: {} open groups, {} resting orders cancelled, {} lots of fills \
@@ -273,14 +277,6 @@ pub fn run(dir: &Path, fsync: Fsync, quiet: bool) -> Result<u8, CliError> {
         ))?;
     }
     Ok(if unhedged { 3 } else { 0 })
-}
-
-fn gcd(a: i128, b: i128) -> i128 {
-    if b == 0 {
-        a
-    } else {
-        gcd(b, a % b)
-    }
 }
 
 /// The `ended` summary of a recovered group: the venues' fills plus its unwind's.

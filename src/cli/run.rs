@@ -243,7 +243,6 @@ pub fn run(args: &[String]) -> Result<u8, CliError> {
         "opens": cs.opens,
         "closes": cs.closes,
         "cycles": cs.cycles,
-        "skipped": cs.skipped,
         "best_entry_bps": cs.best_entry_bps.map(|d| d.to_string()),
         "best_exit_bps": cs.best_exit_bps.map(|d| d.to_string()),
         "state": format!("{:?}", report.strategy.state()),

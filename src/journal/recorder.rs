@@ -96,6 +96,11 @@ impl JournalRecorder {
         v["seq"] = json!(self.seq);
         if let Some(w) = self.writer.as_mut() {
             w.write(&v.to_string(), group_end);
+            if let Some(e) = w.error.take() {
+                if let Ok(mut slot) = self.shared.error.lock() {
+                    slot.get_or_insert(e.to_string());
+                }
+            }
         }
     }
 

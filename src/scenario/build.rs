@@ -139,7 +139,8 @@ fn mode(key: &str, m: &ModeSpec) -> Result<Mode, ScenarioError> {
     })
 }
 
-fn gcd(a: i128, b: i128) -> i128 {
+/// Greatest common divisor (of lot sizes: the common base unit of two legs).
+pub fn gcd(a: i128, b: i128) -> i128 {
     if b == 0 {
         a
     } else {

@@ -112,8 +112,6 @@ pub struct CarryStats {
     pub closes: u32,
     /// Completed cycles (an exit that filled).
     pub cycles: u32,
-    /// Decisions skipped because a walk or a size failed (thin book, range).
-    pub skipped: u64,
     /// Ends of groups that were not the one in flight (late re-ends).
     pub stray_ends: u32,
     /// The best entry premium net of fees seen, bps (display).
