@@ -285,8 +285,41 @@ fn a_torn_tail_is_cut_and_a_corrupt_line_is_refused() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.starts_with("error: ") && err.contains("line 2") && err.contains("corrupt"));
 
-    // A journal cut at a line boundary is simply shorter.
+    // Lines duplicated or swapped, each still correctly sealed: refused by every reader,
+    // naming the line, and nothing is written.
     let lines: Vec<&[u8]> = good.split_inclusive(|&b| b == b'\n').collect();
+    let mut dup = lines.clone();
+    dup.insert(3, lines[2]);
+    let mut swapped = lines.clone();
+    swapped.swap(2, 3);
+    let out_dir = dir.join("page");
+    for (bad, why) in [
+        (dup.concat(), "seq 3, expected 4"),
+        (swapped.concat(), "seq 4, expected 3"),
+    ] {
+        std::fs::write(&path, &bad).unwrap();
+        for args in [
+            vec!["stats", "--journal", j],
+            vec!["report", "--journal", j, "--out", out_dir.to_str().unwrap()],
+            vec!["run", "--resume", "--journal", j],
+        ] {
+            let out = legcore(&args);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+            assert!(
+                err.starts_with("error: ") && err.contains(why),
+                "{args:?}: {err}"
+            );
+            assert_eq!(err.lines().count(), 1, "{err}");
+            assert_eq!(
+                std::fs::read(&path).unwrap(),
+                bad,
+                "{args:?} wrote to the journal"
+            );
+        }
+    }
+
+    // A journal cut at a line boundary is simply shorter.
     std::fs::write(&path, lines[..3].concat()).unwrap();
     let out = legcore(&["stats", "--journal", j, "--json"]);
     assert_eq!(out.status.code(), Some(0));

@@ -12,7 +12,7 @@ use legcore::book::OrderSide;
 use legcore::group::{LegPlan, LegRisk, Policy};
 use legcore::journal::file::{Fsync, Writer};
 use legcore::journal::recorder::JournalRecorder;
-use legcore::journal::recover::{reconcile, OpenGroup};
+use legcore::journal::recover::{reconcile, OpenGroup, Recovery};
 use legcore::journal::summary::{quote, GroupSummary, IncidentSummary, LegSummary};
 use legcore::leg::{Arrival, Mode};
 use legcore::num::{Decimal, Round};
@@ -114,110 +114,48 @@ pub fn run(dir: &Path, fsync: Fsync, quiet: bool) -> Result<u8, CliError> {
     }
     let rec = reconcile(&found.records, &states);
     let base = rec.max_job.map_or(0, |m| m + 1);
-    let (recorder, shared) =
-        JournalRecorder::new(Some(writer), venues.clone(), &format!("{name}/recovery"));
-    let mut recorder = recorder.with_seq(found.records.len() as u64);
+    // Resting orders are cancelled and the venues saved before the journal says so.
     let mut cancelled = 0;
-    let mut recovered_lots = 0i64;
-    for g in rec.open.values() {
-        for o in g.orders.values() {
-            let status = if o.unknown_to_venue {
-                "rejected" // sent, never reached the venue
-            } else if o.open {
-                cancelled += 1;
-                let mut out: arrayvec::ArrayVec<_, 1> = arrayvec::ArrayVec::new();
-                let book = exchanges[o.venue].book_mut(0).map_err(input)?;
-                book.cancel(o.client_id, &mut out).map_err(input)?;
-                "cancelled"
-            } else {
-                "closed"
-            };
-            let lots = o.venue_filled_lots - o.journal_filled_lots;
-            recovered_lots += lots.max(0);
-            recorder.write_value(
-                json!({"kind": "reconciled", "job": g.job, "client_id": o.client_id,
-                       "status": status, "venue_filled_lots": o.venue_filled_lots,
-                       "journal_filled_lots": o.journal_filled_lots,
-                       "recovered_lots": lots.max(0),
-                       "recovered_notional_tl":
-                           (o.venue_notional_tl - o.journal_notional_tl).max(0).to_string()}),
-                false,
-            );
+    for o in rec.open.values().flat_map(|g| g.orders.values()) {
+        if o.open {
+            cancelled += 1;
+            let mut out: arrayvec::ArrayVec<_, 1> = arrayvec::ArrayVec::new();
+            let book = exchanges[o.venue].book_mut(0).map_err(input)?;
+            book.cancel(o.client_id, &mut out).map_err(input)?;
         }
     }
-    // What to do with each open group.
-    let mut jobs = Vec::new();
-    let mut unwinding = Vec::new(); // (group job, run job index, legs unwound in order)
-    for g in rec.open.values() {
-        let nets: Vec<(usize, i64)> = g.legs.keys().map(|&l| (l, g.net_lots(l))).collect();
-        let filled = nets
-            .iter()
-            .all(|&(l, n)| g.legs[&l].target_lots > 0 && n == g.legs[&l].target_lots);
-        if filled || nets.iter().all(|&(_, n)| n == 0) {
-            continue;
-        }
-        let unit = nets
-            .iter()
-            .map(|&(l, _)| venues[g.legs[&l].venue].lot.size().raw())
-            .fold(0i128, gcd)
-            .max(1);
-        let mut job = Job {
-            plans: Vec::new(),
-            books: Vec::new(),
-            tops: Vec::new(),
-            risk: Vec::new(),
-            policy: Policy::AcceptPartial,
-            after_md_lines: 0,
-        };
-        let mut legs = Vec::new();
-        for &(l, n) in nets.iter().filter(|&&(_, n)| n != 0) {
-            let leg = &g.legs[&l];
-            let v = leg.venue;
-            // Back toward flat: the opposite of the net position's direction.
-            let long = (n > 0) == leg.buy;
-            let side = if long {
-                OrderSide::Sell
-            } else {
-                OrderSide::Buy
-            };
-            let ladder = exchanges[v].books()[0].ladder();
-            let (Some(b), Some(a)) = (ladder.best_bid(), ladder.best_ask()) else {
-                return Err(input(format!(
-                    "venue {v}: its book is empty at the restart"
-                )));
-            };
-            job.plans.push(LegPlan {
-                venue: v,
-                side,
-                qty_lots: n.abs(),
-                lot_units: (venues[v].lot.size().raw() / unit) as i64,
-                mode: Mode::MarketOnly,
-                max_slippage_bps,
-                fees: fees[v],
-            });
-            job.books.push(0);
-            job.tops.push(Arrival {
-                bid_ticks: b.price_ticks,
-                ask_ticks: a.price_ticks,
-                recommendation: Recommendation::UseMarketAcceptable,
-                expected_price_ticks: None,
-            });
-            job.risk.push(LegRisk {
-                venue: v,
-                rules: rules[v],
-            });
-            legs.push(l);
-        }
-        unwinding.push((g.job, jobs.len(), legs));
-        jobs.push(job);
-    }
-    let recorder = recorder.with_job_base(base);
-    config.job_base = base as u64;
     let gateways: Vec<Persisted> = exchanges
         .into_iter()
         .enumerate()
         .map(|(i, x)| Persisted::new(x, Some(venue_path(dir, i)), vec![md_lines[i]]))
         .collect();
+    if let Some(e) = gateways.iter().find_map(|g| g.error.clone()) {
+        return Err(input(format!("venue state: {e}")));
+    }
+    let (recorder, shared) =
+        JournalRecorder::new(Some(writer), venues.clone(), &format!("{name}/recovery"));
+    let mut recorder = recorder.with_seq(found.records.len() as u64);
+    let recovered_lots = write_reconciled(&mut recorder, &rec);
+    crash_point("reconciled");
+    // What to do with each open group: its unwind is tied to it in the journal (synced)
+    // before any of its orders can reach a venue.
+    let mut jobs = Vec::new();
+    let mut unwinds = Vec::new();
+    for g in rec.open.values() {
+        let Some((job, legs)) = unwind_job(g, &gateways, &venues, &rules, &fees, max_slippage_bps)?
+        else {
+            continue;
+        };
+        recorder.write_value(
+            json!({"kind": "unwind", "job": g.job, "unwind_job": base + jobs.len(),
+                   "legs": legs}),
+            true,
+        );
+        unwinds.push(g.job);
+        jobs.push(job);
+    }
+    let recorder = recorder.with_job_base(base).with_unwinds(unwinds.clone());
+    config.job_base = base as u64;
     let setup = Setup {
         gateways,
         risk,
@@ -237,15 +175,22 @@ pub fn run(dir: &Path, fsync: Fsync, quiet: bool) -> Result<u8, CliError> {
     if let Some(e) = shared.error.lock().ok().and_then(|e| e.clone()) {
         return Err(input(format!("journal: {e}")));
     }
-    // The recovered groups' ends.
+    crash_point("unwound");
+    // The recovered groups' ends, from the journal and the venues as they are now (the
+    // same facts a later resume would read).
     let (writer, now) = Writer::open(dir, fsync).map_err(input)?;
+    let states: Vec<_> = report
+        .gateways
+        .iter()
+        .map(|g| g.inner.books()[0].state())
+        .collect();
+    let after = reconcile(&now.records, &states);
     let (closer, closed) = JournalRecorder::new(Some(writer), venues.clone(), &name);
     let mut closer = closer.with_seq(now.records.len() as u64);
     let mut lines = String::new();
     let mut unhedged = false;
-    for g in rec.open.values() {
-        let unwind = unwinding.iter().find(|u| u.0 == g.job);
-        let s = end_summary(g, unwind, &report.groups, &venues);
+    for g in rec.open.keys().filter_map(|j| after.open.get(j)) {
+        let s = end_summary(g, &venues);
         unhedged |= s.outcome == "unhedged";
         lines += &format!(
             "group {:>3}: {:<10} legs {}  ({} orders reconciled)\n",
@@ -258,8 +203,7 @@ pub fn run(dir: &Path, fsync: Fsync, quiet: bool) -> Result<u8, CliError> {
                 .join(", "),
             g.orders.len()
         );
-        let t_ns = 0u64;
-        closer.write_value(json!({"kind": "ended", "t_ns": t_ns, "group": s}), true);
+        closer.write_value(json!({"kind": "ended", "t_ns": 0u64, "group": s}), true);
     }
     drop(closer);
     if let Some(e) = closed.error.lock().ok().and_then(|e| e.clone()) {
@@ -273,19 +217,129 @@ pub fn run(dir: &Path, fsync: Fsync, quiet: bool) -> Result<u8, CliError> {
             rec.open.len(),
             cancelled,
             recovered_lots,
-            unwinding.len()
+            unwinds.len()
         ))?;
     }
     Ok(if unhedged { 3 } else { 0 })
 }
 
-/// The `ended` summary of a recovered group: the venues' fills plus its unwind's.
-fn end_summary(
+/// Dies here, as a SIGKILL would, when `LEGCORE_RESUME_ABORT_AT` names this point
+/// (`reconciled`: after the `reconciled` lines; `unwound`: after the unwinds ran, before
+/// the groups' ends). The crash tests use it to kill a resume between two of its writes.
+fn crash_point(name: &str) {
+    if std::env::var("LEGCORE_RESUME_ABORT_AT").is_ok_and(|p| p == name) {
+        std::process::abort();
+    }
+}
+
+/// Writes a `reconciled` line for each open order an earlier resume has not settled
+/// (or that has fills to recover since), and returns the lots recovered.
+fn write_reconciled(recorder: &mut JournalRecorder, rec: &Recovery) -> i64 {
+    let mut recovered = 0;
+    for g in rec.open.values() {
+        for o in g.orders.values() {
+            let lots = (o.venue_filled_lots - o.journal_filled_lots).max(0);
+            if o.reconciled && lots == 0 && !o.open {
+                continue;
+            }
+            let status = if o.unknown_to_venue {
+                "rejected" // sent, never reached the venue
+            } else if o.open {
+                "cancelled"
+            } else {
+                "closed"
+            };
+            recovered += lots;
+            let notional = (o.venue_notional_tl - o.journal_notional_tl).max(0);
+            recorder.write_value(
+                json!({"kind": "reconciled", "job": g.job, "client_id": o.client_id,
+                       "status": status, "venue_filled_lots": o.venue_filled_lots,
+                       "journal_filled_lots": o.journal_filled_lots,
+                       "recovered_lots": lots,
+                       "recovered_notional_tl": notional.to_string()}),
+                false,
+            );
+        }
+    }
+    recovered
+}
+
+/// The market IOCs that bring `g` back to flat, and the group's leg of each, or `None`
+/// when it holds exactly what it asked (a known target on every leg) or nothing.
+fn unwind_job(
     g: &OpenGroup,
-    unwind: Option<&(usize, usize, Vec<usize>)>,
-    run: &[legcore::group::Group],
+    gateways: &[Persisted],
     venues: &[VenueInfo],
-) -> GroupSummary {
+    rules: &[legcore::instrument::InstrumentRules],
+    fees: &[legcore::leg::Fees],
+    max_slippage_bps: legcore::num::Ratio,
+) -> Result<Option<(Job, Vec<usize>)>, CliError> {
+    let nets: Vec<(usize, i64)> = g.legs.keys().map(|&l| (l, g.net_lots(l))).collect();
+    let filled = nets.iter().all(|&(l, n)| {
+        let leg = &g.legs[&l];
+        leg.target_known && leg.target_lots > 0 && n == leg.target_lots
+    });
+    if filled || nets.iter().all(|&(_, n)| n == 0) {
+        return Ok(None);
+    }
+    let unit = nets
+        .iter()
+        .map(|&(l, _)| venues[g.legs[&l].venue].lot.size().raw())
+        .fold(0i128, gcd)
+        .max(1);
+    let mut job = Job {
+        plans: Vec::new(),
+        books: Vec::new(),
+        tops: Vec::new(),
+        risk: Vec::new(),
+        policy: Policy::AcceptPartial,
+        after_md_lines: 0,
+    };
+    let mut legs = Vec::new();
+    for &(l, n) in nets.iter().filter(|&&(_, n)| n != 0) {
+        let leg = &g.legs[&l];
+        let v = leg.venue;
+        // Back toward flat: the opposite of the net position's direction.
+        let long = (n > 0) == leg.buy;
+        let side = if long {
+            OrderSide::Sell
+        } else {
+            OrderSide::Buy
+        };
+        let ladder = gateways[v].inner.books()[0].ladder();
+        let (Some(b), Some(a)) = (ladder.best_bid(), ladder.best_ask()) else {
+            return Err(input(format!(
+                "venue {v}: its book is empty at the restart"
+            )));
+        };
+        job.plans.push(LegPlan {
+            venue: v,
+            side,
+            qty_lots: n.abs(),
+            lot_units: (venues[v].lot.size().raw() / unit) as i64,
+            mode: Mode::MarketOnly,
+            max_slippage_bps,
+            fees: fees[v],
+        });
+        job.books.push(0);
+        job.tops.push(Arrival {
+            bid_ticks: b.price_ticks,
+            ask_ticks: a.price_ticks,
+            recommendation: Recommendation::UseMarketAcceptable,
+            expected_price_ticks: None,
+        });
+        job.risk.push(LegRisk {
+            venue: v,
+            rules: rules[v],
+        });
+        legs.push(l);
+    }
+    Ok(Some((job, legs)))
+}
+
+/// The `ended` summary of a recovered group, from the venues' records of its orders
+/// (its unwind's included).
+fn end_summary(g: &OpenGroup, venues: &[VenueInfo]) -> GroupSummary {
     let mut legs = Vec::new();
     let mut residual = Vec::new();
     let (mut loss, mut all_flat, mut all_full) = (Decimal::ZERO, true, true);
@@ -302,25 +356,9 @@ fn end_summary(
             side.1 += o.venue_notional_tl;
             fees += o.fees_tl_e8;
         }
-        if let Some((_, k, ls)) = unwind {
-            if let (Some(i), Some(grp)) = (ls.iter().position(|&x| x == l), run.get(*k)) {
-                if let Some(r) = grp.leg_record(i) {
-                    // The unwind's fills are in the unwind direction: this leg's exits,
-                    // unless the net was short of the entry (then they are entries).
-                    let into = if (r.side == OrderSide::Buy) == leg.buy {
-                        &mut entry
-                    } else {
-                        &mut exit
-                    };
-                    into.0 += r.filled_lots;
-                    into.1 += r.notional_tl;
-                    fees += r.fees_tl_e8;
-                }
-            }
-        }
         let net = entry.0 - exit.0;
         all_flat &= net == 0;
-        all_full &= leg.target_lots > 0 && net == leg.target_lots;
+        all_full &= leg.target_known && leg.target_lots > 0 && net == leg.target_lots;
         let (buys, sells) = if leg.buy {
             (entry, exit)
         } else {
@@ -364,6 +402,7 @@ fn end_summary(
     } else {
         "unhedged"
     };
+    let unwound = g.orders.values().any(|o| o.unwind);
     let incident = (outcome != "filled").then(|| IncidentSummary {
         residual,
         loss_quote: loss.to_string(),
@@ -373,7 +412,7 @@ fn end_summary(
              venues{}",
             g.job,
             g.orders.len(),
-            if unwind.is_some() {
+            if unwound {
                 ", legs unwound to flat"
             } else {
                 ""

@@ -5,7 +5,9 @@
 //!
 //! On open, a torn tail (a last line without its newline or with a bad checksum, as a
 //! crash mid-write leaves) is cut back to the last good record; a bad line anywhere
-//! else is corruption and is refused with its line number, never skipped.
+//! else is corruption and is refused with its line number, never skipped. Records are
+//! numbered by `seq` from 1 without gaps: a line duplicated, swapped or lost (each still
+//! correctly sealed) is refused the same way.
 //!
 //! Durability ([`Fsync`]): `group` (default) syncs after every group end, `always`
 //! after every record, `never` leaves it to the OS.
@@ -48,6 +50,32 @@ pub enum JournalError {
         /// What is wrong.
         why: &'static str,
     },
+    /// A whole record whose `seq` is not the one after its predecessor's: a line
+    /// duplicated, swapped or lost. Refused: a journal is read in its written order.
+    #[error("{path}: line {line}: seq {found}, expected {expected} (lines duplicated, reordered or missing)")]
+    Sequence {
+        /// The path.
+        path: String,
+        /// 1-based line number.
+        line: usize,
+        /// The line's `seq` (`None`: missing or not a number).
+        found: SeqText,
+        /// The predecessor's plus one.
+        expected: u64,
+    },
+}
+
+/// A record's `seq` as found, for [`JournalError::Sequence`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeqText(pub Option<u64>);
+
+impl std::fmt::Display for SeqText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(s) => write!(f, "{s}"),
+            None => f.write_str("missing"),
+        }
+    }
 }
 
 /// The journal file in `dir`.
@@ -104,6 +132,16 @@ pub fn read(path: &Path, repair: bool) -> Result<Read, JournalError> {
         let last = nl.is_none() || end + 1 == bytes.len();
         match (rec, nl) {
             (Some(r), Some(_)) => {
+                let expected = records.len() as u64 + 1;
+                let found = r["seq"].as_u64();
+                if found != Some(expected) {
+                    return Err(JournalError::Sequence {
+                        path: path.display().to_string(),
+                        line: line_no,
+                        found: SeqText(found),
+                        expected,
+                    });
+                }
                 records.push(r);
                 good_end = end + 1;
             }

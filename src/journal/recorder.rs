@@ -49,6 +49,8 @@ pub struct JournalRecorder {
     seq: u64,
     shared: Arc<Shared>,
     job_base: usize,
+    /// Per job: the recovered group it unwinds (a resume's jobs are all unwinds).
+    unwinds: Vec<usize>,
 }
 
 fn wall_ms() -> u64 {
@@ -73,6 +75,7 @@ impl JournalRecorder {
                 seq: 0,
                 shared: shared.clone(),
                 job_base: 0,
+                unwinds: Vec::new(),
             },
             shared,
         )
@@ -90,18 +93,44 @@ impl JournalRecorder {
         self
     }
 
+    /// Marks job `i` as the unwind of recovered group `unwinds[i]`: its start and end
+    /// are written as `unwind_started` and `unwind_ended` with the group's id in
+    /// `unwinds`, so they neither open nor end a group, and statistics count the
+    /// unwind's fills once, inside the recovered group's own `ended` line.
+    pub fn with_unwinds(mut self, unwinds: Vec<usize>) -> JournalRecorder {
+        self.unwinds = unwinds;
+        self
+    }
+
+    /// The kind of a start or end line of job `job` (before the base), and the group it
+    /// unwinds if it is an unwind.
+    fn kind(&self, job: usize, kind: &'static str) -> (&'static str, Option<usize>) {
+        match (self.unwinds.get(job), kind) {
+            (Some(&g), "started") => ("unwind_started", Some(g)),
+            (Some(&g), _) => ("unwind_ended", Some(g)),
+            (None, k) => (k, None),
+        }
+    }
+
     /// Writes an already-built object (recovery records), sealed like the others.
     pub fn write_value(&mut self, mut v: serde_json::Value, group_end: bool) {
-        self.seq += 1;
-        v["seq"] = json!(self.seq);
+        let seq = self.seq + 1;
+        v["seq"] = json!(seq);
+        self.write_line(seq, &v, group_end);
+    }
+
+    /// Writes `line` as record `seq`.
+    fn write_line(&mut self, seq: u64, line: &serde_json::Value, group_end: bool) {
+        self.seq = seq;
         if let Some(w) = self.writer.as_mut() {
-            w.write(&v.to_string(), group_end);
+            w.write(&line.to_string(), group_end);
             if let Some(e) = w.error.take() {
                 if let Ok(mut slot) = self.shared.error.lock() {
                     slot.get_or_insert(e.to_string());
                 }
             }
         }
+        self.shared.progress.records.fetch_add(1, Ordering::Relaxed);
     }
 
     fn venue(&self, v: usize) -> (&str, &str) {
@@ -113,9 +142,9 @@ impl JournalRecorder {
 
 impl Recorder for JournalRecorder {
     fn record(&mut self, r: &Record) {
-        self.seq += 1;
         let base = self.job_base;
-        let seq = self.seq;
+        // Taken only when a line is written: the journal's seq has no gaps.
+        let seq = self.seq + 1;
         let p = &self.shared.progress;
         let mut group_end = false;
         let line = match r {
@@ -145,8 +174,13 @@ impl Recorder for JournalRecorder {
                         })
                     })
                     .collect();
-                json!({"seq": seq, "kind": "started", "job": job + base, "t_ns": t_ns,
-                       "strategy": self.strategy, "policy": policy_name(*policy), "legs": legs})
+                let (kind, unwinds) = self.kind(*job, "started");
+                let mut v = json!({"seq": seq, "kind": kind, "job": job + base, "t_ns": t_ns,
+                       "strategy": self.strategy, "policy": policy_name(*policy), "legs": legs});
+                if let Some(g) = unwinds {
+                    v["unwinds"] = json!(g);
+                }
+                v
             }
             Record::Refused { job, t_ns, why } => {
                 group_end = true;
@@ -194,12 +228,18 @@ impl Recorder for JournalRecorder {
                 }
                 v
             }
-            Record::Ended { t_ns, .. } => {
+            Record::Ended { t_ns, job, .. } => {
                 group_end = true;
                 let Some(mut s) = summarize(r, &self.venues, &self.strategy, wall_ms()) else {
                     return;
                 };
                 s.id += base;
+                if let (kind, Some(g)) = self.kind(*job, "ended") {
+                    let line =
+                        json!({"seq": seq, "kind": kind, "t_ns": t_ns, "unwinds": g, "group": s});
+                    self.write_line(seq, &line, true);
+                    return;
+                }
                 p.closed.fetch_add(1, Ordering::Relaxed);
                 if s.incident.is_some() {
                     p.incidents.fetch_add(1, Ordering::Relaxed);
@@ -211,15 +251,7 @@ impl Recorder for JournalRecorder {
                 line
             }
         };
-        if let Some(w) = self.writer.as_mut() {
-            w.write(&line.to_string(), group_end);
-            if let Some(e) = w.error.take() {
-                if let Ok(mut slot) = self.shared.error.lock() {
-                    slot.get_or_insert(e.to_string());
-                }
-            }
-        }
-        p.records.fetch_add(1, Ordering::Relaxed);
+        self.write_line(seq, &line, group_end);
     }
 
     fn finish(&mut self) {

@@ -15,12 +15,21 @@
 //! Then each open group's legs hold a net position from the venues' fills. The caller
 //! keeps a group that holds exactly what it asked on every leg (filled) or nothing
 //! (flat), and unwinds every other to flat.
+//!
+//! Recovery is idempotent, so a resume may itself be killed at any point and resumed:
+//!
+//! - a `reconciled` line's recovered lots and notional count as journal fills, so a
+//!   fill is recovered once however many resumes see it;
+//! - before an unwind is sent, an `unwind` line (synced) ties the unwind's job to the
+//!   group it unwinds: the unwind's orders are that group's orders (on the legs the line
+//!   names), its own `started`/`ended` lines open or close nothing, and a later resume
+//!   sees the group's net after the unwind, so it never unwinds the same need twice.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use crate::sim::{decode, VenueState};
+use crate::sim::{decode, OrderRecord, VenueState};
 
 /// One order of an open group, as the venue and the journal know it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +56,12 @@ pub struct OrderFacts {
     pub open: bool,
     /// The journal sent it but no venue knows it.
     pub unknown_to_venue: bool,
+    /// Size asked, lots (the venue's, else the journal's `sent`; 0 if neither knows).
+    pub qty_lots: i64,
+    /// Sent by a recovery's unwind of this group.
+    pub unwind: bool,
+    /// An earlier resume already wrote this order's `reconciled` line.
+    pub reconciled: bool,
 }
 
 /// One leg of an open group.
@@ -56,8 +71,12 @@ pub struct LegFacts {
     pub venue: usize,
     /// Entry direction is a buy.
     pub buy: bool,
-    /// Asked, lots (0 if the start never reached the journal).
+    /// Asked, lots. If the start never reached the journal: the largest entry order the
+    /// venue or the journal knows on the leg (the first order asks for the whole leg;
+    /// later ones only for what is left).
     pub target_lots: i64,
+    /// The target is from the journal's `started` line.
+    pub target_known: bool,
     /// Top of book it decided on (0 if unknown).
     pub bid_ticks: i64,
     /// Top of book it decided on (0 if unknown).
@@ -112,155 +131,263 @@ fn job_of(client_id: u64) -> usize {
     (client_id / 1_000) as usize
 }
 
+/// An `unwind` line: job `unwind_job`'s leg `i` unwinds leg `legs[i]` of group `job`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnwindLink {
+    /// The group unwound.
+    pub job: usize,
+    /// Per unwind leg: the group's leg.
+    pub legs: Vec<usize>,
+}
+
+/// The journal's facts, by kind.
+#[derive(Default)]
+struct Journal<'a> {
+    ended: BTreeSet<usize>,
+    started: BTreeMap<usize, &'a Value>,
+    sent: BTreeMap<u64, &'a Value>,
+    /// Per order: fills by trade id, (lots, price ticks).
+    fills: BTreeMap<u64, BTreeMap<u64, (i64, i64)>>,
+    /// Per order: what earlier resumes recovered, (lots, notional tick-lots).
+    recovered: BTreeMap<u64, (i64, i128)>,
+    /// Unwind job → the group and legs it unwinds.
+    unwinds: BTreeMap<usize, UnwindLink>,
+    max_job: Option<usize>,
+}
+
+impl<'a> Journal<'a> {
+    fn seen(&mut self, j: usize) {
+        self.max_job = Some(self.max_job.map_or(j, |m| m.max(j)));
+    }
+
+    fn read(records: &'a [Value]) -> Journal<'a> {
+        let mut k = Journal::default();
+        for r in records {
+            let job = r["job"].as_u64().map(|j| j as usize);
+            match (r["kind"].as_str(), job) {
+                (Some("started"), Some(j)) => {
+                    k.started.insert(j, r);
+                    k.seen(j);
+                }
+                (Some("ended"), _) => {
+                    if let Some(j) = r["group"]["id"].as_u64() {
+                        k.ended.insert(j as usize);
+                        k.seen(j as usize);
+                    }
+                }
+                (Some("refused"), Some(j)) => {
+                    k.ended.insert(j);
+                    k.seen(j);
+                }
+                (Some("sent"), _) => {
+                    if let (Some(id), Some(_)) = (r["client_id"].as_u64(), r["qty_lots"].as_i64()) {
+                        k.sent.insert(id, r);
+                    }
+                }
+                (Some("report"), _) => k.report(r),
+                (Some("reconciled"), _) => k.reconciled(r),
+                (Some("unwind"), Some(j)) => k.unwind(j, r),
+                _ => {}
+            }
+        }
+        k
+    }
+
+    fn report(&mut self, r: &Value) {
+        let id = r["client_id"].as_u64();
+        let tid = r["trade_id"].as_u64();
+        let lots = r["fill_lots"].as_i64();
+        let px = r["fill_price_ticks"].as_i64();
+        if let (Some(id), Some(t), Some(l), Some(p)) = (id, tid, lots, px) {
+            self.fills.entry(id).or_default().insert(t, (l, p));
+        }
+    }
+
+    fn reconciled(&mut self, r: &Value) {
+        let Some(id) = r["client_id"].as_u64() else {
+            return;
+        };
+        let lots = r["recovered_lots"].as_i64().unwrap_or(0);
+        let notional = r["recovered_notional_tl"]
+            .as_str()
+            .and_then(|s| s.parse::<i128>().ok())
+            .unwrap_or(0);
+        let e = self.recovered.entry(id).or_default();
+        e.0 += lots;
+        e.1 += notional;
+    }
+
+    fn unwind(&mut self, j: usize, r: &Value) {
+        let Some(u) = r["unwind_job"].as_u64() else {
+            return;
+        };
+        let legs = r["legs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|l| l.as_u64().map(|l| l as usize))
+            .collect();
+        self.unwinds.insert(u as usize, UnwindLink { job: j, legs });
+        self.seen(j);
+        self.seen(u as usize);
+    }
+
+    /// The group and leg order `id` belongs to, and whether it is a recovery's unwind.
+    fn owner(&self, id: u64) -> (usize, usize, bool) {
+        let (j, (leg, _, _)) = (job_of(id), decode(id));
+        match self.unwinds.get(&j) {
+            Some(u) => (u.job, u.legs.get(leg).copied().unwrap_or(leg), true),
+            None => (j, leg, false),
+        }
+    }
+}
+
 /// Reconciles `records` (a journal's good records) with `venues` (per venue index: its
 /// one book's saved records).
 pub fn reconcile(records: &[Value], venues: &[VenueState]) -> Recovery {
-    let mut ended = BTreeSet::new();
-    let mut started: BTreeMap<usize, &Value> = BTreeMap::new();
-    let mut sent: BTreeMap<u64, &Value> = BTreeMap::new();
-    let mut fills: BTreeMap<u64, BTreeMap<u64, (i64, i64)>> = BTreeMap::new();
-    let mut max_job = None::<usize>;
-    let mut seen = |j: usize| max_job = Some(max_job.map_or(j, |m: usize| m.max(j)));
-    for r in records {
-        let job = r["job"].as_u64().map(|j| j as usize);
-        match r["kind"].as_str() {
-            Some("started") => {
-                if let Some(j) = job {
-                    started.insert(j, r);
-                    seen(j);
-                }
-            }
-            Some("ended") => {
-                if let Some(j) = r["group"]["id"].as_u64() {
-                    ended.insert(j as usize);
-                    seen(j as usize);
-                }
-            }
-            Some("refused") => {
-                if let Some(j) = job {
-                    ended.insert(j);
-                    seen(j);
-                }
-            }
-            Some("sent") => {
-                if let (Some(id), Some(_)) = (r["client_id"].as_u64(), r["qty_lots"].as_i64()) {
-                    sent.insert(id, r);
-                }
-            }
-            Some("report") => {
-                let id = r["client_id"].as_u64();
-                let tid = r["trade_id"].as_u64();
-                let lots = r["fill_lots"].as_i64();
-                let px = r["fill_price_ticks"].as_i64();
-                if let (Some(id), Some(t), Some(l), Some(p)) = (id, tid, lots, px) {
-                    fills.entry(id).or_default().insert(t, (l, p));
-                }
-            }
-            _ => {}
-        }
-    }
+    let mut k = Journal::read(records);
     // Venue orders, by client id.
     let mut at_venue = BTreeMap::new();
     for (v, s) in venues.iter().enumerate() {
         for o in &s.orders {
             at_venue.insert(o.client_id, (v, *o));
-            seen(job_of(o.client_id));
+            k.seen(job_of(o.client_id));
         }
     }
     let mut open: BTreeMap<usize, OpenGroup> = BTreeMap::new();
-    let new_group = |j: usize| {
-        let st = started.get(&j);
-        let mut legs = BTreeMap::new();
-        if let Some(st) = st {
-            for (i, l) in st["legs"].as_array().into_iter().flatten().enumerate() {
-                legs.insert(
-                    i,
-                    LegFacts {
-                        venue: l["venue_index"].as_u64().unwrap_or(0) as usize,
-                        buy: l["side"] == "buy",
-                        target_lots: l["qty_lots"].as_i64().unwrap_or(0),
-                        bid_ticks: l["bid_ticks"].as_i64().unwrap_or(0),
-                        ask_ticks: l["ask_ticks"].as_i64().unwrap_or(0),
-                    },
-                );
-            }
-        }
-        OpenGroup {
-            job: j,
-            policy: st
-                .and_then(|s| s["policy"].as_str())
-                .unwrap_or("unknown")
-                .to_string(),
-            strategy: st
-                .and_then(|s| s["strategy"].as_str())
-                .unwrap_or("unknown")
-                .to_string(),
-            legs,
-            orders: BTreeMap::new(),
-        }
-    };
-    let ids: BTreeSet<u64> = sent.keys().chain(at_venue.keys()).copied().collect();
+    let ids: BTreeSet<u64> = k.sent.keys().chain(at_venue.keys()).copied().collect();
     for id in ids {
-        let j = job_of(id);
-        if ended.contains(&j) {
+        let (j, leg, unwind) = k.owner(id);
+        if k.ended.contains(&j) {
             continue;
         }
-        let (leg, _, _) = decode(id);
-        let g = open.entry(j).or_insert_with(|| new_group(j));
-        let journal = fills.get(&id);
-        let (jl, jn) = journal.map_or((0, 0), |m| {
-            m.values().fold((0i64, 0i128), |(l, n), &(q, p)| {
-                (l + q, n + i128::from(q) * i128::from(p))
-            })
-        });
-        let facts = match at_venue.get(&id) {
-            Some(&(v, o)) => OrderFacts {
-                client_id: id,
-                venue: v,
-                leg,
-                buy: o.buy,
-                venue_filled_lots: o.filled_lots,
-                venue_notional_tl: o.notional_tl,
-                fees_tl_e8: o.fees_tl_e8,
-                journal_filled_lots: jl,
-                journal_notional_tl: jn,
-                open: o.open,
-                unknown_to_venue: false,
-            },
-            None => OrderFacts {
-                client_id: id,
-                venue: g.legs.get(&leg).map_or(0, |l| l.venue),
-                leg,
-                buy: sent
-                    .get(&id)
-                    .and_then(|s| s["buy"].as_bool())
-                    .unwrap_or(false),
-                venue_filled_lots: 0,
-                venue_notional_tl: 0,
-                fees_tl_e8: 0,
-                journal_filled_lots: jl,
-                journal_notional_tl: jn,
-                open: false,
-                unknown_to_venue: true,
-            },
-        };
+        let g = open.entry(j).or_insert_with(|| new_group(&k, j));
+        let facts = order_facts(&k, id, leg, unwind, at_venue.get(&id).copied(), g);
         // A leg only the venue knows: its first order's direction is the entry.
         g.legs.entry(leg).or_insert(LegFacts {
             venue: facts.venue,
             buy: facts.buy,
             target_lots: 0,
+            target_known: false,
             bid_ticks: 0,
             ask_ticks: 0,
         });
         g.orders.insert(id, facts);
     }
     // Groups that started but sent nothing the journal or a venue saw.
-    for &j in started.keys() {
-        if !ended.contains(&j) {
-            open.entry(j).or_insert_with(|| new_group(j));
+    for &j in k.started.keys() {
+        if !k.ended.contains(&j) && !k.unwinds.contains_key(&j) {
+            open.entry(j).or_insert_with(|| new_group(&k, j));
         }
     }
-    Recovery { open, max_job }
+    for g in open.values_mut() {
+        infer_targets(g);
+    }
+    Recovery {
+        open,
+        max_job: k.max_job,
+    }
+}
+
+/// An open group as its `started` line (if any) describes it, without orders.
+fn new_group(k: &Journal, j: usize) -> OpenGroup {
+    let st = k.started.get(&j);
+    let mut legs = BTreeMap::new();
+    if let Some(st) = st {
+        for (i, l) in st["legs"].as_array().into_iter().flatten().enumerate() {
+            let target = l["qty_lots"].as_i64();
+            legs.insert(
+                i,
+                LegFacts {
+                    venue: l["venue_index"].as_u64().unwrap_or(0) as usize,
+                    buy: l["side"] == "buy",
+                    target_lots: target.unwrap_or(0),
+                    target_known: target.is_some(),
+                    bid_ticks: l["bid_ticks"].as_i64().unwrap_or(0),
+                    ask_ticks: l["ask_ticks"].as_i64().unwrap_or(0),
+                },
+            );
+        }
+    }
+    let text = |key: &str| {
+        st.and_then(|s| s[key].as_str())
+            .unwrap_or("unknown")
+            .to_string()
+    };
+    OpenGroup {
+        job: j,
+        policy: text("policy"),
+        strategy: text("strategy"),
+        legs,
+        orders: BTreeMap::new(),
+    }
+}
+
+/// Order `id` (leg `leg` of `g`) as the venue (`at_venue`) and the journal know it.
+fn order_facts(
+    k: &Journal,
+    id: u64,
+    leg: usize,
+    unwind: bool,
+    at_venue: Option<(usize, OrderRecord)>,
+    g: &OpenGroup,
+) -> OrderFacts {
+    let (mut jl, mut jn) = k.fills.get(&id).map_or((0, 0), |m| {
+        m.values().fold((0i64, 0i128), |(l, n), &(q, p)| {
+            (l + q, n + i128::from(q) * i128::from(p))
+        })
+    });
+    if let Some(&(l, n)) = k.recovered.get(&id) {
+        jl += l;
+        jn += n;
+    }
+    let sent = k.sent.get(&id);
+    let base = OrderFacts {
+        client_id: id,
+        venue: g.legs.get(&leg).map_or(0, |l| l.venue),
+        leg,
+        buy: sent.and_then(|s| s["buy"].as_bool()).unwrap_or(false),
+        venue_filled_lots: 0,
+        venue_notional_tl: 0,
+        fees_tl_e8: 0,
+        journal_filled_lots: jl,
+        journal_notional_tl: jn,
+        open: false,
+        unknown_to_venue: true,
+        qty_lots: sent.and_then(|s| s["qty_lots"].as_i64()).unwrap_or(0),
+        unwind,
+        reconciled: k.recovered.contains_key(&id),
+    };
+    match at_venue {
+        Some((v, o)) => OrderFacts {
+            venue: v,
+            buy: o.buy,
+            venue_filled_lots: o.filled_lots,
+            venue_notional_tl: o.notional_tl,
+            fees_tl_e8: o.fees_tl_e8,
+            open: o.open,
+            unknown_to_venue: false,
+            qty_lots: o.qty_lots,
+            ..base
+        },
+        None => base,
+    }
+}
+
+/// A leg whose start never reached the journal asked at least its largest entry order.
+fn infer_targets(g: &mut OpenGroup) {
+    for (l, leg) in g.legs.iter_mut() {
+        if leg.target_known {
+            continue;
+        }
+        leg.target_lots = g
+            .orders
+            .values()
+            .filter(|o| o.leg == *l && !o.unwind && o.buy == leg.buy)
+            .map(|o| o.qty_lots)
+            .max()
+            .unwrap_or(0);
+    }
 }
 
 #[cfg(test)]
@@ -338,6 +465,62 @@ mod tests {
         let o = &r.open[&4];
         assert_eq!(o.policy, "unknown");
         assert_eq!(o.net_lots(0), 7);
-        assert_eq!(o.legs[&0].target_lots, 0);
+        // Its start is lost: the target is the entry order's size, and not a known one.
+        assert_eq!(o.legs[&0].target_lots, 50);
+        assert!(!o.legs[&0].target_known);
+        assert!(g.legs[&0].target_known);
+    }
+
+    #[test]
+    fn a_second_resume_recovers_nothing_twice_and_sees_the_unwind_as_the_groups() {
+        let (a, b) = (client_id(3, 0, 0, 0), client_id(3, 1, 0, 0));
+        // The first resume recovered 20 lots of `a` and tied job 5 (leg 0) to leg 0 of
+        // group 3; job 5's market sell of 50 filled at the venue, its report never
+        // reached the journal, and the resume died before group 3's end.
+        let unwind = client_id(5, 0, 0, 0);
+        let records = vec![
+            json!({"kind": "started", "job": 3, "policy": "rollback", "strategy": "s",
+                   "legs": [
+                     {"venue_index": 0, "side": "buy", "qty_lots": 50},
+                     {"venue_index": 1, "side": "sell", "qty_lots": 50}]}),
+            json!({"kind": "report", "client_id": a, "trade_id": 1, "fill_lots": 30,
+                   "fill_price_ticks": 100}),
+            json!({"kind": "reconciled", "job": 3, "client_id": a, "recovered_lots": 20,
+                   "recovered_notional_tl": "2000"}),
+            json!({"kind": "reconciled", "job": 3, "client_id": b, "recovered_lots": 0,
+                   "recovered_notional_tl": "0"}),
+            json!({"kind": "unwind", "job": 3, "unwind_job": 5, "legs": [0]}),
+            json!({"kind": "unwind_started", "job": 5, "unwinds": 3,
+                   "legs": [{"venue_index": 0, "side": "sell", "qty_lots": 50}]}),
+            json!({"kind": "sent", "job": 5, "client_id": unwind, "buy": false,
+                   "qty_lots": 50}),
+        ];
+        let venues = [
+            venue(vec![
+                order(a, true, 50, false),
+                order(unwind, false, 50, false),
+            ]),
+            venue(vec![order(b, false, 0, false)]),
+        ];
+        let r = reconcile(&records, &venues);
+        assert_eq!(r.open.keys().copied().collect::<Vec<_>>(), [3]);
+        assert_eq!(r.max_job, Some(5));
+        let g = &r.open[&3];
+        let oa = &g.orders[&a];
+        assert_eq!(
+            (oa.journal_filled_lots, oa.journal_notional_tl),
+            (50, 5_000)
+        );
+        assert!(oa.reconciled && !g.orders[&b].open);
+        let ou = &g.orders[&unwind];
+        assert!(ou.unwind && ou.leg == 0 && !ou.reconciled);
+        // Flat after its unwind: nothing to unwind again.
+        assert_eq!((g.net_lots(0), g.net_lots(1)), (0, 0));
+        // Once the group's end is in the journal, nothing is open.
+        let mut done = records.clone();
+        done.push(json!({"kind": "unwind_ended", "unwinds": 3, "group": {"id": 5}}));
+        assert_eq!(reconcile(&done, &venues).open.keys().count(), 1);
+        done.push(json!({"kind": "ended", "group": {"id": 3}}));
+        assert!(reconcile(&done, &venues).open.is_empty());
     }
 }
