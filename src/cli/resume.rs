@@ -105,12 +105,18 @@ pub fn run(dir: &Path, fsync: Fsync, quiet: bool) -> Result<u8, CliError> {
         let book = x.book_mut(0).map_err(input)?;
         book.restore(state)
             .ok_or_else(|| input(format!("venue {i}: more orders than a venue holds")))?;
+        // Replayed to where the venue saved; if its book was out of sync or one-sided
+        // there, on until it is live with both sides: the market moved on meanwhile.
         let mut sync = BookFeed::new(f.market, f.tick, f.lot);
-        for line in 0..(lines as usize).min(f.tape.len()) {
-            sync.on_line(book.ladder_mut(), f.tape.line(line));
+        let (mut n, mut live) = (0usize, false);
+        let two_sided =
+            |l: &legcore::book::Ladder| l.best_bid().is_some() && l.best_ask().is_some();
+        while n < f.tape.len() && (n < lines as usize || !live || !two_sided(book.ladder())) {
+            live = sync.on_line(book.ladder_mut(), f.tape.line(n));
+            n += 1;
         }
         states.push(state.clone());
-        md_lines.push(lines);
+        md_lines.push(n as u64);
     }
     let rec = reconcile(&found.records, &states);
     let base = rec.max_job.map_or(0, |m| m + 1);

@@ -5,7 +5,8 @@
 //! groups, legs and sizes were asked). [`reconcile`] walks both:
 //!
 //! - a group is open if it started (or a venue knows one of its orders) and has no
-//!   `ended`/`refused` line;
+//!   `ended`/`refused` line, or if it ended but a venue still rests one of its orders or
+//!   filled one after its end and the report never reached the journal (reopened);
 //! - an order the journal sent but no venue knows never arrived: rejected;
 //! - an order a venue still rests: to cancel, keeping its fills;
 //! - fills a venue made that the journal lacks (the report was in flight at the crash)
@@ -96,6 +97,13 @@ pub struct OpenGroup {
     pub legs: BTreeMap<usize, LegFacts>,
     /// Its orders, by client id.
     pub orders: BTreeMap<u64, OrderFacts>,
+}
+
+impl OrderFacts {
+    /// The venue still rests it, or filled more than the journal holds.
+    pub fn unsettled(&self) -> bool {
+        self.open || self.venue_filled_lots > self.journal_filled_lots
+    }
 }
 
 impl OpenGroup {
@@ -258,9 +266,6 @@ pub fn reconcile(records: &[Value], venues: &[VenueState]) -> Recovery {
     let ids: BTreeSet<u64> = k.sent.keys().chain(at_venue.keys()).copied().collect();
     for id in ids {
         let (j, leg, unwind) = k.owner(id);
-        if k.ended.contains(&j) {
-            continue;
-        }
         let g = open.entry(j).or_insert_with(|| new_group(&k, j));
         let facts = order_facts(&k, id, leg, unwind, at_venue.get(&id).copied(), g);
         // A leg only the venue knows: its first order's direction is the entry.
@@ -274,6 +279,9 @@ pub fn reconcile(records: &[Value], venues: &[VenueState]) -> Recovery {
         });
         g.orders.insert(id, facts);
     }
+    // An ended group stays closed unless a venue holds what its journal lacks: an order
+    // still resting, or fills after its end that the journal missed.
+    open.retain(|j, g| !k.ended.contains(j) || g.orders.values().any(OrderFacts::unsettled));
     // Groups that started but sent nothing the journal or a venue saw.
     for &j in k.started.keys() {
         if !k.ended.contains(&j) && !k.unwinds.contains_key(&j) {
@@ -520,7 +528,37 @@ mod tests {
         let mut done = records.clone();
         done.push(json!({"kind": "unwind_ended", "unwinds": 3, "group": {"id": 5}}));
         assert_eq!(reconcile(&done, &venues).open.keys().count(), 1);
+        done.push(json!({"kind": "reconciled", "job": 3, "client_id": unwind,
+                          "recovered_lots": 50, "recovered_notional_tl": "5000"}));
         done.push(json!({"kind": "ended", "group": {"id": 3}}));
         assert!(reconcile(&done, &venues).open.is_empty());
+    }
+
+    #[test]
+    fn an_ended_group_reopens_only_for_what_its_journal_lacks() {
+        let (a, b) = (client_id(2, 0, 0, 0), client_id(2, 1, 0, 0));
+        let records = vec![
+            json!({"kind": "started", "job": 2, "policy": "rollback", "strategy": "s",
+                   "legs": [
+                     {"venue_index": 0, "side": "buy", "qty_lots": 50},
+                     {"venue_index": 1, "side": "sell", "qty_lots": 50}]}),
+            json!({"kind": "report", "client_id": a, "trade_id": 1, "fill_lots": 50,
+                   "fill_price_ticks": 100}),
+            json!({"kind": "ended", "group": {"id": 2}}),
+        ];
+        // Settled: the venue holds what the journal holds.
+        let settled = [
+            venue(vec![order(a, true, 50, false)]),
+            venue(vec![order(b, false, 0, false)]),
+        ];
+        assert!(reconcile(&records, &settled).open.is_empty());
+        // A fill after the end (its report lost in the crash) reopens the group.
+        let late = [
+            venue(vec![order(a, true, 50, false)]),
+            venue(vec![order(b, false, 5, false)]),
+        ];
+        let r = reconcile(&records, &late);
+        assert_eq!(r.open[&2].net_lots(1), 5);
+        assert!(r.open[&2].orders[&b].unsettled());
     }
 }
