@@ -2,7 +2,8 @@
 //! the open groups from the journal and the venues' saved records, reconcile them
 //! ([`legcore::journal::recover`]), and finish or unwind what was open: resting orders
 //! are cancelled, a group that holds exactly what it asked (or nothing) is kept, every
-//! other is unwound to flat through the runtime. Every step is journalled; no fill is
+//! other is unwound to flat through the runtime (in up to three rounds, when a venue
+//! fills an unwind only in part). Every step is journalled; no fill is
 //! lost or counted twice. The replay does not continue: the strategy starts over in a
 //! new run.
 
@@ -10,14 +11,16 @@ use std::path::{Path, PathBuf};
 
 use legcore::book::OrderSide;
 use legcore::group::{LegPlan, LegRisk, Policy};
-use legcore::journal::file::{Fsync, Writer};
-use legcore::journal::recorder::JournalRecorder;
+use legcore::instrument::InstrumentRules;
+use legcore::journal::file::{path_in, read, Fsync, Writer};
+use legcore::journal::recorder::{JournalRecorder, Shared};
 use legcore::journal::recover::{reconcile, OpenGroup, Recovery};
 use legcore::journal::summary::{quote, GroupSummary, IncidentSummary, LegSummary};
-use legcore::leg::{Arrival, Mode};
-use legcore::num::{Decimal, Round};
+use legcore::leg::{Arrival, Fees, Mode};
+use legcore::num::{Decimal, Ratio, Round};
+use legcore::risk::RiskState;
 use legcore::runtime::persist::Persisted;
-use legcore::runtime::{run_setup, BookFeed, Job, NoStrategy, Setup};
+use legcore::runtime::{run_setup, BookFeed, Config, Job, NoStrategy, Setup};
 use legcore::scenario::build::{gcd, Built, VenueInfo};
 use legcore::scenario::Scenario;
 use legcore::walk::Recommendation;
@@ -85,7 +88,7 @@ pub fn run(dir: &Path, fsync: Fsync, quiet: bool) -> Result<u8, CliError> {
         mut exchanges,
         risk,
         feeds,
-        mut config,
+        config,
         venues,
         rules,
         fees,
@@ -138,59 +141,38 @@ pub fn run(dir: &Path, fsync: Fsync, quiet: bool) -> Result<u8, CliError> {
     if let Some(e) = gateways.iter().find_map(|g| g.error.clone()) {
         return Err(input(format!("venue state: {e}")));
     }
-    let (recorder, shared) =
-        JournalRecorder::new(Some(writer), venues.clone(), &format!("{name}/recovery"));
+    let (recorder, shared) = JournalRecorder::new(Some(writer), venues.clone(), &name);
     let mut recorder = recorder.with_seq(found.records.len() as u64);
     let recovered_lots = write_reconciled(&mut recorder, &rec);
+    drop(recorder);
+    journal_ok(&shared)?;
     crash_point("reconciled");
-    // What to do with each open group: its unwind is tied to it in the journal (synced)
-    // before any of its orders can reach a venue.
-    let mut jobs = Vec::new();
-    let mut unwinds = Vec::new();
-    for g in rec.open.values() {
-        let Some((job, legs)) = unwind_job(g, &gateways, &venues, &rules, &fees, max_slippage_bps)?
-        else {
-            continue;
-        };
-        recorder.write_value(
-            json!({"kind": "unwind", "job": g.job, "unwind_job": base + jobs.len(),
-                   "legs": legs}),
-            true,
-        );
-        unwinds.push(g.job);
-        jobs.push(job);
-    }
-    let recorder = recorder.with_job_base(base).with_unwinds(unwinds.clone());
-    config.job_base = base as u64;
-    let setup = Setup {
-        gateways,
+    let ctx = Unwinds {
+        dir,
+        fsync,
+        strategy: format!("{name}/recovery"),
+        venues: &venues,
+        rules: &rules,
+        fees: &fees,
+        max_slippage_bps,
+        config,
         risk,
-        feeds: Vec::new(),
-        jobs,
-        strategy: NoStrategy,
-        strategy_groups: 0,
-        recorder: Some(Box::new(recorder)),
     };
-    let mut report = run_setup(&config, setup).map_err(input)?;
-    for g in &mut report.gateways {
-        g.flush();
-        if let Some(e) = g.error.take() {
-            return Err(input(format!("venue state: {e}")));
+    // Unwind rounds: a partial unwind (a venue cut it short) is followed by another for
+    // what is left, each tied to its group before it is sent.
+    let (mut gateways, mut after, mut next, mut unwound) = (gateways, rec.clone(), base, 0);
+    for _ in 0..UNWIND_ROUNDS {
+        let (gws, now, jobs) = ctx.round(gateways, &after, &rec, next)?;
+        (gateways, after, next, unwound) = (gws, now, next + jobs, unwound + jobs);
+        if jobs == 0 {
+            break;
         }
-    }
-    if let Some(e) = shared.error.lock().ok().and_then(|e| e.clone()) {
-        return Err(input(format!("journal: {e}")));
     }
     crash_point("unwound");
     // The recovered groups' ends, from the journal and the venues as they are now (the
     // same facts a later resume would read).
+    drop(gateways);
     let (writer, now) = Writer::open(dir, fsync).map_err(input)?;
-    let states: Vec<_> = report
-        .gateways
-        .iter()
-        .map(|g| g.inner.books()[0].state())
-        .collect();
-    let after = reconcile(&now.records, &states);
     let (closer, closed) = JournalRecorder::new(Some(writer), venues.clone(), &name);
     let mut closer = closer.with_seq(now.records.len() as u64);
     let mut lines = String::new();
@@ -212,9 +194,7 @@ pub fn run(dir: &Path, fsync: Fsync, quiet: bool) -> Result<u8, CliError> {
         closer.write_value(json!({"kind": "ended", "t_ns": 0u64, "group": s}), true);
     }
     drop(closer);
-    if let Some(e) = closed.error.lock().ok().and_then(|e| e.clone()) {
-        return Err(input(format!("journal: {e}")));
-    }
+    journal_ok(&closed)?;
     if !quiet {
         emit(&format!(
             "resumed {}: {} open groups, {} resting orders cancelled, {} lots of fills \
@@ -223,10 +203,167 @@ pub fn run(dir: &Path, fsync: Fsync, quiet: bool) -> Result<u8, CliError> {
             rec.open.len(),
             cancelled,
             recovered_lots,
-            unwinds.len()
+            unwound
         ))?;
     }
     Ok(if unhedged { 3 } else { 0 })
+}
+
+/// Unwind rounds a resume runs at most (each after the last left a residual).
+const UNWIND_ROUNDS: usize = 3;
+
+/// What a resume's unwind rounds need.
+struct Unwinds<'a> {
+    dir: &'a Path,
+    fsync: Fsync,
+    strategy: String,
+    venues: &'a [VenueInfo],
+    rules: &'a [InstrumentRules],
+    fees: &'a [Fees],
+    max_slippage_bps: Ratio,
+    config: Config,
+    risk: RiskState,
+}
+
+impl Unwinds<'_> {
+    /// Unwinds what `cur` says each group of `first` still holds, as jobs from `base`
+    /// on: an `unwind` line (synced) per job, then the runtime. Returns the venues, the
+    /// recovery as it stands after, and the jobs run.
+    fn round(
+        &self,
+        gateways: Vec<Persisted>,
+        cur: &Recovery,
+        first: &Recovery,
+        base: usize,
+    ) -> Result<(Vec<Persisted>, Recovery, usize), CliError> {
+        let (writer, found) = Writer::open(self.dir, self.fsync).map_err(input)?;
+        let (recorder, shared) =
+            JournalRecorder::new(Some(writer), self.venues.to_vec(), &self.strategy);
+        let mut recorder = recorder.with_seq(found.records.len() as u64);
+        let (mut jobs, mut unwinds) = (Vec::new(), Vec::new());
+        for g in first.open.keys().filter_map(|j| cur.open.get(j)) {
+            let Some((job, legs)) = self.unwind_job(g, &gateways)? else {
+                continue;
+            };
+            recorder.write_value(
+                json!({"kind": "unwind", "job": g.job, "unwind_job": base + jobs.len(),
+                       "legs": legs}),
+                true,
+            );
+            unwinds.push(g.job);
+            jobs.push(job);
+        }
+        let n = jobs.len();
+        if n == 0 {
+            return Ok((gateways, cur.clone(), 0));
+        }
+        let mut config = self.config.clone();
+        config.job_base = base as u64;
+        let setup = Setup {
+            gateways,
+            risk: self.risk.clone(),
+            feeds: Vec::new(),
+            jobs,
+            strategy: NoStrategy,
+            strategy_groups: 0,
+            recorder: Some(Box::new(recorder.with_job_base(base).with_unwinds(unwinds))),
+        };
+        let mut report = run_setup(&config, setup).map_err(input)?;
+        for g in &mut report.gateways {
+            g.flush();
+            if let Some(e) = g.error.take() {
+                return Err(input(format!("venue state: {e}")));
+            }
+        }
+        journal_ok(&shared)?;
+        let now = read(&path_in(self.dir), false).map_err(input)?;
+        let states: Vec<_> = report
+            .gateways
+            .iter()
+            .map(|g| g.inner.books()[0].state())
+            .collect();
+        Ok((report.gateways, reconcile(&now.records, &states), n))
+    }
+
+    /// The market IOCs that bring `g` back to flat, and the group's leg of each, or `None`
+    /// when it holds exactly what it asked (a known target on every leg) or nothing.
+    fn unwind_job(
+        &self,
+        g: &OpenGroup,
+        gateways: &[Persisted],
+    ) -> Result<Option<(Job, Vec<usize>)>, CliError> {
+        let (venues, rules, fees) = (self.venues, self.rules, self.fees);
+        let max_slippage_bps = self.max_slippage_bps;
+        let nets: Vec<(usize, i64)> = g.legs.keys().map(|&l| (l, g.net_lots(l))).collect();
+        let filled = nets.iter().all(|&(l, n)| {
+            let leg = &g.legs[&l];
+            leg.target_known && leg.target_lots > 0 && n == leg.target_lots
+        });
+        if filled || nets.iter().all(|&(_, n)| n == 0) {
+            return Ok(None);
+        }
+        let unit = nets
+            .iter()
+            .map(|&(l, _)| venues[g.legs[&l].venue].lot.size().raw())
+            .fold(0i128, gcd)
+            .max(1);
+        let mut job = Job {
+            plans: Vec::new(),
+            books: Vec::new(),
+            tops: Vec::new(),
+            risk: Vec::new(),
+            policy: Policy::AcceptPartial,
+            after_md_lines: 0,
+        };
+        let mut legs = Vec::new();
+        for &(l, n) in nets.iter().filter(|&&(_, n)| n != 0) {
+            let leg = &g.legs[&l];
+            let v = leg.venue;
+            // Back toward flat: the opposite of the net position's direction.
+            let long = (n > 0) == leg.buy;
+            let side = if long {
+                OrderSide::Sell
+            } else {
+                OrderSide::Buy
+            };
+            let ladder = gateways[v].inner.books()[0].ladder();
+            let (Some(b), Some(a)) = (ladder.best_bid(), ladder.best_ask()) else {
+                return Err(input(format!(
+                    "venue {v}: its book is empty at the restart"
+                )));
+            };
+            job.plans.push(LegPlan {
+                venue: v,
+                side,
+                qty_lots: n.abs(),
+                lot_units: (venues[v].lot.size().raw() / unit) as i64,
+                mode: Mode::MarketOnly,
+                max_slippage_bps,
+                fees: fees[v],
+            });
+            job.books.push(0);
+            job.tops.push(Arrival {
+                bid_ticks: b.price_ticks,
+                ask_ticks: a.price_ticks,
+                recommendation: Recommendation::UseMarketAcceptable,
+                expected_price_ticks: None,
+            });
+            job.risk.push(LegRisk {
+                venue: v,
+                rules: rules[v],
+            });
+            legs.push(l);
+        }
+        Ok(Some((job, legs)))
+    }
+}
+
+/// The journal recorder's first write error, if any, as the resume's error.
+fn journal_ok(shared: &Shared) -> Result<(), CliError> {
+    match shared.error.lock().ok().and_then(|e| e.clone()) {
+        Some(e) => Err(input(format!("journal: {e}"))),
+        None => Ok(()),
+    }
 }
 
 /// Dies here, as a SIGKILL would, when `LEGCORE_RESUME_ABORT_AT` names this point
@@ -268,79 +405,6 @@ fn write_reconciled(recorder: &mut JournalRecorder, rec: &Recovery) -> i64 {
         }
     }
     recovered
-}
-
-/// The market IOCs that bring `g` back to flat, and the group's leg of each, or `None`
-/// when it holds exactly what it asked (a known target on every leg) or nothing.
-fn unwind_job(
-    g: &OpenGroup,
-    gateways: &[Persisted],
-    venues: &[VenueInfo],
-    rules: &[legcore::instrument::InstrumentRules],
-    fees: &[legcore::leg::Fees],
-    max_slippage_bps: legcore::num::Ratio,
-) -> Result<Option<(Job, Vec<usize>)>, CliError> {
-    let nets: Vec<(usize, i64)> = g.legs.keys().map(|&l| (l, g.net_lots(l))).collect();
-    let filled = nets.iter().all(|&(l, n)| {
-        let leg = &g.legs[&l];
-        leg.target_known && leg.target_lots > 0 && n == leg.target_lots
-    });
-    if filled || nets.iter().all(|&(_, n)| n == 0) {
-        return Ok(None);
-    }
-    let unit = nets
-        .iter()
-        .map(|&(l, _)| venues[g.legs[&l].venue].lot.size().raw())
-        .fold(0i128, gcd)
-        .max(1);
-    let mut job = Job {
-        plans: Vec::new(),
-        books: Vec::new(),
-        tops: Vec::new(),
-        risk: Vec::new(),
-        policy: Policy::AcceptPartial,
-        after_md_lines: 0,
-    };
-    let mut legs = Vec::new();
-    for &(l, n) in nets.iter().filter(|&&(_, n)| n != 0) {
-        let leg = &g.legs[&l];
-        let v = leg.venue;
-        // Back toward flat: the opposite of the net position's direction.
-        let long = (n > 0) == leg.buy;
-        let side = if long {
-            OrderSide::Sell
-        } else {
-            OrderSide::Buy
-        };
-        let ladder = gateways[v].inner.books()[0].ladder();
-        let (Some(b), Some(a)) = (ladder.best_bid(), ladder.best_ask()) else {
-            return Err(input(format!(
-                "venue {v}: its book is empty at the restart"
-            )));
-        };
-        job.plans.push(LegPlan {
-            venue: v,
-            side,
-            qty_lots: n.abs(),
-            lot_units: (venues[v].lot.size().raw() / unit) as i64,
-            mode: Mode::MarketOnly,
-            max_slippage_bps,
-            fees: fees[v],
-        });
-        job.books.push(0);
-        job.tops.push(Arrival {
-            bid_ticks: b.price_ticks,
-            ask_ticks: a.price_ticks,
-            recommendation: Recommendation::UseMarketAcceptable,
-            expected_price_ticks: None,
-        });
-        job.risk.push(LegRisk {
-            venue: v,
-            rules: rules[v],
-        });
-        legs.push(l);
-    }
-    Ok(Some((job, legs)))
 }
 
 /// The `ended` summary of a recovered group, from the venues' records of its orders
