@@ -23,7 +23,11 @@
 //! as one ([`Group::start_checked`], see `gate`).
 //!
 //! Orders whose answers are overdue are queried by their legs (never guessed), so a
-//! group waits for every leg to be settled by the venue before it decides.
+//! group waits for every leg to be settled by the venue before it decides, but not
+//! forever: a leg whose venue stays silent past the silence limit gives up
+//! ([`Group::with_silence_limit`]). The group then resolves with what the venues reported,
+//! sends nothing more to a silent leg, and ends [`Outcome::Unhedged`]: that leg's order
+//! may have filled beyond what is known.
 //!
 //! Sans-IO like the legs: calls take `now_ns` and the current top of book of each leg's
 //! instrument, and push [`GroupCommand`]s into a caller-owned buffer. Legs live inline
@@ -42,7 +46,8 @@ use smallvec::SmallVec;
 
 use crate::book::OrderSide;
 use crate::leg::{
-    Arrival, Command, Fees, Leg, LegError, Mode, OrderEvent, OrderState, DEFAULT_REQUEST_TIMEOUT_NS,
+    Arrival, Command, Fees, Leg, LegError, Mode, OrderEvent, OrderState,
+    DEFAULT_REQUEST_TIMEOUT_NS, DEFAULT_SILENCE_LIMIT_NS,
 };
 use crate::num::Ratio;
 use crate::risk::RiskReject;
@@ -196,6 +201,7 @@ pub struct Group {
     /// ∫ imbalance (max − min of |net base units| over legs) dt, units × ns.
     unhedged_unit_ns: u128,
     request_timeout_ns: u64,
+    silence_ns: u64,
 }
 
 impl Group {
@@ -210,6 +216,7 @@ impl Group {
             last_ns: 0,
             unhedged_unit_ns: 0,
             request_timeout_ns: DEFAULT_REQUEST_TIMEOUT_NS,
+            silence_ns: DEFAULT_SILENCE_LIMIT_NS,
         };
         g.renew(plans, policy)?;
         Ok(g)
@@ -217,7 +224,7 @@ impl Group {
 
     /// Makes this group a fresh, unstarted group of `plans`, in place: a runtime reuses
     /// a group's storage (about 33 KB) instead of building and moving a new one. Keeps
-    /// the request timeout. On `Err` nothing changed.
+    /// the request timeout and the silence limit. On `Err` nothing changed.
     pub fn renew(&mut self, plans: &[LegPlan], policy: Policy) -> Result<(), GroupError> {
         if plans.is_empty() || plans.len() > MAX_GROUP_LEGS {
             return Err(GroupError::Plan("a group has 1 to 8 legs"));
@@ -248,6 +255,7 @@ impl Group {
             if let Some(entry) = gl.parts.last_mut() {
                 entry.set_fees(p.fees);
                 entry.set_request_timeout(rt);
+                entry.set_silence_limit(self.silence_ns);
             }
         }
         self.policy = policy;
@@ -288,6 +296,16 @@ impl Group {
             for p in &mut gl.parts {
                 p.set_request_timeout(ns);
             }
+        }
+        self
+    }
+
+    /// Sets how long a venue may stay silent about an order that owes an answer before
+    /// its leg gives up and the group ends `Unhedged` (see [`Leg`]).
+    pub fn with_silence_limit(mut self, ns: u64) -> Group {
+        self.silence_ns = ns;
+        for p in self.legs.iter_mut().flat_map(|gl| gl.parts.iter_mut()) {
+            p.set_silence_limit(ns);
         }
         self
     }
@@ -441,6 +459,13 @@ impl Group {
         Some(gl.parts.iter().map(Leg::fees_tl_e8).sum())
     }
 
+    /// Fills refused on `leg` because their trade id fell below the legs' dedupe window
+    /// (see [`Leg`]): fills the records may lack, to be reported, never ignored.
+    pub fn unverified_fills(&self, leg: usize) -> Option<u64> {
+        let gl = self.legs.get(leg)?;
+        Some(gl.parts.iter().map(Leg::unverified_fills).sum())
+    }
+
     /// The incident record of a group that did not fill (once done).
     pub fn incident(&self) -> Option<Incident> {
         match self.phase {
@@ -485,7 +510,7 @@ impl Group {
         if matches!(self.phase, Phase::Idle | Phase::Done(_)) || !self.all_parts_done() {
             return Ok(());
         }
-        if self.legs.iter().all(|gl| net_units(gl) == target_units(gl)) {
+        if classify(&self.legs) == Outcome::Filled {
             return self.finish(Outcome::Filled, now_ns);
         }
         match (self.phase, self.policy) {
@@ -503,8 +528,7 @@ impl Group {
                 },
             ) => {
                 let deadline_ns = self.started_ns.saturating_add(budget_ns);
-                if now_ns < deadline_ns {
-                    self.complete(max_slippage_bps, tops, now_ns, out)?;
+                if now_ns < deadline_ns && self.complete(max_slippage_bps, tops, now_ns, out)? {
                     self.phase = Phase::Completing { deadline_ns };
                     Ok(())
                 } else {
@@ -525,19 +549,20 @@ impl Group {
         }
     }
 
-    /// Sends IOCs for every leg's unfilled remainder.
+    /// Sends IOCs for every leg's unfilled remainder; whether it sent any.
     fn complete<const N: usize>(
         &mut self,
         max_slippage_bps: Ratio,
         tops: &[Arrival],
         now_ns: u64,
         out: &mut ArrayVec<GroupCommand, N>,
-    ) -> Result<(), GroupError> {
+    ) -> Result<bool, GroupError> {
         let rt = self.request_timeout_ns;
+        let mut sent = false;
         for (i, gl) in self.legs.iter_mut().enumerate() {
             let rem_units = target_units(gl) - net_units(gl);
             let lots = rem_units / gl.plan.lot_units;
-            if lots > 0 {
+            if lots > 0 && !silent(gl) {
                 let side = gl.plan.side;
                 add_part(
                     gl,
@@ -551,9 +576,10 @@ impl Group {
                     now_ns,
                     out,
                 )?;
+                sent = true;
             }
         }
-        Ok(())
+        Ok(sent)
     }
 
     /// Unwinds to flat (`flat`) or to the hedged quantity with reduce-only IOCs.
@@ -570,7 +596,7 @@ impl Group {
         let mut sent = false;
         for (i, gl) in self.legs.iter_mut().enumerate() {
             let lots = (net_units(gl) - goals[i]) / gl.plan.lot_units;
-            if lots > 0 && !gl.parts.is_full() {
+            if lots > 0 && !gl.parts.is_full() && !silent(gl) {
                 let (side, bps) = (gl.plan.side.opposite(), gl.plan.max_slippage_bps);
                 add_part(gl, i, side, lots, bps, true, rt, tops, now_ns, out)?;
                 sent = true;
@@ -618,9 +644,11 @@ fn add_part<const N: usize>(
         .try_push(leg)
         .map_err(|_| GroupError::Plan("no follow-up part left"))?;
     let mut cmds: ArrayVec<Command, 1> = ArrayVec::new();
+    let silence_ns = gl.parts[0].silence_limit();
     let leg = &mut gl.parts[part];
     leg.set_fees(gl.plan.fees);
     leg.set_request_timeout(request_timeout_ns);
+    leg.set_silence_limit(silence_ns);
     if let Err(e) = leg.start(top, now_ns, &mut cmds) {
         gl.parts.pop();
         return Err(err(e));
@@ -706,8 +734,16 @@ fn goal_reached(legs: &[GroupLeg], flat: bool) -> bool {
     legs.iter().zip(&goals).all(|(gl, &g)| net_units(gl) == g)
 }
 
+/// A leg gave up on its silent venue: nothing more is sent to it.
+fn silent(gl: &GroupLeg) -> bool {
+    gl.parts.iter().any(Leg::is_silent)
+}
+
+/// How the legs stand. A silent leg's position is not known: `Unhedged`.
 fn classify(legs: &[GroupLeg]) -> Outcome {
-    if legs.iter().all(|gl| net_units(gl) == target_units(gl)) {
+    if legs.iter().any(silent) {
+        Outcome::Unhedged
+    } else if legs.iter().all(|gl| net_units(gl) == target_units(gl)) {
         Outcome::Filled
     } else if legs.iter().all(|gl| net_units(gl) == 0) {
         Outcome::Flat
