@@ -29,6 +29,11 @@
 //! sends nothing more to a silent leg, and ends [`Outcome::Unhedged`]: that leg's order
 //! may have filled beyond what is known.
 //!
+//! A leg remembers its most recent trade ids; the ids that leave its window are kept in
+//! the group's inline spill store ([`MAX_SPILL`]), so that a fill overtaken by many later
+//! ones is still told from a duplicate. Past that bound such a fill is refused as
+//! unverifiable and counted ([`Group::unverified_fills`]), never dropped silently.
+//!
 //! Sans-IO like the legs: calls take `now_ns` and the current top of book of each leg's
 //! instrument, and push [`GroupCommand`]s into a caller-owned buffer. Legs live inline
 //! (`smallvec`, 4 without spilling); follow-up orders in fixed `ArrayVec`s.
@@ -46,7 +51,7 @@ use smallvec::SmallVec;
 
 use crate::book::OrderSide;
 use crate::leg::{
-    Arrival, Command, Fees, Leg, LegError, Mode, OrderEvent, OrderState,
+    Arrival, Command, Fees, Leg, LegError, Mode, OrderError, OrderEvent, OrderState,
     DEFAULT_REQUEST_TIMEOUT_NS, DEFAULT_SILENCE_LIMIT_NS,
 };
 use crate::num::Ratio;
@@ -61,6 +66,9 @@ pub const MAX_RETRIES: usize = 2;
 pub const MAX_PARTS: usize = 2 + MAX_RETRIES + 1;
 /// Free command slots a group call needs with the most legs (see each call's doc).
 pub const GROUP_CMD_CAPACITY: usize = MAX_GROUP_LEGS * (MAX_PARTS + 1) + 1;
+/// Trade ids that left the legs' dedupe windows a group keeps (inline, 4 KB), so that a
+/// fill overtaken by many later ones is still told from a duplicate (see [`Leg`]).
+pub const MAX_SPILL: usize = 512;
 
 /// How a group resolves a partial result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -202,6 +210,10 @@ pub struct Group {
     unhedged_unit_ns: u128,
     request_timeout_ns: u64,
     silence_ns: u64,
+    /// Trade ids that left the parts' dedupe windows, keyed by leg and part (`spill_key`).
+    spill: ArrayVec<u64, MAX_SPILL>,
+    /// An id could not be kept (the store was full): ids below a window are unverifiable.
+    spill_lost: bool,
 }
 
 impl Group {
@@ -217,13 +229,15 @@ impl Group {
             unhedged_unit_ns: 0,
             request_timeout_ns: DEFAULT_REQUEST_TIMEOUT_NS,
             silence_ns: DEFAULT_SILENCE_LIMIT_NS,
+            spill: ArrayVec::new(),
+            spill_lost: false,
         };
         g.renew(plans, policy)?;
         Ok(g)
     }
 
     /// Makes this group a fresh, unstarted group of `plans`, in place: a runtime reuses
-    /// a group's storage (about 33 KB) instead of building and moving a new one. Keeps
+    /// a group's storage (about 40 KB) instead of building and moving a new one. Keeps
     /// the request timeout and the silence limit. On `Err` nothing changed.
     pub fn renew(&mut self, plans: &[LegPlan], policy: Policy) -> Result<(), GroupError> {
         if plans.is_empty() || plans.len() > MAX_GROUP_LEGS {
@@ -260,6 +274,8 @@ impl Group {
         }
         self.policy = policy;
         self.phase = Phase::Idle;
+        self.spill.clear();
+        self.spill_lost = false;
         self.started_ns = 0;
         self.done_ns = 0;
         self.last_ns = 0;
@@ -365,10 +381,10 @@ impl Group {
             .ok_or(no_part)?;
         let before = p.filled_lots();
         let mut cmds: ArrayVec<Command, 1> = ArrayVec::new();
-        let state = p
-            .on_order(slot, event, now_ns, &mut cmds)
+        let state = self
+            .part_report(leg, part, slot, event, now_ns, &mut cmds)
             .map_err(|source| GroupError::Leg { leg, source })?;
-        let moved = p.filled_lots() != before;
+        let moved = self.legs[leg].parts[part].filled_lots() != before;
         self.account(held, now_ns);
         emit(out, leg, part, &cmds);
         if let (Phase::Done(_), true) = (self.phase, moved) {
@@ -380,6 +396,44 @@ impl Group {
             };
         }
         self.advance(tops, now_ns, out)?;
+        Ok(state)
+    }
+
+    /// Hands a report to part `part` of `leg` (which exists), settling a fill below the
+    /// part's dedupe window from the spill store, and keeps the id the window hands out.
+    fn part_report(
+        &mut self,
+        leg: usize,
+        part: usize,
+        slot: usize,
+        event: OrderEvent,
+        now_ns: u64,
+        cmds: &mut ArrayVec<Command, 1>,
+    ) -> Result<OrderState, LegError> {
+        let p = &mut self.legs[leg].parts[part];
+        let mut unseen = false;
+        if let OrderEvent::Filled(f) = event {
+            if f.trade_id <= p.trade_floor() {
+                match spill_key(leg, part, f.trade_id) {
+                    Some(k) if self.spill.contains(&k) => {
+                        return Err(OrderError::DuplicateFill(f.trade_id).into())
+                    }
+                    Some(_) => unseen = !self.spill_lost,
+                    None => {}
+                }
+            }
+        }
+        let state = if unseen {
+            p.on_unseen_fill(slot, event, now_ns, cmds)?
+        } else {
+            p.on_order(slot, event, now_ns, cmds)?
+        };
+        if let Some(id) = p.take_evicted() {
+            match spill_key(leg, part, id) {
+                Some(k) if self.spill.try_push(k).is_ok() => {}
+                _ => self.spill_lost = true,
+            }
+        }
         Ok(state)
     }
 
@@ -457,6 +511,17 @@ impl Group {
     pub fn fees_tl_e8(&self, leg: usize) -> Option<i128> {
         let gl = self.legs.get(leg)?;
         Some(gl.parts.iter().map(Leg::fees_tl_e8).sum())
+    }
+
+    /// Cash flow of every fill reported on `leg`, tick-lots (sells +, buys −): the
+    /// venue's own cash ledger for the leg's orders.
+    pub fn cash_tl(&self, leg: usize) -> Option<i128> {
+        let gl = self.legs.get(leg)?;
+        let signed = |p: &Leg| match p.side() {
+            OrderSide::Buy => -p.notional_tl(),
+            OrderSide::Sell => p.notional_tl(),
+        };
+        Some(gl.parts.iter().map(signed).sum())
     }
 
     /// Fills refused on `leg` because their trade id fell below the legs' dedupe window
@@ -615,6 +680,13 @@ impl Group {
         self.done_ns = now_ns;
         Ok(())
     }
+}
+
+/// `id` of part `part` of leg `leg` as one spill-store key: 3 bits of leg, 3 of part,
+/// 58 of trade id (`None` past that).
+fn spill_key(leg: usize, part: usize, id: u64) -> Option<u64> {
+    const _: () = assert!(MAX_GROUP_LEGS <= 8 && MAX_PARTS <= 8);
+    (id < 1 << 58).then_some((leg as u64) << 61 | (part as u64) << 58 | id)
 }
 
 /// Starts a market IOC part on leg `i`.

@@ -373,3 +373,51 @@ fn a_silent_venue_ends_the_group_unhedged_within_the_silence_limit() {
         assert_eq!(risk.switch(), crate::risk::KillSwitch::Reducing);
     }
 }
+
+#[test]
+fn a_fill_overtaken_by_many_later_ones_is_told_from_a_duplicate() {
+    // Issue 11 #8: the leg's window holds the 64 most recent trade ids; the group keeps
+    // the ones that left it, so a fill delayed past 150 later ones is still new, and a
+    // duplicate of a long-gone id is still a duplicate.
+    let mut p = plans(
+        1_000,
+        Mode::LimitOnly {
+            timeout_ns: 1_000_000,
+        },
+    );
+    p[0].fees.maker_e8 = 3_000;
+    let mut g = Group::new(&p[..1], Policy::AcceptPartial).unwrap();
+    let tops = [top()];
+    let mut cmds = Cmds::new();
+    g.start(&tops, 0, &mut cmds).unwrap();
+    let fill = |trade_id| {
+        OrderEvent::Filled(crate::leg::Fill {
+            trade_id,
+            qty_lots: 1,
+            price_ticks: 100,
+            liquidity: crate::leg::Liquidity::Maker,
+            at_ns: 0,
+        })
+    };
+    let mut apply = |ev: OrderEvent| {
+        cmds.clear();
+        g.on_order(0, 0, 0, ev, &tops, 10, &mut cmds)
+    };
+    apply(OrderEvent::Accepted).unwrap();
+    let held = 5;
+    for id in (1..=200).filter(|&id| id != held) {
+        apply(fill(id)).unwrap();
+    }
+    apply(fill(held)).unwrap();
+    for dup in [held, 10, 150, 200] {
+        let r = apply(fill(dup));
+        let want = GroupError::Leg {
+            leg: 0,
+            source: LegError::Order(crate::leg::OrderError::DuplicateFill(dup)),
+        };
+        assert_eq!(r, Err(want));
+    }
+    assert_eq!(g.reported_lots(0), Some(200));
+    assert_eq!(g.fees_tl_e8(0), Some(200 * 100 * 3_000));
+    assert_eq!(g.unverified_fills(0), Some(0));
+}

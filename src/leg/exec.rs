@@ -40,10 +40,13 @@
 //! the [`MAX_FILLS`] most recent ids exactly and, below them, a floor (the largest id that
 //! left the window). This assumes what venues do (Binance's per-symbol trade ids, the
 //! simulator's per-book ones): trade ids grow with time, and a duplicate repeats an id.
-//! An id above the floor is then new unless it is in the window; an id at or below it can
-//! only be a duplicate or a fill overtaken by `MAX_FILLS` later fills of the same leg, and
-//! is refused as [`OrderError::UnverifiableFill`] and counted
-//! ([`Leg::unverified_fills`]): never applied twice, never dropped silently.
+//! An id above the floor is then new unless it is in the window; an id at or below it is
+//! a duplicate or a fill overtaken by `MAX_FILLS` later fills of the same leg. The ids
+//! that leave the window are handed out ([`Leg::take_evicted`]) so that a caller can keep
+//! them (the group's preallocated spill store) and settle such a fill
+//! ([`Leg::on_unseen_fill`]); without that, it is refused as
+//! [`OrderError::UnverifiableFill`] and counted ([`Leg::unverified_fills`]): never applied
+//! twice, never dropped silently.
 //!
 //! The protection price is the arrival mid moved by `max_slippage_bps` against us, rounded
 //! to the tick away from the market (down for a buy, up for a sell): an IOC never fills
@@ -262,6 +265,8 @@ pub struct Leg {
     trade_floor: u64,
     /// Fills refused because their id was at or below the floor.
     unverified_fills: u64,
+    /// The id that last left the window, until taken.
+    evicted: Option<u64>,
     /// Σ of the orders' exposure, kept current (the group asks for it often).
     exposure_lots: i64,
     phase: Phase,
@@ -299,6 +304,7 @@ impl Leg {
             trade_ids: ArrayVec::new(),
             trade_floor: 0,
             unverified_fills: 0,
+            evicted: None,
             exposure_lots: 0,
             phase: Phase::Idle,
             deadline_ns: None,
@@ -417,6 +423,40 @@ impl Leg {
         now_ns: u64,
         out: &mut ArrayVec<Command, N>,
     ) -> Result<OrderState, LegError> {
+        self.report(slot, event, now_ns, out, false)
+    }
+
+    /// [`on_order`](Self::on_order) for a fill whose trade id is at or below the window's
+    /// floor, that the caller found in none of the ids the window handed out: a new fill.
+    pub fn on_unseen_fill<const N: usize>(
+        &mut self,
+        slot: usize,
+        event: OrderEvent,
+        now_ns: u64,
+        out: &mut ArrayVec<Command, N>,
+    ) -> Result<OrderState, LegError> {
+        self.report(slot, event, now_ns, out, true)
+    }
+
+    /// The largest trade id that left the dedupe window (0: none yet).
+    pub fn trade_floor(&self) -> u64 {
+        self.trade_floor
+    }
+
+    /// The trade id that last left the dedupe window, if not taken yet (at most one per
+    /// applied fill: take it after each report to keep them all).
+    pub fn take_evicted(&mut self) -> Option<u64> {
+        self.evicted.take()
+    }
+
+    fn report<const N: usize>(
+        &mut self,
+        slot: usize,
+        event: OrderEvent,
+        now_ns: u64,
+        out: &mut ArrayVec<Command, N>,
+        unseen: bool,
+    ) -> Result<OrderState, LegError> {
         if out.is_full() {
             return Err(LegError::BufferFull);
         }
@@ -428,7 +468,7 @@ impl Leg {
             if self.trade_ids.contains(&f.trade_id) {
                 return Err(OrderError::DuplicateFill(f.trade_id).into());
             }
-            if f.trade_id <= self.trade_floor {
+            if f.trade_id <= self.trade_floor && !unseen {
                 self.unverified_fills += 1;
                 let floor = self.trade_floor;
                 let trade_id = f.trade_id;
@@ -745,8 +785,12 @@ impl Leg {
             Some((i, &t)) if t < id => {
                 self.trade_ids[i] = id;
                 self.trade_floor = self.trade_floor.max(t);
+                self.evicted = Some(t);
             }
-            _ => self.trade_floor = self.trade_floor.max(id),
+            _ => {
+                self.trade_floor = self.trade_floor.max(id);
+                self.evicted = Some(id);
+            }
         }
     }
 

@@ -101,7 +101,7 @@ pub trait Recorder: Send + 'static {
     fn finish(&mut self);
 }
 
-/// A job with its group, built by the caller's thread (a group is a 33 KB value: its
+/// A job with its group, built by the caller's thread (a group is a ~40 KB value: its
 /// construction stays off the loop) and boxed so the loop never moves it.
 #[derive(Debug)]
 struct Live {
@@ -150,6 +150,10 @@ pub struct Config {
     /// How long a venue may stay silent about an order that owes an answer before its
     /// leg gives up and the group ends `unhedged` (see `Leg`): no wait is unbounded.
     pub silence_limit_ns: u64,
+    /// Move the kill switch to reducing when a group ends `unhedged` (the default; a
+    /// comparison with a simulation that runs its groups one by one turns it off, since
+    /// which groups start before the switch moves depends on thread timing).
+    pub settle_risk: bool,
     /// Replay speed of the feeds.
     pub md_speed: Speed,
     /// Capacity of the market-data ring (feeder → loop).
@@ -175,6 +179,7 @@ impl Default for Config {
             report_ring: 1_024,
             request_timeout_ns: 1_000_000_000,
             silence_limit_ns: crate::leg::DEFAULT_SILENCE_LIMIT_NS,
+            settle_risk: true,
             md_speed: Speed::Max,
             md_ring: 4_096,
             journal_ring: 1_024,
@@ -277,6 +282,7 @@ struct LoopState<S> {
     md_done: bool,
     progress: Option<Arc<AtomicU64>>,
     job_base: u64,
+    settle_risk: bool,
     pending: VecDeque<Box<Live>>,
     md_lines: u64,
     last_md_ns: u64,
@@ -314,7 +320,9 @@ impl<S: Strategy> LoopState<S> {
             return;
         }
         live.ended = true;
-        live.g.settle_risk(&mut self.risk);
+        if self.settle_risk {
+            live.g.settle_risk(&mut self.risk);
+        }
         self.strategy.on_group_end(j, &live.g, None);
         if self.journal.is_some() {
             let r = ended_record(j, &self.groups[j], outcome, self.clock.now_ns());
@@ -335,7 +343,9 @@ impl<S: Strategy> LoopState<S> {
         if !live.ended || tally(&live.g) == before {
             return;
         }
-        self.groups[j].g.settle_risk(&mut self.risk);
+        if self.settle_risk {
+            self.groups[j].g.settle_risk(&mut self.risk);
+        }
         if self.journal.is_some() {
             let r = ended_record(j, &self.groups[j], outcome, self.clock.now_ns());
             self.journal(r);
@@ -946,6 +956,7 @@ pub fn run_setup<G: Gateway, S: Strategy>(
             md_done: false,
             progress: cfg.progress.clone(),
             job_base: cfg.job_base,
+            settle_risk: cfg.settle_risk,
             pending: VecDeque::with_capacity(job_count),
             md_lines: 0,
             last_md_ns: 0,
