@@ -8,6 +8,11 @@
 //! order is a reject for the group. The loop is event-driven: time jumps to the next
 //! message, deadline or feed update, so a seed runs in microseconds.
 //!
+//! Beside the swarm plan, some seeds get the faults that exposed issue 11: tiny partial
+//! fills on large passive legs (far more than the 64 trade ids a leg remembers), a venue
+//! that goes silent forever (every request and answer lost from a chosen time), and fills
+//! reported after the group ended (counted when they happen).
+//!
 //! At quiescence (the group done and nothing in flight) the invariants are checked from
 //! the venues' own ledgers and the group's records, not from internal fields:
 //! - the outcome agrees with the venues' positions: filled as asked, flat, evenly hedged,
@@ -16,7 +21,14 @@
 //!   or a fault or a risk refusal cut an order: lost answers, duplicates, reordering and
 //!   latency alone never leave a group unhedged;
 //! - every venue fill appears exactly once in the records (traded lots agree, though
-//!   duplicates were delivered), and the records' fees equal what the venue charged;
+//!   duplicates were delivered), and the records' cash (notional) and fees equal what
+//!   the venue booked and charged, however many fills a leg had and however late they
+//!   came; no fill was refused as unverifiable;
+//! - a leg given up on (its venue silent past the silence limit) ends its group
+//!   `Unhedged`; only a silent, lossy or heavy-tailed venue is given up on; a venue
+//!   silent from the
+//!   start gets nothing after its entries; and every group ends within a bound: nothing
+//!   waits forever;
 //! - no order that reached a venue breached a risk limit (notional cap, collar, kill
 //!   switch), checked with separate integer arithmetic;
 //! - the same seed gives byte-identical records (the group's full debug record).
@@ -30,7 +42,7 @@ use legcore::book::{Depth, Level, OrderSide, Side};
 use legcore::group::{check_command, Group, GroupCommand, GroupError, LegPlan, LegRisk};
 use legcore::group::{Outcome, Policy};
 use legcore::instrument::InstrumentRules;
-use legcore::leg::{Arrival, Command, Fees, LegError, Mode, OrderError, OrderEvent};
+use legcore::leg::{Arrival, Command, Fees, LegError, Mode, OrderError, OrderEvent, MAX_FILLS};
 use legcore::num::{Decimal, Ratio, Step};
 use legcore::risk::{KillSwitch, RiskState, VenueLimits};
 use legcore::sim::{client_id, decode, request, Delivery, Fault, FaultCounts, FaultPlan};
@@ -38,10 +50,17 @@ use legcore::sim::{Latency, Rng, SimExchange, SimVenue};
 use legcore::walk::Recommendation;
 
 const TARGET_UNITS: i64 = 6;
+/// Size of a tiny-fills seed's legs (1 unit a lot): more fills than `MAX_FILLS`.
+const TINY_UNITS: i64 = 96;
 const VENUES: usize = 2;
 const REQUEST_TIMEOUT_NS: u64 = 3_000;
+/// How long a venue may stay silent before a leg gives up on it.
+const SILENCE_NS: u64 = 500_000;
+/// No group may take longer than this from its entries to its end.
+const GROUP_BOUND_NS: u64 = 40 * SILENCE_NS;
 const FEED_EVERY_NS: u64 = 150;
 const ORDER_CAP: i64 = 2_000; // quote notional cap per order (prices ~100, sizes ≤ 6)
+const TINY_ORDER_CAP: i64 = 32_000; // the same for tiny-fills seeds (sizes ≤ 96)
 const COLLAR_BPS: i64 = 500; // unwinds use 400 bps protection
 
 /// Random book around bid 99 / ask 101: three levels a side, sizes 0..=6 (0 = absent).
@@ -100,6 +119,8 @@ fn top_of(v: &SimVenue) -> Option<Arrival> {
 
 /// One order as it left for a venue, for the independent risk audit.
 struct Sent {
+    leg: usize,
+    part: usize,
     price: i64,
     qty: i64,
     mid_x2: i64,
@@ -135,6 +156,18 @@ struct Seed {
     refused: u64,
     ignored: u64,
     now: u64,
+    /// Units every leg is asked for.
+    target: i64,
+    /// Large passive legs filled one lot at a time.
+    tiny: bool,
+    /// A venue that goes silent forever from a time, and whether it has.
+    silent: Option<(usize, u64)>,
+    went_silent: bool,
+    /// Per venue: its latency's tail can outlast the silence limit.
+    slow: Vec<bool>,
+    /// Fills applied per leg, and fills delivered after the group ended.
+    fills: Vec<u64>,
+    late_fills: u64,
 }
 
 fn id_of(c: &GroupCommand) -> u64 {
@@ -144,6 +177,12 @@ fn id_of(c: &GroupCommand) -> u64 {
 impl Seed {
     fn new(id: u64) -> Seed {
         let mut rng = Rng::new(id);
+        let tiny = rng.below(8) == 0;
+        let silent = (rng.below(8) == 0).then(|| {
+            let v = rng.below(VENUES as u64) as usize;
+            (v, [0, 500, 2_000, 20_000][rng.below(4) as usize])
+        });
+        let target = if tiny { TINY_UNITS } else { TARGET_UNITS };
         let n = 2 + rng.below(3) as usize;
         let policy = match rng.below(4) {
             0 => Policy::Rollback,
@@ -167,11 +206,14 @@ impl Seed {
                     scale_ns: 20,
                 },
             };
-            let plan = if rng.below(5) == 0 {
+            let mut plan = if rng.below(5) == 0 {
                 FaultPlan::NONE
             } else {
                 FaultPlan::swarm(&mut rng, 100)
             };
+            if tiny {
+                plan.partial_fill_ppm = 1_000_000; // one lot per trade-through
+            }
             links.push((latency, plan, rng.next_u64()));
         }
         let mut plans = Vec::new();
@@ -179,12 +221,19 @@ impl Seed {
         let mut books: Vec<Vec<SimVenue>> = vec![Vec::new(); VENUES];
         for i in 0..n {
             let lot_units = [1, 2, 3][rng.below(3) as usize];
+            let lot_units = if tiny { 1 } else { lot_units };
+            // Tiny-fills seeds rest long enough for every lot to fill on its own.
+            let passive = if tiny { 200 } else { 1 };
             let mode = match rng.below(4) {
                 0 => Mode::MarketOnly,
-                1 => Mode::LimitOnly { timeout_ns: 300 },
-                2 => Mode::LimitWithFallback { timeout_ns: 300 },
+                1 => Mode::LimitOnly {
+                    timeout_ns: 300 * passive,
+                },
+                2 => Mode::LimitWithFallback {
+                    timeout_ns: 300 * passive,
+                },
                 _ => Mode::Chase {
-                    timeout_ns: 600,
+                    timeout_ns: 600 * passive,
                     max_reprices: 2,
                     refresh_ticks: 1,
                 },
@@ -197,7 +246,7 @@ impl Seed {
                 } else {
                     OrderSide::Sell
                 },
-                qty_lots: TARGET_UNITS / lot_units,
+                qty_lots: target / lot_units,
                 lot_units,
                 mode,
                 max_slippage_bps: Ratio::from_num(400),
@@ -210,6 +259,11 @@ impl Seed {
             let fees = plans[i].fees;
             books[venue].push(random_book(&mut rng).with_fees(fees));
         }
+        // A heavy tail can hold an answer past the silence limit (2¹⁰ × 20 ns and more).
+        let slow = links
+            .iter()
+            .map(|l| matches!(l.0, Latency::HeavyTailed { .. }))
+            .collect();
         let x: Vec<SimExchange> = links
             .into_iter()
             .zip(books)
@@ -219,7 +273,7 @@ impl Seed {
         let tight = rng.below(8) == 0; // sometimes a rate limit that refuses orders
         for _ in 0..VENUES {
             let limits = VenueLimits {
-                max_order_notional: Decimal::from_i64(ORDER_CAP),
+                max_order_notional: Decimal::from_i64(order_cap(tiny)),
                 collar_bps: Ratio::from_num(COLLAR_BPS),
                 max_open_orders: 8,
                 msgs_per_sec: if tight { 200_000 } else { 100_000_000 },
@@ -237,7 +291,8 @@ impl Seed {
             .collect();
         let g = Group::new(&plans, policy)
             .unwrap()
-            .with_request_timeout(REQUEST_TIMEOUT_NS);
+            .with_request_timeout(REQUEST_TIMEOUT_NS)
+            .with_silence_limit(SILENCE_NS);
         let tops = place
             .iter()
             .map(|&(v, b)| top_of(&x[v].books()[b]).unwrap_or(DEFAULT_TOP))
@@ -259,7 +314,45 @@ impl Seed {
             refused: 0,
             ignored: 0,
             now: 0,
+            target,
+            tiny,
+            silent,
+            went_silent: false,
+            slow,
+            fills: vec![0; n],
+            late_fills: 0,
         }
+    }
+
+    /// The silent venue goes silent once its time has come: every request and answer
+    /// is lost from then on (fills already made still arrive).
+    fn silence(&mut self) {
+        let Some((v, at)) = self.silent else {
+            return;
+        };
+        if self.went_silent || self.now < at {
+            return;
+        }
+        self.went_silent = true;
+        let plan = FaultPlan {
+            lost_request_ppm: 1_000_000,
+            lost_reply_ppm: 1_000_000,
+            ..*self.x[v].plan()
+        };
+        self.x[v].set_plan(plan);
+    }
+
+    /// When the silent venue goes silent, if it has not yet.
+    fn silence_due(&self) -> Option<u64> {
+        self.silent.filter(|_| !self.went_silent).map(|(_, at)| at)
+    }
+}
+
+fn order_cap(tiny: bool) -> i64 {
+    if tiny {
+        TINY_ORDER_CAP
+    } else {
+        ORDER_CAP
     }
 }
 
@@ -332,6 +425,8 @@ impl Seed {
                     self.unwind_limit[c.leg] = Some(price_ticks);
                 }
                 self.sent.push(Sent {
+                    leg: c.leg,
+                    part: c.part,
                     price: price_ticks,
                     qty: qty_lots,
                     mid_x2: t.bid_ticks + t.ask_ticks,
@@ -361,7 +456,7 @@ impl Seed {
                 jump(x.book_mut(b).unwrap(), t);
                 x.on_book(b, self.now).unwrap();
             }
-            if self.rng.below(4) == 0 {
+            if self.rng.below(4) == 0 || self.tiny {
                 let side = if self.rng.below(2) == 0 {
                     Side::Bid
                 } else {
@@ -399,11 +494,16 @@ impl Seed {
         if trace() {
             println!("{:>8} leg {book_leg} id {cid} <- {event:?}", self.now);
         }
+        let fill = matches!(event, OrderEvent::Filled(_));
+        if fill && self.g.outcome().is_some() {
+            self.late_fills += 1;
+        }
         match self
             .g
             .on_order(book_leg, part, slot, event, &self.tops, self.now, &mut cmds)
         {
             Ok(state) => {
+                self.fills[book_leg] += u64::from(fill);
                 if state.is_terminal() {
                     if let Some(k) = self.open.iter().position(|&(id, _)| id == cid) {
                         let (_, venue) = self.open.swap_remove(k);
@@ -421,6 +521,7 @@ impl Seed {
 
     fn run(&mut self) -> Record {
         let mut cmds: ArrayVec<GroupCommand, 64> = ArrayVec::new();
+        self.silence();
         let start = self.g.start_checked(
             &self.tops,
             &self.legs_risk,
@@ -438,20 +539,31 @@ impl Seed {
         }
         self.dispatch(&mut cmds, true);
         let mut next_feed = FEED_EVERY_NS;
+        let mut steps = 0u64;
         loop {
+            steps += 1;
+            assert!(
+                steps < 2_000_000,
+                "seed {}: no progress at {} ns",
+                self.id,
+                self.now
+            );
             let done = self.g.outcome().is_some();
             let due = self.x.iter().filter_map(SimExchange::next_due).min();
             if done && due.is_none() {
                 break;
             }
+            // A group reopened by a late fill resumes the feed where time is now.
+            next_feed = next_feed.max(self.now);
             let feed = if done { None } else { Some(next_feed) };
-            let next = [due, self.g.next_deadline(), feed]
+            let next = [due, self.g.next_deadline(), feed, self.silence_due()]
                 .into_iter()
                 .flatten()
                 .min()
                 .unwrap();
             self.now = self.now.max(next);
             assert!(self.now < 50_000_000, "seed {}: no quiescence", self.id);
+            self.silence();
             if feed == Some(self.now) {
                 next_feed += FEED_EVERY_NS;
                 self.feed(&mut cmds);
@@ -523,20 +635,32 @@ impl Seed {
                 Some(book.fees_tl_e8()),
                 "seed {seed} leg {i}: fees as the venue charged them"
             );
+            assert_eq!(
+                self.g.cash_tl(i),
+                Some(book.cash_tl()),
+                "seed {seed} leg {i}: notional as the venue booked it"
+            );
+            assert_eq!(self.g.unverified_fills(i), Some(0), "seed {seed} leg {i}");
         }
         self.check_risk_audit();
         let outcome = self.g.outcome().unwrap();
+        self.check_silence(outcome);
         let all_equal = nets.windows(2).all(|w| w[0] == w[1]);
+        let silent = !self.silent_legs().is_empty();
         match outcome {
-            Outcome::Filled => assert!(nets.iter().all(|&u| u == TARGET_UNITS), "seed {seed}"),
+            Outcome::Filled => assert!(nets.iter().all(|&u| u == self.target), "seed {seed}"),
             Outcome::Flat => assert!(nets.iter().all(|&u| u == 0), "seed {seed}"),
             Outcome::Rebalanced => assert!(all_equal, "seed {seed}: {nets:?}"),
             Outcome::Unhedged => {
-                assert!(!all_equal, "seed {seed}: unhedged but even {nets:?}");
+                // A silent leg's fate is unknown: even nets may still be unhedged.
+                assert!(
+                    !all_equal || silent,
+                    "seed {seed}: unhedged but even {nets:?}"
+                );
                 assert_eq!(self.risk.switch(), KillSwitch::Reducing, "seed {seed}");
                 if self.policy != Policy::AcceptPartial {
                     assert!(
-                        self.cut() || self.starved(&nets),
+                        self.cut() || self.starved(&nets) || silent,
                         "seed {seed}: unhedged without a cause {nets:?}"
                     );
                 }
@@ -546,6 +670,61 @@ impl Seed {
                 }
             }
         }
+    }
+
+    /// Legs given up on because their venue stayed silent.
+    fn silent_legs(&self) -> Vec<usize> {
+        let inc = self.g.incident();
+        let legs = inc.iter().flat_map(|i| i.legs.iter().enumerate());
+        legs.filter(|(_, l)| l.silent).map(|(i, _)| i).collect()
+    }
+
+    /// Waits are bounded, and only a silent or lossy venue is given up on; a venue silent
+    /// from the start gets its entries and queries, then nothing.
+    fn check_silence(&self, outcome: Outcome) {
+        let seed = self.id;
+        let (start, end) = self.g.times_ns();
+        assert!(
+            end - start <= GROUP_BOUND_NS,
+            "seed {seed}: took {} ns",
+            end - start
+        );
+        let silent_venue = self.silent.map(|(v, _)| v);
+        for i in self.silent_legs() {
+            assert_eq!(outcome, Outcome::Unhedged, "seed {seed}");
+            let v = self.place[i].0;
+            let p = self.x[v].plan();
+            let lossy = p.lost_request_ppm > 0 || p.lost_reply_ppm > 0 || p.disconnect_ppm > 0;
+            assert!(
+                silent_venue == Some(v) || lossy || self.slow[v],
+                "seed {seed} leg {i}: given up on a venue that answers in time"
+            );
+        }
+        let Some((v, 0)) = self.silent else {
+            return;
+        };
+        let legs: Vec<usize> = (0..self.place.len())
+            .filter(|&i| self.place[i].0 == v)
+            .collect();
+        if self.sent.is_empty() || legs.is_empty() {
+            return; // refused at start: nothing was sent
+        }
+        assert_eq!(
+            outcome,
+            Outcome::Unhedged,
+            "seed {seed}: silent from the start"
+        );
+        let given_up = self.silent_legs();
+        assert!(legs.iter().all(|i| given_up.contains(i)), "seed {seed}");
+        let late = self
+            .sent
+            .iter()
+            .filter(|s| legs.contains(&s.leg) && s.part > 0);
+        assert_eq!(
+            late.count(),
+            0,
+            "seed {seed}: orders sent to a silent venue"
+        );
     }
 
     /// A fault or risk refusal that can cut an order short hit this seed.
@@ -597,7 +776,8 @@ impl Seed {
     /// Every order that left passed the limits, re-checked with plain integers.
     fn check_risk_audit(&self) {
         for s in &self.sent {
-            assert!(s.price * s.qty <= ORDER_CAP, "seed {}: notional", self.id);
+            let cap = order_cap(self.tiny);
+            assert!(s.price * s.qty <= cap, "seed {}: notional", self.id);
             let dist = (2 * s.price - s.mid_x2).abs();
             assert!(
                 dist * 10_000 <= COLLAR_BPS * s.mid_x2,
@@ -627,6 +807,9 @@ fn groups_reach_a_consistent_end_for_every_seed() {
     let mut tally = [0u64; 5];
     let mut counts = FaultCounts::default();
     let (mut refused, mut ignored) = (0, 0);
+    // Issue 11's faults: seeds with a leg past MAX_FILLS fills, seeds with a leg given up
+    // on a silent venue, and fills delivered after their group ended.
+    let (mut many_fills, mut given_up, mut late_fills) = (0, 0, 0);
     for &seed in &seeds {
         let mut a = Seed::new(seed);
         let ra = a.run();
@@ -636,6 +819,9 @@ fn groups_reach_a_consistent_end_for_every_seed() {
         counts.add(&ra.counts);
         refused += a.refused;
         ignored += a.ignored;
+        many_fills += u64::from(a.fills.iter().any(|&f| f > MAX_FILLS as u64));
+        given_up += u64::from(!a.silent_legs().is_empty());
+        late_fills += a.late_fills;
     }
     println!(
         "{} seeds: filled {}, flat {}, rebalanced {}, unhedged {}, refused at start {}",
@@ -648,6 +834,10 @@ fn groups_reach_a_consistent_end_for_every_seed() {
     );
     println!("fault hits: {counts}");
     println!("risk refusals after start {refused}, stale or duplicate reports ignored {ignored}");
+    println!(
+        "seeds with a leg of more than {MAX_FILLS} fills {many_fills}, with a leg given up on \
+         a silent venue {given_up}; fills after the group's end {late_fills}"
+    );
     if seeds.len() >= 1_000 {
         assert!(
             tally[..4].iter().all(|&t| t > 0),
@@ -656,5 +846,8 @@ fn groups_reach_a_consistent_end_for_every_seed() {
         for f in Fault::ALL {
             assert!(counts.get(f) > 0, "fault {} never hit", f.name());
         }
+        assert!(many_fills > 0, "no leg had more than {MAX_FILLS} fills");
+        assert!(given_up > 0, "no silent venue was given up on");
+        assert!(late_fills > 0, "no fill came after its group's end");
     }
 }

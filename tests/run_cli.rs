@@ -124,6 +124,7 @@ fn check_schema(report: &Value) {
 fn check_accounting(report: &Value) {
     let rt = &report["runtime"];
     assert_eq!(rt["unaccounted"], 0);
+    assert_eq!(rt["unverified_fills"], 0, "every fill verified once");
     assert_eq!(rt["feeder_dropped"], 0, "max speed is lossless");
     assert_eq!(rt["pool_exhausted"], 0);
     for r in rt["md_refused"].as_array().unwrap() {

@@ -198,6 +198,7 @@ fn a_live_run_gives_the_pure_simulations_outcomes() {
     for seed in [1, 2, 3] {
         let config = Config {
             wait: Wait::SpinThenYield { spins: 100 },
+            settle_risk: false, // the pure simulation runs the groups one by one
             ..Config::default()
         };
         let report = run(&config, exchanges(seed), risk(), jobs(seed)).unwrap();
@@ -240,6 +241,7 @@ fn tiny_rings_back_pressure_and_nothing_is_dropped() {
         command_ring: 1,
         report_ring: 1,
         wait: Wait::BusySpin,
+        settle_risk: false,
         ..Config::default()
     };
     let report = run(&config, exchanges(7), risk(), jobs(7)).unwrap();

@@ -255,6 +255,7 @@ pub fn run(args: &[String]) -> Result<u8, CliError> {
         "journal_ring_full": report.journal_ring_full,
         "risk_refused": report.risk_refused,
         "reports_ignored": report.reports_ignored,
+        "unverified_fills": report.unverified_fills,
         "unaccounted": report.unaccounted,
         "pool_exhausted": report.pool_exhausted,
         "loop_pinned": report.loop_pinned,
@@ -363,7 +364,7 @@ fn table(name: &str, seed: u64, groups: &[GroupSummary], stats: &Stats, doc: &Va
     }
     t += &format!(
         "runtime   {} md lines (refused {}, dropped {}); waits on full rings: command {}, \
-         journal {}; risk refused {}; reports ignored {}; unaccounted {}\n\n",
+         journal {}; risk refused {}; reports ignored {}; unverified fills {}; unaccounted {}\n\n",
         r["md_lines"],
         r["md_refused"],
         r["feeder_dropped"],
@@ -371,6 +372,7 @@ fn table(name: &str, seed: u64, groups: &[GroupSummary], stats: &Stats, doc: &Va
         r["journal_ring_full"],
         r["risk_refused"],
         r["reports_ignored"],
+        r["unverified_fills"],
         r["unaccounted"]
     );
     t

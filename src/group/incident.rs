@@ -31,6 +31,9 @@ pub struct LegIncident {
     pub loss_tl: i128,
     /// Fees of every fill of the leg (entry and unwinds), tick-lots × 10⁻⁸.
     pub fees_tl_e8: i128,
+    /// Its venue stayed silent past the silence limit: an order's fate is unknown, and
+    /// the position may differ from `net_lots`.
+    pub silent: bool,
 }
 
 /// The record of a partial or failed group.
@@ -86,6 +89,7 @@ impl Incident {
                 net_lots: net_units(gl) / gl.plan.lot_units,
                 loss_tl,
                 fees_tl_e8,
+                silent: super::silent(gl),
             });
         }
         let mut summary = ArrayString::new();
@@ -108,6 +112,9 @@ impl Incident {
                 l.net_lots,
                 l.loss_tl
             );
+            if l.silent {
+                let _ = write!(summary, " venue silent, order state unknown;");
+            }
         }
         Incident {
             outcome,

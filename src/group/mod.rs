@@ -23,7 +23,16 @@
 //! as one ([`Group::start_checked`], see `gate`).
 //!
 //! Orders whose answers are overdue are queried by their legs (never guessed), so a
-//! group waits for every leg to be settled by the venue before it decides.
+//! group waits for every leg to be settled by the venue before it decides, but not
+//! forever: a leg whose venue stays silent past the silence limit gives up
+//! ([`Group::with_silence_limit`]). The group then resolves with what the venues reported,
+//! sends nothing more to a silent leg, and ends [`Outcome::Unhedged`]: that leg's order
+//! may have filled beyond what is known.
+//!
+//! A leg remembers its most recent trade ids; the ids that leave its window are kept in
+//! the group's inline spill store ([`MAX_SPILL`]), so that a fill overtaken by many later
+//! ones is still told from a duplicate. Past that bound such a fill is refused as
+//! unverifiable and counted ([`Group::unverified_fills`]), never dropped silently.
 //!
 //! Sans-IO like the legs: calls take `now_ns` and the current top of book of each leg's
 //! instrument, and push [`GroupCommand`]s into a caller-owned buffer. Legs live inline
@@ -42,7 +51,8 @@ use smallvec::SmallVec;
 
 use crate::book::OrderSide;
 use crate::leg::{
-    Arrival, Command, Fees, Leg, LegError, Mode, OrderEvent, OrderState, DEFAULT_REQUEST_TIMEOUT_NS,
+    Arrival, Command, Fees, Leg, LegError, Mode, OrderError, OrderEvent, OrderState,
+    DEFAULT_REQUEST_TIMEOUT_NS, DEFAULT_SILENCE_LIMIT_NS,
 };
 use crate::num::Ratio;
 use crate::risk::RiskReject;
@@ -56,6 +66,9 @@ pub const MAX_RETRIES: usize = 2;
 pub const MAX_PARTS: usize = 2 + MAX_RETRIES + 1;
 /// Free command slots a group call needs with the most legs (see each call's doc).
 pub const GROUP_CMD_CAPACITY: usize = MAX_GROUP_LEGS * (MAX_PARTS + 1) + 1;
+/// Trade ids that left the legs' dedupe windows a group keeps (inline, 4 KB), so that a
+/// fill overtaken by many later ones is still told from a duplicate (see [`Leg`]).
+pub const MAX_SPILL: usize = 512;
 
 /// How a group resolves a partial result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,6 +209,11 @@ pub struct Group {
     /// ∫ imbalance (max − min of |net base units| over legs) dt, units × ns.
     unhedged_unit_ns: u128,
     request_timeout_ns: u64,
+    silence_ns: u64,
+    /// Trade ids that left the parts' dedupe windows, keyed by leg and part (`spill_key`).
+    spill: ArrayVec<u64, MAX_SPILL>,
+    /// An id could not be kept (the store was full): ids below a window are unverifiable.
+    spill_lost: bool,
 }
 
 impl Group {
@@ -210,14 +228,17 @@ impl Group {
             last_ns: 0,
             unhedged_unit_ns: 0,
             request_timeout_ns: DEFAULT_REQUEST_TIMEOUT_NS,
+            silence_ns: DEFAULT_SILENCE_LIMIT_NS,
+            spill: ArrayVec::new(),
+            spill_lost: false,
         };
         g.renew(plans, policy)?;
         Ok(g)
     }
 
     /// Makes this group a fresh, unstarted group of `plans`, in place: a runtime reuses
-    /// a group's storage (about 33 KB) instead of building and moving a new one. Keeps
-    /// the request timeout. On `Err` nothing changed.
+    /// a group's storage (about 40 KB) instead of building and moving a new one. Keeps
+    /// the request timeout and the silence limit. On `Err` nothing changed.
     pub fn renew(&mut self, plans: &[LegPlan], policy: Policy) -> Result<(), GroupError> {
         if plans.is_empty() || plans.len() > MAX_GROUP_LEGS {
             return Err(GroupError::Plan("a group has 1 to 8 legs"));
@@ -248,10 +269,13 @@ impl Group {
             if let Some(entry) = gl.parts.last_mut() {
                 entry.set_fees(p.fees);
                 entry.set_request_timeout(rt);
+                entry.set_silence_limit(self.silence_ns);
             }
         }
         self.policy = policy;
         self.phase = Phase::Idle;
+        self.spill.clear();
+        self.spill_lost = false;
         self.started_ns = 0;
         self.done_ns = 0;
         self.last_ns = 0;
@@ -288,6 +312,16 @@ impl Group {
             for p in &mut gl.parts {
                 p.set_request_timeout(ns);
             }
+        }
+        self
+    }
+
+    /// Sets how long a venue may stay silent about an order that owes an answer before
+    /// its leg gives up and the group ends `Unhedged` (see [`Leg`]).
+    pub fn with_silence_limit(mut self, ns: u64) -> Group {
+        self.silence_ns = ns;
+        for p in self.legs.iter_mut().flat_map(|gl| gl.parts.iter_mut()) {
+            p.set_silence_limit(ns);
         }
         self
     }
@@ -347,10 +381,10 @@ impl Group {
             .ok_or(no_part)?;
         let before = p.filled_lots();
         let mut cmds: ArrayVec<Command, 1> = ArrayVec::new();
-        let state = p
-            .on_order(slot, event, now_ns, &mut cmds)
+        let state = self
+            .part_report(leg, part, slot, event, now_ns, &mut cmds)
             .map_err(|source| GroupError::Leg { leg, source })?;
-        let moved = p.filled_lots() != before;
+        let moved = self.legs[leg].parts[part].filled_lots() != before;
         self.account(held, now_ns);
         emit(out, leg, part, &cmds);
         if let (Phase::Done(_), true) = (self.phase, moved) {
@@ -362,6 +396,44 @@ impl Group {
             };
         }
         self.advance(tops, now_ns, out)?;
+        Ok(state)
+    }
+
+    /// Hands a report to part `part` of `leg` (which exists), settling a fill below the
+    /// part's dedupe window from the spill store, and keeps the id the window hands out.
+    fn part_report(
+        &mut self,
+        leg: usize,
+        part: usize,
+        slot: usize,
+        event: OrderEvent,
+        now_ns: u64,
+        cmds: &mut ArrayVec<Command, 1>,
+    ) -> Result<OrderState, LegError> {
+        let p = &mut self.legs[leg].parts[part];
+        let mut unseen = false;
+        if let OrderEvent::Filled(f) = event {
+            if f.trade_id <= p.trade_floor() {
+                match spill_key(leg, part, f.trade_id) {
+                    Some(k) if self.spill.contains(&k) => {
+                        return Err(OrderError::DuplicateFill(f.trade_id).into())
+                    }
+                    Some(_) => unseen = !self.spill_lost,
+                    None => {}
+                }
+            }
+        }
+        let state = if unseen {
+            p.on_unseen_fill(slot, event, now_ns, cmds)?
+        } else {
+            p.on_order(slot, event, now_ns, cmds)?
+        };
+        if let Some(id) = p.take_evicted() {
+            match spill_key(leg, part, id) {
+                Some(k) if self.spill.try_push(k).is_ok() => {}
+                _ => self.spill_lost = true,
+            }
+        }
         Ok(state)
     }
 
@@ -441,6 +513,24 @@ impl Group {
         Some(gl.parts.iter().map(Leg::fees_tl_e8).sum())
     }
 
+    /// Cash flow of every fill reported on `leg`, tick-lots (sells +, buys −): the
+    /// venue's own cash ledger for the leg's orders.
+    pub fn cash_tl(&self, leg: usize) -> Option<i128> {
+        let gl = self.legs.get(leg)?;
+        let signed = |p: &Leg| match p.side() {
+            OrderSide::Buy => -p.notional_tl(),
+            OrderSide::Sell => p.notional_tl(),
+        };
+        Some(gl.parts.iter().map(signed).sum())
+    }
+
+    /// Fills refused on `leg` because their trade id fell below the legs' dedupe window
+    /// (see [`Leg`]): fills the records may lack, to be reported, never ignored.
+    pub fn unverified_fills(&self, leg: usize) -> Option<u64> {
+        let gl = self.legs.get(leg)?;
+        Some(gl.parts.iter().map(Leg::unverified_fills).sum())
+    }
+
     /// The incident record of a group that did not fill (once done).
     pub fn incident(&self) -> Option<Incident> {
         match self.phase {
@@ -485,7 +575,7 @@ impl Group {
         if matches!(self.phase, Phase::Idle | Phase::Done(_)) || !self.all_parts_done() {
             return Ok(());
         }
-        if self.legs.iter().all(|gl| net_units(gl) == target_units(gl)) {
+        if classify(&self.legs) == Outcome::Filled {
             return self.finish(Outcome::Filled, now_ns);
         }
         match (self.phase, self.policy) {
@@ -503,8 +593,7 @@ impl Group {
                 },
             ) => {
                 let deadline_ns = self.started_ns.saturating_add(budget_ns);
-                if now_ns < deadline_ns {
-                    self.complete(max_slippage_bps, tops, now_ns, out)?;
+                if now_ns < deadline_ns && self.complete(max_slippage_bps, tops, now_ns, out)? {
                     self.phase = Phase::Completing { deadline_ns };
                     Ok(())
                 } else {
@@ -525,19 +614,20 @@ impl Group {
         }
     }
 
-    /// Sends IOCs for every leg's unfilled remainder.
+    /// Sends IOCs for every leg's unfilled remainder; whether it sent any.
     fn complete<const N: usize>(
         &mut self,
         max_slippage_bps: Ratio,
         tops: &[Arrival],
         now_ns: u64,
         out: &mut ArrayVec<GroupCommand, N>,
-    ) -> Result<(), GroupError> {
+    ) -> Result<bool, GroupError> {
         let rt = self.request_timeout_ns;
+        let mut sent = false;
         for (i, gl) in self.legs.iter_mut().enumerate() {
             let rem_units = target_units(gl) - net_units(gl);
             let lots = rem_units / gl.plan.lot_units;
-            if lots > 0 {
+            if lots > 0 && !silent(gl) {
                 let side = gl.plan.side;
                 add_part(
                     gl,
@@ -551,9 +641,10 @@ impl Group {
                     now_ns,
                     out,
                 )?;
+                sent = true;
             }
         }
-        Ok(())
+        Ok(sent)
     }
 
     /// Unwinds to flat (`flat`) or to the hedged quantity with reduce-only IOCs.
@@ -570,7 +661,7 @@ impl Group {
         let mut sent = false;
         for (i, gl) in self.legs.iter_mut().enumerate() {
             let lots = (net_units(gl) - goals[i]) / gl.plan.lot_units;
-            if lots > 0 && !gl.parts.is_full() {
+            if lots > 0 && !gl.parts.is_full() && !silent(gl) {
                 let (side, bps) = (gl.plan.side.opposite(), gl.plan.max_slippage_bps);
                 add_part(gl, i, side, lots, bps, true, rt, tops, now_ns, out)?;
                 sent = true;
@@ -589,6 +680,13 @@ impl Group {
         self.done_ns = now_ns;
         Ok(())
     }
+}
+
+/// `id` of part `part` of leg `leg` as one spill-store key: 3 bits of leg, 3 of part,
+/// 58 of trade id (`None` past that).
+fn spill_key(leg: usize, part: usize, id: u64) -> Option<u64> {
+    const _: () = assert!(MAX_GROUP_LEGS <= 8 && MAX_PARTS <= 8);
+    (id < 1 << 58).then_some((leg as u64) << 61 | (part as u64) << 58 | id)
 }
 
 /// Starts a market IOC part on leg `i`.
@@ -618,9 +716,11 @@ fn add_part<const N: usize>(
         .try_push(leg)
         .map_err(|_| GroupError::Plan("no follow-up part left"))?;
     let mut cmds: ArrayVec<Command, 1> = ArrayVec::new();
+    let silence_ns = gl.parts[0].silence_limit();
     let leg = &mut gl.parts[part];
     leg.set_fees(gl.plan.fees);
     leg.set_request_timeout(request_timeout_ns);
+    leg.set_silence_limit(silence_ns);
     if let Err(e) = leg.start(top, now_ns, &mut cmds) {
         gl.parts.pop();
         return Err(err(e));
@@ -706,8 +806,16 @@ fn goal_reached(legs: &[GroupLeg], flat: bool) -> bool {
     legs.iter().zip(&goals).all(|(gl, &g)| net_units(gl) == g)
 }
 
+/// A leg gave up on its silent venue: nothing more is sent to it.
+fn silent(gl: &GroupLeg) -> bool {
+    gl.parts.iter().any(Leg::is_silent)
+}
+
+/// How the legs stand. A silent leg's position is not known: `Unhedged`.
 fn classify(legs: &[GroupLeg]) -> Outcome {
-    if legs.iter().all(|gl| net_units(gl) == target_units(gl)) {
+    if legs.iter().any(silent) {
+        Outcome::Unhedged
+    } else if legs.iter().all(|gl| net_units(gl) == target_units(gl)) {
         Outcome::Filled
     } else if legs.iter().all(|gl| net_units(gl) == 0) {
         Outcome::Flat

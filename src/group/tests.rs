@@ -60,6 +60,13 @@ fn plans(qty: i64, mode: Mode) -> [LegPlan; 2] {
 
 /// Routes commands to the venues and reports back until the group is done.
 fn run(g: &mut Group, venues: &mut [SimVenue; 2]) -> Outcome {
+    run_hearing(g, venues, |_| true);
+    g.outcome().unwrap()
+}
+
+/// `run`, but a venue for which `heard` is false receives nothing (every request lost).
+/// Returns the time the group ended.
+fn run_hearing(g: &mut Group, venues: &mut [SimVenue; 2], heard: impl Fn(usize) -> bool) -> u64 {
     let tops = [top(), top()];
     let mut cmds = Cmds::new();
     g.start(&tops, 0, &mut cmds).unwrap();
@@ -68,7 +75,7 @@ fn run(g: &mut Group, venues: &mut [SimVenue; 2]) -> Outcome {
         now += 100;
         assert!(now < 100_000, "group did not finish");
         let mut reports: ArrayVec<(usize, Report), 256> = ArrayVec::new();
-        for c in cmds.drain(..) {
+        for c in cmds.drain(..).filter(|c| heard(c.leg)) {
             route(c, 0, venues, now, &mut reports).unwrap();
         }
         for (leg, r) in reports {
@@ -80,7 +87,7 @@ fn run(g: &mut Group, venues: &mut [SimVenue; 2]) -> Outcome {
             g.on_timeout(&tops, now, &mut cmds).unwrap();
         }
     }
-    g.outcome().unwrap()
+    now
 }
 
 #[test]
@@ -330,4 +337,87 @@ fn a_risk_or_preflight_failure_sends_nothing_and_names_the_leg() {
         (risk.open_orders(0), risk.open_orders(1)),
         (Some(1), Some(1))
     );
+}
+
+#[test]
+fn a_silent_venue_ends_the_group_unhedged_within_the_silence_limit() {
+    // Issue 11 #10, for every policy: the filled leg is resolved by the policy (unwound
+    // unless partial fills are accepted), nothing more goes to the silent leg.
+    let complete = Policy::Complete {
+        budget_ns: 1_000_000,
+        max_slippage_bps: Ratio::from_num(500),
+    };
+    for (policy, kept) in [
+        (Policy::Rollback, 0),
+        (Policy::Rebalance, 0),
+        (complete, 0),
+        (Policy::AcceptPartial, 5),
+    ] {
+        let mut v = [venue(10, 10), venue(10, 10)];
+        let mut g = Group::new(&plans(5, Mode::MarketOnly), policy)
+            .unwrap()
+            .with_request_timeout(1_000)
+            .with_silence_limit(20_000);
+        let end = run_hearing(&mut g, &mut v, |leg| leg == 0);
+        assert_eq!(g.outcome(), Some(Outcome::Unhedged), "{policy:?}");
+        assert!(end <= 20_000 + 300, "{policy:?}: ended at {end}");
+        assert_eq!(v[0].position_lots(), kept, "{policy:?}");
+        assert_eq!(g.net_units(0), Some(kept), "{policy:?}");
+        let inc = g.incident().unwrap();
+        assert!(inc.legs[1].silent && !inc.legs[0].silent, "{policy:?}");
+        assert!(inc.summary.contains("venue silent"), "{}", inc.summary);
+        // One entry order went to the silent leg, and nothing after it.
+        assert_eq!(g.legs[1].parts.len(), 1, "{policy:?}");
+        let (mut risk, _) = risk_state(1_000_000, 1_000_000);
+        g.settle_risk(&mut risk);
+        assert_eq!(risk.switch(), crate::risk::KillSwitch::Reducing);
+    }
+}
+
+#[test]
+fn a_fill_overtaken_by_many_later_ones_is_told_from_a_duplicate() {
+    // Issue 11 #8: the leg's window holds the 64 most recent trade ids; the group keeps
+    // the ones that left it, so a fill delayed past 150 later ones is still new, and a
+    // duplicate of a long-gone id is still a duplicate.
+    let mut p = plans(
+        1_000,
+        Mode::LimitOnly {
+            timeout_ns: 1_000_000,
+        },
+    );
+    p[0].fees.maker_e8 = 3_000;
+    let mut g = Group::new(&p[..1], Policy::AcceptPartial).unwrap();
+    let tops = [top()];
+    let mut cmds = Cmds::new();
+    g.start(&tops, 0, &mut cmds).unwrap();
+    let fill = |trade_id| {
+        OrderEvent::Filled(crate::leg::Fill {
+            trade_id,
+            qty_lots: 1,
+            price_ticks: 100,
+            liquidity: crate::leg::Liquidity::Maker,
+            at_ns: 0,
+        })
+    };
+    let mut apply = |ev: OrderEvent| {
+        cmds.clear();
+        g.on_order(0, 0, 0, ev, &tops, 10, &mut cmds)
+    };
+    apply(OrderEvent::Accepted).unwrap();
+    let held = 5;
+    for id in (1..=200).filter(|&id| id != held) {
+        apply(fill(id)).unwrap();
+    }
+    apply(fill(held)).unwrap();
+    for dup in [held, 10, 150, 200] {
+        let r = apply(fill(dup));
+        let want = GroupError::Leg {
+            leg: 0,
+            source: LegError::Order(crate::leg::OrderError::DuplicateFill(dup)),
+        };
+        assert_eq!(r, Err(want));
+    }
+    assert_eq!(g.reported_lots(0), Some(200));
+    assert_eq!(g.fees_tl_e8(0), Some(200 * 100 * 3_000));
+    assert_eq!(g.unverified_fills(0), Some(0));
 }

@@ -22,12 +22,31 @@
 //!
 //! Answers are owed while an order is submitted, cancel pending or unknown, and by an
 //! IOC until it ends. One that does not come within the request timeout makes the order
-//! `Unknown` and sends a status [`Command::Query`], repeated until the venue answers (the
+//! `Unknown` and sends a status [`Command::Query`], repeated while the venue is silent (the
 //! wait doubles with each unanswered query, up to 64 timeouts): the leg never guesses.
 //! A passive timeout that finds its order unknown cancels it once the query says it is
 //! open; a refused or lost cancel is sent again.
 //!
+//! Every wait is bounded: when an order owes an answer and its venue has said nothing
+//! about it for the silence limit ([`DEFAULT_SILENCE_LIMIT_NS`], `set_silence_limit`), the
+//! leg gives up ([`Leg::is_silent`]): it stops querying and sending, and is done with
+//! what the venue reported so far. Its group then ends `Unhedged` (the order's fate is
+//! unknown). A report that comes later is still applied, and an order it shows live is
+//! cancelled.
+//!
 //! Fees are charged per fill at the maker or taker rate ([`Fees`]).
+//!
+//! Fills are deduplicated by trade id without a bound on their number: the leg remembers
+//! the [`MAX_FILLS`] most recent ids exactly and, below them, a floor (the largest id that
+//! left the window). This assumes what venues do (Binance's per-symbol trade ids, the
+//! simulator's per-book ones): trade ids grow with time, and a duplicate repeats an id.
+//! An id above the floor is then new unless it is in the window; an id at or below it is
+//! a duplicate or a fill overtaken by `MAX_FILLS` later fills of the same leg. The ids
+//! that leave the window are handed out ([`Leg::take_evicted`]) so that a caller can keep
+//! them (the group's preallocated spill store) and settle such a fill
+//! ([`Leg::on_unseen_fill`]); without that, it is refused as
+//! [`OrderError::UnverifiableFill`] and counted ([`Leg::unverified_fills`]): never applied
+//! twice, never dropped silently.
 //!
 //! The protection price is the arrival mid moved by `max_slippage_bps` against us, rounded
 //! to the tick away from the market (down for a buy, up for a sell): an IOC never fills
@@ -46,6 +65,9 @@ pub const MAX_LEG_ORDERS: usize = 2 + MAX_REPRICES as usize;
 pub const MAX_REPRICES: u32 = 4;
 /// How long an answer may take by default before the order is queried (1 s).
 pub const DEFAULT_REQUEST_TIMEOUT_NS: u64 = 1_000_000_000;
+/// How long by default a venue may stay silent about an order that owes an answer
+/// before the leg gives up on it (10 s: three unanswered queries at the default timeout).
+pub const DEFAULT_SILENCE_LIMIT_NS: u64 = 10_000_000_000;
 
 /// Fee rates × 10⁸ (0.02 % = 20 000); negative is a rebate.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -211,6 +233,9 @@ struct SlotMeta {
     await_since: Option<u64>,
     /// Queries sent since the last answer (the wait doubles with each, up to 64×).
     queries: u8,
+    /// Since when an answer is owed with nothing heard from the venue about the order
+    /// (queries do not reset it; any report does).
+    silent_since: Option<u64>,
 }
 
 /// One leg. See the module doc.
@@ -223,6 +248,9 @@ pub struct Leg {
     reduce_only: bool,
     fees: Fees,
     request_timeout_ns: u64,
+    silence_ns: u64,
+    /// The venue stayed silent past `silence_ns`: the leg gave up waiting.
+    silent: bool,
     route: Option<Route>,
     protection_ticks: i64,
     last_top: (i64, i64),
@@ -230,9 +258,15 @@ pub struct Leg {
     reprices: u32,
     orders: ArrayVec<Order, MAX_LEG_ORDERS>,
     slots: ArrayVec<SlotMeta, MAX_LEG_ORDERS>,
-    /// Trade ids applied on any of the leg's orders (a venue's ids are unique per
-    /// instrument), for deduplication.
+    /// The most recent trade ids applied on any of the leg's orders (a venue's ids are
+    /// unique per instrument), for deduplication; every older one is `<= trade_floor`.
     trade_ids: ArrayVec<u64, MAX_FILLS>,
+    /// The largest trade id that left the window (0: none).
+    trade_floor: u64,
+    /// Fills refused because their id was at or below the floor.
+    unverified_fills: u64,
+    /// The id that last left the window, until taken.
+    evicted: Option<u64>,
     /// Σ of the orders' exposure, kept current (the group asks for it often).
     exposure_lots: i64,
     phase: Phase,
@@ -258,6 +292,8 @@ impl Leg {
             reduce_only,
             fees: Fees::default(),
             request_timeout_ns: DEFAULT_REQUEST_TIMEOUT_NS,
+            silence_ns: DEFAULT_SILENCE_LIMIT_NS,
+            silent: false,
             route: None,
             protection_ticks: 0,
             last_top: (0, 0),
@@ -266,6 +302,9 @@ impl Leg {
             orders: ArrayVec::new(),
             slots: ArrayVec::new(),
             trade_ids: ArrayVec::new(),
+            trade_floor: 0,
+            unverified_fills: 0,
+            evicted: None,
             exposure_lots: 0,
             phase: Phase::Idle,
             deadline_ns: None,
@@ -307,6 +346,23 @@ impl Leg {
     /// Sets the request timeout in place (see `with_request_timeout`).
     pub fn set_request_timeout(&mut self, ns: u64) {
         self.request_timeout_ns = ns.max(1);
+    }
+
+    /// Sets how long the venue may stay silent about an order that owes an answer before
+    /// the leg gives up on it (at least 1 ns; see the module doc).
+    pub fn set_silence_limit(&mut self, ns: u64) {
+        self.silence_ns = ns.max(1);
+    }
+
+    /// The silence limit (see [`set_silence_limit`](Self::set_silence_limit)).
+    pub fn silence_limit(&self) -> u64 {
+        self.silence_ns
+    }
+
+    /// The leg gave up on a venue that stayed silent past the silence limit: an order's
+    /// fate is unknown, its fills so far are what the venue reported.
+    pub fn is_silent(&self) -> bool {
+        self.silent
     }
 
     /// Sets how long an answer (to a submit, cancel or query) may take before the order
@@ -367,6 +423,40 @@ impl Leg {
         now_ns: u64,
         out: &mut ArrayVec<Command, N>,
     ) -> Result<OrderState, LegError> {
+        self.report(slot, event, now_ns, out, false)
+    }
+
+    /// [`on_order`](Self::on_order) for a fill whose trade id is at or below the window's
+    /// floor, that the caller found in none of the ids the window handed out: a new fill.
+    pub fn on_unseen_fill<const N: usize>(
+        &mut self,
+        slot: usize,
+        event: OrderEvent,
+        now_ns: u64,
+        out: &mut ArrayVec<Command, N>,
+    ) -> Result<OrderState, LegError> {
+        self.report(slot, event, now_ns, out, true)
+    }
+
+    /// The largest trade id that left the dedupe window (0: none yet).
+    pub fn trade_floor(&self) -> u64 {
+        self.trade_floor
+    }
+
+    /// The trade id that last left the dedupe window, if not taken yet (at most one per
+    /// applied fill: take it after each report to keep them all).
+    pub fn take_evicted(&mut self) -> Option<u64> {
+        self.evicted.take()
+    }
+
+    fn report<const N: usize>(
+        &mut self,
+        slot: usize,
+        event: OrderEvent,
+        now_ns: u64,
+        out: &mut ArrayVec<Command, N>,
+        unseen: bool,
+    ) -> Result<OrderState, LegError> {
         if out.is_full() {
             return Err(LegError::BufferFull);
         }
@@ -378,22 +468,33 @@ impl Leg {
             if self.trade_ids.contains(&f.trade_id) {
                 return Err(OrderError::DuplicateFill(f.trade_id).into());
             }
-            if self.trade_ids.is_full() {
-                return Err(OrderError::TooManyFills.into());
+            if f.trade_id <= self.trade_floor && !unseen {
+                self.unverified_fills += 1;
+                let floor = self.trade_floor;
+                let trade_id = f.trade_id;
+                return Err(OrderError::UnverifiableFill { trade_id, floor }.into());
             }
         }
         let before = order.exposure_lots();
         let state = order.apply(event, now_ns)?;
         self.exposure_lots += order.exposure_lots() - before;
         if let OrderEvent::Filled(f) = event {
-            self.trade_ids.push(f.trade_id); // room checked above
+            self.remember_trade_id(f.trade_id);
         }
         self.track_await(slot, now_ns);
+        let awaiting = self.slots[slot].await_since.is_some();
+        self.slots[slot].silent_since = self.slots[slot].await_since.map(|_| now_ns);
+        let live = matches!(state, OrderState::Working | OrderState::PartiallyFilled);
+        if self.silent {
+            // Heard from after giving up: an order still live is cancelled.
+            if live && !awaiting {
+                self.cancel_slot(slot, now_ns, out)?;
+            }
+            return Ok(state);
+        }
         if slot + 1 != self.orders.len() {
             return Ok(state); // an earlier order: only its fills matter
         }
-        let awaiting = self.slots[slot].await_since.is_some();
-        let live = matches!(state, OrderState::Working | OrderState::PartiallyFilled);
         match self.phase {
             Phase::Passive { .. } | Phase::Cancelling { .. } if state.is_terminal() => {
                 self.after_passive(now_ns, out)?;
@@ -405,7 +506,9 @@ impl Leg {
                 if matches!(event, OrderEvent::Status(_)) {
                     self.cancel_current(now_ns, out)?;
                 } else {
-                    self.slots[slot].await_since = Some(now_ns);
+                    let meta = &mut self.slots[slot];
+                    meta.await_since = Some(now_ns);
+                    meta.silent_since.get_or_insert(now_ns);
                     out.push(Command::Query { slot });
                 }
             }
@@ -430,6 +533,10 @@ impl Leg {
     ) -> Result<(), LegError> {
         for slot in 0..self.orders.len() {
             let due = self.answer_due(slot).is_some_and(|d| d <= now_ns);
+            if due && self.silence_over(slot, now_ns) {
+                self.give_up();
+                return Ok(());
+            }
             if !due || out.is_full() {
                 continue;
             }
@@ -509,13 +616,32 @@ impl Leg {
     }
 
     /// When the answer owed on `slot` is overdue: the request timeout, doubled for each
-    /// unanswered query up to 64× (a stalled connection is not flooded with queries).
+    /// unanswered query up to 64× (a stalled connection is not flooded with queries), or
+    /// the end of the silence limit if that comes first.
     fn answer_due(&self, slot: usize) -> Option<u64> {
         let meta = self.slots.get(slot)?;
         let wait = self
             .request_timeout_ns
             .saturating_mul(1 << meta.queries.min(6));
-        meta.await_since.map(|t| t.saturating_add(wait))
+        let query = meta.await_since.map(|t| t.saturating_add(wait))?;
+        let give_up = meta.silent_since.map(|t| t.saturating_add(self.silence_ns));
+        Some(give_up.map_or(query, |g| g.min(query)))
+    }
+
+    /// The venue has been silent about `slot`'s owed answer for the silence limit.
+    fn silence_over(&self, slot: usize, now_ns: u64) -> bool {
+        let since = self.slots.get(slot).and_then(|m| m.silent_since);
+        since.is_some_and(|t| now_ns >= t.saturating_add(self.silence_ns))
+    }
+
+    /// Stops waiting on a silent venue: no more queries or orders; the leg is done.
+    fn give_up(&mut self) {
+        for meta in &mut self.slots {
+            meta.await_since = None;
+            meta.silent_since = None;
+        }
+        self.silent = true;
+        self.finish();
     }
 
     /// Every order of the leg is finished (a late fill can still add to `filled_lots`).
@@ -648,6 +774,32 @@ impl Leg {
         Ok(())
     }
 
+    /// Adds an applied fill's id to the window; when full, the smallest id leaves it and
+    /// raises the floor.
+    fn remember_trade_id(&mut self, id: u64) {
+        if self.trade_ids.try_push(id).is_ok() {
+            return;
+        }
+        let oldest = self.trade_ids.iter().enumerate().min_by_key(|&(_, &t)| t);
+        match oldest {
+            Some((i, &t)) if t < id => {
+                self.trade_ids[i] = id;
+                self.trade_floor = self.trade_floor.max(t);
+                self.evicted = Some(t);
+            }
+            _ => {
+                self.trade_floor = self.trade_floor.max(id);
+                self.evicted = Some(id);
+            }
+        }
+    }
+
+    /// Fills refused because their trade id was below the dedupe window (see the module
+    /// doc): each one is a fill the venue may have made that the records may lack.
+    pub fn unverified_fills(&self) -> u64 {
+        self.unverified_fills
+    }
+
     fn finish(&mut self) {
         self.deadline_ns = None;
         self.phase = Phase::Done;
@@ -658,7 +810,15 @@ impl Leg {
         now_ns: u64,
         out: &mut ArrayVec<Command, N>,
     ) -> Result<(), LegError> {
-        let slot = self.orders.len() - 1;
+        self.cancel_slot(self.orders.len() - 1, now_ns, out)
+    }
+
+    fn cancel_slot<const N: usize>(
+        &mut self,
+        slot: usize,
+        now_ns: u64,
+        out: &mut ArrayVec<Command, N>,
+    ) -> Result<(), LegError> {
         self.orders[slot].apply(OrderEvent::CancelRequested, now_ns)?;
         self.track_await(slot, now_ns);
         out.push(Command::Cancel { slot });
@@ -679,8 +839,11 @@ impl Leg {
             (true, None) => Some(now_ns),
             (true, since) => since,
         };
-        if !owed {
+        if owed {
+            meta.silent_since.get_or_insert(now_ns);
+        } else {
             meta.queries = 0;
+            meta.silent_since = None;
         }
     }
 
@@ -703,6 +866,7 @@ impl Leg {
             ioc: tif == Tif::Ioc,
             await_since: Some(now_ns),
             queries: 0,
+            silent_since: Some(now_ns),
         });
         out.push(Command::Submit {
             slot,

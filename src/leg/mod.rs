@@ -11,7 +11,7 @@ mod order;
 
 pub use exec::{
     Arrival, Command, Fees, Leg, LegError, Mode, Route, Tif, DEFAULT_REQUEST_TIMEOUT_NS,
-    MAX_LEG_ORDERS, MAX_REPRICES,
+    DEFAULT_SILENCE_LIMIT_NS, MAX_LEG_ORDERS, MAX_REPRICES,
 };
 pub use order::{
     transition, EventKind, Fill, Liquidity, Order, OrderError, OrderEvent, OrderState, Stamps,

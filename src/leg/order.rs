@@ -17,7 +17,9 @@
 //! Sizes are lots and prices ticks of the leg's instrument. An order is a small fixed-size
 //! value, so handling an event allocates nothing.
 
-/// Trade ids a [`Leg`](super::Leg) remembers for deduplication (over all its orders).
+/// Trade ids a [`Leg`](super::Leg) remembers exactly for deduplication (over all its
+/// orders): the most recent ones. A leg takes any number of fills; see `Leg` for how ids
+/// older than this window are handled.
 pub const MAX_FILLS: usize = 64;
 
 /// Where an order is in its life.
@@ -220,10 +222,16 @@ pub enum OrderError {
     /// A fill or status with a non-positive or out-of-range quantity or price.
     #[error("malformed report: {0}")]
     Malformed(&'static str),
-    /// More distinct fills than [`MAX_FILLS`] on one leg: deduplication could not be
-    /// guaranteed (checked by the leg).
-    #[error("more than {MAX_FILLS} fills on one leg")]
-    TooManyFills,
+    /// A fill whose trade id is at or below the oldest of the [`MAX_FILLS`] most recent
+    /// ids the leg remembers: it cannot be told from a duplicate, so it is refused, and
+    /// the leg counts it (checked by the leg).
+    #[error("trade id {trade_id} is below the dedupe window (floor {floor}): unverifiable")]
+    UnverifiableFill {
+        /// The refused fill's trade id.
+        trade_id: u64,
+        /// The largest id that left the window.
+        floor: u64,
+    },
 }
 
 /// The one transition table. `None` = refused.

@@ -39,9 +39,9 @@ use crate::feed::binance::Market;
 use crate::group::{check_command, Group, GroupCommand, GroupError, LegPlan, LegRisk};
 use crate::group::{Outcome, Policy, MAX_GROUP_LEGS};
 use crate::journal::{Record, StartedLeg};
-use crate::leg::{Arrival, Command, OrderEvent};
+use crate::leg::{Arrival, Command, LegError, OrderError, OrderEvent};
 use crate::num::Step;
-use crate::risk::RiskState;
+use crate::risk::{KillSwitch, RiskState};
 use crate::sim::{client_id, decode, request, Delivery};
 use crate::telemetry::{Clock, Stage, Telemetry};
 
@@ -101,7 +101,7 @@ pub trait Recorder: Send + 'static {
     fn finish(&mut self);
 }
 
-/// A job with its group, built by the caller's thread (a group is a 33 KB value: its
+/// A job with its group, built by the caller's thread (a group is a ~40 KB value: its
 /// construction stays off the loop) and boxed so the loop never moves it.
 #[derive(Debug)]
 struct Live {
@@ -147,6 +147,13 @@ pub struct Config {
     pub report_ring: usize,
     /// Request timeout of every order (see `Leg`).
     pub request_timeout_ns: u64,
+    /// How long a venue may stay silent about an order that owes an answer before its
+    /// leg gives up and the group ends `unhedged` (see `Leg`): no wait is unbounded.
+    pub silence_limit_ns: u64,
+    /// Move the kill switch to reducing when a group ends `unhedged` (the default; a
+    /// comparison with a simulation that runs its groups one by one turns it off, since
+    /// which groups start before the switch moves depends on thread timing).
+    pub settle_risk: bool,
     /// Replay speed of the feeds.
     pub md_speed: Speed,
     /// Capacity of the market-data ring (feeder → loop).
@@ -171,6 +178,8 @@ impl Default for Config {
             command_ring: 1_024,
             report_ring: 1_024,
             request_timeout_ns: 1_000_000_000,
+            silence_limit_ns: crate::leg::DEFAULT_SILENCE_LIMIT_NS,
+            settle_risk: true,
             md_speed: Speed::Max,
             md_ring: 4_096,
             journal_ring: 1_024,
@@ -223,8 +232,13 @@ pub struct RunReport<G, S = NoStrategy> {
     pub command_ring_full: u64,
     /// Orders refused by risk after the start (fed back as rejects).
     pub risk_refused: u64,
+    /// The kill switch at the end (an `unhedged` group moves it to reducing).
+    pub kill_switch: KillSwitch,
     /// Reports refused as duplicate or stale by the state machines.
     pub reports_ignored: u64,
+    /// Fills refused because their trade id fell below a leg's dedupe window: the venue
+    /// may have made them and the records may lack them (should be 0; see `Leg`).
+    pub unverified_fills: u64,
     /// Commands for a gateway that had already stopped (should be 0).
     pub unaccounted: u64,
     /// What the feeder pushed, dropped and waited.
@@ -268,6 +282,7 @@ struct LoopState<S> {
     md_done: bool,
     progress: Option<Arc<AtomicU64>>,
     job_base: u64,
+    settle_risk: bool,
     pending: VecDeque<Box<Live>>,
     md_lines: u64,
     last_md_ns: u64,
@@ -275,6 +290,7 @@ struct LoopState<S> {
     command_ring_full: u64,
     risk_refused: u64,
     reports_ignored: u64,
+    unverified_fills: u64,
     unaccounted: u64,
 }
 
@@ -304,7 +320,32 @@ impl<S: Strategy> LoopState<S> {
             return;
         }
         live.ended = true;
+        if self.settle_risk {
+            live.g.settle_risk(&mut self.risk);
+        }
         self.strategy.on_group_end(j, &live.g, None);
+        if self.journal.is_some() {
+            let r = ended_record(j, &self.groups[j], outcome, self.clock.now_ns());
+            self.journal(r);
+        }
+    }
+
+    /// A report changed the records of job `j` while it stayed ended (a late fill that the
+    /// venue's cumulative size already covered, or one the group resolved again at once):
+    /// its end is journaled again with the fill in it (stats count a group once, with its
+    /// last end).
+    /// `before`: the records before the report, if the group had ended then.
+    fn end_again(&mut self, j: usize, before: Option<Tally>) {
+        let live = &self.groups[j];
+        let (Some(outcome), Some(before)) = (live.g.outcome(), before) else {
+            return;
+        };
+        if !live.ended || tally(&live.g) == before {
+            return;
+        }
+        if self.settle_risk {
+            self.groups[j].g.settle_risk(&mut self.risk);
+        }
         if self.journal.is_some() {
             let r = ended_record(j, &self.groups[j], outcome, self.clock.now_ns());
             self.journal(r);
@@ -422,6 +463,7 @@ impl<S: Strategy> LoopState<S> {
             return;
         };
         let mut cmds = Cmds::new();
+        let before = live.ended.then(|| tally(&live.g));
         let t0 = self.clock.now_ns();
         let r = live
             .g
@@ -435,6 +477,10 @@ impl<S: Strategy> LoopState<S> {
         match r {
             Ok(state) if state.is_terminal() => self.closed(report.client_id),
             Ok(_) => {}
+            Err(GroupError::Leg {
+                source: LegError::Order(OrderError::UnverifiableFill { .. }),
+                ..
+            }) => self.unverified_fills += 1,
             Err(_) => self.reports_ignored += 1,
         }
         if self.journal.is_some() {
@@ -448,6 +494,7 @@ impl<S: Strategy> LoopState<S> {
         }
         self.dispatch(j, &mut cmds, now);
         self.check_end(j);
+        self.end_again(j, before);
     }
 
     fn timers(&mut self) -> bool {
@@ -629,6 +676,20 @@ impl<S: Strategy> LoopState<S> {
                 .zip(&self.refused_at_start)
                 .all(|(l, refused)| refused.is_some() || l.g.outcome().is_some())
     }
+}
+
+/// What a group's records hold, summed over its legs: reported lots, net units and fees
+/// (a change means its end record is stale).
+type Tally = (i64, i64, i128);
+
+fn tally(g: &Group) -> Tally {
+    (0..g.plans().len()).fold((0, 0, 0), |(r, n, f), i| {
+        (
+            r + g.reported_lots(i).unwrap_or(0),
+            n + g.net_units(i).unwrap_or(0),
+            f + g.fees_tl_e8(i).unwrap_or(0),
+        )
+    })
 }
 
 fn started_legs(live: &Live) -> ArrayVec<StartedLeg, MAX_GROUP_LEGS> {
@@ -829,7 +890,8 @@ pub fn run_setup<G: Gateway, S: Strategy>(
     for (j, job) in jobs.into_iter().enumerate() {
         let g = Group::new(&job.plans, job.policy)
             .map_err(|source| RuntimeError::Plan { job: j, source })?
-            .with_request_timeout(config.request_timeout_ns);
+            .with_request_timeout(config.request_timeout_ns)
+            .with_silence_limit(config.silence_limit_ns);
         ready.push(Box::new(Live {
             g,
             job,
@@ -841,7 +903,8 @@ pub fn run_setup<G: Gateway, S: Strategy>(
         let plan = pool_plan();
         let g = Group::new(&[plan], Policy::Rollback)
             .map_err(|source| RuntimeError::Plan { job: 0, source })?
-            .with_request_timeout(config.request_timeout_ns);
+            .with_request_timeout(config.request_timeout_ns)
+            .with_silence_limit(config.silence_limit_ns);
         let job = Job {
             plans: Vec::with_capacity(MAX_GROUP_LEGS),
             books: Vec::with_capacity(MAX_GROUP_LEGS),
@@ -893,6 +956,7 @@ pub fn run_setup<G: Gateway, S: Strategy>(
             md_done: false,
             progress: cfg.progress.clone(),
             job_base: cfg.job_base,
+            settle_risk: cfg.settle_risk,
             pending: VecDeque::with_capacity(job_count),
             md_lines: 0,
             last_md_ns: 0,
@@ -900,6 +964,7 @@ pub fn run_setup<G: Gateway, S: Strategy>(
             command_ring_full: 0,
             risk_refused: 0,
             reports_ignored: 0,
+            unverified_fills: 0,
             unaccounted: 0,
         };
         (run_loop(state, ctl_rx, &cfg), pinned)
@@ -944,7 +1009,9 @@ pub fn run_setup<G: Gateway, S: Strategy>(
         loop_pinned,
         command_ring_full: state.command_ring_full,
         risk_refused: state.risk_refused,
+        kill_switch: state.risk.switch(),
         reports_ignored: state.reports_ignored,
+        unverified_fills: state.unverified_fills,
         unaccounted: state.unaccounted,
         feeder,
         journal_ring_full: state.journal_ring_full,

@@ -408,6 +408,7 @@ impl Scenario {
         if e.request_timeout_ms == 0 {
             return Err(bad("execution.request_timeout_ms", "0", "must be positive"));
         }
+        let silence_limit_ns = silence_limit_ns(e.silence_limit_ms, e.request_timeout_ms)?;
         let config = Config {
             loop_core: self.runtime.loop_core,
             gateway_cores: self
@@ -419,6 +420,7 @@ impl Scenario {
             wait,
             gateway_wait: Wait::Park { idle_ns: 50_000 },
             request_timeout_ns: e.request_timeout_ms * 1_000_000,
+            silence_limit_ns,
             md_speed: speed,
             md_ring: 1 << 16,
             ..Config::default()
@@ -439,4 +441,16 @@ impl Scenario {
             max_slippage_bps: max_slip,
         })
     }
+}
+
+/// `execution.silence_limit_ms` in ns: at least the request timeout (a venue gets one
+/// query at least), and within range.
+fn silence_limit_ns(ms: u64, request_timeout_ms: u64) -> Result<u64, ScenarioError> {
+    let key = "execution.silence_limit_ms";
+    if ms < request_timeout_ms {
+        let why = format!("must be at least request_timeout_ms ({request_timeout_ms})");
+        return Err(bad(key, &ms.to_string(), why));
+    }
+    ms.checked_mul(1_000_000)
+        .ok_or_else(|| bad(key, &ms.to_string(), "too large (over 584 years in ns)"))
 }

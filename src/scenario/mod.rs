@@ -297,10 +297,18 @@ pub struct ExecutionSpec {
     /// How long an order's answer may take before it is queried, ms.
     #[serde(default = "default_request_timeout")]
     pub request_timeout_ms: u64,
+    /// How long a venue may stay silent about an order that owes an answer before the
+    /// leg gives up and the group ends unhedged, ms.
+    #[serde(default = "default_silence_limit")]
+    pub silence_limit_ms: u64,
 }
 
 fn default_request_timeout() -> u64 {
     1_000
+}
+
+fn default_silence_limit() -> u64 {
+    10_000
 }
 
 /// Group-level risk.

@@ -17,6 +17,8 @@ pub type Cmds = ArrayVec<GroupCommand, 64>;
 
 /// One-way latency of every message.
 pub const LATENCY_NS: u64 = 100;
+/// How long a venue may stay silent about an order before its leg gives up.
+pub const SILENCE_NS: u64 = 100 * LATENCY_NS;
 
 /// A book with `bids` and `asks` as (price, size) pairs.
 pub fn book(bids: &[(i64, i64)], asks: &[(i64, i64)]) -> SimVenue {
@@ -114,7 +116,8 @@ impl Scenario {
             .collect();
         let g = Group::new(plans, policy)
             .unwrap()
-            .with_request_timeout(10 * LATENCY_NS);
+            .with_request_timeout(10 * LATENCY_NS)
+            .with_silence_limit(SILENCE_NS);
         Scenario {
             x,
             g,
@@ -300,4 +303,17 @@ pub fn pair(qty: i64, buy: Mode, sell: Mode) -> [LegPlan; 2] {
         plan(0, OrderSide::Buy, qty, buy),
         plan(1, OrderSide::Sell, qty, sell),
     ]
+}
+
+/// Market orders of `qty` lots, a buy on venue 0 and a sell on venue 1, both books 10 lots
+/// at 99 / 101, resolved by `policy`; venue 1 faults by `faults`.
+pub fn market_pair(qty: i64, policy: Policy, faults: FaultPlan) -> Scenario {
+    let books = vec![
+        book(&[(99, 10)], &[(101, 10)]),
+        book(&[(99, 10)], &[(101, 10)]),
+    ];
+    let legs = pair(qty, Mode::MarketOnly, Mode::MarketOnly);
+    let mut s = Scenario::new(&legs, books, policy);
+    s.x[1].set_plan(faults);
+    s
 }

@@ -8,6 +8,8 @@ mod cancel_fill_race;
 mod duplicate_fills;
 mod fill_after_cancel_ack;
 mod lost_reply;
+mod many_fills;
 mod partial_at_timeout;
 mod reject_after_fill;
+mod silent_venue;
 mod unwind_rejected;

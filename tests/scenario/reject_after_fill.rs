@@ -2,23 +2,18 @@
 //! and the incident prices the round trip.
 
 use legcore::group::{Outcome, Policy};
-use legcore::leg::Mode;
+
 use legcore::sim::FaultPlan;
 
-use crate::harness::{book, pair, Scenario};
+use crate::harness::market_pair;
 
 #[test]
 fn the_filled_leg_is_unwound_to_flat() {
-    let books = vec![
-        book(&[(99, 10)], &[(101, 10)]),
-        book(&[(99, 10)], &[(101, 10)]),
-    ];
-    let legs = pair(5, Mode::MarketOnly, Mode::MarketOnly);
-    let mut s = Scenario::new(&legs, books, Policy::Rollback);
-    s.x[1].set_plan(FaultPlan {
+    let faults = FaultPlan {
         reject_ppm: 1_000_000,
         ..FaultPlan::NONE
-    });
+    };
+    let mut s = market_pair(5, Policy::Rollback, faults);
     s.start();
     assert_eq!(s.run_to_end(), Outcome::Flat, "{}", s.dump());
     // Entry IOC, then a reduce-only IOC unwind of the same size.

@@ -476,14 +476,58 @@ fn fills_are_deduplicated_by_trade_id_across_the_legs_orders() {
     let dup = l.on_order(0, fill(7, 4, 10_000), 2, &mut out);
     assert_eq!(dup, Err(LegError::Order(OrderError::DuplicateFill(7))));
     assert_eq!(format!("{l:?}"), before, "a duplicate changes nothing");
-    // Bounded: past MAX_FILLS distinct ids the leg refuses rather than risk a double count.
-    for id in 100..100 + MAX_FILLS as u64 - 1 {
+}
+
+#[test]
+fn every_fill_counts_past_the_dedupe_window() {
+    // A leg with many more small fills than the trade ids it remembers (issue 11 #8).
+    let n = 4 * MAX_FILLS as u64;
+    let mut l = Leg::new(OrderSide::Buy, 1_000, FALLBACK, Ratio::from_num(25), false).unwrap();
+    l = l.with_fees(Fees {
+        maker_e8: 2_000,
+        taker_e8: 0,
+    });
+    let mut out = Out::new();
+    l.start(arrival(Recommendation::UseLimit), 0, &mut out)
+        .unwrap();
+    for id in 100..100 + n {
         l.on_order(0, fill(id, 1, 10_000), 3, &mut out).unwrap();
     }
+    assert_eq!(l.reported_lots(), n as i64, "no fill refused");
+    assert_eq!(l.notional_tl(), i128::from(n) * 10_000);
+    assert_eq!(l.fees_tl_e8(), i128::from(n) * 10_000 * 2_000);
+    // Recent ids are still deduplicated exactly.
     let before = format!("{l:?}");
-    let r = l.on_order(0, fill(999, 1, 10_000), 4, &mut out);
-    assert_eq!(r, Err(LegError::Order(OrderError::TooManyFills)));
-    assert_eq!(format!("{l:?}"), before);
+    let last = 100 + n - 1;
+    let dup = l.on_order(0, fill(last, 1, 10_000), 4, &mut out);
+    assert_eq!(dup, Err(LegError::Order(OrderError::DuplicateFill(last))));
+    assert_eq!(format!("{l:?}"), before, "a duplicate changes nothing");
+    // An id below the window cannot be told from a duplicate: refused, and counted.
+    assert_eq!(l.unverified_fills(), 0);
+    let r = l.on_order(0, fill(100, 1, 10_000), 5, &mut out);
+    assert!(
+        matches!(
+            r,
+            Err(LegError::Order(OrderError::UnverifiableFill {
+                trade_id: 100,
+                ..
+            }))
+        ),
+        "{r:?}"
+    );
+    assert_eq!(l.unverified_fills(), 1);
+    assert_eq!(l.reported_lots(), n as i64);
+    // A reordered fill inside the window (an id never seen, above the floor) is new.
+    let mut l = Leg::new(OrderSide::Buy, 1_000, FALLBACK, Ratio::from_num(25), false).unwrap();
+    l.start(arrival(Recommendation::UseLimit), 0, &mut out)
+        .unwrap();
+    let held = 10 + n - 5; // overtaken by 4 later fills, well inside the window
+    for id in (10..10 + n).filter(|&id| id != held) {
+        l.on_order(0, fill(id, 1, 10_000), 3, &mut out).unwrap();
+    }
+    l.on_order(0, fill(held, 1, 10_000), 4, &mut out).unwrap();
+    assert_eq!(l.reported_lots(), n as i64);
+    assert_eq!(l.unverified_fills(), 0);
 }
 
 proptest::proptest! {
@@ -500,4 +544,64 @@ proptest::proptest! {
             protection_exact(side, mid_x2, bps)
         );
     }
+}
+
+#[test]
+fn a_silent_venue_is_given_up_on_after_the_silence_limit() {
+    // Issue 11 #10: the cancel and every query go unanswered.
+    let mut l = leg(OrderSide::Buy, Mode::LimitOnly { timeout_ns: 500 }).with_request_timeout(100);
+    l.set_silence_limit(1_000);
+    let mut out = Out::new();
+    l.start(arrival(Recommendation::UseLimit), 0, &mut out)
+        .unwrap();
+    l.on_order(0, OrderEvent::Accepted, 10, &mut out).unwrap();
+    l.on_order(0, fill(1, 2, 10_000), 20, &mut out).unwrap();
+    out.clear();
+    let mut sent = Vec::new();
+    for _ in 0..64 {
+        let Some(d) = l.next_deadline() else { break };
+        assert!(d <= 1_500, "waited past the silence limit: {d}");
+        l.on_timeout(d, &mut out).unwrap();
+        sent.extend(out.drain(..).map(|c| (d, c)));
+    }
+    // The cancel at the timeout, queries after 100, 200 and 400 ns of silence, then
+    // nothing: the venue has been silent about the cancel for 1 000 ns.
+    let q = Command::Query { slot: 0 };
+    let want = [
+        (500, Command::Cancel { slot: 0 }),
+        (600, q),
+        (800, q),
+        (1_200, q),
+    ];
+    assert_eq!(sent, want);
+    assert!(l.is_done() && l.is_silent());
+    assert_eq!(l.next_deadline(), None, "no wait left");
+    assert_eq!(l.filled_lots(), 2, "what the venue reported stays");
+    // The venue comes back: its report is applied, and an order it shows open is
+    // cancelled.
+    let open = OrderEvent::Status(VenueStatus::Open { filled_lots: 3 });
+    l.on_order(0, open, 2_000, &mut out).unwrap();
+    assert_eq!(out.as_slice(), &[Command::Cancel { slot: 0 }]);
+    assert_eq!(l.filled_lots(), 3);
+}
+
+#[test]
+fn an_answer_resets_the_silence_clock() {
+    let mut l = leg(OrderSide::Buy, Mode::MarketOnly).with_request_timeout(100);
+    l.set_silence_limit(300);
+    let mut out = Out::new();
+    l.start(arrival(Recommendation::UseLimit), 0, &mut out)
+        .unwrap();
+    out.clear();
+    // The IOC owes an answer until it ends; each report restarts the silence clock.
+    for t in [90, 180, 270, 360] {
+        l.on_timeout(t - 1, &mut out).unwrap();
+        l.on_order(0, fill(t, 1, 10_000), t, &mut out).unwrap();
+        out.clear();
+    }
+    assert!(!l.is_silent());
+    l.on_order(0, OrderEvent::Expired { filled_lots: 4 }, 400, &mut out)
+        .unwrap();
+    assert!(l.is_done() && !l.is_silent());
+    assert_eq!(l.next_deadline(), None);
 }
