@@ -275,3 +275,33 @@ fn bad_books_exit_2() {
         );
     }
 }
+
+/// A Binance REST snapshot with `n` levels a side: bids 100000.0 down, asks 100001.0 up,
+/// 1 each.
+fn deep_book(n: usize) -> Vec<u8> {
+    let side = |from: usize, step: isize| {
+        (0..n)
+            .map(|i| format!("[\"{}.0\",\"1\"]", from as isize + step * i as isize))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    format!(
+        r#"{{"lastUpdateId":1,"bids":[{}],"asks":[{}]}}"#,
+        side(100_000, -1),
+        side(100_001, 1)
+    )
+    .into_bytes()
+}
+
+#[test]
+fn a_book_deeper_than_ten_thousand_levels_is_read_whole() {
+    let path = temp_file("deep.json", &deep_book(10_001));
+    let p = path.to_str().unwrap();
+    let v = analyze_json(p, "buy", "--qty", "10001");
+    assert_eq!(v["depth_sufficient"], true, "{v}");
+    assert_eq!(v["levels_used"], 10_001);
+    assert_eq!(s(&v, "worst_price"), "110001.0");
+    let out = legcore(&["analyze", "--book", p, "--side", "sell", "--qty", "1"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("10001 bids / 10001 asks"), "{text}");
+}

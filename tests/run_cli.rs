@@ -1,29 +1,14 @@
 //! `legcore run` and `legcore stats` end to end, as a user runs them: the binary on the
 //! shipped scenarios at max speed, its report and journal, bad input.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use common::{legcore, run_bad, scenario, scenario_text, tmp};
 use legcore::num::Decimal;
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_legcore");
-
-fn scenario(name: &str) -> String {
-    format!("{}/scenarios/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("legcore-run-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn legcore(args: &[&str]) -> Output {
-    Command::new(BIN).args(args).output().unwrap()
-}
 
 /// Runs a scenario at max speed with a journal and a report; returns (exit, report).
 fn run(scenario: Option<&str>, dir: &Path) -> (i32, Value) {
@@ -326,27 +311,9 @@ fn a_torn_tail_is_cut_and_a_corrupt_line_is_refused() {
     assert_eq!(out.status.code(), Some(0));
 }
 
-/// Writes `text` as a scenario next to the shipped ones' data paths and runs it.
-fn run_bad(name: &str, text: &str, extra: &[&str]) -> String {
-    let dir = tmp(name);
-    // The shipped data paths, made absolute so the file can live in a temporary directory.
-    let data = format!("{}/data/", env!("CARGO_MANIFEST_DIR"));
-    let path = dir.join("bad.toml");
-    std::fs::write(&path, text.replace("../data/", &data)).unwrap();
-    let mut args = vec!["run", "--quiet", "--scenario", path.to_str().unwrap()];
-    args.extend(extra);
-    let out = legcore(&args);
-    let _ = std::fs::remove_dir_all(dir);
-    assert_eq!(out.status.code(), Some(2), "{name}");
-    assert!(out.stdout.is_empty());
-    let err = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(err.starts_with("error: "), "{err}");
-    err
-}
-
 #[test]
 fn bad_scenarios_and_flags_exit_2_naming_the_problem() {
-    let base = std::fs::read_to_string(scenario("carry.toml")).unwrap();
+    let base = scenario_text("carry.toml");
     let cases: [(&str, String, &str); 7] = [
         (
             "unknown-key",

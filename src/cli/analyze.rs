@@ -8,8 +8,8 @@ use legcore::walk::{analyze, LiquidityReport, Shortfall, Target, Thresholds, Uni
 use super::args::{CliError, Flags};
 use super::emit;
 
-/// Levels per side the analyzed book may hold (Binance REST snapshots have ≤ 5000).
-const LEVELS: usize = 10_000;
+/// Most levels per side `analyze` reads; the ladder is sized from the file up to this.
+const MAX_LEVELS: usize = 1 << 20;
 
 pub fn run(args: &[String]) -> Result<u8, CliError> {
     let f = Flags::parse(
@@ -34,7 +34,13 @@ pub fn run(args: &[String]) -> Result<u8, CliError> {
         source,
     })?;
     let book =
-        load_book_file(&bytes, LEVELS).map_err(|e| CliError::Input(format!("{path}: {e}")))?;
+        load_book_file(&bytes, MAX_LEVELS).map_err(|e| CliError::Input(format!("{path}: {e}")))?;
+    if book.listed > MAX_LEVELS {
+        return Err(CliError::Input(format!(
+            "{path}: the book lists {} levels on a side; analyze reads at most {MAX_LEVELS}",
+            book.listed
+        )));
+    }
     let units = Units {
         tick: book.tick,
         lot: book.lot,

@@ -125,6 +125,8 @@ pub fn run(args: &[String]) -> Result<u8, CliError> {
     let (recorder, shared) = JournalRecorder::new(writer, built.venues.clone(), &built.name);
     let progress = Arc::new(AtomicU64::new(0));
     built.config.progress = Some(progress.clone());
+    // Lines the tapes left out (not `<time> <message>`) count as refused with the rest.
+    let skipped: Vec<u64> = built.feeds.iter().map(|f| f.tape.skipped()).collect();
     let Built {
         name,
         seed,
@@ -249,7 +251,12 @@ pub fn run(args: &[String]) -> Result<u8, CliError> {
     });
     let runtime = json!({
         "md_lines": report.md_lines,
-        "md_refused": report.md_refused,
+        "md_refused": report
+            .md_refused
+            .iter()
+            .zip(&skipped)
+            .map(|(r, s)| r.saturating_add(*s))
+            .collect::<Vec<u64>>(),
         "feeder_dropped": report.feeder.dropped,
         "command_ring_full": report.command_ring_full,
         "journal_ring_full": report.journal_ring_full,

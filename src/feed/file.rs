@@ -64,9 +64,13 @@ pub struct LoadedBook {
     pub lot: Step,
     /// The file's sequence: Binance `lastUpdateId`, Bybit `u`, Hyperliquid `time`.
     pub seq: u64,
+    /// Levels the file lists on its deeper side (the ladder holds at most the cap).
+    pub listed: usize,
 }
 
-/// Loads one book from `bytes` into a ladder of `levels_per_side` levels per side. See the
+/// Loads one book from `bytes` into a ladder sized from the file, holding at most
+/// `levels_per_side` levels per side (a file listing more keeps its best ones, the depth
+/// past them unknown; [`LoadedBook::listed`] says how many it listed). See the
 /// [module doc](self).
 pub fn load_book_file(bytes: &[u8], levels_per_side: usize) -> Result<LoadedBook, FeedError> {
     let doc = document(bytes)?;
@@ -78,7 +82,8 @@ pub fn load_book_file(bytes: &[u8], levels_per_side: usize) -> Result<LoadedBook
     walk(format, doc, &mut dp)?;
     let tick = step_of(dp.price_dp, "tick")?;
     let lot = step_of(dp.qty_dp, "lot")?;
-    let mut ladder = Ladder::new(levels_per_side, 1);
+    let listed = dp.bids.max(dp.asks);
+    let mut ladder = Ladder::new(listed.min(levels_per_side), 1);
     let mut snap = ladder.snapshot();
     let mut sink = SnapshotSink {
         snap: &mut snap,
@@ -98,6 +103,7 @@ pub fn load_book_file(bytes: &[u8], levels_per_side: usize) -> Result<LoadedBook
         tick,
         lot,
         seq,
+        listed,
     })
 }
 

@@ -100,19 +100,26 @@ impl LevelSink for UpdateSink<'_, '_> {
 }
 
 /// Records the largest number of decimals written among prices and among sizes (for the
-/// file loader's tick and lot inference).
+/// file loader's tick and lot inference), and counts the levels of each side (to size
+/// its ladder).
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct DecimalsSink {
     pub price_dp: u8,
     pub qty_dp: u8,
+    pub bids: usize,
+    pub asks: usize,
 }
 
 impl LevelSink for DecimalsSink {
-    fn level(&mut self, _side: Side, n: Names, price: &[u8], qty: &[u8]) -> Result<(), FeedError> {
+    fn level(&mut self, side: Side, n: Names, price: &[u8], qty: &[u8]) -> Result<(), FeedError> {
         let p = Decimal::parse_bytes(price).map_err(FeedError::num(n.price))?;
         let q = Decimal::parse_bytes(qty).map_err(FeedError::num(n.qty))?;
         self.price_dp = self.price_dp.max(p.written_dp());
         self.qty_dp = self.qty_dp.max(q.written_dp());
+        match side {
+            Side::Bid => self.bids += 1,
+            Side::Ask => self.asks += 1,
+        }
         Ok(())
     }
 }

@@ -19,11 +19,13 @@ use std::sync::Arc;
 
 use flate2::read::MultiGzDecoder;
 
+use super::event_loop::Feed;
 use super::ring::Producer;
 use super::wait::{Idle, Wait};
 use crate::book::Ladder;
 use crate::feed::binance::{classify, split_line, BinanceSync, LineKind, Market};
-use crate::num::Step;
+use crate::feed::FeedError;
+use crate::num::{Step, Text};
 use crate::telemetry::Clock;
 
 /// A capture in memory: `<local_ns> <json>` lines.
@@ -32,6 +34,10 @@ pub struct Tape {
     bytes: Vec<u8>,
     /// (start, end, recorded local ns) of each well-formed line.
     lines: Vec<(usize, usize, u64)>,
+    /// Non-empty lines that are not `<local_ns> <json>`, left out and counted.
+    skipped: u64,
+    /// Earliest and latest recorded time over the lines, ns.
+    span: Option<(u64, u64)>,
 }
 
 impl Tape {
@@ -42,22 +48,49 @@ impl Tape {
         Ok(Tape::from_bytes(bytes))
     }
 
-    /// Indexes `bytes`; lines that are not `<digits> <json>` are left out.
+    /// Indexes `bytes`; lines that are not `<digits> <json>` are left out and counted
+    /// ([`Tape::skipped`]); blank lines are not counted.
     pub fn from_bytes(bytes: Vec<u8>) -> Tape {
-        let mut lines = Vec::new();
+        let mut tape = Tape {
+            bytes: Vec::new(),
+            lines: Vec::new(),
+            skipped: 0,
+            span: None,
+        };
         let mut start = 0;
         for (i, &b) in bytes.iter().enumerate() {
             if b == b'\n' {
-                if let Some((ns, _)) = split_line(&bytes[start..i]) {
-                    lines.push((start, i, ns));
-                }
+                tape.index(&bytes, start, i);
                 start = i + 1;
             }
         }
-        if let Some((ns, _)) = split_line(&bytes[start..]) {
-            lines.push((start, bytes.len(), ns));
-        }
-        Tape { bytes, lines }
+        tape.index(&bytes, start, bytes.len());
+        tape.bytes = bytes;
+        tape
+    }
+
+    /// Indexes the line `bytes[start..end]`.
+    fn index(&mut self, bytes: &[u8], start: usize, end: usize) {
+        let line = &bytes[start..end];
+        let Some((ns, _)) = split_line(line) else {
+            if !line.iter().all(u8::is_ascii_whitespace) {
+                self.skipped += 1;
+            }
+            return;
+        };
+        self.lines.push((start, end, ns));
+        let (lo, hi) = self.span.unwrap_or((ns, ns));
+        self.span = Some((lo.min(ns), hi.max(ns)));
+    }
+
+    /// Lines left out because they are not `<local_ns> <json>`.
+    pub fn skipped(&self) -> u64 {
+        self.skipped
+    }
+
+    /// The earliest and latest recorded time of its lines, ns (`None` without lines).
+    pub fn span(&self) -> Option<(u64, u64)> {
+        self.span
     }
 
     /// Number of lines.
@@ -165,9 +198,12 @@ pub fn run_feeder(
             Speed::Max => None,
             Speed::Times(x) => {
                 let gap = tapes[f].recorded_ns(line).saturating_sub(rec0);
-                Some(t0 + gap / u64::from(x.max(1)))
+                Some(t0.saturating_add(gap / u64::from(x.max(1))))
             }
-            Speed::Rate(per_sec) => Some(t0 + i * 1_000_000_000 / per_sec.max(1)),
+            Speed::Rate(per_sec) => {
+                let gap = u128::from(i) * 1_000_000_000 / u128::from(per_sec.max(1));
+                Some(t0.saturating_add(u64::try_from(gap).unwrap_or(u64::MAX)))
+            }
         };
         i += 1;
         if let Some(due) = due {
@@ -212,15 +248,20 @@ pub fn run_feeder(
     stats
 }
 
-/// Keeps a ladder in sync from capture lines (snapshots and depth diffs; other lines
-/// are ignored).
+/// What [`BookFeed`] calls a line that is not a Binance message it knows.
+const NOT_BINANCE: &str = "a Binance depth snapshot, depth diff, book ticker or trade";
+
+/// Keeps a ladder in sync from capture lines: snapshots and depth diffs apply, book
+/// tickers and trades are skipped, and any other line is refused and counted.
 #[derive(Debug)]
 pub struct BookFeed {
     sync: BinanceSync,
     tick: Step,
     lot: Step,
-    /// Lines refused (stale, gap, crossed, malformed), counted.
+    /// Lines refused (stale, gap, crossed, malformed, not a Binance message), counted.
     pub refused: u64,
+    /// Why the latest refused line was refused.
+    pub last_error: Option<FeedError>,
 }
 
 impl BookFeed {
@@ -231,32 +272,142 @@ impl BookFeed {
             tick,
             lot,
             refused: 0,
+            last_error: None,
         }
+    }
+
+    fn refuse(&mut self, e: FeedError) {
+        self.refused += 1;
+        self.last_error = Some(e);
     }
 
     /// Applies one line to `ladder`. Returns whether the book is live (in sync) after.
     pub fn on_line(&mut self, ladder: &mut Ladder, line: &[u8]) -> bool {
         let Some((_, json)) = split_line(line) else {
-            self.refused += 1;
+            self.refuse(FeedError::WrongType {
+                expected: "a `<local_ns> <json>` line",
+                got: Text::new(line),
+            });
             return self.sync.is_live();
         };
         let (tick, lot) = (self.tick, self.lot);
         match classify(json) {
             LineKind::Snapshot => {
-                if self.sync.on_snapshot(ladder, tick, lot, json).is_err() {
-                    self.refused += 1;
+                if let Err(e) = self.sync.on_snapshot(ladder, tick, lot, json) {
+                    self.refuse(e);
                 }
                 while let Some(r) = self.sync.replay_next(ladder, tick, lot) {
-                    if r.is_err() {
-                        self.refused += 1;
+                    if let Err(e) = r {
+                        self.refuse(e);
                     }
                 }
             }
-            LineKind::Depth if self.sync.on_depth(ladder, tick, lot, json).is_err() => {
-                self.refused += 1;
+            LineKind::Depth => {
+                if let Err(e) = self.sync.on_depth(ladder, tick, lot, json) {
+                    self.refuse(e);
+                }
             }
-            _ => {}
+            LineKind::BookTicker | LineKind::Trade => {}
+            LineKind::Other => self.refuse(FeedError::WrongType {
+                expected: NOT_BINANCE,
+                got: Text::new(json),
+            }),
         }
         self.sync.is_live()
+    }
+}
+
+/// A feed whose book never went live over its whole capture (see [`Feed::first_live`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NeverLive {
+    /// Lines of the capture, all read.
+    pub lines: usize,
+    /// Lines refused.
+    pub refused: u64,
+    /// The first refused line (its index in the tape) and why.
+    pub first: Option<(usize, FeedError)>,
+}
+
+impl Feed {
+    /// Replays the capture into a scratch book until it goes live, and returns the index
+    /// of the line after which it was. A check before a run (it allocates): a capture of
+    /// another venue, or a lot or tick that does not divide the book, never goes live.
+    pub fn first_live(&self) -> Result<usize, Box<NeverLive>> {
+        let mut ladder = Ladder::new(self.levels_per_side, self.max_update_levels);
+        let mut sync = BookFeed::new(self.market, self.tick, self.lot);
+        let mut first = None;
+        for i in 0..self.tape.len() {
+            let live = sync.on_line(&mut ladder, self.tape.line(i));
+            if first.is_none() {
+                first = sync.last_error.map(|e| (i, e));
+            }
+            if live {
+                return Ok(i);
+            }
+        }
+        Err(Box::new(NeverLive {
+            lines: self.tape.len(),
+            refused: sync.refused,
+            first,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SNAPSHOT: &str =
+        r#"{"lastUpdateId":10,"bids":[["100.0","1.50"]],"asks":[["100.5","2.00"]]}"#;
+    const DIFF: &str =
+        r#"{"e":"depthUpdate","E":1,"s":"X","U":9,"u":11,"pu":8,"b":[["100.1","0.25"]],"a":[]}"#;
+
+    fn tape(lines: &[&str]) -> Tape {
+        Tape::from_bytes(lines.join("\n").into_bytes())
+    }
+
+    fn feed(tape: Tape, lot: &str) -> Feed {
+        Feed {
+            tape: Arc::new(tape),
+            venue: 0,
+            book: 0,
+            market: Market::Futures,
+            tick: Step::parse("0.1").unwrap(),
+            lot: Step::parse(lot).unwrap(),
+            levels_per_side: 16,
+            max_update_levels: 16,
+        }
+    }
+
+    #[test]
+    fn a_tape_counts_the_lines_it_leaves_out_and_spans_its_times() {
+        let t = tape(&["30 {}", "no time here", "", "10 {}", "20 {}", "   "]);
+        assert_eq!((t.len(), t.skipped(), t.span()), (3, 1, Some((10, 30))));
+        assert_eq!(tape(&[""]).span(), None);
+    }
+
+    #[test]
+    fn lines_that_are_not_binance_messages_are_refused_and_counted() {
+        let ticker = r#"7 {"e":"bookTicker","u":1}"#;
+        let t = tape(&[r#"5 {"channel":"l2Book","data":{}}"#, ticker]);
+        let f = feed(t, "0.01");
+        let never = f.first_live().unwrap_err();
+        assert_eq!((never.lines, never.refused), (2, 1));
+        let (line, e) = never.first.unwrap();
+        assert_eq!(line, 0);
+        assert!(e.to_string().contains("l2Book"), "{e}");
+    }
+
+    #[test]
+    fn a_feed_goes_live_at_its_snapshot_unless_the_lot_does_not_fit() {
+        let s = format!("1 {SNAPSHOT}");
+        let d = format!("2 {DIFF}");
+        assert_eq!(feed(tape(&[&s, &d]), "0.01").first_live(), Ok(1));
+        let never = feed(tape(&[&s, &d]), "1").first_live().unwrap_err();
+        let (_, e) = never.first.unwrap();
+        assert!(
+            matches!(e, FeedError::Num { field, .. } if field.ends_with("qty")),
+            "{e}"
+        );
     }
 }

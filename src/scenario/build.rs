@@ -6,7 +6,11 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use super::{bad, dec, step, LatencySpec, ModeSpec, Scenario, ScenarioError};
+use super::check::{self, MAX_FAULT_MS, MAX_LATENCY_US, MAX_TAIL_SCALE_US, MAX_WAIT_MS};
+use super::feeds::{check_live, check_overlap};
+use super::{
+    bad, dec, step, FaultSpec, LatencySpec, LimitsSpec, ModeSpec, Scenario, ScenarioError,
+};
 use crate::feed::binance::Market;
 use crate::group::Policy;
 use crate::instrument::{ContractKind, InstrumentRules};
@@ -96,16 +100,7 @@ fn ratio_of(key: &str, text: &str, min: Decimal, max: Decimal) -> Result<Ratio, 
 }
 
 fn mode(key: &str, m: &ModeSpec) -> Result<Mode, ScenarioError> {
-    let ms = |v: u64, k: &str| -> Result<u64, ScenarioError> {
-        if v == 0 || v > 3_600_000 {
-            return Err(bad(
-                &format!("{key}.{k}"),
-                &v.to_string(),
-                "must be 1..=3600000",
-            ));
-        }
-        Ok(v * 1_000_000)
-    };
+    let ms = |v: u64, k: &str| check::ms(&format!("{key}.{k}"), v, 1, MAX_WAIT_MS);
     Ok(match *m {
         ModeSpec::Market => Mode::MarketOnly,
         ModeSpec::Limit { timeout_ms } => Mode::LimitOnly {
@@ -139,6 +134,87 @@ fn mode(key: &str, m: &ModeSpec) -> Result<Mode, ScenarioError> {
     })
 }
 
+/// A venue's latency model, each value within its cap.
+fn latency(key: &str, l: &LatencySpec) -> Result<Latency, ScenarioError> {
+    let us = |k: &str, v: u64, max: u64| check::us(&format!("{key}.{k}"), v, max);
+    Ok(match *l {
+        LatencySpec::Fixed { us: v } => Latency::Fixed {
+            ns: us("us", v, MAX_LATENCY_US)?,
+        },
+        LatencySpec::Uniform { min_us, max_us } => {
+            if min_us > max_us {
+                let k = format!("{key}.min_us");
+                return Err(bad(&k, &min_us.to_string(), "is above max_us"));
+            }
+            Latency::Uniform {
+                lo_ns: us("min_us", min_us, MAX_LATENCY_US)?,
+                hi_ns: us("max_us", max_us, MAX_LATENCY_US)?,
+            }
+        }
+        LatencySpec::HeavyTailed { base_us, scale_us } => Latency::HeavyTailed {
+            base_ns: us("base_us", base_us, MAX_LATENCY_US)?,
+            scale_ns: us("scale_us", scale_us, MAX_TAIL_SCALE_US)?,
+        },
+    })
+}
+
+/// A venue's fault plan: rates in ppm, and a duration for the faults that last.
+fn faults(key: &str, fs: &FaultSpec) -> Result<FaultPlan, ScenarioError> {
+    for (k, ppm) in [
+        ("reject", fs.reject),
+        ("partial_fill", fs.partial_fill),
+        ("duplicate", fs.duplicate),
+        ("reorder", fs.reorder),
+        ("lost_request", fs.lost_request),
+        ("lost_reply", fs.lost_reply),
+        ("disconnect", fs.disconnect),
+        ("fill_after_cancel", fs.fill_after_cancel),
+        ("spike", fs.spike),
+    ] {
+        if ppm > 1_000_000 {
+            let k = format!("{key}.{k}");
+            return Err(bad(&k, &ppm.to_string(), "ppm must be 0..=1000000"));
+        }
+    }
+    // A fault that is on lasts at least 1 ms; one that is off may leave its time at 0.
+    let lasting = |k: &str, ppm: u32, v: u64| {
+        let min = u64::from(ppm > 0);
+        check::ms(&format!("{key}.{k}"), v, min, MAX_FAULT_MS)
+    };
+    Ok(FaultPlan {
+        reject_ppm: fs.reject,
+        partial_fill_ppm: fs.partial_fill,
+        duplicate_ppm: fs.duplicate,
+        reorder_ppm: fs.reorder,
+        lost_request_ppm: fs.lost_request,
+        lost_reply_ppm: fs.lost_reply,
+        disconnect_ppm: fs.disconnect,
+        disconnect_ns: lasting("disconnect_ms", fs.disconnect, fs.disconnect_ms)?,
+        fill_after_cancel_ppm: fs.fill_after_cancel,
+        spike_ppm: fs.spike,
+        spike_ns: lasting("spike_ms", fs.spike, fs.spike_ms)?,
+        ..FaultPlan::NONE
+    })
+}
+
+/// A venue's pre-trade limits: a positive order notional, a collar of 1 to 10,000 bps,
+/// and at least one open order, message per second and message of burst.
+fn limits(key: &str, l: &LimitsSpec) -> Result<VenueLimits, ScenarioError> {
+    let k = |name: &str| format!("{key}.{name}");
+    Ok(VenueLimits {
+        max_order_notional: check::positive(&k("max_order_notional"), &l.max_order_notional)?,
+        collar_bps: ratio_of(
+            &k("collar_bps"),
+            &l.collar_bps,
+            Decimal::ONE,
+            Decimal::from_i64(10_000),
+        )?,
+        max_open_orders: check::at_least_one(&k("max_open_orders"), l.max_open_orders)?,
+        msgs_per_sec: check::at_least_one(&k("msgs_per_sec"), l.msgs_per_sec)?,
+        burst: check::at_least_one(&k("burst"), l.burst)?,
+    })
+}
+
 /// Greatest common divisor (of lot sizes: the common base unit of two legs).
 pub fn gcd(a: i128, b: i128) -> i128 {
     if b == 0 {
@@ -160,14 +236,10 @@ impl Scenario {
                 "give 1 to 8 venues",
             ));
         }
-        let mut risk = RiskState::new({
-            let k = "risk.max_group_notional";
-            let d = dec(k, &self.risk.max_group_notional)?;
-            if !d.is_positive() {
-                return Err(bad(k, &self.risk.max_group_notional, "must be positive"));
-            }
-            d
-        });
+        let mut risk = RiskState::new(check::positive(
+            "risk.max_group_notional",
+            &self.risk.max_group_notional,
+        )?);
         let mut exchanges = Vec::new();
         let mut feeds = Vec::new();
         let mut venues = Vec::new();
@@ -207,6 +279,9 @@ impl Scenario {
                     "must be 16..=1048576",
                 ));
             }
+            let latency = latency(&key("latency"), &v.latency)?;
+            let plan = faults(&key("faults"), &v.faults)?;
+            let limits = limits(&key("limits"), &v.limits)?;
             let path = Scenario::resolve(dir, &v.feed);
             let tape = Tape::from_gz_file(&path).map_err(|source| ScenarioError::Data {
                 key: key("feed"),
@@ -214,76 +289,14 @@ impl Scenario {
                 source,
             })?;
             if tape.is_empty() {
-                return Err(bad(&key("feed"), &v.feed, "the capture has no lines"));
+                let why = format!(
+                    "the capture has no `<local_ns> <json>` lines ({} other lines)",
+                    tape.skipped()
+                );
+                return Err(bad(&key("feed"), &v.feed, why));
             }
             md_lines += tape.len() as u64;
-            let latency = match v.latency {
-                LatencySpec::Fixed { us } => Latency::Fixed { ns: us * 1_000 },
-                LatencySpec::Uniform { min_us, max_us } => {
-                    if min_us > max_us {
-                        let k = key("latency.min_us");
-                        return Err(bad(&k, &min_us.to_string(), "is above max_us"));
-                    }
-                    Latency::Uniform {
-                        lo_ns: min_us * 1_000,
-                        hi_ns: max_us * 1_000,
-                    }
-                }
-                LatencySpec::HeavyTailed { base_us, scale_us } => Latency::HeavyTailed {
-                    base_ns: base_us * 1_000,
-                    scale_ns: scale_us * 1_000,
-                },
-            };
-            let fs = &v.faults;
-            for (k, ppm) in [
-                ("reject", fs.reject),
-                ("partial_fill", fs.partial_fill),
-                ("duplicate", fs.duplicate),
-                ("reorder", fs.reorder),
-                ("lost_request", fs.lost_request),
-                ("lost_reply", fs.lost_reply),
-                ("disconnect", fs.disconnect),
-                ("fill_after_cancel", fs.fill_after_cancel),
-                ("spike", fs.spike),
-            ] {
-                if ppm > 1_000_000 {
-                    let k = key(&format!("faults.{k}"));
-                    return Err(bad(&k, &ppm.to_string(), "ppm must be 0..=1000000"));
-                }
-            }
-            let plan = FaultPlan {
-                reject_ppm: fs.reject,
-                partial_fill_ppm: fs.partial_fill,
-                duplicate_ppm: fs.duplicate,
-                reorder_ppm: fs.reorder,
-                lost_request_ppm: fs.lost_request,
-                lost_reply_ppm: fs.lost_reply,
-                disconnect_ppm: fs.disconnect,
-                disconnect_ns: fs.disconnect_ms * 1_000_000,
-                fill_after_cancel_ppm: fs.fill_after_cancel,
-                spike_ppm: fs.spike,
-                spike_ns: fs.spike_ms * 1_000_000,
-                ..FaultPlan::NONE
-            };
-            let book = SimVenue::new(v.levels, 4_096).with_fees(f);
-            let seed = self.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ i as u64;
-            exchanges.push(SimExchange::new(vec![book], latency, plan, seed));
-            let l = &v.limits;
-            let limits = VenueLimits {
-                max_order_notional: dec(&key("limits.max_order_notional"), &l.max_order_notional)?,
-                collar_bps: ratio_of(
-                    &key("limits.collar_bps"),
-                    &l.collar_bps,
-                    Decimal::ONE,
-                    Decimal::from_i64(10_000),
-                )?,
-                max_open_orders: l.max_open_orders,
-                msgs_per_sec: l.msgs_per_sec,
-                burst: l.burst,
-            };
-            risk.add_venue(limits, 0)
-                .ok_or_else(|| bad(&key("limits"), "", "risk refused the limits"))?;
-            feeds.push(Feed {
+            let feed = Feed {
                 tape: Arc::new(tape),
                 venue: i,
                 book: 0,
@@ -292,7 +305,14 @@ impl Scenario {
                 lot,
                 levels_per_side: v.levels,
                 max_update_levels: 4_096,
-            });
+            };
+            check_live(i, v, &feed)?;
+            feeds.push(feed);
+            let book = SimVenue::new(v.levels, 4_096).with_fees(f);
+            let seed = self.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ i as u64;
+            exchanges.push(SimExchange::new(vec![book], latency, plan, seed));
+            risk.add_venue(limits, 0)
+                .ok_or_else(|| bad(&key("limits"), "", "risk refused the limits"))?;
             venues.push(VenueInfo {
                 name: v.name.clone(),
                 instrument: v.instrument.clone(),
@@ -302,6 +322,8 @@ impl Scenario {
             rules.push(r);
             fees.push(f);
         }
+        let spans: Vec<_> = feeds.iter().map(|f| f.tape.span()).collect();
+        check_overlap(&self.venue, &spans)?;
         let s = &self.strategy;
         if s.kind != "carry" {
             return Err(bad("strategy.kind", &s.kind, "only \"carry\" exists"));
@@ -335,12 +357,9 @@ impl Scenario {
                 "rebalance" => Policy::Rebalance,
                 "accept_partial" => Policy::AcceptPartial,
                 "complete" => {
-                    if e.complete_budget_ms == 0 {
-                        let k = "execution.complete_budget_ms";
-                        return Err(bad(k, "0", "must be positive for complete"));
-                    }
+                    let k = "execution.complete_budget_ms";
                     Policy::Complete {
-                        budget_ns: e.complete_budget_ms * 1_000_000,
+                        budget_ns: check::ms(k, e.complete_budget_ms, 1, MAX_WAIT_MS)?,
                         max_slippage_bps: ratio_of(
                             "execution.max_slippage_bps",
                             &e.max_slippage_bps,
@@ -366,33 +385,41 @@ impl Scenario {
             venues[short].lot.size().raw(),
         )
         .max(1);
-        let units = |v: usize| (venues[v].lot.size().raw() / unit) as i64;
-        let leg = |v: usize, m: Mode| CarryLeg {
+        let units = |v: usize| {
+            let lot = venues[v].lot;
+            i64::try_from(lot.size().raw() / unit).map_err(|_| {
+                let why = "is too many times the other leg's lot for a common unit";
+                bad(&format!("venue[{v}].lot"), &lot.to_string(), why)
+            })
+        };
+        let (long_units, short_units) = (units(long)?, units(short)?);
+        let leg = |v: usize, lot_units: i64, m: Mode| CarryLeg {
             feed: v,
             venue: v,
             book: 0,
             rules: rules[v],
-            lot_units: units(v),
+            lot_units,
             fees: fees[v],
             mode: m,
             max_slippage_bps: max_slip,
         };
-        let size_usd = dec("strategy.size_usd", &s.size_usd)?;
-        if !size_usd.is_positive() {
-            return Err(bad("strategy.size_usd", &s.size_usd, "must be positive"));
-        }
+        let size_usd = check::positive("strategy.size_usd", &s.size_usd)?;
         if !(1..=4_096).contains(&s.max_groups) {
             let k = "strategy.max_groups";
             return Err(bad(k, &s.max_groups.to_string(), "must be 1..=4096"));
         }
         let params = CarryParams {
-            spot: leg(long, mode("execution.long_mode", &e.long_mode)?),
-            perp: leg(short, mode("execution.short_mode", &e.short_mode)?),
+            spot: leg(long, long_units, mode("execution.long_mode", &e.long_mode)?),
+            perp: leg(
+                short,
+                short_units,
+                mode("execution.short_mode", &e.short_mode)?,
+            ),
             size_usd,
             open_above_bps: dec("strategy.open_above_bps", &s.open_above_bps)?,
             close_below_bps: dec("strategy.close_below_bps", &s.close_below_bps)?,
-            cooldown_ns: s.cooldown_ms * 1_000_000,
-            max_cycles: s.max_cycles,
+            cooldown_ns: check::ms("strategy.cooldown_ms", s.cooldown_ms, 0, MAX_WAIT_MS)?,
+            max_cycles: check::at_least_one("strategy.max_cycles", s.max_cycles)?,
             policies,
             thresholds: Thresholds::default(),
         };
@@ -405,9 +432,12 @@ impl Scenario {
                 return Err(bad("runtime.wait", other, why));
             }
         };
-        if e.request_timeout_ms == 0 {
-            return Err(bad("execution.request_timeout_ms", "0", "must be positive"));
-        }
+        let request_timeout_ns = check::ms(
+            "execution.request_timeout_ms",
+            e.request_timeout_ms,
+            1,
+            MAX_WAIT_MS,
+        )?;
         let silence_limit_ns = silence_limit_ns(e.silence_limit_ms, e.request_timeout_ms)?;
         let config = Config {
             loop_core: self.runtime.loop_core,
@@ -419,7 +449,7 @@ impl Scenario {
                 .collect(),
             wait,
             gateway_wait: Wait::Park { idle_ns: 50_000 },
-            request_timeout_ns: e.request_timeout_ms * 1_000_000,
+            request_timeout_ns,
             silence_limit_ns,
             md_speed: speed,
             md_ring: 1 << 16,
@@ -451,6 +481,5 @@ fn silence_limit_ns(ms: u64, request_timeout_ms: u64) -> Result<u64, ScenarioErr
         let why = format!("must be at least request_timeout_ms ({request_timeout_ms})");
         return Err(bad(key, &ms.to_string(), why));
     }
-    ms.checked_mul(1_000_000)
-        .ok_or_else(|| bad(key, &ms.to_string(), "too large (over 584 years in ns)"))
+    check::ms(key, ms, 1, MAX_WAIT_MS)
 }

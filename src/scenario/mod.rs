@@ -9,6 +9,9 @@
 //! strategy.
 
 pub mod build;
+pub mod check;
+mod feeds;
+pub mod syntax;
 
 use std::path::{Path, PathBuf};
 
@@ -25,9 +28,9 @@ pub const DEFAULT_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios");
 /// Why a scenario was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum ScenarioError {
-    /// Not TOML, a wrong type or an unknown key (the message has the line).
+    /// Not TOML, a wrong type or an unknown key: line, key, value and why.
     #[error("{0}")]
-    Toml(String),
+    Toml(syntax::TomlError),
     /// A value out of its domain.
     #[error("{key} = {value:?}: {why}")]
     Value {
@@ -368,7 +371,7 @@ pub(crate) fn bad(key: &str, value: &str, why: impl Into<String>) -> ScenarioErr
 impl Scenario {
     /// Parses TOML text (types and keys only).
     pub fn parse(text: &str) -> Result<Scenario, ScenarioError> {
-        toml::from_str(text).map_err(|e| ScenarioError::Toml(e.to_string()))
+        toml::from_str(text).map_err(|e| ScenarioError::Toml(syntax::TomlError::new(text, &e)))
     }
 
     /// The file's directory-relative path of a data file.

@@ -88,6 +88,8 @@ fn bom_whitespace_and_a_small_capacity_are_fine() {
     bytes.extend(b"\n\n");
     let b = load_book_file(&bytes, 2).unwrap();
     assert_eq!((b.ladder.len(Side::Bid), b.ladder.len(Side::Ask)), (2, 2));
+    // The file's own depth is known, so a caller can tell that the cap cut it.
+    assert_eq!(b.listed, 5);
     assert_eq!(b.ladder.unknown_from(Side::Bid), Some(1_104_250));
 }
 

@@ -1,0 +1,88 @@
+//! Helpers shared by the command-line tests: the binary, the shipped scenarios, a
+//! fresh temporary directory, and a bad scenario's one-line refusal.
+
+// Each test crate uses a part of these.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The `legcore` binary under test.
+pub const BIN: &str = env!("CARGO_BIN_EXE_legcore");
+
+/// The path of a shipped scenario.
+pub fn scenario(name: &str) -> String {
+    format!("{}/scenarios/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The text of a shipped scenario.
+pub fn scenario_text(name: &str) -> String {
+    std::fs::read_to_string(scenario(name)).unwrap()
+}
+
+/// A fresh, empty temporary directory for one test.
+pub fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("legcore-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Runs the binary.
+pub fn legcore(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).output().unwrap()
+}
+
+/// Writes `text` as `dir/bad.toml`, with the shipped data paths (`../data/`) made
+/// absolute so the file can live in a temporary directory.
+pub fn write_scenario(dir: &Path, text: &str) -> PathBuf {
+    let data = format!("{}/data/", env!("CARGO_MANIFEST_DIR"));
+    let path = dir.join("bad.toml");
+    std::fs::write(&path, text.replace("../data/", &data)).unwrap();
+    path
+}
+
+/// How long a refusal may take: it comes before anything runs, so only a run that was
+/// accepted by mistake (and may wait for ever on a bad value) reaches this.
+const REFUSAL_BOUND: Duration = Duration::from_secs(120);
+
+/// Runs `args`, which must be refused: exit 2, nothing on stdout, one `error:` line on
+/// stderr. Returns that line. A run still going after [`REFUSAL_BOUND`] is killed and
+/// fails the test.
+pub fn refused(args: &[&str]) -> String {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > REFUSAL_BOUND {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("{args:?} ran for {REFUSAL_BOUND:?} instead of being refused");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+    assert!(out.stdout.is_empty(), "{args:?} printed a run");
+    assert!(err.starts_with("error: "), "{err}");
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    err
+}
+
+/// Writes `text` as a scenario in a temporary directory and runs it (with `extra`
+/// flags): it must be refused. Returns the `error:` line.
+pub fn run_bad(name: &str, text: &str, extra: &[&str]) -> String {
+    let dir = tmp(name);
+    let path = write_scenario(&dir, text);
+    let mut args = vec!["run", "--quiet", "--scenario", path.to_str().unwrap()];
+    args.extend(extra);
+    let err = refused(&args);
+    let _ = std::fs::remove_dir_all(dir);
+    err
+}
