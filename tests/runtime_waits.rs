@@ -212,3 +212,35 @@ fn a_venue_silent_forever_ends_the_group_unhedged_and_the_run() {
     let (_, _, outcome) = kept.last_end(0);
     assert_eq!(outcome, Outcome::Unhedged, "journaled");
 }
+
+#[test]
+fn a_bad_silence_limit_exits_2_naming_the_key() {
+    // The bound is a scenario value: below the request timeout (no query would be sent)
+    // or past u64 nanoseconds, it is refused.
+    let root = env!("CARGO_MANIFEST_DIR");
+    let base = std::fs::read_to_string(format!("{root}/scenarios/carry.toml")).unwrap();
+    let dir = std::env::temp_dir().join(format!("legcore-waits-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (value, why) in [
+        ("999", "at least request_timeout_ms"),
+        ("18446744073710", "too large"),
+    ] {
+        let text = base.replace("../data/", &format!("{root}/data/")).replace(
+            "request_timeout_ms = 1000",
+            &format!("request_timeout_ms = 1000\nsilence_limit_ms = {value}"),
+        );
+        let path = dir.join("bad.toml");
+        std::fs::write(&path, text).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_legcore"))
+            .args(["run", "--quiet", "--scenario", path.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.starts_with("error: "), "{err}");
+        assert!(err.contains("execution.silence_limit_ms"), "{err}");
+        assert!(err.contains(value) && err.contains(why), "{err}");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
