@@ -332,11 +332,13 @@ impl Unwinds<'_> {
                     "venue {v}: its book is empty at the restart"
                 )));
             };
+            let lot_units = i64::try_from(venues[v].lot.size().raw() / unit)
+                .map_err(|_| input(format!("venue {v}: its lot is too many units of {unit}")))?;
             job.plans.push(LegPlan {
                 venue: v,
                 side,
                 qty_lots: n.abs(),
-                lot_units: (venues[v].lot.size().raw() / unit) as i64,
+                lot_units,
                 mode: Mode::MarketOnly,
                 max_slippage_bps,
                 fees: fees[v],
