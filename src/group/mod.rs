@@ -26,15 +26,18 @@
 //! group waits for every leg to be settled by the venue before it decides.
 //!
 //! Sans-IO like the legs: calls take `now_ns` and the current top of book of each leg's
-//! instrument, and push [`GroupCommand`]s into a caller-owned buffer. Legs live inline
+//! instrument (completions, unwinds, their retries and the legs' fallbacks are priced on
+//! it when they are sent; the start's top stays the slippage reference), and push [`GroupCommand`]s into a caller-owned buffer. Legs live inline
 //! (`smallvec`, 4 without spilling); follow-up orders in fixed `ArrayVec`s.
 
 mod gate;
 mod incident;
+mod pace;
 mod record;
 
 pub use gate::{check_command, risk_request, LegRisk};
 pub use incident::{Incident, LegIncident};
+pub use pace::{Paced, Pacer, Verdict, MAX_PACED};
 pub use record::LegRecord;
 
 use arrayvec::ArrayVec;
@@ -337,6 +340,7 @@ impl Group {
         out: &mut ArrayVec<GroupCommand, N>,
     ) -> Result<OrderState, GroupError> {
         self.check_call(tops, out)?;
+        self.observe(tops);
         // The time since the last event was spent at the imbalance before this one.
         let held = imbalance(&self.legs);
         let no_part = GroupError::NoSuchPart { leg, part };
@@ -398,6 +402,7 @@ impl Group {
         out: &mut ArrayVec<GroupCommand, N>,
     ) -> Result<(), GroupError> {
         self.check_call(tops, out)?;
+        self.observe(tops);
         self.account(imbalance(&self.legs), now_ns);
         for (i, gl) in self.legs.iter_mut().enumerate() {
             for (j, p) in gl.parts.iter_mut().enumerate() {
@@ -463,6 +468,13 @@ impl Group {
             return Err(GroupError::BufferFull(need));
         }
         Ok(())
+    }
+
+    /// Gives every part the current top of its leg: a fallback IOC is priced on it.
+    fn observe(&mut self, tops: &[Arrival]) {
+        for (gl, top) in self.legs.iter_mut().zip(tops) {
+            gl.parts.iter_mut().for_each(|p| p.observe(*top));
+        }
     }
 
     /// Adds `held` base units of imbalance from the last event to `now_ns`.
