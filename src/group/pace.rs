@@ -12,7 +12,10 @@
 //! Every wait is bounded: a command that outlives the pacer's budget, finds the queue
 //! full, or waits on a bucket that never refills is refused (counted in
 //! [`Pacer::expired`]); the commands queued behind a refused order for the same order go
-//! with it (it never left). The queue is fixed-size: nothing is allocated.
+//! with it ([`Pacer::dropped`]: it never left). A command that is already waiting (a
+//! repeated status query) is not queued twice ([`Pacer::merged`]). A waiting order keeps
+//! the price its leg gave it; risk checks it again, collar included, against the top of
+//! book when it leaves. The queue is fixed-size: nothing is allocated.
 //!
 //! Used by the event loop and the deterministic simulation alike: [`Pacer::check`] for
 //! each command a group emits, then [`Pacer::release`] per venue each turn
@@ -61,7 +64,9 @@ pub struct Pacer {
     queue: ArrayVec<Paced, MAX_PACED>,
     budget_ns: u64,
     waited: u64,
+    merged: u64,
     expired: u64,
+    dropped: u64,
 }
 
 impl Pacer {
@@ -71,7 +76,9 @@ impl Pacer {
             queue: ArrayVec::new(),
             budget_ns,
             waited: 0,
+            merged: 0,
             expired: 0,
+            dropped: 0,
         }
     }
 
@@ -119,7 +126,7 @@ impl Pacer {
             // The order never left: what waits for it (a cancel, a query) goes with it.
             let before = self.queue.len();
             self.queue.retain(|q| q.client_id != p.client_id);
-            self.expired += (before - self.queue.len()) as u64;
+            self.dropped += (before - self.queue.len()) as u64;
         }
         Some((p, verdict))
     }
@@ -145,10 +152,21 @@ impl Pacer {
         self.waited
     }
 
-    /// Commands refused for our own limit: past the budget, queue full, a bucket that
-    /// never refills, or queued behind an order so refused.
+    /// Commands that found the same command (same order, same request) already waiting:
+    /// that one goes for both.
+    pub fn merged(&self) -> u64 {
+        self.merged
+    }
+
+    /// Commands refused for our own limit: past the budget, queue full, or a bucket that
+    /// never refills.
     pub fn expired(&self) -> u64 {
         self.expired
+    }
+
+    /// Commands that waited behind their order when it was refused (it never left).
+    pub fn dropped(&self) -> u64 {
+        self.dropped
     }
 
     fn waiting(&self, venue: usize) -> bool {
@@ -156,6 +174,11 @@ impl Pacer {
     }
 
     fn wait(&mut self, p: Paced, risk: &RiskState) -> Verdict {
+        let same = |q: &Paced| q.client_id == p.client_id && q.cmd == p.cmd;
+        if self.queue.iter().any(same) {
+            self.merged += 1;
+            return Verdict::Wait;
+        }
         if risk.token_at(p.venue, p.since_ns).is_none() || self.queue.try_push(p).is_err() {
             self.expired += 1;
             return Verdict::Refused(RiskReject::RateLimited);
@@ -283,6 +306,12 @@ mod tests {
         let mut query = submit(2, 1, 0);
         query.cmd.cmd = Command::Query { slot: 2 };
         assert_eq!(p.check(query, &legs(), &[TOP], &mut r), Verdict::Wait);
+        assert_eq!(p.check(query, &legs(), &[TOP], &mut r), Verdict::Wait);
+        assert_eq!(
+            (p.waited(), p.merged()),
+            (2, 1),
+            "a repeated query waits once"
+        );
         assert_eq!(p.next_due(&r, 0), Some(50_000_001), "the budget ends first");
         let (q, v) = release(&mut p, &mut r, 50_000_001).unwrap();
         assert_eq!(
@@ -290,7 +319,7 @@ mod tests {
             (2, Verdict::Refused(RiskReject::RateLimited))
         );
         assert!(p.is_empty(), "the query went with its order");
-        assert_eq!(p.expired(), 2);
+        assert_eq!((p.expired(), p.dropped()), (1, 1));
     }
 
     #[test]

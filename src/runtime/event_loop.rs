@@ -232,8 +232,12 @@ pub struct RunReport<G, S = NoStrategy> {
     pub command_ring_full: u64,
     /// Orders refused by risk after the start (fed back as rejects).
     pub risk_refused: u64,
-    /// Commands that waited for a message token of our own rate limit.
+    /// Commands that waited for a message token of our own rate limit (one that waited
+    /// past its budget is in `risk_refused`).
     pub risk_waited: u64,
+    /// Cancels and queries that waited behind an order risk then refused: never sent
+    /// (the order never left).
+    pub risk_dropped: u64,
     /// Reports refused as duplicate or stale by the state machines.
     pub reports_ignored: u64,
     /// Commands for a gateway that had already stopped (should be 0).
@@ -1052,6 +1056,7 @@ pub fn run_setup<G: Gateway, S: Strategy>(
         command_ring_full: state.command_ring_full,
         risk_refused: state.risk_refused,
         risk_waited: state.pacer.waited(),
+        risk_dropped: state.pacer.dropped(),
         reports_ignored: state.reports_ignored,
         unaccounted: state.unaccounted,
         feeder,
