@@ -30,16 +30,16 @@ fn px(ticks: i64) -> String {
 /// further top that moves the whole touch there (old levels removed).
 fn tape(tops: &[(i64, i64)]) -> Arc<Tape> {
     let (b0, a0) = tops[0];
-    let mut s = format!(
-        "1000 {{\"lastUpdateId\":100,\"E\":1,\"T\":1,\"bids\":[[\"{}\",\"50\"],[\"1.0\",\"1\"]],\"asks\":[[\"{}\",\"50\"],[\"99999.0\",\"1\"]]}}\n",
-        px(b0),
-        px(a0)
+    let snapshot = concat!(
+        r#"1000 {"lastUpdateId":100,"E":1,"T":1,"#,
+        r#""bids":[["{B}","50"],["1.0","1"]],"asks":[["{A}","50"],["99999.0","1"]]}"#,
+        "\n"
     );
+    let mut s = snapshot.replace("{B}", &px(b0)).replace("{A}", &px(a0));
     let diff = |t: u64, u: u64, bids: &str, asks: &str| {
-        format!(
-            "{t} {{\"stream\":\"x@depth@0ms\",\"data\":{{\"e\":\"depthUpdate\",\"E\":{t},\"T\":{t},\"s\":\"X\",\"U\":{u},\"u\":{u},\"pu\":{},\"b\":[{bids}],\"a\":[{asks}]}}}}\n",
-            u - 1
-        )
+        let head = r#"{"stream":"x@depth@0ms","data":{"e":"depthUpdate","#;
+        let seq = format!(r#""E":{t},"T":{t},"s":"X","U":{u},"u":{u},"pu":{}"#, u - 1);
+        format!("{t} {head}{seq},\"b\":[{bids}],\"a\":[{asks}]}}}}\n")
     };
     s += &diff(2000, 100, "", "");
     for (k, w) in tops.windows(2).enumerate() {

@@ -27,8 +27,9 @@
 //!
 //! Sans-IO like the legs: calls take `now_ns` and the current top of book of each leg's
 //! instrument (completions, unwinds, their retries and the legs' fallbacks are priced on
-//! it when they are sent; the start's top stays the slippage reference), and push [`GroupCommand`]s into a caller-owned buffer. Legs live inline
-//! (`smallvec`, 4 without spilling); follow-up orders in fixed `ArrayVec`s.
+//! it when they are sent; the start's top stays the slippage reference), and push
+//! [`GroupCommand`]s into a caller-owned buffer. Legs live inline (`smallvec`, 4 without
+//! spilling); follow-up orders in fixed `ArrayVec`s.
 
 mod gate;
 mod incident;

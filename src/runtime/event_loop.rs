@@ -25,8 +25,8 @@
 //! fed and live decides on its live top, and tick-to-order runs from the arrival of the
 //! line that released it. Each line that moves a live book's top hands the new top to
 //! every running group with a leg on that book (chase legs reprice; completions, unwinds
-//! and fallbacks are priced on it), through the same risk path. `md_queue` records the feeder-to-loop hop and `book_apply` the
-//! decode, sync and apply of a line (one pass).
+//! and fallbacks are priced on it), through the same risk path. `md_queue` records the
+//! feeder-to-loop hop and `book_apply` the decode, sync and apply of a line (one pass).
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
