@@ -30,8 +30,8 @@
 
 use arrayvec::ArrayVec;
 use legcore::book::{Depth, Level, OrderSide, Side};
-use legcore::group::{check_command, Group, GroupCommand, GroupError, LegPlan, LegRisk};
-use legcore::group::{Outcome, Paced, Pacer, Policy, Verdict};
+use legcore::group::{recheck, Outcome, Paced, Pacer, Policy, Verdict};
+use legcore::group::{Group, GroupCommand, GroupError, LegPlan, LegRisk};
 use legcore::instrument::InstrumentRules;
 use legcore::leg::{Arrival, Command, Fees, LegError, Mode, OrderError, OrderEvent};
 use legcore::num::{Decimal, Ratio, Step};
@@ -367,11 +367,11 @@ impl Seed {
     fn release(&mut self) {
         for v in 0..VENUES {
             loop {
-                let (legs, tops, risk, now) =
-                    (&self.legs_risk, &self.tops, &mut self.risk, self.now);
-                let released = self.pacer.release(v, now, |p| {
-                    check_command(&p.cmd, p.client_id, legs, tops, risk, now)
-                });
+                let (g, legs, tops) = (&mut self.g, &self.legs_risk, &self.tops);
+                let (risk, now) = (&mut self.risk, self.now);
+                let released = self
+                    .pacer
+                    .release(v, now, |p| recheck(g, p, legs, tops, risk, now));
                 let Some((p, verdict)) = released else {
                     break;
                 };

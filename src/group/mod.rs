@@ -38,7 +38,7 @@ mod record;
 
 pub use gate::{check_command, risk_request, LegRisk};
 pub use incident::{Incident, LegIncident};
-pub use pace::{Paced, Pacer, Verdict, MAX_PACED};
+pub use pace::{recheck, Paced, Pacer, Verdict, MAX_PACED};
 pub use record::LegRecord;
 
 use arrayvec::ArrayVec;
@@ -469,6 +469,27 @@ impl Group {
             return Err(GroupError::BufferFull(need));
         }
         Ok(())
+    }
+
+    /// Prices again the IOC in order `slot` of `part` of `leg`, held back by the caller
+    /// before it left (our own rate limit), on `tops` as they are now (one per leg): see
+    /// [`Leg::reprice_held`]. The new price, or `None` (nothing to reprice).
+    pub fn reprice_held(
+        &mut self,
+        leg: usize,
+        part: usize,
+        slot: usize,
+        tops: &[Arrival],
+    ) -> Option<i64> {
+        if tops.len() != self.legs.len() {
+            return None;
+        }
+        self.observe(tops);
+        self.legs
+            .get_mut(leg)?
+            .parts
+            .get_mut(part)?
+            .reprice_held(slot)
     }
 
     /// Gives every part the current top of its leg: a fallback IOC is priced on it.

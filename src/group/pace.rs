@@ -13,9 +13,9 @@
 //! full, or waits on a bucket that never refills is refused (counted in
 //! [`Pacer::expired`]); the commands queued behind a refused order for the same order go
 //! with it ([`Pacer::dropped`]: it never left). A command that is already waiting (a
-//! repeated status query) is not queued twice ([`Pacer::merged`]). A waiting order keeps
-//! the price its leg gave it; risk checks it again, collar included, against the top of
-//! book when it leaves. The queue is fixed-size: nothing is allocated.
+//! repeated status query) is not queued twice ([`Pacer::merged`]). A waiting IOC is
+//! priced again when it leaves, on the book as it is then ([`recheck`]), and risk checks
+//! it again, collar included. The queue is fixed-size: nothing is allocated.
 //!
 //! Used by the event loop and the deterministic simulation alike: [`Pacer::check`] for
 //! each command a group emits, then [`Pacer::release`] per venue each turn
@@ -23,8 +23,8 @@
 
 use arrayvec::ArrayVec;
 
-use super::{check_command, GroupCommand, LegRisk};
-use crate::leg::{Arrival, Command};
+use super::{check_command, Group, GroupCommand, LegRisk};
+use crate::leg::{Arrival, Command, Tif};
 use crate::risk::{RiskReject, RiskState, MAX_VENUES};
 
 /// Most commands waiting for a token at once (over every venue).
@@ -56,6 +56,32 @@ pub enum Verdict {
     Wait,
     /// Refused: a refused order is a reject for its group.
     Refused(RiskReject),
+}
+
+/// Checks a held command again as it leaves: an IOC is priced again on `tops` (the book
+/// as it is when it is sent, [`Group::reprice_held`]), then risk checks it at `now_ns`
+/// with the job's `legs` and `tops`, as [`check_command`].
+pub fn recheck(
+    g: &mut Group,
+    p: &mut Paced,
+    legs: &[LegRisk],
+    tops: &[Arrival],
+    risk: &mut RiskState,
+    now_ns: u64,
+) -> Result<(), RiskReject> {
+    let (leg, part) = (p.cmd.leg, p.cmd.part);
+    if let Command::Submit {
+        slot,
+        tif: Tif::Ioc,
+        ref mut price_ticks,
+        ..
+    } = p.cmd.cmd
+    {
+        if let Some(price) = g.reprice_held(leg, part, slot, tops) {
+            *price_ticks = price;
+        }
+    }
+    check_command(&p.cmd, p.client_id, legs, tops, risk, now_ns)
 }
 
 /// Commands waiting for our own rate limit. See the module doc.
@@ -100,23 +126,27 @@ impl Pacer {
         }
     }
 
-    /// The oldest command waiting for `venue`, if it can leave at `now_ns`: `check` runs
-    /// its risk check again (with its job's legs and current tops). `None` while it must
-    /// still wait, or when nothing waits for `venue`.
+    /// The oldest command waiting for `venue`, if it can leave at `now_ns`: `check`
+    /// prepares it and runs its risk check again (usually [`recheck`] with its group, its
+    /// job's legs and current tops). `None` while it must still wait, or when nothing
+    /// waits for `venue`.
     pub fn release(
         &mut self,
         venue: usize,
         now_ns: u64,
-        check: impl FnOnce(&Paced) -> Result<(), RiskReject>,
+        check: impl FnOnce(&mut Paced) -> Result<(), RiskReject>,
     ) -> Option<(Paced, Verdict)> {
         let k = self.queue.iter().position(|q| q.venue == venue)?;
-        let p = self.queue[k];
+        let mut p = self.queue[k];
         let verdict = if now_ns.saturating_sub(p.since_ns) > self.budget_ns {
             self.expired += 1;
             Verdict::Refused(RiskReject::RateLimited)
         } else {
-            match check(&p) {
-                Err(RiskReject::RateLimited) => return None,
+            match check(&mut p) {
+                Err(RiskReject::RateLimited) => {
+                    self.queue[k] = p;
+                    return None;
+                }
                 Ok(()) => Verdict::Send,
                 Err(e) => Verdict::Refused(e),
             }
@@ -193,7 +223,6 @@ mod tests {
     use super::*;
     use crate::book::OrderSide;
     use crate::instrument::InstrumentRules;
-    use crate::leg::Tif;
     use crate::num::{Decimal, Ratio, Step};
     use crate::risk::VenueLimits;
     use crate::walk::Recommendation;
@@ -320,6 +349,57 @@ mod tests {
         );
         assert!(p.is_empty(), "the query went with its order");
         assert_eq!((p.expired(), p.dropped()), (1, 1));
+    }
+
+    /// A market buy held back while the book doubles leaves priced on the new book.
+    #[test]
+    fn a_held_ioc_is_priced_again_when_it_leaves() {
+        use crate::group::{LegPlan, Policy};
+        use crate::leg::{Fees, Mode};
+        let plan = LegPlan {
+            venue: 0,
+            side: OrderSide::Buy,
+            qty_lots: 1,
+            lot_units: 1,
+            mode: Mode::MarketOnly,
+            max_slippage_bps: Ratio::from_num(400),
+            fees: Fees::default(),
+        };
+        let mut g = Group::new(&[plan], Policy::Rollback).unwrap();
+        let mut out: ArrayVec<GroupCommand, 64> = ArrayVec::new();
+        g.start(&[TOP], 0, &mut out).unwrap();
+        let (mut p, mut r) = (Pacer::new(1_000_000_000), risk());
+        assert_eq!(
+            p.check(submit(9, 1, 0), &legs(), &[TOP], &mut r),
+            Verdict::Send
+        );
+        let mut held = submit(0, 1, 0);
+        held.cmd = out[0];
+        assert!(matches!(
+            held.cmd.cmd,
+            Command::Submit {
+                price_ticks: 104, // mid 100 + 400 bps
+                ..
+            }
+        ));
+        assert_eq!(p.check(held, &legs(), &[TOP], &mut r), Verdict::Wait);
+        let moved = [Arrival {
+            bid_ticks: 199,
+            ask_ticks: 201,
+            ..TOP
+        }];
+        let now = 100_000_000;
+        let (q, v) = p
+            .release(0, now, |q| recheck(&mut g, q, &legs(), &moved, &mut r, now))
+            .unwrap();
+        assert_eq!(v, Verdict::Send);
+        assert!(matches!(
+            q.cmd.cmd,
+            Command::Submit {
+                price_ticks: 208, // mid 200 + 400 bps
+                ..
+            }
+        ));
     }
 
     #[test]

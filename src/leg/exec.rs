@@ -509,6 +509,22 @@ impl Leg {
         }
     }
 
+    /// Prices the IOC in `slot` again on the last top the leg was given, for a caller
+    /// that held it back before it left (our own rate limit): it goes out priced on the
+    /// book as it is then. The new protection price, or `None` when `slot` is not an IOC
+    /// of this leg that is still open without fills.
+    pub fn reprice_held(&mut self, slot: usize) -> Option<i64> {
+        let (meta, order) = (self.slots.get(slot)?, self.orders.get(slot)?);
+        if !meta.ioc || order.filled_lots() != 0 || order.state().is_terminal() {
+            return None;
+        }
+        let (bid, ask) = self.last_top;
+        let price = protection(self.side, bid + ask, self.max_slippage_bps);
+        self.slots[slot].price_ticks = price;
+        self.protection_ticks = price;
+        Some(price)
+    }
+
     /// When [`on_timeout`](Self::on_timeout) must next be called, if ever.
     pub fn next_deadline(&self) -> Option<u64> {
         let passive = match self.phase {

@@ -40,8 +40,8 @@ use super::strategy::{Books, Intent, NoStrategy, Strategy};
 use super::wait::{Idle, Wait};
 use crate::book::Ladder;
 use crate::feed::binance::Market;
-use crate::group::{check_command, Group, GroupCommand, GroupError, LegPlan, LegRisk};
-use crate::group::{Outcome, Paced, Pacer, Policy, Verdict, MAX_GROUP_LEGS};
+use crate::group::{recheck, Outcome, Paced, Pacer, Policy, Verdict, MAX_GROUP_LEGS};
+use crate::group::{Group, GroupCommand, GroupError, LegPlan, LegRisk};
 use crate::journal::{Record, StartedLeg};
 use crate::leg::{Arrival, Command, OrderEvent};
 use crate::num::Step;
@@ -396,17 +396,10 @@ impl<S: Strategy> LoopState<S> {
         let mut worked = false;
         for v in 0..crate::risk::MAX_VENUES {
             loop {
-                let (groups, risk) = (&self.groups, &mut self.risk);
+                let (groups, risk) = (&mut self.groups, &mut self.risk);
                 let Some((p, verdict)) = self.pacer.release(v, now, |p| {
-                    let live = &groups[p.job];
-                    check_command(
-                        &p.cmd,
-                        p.client_id,
-                        &live.job.risk,
-                        &live.now_tops,
-                        risk,
-                        now,
-                    )
+                    let live: &mut Live = &mut groups[p.job];
+                    recheck(&mut live.g, p, &live.job.risk, &live.now_tops, risk, now)
                 }) else {
                     break;
                 };
