@@ -243,8 +243,8 @@ fn a_chase_leg_reprices_as_the_loops_book_moves() {
     assert!(cancels >= passive.len() - 1, "{sent:?}");
 }
 
-/// Item 6: the buy fills at 1000.1, then (150 ms later) the book drops 5 %; the sell leg
-/// rests on a static book until its 300 ms timeout, so the rollback's unwind goes out on
+/// Item 6: the buy fills at 1000.1, then (300 ms later) the book drops 5 %; the sell leg
+/// rests on a static book until its 600 ms timeout, so the rollback's unwind goes out on
 /// the moved book.
 /// Priced from the arrival mid (995.05 with 50 bps) it could never fill at 950.0.
 #[test]
@@ -256,7 +256,7 @@ fn an_unwind_is_priced_on_the_book_as_it_is_when_sent() {
             1,
             OrderSide::Sell,
             Mode::LimitOnly {
-                timeout_ns: 300_000_000,
+                timeout_ns: 600_000_000,
             },
             50,
         ),
@@ -265,7 +265,7 @@ fn an_unwind_is_priced_on_the_book_as_it_is_when_sent() {
         &config(Speed::Times(1)),
         venues(),
         risk(1_000_000, 1_000),
-        vec![feed(tape(&tops, 150_000_000))],
+        vec![feed(tape(&tops, 300_000_000))],
         vec![job(plans, Policy::Rollback)],
     )
     .unwrap();
