@@ -4,8 +4,9 @@
 //! over two [`SimExchange`]s, each with its own latency model and a swarm [`FaultPlan`]
 //! (every fault on or off per seed, at its own rate). Every leg trades its own simulated
 //! book, which a seeded feed moves (levels inside the spread that trade through resting
-//! orders, price jumps, stale client views). Every order passes pre-trade risk; a refused
-//! order is a reject for the group. The loop is event-driven: time jumps to the next
+//! orders, price jumps, stale client views). Every order passes pre-trade risk; one our
+//! rate limit refuses waits for its token, any other refused order is a reject for the
+//! group. The loop is event-driven: time jumps to the next
 //! message, deadline or feed update, so a seed runs in microseconds.
 //!
 //! Beside the swarm plan, some seeds get the faults that exposed issue 11: tiny partial
@@ -29,6 +30,8 @@
 //!   silent from the
 //!   start gets nothing after its entries; and every group ends within a bound: nothing
 //!   waits forever;
+//! - no unwind is abandoned because of our own message-rate limit (some seeds starve the
+//!   follow-ups: they wait in the same [`Pacer`] as the event loop's for a token);
 //! - no order that reached a venue breached a risk limit (notional cap, collar, kill
 //!   switch), checked with separate integer arithmetic;
 //! - the same seed gives byte-identical records (the group's full debug record).
@@ -39,12 +42,12 @@
 
 use arrayvec::ArrayVec;
 use legcore::book::{Depth, Level, OrderSide, Side};
-use legcore::group::{check_command, Group, GroupCommand, GroupError, LegPlan, LegRisk};
-use legcore::group::{Outcome, Policy};
+use legcore::group::{recheck, Outcome, Paced, Pacer, Policy, Verdict};
+use legcore::group::{Group, GroupCommand, GroupError, LegPlan, LegRisk};
 use legcore::instrument::InstrumentRules;
 use legcore::leg::{Arrival, Command, Fees, LegError, Mode, OrderError, OrderEvent, MAX_FILLS};
 use legcore::num::{Decimal, Ratio, Step};
-use legcore::risk::{KillSwitch, RiskState, VenueLimits};
+use legcore::risk::{KillSwitch, RiskReject, RiskState, VenueLimits};
 use legcore::sim::{client_id, decode, request, Delivery, Fault, FaultCounts, FaultPlan};
 use legcore::sim::{Latency, Rng, SimExchange, SimVenue};
 use legcore::walk::Recommendation;
@@ -62,6 +65,8 @@ const FEED_EVERY_NS: u64 = 150;
 const ORDER_CAP: i64 = 2_000; // quote notional cap per order (prices ~100, sizes ≤ 6)
 const TINY_ORDER_CAP: i64 = 32_000; // the same for tiny-fills seeds (sizes ≤ 96)
 const COLLAR_BPS: i64 = 500; // unwinds use 400 bps protection
+/// How long a command may wait for a message token (ample: one never expires here).
+const PACE_BUDGET_NS: u64 = 10_000_000;
 
 /// Random book around bid 99 / ask 101: three levels a side, sizes 0..=6 (0 = absent).
 fn random_book(rng: &mut Rng) -> SimVenue {
@@ -153,7 +158,14 @@ struct Seed {
     sent: Vec<Sent>,
     /// The limit price of each leg's last unwind sent.
     unwind_limit: Vec<Option<i64>>,
+    /// Commands waiting for a message token, as in the event loop.
+    pacer: Pacer,
+    /// Orders refused by a hard risk limit (not our rate limit).
     refused: u64,
+    /// Unwinds our own rate limit held back (the fault "our limiter starving an unwind").
+    limited: u64,
+    /// Unwinds abandoned because of our own rate limit (must stay 0).
+    abandoned: u64,
     ignored: u64,
     now: u64,
     /// Units every leg is asked for.
@@ -270,14 +282,20 @@ impl Seed {
             .map(|((latency, plan, seed), b)| SimExchange::new(b, latency, plan, seed))
             .collect();
         let mut risk = RiskState::new(Decimal::from_i64(100_000));
-        let tight = rng.below(8) == 0; // sometimes a rate limit that refuses orders
+        // Sometimes a rate limit that holds orders back; sometimes one that starves the
+        // follow-ups (one token per 20 µs after the entry's burst).
+        let (msgs_per_sec, burst) = match rng.below(8) {
+            0 => (200_000, 6),
+            1 => (50_000, 2),
+            _ => (100_000_000, 1_000),
+        };
         for _ in 0..VENUES {
             let limits = VenueLimits {
                 max_order_notional: Decimal::from_i64(order_cap(tiny)),
                 collar_bps: Ratio::from_num(COLLAR_BPS),
                 max_open_orders: 8,
-                msgs_per_sec: if tight { 200_000 } else { 100_000_000 },
-                burst: if tight { 6 } else { 1_000 },
+                msgs_per_sec,
+                burst,
             };
             risk.add_venue(limits, 0).unwrap();
         }
@@ -311,7 +329,10 @@ impl Seed {
             open: Vec::new(),
             sent: Vec::new(),
             unwind_limit: vec![None; n],
+            pacer: Pacer::new(PACE_BUDGET_NS),
             refused: 0,
+            limited: 0,
+            abandoned: 0,
             ignored: 0,
             now: 0,
             target,
@@ -390,58 +411,130 @@ impl Seed {
             i += 1;
             let cid = id_of(&c);
             if !entry {
-                let r = check_command(
-                    &c,
-                    cid,
-                    &self.legs_risk,
-                    &self.tops,
-                    &mut self.risk,
-                    self.now,
-                );
-                if r.is_err() {
-                    self.refused += 1;
-                    if let Command::Submit { slot, .. } = c.cmd {
-                        let mut more: ArrayVec<GroupCommand, 64> = ArrayVec::new();
-                        let ev = OrderEvent::Rejected;
-                        let res = self
-                            .g
-                            .on_order(c.leg, c.part, slot, ev, &self.tops, self.now, &mut more);
-                        res.unwrap();
-                        cmds.extend(more);
+                let p = Paced {
+                    job: 0,
+                    cmd: c,
+                    client_id: cid,
+                    venue: self.legs_risk[c.leg].venue,
+                    since_ns: self.now,
+                    cause_ns: self.now,
+                };
+                match self
+                    .pacer
+                    .check(p, &self.legs_risk, &self.tops, &mut self.risk)
+                {
+                    Verdict::Send => {}
+                    Verdict::Wait => {
+                        if trace() {
+                            println!("{:>8} leg {} id {cid} waits: {:?}", self.now, c.leg, c.cmd);
+                        }
+                        if matches!(
+                            c.cmd,
+                            Command::Submit {
+                                reduce_only: true,
+                                ..
+                            }
+                        ) {
+                            self.limited += 1;
+                        }
+                        continue;
                     }
-                    continue;
+                    Verdict::Refused(e) => {
+                        if trace() {
+                            println!(
+                                "{:>8} leg {} id {cid} refused {e}: {:?}",
+                                self.now, c.leg, c.cmd
+                            );
+                        }
+                        self.refuse(c, e, cmds);
+                        continue;
+                    }
                 }
             }
-            if let Command::Submit {
-                price_ticks,
-                qty_lots,
-                reduce_only,
-                ..
-            } = c.cmd
-            {
-                self.open.push((cid, self.legs_risk[c.leg].venue));
-                let t = self.tops[c.leg];
-                if reduce_only {
-                    self.unwind_limit[c.leg] = Some(price_ticks);
-                }
-                self.sent.push(Sent {
-                    leg: c.leg,
-                    part: c.part,
-                    price: price_ticks,
-                    qty: qty_lots,
-                    mid_x2: t.bid_ticks + t.ask_ticks,
-                    reducing: reduce_only,
-                    switch: self.risk.switch(),
-                });
-            }
-            let (v, b) = self.place[c.leg];
-            if trace() {
-                println!("{:>8} leg {} id {cid} -> {:?}", self.now, c.leg, c.cmd);
-            }
-            let sent = self.x[v].send(b, request(c, 0), self.now);
-            sent.unwrap_or_else(|e| panic!("seed {}: {e}", self.id));
+            self.send(c, cid);
         }
         cmds.clear();
+    }
+
+    /// Sends what waited for a message token and has one now (the event loop's pacing).
+    fn release(&mut self) {
+        for v in 0..VENUES {
+            loop {
+                let (g, legs, tops) = (&mut self.g, &self.legs_risk, &self.tops);
+                let (risk, now) = (&mut self.risk, self.now);
+                let released = self
+                    .pacer
+                    .release(v, now, |p| recheck(g, p, legs, tops, risk, now));
+                let Some((p, verdict)) = released else {
+                    break;
+                };
+                let mut more: ArrayVec<GroupCommand, 64> = ArrayVec::new();
+                match verdict {
+                    Verdict::Send => self.send(p.cmd, p.client_id),
+                    Verdict::Refused(e) => self.refuse(p.cmd, e, &mut more),
+                    Verdict::Wait => {}
+                }
+                self.dispatch(&mut more, false);
+            }
+        }
+    }
+
+    /// Sends `c` (order `cid`) to its venue, recording it for the risk audit.
+    fn send(&mut self, c: GroupCommand, cid: u64) {
+        if let Command::Submit {
+            price_ticks,
+            qty_lots,
+            reduce_only,
+            ..
+        } = c.cmd
+        {
+            self.open.push((cid, self.legs_risk[c.leg].venue));
+            let t = self.tops[c.leg];
+            if reduce_only {
+                self.unwind_limit[c.leg] = Some(price_ticks);
+            }
+            self.sent.push(Sent {
+                leg: c.leg,
+                part: c.part,
+                price: price_ticks,
+                qty: qty_lots,
+                mid_x2: t.bid_ticks + t.ask_ticks,
+                reducing: reduce_only,
+                switch: self.risk.switch(),
+            });
+        }
+        let (v, b) = self.place[c.leg];
+        if trace() {
+            println!("{:>8} leg {} id {cid} -> {:?}", self.now, c.leg, c.cmd);
+        }
+        let sent = self.x[v].send(b, request(c, 0), self.now);
+        sent.unwrap_or_else(|e| panic!("seed {}: {e}", self.id));
+    }
+
+    /// Risk refused `c` for `why`: a refused order is a reject for the group, whose
+    /// reaction joins `cmds`. Our own rate limit is no cause to abandon an unwind.
+    fn refuse(&mut self, c: GroupCommand, why: RiskReject, cmds: &mut ArrayVec<GroupCommand, 64>) {
+        let reduce_only = matches!(
+            c.cmd,
+            Command::Submit {
+                reduce_only: true,
+                ..
+            }
+        );
+        match why {
+            RiskReject::RateLimited if reduce_only => self.abandoned += 1,
+            RiskReject::RateLimited => {}
+            _ => self.refused += 1,
+        }
+        if let Command::Submit { slot, .. } = c.cmd {
+            let mut more: ArrayVec<GroupCommand, 64> = ArrayVec::new();
+            let ev = OrderEvent::Rejected;
+            let res = self
+                .g
+                .on_order(c.leg, c.part, slot, ev, &self.tops, self.now, &mut more);
+            res.unwrap();
+            cmds.extend(more);
+        }
     }
 
     /// One feed update on every book: sometimes a level inside the spread that trades
@@ -550,13 +643,14 @@ impl Seed {
             );
             let done = self.g.outcome().is_some();
             let due = self.x.iter().filter_map(SimExchange::next_due).min();
-            if done && due.is_none() {
+            if done && due.is_none() && self.pacer.is_empty() {
                 break;
             }
             // A group reopened by a late fill resumes the feed where time is now.
             next_feed = next_feed.max(self.now);
             let feed = if done { None } else { Some(next_feed) };
-            let next = [due, self.g.next_deadline(), feed, self.silence_due()]
+            let paced = self.pacer.next_due(&self.risk, self.now);
+            let next = [due, self.g.next_deadline(), feed, self.silence_due(), paced]
                 .into_iter()
                 .flatten()
                 .min()
@@ -564,6 +658,7 @@ impl Seed {
             self.now = self.now.max(next);
             assert!(self.now < 50_000_000, "seed {}: no quiescence", self.id);
             self.silence();
+            self.release();
             if feed == Some(self.now) {
                 next_feed += FEED_EVERY_NS;
                 self.feed(&mut cmds);
@@ -643,6 +738,11 @@ impl Seed {
             assert_eq!(self.g.unverified_fills(i), Some(0), "seed {seed} leg {i}");
         }
         self.check_risk_audit();
+        assert_eq!(
+            (self.abandoned, self.pacer.expired()),
+            (0, 0),
+            "seed {seed}: an unwind abandoned because of our own rate limit"
+        );
         let outcome = self.g.outcome().unwrap();
         self.check_silence(outcome);
         let all_equal = nets.windows(2).all(|w| w[0] == w[1]);
@@ -806,7 +906,7 @@ fn groups_reach_a_consistent_end_for_every_seed() {
     };
     let mut tally = [0u64; 5];
     let mut counts = FaultCounts::default();
-    let (mut refused, mut ignored) = (0, 0);
+    let (mut refused, mut ignored, mut limited) = (0, 0, 0);
     // Issue 11's faults: seeds with a leg past MAX_FILLS fills, seeds with a leg given up
     // on a silent venue, and fills delivered after their group ended.
     let (mut many_fills, mut given_up, mut late_fills) = (0, 0, 0);
@@ -822,6 +922,7 @@ fn groups_reach_a_consistent_end_for_every_seed() {
         many_fills += u64::from(a.fills.iter().any(|&f| f > MAX_FILLS as u64));
         given_up += u64::from(!a.silent_legs().is_empty());
         late_fills += a.late_fills;
+        limited += a.limited;
     }
     println!(
         "{} seeds: filled {}, flat {}, rebalanced {}, unhedged {}, refused at start {}",
@@ -838,6 +939,7 @@ fn groups_reach_a_consistent_end_for_every_seed() {
         "seeds with a leg of more than {MAX_FILLS} fills {many_fills}, with a leg given up on \
          a silent venue {given_up}; fills after the group's end {late_fills}"
     );
+    println!("our limiter starving an unwind (unwinds that waited for a token) {limited}");
     if seeds.len() >= 1_000 {
         assert!(
             tally[..4].iter().all(|&t| t > 0),
@@ -849,5 +951,6 @@ fn groups_reach_a_consistent_end_for_every_seed() {
         assert!(many_fills > 0, "no leg had more than {MAX_FILLS} fills");
         assert!(given_up > 0, "no silent venue was given up on");
         assert!(late_fills > 0, "no fill came after its group's end");
+        assert!(limited > 0, "our limiter never held an unwind back");
     }
 }

@@ -261,6 +261,8 @@ pub fn run(args: &[String]) -> Result<u8, CliError> {
         "command_ring_full": report.command_ring_full,
         "journal_ring_full": report.journal_ring_full,
         "risk_refused": report.risk_refused,
+        "risk_waited": report.risk_waited,
+        "risk_dropped": report.risk_dropped,
         "reports_ignored": report.reports_ignored,
         "unverified_fills": report.unverified_fills,
         "unaccounted": report.unaccounted,
@@ -371,13 +373,16 @@ fn table(name: &str, seed: u64, groups: &[GroupSummary], stats: &Stats, doc: &Va
     }
     t += &format!(
         "runtime   {} md lines (refused {}, dropped {}); waits on full rings: command {}, \
-         journal {}; risk refused {}; reports ignored {}; unverified fills {}; unaccounted {}\n\n",
+         journal {}; risk refused {} (waited for a token {}, dropped behind a refusal {}); \
+         reports ignored {}; unverified fills {}; unaccounted {}\n\n",
         r["md_lines"],
         r["md_refused"],
         r["feeder_dropped"],
         r["command_ring_full"],
         r["journal_ring_full"],
         r["risk_refused"],
+        r["risk_waited"],
+        r["risk_dropped"],
         r["reports_ignored"],
         r["unverified_fills"],
         r["unaccounted"]

@@ -6,7 +6,8 @@
 //! entry order must pass risk ([`RiskState::check_all`]); one failure sends nothing and
 //! names the leg and the reason. Follow-up commands (unwinds, completions, cancels,
 //! status queries) pass [`check_command`] one by one; the caller turns a refused order
-//! into `OrderEvent::Rejected` for the group, which then resolves as with a venue reject.
+//! into `OrderEvent::Rejected` for the group, which then resolves as with a venue reject
+//! (except a refusal by our own message-rate limit: the command waits, see `pace`).
 //! [`Group::settle_risk`] moves the kill switch to reducing when a group ends unhedged.
 //!
 //! Notionals are exact decimals from each leg's [`InstrumentRules`]; the collar is judged

@@ -35,15 +35,19 @@
 //! unverifiable and counted ([`Group::unverified_fills`]), never dropped silently.
 //!
 //! Sans-IO like the legs: calls take `now_ns` and the current top of book of each leg's
-//! instrument, and push [`GroupCommand`]s into a caller-owned buffer. Legs live inline
-//! (`smallvec`, 4 without spilling); follow-up orders in fixed `ArrayVec`s.
+//! instrument (completions, unwinds, their retries and the legs' fallbacks are priced on
+//! it when they are sent; the start's top stays the slippage reference), and push
+//! [`GroupCommand`]s into a caller-owned buffer. Legs live inline (`smallvec`, 4 without
+//! spilling); follow-up orders in fixed `ArrayVec`s.
 
 mod gate;
 mod incident;
+mod pace;
 mod record;
 
 pub use gate::{check_command, risk_request, LegRisk};
 pub use incident::{Incident, LegIncident};
+pub use pace::{recheck, Paced, Pacer, Verdict, MAX_PACED};
 pub use record::LegRecord;
 
 use arrayvec::ArrayVec;
@@ -371,6 +375,7 @@ impl Group {
         out: &mut ArrayVec<GroupCommand, N>,
     ) -> Result<OrderState, GroupError> {
         self.check_call(tops, out)?;
+        self.observe(tops);
         // The time since the last event was spent at the imbalance before this one.
         let held = imbalance(&self.legs);
         let no_part = GroupError::NoSuchPart { leg, part };
@@ -470,6 +475,7 @@ impl Group {
         out: &mut ArrayVec<GroupCommand, N>,
     ) -> Result<(), GroupError> {
         self.check_call(tops, out)?;
+        self.observe(tops);
         self.account(imbalance(&self.legs), now_ns);
         for (i, gl) in self.legs.iter_mut().enumerate() {
             for (j, p) in gl.parts.iter_mut().enumerate() {
@@ -553,6 +559,34 @@ impl Group {
             return Err(GroupError::BufferFull(need));
         }
         Ok(())
+    }
+
+    /// Prices again the IOC in order `slot` of `part` of `leg`, held back by the caller
+    /// before it left (our own rate limit), on `tops` as they are now (one per leg): see
+    /// [`Leg::reprice_held`]. The new price, or `None` (nothing to reprice).
+    pub fn reprice_held(
+        &mut self,
+        leg: usize,
+        part: usize,
+        slot: usize,
+        tops: &[Arrival],
+    ) -> Option<i64> {
+        if tops.len() != self.legs.len() {
+            return None;
+        }
+        self.observe(tops);
+        self.legs
+            .get_mut(leg)?
+            .parts
+            .get_mut(part)?
+            .reprice_held(slot)
+    }
+
+    /// Gives every part the current top of its leg: a fallback IOC is priced on it.
+    fn observe(&mut self, tops: &[Arrival]) {
+        for (gl, top) in self.legs.iter_mut().zip(tops) {
+            gl.parts.iter_mut().for_each(|p| p.observe(*top));
+        }
     }
 
     /// Adds `held` base units of imbalance from the last event to `now_ns`.

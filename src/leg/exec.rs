@@ -48,9 +48,11 @@
 //! [`OrderError::UnverifiableFill`] and counted ([`Leg::unverified_fills`]): never applied
 //! twice, never dropped silently.
 //!
-//! The protection price is the arrival mid moved by `max_slippage_bps` against us, rounded
-//! to the tick away from the market (down for a buy, up for a sell): an IOC never fills
-//! worse than the bound.
+//! The protection price is the mid moved by `max_slippage_bps` against us, rounded to the
+//! tick away from the market (down for a buy, up for a sell): an IOC never fills worse
+//! than the bound. A market leg takes the arrival mid; a fallback IOC the mid of the last
+//! top the leg was given ([`Leg::on_book`], [`Leg::observe`]) when it is sent, so it is
+//! priced on the book as it is then. The arrival stays the slippage reference.
 
 use arrayvec::ArrayVec;
 
@@ -605,6 +607,31 @@ impl Leg {
         Ok(())
     }
 
+    /// Takes `top` as the current top of book without acting on it (a chase repost
+    /// waits for [`on_book`](Self::on_book)): the next repost or fallback IOC is priced
+    /// on it. A missing or crossed top is ignored.
+    pub fn observe(&mut self, top: Arrival) {
+        if valid_top(top.bid_ticks, top.ask_ticks) {
+            self.last_top = (top.bid_ticks, top.ask_ticks);
+        }
+    }
+
+    /// Prices the IOC in `slot` again on the last top the leg was given, for a caller
+    /// that held it back before it left (our own rate limit): it goes out priced on the
+    /// book as it is then. The new protection price, or `None` when `slot` is not an IOC
+    /// of this leg that is still open without fills.
+    pub fn reprice_held(&mut self, slot: usize) -> Option<i64> {
+        let (meta, order) = (self.slots.get(slot)?, self.orders.get(slot)?);
+        if !meta.ioc || order.filled_lots() != 0 || order.state().is_terminal() {
+            return None;
+        }
+        let (bid, ask) = self.last_top;
+        let price = protection(self.side, bid + ask, self.max_slippage_bps);
+        self.slots[slot].price_ticks = price;
+        self.protection_ticks = price;
+        Some(price)
+    }
+
     /// When [`on_timeout`](Self::on_timeout) must next be called, if ever.
     pub fn next_deadline(&self) -> Option<u64> {
         let passive = match self.phase {
@@ -719,7 +746,7 @@ impl Leg {
         self.orders.get(slot)
     }
 
-    /// The IOC protection price, ticks (0 before start).
+    /// The protection price of the leg's last IOC, ticks (0 before start).
     pub fn protection_ticks(&self) -> i64 {
         self.protection_ticks
     }
@@ -765,6 +792,9 @@ impl Leg {
             self.phase = Phase::Passive { cancel_due: false };
         } else if matches!(self.route, Some(Route::LimitThenMarket | Route::Chase)) {
             self.deadline_ns = None;
+            // Priced on the book as it is now, not as it was at the start.
+            let (bid, ask) = self.last_top;
+            self.protection_ticks = protection(self.side, bid + ask, self.max_slippage_bps);
             let p = self.protection_ticks;
             self.submit(p, remainder, Tif::Ioc, now_ns, out)?;
             self.phase = Phase::Fallback;

@@ -285,6 +285,21 @@ impl RiskState {
         Ok(())
     }
 
+    /// When `venue`'s message bucket holds a token again, from `now_ns` (`now_ns` if it
+    /// does now); `None` for an unknown venue or a bucket that never refills (a rate or
+    /// burst of 0): a wait for it would never end.
+    pub fn token_at(&self, venue: usize, now_ns: u64) -> Option<u64> {
+        let v = self.venues.get(venue)?;
+        let rate = u128::from(v.limits.msgs_per_sec);
+        if rate == 0 || v.limits.burst == 0 {
+            return None;
+        }
+        let b = v.refilled(now_ns);
+        // The bucket gains `rate` nano-tokens per ns.
+        let wait = NANO.saturating_sub(b.nano_tokens).div_ceil(rate);
+        Some(u64::try_from(wait).map_or(u64::MAX, |w| b.last_ns.saturating_add(w)))
+    }
+
     /// An order on `venue` reached a terminal state: its open slot is free again.
     pub fn on_closed(&mut self, venue: usize) {
         if let Some(v) = self.venues.get_mut(venue) {

@@ -117,6 +117,28 @@ fn token_bucket_refills_exactly() {
 }
 
 #[test]
+fn token_at_says_when_the_next_token_comes() {
+    let mut r = state();
+    assert_eq!(r.token_at(0, 5), Some(5), "a full bucket: now");
+    for _ in 0..3 {
+        r.check(0, Request::Cancel, 0).unwrap();
+    }
+    // 10/s: the next token at 100 ms, and a check then passes.
+    assert_eq!(r.token_at(0, 0), Some(100_000_000));
+    assert_eq!(r.token_at(0, 40_000_000), Some(100_000_000));
+    assert_eq!(r.check(0, Request::Cancel, 100_000_000), Ok(()));
+    assert_eq!(r.token_at(0, 100_000_000), Some(200_000_000));
+    assert_eq!(r.token_at(7, 0), None, "unknown venue");
+    let mut never = RiskState::new(d("1"));
+    let limits = VenueLimits {
+        msgs_per_sec: 0,
+        ..limits()
+    };
+    never.add_venue(limits, 0).unwrap();
+    assert_eq!(never.token_at(0, 0), None, "a bucket that never refills");
+}
+
+#[test]
 fn kill_switch_states() {
     let mut r = state();
     r.set_switch(KillSwitch::Reducing);

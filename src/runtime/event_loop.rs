@@ -5,7 +5,9 @@
 //! next: a report goes to its group, and every command that results is checked by risk
 //! and pushed to its gateway's command ring at once. Then expired deadlines (limit
 //! timeouts, request timeouts) fire from the groups' own `next_deadline`, quinn's
-//! `poll_timeout` pattern. A refused order is a reject for its group.
+//! `poll_timeout` pattern. A command our own message-rate limit refuses waits in a
+//! [`Pacer`] for its token (at most 10 request timeouts) and is sent in order; any other
+//! refused order is a reject for its group.
 //!
 //! Ring policies: command rings are never dropped from. A full one makes the loop wait,
 //! counted as back-pressure; while it waits it keeps draining that gateway's reports into
@@ -21,8 +23,10 @@
 //! gateway (on the command ring, so the venue's book changes in the same order). Jobs
 //! start in order, each once its `after_md_lines` have been applied; a leg whose book is
 //! fed and live decides on its live top, and tick-to-order runs from the arrival of the
-//! line that released it. `md_queue` records the feeder-to-loop hop and `book_apply` the
-//! decode, sync and apply of a line (one pass).
+//! line that released it. Each line that moves a live book's top hands the new top to
+//! every running group with a leg on that book (chase legs reprice; completions, unwinds
+//! and fallbacks are priced on it), through the same risk path. `md_queue` records the
+//! feeder-to-loop hop and `book_apply` the decode, sync and apply of a line (one pass).
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -36,8 +40,8 @@ use super::strategy::{Books, Intent, NoStrategy, Strategy};
 use super::wait::{Idle, Wait};
 use crate::book::Ladder;
 use crate::feed::binance::Market;
-use crate::group::{check_command, Group, GroupCommand, GroupError, LegPlan, LegRisk};
-use crate::group::{Outcome, Policy, MAX_GROUP_LEGS};
+use crate::group::{recheck, Outcome, Paced, Pacer, Policy, Verdict, MAX_GROUP_LEGS};
+use crate::group::{Group, GroupCommand, GroupError, LegPlan, LegRisk};
 use crate::journal::{Record, StartedLeg};
 use crate::leg::{Arrival, Command, LegError, OrderError, OrderEvent};
 use crate::num::Step;
@@ -49,6 +53,8 @@ use arrayvec::ArrayVec;
 
 /// Orders the loop tracks as open for risk at once.
 const MAX_OPEN: usize = 4_096;
+/// How long a command may wait for a message token, in request timeouts.
+const PACE_BUDGET_TIMEOUTS: u64 = 10;
 
 /// Commands out of one group call (room for the largest group's needs).
 type Cmds = ArrayVec<GroupCommand, 64>;
@@ -107,6 +113,9 @@ pub trait Recorder: Send + 'static {
 struct Live {
     g: Group,
     job: Job,
+    /// Per leg: its top of book now (the loop's live book for a fed leg), on which
+    /// follow-ups are priced and checked; `job.tops` stays the arrival.
+    now_tops: ArrayVec<Arrival, MAX_GROUP_LEGS>,
     /// The end was reported (to the strategy and the journal).
     ended: bool,
 }
@@ -234,6 +243,12 @@ pub struct RunReport<G, S = NoStrategy> {
     pub risk_refused: u64,
     /// The kill switch at the end (an `unhedged` group moves it to reducing).
     pub kill_switch: KillSwitch,
+    /// Commands that waited for a message token of our own rate limit (one that waited
+    /// past its budget is in `risk_refused`).
+    pub risk_waited: u64,
+    /// Cancels and queries that waited behind an order risk then refused: never sent
+    /// (the order never left).
+    pub risk_dropped: u64,
     /// Reports refused as duplicate or stale by the state machines.
     pub reports_ignored: u64,
     /// Fills refused because their trade id fell below a leg's dedupe window: the venue
@@ -274,6 +289,8 @@ struct LoopState<S> {
     stopped: Vec<bool>,
     /// Orders counted open by risk: (client id, risk venue).
     open: Vec<(u64, usize)>,
+    /// Commands waiting for a message token (our own rate limit).
+    pacer: Pacer,
     specs: Vec<Feed>,
     ladders: Vec<Ladder>,
     syncs: Vec<BookFeed>,
@@ -352,42 +369,87 @@ impl<S: Strategy> LoopState<S> {
         }
     }
 
-    /// Checks and sends `cmds` of job `j`; refused orders go back to the group as rejects.
+    /// Checks and sends `cmds` of job `j`: what our rate limit refuses waits in the
+    /// pacer; refused orders go back to the group as rejects.
     fn dispatch(&mut self, j: usize, cmds: &mut Cmds, cause_ns: u64) {
         let mut i = 0;
         while i < cmds.len() {
             let c = cmds[i];
             i += 1;
-            let id = client_id(self.job_base + j as u64, c.leg, c.part, c.cmd.slot());
-            let live = &mut self.groups[j];
+            let live = &self.groups[j];
             let t0 = self.clock.now_ns();
-            let ok = check_command(&c, id, &live.job.risk, &live.job.tops, &mut self.risk, t0);
+            let p = Paced {
+                job: j,
+                cmd: c,
+                client_id: client_id(self.job_base + j as u64, c.leg, c.part, c.cmd.slot()),
+                venue: live.job.risk[c.leg].venue,
+                since_ns: t0,
+                cause_ns,
+            };
+            let v = self
+                .pacer
+                .check(p, &live.job.risk, &live.now_tops, &mut self.risk);
             self.telemetry
                 .record(Stage::Risk, self.clock.now_ns().saturating_sub(t0));
-            if ok.is_err() {
+            self.act(p, v);
+        }
+        cmds.clear();
+    }
+
+    /// Sends `p`, leaves it waiting, or turns a refused order into a reject.
+    fn act(&mut self, p: Paced, v: Verdict) {
+        let (j, c) = (p.job, p.cmd);
+        match v {
+            Verdict::Wait => {}
+            Verdict::Send => {
+                if let Command::Submit { .. } = c.cmd {
+                    if self.open.len() < MAX_OPEN {
+                        self.open.push((p.client_id, p.venue));
+                    }
+                }
+                self.send(j, c, p.cause_ns);
+            }
+            Verdict::Refused(_) => {
                 self.risk_refused += 1;
                 if let Command::Submit { slot, .. } = c.cmd {
                     let mut more = Cmds::new();
                     let now = self.clock.now_ns();
+                    let live = &mut self.groups[j];
                     let ev = OrderEvent::Rejected;
-                    let r =
-                        live.g
-                            .on_order(c.leg, c.part, slot, ev, &live.job.tops, now, &mut more);
+                    let tops = &live.now_tops;
+                    let r = live
+                        .g
+                        .on_order(c.leg, c.part, slot, ev, tops, now, &mut more);
                     if r.is_ok() {
-                        self.dispatch(j, &mut more, cause_ns);
+                        self.dispatch(j, &mut more, p.cause_ns);
                     }
                 }
-                continue;
             }
-            if let Command::Submit { .. } = c.cmd {
-                let venue = live.job.risk[c.leg].venue;
-                if self.open.len() < MAX_OPEN {
-                    self.open.push((id, venue));
-                }
-            }
-            self.send(j, c, cause_ns);
         }
-        cmds.clear();
+    }
+
+    /// Sends what waited for a message token and has one now.
+    fn paced(&mut self) -> bool {
+        if self.pacer.is_empty() {
+            return false;
+        }
+        let now = self.clock.now_ns();
+        let mut worked = false;
+        for v in 0..crate::risk::MAX_VENUES {
+            loop {
+                let (groups, risk) = (&mut self.groups, &mut self.risk);
+                let Some((p, verdict)) = self.pacer.release(v, now, |p| {
+                    let live: &mut Live = &mut groups[p.job];
+                    recheck(&mut live.g, p, &live.job.risk, &live.now_tops, risk, now)
+                }) else {
+                    break;
+                };
+                worked = true;
+                self.act(p, verdict);
+                self.check_end(p.job);
+            }
+        }
+        worked
     }
 
     /// An order reached a terminal state: its open slot in risk is free.
@@ -467,7 +529,7 @@ impl<S: Strategy> LoopState<S> {
         let t0 = self.clock.now_ns();
         let r = live
             .g
-            .on_order(leg, part, slot, report.event, &live.job.tops, t0, &mut cmds);
+            .on_order(leg, part, slot, report.event, &live.now_tops, t0, &mut cmds);
         let t1 = self.clock.now_ns();
         self.telemetry.record(Stage::Decide, t1.saturating_sub(t0));
         if let OrderEvent::Filled(_) = report.event {
@@ -506,7 +568,7 @@ impl<S: Strategy> LoopState<S> {
                 continue;
             }
             let mut cmds = Cmds::new();
-            if live.g.on_timeout(&live.job.tops, now, &mut cmds).is_ok() {
+            if live.g.on_timeout(&live.now_tops, now, &mut cmds).is_ok() {
                 fired = true;
                 self.dispatch(j, &mut cmds, now);
                 self.check_end(j);
@@ -537,6 +599,9 @@ impl<S: Strategy> LoopState<S> {
                 }
             }
         }
+        live.now_tops.clear();
+        // One top per leg (checked by `run_setup`), at most MAX_GROUP_LEGS (the group's).
+        let _ = live.now_tops.try_extend_from_slice(&live.job.tops);
         self.groups.push(live); // within capacity: no allocation
         let live = &mut self.groups[j];
         let mut cmds: Cmds = ArrayVec::new();
@@ -658,6 +723,9 @@ impl<S: Strategy> LoopState<S> {
                 out = back;
             }
         }
+        if self.live[f] {
+            self.on_top(f, msg.pushed_ns);
+        }
         let books = Books::new(&self.ladders, &self.live);
         if let Some(intent) = self.strategy.on_md(f, books, t1) {
             self.telemetry
@@ -667,8 +735,41 @@ impl<S: Strategy> LoopState<S> {
         true
     }
 
+    /// Feed `f`'s live book moved: each group with a leg on it takes the new top (a
+    /// chase leg reprices), and what it sends goes through risk like any command.
+    fn on_top(&mut self, f: usize, cause_ns: u64) {
+        let l = &self.ladders[f];
+        let (Some(b), Some(a)) = (l.best_bid(), l.best_ask()) else {
+            return;
+        };
+        let (bid, ask) = (b.price_ticks, a.price_ticks);
+        let (venue, book) = (self.specs[f].venue, self.specs[f].book);
+        for j in 0..self.groups.len() {
+            let live = &mut self.groups[j];
+            let mut moved = false;
+            for (leg, top) in live.now_tops.iter_mut().enumerate() {
+                let here = live.job.plans[leg].venue == venue && live.job.books[leg] == book;
+                if here && (top.bid_ticks, top.ask_ticks) != (bid, ask) {
+                    (top.bid_ticks, top.ask_ticks) = (bid, ask);
+                    moved = true;
+                }
+            }
+            let running = self.refused_at_start[j].is_none() && live.g.outcome().is_none();
+            if !(moved && running) {
+                continue;
+            }
+            let mut cmds = Cmds::new();
+            let now = self.clock.now_ns();
+            if live.g.on_book(&live.now_tops, now, &mut cmds).is_ok() {
+                self.dispatch(j, &mut cmds, cause_ns);
+                self.check_end(j);
+            }
+        }
+    }
+
     fn all_done(&self) -> bool {
-        self.pending.is_empty()
+        self.pacer.is_empty()
+            && self.pending.is_empty()
             && (self.md.is_none() || self.md_done)
             && self
                 .groups
@@ -895,6 +996,7 @@ pub fn run_setup<G: Gateway, S: Strategy>(
         ready.push(Box::new(Live {
             g,
             job,
+            now_tops: ArrayVec::new(),
             ended: false,
         }));
     }
@@ -916,6 +1018,7 @@ pub fn run_setup<G: Gateway, S: Strategy>(
         pool.push(Box::new(Live {
             g,
             job,
+            now_tops: ArrayVec::new(),
             ended: false,
         }));
     }
@@ -942,6 +1045,7 @@ pub fn run_setup<G: Gateway, S: Strategy>(
                 .collect(),
             stopped: vec![false; n],
             open: Vec::with_capacity(MAX_OPEN),
+            pacer: Pacer::new(cfg.request_timeout_ns.saturating_mul(PACE_BUDGET_TIMEOUTS)),
             ladders: feeds
                 .iter()
                 .map(|f| Ladder::new(f.levels_per_side, f.max_update_levels))
@@ -1010,6 +1114,8 @@ pub fn run_setup<G: Gateway, S: Strategy>(
         command_ring_full: state.command_ring_full,
         risk_refused: state.risk_refused,
         kill_switch: state.risk.switch(),
+        risk_waited: state.pacer.waited(),
+        risk_dropped: state.pacer.dropped(),
         reports_ignored: state.reports_ignored,
         unverified_fills: state.unverified_fills,
         unaccounted: state.unaccounted,
@@ -1060,6 +1166,7 @@ fn run_loop<S: Strategy>(
                 s.on_inbound(v, msg);
             }
         }
+        worked |= s.paced();
         worked |= s.timers();
         if done && !stop_sent && s.all_done() {
             stop_sent = true;

@@ -81,6 +81,48 @@ fn limit_then_market_after_a_confirmed_cancel() {
     assert_eq!(l.route(), Some(Route::LimitThenMarket));
 }
 
+/// The book moves 2 % up while the passive buy rests: the fallback IOC is priced on the
+/// top the leg last saw (issue 11, item 6), given by `observe` or `on_book`, not on the
+/// arrival, which stays the slippage reference.
+#[test]
+fn the_fallback_is_priced_on_the_book_as_it_is_then() {
+    let mut l = leg(OrderSide::Buy, FALLBACK);
+    let mut out = Out::new();
+    l.start(arrival(Recommendation::UseLimit), 0, &mut out)
+        .unwrap();
+    l.on_order(0, OrderEvent::Accepted, 10, &mut out).unwrap();
+    out.clear();
+    l.observe(Arrival {
+        bid_ticks: 10_199,
+        ask_ticks: 10_201,
+        ..arrival(Recommendation::UseLimit)
+    });
+    l.on_timeout(1_000, &mut out).unwrap();
+    out.clear();
+    let acked = OrderEvent::CancelAcked { filled_lots: 0 };
+    l.on_order(0, acked, 1_010, &mut out).unwrap();
+    // Mid 10 200 × (1 + 25 bps) = 10 225.5, down to 10 225: above the new ask.
+    assert!(matches!(
+        out.as_slice(),
+        [Command::Submit {
+            slot: 1,
+            price_ticks: 10_225,
+            qty_lots: 10,
+            tif: Tif::Ioc,
+            ..
+        }]
+    ));
+    assert_eq!(l.protection_ticks(), 10_225);
+    assert_eq!(l.arrival().map(|a| a.ask_ticks), Some(10_001));
+    // A crossed or empty top is not taken.
+    l.observe(Arrival {
+        bid_ticks: 10_300,
+        ask_ticks: 10_300,
+        ..arrival(Recommendation::UseLimit)
+    });
+    assert_eq!(l.passive_price(), 10_200);
+}
+
 #[test]
 fn cancel_fill_race_sends_no_fallback() {
     // Hummingbot 8094: the passive order fills while its cancel is in flight.
@@ -413,12 +455,13 @@ fn chase_reposts_after_each_confirmed_cancel_then_falls_back() {
         &mut out,
     )
     .unwrap();
-    // Remainder 7 as an IOC at the arrival protection (10 000 + 25 bps = 10 025).
+    // Remainder 7 as an IOC at the protection of the book now: mid 10 011 + 25 bps =
+    // 10 036.03, down to 10 036 (the arrival's 10 025 would sit under the ask).
     assert!(matches!(
         out.as_slice(),
         [Command::Submit {
             slot: 3,
-            price_ticks: 10_025,
+            price_ticks: 10_036,
             qty_lots: 7,
             tif: Tif::Ioc,
             ..
