@@ -205,11 +205,20 @@ pub fn run(args: &[String]) -> Result<u8, CliError> {
         legcore::journal::latency::write(Path::new(d), &report.telemetry)
             .map_err(|e| CliError::Input(format!("--journal: {e}")))?;
     }
-    let groups: Vec<GroupSummary> = shared
+    // A group that ended again (a late fill) is shown once, as it ended last, in the
+    // order of its first end, as `legcore stats` counts it.
+    let ends: Vec<GroupSummary> = shared
         .summaries
         .lock()
         .map(|v| v.clone())
         .unwrap_or_default();
+    let mut groups: Vec<GroupSummary> = Vec::with_capacity(ends.len());
+    for s in ends {
+        match groups.iter_mut().find(|g| g.id == s.id) {
+            Some(g) => *g = s,
+            None => groups.push(s),
+        }
+    }
     let stats = Stats::compute(&groups, &Filter::default());
     let latency: serde_json::Map<String, Value> = Stage::ALL
         .iter()
