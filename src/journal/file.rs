@@ -52,7 +52,10 @@ pub enum JournalError {
     },
     /// A whole record whose `seq` is not the one after its predecessor's: a line
     /// duplicated, swapped or lost. Refused: a journal is read in its written order.
-    #[error("{path}: line {line}: seq {found}, expected {expected} (lines duplicated, reordered or missing)")]
+    #[error(
+        "{path}: line {line}: seq {found}, expected {expected} (lines duplicated, reordered \
+         or missing)"
+    )]
     Sequence {
         /// The path.
         path: String,
