@@ -381,6 +381,19 @@ fn random_kills_of_runs_and_resumes_leave_the_venues_as_the_journal_accounts() {
         assert!(code == 0 || code == 3, "{code}: {err}");
         opened += usize::from(records(&journal).iter().any(|r| r["kind"] == "reconciled"));
         unhedged += usize::from(code == 3);
+        if code == 3 {
+            // What the recovery's unwinds met, for the soak's log.
+            let recs = records(&journal);
+            let jobs: BTreeSet<u64> = recs
+                .iter()
+                .filter_map(|r| (r["kind"] == "unwind").then(|| r["unwind_job"].as_u64())?)
+                .collect();
+            for r in recs.iter().filter(|r| {
+                r["kind"] == "unwind" || r["job"].as_u64().is_some_and(|j| jobs.contains(&j))
+            }) {
+                eprintln!("  {r}");
+            }
+        }
         check(&journal);
         check_accounts(&journal, &scenario);
         resume_finds_nothing(&journal);
