@@ -418,7 +418,7 @@ impl Group {
         let p = &mut self.legs[leg].parts[part];
         let mut unseen = false;
         if let OrderEvent::Filled(f) = event {
-            if f.trade_id <= p.trade_floor() {
+            if p.trade_floor().is_some_and(|fl| f.trade_id <= fl) {
                 match spill_key(leg, part, f.trade_id) {
                     Some(k) if self.spill.contains(&k) => {
                         return Err(OrderError::DuplicateFill(f.trade_id).into())

@@ -263,8 +263,9 @@ pub struct Leg {
     /// The most recent trade ids applied on any of the leg's orders (a venue's ids are
     /// unique per instrument), for deduplication; every older one is `<= trade_floor`.
     trade_ids: ArrayVec<u64, MAX_FILLS>,
-    /// The largest trade id that left the window (0: none).
-    trade_floor: u64,
+    /// The largest trade id that left the window (`None`: none has, so every id not in
+    /// the window is new; a venue's trade id 0 is an id like any other).
+    trade_floor: Option<u64>,
     /// Fills refused because their id was at or below the floor.
     unverified_fills: u64,
     /// The id that last left the window, until taken.
@@ -304,7 +305,7 @@ impl Leg {
             orders: ArrayVec::new(),
             slots: ArrayVec::new(),
             trade_ids: ArrayVec::new(),
-            trade_floor: 0,
+            trade_floor: None,
             unverified_fills: 0,
             evicted: None,
             exposure_lots: 0,
@@ -440,8 +441,8 @@ impl Leg {
         self.report(slot, event, now_ns, out, true)
     }
 
-    /// The largest trade id that left the dedupe window (0: none yet).
-    pub fn trade_floor(&self) -> u64 {
+    /// The largest trade id that left the dedupe window (`None`: none yet).
+    pub fn trade_floor(&self) -> Option<u64> {
         self.trade_floor
     }
 
@@ -470,9 +471,9 @@ impl Leg {
             if self.trade_ids.contains(&f.trade_id) {
                 return Err(OrderError::DuplicateFill(f.trade_id).into());
             }
-            if f.trade_id <= self.trade_floor && !unseen {
+            let below = self.trade_floor.filter(|&fl| f.trade_id <= fl);
+            if let (Some(floor), false) = (below, unseen) {
                 self.unverified_fills += 1;
-                let floor = self.trade_floor;
                 let trade_id = f.trade_id;
                 return Err(OrderError::UnverifiableFill { trade_id, floor }.into());
             }
@@ -814,11 +815,11 @@ impl Leg {
         match oldest {
             Some((i, &t)) if t < id => {
                 self.trade_ids[i] = id;
-                self.trade_floor = self.trade_floor.max(t);
+                self.trade_floor = Some(self.trade_floor.map_or(t, |f| f.max(t)));
                 self.evicted = Some(t);
             }
             _ => {
-                self.trade_floor = self.trade_floor.max(id);
+                self.trade_floor = Some(self.trade_floor.map_or(id, |f| f.max(id)));
                 self.evicted = Some(id);
             }
         }

@@ -648,3 +648,18 @@ fn an_answer_resets_the_silence_clock() {
     assert!(l.is_done() && !l.is_silent());
     assert_eq!(l.next_deadline(), None);
 }
+
+#[test]
+fn trade_id_zero_is_a_fill_like_any_other_before_the_window_fills() {
+    // No id has left the window yet, so there is no floor: id 0 is new (the leg bench
+    // found it refused as unverifiable against a floor of 0).
+    let mut l = Leg::new(OrderSide::Buy, 1_000, FALLBACK, Ratio::from_num(25), false).unwrap();
+    let mut out = Out::new();
+    l.start(arrival(Recommendation::UseLimit), 0, &mut out)
+        .unwrap();
+    l.on_order(0, fill(0, 1, 10_000), 3, &mut out).unwrap();
+    assert_eq!((l.reported_lots(), l.unverified_fills()), (1, 0));
+    assert_eq!(l.trade_floor(), None);
+    let dup = l.on_order(0, fill(0, 1, 10_000), 4, &mut out);
+    assert_eq!(dup, Err(LegError::Order(OrderError::DuplicateFill(0))));
+}
