@@ -132,3 +132,119 @@ fn unsafe_code_lives_in_one_module_with_safety_comments() {
         }
     }
 }
+
+/// Longest function body in `src/` (signature to closing brace), lines.
+const MAX_FN_LINES: usize = 70;
+
+/// Functions that were longer than [`MAX_FN_LINES`] when the rule came in, with their
+/// length then. A ratchet (TigerBeetle's): an entry may only shrink, and goes once the
+/// function fits; no new entry may be added.
+const LONG_FNS: &[(&str, &str, usize)] = &[
+    ("src/cli/resume.rs", "run", 130),
+    ("src/cli/resume.rs", "unwind_job", 71),
+    ("src/cli/resume.rs", "end_summary", 93),
+    ("src/cli/run.rs", "run", 277),
+    ("src/cli/run.rs", "table", 95),
+    ("src/group/incident.rs", "build", 72),
+    ("src/journal/recorder.rs", "record", 112),
+    ("src/journal/summary.rs", "summarize", 73),
+    ("src/leg/exec.rs", "report", 73),
+    ("src/num/parse.rs", "scan", 77),
+    ("src/report/mod.rs", "html", 83),
+    ("src/report/plot.rs", "slippage", 72),
+    ("src/runtime/event_loop.rs", "start_job", 74),
+    ("src/runtime/event_loop.rs", "run_setup", 240),
+    ("src/runtime/feed.rs", "run_feeder", 79),
+    ("src/runtime/gateway.rs", "run_gateway", 96),
+    ("src/scenario/build.rs", "build", 245),
+];
+
+/// `(file, name, lines)` of every function in `code`, found by indentation: a body ends
+/// at the first line that is its signature's indentation followed by `}`. Bodiless
+/// declarations (trait methods ending in `;`) are skipped.
+fn functions(code: &str) -> Vec<(String, usize)> {
+    let lines: Vec<&str> = code.lines().collect();
+    let mut out = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let t = line.trim_start();
+        let t = t.strip_prefix("pub(crate) ").unwrap_or(t);
+        let t = t.strip_prefix("pub(super) ").unwrap_or(t);
+        let t = t.strip_prefix("pub ").unwrap_or(t);
+        let t = t.strip_prefix("const ").unwrap_or(t);
+        let t = t.strip_prefix("unsafe ").unwrap_or(t);
+        let Some(rest) = t.strip_prefix("fn ") else {
+            continue;
+        };
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        let indent = &line[..line.len() - line.trim_start().len()];
+        let close = format!("{indent}}}");
+        let opened = lines[i..]
+            .iter()
+            .position(|l| l.trim_end().ends_with('{') || l.trim_end().ends_with(';'));
+        let Some(o) = opened else { continue };
+        if lines[i + o].trim_end().ends_with(';') {
+            continue;
+        }
+        let end = lines[i + o..].iter().position(|l| l.trim_end() == close);
+        if let Some(e) = end {
+            out.push((name, o + e + 1));
+        }
+    }
+    out
+}
+
+#[test]
+fn functions_fit_on_a_screen() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut found = Vec::new();
+    for (path, text) in files(&["src"]) {
+        let rel = path
+            .strip_prefix(root)
+            .unwrap_or(&path)
+            .display()
+            .to_string();
+        if rel.ends_with("tests.rs") || rel.ends_with("proptests.rs") {
+            continue;
+        }
+        let code = text.split("#[cfg(test)]").next().unwrap_or("");
+        for (name, n) in functions(code) {
+            found.push((rel.clone(), name, n));
+        }
+    }
+    let mut problems = Vec::new();
+    for (file, name, n) in &found {
+        let listed = LONG_FNS.iter().find(|(f, g, _)| f == file && g == name);
+        match listed {
+            None if *n > MAX_FN_LINES => problems.push(format!(
+                "{file}: fn {name} is {n} lines (at most {MAX_FN_LINES}): split it"
+            )),
+            Some((_, _, max)) if n > max => problems.push(format!(
+                "{file}: fn {name} grew to {n} lines (the ratchet allows {max})"
+            )),
+            Some((_, _, max)) if n < max => problems.push(format!(
+                "{file}: fn {name} shrank to {n} lines: lower its entry in LONG_FNS to {n}{}",
+                if *n <= MAX_FN_LINES {
+                    " (or remove it)"
+                } else {
+                    ""
+                }
+            )),
+            _ => {}
+        }
+    }
+    for (file, name, _) in LONG_FNS {
+        if !found.iter().any(|(f, g, _)| f == file && g == name) {
+            problems.push(format!(
+                "{file}: fn {name} is gone: remove it from LONG_FNS"
+            ));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "function length:\n{}",
+        problems.join("\n")
+    );
+}
