@@ -1,7 +1,8 @@
 //! The journal on disk: `DIR/journal.jsonl`, one JSON object per line, appended by the
 //! recorder thread. Each line ends with `"crc":"xxxxxxxx"`, the CRC-32 of the line's
-//! bytes before `,"crc"`, so pandas or DuckDB read the file as plain JSON lines and
-//! [`read`] can tell a good record from a torn one.
+//! bytes before `"crc"` (through the comma), so pandas or DuckDB read the file as plain
+//! JSON lines (the seal is one more string column) and [`read`] can tell a good record
+//! from a torn one.
 //!
 //! Every whole line is then parsed into its typed [`Line`] (the schema is in
 //! [`super::line`] and `docs/journal.md`); a line that is not one (bad JSON, an unknown

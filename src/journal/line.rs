@@ -901,24 +901,7 @@ mod tests {
             reconciled(3, 3_000, 20, i128::MAX),
             unwind(3, 9, &[1, 0]),
         ];
-        let modes = [
-            ModeLine::Limit { timeout_ns: 1 },
-            ModeLine::LimitThenMarket { timeout_ns: 2 },
-            ModeLine::Market,
-            ModeLine::Chase {
-                timeout_ns: 3,
-                max_reprices: 4,
-                refresh_ticks: -5,
-            },
-            ModeLine::Adaptive { timeout_ns: 6 },
-        ];
-        for mode in modes {
-            if let Line::Started(mut s) = started(1, &[(0, Side::Sell, 1)]) {
-                s.legs[0].mode = mode;
-                s.legs[0].qty = Decimal::parse("-0.000100").unwrap_or(Decimal::ZERO);
-                lines.push(Line::Started(s));
-            }
-        }
+        lines.extend(mode_lines());
         let cmds = [
             Cmd::Cancel { slot: 1 },
             Cmd::Query { slot: 2 },
@@ -947,6 +930,30 @@ mod tests {
             if let Line::Reconciled(mut r) = reconciled(1, 2, 3, -4) {
                 r.status = status;
                 lines.push(Line::Reconciled(r));
+            }
+        }
+        lines
+    }
+
+    /// A `started` line per leg mode.
+    fn mode_lines() -> Vec<Line> {
+        let mut lines = Vec::new();
+        let modes = [
+            ModeLine::Limit { timeout_ns: 1 },
+            ModeLine::LimitThenMarket { timeout_ns: 2 },
+            ModeLine::Market,
+            ModeLine::Chase {
+                timeout_ns: 3,
+                max_reprices: 4,
+                refresh_ticks: -5,
+            },
+            ModeLine::Adaptive { timeout_ns: 6 },
+        ];
+        for mode in modes {
+            if let Line::Started(mut s) = started(1, &[(0, Side::Sell, 1)]) {
+                s.legs[0].mode = mode;
+                s.legs[0].qty = Decimal::parse("-0.000100").unwrap_or(Decimal::ZERO);
+                lines.push(Line::Started(s));
             }
         }
         lines

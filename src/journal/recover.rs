@@ -2,7 +2,9 @@
 //! were open when a run died, reconciled by NautilusTrader's rules.
 //!
 //! The venues are the truth for fills; the journal is the truth for intent (which
-//! groups, legs and sizes were asked). [`reconcile`] walks both:
+//! groups, legs and sizes were asked). [`reconcile`] walks both, the journal as its
+//! typed lines ([`Line`], already checked by [`super::file::read`]: nothing here
+//! defaults a missing field):
 //!
 //! - a group is open if it started (or a venue knows one of its orders) and has no
 //!   `ended`/`refused` line, or if it ended but a venue still rests one of its orders or
