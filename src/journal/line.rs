@@ -26,8 +26,10 @@ use super::summary::GroupSummary;
 /// which had no version line).
 pub const SCHEMA: u32 = 2;
 
-/// One journal line, without its envelope (`seq` and the seal).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One journal line, without its envelope (`seq` and the seal). Written through
+/// [`to_json`]; read through [`Envelope::parse`] (by [`super::file::read`]), which reads
+/// each kind's struct directly so that an error names the field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Line {
     /// The first line of every journal: its schema and who wrote it.
@@ -613,8 +615,8 @@ pub enum LineError {
     Field {
         /// The line's kind.
         kind: String,
-        /// Where: `field `legs[0].qty` (column 300): `, or empty when the line as a
-        /// whole is wrong (a field missing).
+        /// Where, as ``field `legs[0].qty` (column 300): ``, or empty when the line as
+        /// a whole is wrong (a field missing).
         at: String,
         /// What is wrong (serde's words: `missing field `job``, `invalid type: ...`).
         why: String,
@@ -1007,10 +1009,17 @@ mod tests {
         let back = read(&crate::journal::file::path_in(&d), false).unwrap();
         assert_eq!(back.cut_bytes, 0);
         assert_eq!(back.records, lines);
-        // Every kind is there, under the name `KINDS` lists.
+        // Every kind is there, under the name `KINDS` lists, which the reader knows.
         let text = std::fs::read_to_string(crate::journal::file::path_in(&d)).unwrap();
         for kind in Line::KINDS {
             assert!(text.contains(&format!("\"kind\":\"{kind}\"")), "{kind}");
+            let env = Envelope {
+                seq: Some(1),
+                kind: Some(kind.to_string()),
+                schema: None,
+            };
+            let err = env.parse("{}").unwrap_err();
+            assert!(matches!(err, LineError::Field { .. }), "{kind}: {err}");
         }
         let _ = std::fs::remove_dir_all(&d);
     }

@@ -3,7 +3,7 @@
 //! lines, and the statistics over ended groups.
 //!
 //! - [`record`]: the records the loop hands over (indices and integers, no text).
-//! - [`line`]: the typed, versioned schema of the journal's lines (`docs/journal.md`).
+//! - [`mod@line`]: the typed, versioned schema of the journal's lines (`docs/journal.md`).
 //! - [`summary`]: an ended group in exchange units, as reports and `ended` lines hold it.
 //! - [`mod@file`]: the file format, checksums, torn-tail repair and fsync policy.
 //! - [`recorder`]: the recorder that turns records into lines.
