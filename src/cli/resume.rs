@@ -3,29 +3,35 @@
 //! ([`legcore::journal::recover`]), and finish or unwind what was open: resting orders
 //! are cancelled, a group that holds exactly what it asked (or nothing) is kept, every
 //! other is unwound to flat through the runtime (in up to three rounds, when a venue
-//! fills an unwind only in part). Every step is journalled; no fill is
-//! lost or counted twice. The replay does not continue: the strategy starts over in a
-//! new run.
+//! fills an unwind only in part). Every step is journalled as a typed line
+//! ([`legcore::journal::line`]); no fill is lost or counted twice. The replay does not
+//! continue: the strategy starts over in a new run.
+//!
+//! The steps, in order (each a function below): read `run.json` and open the journal (a
+//! journal of an older legcore is refused here, before anything is touched), restore the
+//! venues, reconcile, cancel what rests, write the `resumed` and `reconciled` lines,
+//! run the unwind rounds, write the recovered groups' `ended` lines.
 
 use std::path::{Path, PathBuf};
 
 use legcore::book::OrderSide;
 use legcore::group::{LegPlan, LegRisk, Policy};
 use legcore::instrument::InstrumentRules;
-use legcore::journal::file::{path_in, read, Fsync, Writer};
+use legcore::journal::file::{path_in, read, Fsync, Read, Writer};
+use legcore::journal::line::{Ended, Line, Opened, Reconciled, Resumed, Settled, Unwind};
 use legcore::journal::recorder::{JournalRecorder, Shared};
-use legcore::journal::recover::{reconcile, OpenGroup, Recovery};
+use legcore::journal::recover::{reconcile, OpenGroup, OrderFacts, Recovery};
 use legcore::journal::summary::{quote, GroupSummary, IncidentSummary, LegSummary};
 use legcore::leg::{Arrival, Fees, Mode};
 use legcore::num::{Decimal, Ratio, Round};
 use legcore::risk::RiskState;
 use legcore::runtime::persist::Persisted;
-use legcore::runtime::{run_setup, BookFeed, Config, Job, NoStrategy, Setup};
+use legcore::runtime::{run_setup, BookFeed, Config, Feed, Job, NoStrategy, Setup};
 use legcore::scenario::build::{gcd, Built, VenueInfo};
 use legcore::scenario::Scenario;
+use legcore::sim::{SimExchange, VenueState};
 use legcore::walk::Recommendation;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use super::args::CliError;
 use super::emit;
@@ -55,6 +61,14 @@ impl Saved {
         let bytes = std::fs::read(&p).map_err(|e| format!("{}: {e}", p.display()))?;
         serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", p.display()))
     }
+
+    /// The scenario as it was run.
+    fn build(&self) -> Result<Built, CliError> {
+        let mut scenario = Scenario::parse(&self.scenario).map_err(input)?;
+        scenario.seed = self.seed;
+        scenario.speed = self.speed.clone();
+        scenario.build(&self.dir).map_err(input)
+    }
 }
 
 /// Where venue `i` saves its records.
@@ -80,9 +94,7 @@ fn loss_tl(buys: (i64, i128), sells: (i64, i128)) -> i128 {
 
 pub fn run(dir: &Path, fsync: Fsync, quiet: bool) -> Result<u8, CliError> {
     let saved = Saved::read(dir).map_err(input)?;
-    let mut scenario = Scenario::parse(&saved.scenario).map_err(input)?;
-    scenario.seed = saved.seed;
-    scenario.speed = saved.speed.clone();
+    let (writer, found) = Writer::open(dir, fsync).map_err(input)?;
     let Built {
         name,
         mut exchanges,
@@ -94,9 +106,50 @@ pub fn run(dir: &Path, fsync: Fsync, quiet: bool) -> Result<u8, CliError> {
         fees,
         max_slippage_bps,
         ..
-    } = scenario.build(&saved.dir).map_err(input)?;
-    let (writer, found) = Writer::open(dir, fsync).map_err(input)?;
-    // The venues as they were: records restored, books replayed to where they stood.
+    } = saved.build()?;
+    let (states, md_lines) = restore_venues(dir, &mut exchanges, &feeds)?;
+    let rec = reconcile(&found.records, &states);
+    let cancelled = cancel_resting(&mut exchanges, &rec)?;
+    let gateways = persisted(dir, exchanges, &md_lines)?;
+    let (recorder, shared) = JournalRecorder::new(Some(writer), venues.clone(), &name);
+    let recovered_lots = write_reconciled(recorder, &found, &name, &rec);
+    journal_ok(&shared)?;
+    crash_point("reconciled");
+    let ctx = Unwinds {
+        dir,
+        fsync,
+        strategy: format!("{name}/recovery"),
+        venues: &venues,
+        rules: &rules,
+        fees: &fees,
+        max_slippage_bps,
+        config,
+        risk,
+    };
+    let (after, unwound) = ctx.rounds(gateways, &rec)?;
+    crash_point("unwound");
+    let (lines, unhedged) = close_groups(dir, fsync, &venues, &name, &rec, &after)?;
+    if !quiet {
+        emit(&format!(
+            "resumed {}: {} open groups, {} resting orders cancelled, {} lots of fills \
+             recovered, {} unwound\n{lines}",
+            dir.display(),
+            rec.open.len(),
+            cancelled,
+            recovered_lots,
+            unwound
+        ))?;
+    }
+    Ok(if unhedged { 3 } else { 0 })
+}
+
+/// The venues as they were: records restored, books replayed to where they stood.
+/// Returns each venue's records and the market-data lines its book has seen.
+fn restore_venues(
+    dir: &Path,
+    exchanges: &mut [SimExchange],
+    feeds: &[Feed],
+) -> Result<(Vec<VenueState>, Vec<u64>), CliError> {
     let mut states = Vec::new();
     let mut md_lines = Vec::new();
     for (i, x) in exchanges.iter_mut().enumerate() {
@@ -121,9 +174,12 @@ pub fn run(dir: &Path, fsync: Fsync, quiet: bool) -> Result<u8, CliError> {
         states.push(state.clone());
         md_lines.push(n as u64);
     }
-    let rec = reconcile(&found.records, &states);
-    let base = rec.max_job.map_or(0, |m| m + 1);
-    // Resting orders are cancelled and the venues saved before the journal says so.
+    Ok((states, md_lines))
+}
+
+/// Cancels every order of an open group that a venue still rests (its fills are kept);
+/// returns how many.
+fn cancel_resting(exchanges: &mut [SimExchange], rec: &Recovery) -> Result<usize, CliError> {
     let mut cancelled = 0;
     for o in rec.open.values().flat_map(|g| g.orders.values()) {
         if o.open {
@@ -133,52 +189,44 @@ pub fn run(dir: &Path, fsync: Fsync, quiet: bool) -> Result<u8, CliError> {
             book.cancel(o.client_id, &mut out).map_err(input)?;
         }
     }
+    Ok(cancelled)
+}
+
+/// The venues behind gateways that save them (before the journal says what was done).
+fn persisted(
+    dir: &Path,
+    exchanges: Vec<SimExchange>,
+    md_lines: &[u64],
+) -> Result<Vec<Persisted>, CliError> {
     let gateways: Vec<Persisted> = exchanges
         .into_iter()
         .enumerate()
         .map(|(i, x)| Persisted::new(x, Some(venue_path(dir, i)), vec![md_lines[i]]))
         .collect();
-    if let Some(e) = gateways.iter().find_map(|g| g.error.clone()) {
-        return Err(input(format!("venue state: {e}")));
+    match gateways.iter().find_map(|g| g.error.clone()) {
+        Some(e) => Err(input(format!("venue state: {e}"))),
+        None => Ok(gateways),
     }
-    let (recorder, shared) = JournalRecorder::new(Some(writer), venues.clone(), &name);
-    let mut recorder = recorder.with_seq(found.records.len() as u64);
-    let recovered_lots = write_reconciled(&mut recorder, &rec);
-    drop(recorder);
-    journal_ok(&shared)?;
-    crash_point("reconciled");
-    let ctx = Unwinds {
-        dir,
-        fsync,
-        strategy: format!("{name}/recovery"),
-        venues: &venues,
-        rules: &rules,
-        fees: &fees,
-        max_slippage_bps,
-        config,
-        risk,
-    };
-    // Unwind rounds: a partial unwind (a venue cut it short) is followed by another for
-    // what is left, each tied to its group before it is sent.
-    let (mut gateways, mut after, mut next, mut unwound) = (gateways, rec.clone(), base, 0);
-    for _ in 0..UNWIND_ROUNDS {
-        let (gws, now, jobs) = ctx.round(gateways, &after, &rec, next)?;
-        (gateways, after, next, unwound) = (gws, now, next + jobs, unwound + jobs);
-        if jobs == 0 {
-            break;
-        }
-    }
-    crash_point("unwound");
-    // The recovered groups' ends, from the journal and the venues as they are now (the
-    // same facts a later resume would read).
-    drop(gateways);
+}
+
+/// The recovered groups' ends, from the journal and the venues as they are now (the
+/// same facts a later resume would read): their `ended` lines, the text that tells
+/// them, and whether one is left unhedged.
+fn close_groups(
+    dir: &Path,
+    fsync: Fsync,
+    venues: &[VenueInfo],
+    name: &str,
+    rec: &Recovery,
+    after: &Recovery,
+) -> Result<(String, bool), CliError> {
     let (writer, now) = Writer::open(dir, fsync).map_err(input)?;
-    let (closer, closed) = JournalRecorder::new(Some(writer), venues.clone(), &name);
+    let (closer, closed) = JournalRecorder::new(Some(writer), venues.to_vec(), name);
     let mut closer = closer.with_seq(now.records.len() as u64);
     let mut lines = String::new();
     let mut unhedged = false;
     for g in rec.open.keys().filter_map(|j| after.open.get(j)) {
-        let s = end_summary(g, &venues);
+        let s = end_summary(g, venues);
         unhedged |= s.outcome == "unhedged";
         lines += &format!(
             "group {:>3}: {:<10} legs {}  ({} orders reconciled)\n",
@@ -191,22 +239,11 @@ pub fn run(dir: &Path, fsync: Fsync, quiet: bool) -> Result<u8, CliError> {
                 .join(", "),
             g.orders.len()
         );
-        closer.write_value(json!({"kind": "ended", "t_ns": 0u64, "group": s}), true);
+        closer.write(&Line::Ended(Ended { t_ns: 0, group: s }), true);
     }
     drop(closer);
     journal_ok(&closed)?;
-    if !quiet {
-        emit(&format!(
-            "resumed {}: {} open groups, {} resting orders cancelled, {} lots of fills \
-             recovered, {} unwound\n{lines}",
-            dir.display(),
-            rec.open.len(),
-            cancelled,
-            recovered_lots,
-            unwound
-        ))?;
-    }
-    Ok(if unhedged { 3 } else { 0 })
+    Ok((lines, unhedged))
 }
 
 /// Unwind rounds a resume runs at most (each after the last left a residual).
@@ -226,6 +263,26 @@ struct Unwinds<'a> {
 }
 
 impl Unwinds<'_> {
+    /// The unwind rounds: a partial unwind (a venue cut it short) is followed by another
+    /// for what is left, each tied to its group before it is sent. Returns the recovery
+    /// as it stands after them and the unwind jobs run.
+    fn rounds(
+        &self,
+        gateways: Vec<Persisted>,
+        rec: &Recovery,
+    ) -> Result<(Recovery, usize), CliError> {
+        let base = rec.max_job.map_or(0, |m| m + 1);
+        let (mut gateways, mut after, mut next, mut unwound) = (gateways, rec.clone(), base, 0);
+        for _ in 0..UNWIND_ROUNDS {
+            let (gws, now, jobs) = self.round(gateways, &after, rec, next)?;
+            (gateways, after, next, unwound) = (gws, now, next + jobs, unwound + jobs);
+            if jobs == 0 {
+                break;
+            }
+        }
+        Ok((after, unwound))
+    }
+
     /// Unwinds what `cur` says each group of `first` still holds, as jobs from `base`
     /// on: an `unwind` line (synced) per job, then the runtime. Returns the venues, the
     /// recovery as it stands after, and the jobs run.
@@ -245,11 +302,13 @@ impl Unwinds<'_> {
             let Some((job, legs)) = self.unwind_job(g, &gateways)? else {
                 continue;
             };
-            recorder.write_value(
-                json!({"kind": "unwind", "job": g.job, "unwind_job": base + jobs.len(),
-                       "legs": legs}),
-                true,
-            );
+            let unwind_job = base + jobs.len();
+            let line = Unwind {
+                job: g.job,
+                unwind_job,
+                legs,
+            };
+            recorder.write(&Line::Unwind(line), true);
             unwinds.push(g.job);
             jobs.push(job);
         }
@@ -257,6 +316,26 @@ impl Unwinds<'_> {
         if n == 0 {
             return Ok((gateways, cur.clone(), 0));
         }
+        let recorder = recorder.with_job_base(base).with_unwinds(unwinds);
+        let gateways = self.run_jobs(gateways, jobs, recorder, base)?;
+        journal_ok(&shared)?;
+        let now = read(&path_in(self.dir), false).map_err(input)?;
+        let states: Vec<_> = gateways
+            .iter()
+            .map(|g| g.inner.books()[0].state())
+            .collect();
+        Ok((gateways, reconcile(&now.records, &states), n))
+    }
+
+    /// Runs unwind `jobs` (numbered from `base`) through the runtime, journalled by
+    /// `recorder`; returns the venues, saved.
+    fn run_jobs(
+        &self,
+        gateways: Vec<Persisted>,
+        jobs: Vec<Job>,
+        recorder: JournalRecorder,
+        base: usize,
+    ) -> Result<Vec<Persisted>, CliError> {
         let mut config = self.config.clone();
         config.job_base = base as u64;
         let setup = Setup {
@@ -266,7 +345,7 @@ impl Unwinds<'_> {
             jobs,
             strategy: NoStrategy,
             strategy_groups: 0,
-            recorder: Some(Box::new(recorder.with_job_base(base).with_unwinds(unwinds))),
+            recorder: Some(Box::new(recorder)),
         };
         let mut report = run_setup(&config, setup).map_err(input)?;
         for g in &mut report.gateways {
@@ -275,14 +354,7 @@ impl Unwinds<'_> {
                 return Err(input(format!("venue state: {e}")));
             }
         }
-        journal_ok(&shared)?;
-        let now = read(&path_in(self.dir), false).map_err(input)?;
-        let states: Vec<_> = report
-            .gateways
-            .iter()
-            .map(|g| g.inner.books()[0].state())
-            .collect();
-        Ok((report.gateways, reconcile(&now.records, &states), n))
+        Ok(report.gateways)
     }
 
     /// The market IOCs that bring `g` back to flat, and the group's leg of each, or `None`
@@ -292,8 +364,6 @@ impl Unwinds<'_> {
         g: &OpenGroup,
         gateways: &[Persisted],
     ) -> Result<Option<(Job, Vec<usize>)>, CliError> {
-        let (venues, rules, fees) = (self.venues, self.rules, self.fees);
-        let max_slippage_bps = self.max_slippage_bps;
         let nets: Vec<(usize, i64)> = g.legs.keys().map(|&l| (l, g.net_lots(l))).collect();
         let filled = nets.iter().all(|&(l, n)| {
             let leg = &g.legs[&l];
@@ -304,7 +374,7 @@ impl Unwinds<'_> {
         }
         let unit = nets
             .iter()
-            .map(|&(l, _)| venues[g.legs[&l].venue].lot.size().raw())
+            .map(|&(l, _)| self.venues[g.legs[&l].venue].lot.size().raw())
             .fold(0i128, gcd)
             .max(1);
         let mut job = Job {
@@ -318,7 +388,6 @@ impl Unwinds<'_> {
         let mut legs = Vec::new();
         for &(l, n) in nets.iter().filter(|&&(_, n)| n != 0) {
             let leg = &g.legs[&l];
-            let v = leg.venue;
             // Back toward flat: the opposite of the net position's direction.
             let long = (n > 0) == leg.buy;
             let side = if long {
@@ -326,37 +395,52 @@ impl Unwinds<'_> {
             } else {
                 OrderSide::Buy
             };
-            let ladder = gateways[v].inner.books()[0].ladder();
-            let (Some(b), Some(a)) = (ladder.best_bid(), ladder.best_ask()) else {
-                return Err(input(format!(
-                    "venue {v}: its book is empty at the restart"
-                )));
-            };
-            let lot_units = i64::try_from(venues[v].lot.size().raw() / unit)
-                .map_err(|_| input(format!("venue {v}: its lot is too many units of {unit}")))?;
-            job.plans.push(LegPlan {
-                venue: v,
-                side,
-                qty_lots: n.abs(),
-                lot_units,
-                mode: Mode::MarketOnly,
-                max_slippage_bps,
-                fees: fees[v],
-            });
-            job.books.push(0);
-            job.tops.push(Arrival {
-                bid_ticks: b.price_ticks,
-                ask_ticks: a.price_ticks,
-                recommendation: Recommendation::UseMarketAcceptable,
-                expected_price_ticks: None,
-            });
-            job.risk.push(LegRisk {
-                venue: v,
-                rules: rules[v],
-            });
+            self.push_leg(&mut job, leg.venue, side, n.abs(), unit, gateways)?;
             legs.push(l);
         }
         Ok(Some((job, legs)))
+    }
+
+    /// Adds to `job` a market IOC of `lots` on venue `v` (its lot `unit`s of the
+    /// group's common unit), from the venue's top of book now.
+    fn push_leg(
+        &self,
+        job: &mut Job,
+        v: usize,
+        side: OrderSide,
+        lots: i64,
+        unit: i128,
+        gateways: &[Persisted],
+    ) -> Result<(), CliError> {
+        let ladder = gateways[v].inner.books()[0].ladder();
+        let (Some(b), Some(a)) = (ladder.best_bid(), ladder.best_ask()) else {
+            return Err(input(format!(
+                "venue {v}: its book is empty at the restart"
+            )));
+        };
+        let lot_units = i64::try_from(self.venues[v].lot.size().raw() / unit)
+            .map_err(|_| input(format!("venue {v}: its lot is too many units of {unit}")))?;
+        job.plans.push(LegPlan {
+            venue: v,
+            side,
+            qty_lots: lots,
+            lot_units,
+            mode: Mode::MarketOnly,
+            max_slippage_bps: self.max_slippage_bps,
+            fees: self.fees[v],
+        });
+        job.books.push(0);
+        job.tops.push(Arrival {
+            bid_ticks: b.price_ticks,
+            ask_ticks: a.price_ticks,
+            recommendation: Recommendation::UseMarketAcceptable,
+            expected_price_ticks: None,
+        });
+        job.risk.push(LegRisk {
+            venue: v,
+            rules: self.rules[v],
+        });
+        Ok(())
     }
 }
 
@@ -377,36 +461,85 @@ fn crash_point(name: &str) {
     }
 }
 
-/// Writes a `reconciled` line for each open order an earlier resume has not settled
-/// (or that has fills to recover since), and returns the lots recovered.
-fn write_reconciled(recorder: &mut JournalRecorder, rec: &Recovery) -> i64 {
+/// Writes the `resumed` line (after an `opened` line, if the run died before its
+/// first was whole) and a `reconciled` line for each open order an earlier resume has
+/// not settled (or that has fills to recover since); returns the lots recovered.
+fn write_reconciled(
+    recorder: JournalRecorder,
+    found: &Read,
+    scenario: &str,
+    rec: &Recovery,
+) -> i64 {
+    let mut recorder = recorder.with_seq(found.records.len() as u64);
+    if found.records.is_empty() {
+        recorder.write(&Line::Opened(Opened::now(scenario)), true);
+    }
+    recorder.write(&Line::Resumed(Resumed::now()), true);
     let mut recovered = 0;
     for g in rec.open.values() {
         for o in g.orders.values() {
-            let lots = (o.venue_filled_lots - o.journal_filled_lots).max(0);
-            if o.reconciled && lots == 0 && !o.open {
+            let line = reconciled(g.job, o);
+            if o.reconciled && line.recovered_lots == 0 && !o.open {
                 continue;
             }
-            let status = if o.unknown_to_venue {
-                "rejected" // sent, never reached the venue
-            } else if o.open {
-                "cancelled"
-            } else {
-                "closed"
-            };
-            recovered += lots;
-            let notional = (o.venue_notional_tl - o.journal_notional_tl).max(0);
-            recorder.write_value(
-                json!({"kind": "reconciled", "job": g.job, "client_id": o.client_id,
-                       "status": status, "venue_filled_lots": o.venue_filled_lots,
-                       "journal_filled_lots": o.journal_filled_lots,
-                       "recovered_lots": lots,
-                       "recovered_notional_tl": notional.to_string()}),
-                false,
-            );
+            recovered += line.recovered_lots;
+            recorder.write(&Line::Reconciled(line), false);
         }
     }
     recovered
+}
+
+/// The `reconciled` line of order `o` of group `job`.
+fn reconciled(job: usize, o: &OrderFacts) -> Reconciled {
+    let status = if o.unknown_to_venue {
+        Settled::Rejected // sent, never reached the venue
+    } else if o.open {
+        Settled::Cancelled
+    } else {
+        Settled::Closed
+    };
+    Reconciled {
+        job,
+        client_id: o.client_id,
+        status,
+        venue_filled_lots: o.venue_filled_lots,
+        journal_filled_lots: o.journal_filled_lots,
+        recovered_lots: (o.venue_filled_lots - o.journal_filled_lots).max(0),
+        recovered_notional_tl: (o.venue_notional_tl - o.journal_notional_tl).max(0),
+    }
+}
+
+/// One leg's fills from the venues' records of its orders, (lots, notional tick-lots)
+/// in the entry direction and back, and their fees (tick-lots × 10⁻⁸).
+struct LegFills {
+    entry: (i64, i128),
+    exit: (i64, i128),
+    fees: i128,
+}
+
+impl LegFills {
+    fn of(g: &OpenGroup, leg: usize, buy: bool) -> LegFills {
+        let mut f = LegFills {
+            entry: (0, 0),
+            exit: (0, 0),
+            fees: 0,
+        };
+        for o in g.orders.values().filter(|o| o.leg == leg) {
+            let side = if o.buy == buy {
+                &mut f.entry
+            } else {
+                &mut f.exit
+            };
+            side.0 += o.venue_filled_lots;
+            side.1 += o.venue_notional_tl;
+            f.fees += o.fees_tl_e8;
+        }
+        f
+    }
+
+    fn net(&self) -> i64 {
+        self.entry.0 - self.exit.0
+    }
 }
 
 /// The `ended` summary of a recovered group, from the venues' records of its orders
@@ -417,55 +550,20 @@ fn end_summary(g: &OpenGroup, venues: &[VenueInfo]) -> GroupSummary {
     let (mut loss, mut all_flat, mut all_full) = (Decimal::ZERO, true, true);
     for (&l, leg) in &g.legs {
         let v = &venues[leg.venue];
-        let (mut entry, mut exit, mut fees) = ((0i64, 0i128), (0i64, 0i128), 0i128);
-        for o in g.orders.values().filter(|o| o.leg == l) {
-            let side = if o.buy == leg.buy {
-                &mut entry
-            } else {
-                &mut exit
-            };
-            side.0 += o.venue_filled_lots;
-            side.1 += o.venue_notional_tl;
-            fees += o.fees_tl_e8;
-        }
-        let net = entry.0 - exit.0;
+        let f = LegFills::of(g, l, leg.buy);
+        let net = f.net();
         all_flat &= net == 0;
         all_full &= leg.target_known && leg.target_lots > 0 && net == leg.target_lots;
         let (buys, sells) = if leg.buy {
-            (entry, exit)
+            (f.entry, f.exit)
         } else {
-            (exit, entry)
+            (f.exit, f.entry)
         };
         loss = loss
             .checked_add(quote(v, loss_tl(buys, sells), 1))
             .unwrap_or(loss);
         residual.push(v.lot.to_decimal(net).to_string());
-        let avg = (entry.0 > 0).then(|| {
-            quote(v, entry.1, 1)
-                .div(v.lot.to_decimal(entry.0), Round::HalfEven)
-                .map(|d| d.to_string())
-                .unwrap_or_default()
-        });
-        let mid = v.tick.to_decimal(leg.bid_ticks + leg.ask_ticks);
-        let mid = mid
-            .div(Decimal::from_i64(2), Round::HalfEven)
-            .unwrap_or(mid);
-        legs.push(LegSummary {
-            venue: v.name.clone(),
-            instrument: v.instrument.clone(),
-            side: if leg.buy { "buy" } else { "sell" }.to_string(),
-            mode_used: "recovered".to_string(),
-            target_qty: v.lot.to_decimal(leg.target_lots).to_string(),
-            filled_qty: v.lot.to_decimal(entry.0).to_string(),
-            unwound_qty: v.lot.to_decimal(exit.0).to_string(),
-            net_qty: v.lot.to_decimal(net).to_string(),
-            avg_price: avg,
-            expected_price: None,
-            arrival_mid: mid.to_string(),
-            slippage_bps: None,
-            expected_slippage_bps: None,
-            fees: quote(v, fees, 100_000_000).to_string(),
-        });
+        legs.push(leg_summary(v, leg, &f));
     }
     let outcome = if all_full {
         "filled"
@@ -474,8 +572,57 @@ fn end_summary(g: &OpenGroup, venues: &[VenueInfo]) -> GroupSummary {
     } else {
         "unhedged"
     };
+    let incident = (outcome != "filled").then(|| incident(g, outcome, residual, loss));
+    GroupSummary {
+        id: g.job,
+        strategy: g.strategy.clone(),
+        policy: g.policy.clone(),
+        outcome: outcome.to_string(),
+        duration_ms: "0".to_string(),
+        wall_ms: legcore::journal::line::wall_ms(),
+        legs,
+        incident,
+    }
+}
+
+/// A recovered leg's summary.
+fn leg_summary(
+    v: &VenueInfo,
+    leg: &legcore::journal::recover::LegFacts,
+    f: &LegFills,
+) -> LegSummary {
+    let avg = (f.entry.0 > 0).then(|| {
+        quote(v, f.entry.1, 1)
+            .div(v.lot.to_decimal(f.entry.0), Round::HalfEven)
+            .map(|d| d.to_string())
+            .unwrap_or_default()
+    });
+    let mid = v.tick.to_decimal(leg.bid_ticks + leg.ask_ticks);
+    let mid = mid
+        .div(Decimal::from_i64(2), Round::HalfEven)
+        .unwrap_or(mid);
+    LegSummary {
+        venue: v.name.clone(),
+        instrument: v.instrument.clone(),
+        side: if leg.buy { "buy" } else { "sell" }.to_string(),
+        mode_used: "recovered".to_string(),
+        target_qty: v.lot.to_decimal(leg.target_lots).to_string(),
+        filled_qty: v.lot.to_decimal(f.entry.0).to_string(),
+        unwound_qty: v.lot.to_decimal(f.exit.0).to_string(),
+        net_qty: v.lot.to_decimal(f.net()).to_string(),
+        avg_price: avg,
+        expected_price: None,
+        arrival_mid: mid.to_string(),
+        slippage_bps: None,
+        expected_slippage_bps: None,
+        fees: quote(v, f.fees, 100_000_000).to_string(),
+    }
+}
+
+/// The incident of a recovered group that did not end filled.
+fn incident(g: &OpenGroup, outcome: &str, residual: Vec<String>, loss: Decimal) -> IncidentSummary {
     let unwound = g.orders.values().any(|o| o.unwind);
-    let incident = (outcome != "filled").then(|| IncidentSummary {
+    IncidentSummary {
         residual,
         loss_quote: loss.to_string(),
         unhedged_seconds: "0".to_string(),
@@ -490,17 +637,5 @@ fn end_summary(g: &OpenGroup, venues: &[VenueInfo]) -> GroupSummary {
                 ""
             }
         ),
-    });
-    GroupSummary {
-        id: g.job,
-        strategy: g.strategy.clone(),
-        policy: g.policy.clone(),
-        outcome: outcome.to_string(),
-        duration_ms: "0".to_string(),
-        wall_ms: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64),
-        legs,
-        incident,
     }
 }

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use legcore::journal::file::{Fsync, Writer};
+use legcore::journal::line::{Line, Opened};
 use legcore::journal::recorder::JournalRecorder;
 use legcore::journal::stats::{Filter, Stats};
 use legcore::journal::GroupSummary;
@@ -122,7 +123,12 @@ pub fn run(args: &[String]) -> Result<u8, CliError> {
         None => None,
     };
     let quiet = f.has("--quiet");
-    let (recorder, shared) = JournalRecorder::new(writer, built.venues.clone(), &built.name);
+    let has_journal = writer.is_some();
+    let (mut recorder, shared) = JournalRecorder::new(writer, built.venues.clone(), &built.name);
+    if has_journal {
+        // Every journal opens with its schema version (docs/journal.md).
+        recorder.write(&Line::Opened(Opened::now(&built.name)), true);
+    }
     let progress = Arc::new(AtomicU64::new(0));
     built.config.progress = Some(progress.clone());
     // Lines the tapes left out (not `<time> <message>`) count as refused with the rest.

@@ -46,15 +46,7 @@ pub fn run(args: &[String]) -> Result<u8, CliError> {
     };
     let path = path_in(Path::new(dir));
     let found = read(&path, false).map_err(|e| CliError::Input(e.to_string()))?;
-    let mut groups = Vec::new();
-    for r in &found.records {
-        if r["kind"] == "ended" {
-            let g: GroupSummary = serde_json::from_value(r["group"].clone()).map_err(|e| {
-                CliError::Input(format!("{}: an ended record: {e}", path.display()))
-            })?;
-            groups.push(g);
-        }
-    }
+    let groups: Vec<GroupSummary> = found.ended().map(|e| e.group.clone()).collect();
     let filter = Filter {
         strategy: f.get("--strategy").map(str::to_string),
         venue: f.get("--venue").map(str::to_string),

@@ -1,7 +1,15 @@
 //! The journal on disk: `DIR/journal.jsonl`, one JSON object per line, appended by the
 //! recorder thread. Each line ends with `"crc":"xxxxxxxx"`, the CRC-32 of the line's
-//! bytes before `,"crc"`, so pandas or DuckDB read the file as plain JSON lines and
-//! [`read`] can tell a good record from a torn one.
+//! bytes before `"crc"` (through the comma), so pandas or DuckDB read the file as plain
+//! JSON lines (the seal is one more string column) and [`read`] can tell a good record
+//! from a torn one.
+//!
+//! Every whole line is then parsed into its typed [`Line`] (the schema is in
+//! [`super::line`] and `docs/journal.md`); a line that is not one (bad JSON, an unknown
+//! kind, a missing field, a wrong type, a bad decimal) is refused with its line number,
+//! never defaulted or skipped. The first record must be the `opened` line of schema
+//! [`SCHEMA`]: a journal of the untyped format before it (which has none) or of another
+//! schema is refused with one message saying how to proceed.
 //!
 //! On open, a torn tail (a last line without its newline or with a bad checksum, as a
 //! crash mid-write leaves) is cut back to the last good record; a bad line anywhere
@@ -16,7 +24,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
+use super::line::{Envelope, Line, LineError, SCHEMA};
 
 /// When the writer calls `fsync`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,6 +74,40 @@ pub enum JournalError {
         /// The predecessor's plus one.
         expected: u64,
     },
+    /// A whole, sealed line that is not a line of this schema.
+    #[error("{path}: line {line}: {why}")]
+    Line {
+        /// The path.
+        path: String,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        why: LineError,
+    },
+    /// A journal whose first line is not an `opened` line: the untyped format that
+    /// legcore wrote before journal schema 2.
+    #[error(
+        "{path}: written by an older legcore (no journal schema line; this legcore reads \
+         schema {SCHEMA}): read or resume it with the legcore that wrote it, and give new \
+         runs a new --journal directory"
+    )]
+    OldFormat {
+        /// The path.
+        path: String,
+    },
+    /// A journal of another schema version.
+    #[error(
+        "{path}: journal schema {found}, written by {by} legcore (this legcore reads schema \
+         {SCHEMA}): read or resume it with the legcore that wrote it"
+    )]
+    Version {
+        /// The path.
+        path: String,
+        /// Its schema.
+        found: u32,
+        /// `an older` or `a newer`.
+        by: &'static str,
+    },
 }
 
 /// A record's `seq` as found, for [`JournalError::Sequence`].
@@ -95,23 +137,36 @@ pub fn seal(json: &str) -> String {
     format!("{head}\"crc\":\"{crc:08x}\"}}\n")
 }
 
-/// Checks one line (without its newline); `Some(record)` if it is sealed and whole.
-pub fn unseal(line: &str) -> Option<Value> {
-    let at = line.rfind("\"crc\":\"")?;
+/// Whether one line (without its newline) is whole: its seal's CRC-32 matches.
+pub fn sealed(line: &str) -> bool {
+    let Some(at) = line.rfind("\"crc\":\"") else {
+        return false;
+    };
     let (head, tail) = line.split_at(at);
-    let hex = tail.strip_prefix("\"crc\":\"")?.strip_suffix("\"}")?;
-    let crc = u32::from_str_radix(hex, 16).ok()?;
-    (hex.len() == 8 && crc32fast::hash(head.as_bytes()) == crc).then_some(())?;
-    serde_json::from_str(line).ok()
+    let hex = tail
+        .strip_prefix("\"crc\":\"")
+        .and_then(|t| t.strip_suffix("\"}"));
+    let crc = hex.and_then(|h| (h.len() == 8).then(|| u32::from_str_radix(h, 16).ok())?);
+    crc == Some(crc32fast::hash(head.as_bytes()))
 }
 
 /// What [`read`] found.
 #[derive(Debug)]
 pub struct Read {
-    /// The good records, in order.
-    pub records: Vec<Value>,
+    /// The good records, in order (record `seq` is at index `seq - 1`).
+    pub records: Vec<Line>,
     /// Bytes cut from a torn tail (0: none).
     pub cut_bytes: usize,
+}
+
+impl Read {
+    /// Every group end (`ended` lines), in journal order.
+    pub fn ended(&self) -> impl Iterator<Item = &super::line::Ended> {
+        self.records.iter().filter_map(|r| match r {
+            Line::Ended(e) => Some(e),
+            _ => None,
+        })
+    }
 }
 
 /// Reads the journal at `path`. A torn tail is reported in `cut_bytes` and, when
@@ -122,6 +177,18 @@ pub fn read(path: &Path, repair: bool) -> Result<Read, JournalError> {
         source,
     };
     let bytes = std::fs::read(path).map_err(io_err)?;
+    let (records, good_end) = parse_lines(path, &bytes)?;
+    let cut_bytes = bytes.len() - good_end;
+    if repair && cut_bytes > 0 {
+        let f = OpenOptions::new().write(true).open(path).map_err(io_err)?;
+        f.set_len(good_end as u64).map_err(io_err)?;
+        f.sync_all().map_err(io_err)?;
+    }
+    Ok(Read { records, cut_bytes })
+}
+
+/// The records of a journal's `bytes`, and where the last whole one ends.
+fn parse_lines(path: &Path, bytes: &[u8]) -> Result<(Vec<Line>, usize), JournalError> {
     let mut records = Vec::new();
     let mut good_end = 0usize;
     let mut start = 0usize;
@@ -130,22 +197,13 @@ pub fn read(path: &Path, repair: bool) -> Result<Read, JournalError> {
         line_no += 1;
         let nl = bytes[start..].iter().position(|&b| b == b'\n');
         let end = nl.map_or(bytes.len(), |n| start + n);
-        let text = std::str::from_utf8(&bytes[start..end]).ok();
-        let rec = text.and_then(unseal);
+        let text = std::str::from_utf8(&bytes[start..end])
+            .ok()
+            .filter(|t| sealed(t));
         let last = nl.is_none() || end + 1 == bytes.len();
-        match (rec, nl) {
-            (Some(r), Some(_)) => {
-                let expected = records.len() as u64 + 1;
-                let found = r["seq"].as_u64();
-                if found != Some(expected) {
-                    return Err(JournalError::Sequence {
-                        path: path.display().to_string(),
-                        line: line_no,
-                        found: SeqText(found),
-                        expected,
-                    });
-                }
-                records.push(r);
+        match (text, nl) {
+            (Some(t), Some(_)) => {
+                records.push(record(path, line_no, t, records.len())?);
                 good_end = end + 1;
             }
             _ if last => break, // a torn tail
@@ -159,13 +217,45 @@ pub fn read(path: &Path, repair: bool) -> Result<Read, JournalError> {
         }
         start = end + 1;
     }
-    let cut_bytes = bytes.len() - good_end;
-    if repair && cut_bytes > 0 {
-        let f = OpenOptions::new().write(true).open(path).map_err(io_err)?;
-        f.set_len(good_end as u64).map_err(io_err)?;
-        f.sync_all().map_err(io_err)?;
+    Ok((records, good_end))
+}
+
+/// Whole line `line` (`text`), after `n` records: its typed record, if it is the next
+/// one and (the first) opens a journal of this schema.
+fn record(path: &Path, line: usize, text: &str, n: usize) -> Result<Line, JournalError> {
+    let path = || path.display().to_string();
+    let bad = |why| JournalError::Line {
+        path: path(),
+        line,
+        why,
+    };
+    let env = Envelope::of(text).map_err(bad)?;
+    let expected = n as u64 + 1;
+    if env.seq != Some(expected) {
+        return Err(JournalError::Sequence {
+            path: path(),
+            line,
+            found: SeqText(env.seq),
+            expected,
+        });
     }
-    Ok(Read { records, cut_bytes })
+    if n == 0 && env.kind.as_deref() != Some("opened") {
+        return Err(JournalError::OldFormat { path: path() });
+    }
+    match env.schema {
+        Some(found) if found != SCHEMA && env.kind.as_deref() == Some("opened") => {
+            Err(JournalError::Version {
+                path: path(),
+                found,
+                by: if found < SCHEMA {
+                    "an older"
+                } else {
+                    "a newer"
+                },
+            })
+        }
+        _ => env.parse(text).map_err(bad),
+    }
 }
 
 /// Appends sealed records to a journal file.

@@ -3,6 +3,7 @@
 //! lines, and the statistics over ended groups.
 //!
 //! - [`record`]: the records the loop hands over (indices and integers, no text).
+//! - [`mod@line`]: the typed, versioned schema of the journal's lines (`docs/journal.md`).
 //! - [`summary`]: an ended group in exchange units, as reports and `ended` lines hold it.
 //! - [`mod@file`]: the file format, checksums, torn-tail repair and fsync policy.
 //! - [`recorder`]: the recorder that turns records into lines.
@@ -12,11 +13,13 @@
 
 pub mod file;
 pub mod latency;
+pub mod line;
 pub mod record;
 pub mod recorder;
 pub mod recover;
 pub mod stats;
 pub mod summary;
 
+pub use line::Line;
 pub use record::{Record, StartedLeg};
 pub use summary::GroupSummary;

@@ -1,18 +1,17 @@
 //! [`JournalRecorder`]: the runtime's [`Recorder`] for `legcore run`. On the recorder
-//! thread it turns each [`Record`] into a JSON line (when a journal file is open) and
-//! keeps the summaries of ended groups and live counters for the caller.
+//! thread it turns each [`Record`] into its typed [`Line`] and writes it (when a journal
+//! file is open), and keeps the summaries of ended groups and live counters for the
+//! caller.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
-
-use serde_json::json;
 
 use super::file::Writer;
-use super::record::Record;
-use super::summary::{policy_name, summarize, GroupSummary};
-use crate::book::OrderSide;
-use crate::leg::{Command, OrderEvent};
+use super::line::{self, Line, ModeLine, PolicyName, Refused, Report, Sent, StartedLeg};
+use super::record::{Record, StartedLeg as RecordLeg};
+use super::summary::{summarize, GroupSummary};
+use crate::group::Policy;
+use crate::num::Decimal;
 use crate::runtime::Recorder;
 use crate::scenario::build::VenueInfo;
 
@@ -51,12 +50,6 @@ pub struct JournalRecorder {
     job_base: usize,
     /// Per job: the recovered group it unwinds (a resume's jobs are all unwinds).
     unwinds: Vec<usize>,
-}
-
-fn wall_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }
 
 impl JournalRecorder {
@@ -102,91 +95,108 @@ impl JournalRecorder {
         self
     }
 
-    /// The kind of a start or end line of job `job` (before the base), and the group it
-    /// unwinds if it is an unwind.
-    fn kind(&self, job: usize, kind: &'static str) -> (&'static str, Option<usize>) {
-        match (self.unwinds.get(job), kind) {
-            (Some(&g), "started") => ("unwind_started", Some(g)),
-            (Some(&g), _) => ("unwind_ended", Some(g)),
-            (None, k) => (k, None),
+    /// The group job `job` (before the base) unwinds, if it is a recovery's unwind.
+    fn unwinds(&self, job: usize) -> Option<usize> {
+        self.unwinds.get(job).copied()
+    }
+
+    /// Writes `line` as the next record; `group_end` marks a sync point.
+    pub fn write(&mut self, line: &Line, group_end: bool) {
+        // Taken only when a line is written: the journal's seq has no gaps.
+        let seq = self.seq + 1;
+        match line::to_json(seq, line) {
+            Ok(json) => self.write_json(seq, &json, group_end),
+            Err(e) => self.fail(format!("record {seq}: {e}")),
         }
     }
 
-    /// Writes an already-built object (recovery records), sealed like the others.
-    pub fn write_value(&mut self, mut v: serde_json::Value, group_end: bool) {
-        let seq = self.seq + 1;
-        v["seq"] = json!(seq);
-        self.write_line(seq, &v, group_end);
-    }
-
-    /// Writes `line` as record `seq`.
-    fn write_line(&mut self, seq: u64, line: &serde_json::Value, group_end: bool) {
+    /// Writes serialized record `seq`.
+    fn write_json(&mut self, seq: u64, json: &str, group_end: bool) {
         self.seq = seq;
         if let Some(w) = self.writer.as_mut() {
-            w.write(&line.to_string(), group_end);
+            w.write(json, group_end);
             if let Some(e) = w.error.take() {
-                if let Ok(mut slot) = self.shared.error.lock() {
-                    slot.get_or_insert(e.to_string());
-                }
+                self.fail(e.to_string());
             }
         }
         self.shared.progress.records.fetch_add(1, Ordering::Relaxed);
     }
 
-    fn venue(&self, v: usize) -> (&str, &str) {
-        self.venues
-            .get(v)
-            .map_or(("?", "?"), |i| (&i.name, &i.instrument))
+    /// Keeps the first error for the caller (the recorder cannot stop the run).
+    fn fail(&self, e: String) {
+        if let Ok(mut slot) = self.shared.error.lock() {
+            slot.get_or_insert(e);
+        }
     }
-}
 
-impl Recorder for JournalRecorder {
-    fn record(&mut self, r: &Record) {
-        let base = self.job_base;
-        // Taken only when a line is written: the journal's seq has no gaps.
-        let seq = self.seq + 1;
-        let p = &self.shared.progress;
-        let mut group_end = false;
-        let line = match r {
-            Record::Started {
-                job,
+    /// A `started` (or `unwind_started`) line.
+    fn started(&self, job: usize, t_ns: u64, policy: Policy, legs: &[RecordLeg]) -> Line {
+        let legs = legs.iter().map(|l| self.started_leg(l)).collect();
+        let start = line::Started {
+            job: job + self.job_base,
+            t_ns,
+            strategy: self.strategy.clone(),
+            policy: PolicyName::from(policy),
+            legs,
+        };
+        match self.unwinds(job) {
+            Some(g) => Line::UnwindStarted(line::UnwindStarted { unwinds: g, start }),
+            None => Line::Started(start),
+        }
+    }
+
+    /// One leg of a `started` line, named from the run's venues.
+    fn started_leg(&self, l: &RecordLeg) -> StartedLeg {
+        let v = self.venues.get(l.plan.venue);
+        if v.is_none() {
+            let n = l.plan.venue;
+            self.fail(format!("a leg on venue {n}, which the run does not have"));
+        }
+        StartedLeg {
+            venue_index: l.plan.venue,
+            book: l.book,
+            venue: v.map_or("?", |v| &v.name).to_string(),
+            instrument: v.map_or("?", |v| &v.instrument).to_string(),
+            side: l.plan.side.into(),
+            qty_lots: l.plan.qty_lots,
+            qty: v.map_or(Decimal::ZERO, |v| v.lot.to_decimal(l.plan.qty_lots)),
+            bid_ticks: l.top.bid_ticks,
+            ask_ticks: l.top.ask_ticks,
+            mode: ModeLine::from(l.plan.mode),
+        }
+    }
+
+    /// An ended group's line (`ended`, or `unwind_ended` for an unwind job), or `None`
+    /// if it cannot be summarized.
+    fn ended(&self, r: &Record, job: usize, t_ns: u64) -> Option<Line> {
+        let mut group = summarize(r, &self.venues, &self.strategy, line::wall_ms())?;
+        group.id += self.job_base;
+        Some(match self.unwinds(job) {
+            Some(g) => Line::UnwindEnded(line::UnwindEnded {
                 t_ns,
-                policy,
-                legs,
-            } => {
-                p.opened.fetch_add(1, Ordering::Relaxed);
-                let legs: Vec<_> = legs
-                    .iter()
-                    .map(|l| {
-                        let (venue, instrument) = self.venue(l.plan.venue);
-                        let lot = self.venues.get(l.plan.venue).map(|v| v.lot);
-                        json!({
-                            "venue_index": l.plan.venue,
-                            "book": l.book,
-                            "qty_lots": l.plan.qty_lots,
-                            "venue": venue,
-                            "instrument": instrument,
-                            "side": format!("{:?}", l.plan.side).to_lowercase(),
-                            "qty": lot.map(|lot| lot.to_decimal(l.plan.qty_lots).to_string()),
-                            "mode": format!("{:?}", l.plan.mode),
-                            "bid_ticks": l.top.bid_ticks,
-                            "ask_ticks": l.top.ask_ticks,
-                        })
-                    })
-                    .collect();
-                let (kind, unwinds) = self.kind(*job, "started");
-                let mut v = json!({"seq": seq, "kind": kind, "job": job + base, "t_ns": t_ns,
-                       "strategy": self.strategy, "policy": policy_name(*policy), "legs": legs});
-                if let Some(g) = unwinds {
-                    v["unwinds"] = json!(g);
-                }
-                v
-            }
-            Record::Refused { job, t_ns, why } => {
-                group_end = true;
-                json!({"seq": seq, "kind": "refused", "job": job + base, "t_ns": t_ns,
-                       "strategy": self.strategy, "why": why.to_string()})
-            }
+                unwinds: g,
+                group,
+            }),
+            None => Line::Ended(line::Ended { t_ns, group }),
+        })
+    }
+
+    /// Counts an ended group and keeps its summary for the caller.
+    fn count_end(&self, s: &GroupSummary) {
+        let p = &self.shared.progress;
+        p.closed.fetch_add(1, Ordering::Relaxed);
+        if s.incident.is_some() {
+            p.incidents.fetch_add(1, Ordering::Relaxed);
+        }
+        if let Ok(mut v) = self.shared.summaries.lock() {
+            v.push(s.clone());
+        }
+    }
+
+    /// The line of an order's record (`sent` or `report`).
+    fn order_line(&self, r: &Record) -> Option<Line> {
+        let base = self.job_base;
+        match *r {
             Record::Sent {
                 job,
                 leg,
@@ -194,64 +204,68 @@ impl Recorder for JournalRecorder {
                 client_id,
                 cmd,
                 t_ns,
-            } => {
-                let mut v = json!({"seq": seq, "kind": "sent", "job": job + base, "leg": leg,
-                    "part": part, "client_id": client_id, "cmd": format!("{cmd:?}"),
-                    "t_ns": t_ns});
-                if let Command::Submit {
-                    side,
-                    price_ticks,
-                    qty_lots,
-                    ..
-                } = cmd
-                {
-                    v["buy"] = json!(*side == OrderSide::Buy);
-                    v["price_ticks"] = json!(price_ticks);
-                    v["qty_lots"] = json!(qty_lots);
-                }
-                v
-            }
+            } => Some(Line::Sent(Sent {
+                job: job + base,
+                leg,
+                part,
+                client_id,
+                t_ns,
+                cmd: cmd.into(),
+            })),
             Record::Report {
                 job,
                 client_id,
                 event,
                 taken,
                 t_ns,
+            } => Some(Line::Report(Report {
+                job: job + base,
+                client_id,
+                taken,
+                t_ns,
+                event: event.into(),
+            })),
+            _ => None,
+        }
+    }
+}
+
+impl Recorder for JournalRecorder {
+    fn record(&mut self, r: &Record) {
+        let (line, group_end) = match r {
+            Record::Started {
+                job,
+                t_ns,
+                policy,
+                legs,
             } => {
-                let mut v = json!({"seq": seq, "kind": "report", "job": job + base,
-                    "client_id": client_id, "event": format!("{event:?}"), "taken": taken,
-                    "t_ns": t_ns});
-                if let OrderEvent::Filled(f) = event {
-                    v["fill_lots"] = json!(f.qty_lots);
-                    v["fill_price_ticks"] = json!(f.price_ticks);
-                    v["trade_id"] = json!(f.trade_id);
-                }
-                v
+                self.shared.progress.opened.fetch_add(1, Ordering::Relaxed);
+                (self.started(*job, *t_ns, *policy, legs), false)
             }
+            Record::Refused { job, t_ns, why } => {
+                let line = Line::Refused(Refused {
+                    job: job + self.job_base,
+                    t_ns: *t_ns,
+                    strategy: self.strategy.clone(),
+                    why: why.to_string(),
+                });
+                (line, true)
+            }
+            Record::Sent { .. } | Record::Report { .. } => match self.order_line(r) {
+                Some(line) => (line, false),
+                None => return,
+            },
             Record::Ended { t_ns, job, .. } => {
-                group_end = true;
-                let Some(mut s) = summarize(r, &self.venues, &self.strategy, wall_ms()) else {
+                let Some(line) = self.ended(r, *job, *t_ns) else {
                     return;
                 };
-                s.id += base;
-                if let (kind, Some(g)) = self.kind(*job, "ended") {
-                    let line =
-                        json!({"seq": seq, "kind": kind, "t_ns": t_ns, "unwinds": g, "group": s});
-                    self.write_line(seq, &line, true);
-                    return;
+                if let Line::Ended(e) = &line {
+                    self.count_end(&e.group);
                 }
-                p.closed.fetch_add(1, Ordering::Relaxed);
-                if s.incident.is_some() {
-                    p.incidents.fetch_add(1, Ordering::Relaxed);
-                }
-                let line = json!({"seq": seq, "kind": "ended", "t_ns": t_ns, "group": s});
-                if let Ok(mut v) = self.shared.summaries.lock() {
-                    v.push(s);
-                }
-                line
+                (line, true)
             }
         };
-        self.write_line(seq, &line, group_end);
+        self.write(&line, group_end);
     }
 
     fn finish(&mut self) {

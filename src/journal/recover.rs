@@ -2,7 +2,9 @@
 //! were open when a run died, reconciled by NautilusTrader's rules.
 //!
 //! The venues are the truth for fills; the journal is the truth for intent (which
-//! groups, legs and sizes were asked). [`reconcile`] walks both:
+//! groups, legs and sizes were asked). [`reconcile`] walks both, the journal as its
+//! typed lines ([`Line`], already checked by [`super::file::read`]: nothing here
+//! defaults a missing field):
 //!
 //! - a group is open if it started (or a venue knows one of its orders) and has no
 //!   `ended`/`refused` line, or if it ended but a venue still rests one of its orders or
@@ -28,8 +30,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::Value;
-
+use super::line::{Cmd, Event, Line, Report, Sent, Side, Started, Unwind};
 use crate::sim::{decode, OrderRecord, VenueState};
 
 /// One order of an open group, as the venue and the journal know it.
@@ -152,8 +153,9 @@ pub struct UnwindLink {
 #[derive(Default)]
 struct Journal<'a> {
     ended: BTreeSet<usize>,
-    started: BTreeMap<usize, &'a Value>,
-    sent: BTreeMap<u64, &'a Value>,
+    started: BTreeMap<usize, &'a Started>,
+    /// Per order: the `submit` the journal sent, (direction is a buy, lots).
+    sent: BTreeMap<u64, (bool, i64)>,
     /// Per order: fills by trade id, (lots, price ticks).
     fills: BTreeMap<u64, BTreeMap<u64, (i64, i64)>>,
     /// Per order: what earlier resumes recovered, (lots, notional tick-lots).
@@ -168,76 +170,66 @@ impl<'a> Journal<'a> {
         self.max_job = Some(self.max_job.map_or(j, |m| m.max(j)));
     }
 
-    fn read(records: &'a [Value]) -> Journal<'a> {
+    fn read(records: &'a [Line]) -> Journal<'a> {
         let mut k = Journal::default();
         for r in records {
-            let job = r["job"].as_u64().map(|j| j as usize);
-            match (r["kind"].as_str(), job) {
-                (Some("started"), Some(j)) => {
-                    k.started.insert(j, r);
-                    k.seen(j);
+            match r {
+                Line::Started(s) => {
+                    k.started.insert(s.job, s);
+                    k.seen(s.job);
                 }
-                (Some("ended"), _) => {
-                    if let Some(j) = r["group"]["id"].as_u64() {
-                        k.ended.insert(j as usize);
-                        k.seen(j as usize);
-                    }
+                Line::Ended(e) => {
+                    k.ended.insert(e.group.id);
+                    k.seen(e.group.id);
                 }
-                (Some("refused"), Some(j)) => {
-                    k.ended.insert(j);
-                    k.seen(j);
+                Line::Refused(r) => {
+                    k.ended.insert(r.job);
+                    k.seen(r.job);
                 }
-                (Some("sent"), _) => {
-                    if let (Some(id), Some(_)) = (r["client_id"].as_u64(), r["qty_lots"].as_i64()) {
-                        k.sent.insert(id, r);
-                    }
+                Line::Sent(s) => k.sent(s),
+                Line::Report(r) => k.report(r),
+                Line::Reconciled(r) => {
+                    let e = k.recovered.entry(r.client_id).or_default();
+                    e.0 += r.recovered_lots;
+                    e.1 += r.recovered_notional_tl;
                 }
-                (Some("report"), _) => k.report(r),
-                (Some("reconciled"), _) => k.reconciled(r),
-                (Some("unwind"), Some(j)) => k.unwind(j, r),
-                _ => {}
+                Line::Unwind(u) => k.unwind(u),
+                Line::Opened(_)
+                | Line::Resumed(_)
+                | Line::UnwindStarted(_)
+                | Line::UnwindEnded(_) => {}
             }
         }
         k
     }
 
-    fn report(&mut self, r: &Value) {
-        let id = r["client_id"].as_u64();
-        let tid = r["trade_id"].as_u64();
-        let lots = r["fill_lots"].as_i64();
-        let px = r["fill_price_ticks"].as_i64();
-        if let (Some(id), Some(t), Some(l), Some(p)) = (id, tid, lots, px) {
-            self.fills.entry(id).or_default().insert(t, (l, p));
+    fn sent(&mut self, s: &Sent) {
+        if let Cmd::Submit { side, qty_lots, .. } = s.cmd {
+            self.sent.insert(s.client_id, (side == Side::Buy, qty_lots));
         }
     }
 
-    fn reconciled(&mut self, r: &Value) {
-        let Some(id) = r["client_id"].as_u64() else {
-            return;
-        };
-        let lots = r["recovered_lots"].as_i64().unwrap_or(0);
-        let notional = r["recovered_notional_tl"]
-            .as_str()
-            .and_then(|s| s.parse::<i128>().ok())
-            .unwrap_or(0);
-        let e = self.recovered.entry(id).or_default();
-        e.0 += lots;
-        e.1 += notional;
+    fn report(&mut self, r: &Report) {
+        if let Event::Filled {
+            trade_id,
+            fill_lots,
+            fill_price_ticks,
+            ..
+        } = r.event
+        {
+            let fills = self.fills.entry(r.client_id).or_default();
+            fills.insert(trade_id, (fill_lots, fill_price_ticks));
+        }
     }
 
-    fn unwind(&mut self, j: usize, r: &Value) {
-        let Some(u) = r["unwind_job"].as_u64() else {
-            return;
+    fn unwind(&mut self, u: &Unwind) {
+        let link = UnwindLink {
+            job: u.job,
+            legs: u.legs.clone(),
         };
-        let legs = r["legs"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|l| l.as_u64().map(|l| l as usize))
-            .collect();
-        self.unwinds.insert(u as usize, UnwindLink { job: j, legs });
-        self.seen(j);
-        self.seen(u as usize);
+        self.unwinds.insert(u.unwind_job, link);
+        self.seen(u.job);
+        self.seen(u.unwind_job);
     }
 
     /// The group and leg order `id` belongs to, and whether it is a recovery's unwind.
@@ -252,7 +244,7 @@ impl<'a> Journal<'a> {
 
 /// Reconciles `records` (a journal's good records) with `venues` (per venue index: its
 /// one book's saved records).
-pub fn reconcile(records: &[Value], venues: &[VenueState]) -> Recovery {
+pub fn reconcile(records: &[Line], venues: &[VenueState]) -> Recovery {
     let mut k = Journal::read(records);
     // Venue orders, by client id.
     let mut at_venue = BTreeMap::new();
@@ -300,32 +292,24 @@ pub fn reconcile(records: &[Value], venues: &[VenueState]) -> Recovery {
 /// An open group as its `started` line (if any) describes it, without orders.
 fn new_group(k: &Journal, j: usize) -> OpenGroup {
     let st = k.started.get(&j);
-    let mut legs = BTreeMap::new();
-    if let Some(st) = st {
-        for (i, l) in st["legs"].as_array().into_iter().flatten().enumerate() {
-            let target = l["qty_lots"].as_i64();
-            legs.insert(
-                i,
-                LegFacts {
-                    venue: l["venue_index"].as_u64().unwrap_or(0) as usize,
-                    buy: l["side"] == "buy",
-                    target_lots: target.unwrap_or(0),
-                    target_known: target.is_some(),
-                    bid_ticks: l["bid_ticks"].as_i64().unwrap_or(0),
-                    ask_ticks: l["ask_ticks"].as_i64().unwrap_or(0),
-                },
-            );
-        }
-    }
-    let text = |key: &str| {
-        st.and_then(|s| s[key].as_str())
-            .unwrap_or("unknown")
-            .to_string()
-    };
+    let legs = st.into_iter().flat_map(|s| s.legs.iter().enumerate());
+    let legs = legs
+        .map(|(i, l)| {
+            let leg = LegFacts {
+                venue: l.venue_index,
+                buy: l.side == Side::Buy,
+                target_lots: l.qty_lots,
+                target_known: true,
+                bid_ticks: l.bid_ticks,
+                ask_ticks: l.ask_ticks,
+            };
+            (i, leg)
+        })
+        .collect();
     OpenGroup {
         job: j,
-        policy: text("policy"),
-        strategy: text("strategy"),
+        policy: st.map_or("unknown", |s| s.policy.as_str()).to_string(),
+        strategy: st.map_or("unknown", |s| &s.strategy).to_string(),
         legs,
         orders: BTreeMap::new(),
     }
@@ -349,12 +333,12 @@ fn order_facts(
         jl += l;
         jn += n;
     }
-    let sent = k.sent.get(&id);
+    let sent = k.sent.get(&id).copied();
     let base = OrderFacts {
         client_id: id,
         venue: g.legs.get(&leg).map_or(0, |l| l.venue),
         leg,
-        buy: sent.and_then(|s| s["buy"].as_bool()).unwrap_or(false),
+        buy: sent.is_some_and(|(buy, _)| buy),
         venue_filled_lots: 0,
         venue_notional_tl: 0,
         fees_tl_e8: 0,
@@ -362,7 +346,7 @@ fn order_facts(
         journal_notional_tl: jn,
         open: false,
         unknown_to_venue: true,
-        qty_lots: sent.and_then(|s| s["qty_lots"].as_i64()).unwrap_or(0),
+        qty_lots: sent.map_or(0, |(_, lots)| lots),
         unwind,
         reconciled: k.recovered.contains_key(&id),
     };
@@ -401,8 +385,9 @@ fn infer_targets(g: &mut OpenGroup) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::journal::line::samples::{ended, fill, reconciled, started, submit, unwind};
+    use crate::journal::line::{UnwindEnded, UnwindStarted};
     use crate::sim::{client_id, OrderRecord};
-    use serde_json::json;
 
     fn order(id: u64, buy: bool, filled: i64, open: bool) -> OrderRecord {
         OrderRecord {
@@ -429,25 +414,22 @@ mod tests {
         }
     }
 
+    const PAIR: [(usize, Side, i64); 2] = [(0, Side::Buy, 50), (1, Side::Sell, 50)];
+
     #[test]
     fn fills_the_journal_missed_are_recovered_once_and_unknown_orders_rejected() {
         let (a, b) = (client_id(3, 0, 0, 0), client_id(3, 1, 0, 0));
         let lost = client_id(3, 1, 1, 0);
         let records = vec![
-            json!({"kind": "started", "job": 3, "policy": "rollback", "strategy": "s",
-                   "legs": [
-                     {"venue_index": 0, "side": "buy", "qty_lots": 50},
-                     {"venue_index": 1, "side": "sell", "qty_lots": 50}]}),
-            json!({"kind": "sent", "job": 3, "client_id": a, "buy": true, "qty_lots": 50}),
-            json!({"kind": "sent", "job": 3, "client_id": b, "buy": false, "qty_lots": 50}),
-            json!({"kind": "sent", "job": 3, "client_id": lost, "buy": true, "qty_lots": 5}),
+            started(3, &PAIR),
+            submit(3, a, Side::Buy, 50),
+            submit(3, b, Side::Sell, 50),
+            submit(3, lost, Side::Buy, 5),
             // Trade 1 reported twice (a duplicate): counted once.
-            json!({"kind": "report", "client_id": a, "trade_id": 1, "fill_lots": 30,
-                   "fill_price_ticks": 100}),
-            json!({"kind": "report", "client_id": a, "trade_id": 1, "fill_lots": 30,
-                   "fill_price_ticks": 100}),
+            fill(a, 1, 30, 100),
+            fill(a, 1, 30, 100),
             // An ended group is not open.
-            json!({"kind": "ended", "group": {"id": 2}}),
+            ended(2),
         ];
         // Venue 0 filled 50 of `a` (20 the journal never saw); venue 1 rests `b` with 10
         // filled; venue 1 also knows an order of job 4, which the journal never saw.
@@ -463,11 +445,14 @@ mod tests {
         assert_eq!(r.max_job, Some(4));
         assert_eq!(r.open.keys().copied().collect::<Vec<_>>(), [3, 4]);
         let g = &r.open[&3];
+        assert_eq!((g.policy.as_str(), g.strategy.as_str()), ("rollback", "s"));
+        assert_eq!((g.legs[&1].venue, g.legs[&1].bid_ticks), (1, 99));
         let oa = &g.orders[&a];
         assert_eq!((oa.venue_filled_lots, oa.journal_filled_lots), (50, 30));
         assert_eq!(oa.venue_notional_tl - oa.journal_notional_tl, 2_000);
         assert!(g.orders[&b].open);
-        assert!(g.orders[&lost].unknown_to_venue);
+        let ol = &g.orders[&lost];
+        assert!(ol.unknown_to_venue && ol.buy && ol.qty_lots == 5);
         // Leg 0 bought 50; leg 1 sold 10 (entry) and its lost buy never traded.
         assert_eq!((g.net_lots(0), g.net_lots(1)), (50, 10));
         let o = &r.open[&4];
@@ -485,28 +470,23 @@ mod tests {
         // The first resume recovered 20 lots of `a` and tied job 5 (leg 0) to leg 0 of
         // group 3; job 5's market sell of 50 filled at the venue, its report never
         // reached the journal, and the resume died before group 3's end.
-        let unwind = client_id(5, 0, 0, 0);
-        let records = vec![
-            json!({"kind": "started", "job": 3, "policy": "rollback", "strategy": "s",
-                   "legs": [
-                     {"venue_index": 0, "side": "buy", "qty_lots": 50},
-                     {"venue_index": 1, "side": "sell", "qty_lots": 50}]}),
-            json!({"kind": "report", "client_id": a, "trade_id": 1, "fill_lots": 30,
-                   "fill_price_ticks": 100}),
-            json!({"kind": "reconciled", "job": 3, "client_id": a, "recovered_lots": 20,
-                   "recovered_notional_tl": "2000"}),
-            json!({"kind": "reconciled", "job": 3, "client_id": b, "recovered_lots": 0,
-                   "recovered_notional_tl": "0"}),
-            json!({"kind": "unwind", "job": 3, "unwind_job": 5, "legs": [0]}),
-            json!({"kind": "unwind_started", "job": 5, "unwinds": 3,
-                   "legs": [{"venue_index": 0, "side": "sell", "qty_lots": 50}]}),
-            json!({"kind": "sent", "job": 5, "client_id": unwind, "buy": false,
-                   "qty_lots": 50}),
+        let unwind_id = client_id(5, 0, 0, 0);
+        let Line::Started(start) = started(5, &[(0, Side::Sell, 50)]) else {
+            unreachable!("a started line")
+        };
+        let mut records = vec![
+            started(3, &PAIR),
+            fill(a, 1, 30, 100),
+            reconciled(3, a, 20, 2_000),
+            reconciled(3, b, 0, 0),
+            unwind(3, 5, &[0]),
+            Line::UnwindStarted(UnwindStarted { unwinds: 3, start }),
+            submit(5, unwind_id, Side::Sell, 50),
         ];
         let venues = [
             venue(vec![
                 order(a, true, 50, false),
-                order(unwind, false, 50, false),
+                order(unwind_id, false, 50, false),
             ]),
             venue(vec![order(b, false, 0, false)]),
         ];
@@ -520,32 +500,29 @@ mod tests {
             (50, 5_000)
         );
         assert!(oa.reconciled && !g.orders[&b].open);
-        let ou = &g.orders[&unwind];
+        let ou = &g.orders[&unwind_id];
         assert!(ou.unwind && ou.leg == 0 && !ou.reconciled);
         // Flat after its unwind: nothing to unwind again.
         assert_eq!((g.net_lots(0), g.net_lots(1)), (0, 0));
-        // Once the group's end is in the journal, nothing is open.
-        let mut done = records.clone();
-        done.push(json!({"kind": "unwind_ended", "unwinds": 3, "group": {"id": 5}}));
-        assert_eq!(reconcile(&done, &venues).open.keys().count(), 1);
-        done.push(json!({"kind": "reconciled", "job": 3, "client_id": unwind,
-                          "recovered_lots": 50, "recovered_notional_tl": "5000"}));
-        done.push(json!({"kind": "ended", "group": {"id": 3}}));
-        assert!(reconcile(&done, &venues).open.is_empty());
+        // The unwind's own end closes nothing; the group's end does.
+        let Line::Ended(e) = ended(5) else {
+            unreachable!("an ended line")
+        };
+        records.push(Line::UnwindEnded(UnwindEnded {
+            t_ns: e.t_ns,
+            unwinds: 3,
+            group: e.group,
+        }));
+        assert_eq!(reconcile(&records, &venues).open.keys().count(), 1);
+        records.push(reconciled(3, unwind_id, 50, 5_000));
+        records.push(ended(3));
+        assert!(reconcile(&records, &venues).open.is_empty());
     }
 
     #[test]
     fn an_ended_group_reopens_only_for_what_its_journal_lacks() {
         let (a, b) = (client_id(2, 0, 0, 0), client_id(2, 1, 0, 0));
-        let records = vec![
-            json!({"kind": "started", "job": 2, "policy": "rollback", "strategy": "s",
-                   "legs": [
-                     {"venue_index": 0, "side": "buy", "qty_lots": 50},
-                     {"venue_index": 1, "side": "sell", "qty_lots": 50}]}),
-            json!({"kind": "report", "client_id": a, "trade_id": 1, "fill_lots": 50,
-                   "fill_price_ticks": 100}),
-            json!({"kind": "ended", "group": {"id": 2}}),
-        ];
+        let records = vec![started(2, &PAIR), fill(a, 1, 50, 100), ended(2)];
         // Settled: the venue holds what the journal holds.
         let settled = [
             venue(vec![order(a, true, 50, false)]),

@@ -20,12 +20,11 @@ mod plot;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
-
 use crate::journal::file::{path_in, read, JournalError};
 use crate::journal::latency::{self, Distribution, LatencyError};
 use crate::journal::stats::{Filter, Stats};
 use crate::journal::GroupSummary;
+use crate::journal::Line;
 
 /// Why a report could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -39,16 +38,6 @@ pub enum ReportError {
     /// A latency distribution file is unreadable or malformed.
     #[error(transparent)]
     Latency(#[from] LatencyError),
-    /// A record whose checksum holds but whose content is not what `legcore run` writes.
-    #[error("{path}: line {line}: {why}")]
-    Record {
-        /// The journal file.
-        path: String,
-        /// 1-based line number.
-        line: usize,
-        /// What is wrong.
-        why: String,
-    },
     /// plotters failed to draw.
     #[error("cannot draw a plot: {0}")]
     Plot(String),
@@ -94,31 +83,18 @@ impl Journal {
         let mut strategy = None;
         let mut first_t_ns: Option<u64> = None;
         let mut ends = Vec::new();
-        for (i, r) in found.records.iter().enumerate() {
-            let bad = |why: String| ReportError::Record {
-                path: path.display().to_string(),
-                line: i + 1,
-                why,
-            };
-            let t_ns = r.get("t_ns").and_then(Value::as_u64);
-            if let Some(t) = t_ns {
+        for r in &found.records {
+            if let Some(t) = r.t_ns() {
                 first_t_ns = Some(first_t_ns.map_or(t, |f| f.min(t)));
             }
             if strategy.is_none() {
-                strategy = r
-                    .get("strategy")
-                    .and_then(Value::as_str)
-                    .map(str::to_string);
+                strategy = r.strategy().map(str::to_string);
             }
-            if r.get("kind").and_then(Value::as_str) == Some("ended") {
-                let t_ns = t_ns.ok_or_else(|| bad("an ended record without t_ns".into()))?;
-                let g = r.get("group").cloned().unwrap_or(Value::Null);
-                let group: GroupSummary =
-                    serde_json::from_value(g).map_err(|e| bad(format!("an ended record: {e}")))?;
-                if strategy.is_none() {
-                    strategy = Some(group.strategy.clone());
-                }
-                ends.push(Ended { t_ns, group });
+            if let Line::Ended(e) = r {
+                ends.push(Ended {
+                    t_ns: e.t_ns,
+                    group: e.group.clone(),
+                });
             }
         }
         Ok(Journal {
