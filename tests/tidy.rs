@@ -1,5 +1,6 @@
 //! Style as a failing test (TigerBeetle's `tidy.zig`): line length, the sans-IO rule for
-//! the core modules, and no stubs or silenced tests.
+//! the core modules, the simulator kept behind the venue protocol, and no stubs or
+//! silenced tests.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -74,6 +75,7 @@ fn core_modules_are_sans_io() {
         "src/risk",
         "src/sim",
         "src/group",
+        "src/venue",
     ]) {
         let code = text.split("#[cfg(test)]").next().unwrap_or("");
         for (i, line) in code.lines().enumerate() {
@@ -85,6 +87,35 @@ fn core_modules_are_sans_io() {
         }
     }
     assert!(hits.is_empty(), "I/O in the core:\n{}", hits.join("\n"));
+}
+
+/// The engine, runtime and journal speak the venue protocol (`src/venue`), never the
+/// simulator: only what builds simulated venues (scenario, CLI) and tests may name it.
+#[test]
+fn only_scenario_and_cli_know_the_simulator() {
+    let mut hits = Vec::new();
+    let dirs = [
+        "src/runtime",
+        "src/journal",
+        "src/venue",
+        "src/engine",
+        "src/strategy",
+    ];
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let present: Vec<&str> = dirs.into_iter().filter(|d| root.join(d).exists()).collect();
+    for (path, text) in files(&present) {
+        let code = text.split("#[cfg(test)]").next().unwrap_or("");
+        for (i, line) in code.lines().enumerate() {
+            if line.contains("crate::sim") || line.contains("legcore::sim") {
+                hits.push(format!("{}:{}", path.display(), i + 1));
+            }
+        }
+    }
+    assert!(
+        hits.is_empty(),
+        "the simulator named in:\n{}",
+        hits.join("\n")
+    );
 }
 
 #[test]

@@ -19,10 +19,11 @@ use legcore::journal::summary::{quote, GroupSummary, IncidentSummary, LegSummary
 use legcore::leg::{Arrival, Fees, Mode};
 use legcore::num::{Decimal, Ratio, Round};
 use legcore::risk::RiskState;
-use legcore::runtime::persist::Persisted;
+use legcore::runtime::persist::{Persisted, SavedVenue};
 use legcore::runtime::{run_setup, BookFeed, Config, Job, NoStrategy, Setup};
 use legcore::scenario::build::{gcd, Built, VenueInfo};
 use legcore::scenario::Scenario;
+use legcore::sim::SimExchange;
 use legcore::walk::Recommendation;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -100,7 +101,7 @@ pub fn run(dir: &Path, fsync: Fsync, quiet: bool) -> Result<u8, CliError> {
     let mut states = Vec::new();
     let mut md_lines = Vec::new();
     for (i, x) in exchanges.iter_mut().enumerate() {
-        let sv = Persisted::load(&venue_path(dir, i)).map_err(input)?;
+        let sv = SavedVenue::load(&venue_path(dir, i)).map_err(input)?;
         let (Some(state), Some(&lines)) = (sv.books.first(), sv.md_lines.first()) else {
             return Err(input(format!("venue {i}: no saved book")));
         };
@@ -121,7 +122,7 @@ pub fn run(dir: &Path, fsync: Fsync, quiet: bool) -> Result<u8, CliError> {
         states.push(state.clone());
         md_lines.push(n as u64);
     }
-    let rec = reconcile(&found.records, &states);
+    let rec = reconcile(&found.records, &states).map_err(input)?;
     let base = rec.max_job.map_or(0, |m| m + 1);
     // Resting orders are cancelled and the venues saved before the journal says so.
     let mut cancelled = 0;
@@ -133,7 +134,7 @@ pub fn run(dir: &Path, fsync: Fsync, quiet: bool) -> Result<u8, CliError> {
             book.cancel(o.client_id, &mut out).map_err(input)?;
         }
     }
-    let gateways: Vec<Persisted> = exchanges
+    let gateways: Vec<Persisted<SimExchange>> = exchanges
         .into_iter()
         .enumerate()
         .map(|(i, x)| Persisted::new(x, Some(venue_path(dir, i)), vec![md_lines[i]]))
@@ -231,11 +232,11 @@ impl Unwinds<'_> {
     /// recovery as it stands after, and the jobs run.
     fn round(
         &self,
-        gateways: Vec<Persisted>,
+        gateways: Vec<Persisted<SimExchange>>,
         cur: &Recovery,
         first: &Recovery,
         base: usize,
-    ) -> Result<(Vec<Persisted>, Recovery, usize), CliError> {
+    ) -> Result<(Vec<Persisted<SimExchange>>, Recovery, usize), CliError> {
         let (writer, found) = Writer::open(self.dir, self.fsync).map_err(input)?;
         let (recorder, shared) =
             JournalRecorder::new(Some(writer), self.venues.to_vec(), &self.strategy);
@@ -282,7 +283,8 @@ impl Unwinds<'_> {
             .iter()
             .map(|g| g.inner.books()[0].state())
             .collect();
-        Ok((report.gateways, reconcile(&now.records, &states), n))
+        let rec = reconcile(&now.records, &states).map_err(input)?;
+        Ok((report.gateways, rec, n))
     }
 
     /// The market IOCs that bring `g` back to flat, and the group's leg of each, or `None`
@@ -290,7 +292,7 @@ impl Unwinds<'_> {
     fn unwind_job(
         &self,
         g: &OpenGroup,
-        gateways: &[Persisted],
+        gateways: &[Persisted<SimExchange>],
     ) -> Result<Option<(Job, Vec<usize>)>, CliError> {
         let (venues, rules, fees) = (self.venues, self.rules, self.fees);
         let max_slippage_bps = self.max_slippage_bps;
@@ -397,7 +399,7 @@ fn write_reconciled(recorder: &mut JournalRecorder, rec: &Recovery) -> i64 {
             recovered += lots;
             let notional = (o.venue_notional_tl - o.journal_notional_tl).max(0);
             recorder.write_value(
-                json!({"kind": "reconciled", "job": g.job, "client_id": o.client_id,
+                json!({"kind": "reconciled", "job": g.job, "client_id": o.client_id.wire(),
                        "status": status, "venue_filled_lots": o.venue_filled_lots,
                        "journal_filled_lots": o.journal_filled_lots,
                        "recovered_lots": lots,

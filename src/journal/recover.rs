@@ -30,13 +30,50 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use crate::sim::{decode, OrderRecord, VenueState};
+use crate::venue::{OrderRecord, OrderRef, OrderRefError, VenueState};
+
+/// Why a journal could not be reconciled.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecoverError {
+    /// A line's `client_id` is not an id the engine can have sent.
+    #[error("journal record {record}: client_id: {source}")]
+    ClientId {
+        /// The record's position among the journal's good records, from 1.
+        record: usize,
+        /// What is wrong with it.
+        source: OrderRefError,
+    },
+    /// A line's `client_id` is not a whole number.
+    #[error("journal record {record}: client_id {value} is not a client order id")]
+    NotAnId {
+        /// The record's position among the journal's good records, from 1.
+        record: usize,
+        /// The value found.
+        value: String,
+    },
+}
+
+/// The `client_id` of record `r` (the `i`-th, from 0), checked; `None` if it has none.
+fn client_id(i: usize, r: &Value) -> Result<Option<OrderRef>, RecoverError> {
+    let v = &r["client_id"];
+    if v.is_null() {
+        return Ok(None);
+    }
+    let record = i + 1;
+    let Some(wire) = v.as_u64() else {
+        let value = v.to_string();
+        return Err(RecoverError::NotAnId { record, value });
+    };
+    OrderRef::from_wire(wire)
+        .map(Some)
+        .map_err(|source| RecoverError::ClientId { record, source })
+}
 
 /// One order of an open group, as the venue and the journal know it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderFacts {
     /// Client order id.
-    pub client_id: u64,
+    pub client_id: OrderRef,
     /// Venue index.
     pub venue: usize,
     /// Leg of its group.
@@ -96,7 +133,7 @@ pub struct OpenGroup {
     /// Per leg (in leg order; legs only the venues know are added).
     pub legs: BTreeMap<usize, LegFacts>,
     /// Its orders, by client id.
-    pub orders: BTreeMap<u64, OrderFacts>,
+    pub orders: BTreeMap<OrderRef, OrderFacts>,
 }
 
 impl OrderFacts {
@@ -135,8 +172,8 @@ pub struct Recovery {
     pub max_job: Option<usize>,
 }
 
-fn job_of(client_id: u64) -> usize {
-    (client_id / 1_000) as usize
+fn job_of(id: OrderRef) -> usize {
+    usize::try_from(id.job()).unwrap_or(usize::MAX)
 }
 
 /// An `unwind` line: job `unwind_job`'s leg `i` unwinds leg `legs[i]` of group `job`.
@@ -153,11 +190,11 @@ pub struct UnwindLink {
 struct Journal<'a> {
     ended: BTreeSet<usize>,
     started: BTreeMap<usize, &'a Value>,
-    sent: BTreeMap<u64, &'a Value>,
+    sent: BTreeMap<OrderRef, &'a Value>,
     /// Per order: fills by trade id, (lots, price ticks).
-    fills: BTreeMap<u64, BTreeMap<u64, (i64, i64)>>,
+    fills: BTreeMap<OrderRef, BTreeMap<u64, (i64, i64)>>,
     /// Per order: what earlier resumes recovered, (lots, notional tick-lots).
-    recovered: BTreeMap<u64, (i64, i128)>,
+    recovered: BTreeMap<OrderRef, (i64, i128)>,
     /// Unwind job → the group and legs it unwinds.
     unwinds: BTreeMap<usize, UnwindLink>,
     max_job: Option<usize>,
@@ -168,9 +205,10 @@ impl<'a> Journal<'a> {
         self.max_job = Some(self.max_job.map_or(j, |m| m.max(j)));
     }
 
-    fn read(records: &'a [Value]) -> Journal<'a> {
+    fn read(records: &'a [Value]) -> Result<Journal<'a>, RecoverError> {
         let mut k = Journal::default();
-        for r in records {
+        for (i, r) in records.iter().enumerate() {
+            let id = client_id(i, r)?;
             let job = r["job"].as_u64().map(|j| j as usize);
             match (r["kind"].as_str(), job) {
                 (Some("started"), Some(j)) => {
@@ -188,21 +226,20 @@ impl<'a> Journal<'a> {
                     k.seen(j);
                 }
                 (Some("sent"), _) => {
-                    if let (Some(id), Some(_)) = (r["client_id"].as_u64(), r["qty_lots"].as_i64()) {
+                    if let (Some(id), Some(_)) = (id, r["qty_lots"].as_i64()) {
                         k.sent.insert(id, r);
                     }
                 }
-                (Some("report"), _) => k.report(r),
-                (Some("reconciled"), _) => k.reconciled(r),
+                (Some("report"), _) => k.report(id, r),
+                (Some("reconciled"), _) => k.reconciled(id, r),
                 (Some("unwind"), Some(j)) => k.unwind(j, r),
                 _ => {}
             }
         }
-        k
+        Ok(k)
     }
 
-    fn report(&mut self, r: &Value) {
-        let id = r["client_id"].as_u64();
+    fn report(&mut self, id: Option<OrderRef>, r: &Value) {
         let tid = r["trade_id"].as_u64();
         let lots = r["fill_lots"].as_i64();
         let px = r["fill_price_ticks"].as_i64();
@@ -211,8 +248,8 @@ impl<'a> Journal<'a> {
         }
     }
 
-    fn reconciled(&mut self, r: &Value) {
-        let Some(id) = r["client_id"].as_u64() else {
+    fn reconciled(&mut self, id: Option<OrderRef>, r: &Value) {
+        let Some(id) = id else {
             return;
         };
         let lots = r["recovered_lots"].as_i64().unwrap_or(0);
@@ -241,8 +278,8 @@ impl<'a> Journal<'a> {
     }
 
     /// The group and leg order `id` belongs to, and whether it is a recovery's unwind.
-    fn owner(&self, id: u64) -> (usize, usize, bool) {
-        let (j, (leg, _, _)) = (job_of(id), decode(id));
+    fn owner(&self, id: OrderRef) -> (usize, usize, bool) {
+        let (j, leg) = (job_of(id), id.leg());
         match self.unwinds.get(&j) {
             Some(u) => (u.job, u.legs.get(leg).copied().unwrap_or(leg), true),
             None => (j, leg, false),
@@ -251,9 +288,10 @@ impl<'a> Journal<'a> {
 }
 
 /// Reconciles `records` (a journal's good records) with `venues` (per venue index: its
-/// one book's saved records).
-pub fn reconcile(records: &[Value], venues: &[VenueState]) -> Recovery {
-    let mut k = Journal::read(records);
+/// one book's saved records). A `client_id` that no order the engine sends can have is
+/// an error.
+pub fn reconcile(records: &[Value], venues: &[VenueState]) -> Result<Recovery, RecoverError> {
+    let mut k = Journal::read(records)?;
     // Venue orders, by client id.
     let mut at_venue = BTreeMap::new();
     for (v, s) in venues.iter().enumerate() {
@@ -263,7 +301,7 @@ pub fn reconcile(records: &[Value], venues: &[VenueState]) -> Recovery {
         }
     }
     let mut open: BTreeMap<usize, OpenGroup> = BTreeMap::new();
-    let ids: BTreeSet<u64> = k.sent.keys().chain(at_venue.keys()).copied().collect();
+    let ids: BTreeSet<OrderRef> = k.sent.keys().chain(at_venue.keys()).copied().collect();
     for id in ids {
         let (j, leg, unwind) = k.owner(id);
         let g = open.entry(j).or_insert_with(|| new_group(&k, j));
@@ -291,10 +329,10 @@ pub fn reconcile(records: &[Value], venues: &[VenueState]) -> Recovery {
     for g in open.values_mut() {
         infer_targets(g);
     }
-    Recovery {
+    Ok(Recovery {
         open,
         max_job: k.max_job,
-    }
+    })
 }
 
 /// An open group as its `started` line (if any) describes it, without orders.
@@ -334,7 +372,7 @@ fn new_group(k: &Journal, j: usize) -> OpenGroup {
 /// Order `id` (leg `leg` of `g`) as the venue (`at_venue`) and the journal know it.
 fn order_facts(
     k: &Journal,
-    id: u64,
+    id: OrderRef,
     leg: usize,
     unwind: bool,
     at_venue: Option<(usize, OrderRecord)>,
@@ -401,16 +439,20 @@ fn infer_targets(g: &mut OpenGroup) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::{client_id, OrderRecord};
     use serde_json::json;
 
-    fn order(id: u64, buy: bool, filled: i64, open: bool) -> OrderRecord {
+    fn client_id(job: u64, leg: usize, part: usize, slot: usize) -> OrderRef {
+        OrderRef::new(job, leg, part, slot).unwrap()
+    }
+
+    fn order(id: OrderRef, buy: bool, filled: i64, open: bool) -> OrderRecord {
         OrderRecord {
             client_id: id,
             buy,
             price_ticks: 100,
             qty_lots: 50,
             post_only: open,
+            reduce_only: false,
             filled_lots: filled,
             open,
             notional_tl: i128::from(filled) * 100,
@@ -438,13 +480,13 @@ mod tests {
                    "legs": [
                      {"venue_index": 0, "side": "buy", "qty_lots": 50},
                      {"venue_index": 1, "side": "sell", "qty_lots": 50}]}),
-            json!({"kind": "sent", "job": 3, "client_id": a, "buy": true, "qty_lots": 50}),
-            json!({"kind": "sent", "job": 3, "client_id": b, "buy": false, "qty_lots": 50}),
-            json!({"kind": "sent", "job": 3, "client_id": lost, "buy": true, "qty_lots": 5}),
+            json!({"kind": "sent", "job": 3, "client_id": a.wire(), "buy": true, "qty_lots": 50}),
+            json!({"kind": "sent", "job": 3, "client_id": b.wire(), "buy": false, "qty_lots": 50}),
+            json!({"kind": "sent", "job": 3, "client_id": lost.wire(), "buy": true, "qty_lots": 5}),
             // Trade 1 reported twice (a duplicate): counted once.
-            json!({"kind": "report", "client_id": a, "trade_id": 1, "fill_lots": 30,
+            json!({"kind": "report", "client_id": a.wire(), "trade_id": 1, "fill_lots": 30,
                    "fill_price_ticks": 100}),
-            json!({"kind": "report", "client_id": a, "trade_id": 1, "fill_lots": 30,
+            json!({"kind": "report", "client_id": a.wire(), "trade_id": 1, "fill_lots": 30,
                    "fill_price_ticks": 100}),
             // An ended group is not open.
             json!({"kind": "ended", "group": {"id": 2}}),
@@ -459,7 +501,7 @@ mod tests {
                 order(orphan, false, 7, false),
             ]),
         ];
-        let r = reconcile(&records, &venues);
+        let r = reconcile(&records, &venues).unwrap();
         assert_eq!(r.max_job, Some(4));
         assert_eq!(r.open.keys().copied().collect::<Vec<_>>(), [3, 4]);
         let g = &r.open[&3];
@@ -491,16 +533,16 @@ mod tests {
                    "legs": [
                      {"venue_index": 0, "side": "buy", "qty_lots": 50},
                      {"venue_index": 1, "side": "sell", "qty_lots": 50}]}),
-            json!({"kind": "report", "client_id": a, "trade_id": 1, "fill_lots": 30,
+            json!({"kind": "report", "client_id": a.wire(), "trade_id": 1, "fill_lots": 30,
                    "fill_price_ticks": 100}),
-            json!({"kind": "reconciled", "job": 3, "client_id": a, "recovered_lots": 20,
+            json!({"kind": "reconciled", "job": 3, "client_id": a.wire(), "recovered_lots": 20,
                    "recovered_notional_tl": "2000"}),
-            json!({"kind": "reconciled", "job": 3, "client_id": b, "recovered_lots": 0,
+            json!({"kind": "reconciled", "job": 3, "client_id": b.wire(), "recovered_lots": 0,
                    "recovered_notional_tl": "0"}),
             json!({"kind": "unwind", "job": 3, "unwind_job": 5, "legs": [0]}),
             json!({"kind": "unwind_started", "job": 5, "unwinds": 3,
                    "legs": [{"venue_index": 0, "side": "sell", "qty_lots": 50}]}),
-            json!({"kind": "sent", "job": 5, "client_id": unwind, "buy": false,
+            json!({"kind": "sent", "job": 5, "client_id": unwind.wire(), "buy": false,
                    "qty_lots": 50}),
         ];
         let venues = [
@@ -510,7 +552,7 @@ mod tests {
             ]),
             venue(vec![order(b, false, 0, false)]),
         ];
-        let r = reconcile(&records, &venues);
+        let r = reconcile(&records, &venues).unwrap();
         assert_eq!(r.open.keys().copied().collect::<Vec<_>>(), [3]);
         assert_eq!(r.max_job, Some(5));
         let g = &r.open[&3];
@@ -527,11 +569,13 @@ mod tests {
         // Once the group's end is in the journal, nothing is open.
         let mut done = records.clone();
         done.push(json!({"kind": "unwind_ended", "unwinds": 3, "group": {"id": 5}}));
-        assert_eq!(reconcile(&done, &venues).open.keys().count(), 1);
-        done.push(json!({"kind": "reconciled", "job": 3, "client_id": unwind,
-                          "recovered_lots": 50, "recovered_notional_tl": "5000"}));
+        assert_eq!(reconcile(&done, &venues).unwrap().open.keys().count(), 1);
+        done.push(
+            json!({"kind": "reconciled", "job": 3, "client_id": unwind.wire(),
+                          "recovered_lots": 50, "recovered_notional_tl": "5000"}),
+        );
         done.push(json!({"kind": "ended", "group": {"id": 3}}));
-        assert!(reconcile(&done, &venues).open.is_empty());
+        assert!(reconcile(&done, &venues).unwrap().open.is_empty());
     }
 
     #[test]
@@ -542,7 +586,7 @@ mod tests {
                    "legs": [
                      {"venue_index": 0, "side": "buy", "qty_lots": 50},
                      {"venue_index": 1, "side": "sell", "qty_lots": 50}]}),
-            json!({"kind": "report", "client_id": a, "trade_id": 1, "fill_lots": 50,
+            json!({"kind": "report", "client_id": a.wire(), "trade_id": 1, "fill_lots": 50,
                    "fill_price_ticks": 100}),
             json!({"kind": "ended", "group": {"id": 2}}),
         ];
@@ -551,14 +595,40 @@ mod tests {
             venue(vec![order(a, true, 50, false)]),
             venue(vec![order(b, false, 0, false)]),
         ];
-        assert!(reconcile(&records, &settled).open.is_empty());
+        assert!(reconcile(&records, &settled).unwrap().open.is_empty());
         // A fill after the end (its report lost in the crash) reopens the group.
         let late = [
             venue(vec![order(a, true, 50, false)]),
             venue(vec![order(b, false, 5, false)]),
         ];
-        let r = reconcile(&records, &late);
+        let r = reconcile(&records, &late).unwrap();
         assert_eq!(r.open[&2].net_lots(1), 5);
         assert!(r.open[&2].orders[&b].unsettled());
+    }
+
+    #[test]
+    fn a_client_id_no_order_can_have_is_refused_with_its_record() {
+        let ok = client_id(3, 0, 0, 0).wire();
+        let records = vec![
+            json!({"kind": "sent", "job": 3, "client_id": ok, "buy": true, "qty_lots": 5}),
+            json!({"kind": "report", "client_id": 3_123, "trade_id": 1, "fill_lots": 5,
+                   "fill_price_ticks": 100}),
+        ];
+        let e = reconcile(&records, &[]).unwrap_err();
+        assert!(matches!(e, RecoverError::ClientId { record: 2, .. }), "{e}");
+        assert_eq!(
+            e.to_string(),
+            "journal record 2: client_id: client order id 3123: \
+             leg 12 is out of range 0..=7"
+        );
+        let text = vec![json!({"kind": "report", "client_id": "12"})];
+        let e = reconcile(&text, &[]).unwrap_err();
+        assert_eq!(
+            e,
+            RecoverError::NotAnId {
+                record: 1,
+                value: "\"12\"".into()
+            }
+        );
     }
 }
