@@ -173,7 +173,7 @@ pub struct Recovery {
 }
 
 fn job_of(id: OrderRef) -> usize {
-    usize::try_from(id.job()).unwrap_or(usize::MAX)
+    id.job_index()
 }
 
 /// An `unwind` line: job `unwind_job`'s leg `i` unwinds leg `legs[i]` of group `job`.

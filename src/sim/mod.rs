@@ -43,7 +43,8 @@ use arrayvec::ArrayVec;
 
 use crate::book::{Ladder, OrderSide, Side};
 use crate::leg::{Fees, Liquidity, VenueStatus};
-use crate::venue::{Execution, GatewayError, NewOrder, OrderPrice, OrderRef, RejectReason};
+use crate::venue::RejectReason;
+use crate::venue::{Execution, GatewayError, NewOrder, OrderPrice, OrderRef, OrderRefError};
 use crate::venue::{Report, ReportKind, TimeInForce};
 
 /// Resting orders one simulated venue holds.
@@ -74,6 +75,9 @@ pub enum SimError {
     /// More messages in flight than the exchange holds.
     #[error("more than {0} messages in flight")]
     QueueFull(usize),
+    /// A command whose ids fit no client order id.
+    #[error(transparent)]
+    BadOrderRef(#[from] OrderRefError),
 }
 
 impl From<SimError> for GatewayError {
@@ -82,6 +86,7 @@ impl From<SimError> for GatewayError {
             SimError::BufferFull(n) => GatewayError::BufferFull(n),
             SimError::UnknownVenue(b) => GatewayError::UnknownBook(b),
             SimError::QueueFull(n) => GatewayError::QueueFull(n),
+            SimError::BadOrderRef(e) => GatewayError::BadOrderRef(e),
         }
     }
 }

@@ -11,7 +11,7 @@ use crate::venue::{Report, Request};
 
 /// Sends `cmd` of job `job` to `venues[cmd.leg]`; its reports are appended to `reports`
 /// with the leg. `reports` needs room for one IOC's reports (`MAX_IOC_LEVELS + 2`). A
-/// command whose ids fit no `OrderRef` is refused as an unknown venue.
+/// command whose ids fit no `OrderRef` is an error, and nothing is sent.
 pub fn route<const N: usize>(
     cmd: GroupCommand,
     job: u64,
@@ -26,10 +26,7 @@ pub fn route<const N: usize>(
     let Some(venue) = venues.get_mut(cmd.leg) else {
         return Err(SimError::UnknownVenue(cmd.leg));
     };
-    let Ok(req) = Request::from_command(&cmd, job) else {
-        return Err(SimError::UnknownVenue(cmd.leg));
-    };
-    match req {
+    match Request::from_command(&cmd, job)? {
         Request::New(o) => venue.submit(o, now_ns, &mut out)?,
         Request::Cancel(order) => venue.cancel(order, &mut out)?,
         Request::Query(order) => venue.query(order, &mut out)?,
@@ -58,5 +55,13 @@ mod tests {
         );
         let mut small: ArrayVec<(usize, Report), 2> = ArrayVec::new();
         assert!(route(cmd, 0, &mut venues, 0, &mut small).is_err());
+        let bad = GroupCommand {
+            leg: 0,
+            part: 9,
+            cmd: Command::Cancel { slot: 0 },
+        };
+        let e = route(bad, 0, &mut venues, 0, &mut reports).unwrap_err();
+        assert!(matches!(e, SimError::BadOrderRef(_)), "{e}");
+        assert!(reports.is_empty());
     }
 }

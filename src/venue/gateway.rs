@@ -30,6 +30,10 @@ pub enum GatewayError {
     /// More messages in flight than the gateway holds.
     #[error("more than {0} messages in flight")]
     QueueFull(usize),
+    /// A client order id that is no [`OrderRef`](super::OrderRef): in a request, or in a
+    /// venue's report (an order this engine did not send).
+    #[error(transparent)]
+    BadOrderRef(#[from] super::OrderRefError),
     /// The connection is closed for good.
     #[error("the venue connection is closed")]
     Closed,

@@ -46,6 +46,8 @@ const _: () = assert!(MAX_LEG_ORDERS as u64 <= FIELD_MASK + 1);
 const _: () = assert!(MAX_PARTS as u64 <= FIELD_MASK + 1);
 const _: () = assert!(MAX_GROUP_LEGS as u64 <= FIELD_MASK + 1);
 const _: () = assert!(JOB_SHIFT + JOB_BITS == 53);
+// A job number is also an index (`job_index`).
+const _: () = assert!(usize::BITS > JOB_BITS);
 
 /// One field of an [`OrderRef`] (for errors).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,6 +162,11 @@ impl OrderRef {
     /// The job (group) number.
     pub const fn job(self) -> u64 {
         self.0 >> JOB_SHIFT
+    }
+
+    /// The job number as an index (it always fits: checked at compile time).
+    pub const fn job_index(self) -> usize {
+        self.job() as usize
     }
 
     /// The leg of the group.
@@ -301,6 +308,7 @@ mod tests {
         ) {
             let r = OrderRef::new(job, leg, part, slot).unwrap();
             prop_assert_eq!((r.job(), r.leg(), r.part(), r.slot()), (job, leg, part, slot));
+            prop_assert_eq!(r.job_index() as u64, job);
             prop_assert_eq!(OrderRef::from_wire(r.wire()), Ok(r));
             prop_assert_eq!(OrderRef::try_from(u64::from(r)), Ok(r));
         }
