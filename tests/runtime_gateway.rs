@@ -97,3 +97,28 @@ fn a_gateway_thread_drives_a_plain_gateway_and_ignores_market_data_for_it() {
     );
     assert_eq!(x.books()[0].position_lots(), 3);
 }
+
+#[test]
+fn a_run_whose_job_numbers_pass_the_order_ref_range_is_refused() {
+    use legcore::num::Decimal;
+    use legcore::risk::RiskState;
+    use legcore::runtime::{run, Config, RuntimeError};
+    use legcore::venue::MAX_JOB;
+
+    let x = SimExchange::new(
+        vec![SimVenue::new(4, 4)],
+        Latency::Fixed { ns: 10 },
+        FaultPlan::NONE,
+        1,
+    );
+    let config = Config {
+        job_base: MAX_JOB + 1,
+        ..Config::default()
+    };
+    let risk = RiskState::new(Decimal::from_i64(1_000));
+    let r = run(&config, vec![x], risk, Vec::new());
+    let Err(e @ RuntimeError::Job { .. }) = r else {
+        panic!("a run past the id range started");
+    };
+    assert!(e.to_string().contains("client order id's range"), "{e}");
+}
