@@ -17,6 +17,9 @@
 //! Everything here is plain `Copy` data (but [`VenueState`]), in the crate's integer
 //! units: nothing allocates on the hot path. The simulator (`sim`) implements the
 //! protocol; the runtime and the journal know only this module.
+//!
+//! `docs/venue.md` is the same for a gateway's implementer, with the venue names each
+//! term maps to.
 
 mod gateway;
 mod order_ref;
