@@ -175,6 +175,46 @@ mod tests {
         assert_eq!((query, query.order()), (Request::Query(r), r));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn every_command_a_group_can_make_maps_with_its_terms(
+            job in 0..=crate::venue::MAX_JOB,
+            leg in 0..crate::group::MAX_GROUP_LEGS,
+            part in 0..crate::group::MAX_PARTS,
+            slot in 0..crate::leg::MAX_LEG_ORDERS,
+            kind in 0..3u8,
+            buy: bool,
+            post_only: bool,
+            reduce_only: bool,
+            price_ticks in 1..=crate::num::MAX_UNITS,
+            qty_lots in 1..=crate::num::MAX_UNITS,
+        ) {
+            let side = if buy { OrderSide::Buy } else { OrderSide::Sell };
+            let tif = if post_only { Tif::PostOnly } else { Tif::Ioc };
+            let c = match kind {
+                0 => Command::Submit { slot, side, price_ticks, qty_lots, tif, reduce_only },
+                1 => Command::Cancel { slot },
+                _ => Command::Query { slot },
+            };
+            let r = Request::from_command(&cmd(leg, part, c), job).unwrap();
+            let o = r.order();
+            proptest::prop_assert_eq!((o.job(), o.leg(), o.part(), o.slot()), (job, leg, part, slot));
+            match (c, r) {
+                (Command::Submit { .. }, Request::New(n)) => {
+                    proptest::prop_assert_eq!((n.side, n.qty_lots), (side, qty_lots));
+                    proptest::prop_assert_eq!(n.price.ticks(), price_ticks);
+                    proptest::prop_assert_eq!(n.reduce_only, reduce_only);
+                    let limit = matches!(n.price, OrderPrice::Limit(_));
+                    proptest::prop_assert_eq!(limit, post_only);
+                    proptest::prop_assert_eq!(n.tif == TimeInForce::PostOnly, post_only);
+                }
+                (Command::Cancel { .. }, Request::Cancel(_))
+                | (Command::Query { .. }, Request::Query(_)) => {}
+                (c, r) => proptest::prop_assert!(false, "{:?} became {:?}", c, r),
+            }
+        }
+    }
+
     #[test]
     fn a_command_that_fits_no_order_ref_is_an_error() {
         let bad = Request::from_command(&cmd(0, 0, Command::Query { slot: 99 }), 1);
