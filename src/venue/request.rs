@@ -198,7 +198,8 @@ mod tests {
             };
             let r = Request::from_command(&cmd(leg, part, c), job).unwrap();
             let o = r.order();
-            proptest::prop_assert_eq!((o.job(), o.leg(), o.part(), o.slot()), (job, leg, part, slot));
+            let fields = (o.job(), o.leg(), o.part(), o.slot());
+            proptest::prop_assert_eq!(fields, (job, leg, part, slot));
             match (c, r) {
                 (Command::Submit { .. }, Request::New(n)) => {
                     proptest::prop_assert_eq!((n.side, n.qty_lots), (side, qty_lots));
