@@ -17,8 +17,10 @@
 //! - [`risk`]: pre-trade checks and the kill switch.
 //! - [`group`]: atomic groups of legs with rollback, rebalance, complete and
 //!   accept-partial policies, unwind retries, incident and leg records, the risk gate.
+//! - [`venue`]: the protocol between the engine and any venue: typed requests and
+//!   reports, `OrderRef` client ids, connection events, the `Gateway` seam.
 //! - [`sim`]: the simulated venue's matching engine, and exchanges with latency and
-//!   faults.
+//!   faults, behind the `venue` protocol.
 //! - [`runtime`]: rings between threads (the crate's only unsafe code), the event loop.
 //! - [`telemetry`]: per-stage latency histograms.
 //! - [`report`]: the static HTML report over a run's journal (`legcore report`).
@@ -43,4 +45,5 @@ pub mod sim;
 pub mod sizing;
 pub mod strategy;
 pub mod telemetry;
+pub mod venue;
 pub mod walk;

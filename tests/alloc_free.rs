@@ -20,8 +20,8 @@ use legcore::leg::{Arrival, Fees, Mode};
 use legcore::leg::{Fill, Liquidity, Order, OrderEvent};
 use legcore::num::{Decimal, Ratio, Step};
 use legcore::risk::{Request, RiskState, VenueLimits};
-use legcore::sim::{client_id, request, Delivery, FaultPlan, Latency, SimExchange};
-use legcore::sim::{decode, route, Report, SimVenue};
+use legcore::sim::{route, FaultPlan, Latency, SimExchange, SimVenue};
+use legcore::venue::{Delivery, OrderRef, Report, Request as VenueRequest};
 use legcore::walk::Recommendation;
 use legcore::walk::{depth_to_price, walk_notional, walk_qty, Metrics, Thresholds};
 
@@ -273,8 +273,8 @@ fn group_round(venues: &mut [SimVenue; 2], round: u64) -> Outcome {
             route(c, round, venues, now, &mut reports).unwrap();
         }
         for (leg, r) in reports {
-            let (_, part, slot) = decode(r.client_id);
-            g.on_order(leg, part, slot, r.event, &tops, now, &mut cmds)
+            let (part, slot) = (r.order.part(), r.order.slot());
+            g.on_order(leg, part, slot, r.kind.event(), &tops, now, &mut cmds)
                 .unwrap();
         }
         assert!(now < 10_000);
@@ -351,7 +351,11 @@ fn exchange_round(x: &mut [SimExchange; 2], risk: &mut RiskState, round: u64) ->
         recommendation: Recommendation::UseLimit,
         expected_price_ticks: None,
     }; 2];
-    let id = |c: &GroupCommand| client_id(round, c.leg, c.part, c.cmd.slot());
+    let id = |c: &GroupCommand| {
+        OrderRef::new(round, c.leg, c.part, c.cmd.slot())
+            .unwrap()
+            .wire()
+    };
     let mut cmds: ArrayVec<GroupCommand, 64> = ArrayVec::new();
     g.start_checked(&tops, &legs, risk, id, round * 100_000, &mut cmds)
         .unwrap();
@@ -363,7 +367,8 @@ fn exchange_round(x: &mut [SimExchange; 2], risk: &mut RiskState, round: u64) ->
             if !entry && check_command(&c, id(&c), &legs, &tops, risk, now).is_err() {
                 continue;
             }
-            x[c.leg].send(0, request(c, round), now).unwrap();
+            let req = VenueRequest::from_command(&c, round).unwrap();
+            x[c.leg].send(0, req, now).unwrap();
         }
         entry = false;
         now += 50;
@@ -386,9 +391,9 @@ fn exchange_round(x: &mut [SimExchange; 2], risk: &mut RiskState, round: u64) ->
             let mut out: ArrayVec<Delivery, 1> = ArrayVec::new();
             while e.poll(now, &mut out).unwrap() {
                 if let Some(Delivery::Report { report, .. }) = out.pop() {
-                    let (_, part, slot) = decode(report.client_id);
+                    let (part, slot) = (report.order.part(), report.order.slot());
                     // Duplicates and stale answers are refused and change nothing.
-                    let _ = g.on_order(v, part, slot, report.event, &tops, now, &mut cmds);
+                    let _ = g.on_order(v, part, slot, report.kind.event(), &tops, now, &mut cmds);
                 }
             }
         }

@@ -48,8 +48,9 @@ use legcore::instrument::InstrumentRules;
 use legcore::leg::{Arrival, Command, Fees, LegError, Mode, OrderError, OrderEvent, MAX_FILLS};
 use legcore::num::{Decimal, Ratio, Step};
 use legcore::risk::{KillSwitch, RiskReject, RiskState, VenueLimits};
-use legcore::sim::{client_id, decode, request, Delivery, Fault, FaultCounts, FaultPlan};
+use legcore::sim::{Fault, FaultCounts, FaultPlan};
 use legcore::sim::{Latency, Rng, SimExchange, SimVenue};
+use legcore::venue::{Delivery, OrderRef, Request};
 use legcore::walk::Recommendation;
 
 const TARGET_UNITS: i64 = 6;
@@ -183,7 +184,9 @@ struct Seed {
 }
 
 fn id_of(c: &GroupCommand) -> u64 {
-    client_id(0, c.leg, c.part, c.cmd.slot())
+    OrderRef::new(0, c.leg, c.part, c.cmd.slot())
+        .unwrap()
+        .wire()
 }
 
 impl Seed {
@@ -507,7 +510,7 @@ impl Seed {
         if trace() {
             println!("{:>8} leg {} id {cid} -> {:?}", self.now, c.leg, c.cmd);
         }
-        let sent = self.x[v].send(b, request(c, 0), self.now);
+        let sent = self.x[v].send(b, Request::from_command(&c, 0).unwrap(), self.now);
         sent.unwrap_or_else(|e| panic!("seed {}: {e}", self.id));
     }
 
@@ -580,10 +583,10 @@ impl Seed {
         &mut self,
         book_leg: usize,
         event: OrderEvent,
-        cid: u64,
+        cid: OrderRef,
     ) -> ArrayVec<GroupCommand, 64> {
         let mut cmds = ArrayVec::new();
-        let (_, part, slot) = decode(cid);
+        let (part, slot) = (cid.part(), cid.slot());
         if trace() {
             println!("{:>8} leg {book_leg} id {cid} <- {event:?}", self.now);
         }
@@ -598,7 +601,7 @@ impl Seed {
             Ok(state) => {
                 self.fills[book_leg] += u64::from(fill);
                 if state.is_terminal() {
-                    if let Some(k) = self.open.iter().position(|&(id, _)| id == cid) {
+                    if let Some(k) = self.open.iter().position(|&(id, _)| id == cid.wire()) {
                         let (_, venue) = self.open.swap_remove(k);
                         self.risk.on_closed(venue);
                     }
@@ -669,7 +672,7 @@ impl Seed {
                 while self.x[v].poll(self.now, &mut out).unwrap() {
                     if let Some(Delivery::Report { book, report }) = out.pop() {
                         let leg = self.place.iter().position(|&p| p == (v, book)).unwrap();
-                        let mut more = self.deliver(leg, report.event, report.client_id);
+                        let mut more = self.deliver(leg, report.kind.event(), report.order);
                         self.dispatch(&mut more, false);
                     }
                     out.clear();

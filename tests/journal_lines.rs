@@ -68,7 +68,7 @@ fn a_good_head_reads_as_typed_lines() {
 
 #[test]
 fn each_kind_of_bad_line_is_refused_with_its_number_and_what_is_wrong() {
-    let sent = r#"{"seq":3,"kind":"sent","job":0,"leg":0,"part":0,"client_id":7,"t_ns":9,"cmd":"cancel","slot":0}"#;
+    let sent = r#"{"seq":3,"kind":"sent","job":0,"leg":0,"part":0,"client_id":3,"t_ns":9,"cmd":"cancel","slot":0}"#;
     let started = started(3);
     let cases: Vec<(&str, String, &[&str])> = vec![
         (
@@ -84,7 +84,7 @@ fn each_kind_of_bad_line_is_refused_with_its_number_and_what_is_wrong() {
         ),
         (
             "missing",
-            sent.replace(r#""client_id":7,"#, ""),
+            sent.replace(r#""client_id":3,"#, ""),
             &["a `sent` line: missing field `client_id`"],
         ),
         (
@@ -111,6 +111,11 @@ fn each_kind_of_bad_line_is_refused_with_its_number_and_what_is_wrong() {
             "debug-name",
             started.replace(r#""side":"buy""#, r#""side":"Buy""#),
             &["field `legs[0].side`", "unknown variant `Buy`"],
+        ),
+        (
+            "order-ref",
+            sent.replace(r#""client_id":3"#, r#""client_id":7"#),
+            &["field `client_id`", "slot 7 is out of range"],
         ),
         (
             "debug-cmd",

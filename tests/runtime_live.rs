@@ -10,9 +10,10 @@ use legcore::leg::{Arrival, Command, Fees, Mode, OrderEvent};
 use legcore::num::{Decimal, Ratio, Step};
 use legcore::risk::{RiskState, VenueLimits};
 use legcore::runtime::{outcomes, run, Config, Job, Wait};
-use legcore::sim::{client_id, decode, request, Delivery, FaultPlan, Latency, Rng};
+use legcore::sim::{FaultPlan, Latency, Rng};
 use legcore::sim::{SimExchange, SimVenue};
 use legcore::telemetry::Stage;
+use legcore::venue::{Delivery, OrderRef, Request};
 use legcore::walk::Recommendation;
 
 const JOBS: usize = 16;
@@ -119,7 +120,11 @@ fn pure(seed: u64) -> (Vec<Option<Outcome>>, Vec<SimExchange>) {
     for (j, job) in jobs(seed).into_iter().enumerate() {
         let mut g = Group::new(&job.plans, job.policy).unwrap();
         let mut cmds: ArrayVec<GroupCommand, 64> = ArrayVec::new();
-        let id = |c: &GroupCommand| client_id(j as u64, c.leg, c.part, c.cmd.slot());
+        let id = |c: &GroupCommand| {
+            OrderRef::new(j as u64, c.leg, c.part, c.cmd.slot())
+                .unwrap()
+                .wire()
+        };
         g.start_checked(&job.tops, &job.risk, &mut risk, id, 0, &mut cmds)
             .unwrap();
         let mut entry = true;
@@ -146,8 +151,12 @@ fn pure(seed: u64) -> (Vec<Option<Outcome>>, Vec<SimExchange>) {
                     open.push((cid, job.risk[c.leg].venue));
                 }
                 let v = job.plans[c.leg].venue;
-                x[v].send(job.books[c.leg], request(c, j as u64), now)
-                    .unwrap();
+                x[v].send(
+                    job.books[c.leg],
+                    Request::from_command(&c, j as u64).unwrap(),
+                    now,
+                )
+                .unwrap();
             }
             cmds.clear();
             entry = false;
@@ -157,11 +166,12 @@ fn pure(seed: u64) -> (Vec<Option<Outcome>>, Vec<SimExchange>) {
                 while xv.poll(now, &mut d).unwrap() {
                     any = true;
                     if let Some(Delivery::Report { report, .. }) = d.pop() {
-                        let (leg, part, slot) = decode(report.client_id);
-                        let ev = report.event;
+                        let o = report.order;
+                        let (leg, part, slot) = (o.leg(), o.part(), o.slot());
+                        let ev = report.kind.event();
                         let r = g.on_order(leg, part, slot, ev, &job.tops, now, &mut cmds);
                         if r.is_ok_and(|s| s.is_terminal()) {
-                            if let Some(k) = open.iter().position(|o| o.0 == report.client_id) {
+                            if let Some(k) = open.iter().position(|o| o.0 == report.order.wire()) {
                                 risk.on_closed(open.swap_remove(k).1);
                             }
                         }

@@ -25,11 +25,12 @@ use legcore::journal::summary::{quote, GroupSummary, IncidentSummary, LegSummary
 use legcore::leg::{Arrival, Fees, Mode};
 use legcore::num::{Decimal, Ratio, Round};
 use legcore::risk::RiskState;
-use legcore::runtime::persist::Persisted;
+use legcore::runtime::persist::{Persisted, SavedVenue};
 use legcore::runtime::{run_setup, BookFeed, Config, Feed, Job, NoStrategy, Setup};
 use legcore::scenario::build::{gcd, Built, VenueInfo};
 use legcore::scenario::Scenario;
-use legcore::sim::{SimExchange, VenueState};
+use legcore::sim::SimExchange;
+use legcore::venue::VenueState;
 use legcore::walk::Recommendation;
 use serde::{Deserialize, Serialize};
 
@@ -153,7 +154,7 @@ fn restore_venues(
     let mut states = Vec::new();
     let mut md_lines = Vec::new();
     for (i, x) in exchanges.iter_mut().enumerate() {
-        let sv = Persisted::load(&venue_path(dir, i)).map_err(input)?;
+        let sv = SavedVenue::load(&venue_path(dir, i)).map_err(input)?;
         let (Some(state), Some(&lines)) = (sv.books.first(), sv.md_lines.first()) else {
             return Err(input(format!("venue {i}: no saved book")));
         };
@@ -197,8 +198,8 @@ fn persisted(
     dir: &Path,
     exchanges: Vec<SimExchange>,
     md_lines: &[u64],
-) -> Result<Vec<Persisted>, CliError> {
-    let gateways: Vec<Persisted> = exchanges
+) -> Result<Vec<Persisted<SimExchange>>, CliError> {
+    let gateways: Vec<Persisted<SimExchange>> = exchanges
         .into_iter()
         .enumerate()
         .map(|(i, x)| Persisted::new(x, Some(venue_path(dir, i)), vec![md_lines[i]]))
@@ -268,7 +269,7 @@ impl Unwinds<'_> {
     /// as it stands after them and the unwind jobs run.
     fn rounds(
         &self,
-        gateways: Vec<Persisted>,
+        gateways: Vec<Persisted<SimExchange>>,
         rec: &Recovery,
     ) -> Result<(Recovery, usize), CliError> {
         let base = rec.max_job.map_or(0, |m| m + 1);
@@ -288,11 +289,11 @@ impl Unwinds<'_> {
     /// recovery as it stands after, and the jobs run.
     fn round(
         &self,
-        gateways: Vec<Persisted>,
+        gateways: Vec<Persisted<SimExchange>>,
         cur: &Recovery,
         first: &Recovery,
         base: usize,
-    ) -> Result<(Vec<Persisted>, Recovery, usize), CliError> {
+    ) -> Result<(Vec<Persisted<SimExchange>>, Recovery, usize), CliError> {
         let (writer, found) = Writer::open(self.dir, self.fsync).map_err(input)?;
         let (recorder, shared) =
             JournalRecorder::new(Some(writer), self.venues.to_vec(), &self.strategy);
@@ -331,11 +332,11 @@ impl Unwinds<'_> {
     /// `recorder`; returns the venues, saved.
     fn run_jobs(
         &self,
-        gateways: Vec<Persisted>,
+        gateways: Vec<Persisted<SimExchange>>,
         jobs: Vec<Job>,
         recorder: JournalRecorder,
         base: usize,
-    ) -> Result<Vec<Persisted>, CliError> {
+    ) -> Result<Vec<Persisted<SimExchange>>, CliError> {
         let mut config = self.config.clone();
         config.job_base = base as u64;
         let setup = Setup {
@@ -362,7 +363,7 @@ impl Unwinds<'_> {
     fn unwind_job(
         &self,
         g: &OpenGroup,
-        gateways: &[Persisted],
+        gateways: &[Persisted<SimExchange>],
     ) -> Result<Option<(Job, Vec<usize>)>, CliError> {
         let nets: Vec<(usize, i64)> = g.legs.keys().map(|&l| (l, g.net_lots(l))).collect();
         let filled = nets.iter().all(|&(l, n)| {
@@ -410,7 +411,7 @@ impl Unwinds<'_> {
         side: OrderSide,
         lots: i64,
         unit: i128,
-        gateways: &[Persisted],
+        gateways: &[Persisted<SimExchange>],
     ) -> Result<(), CliError> {
         let ladder = gateways[v].inner.books()[0].ladder();
         let (Some(b), Some(a)) = (ladder.best_bid(), ladder.best_ask()) else {

@@ -2,7 +2,8 @@
 
 use super::*;
 use crate::book::{Depth, Level};
-use crate::sim::{decode, route, Report, SimVenue};
+use crate::sim::{route, SimVenue};
+use crate::venue::Report;
 
 type Cmds = ArrayVec<GroupCommand, 16>;
 
@@ -79,8 +80,8 @@ fn run_hearing(g: &mut Group, venues: &mut [SimVenue; 2], heard: impl Fn(usize) 
             route(c, 0, venues, now, &mut reports).unwrap();
         }
         for (leg, r) in reports {
-            let (_, part, slot) = decode(r.client_id);
-            g.on_order(leg, part, slot, r.event, &tops, now, &mut cmds)
+            let (part, slot) = (r.order.part(), r.order.slot());
+            g.on_order(leg, part, slot, r.kind.event(), &tops, now, &mut cmds)
                 .unwrap();
         }
         if g.next_deadline().is_some_and(|d| d <= now) {
@@ -129,8 +130,8 @@ fn the_record_measures_slippage_against_the_walk() {
         route(c, 0, &mut v, 10, &mut reports).unwrap();
     }
     for (leg, r) in reports {
-        let (_, part, slot) = decode(r.client_id);
-        g.on_order(leg, part, slot, r.event, &tops, 20, &mut cmds)
+        let (part, slot) = (r.order.part(), r.order.slot());
+        g.on_order(leg, part, slot, r.kind.event(), &tops, 20, &mut cmds)
             .unwrap();
     }
     assert_eq!(g.outcome(), Some(Outcome::Filled));

@@ -19,6 +19,7 @@ use crate::book::OrderSide;
 use crate::group::Policy;
 use crate::leg::{Command, Liquidity, Mode, OrderEvent, Tif, VenueStatus};
 use crate::num::Decimal;
+use crate::venue::OrderRef;
 
 use super::summary::GroupSummary;
 
@@ -224,7 +225,7 @@ pub struct Sent {
     /// Part of the leg.
     pub part: usize,
     /// Client order id.
-    pub client_id: u64,
+    pub client_id: OrderRef,
     /// Loop time, ns.
     pub t_ns: u64,
     /// The command.
@@ -238,7 +239,7 @@ pub struct Report {
     /// Job id.
     pub job: usize,
     /// Client order id.
-    pub client_id: u64,
+    pub client_id: OrderRef,
     /// Whether the group took it (false: duplicate or stale, ignored).
     pub taken: bool,
     /// Loop time, ns.
@@ -274,7 +275,7 @@ pub struct Reconciled {
     /// The open group's job id.
     pub job: usize,
     /// Client order id.
-    pub client_id: u64,
+    pub client_id: OrderRef,
     /// What became of the order.
     pub status: Settled,
     /// Lots the venue filled.
@@ -750,6 +751,11 @@ pub(crate) mod samples {
     use super::*;
     use crate::journal::summary::LegSummary;
 
+    /// The id of job `job`'s leg-0 order in `slot` (part 0).
+    pub fn id(job: u64, slot: usize) -> OrderRef {
+        OrderRef::new(job, 0, 0, slot).expect("a small id is in range")
+    }
+
     /// An ended group `id` with one filled leg (the one place tests build a summary).
     pub fn group(id: usize) -> GroupSummary {
         GroupSummary {
@@ -806,7 +812,7 @@ pub(crate) mod samples {
     }
 
     /// A `sent` line: job `job` submits order `id`.
-    pub fn submit(job: usize, id: u64, side: Side, qty_lots: i64) -> Line {
+    pub fn submit(job: usize, id: OrderRef, side: Side, qty_lots: i64) -> Line {
         Line::Sent(Sent {
             job,
             leg: 0,
@@ -825,7 +831,7 @@ pub(crate) mod samples {
     }
 
     /// A `report` line: order `id` filled `lots` at `px` in trade `trade_id`.
-    pub fn fill(id: u64, trade_id: u64, lots: i64, px: i64) -> Line {
+    pub fn fill(id: OrderRef, trade_id: u64, lots: i64, px: i64) -> Line {
         Line::Report(Report {
             job: 0,
             client_id: id,
@@ -850,7 +856,7 @@ pub(crate) mod samples {
     }
 
     /// A `reconciled` line recovering `lots` and `notional` of order `id` of `job`.
-    pub fn reconciled(job: usize, id: u64, lots: i64, notional: i128) -> Line {
+    pub fn reconciled(job: usize, id: OrderRef, lots: i64, notional: i128) -> Line {
         Line::Reconciled(Reconciled {
             job,
             client_id: id,
@@ -900,7 +906,7 @@ mod tests {
                 unwinds: 3,
                 group: group(9),
             }),
-            reconciled(3, 3_000, 20, i128::MAX),
+            reconciled(3, id(3, 0), 20, i128::MAX),
             unwind(3, 9, &[1, 0]),
         ];
         lines.extend(mode_lines());
@@ -917,19 +923,19 @@ mod tests {
             },
         ];
         for cmd in cmds {
-            if let Line::Sent(mut s) = submit(1, 2, Side::Sell, 3) {
+            if let Line::Sent(mut s) = submit(1, id(1, 2), Side::Sell, 3) {
                 s.cmd = cmd;
                 lines.push(Line::Sent(s));
             }
         }
         for event in events() {
-            if let Line::Report(mut r) = fill(4, 5, 6, 7) {
+            if let Line::Report(mut r) = fill(id(4, 1), 5, 6, 7) {
                 (r.event, r.taken) = (event, false);
                 lines.push(Line::Report(r));
             }
         }
         for status in [Settled::Rejected, Settled::Cancelled] {
-            if let Line::Reconciled(mut r) = reconciled(1, 2, 3, -4) {
+            if let Line::Reconciled(mut r) = reconciled(1, id(1, 3), 3, -4) {
                 r.status = status;
                 lines.push(Line::Reconciled(r));
             }

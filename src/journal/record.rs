@@ -6,6 +6,7 @@ use arrayvec::ArrayVec;
 
 use crate::group::{GroupError, Incident, LegPlan, LegRecord, Outcome, Policy, MAX_GROUP_LEGS};
 use crate::leg::{Arrival, Command, OrderEvent};
+use crate::venue::OrderRef;
 
 /// One leg of a started group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,7 +53,7 @@ pub enum Record {
         /// Part of the leg.
         part: usize,
         /// Client order id.
-        client_id: u64,
+        client_id: OrderRef,
         /// The command.
         cmd: Command,
         /// Loop time, ns.
@@ -63,7 +64,7 @@ pub enum Record {
         /// Job index.
         job: usize,
         /// Client order id.
-        client_id: u64,
+        client_id: OrderRef,
         /// The event.
         event: OrderEvent,
         /// Whether the group took it (false: duplicate or stale, ignored).

@@ -31,13 +31,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::line::{Cmd, Event, Line, Report, Sent, Side, Started, Unwind};
-use crate::sim::{decode, OrderRecord, VenueState};
+use crate::venue::{OrderRecord, OrderRef, VenueState};
 
 /// One order of an open group, as the venue and the journal know it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderFacts {
     /// Client order id.
-    pub client_id: u64,
+    pub client_id: OrderRef,
     /// Venue index.
     pub venue: usize,
     /// Leg of its group.
@@ -97,7 +97,7 @@ pub struct OpenGroup {
     /// Per leg (in leg order; legs only the venues know are added).
     pub legs: BTreeMap<usize, LegFacts>,
     /// Its orders, by client id.
-    pub orders: BTreeMap<u64, OrderFacts>,
+    pub orders: BTreeMap<OrderRef, OrderFacts>,
 }
 
 impl OrderFacts {
@@ -136,8 +136,8 @@ pub struct Recovery {
     pub max_job: Option<usize>,
 }
 
-fn job_of(client_id: u64) -> usize {
-    (client_id / 1_000) as usize
+fn job_of(client_id: OrderRef) -> usize {
+    client_id.job_index()
 }
 
 /// An `unwind` line: job `unwind_job`'s leg `i` unwinds leg `legs[i]` of group `job`.
@@ -155,11 +155,11 @@ struct Journal<'a> {
     ended: BTreeSet<usize>,
     started: BTreeMap<usize, &'a Started>,
     /// Per order: the `submit` the journal sent, (direction is a buy, lots).
-    sent: BTreeMap<u64, (bool, i64)>,
+    sent: BTreeMap<OrderRef, (bool, i64)>,
     /// Per order: fills by trade id, (lots, price ticks).
-    fills: BTreeMap<u64, BTreeMap<u64, (i64, i64)>>,
+    fills: BTreeMap<OrderRef, BTreeMap<u64, (i64, i64)>>,
     /// Per order: what earlier resumes recovered, (lots, notional tick-lots).
-    recovered: BTreeMap<u64, (i64, i128)>,
+    recovered: BTreeMap<OrderRef, (i64, i128)>,
     /// Unwind job → the group and legs it unwinds.
     unwinds: BTreeMap<usize, UnwindLink>,
     max_job: Option<usize>,
@@ -233,8 +233,8 @@ impl<'a> Journal<'a> {
     }
 
     /// The group and leg order `id` belongs to, and whether it is a recovery's unwind.
-    fn owner(&self, id: u64) -> (usize, usize, bool) {
-        let (j, (leg, _, _)) = (job_of(id), decode(id));
+    fn owner(&self, id: OrderRef) -> (usize, usize, bool) {
+        let (j, leg) = (job_of(id), id.leg());
         match self.unwinds.get(&j) {
             Some(u) => (u.job, u.legs.get(leg).copied().unwrap_or(leg), true),
             None => (j, leg, false),
@@ -255,7 +255,7 @@ pub fn reconcile(records: &[Line], venues: &[VenueState]) -> Recovery {
         }
     }
     let mut open: BTreeMap<usize, OpenGroup> = BTreeMap::new();
-    let ids: BTreeSet<u64> = k.sent.keys().chain(at_venue.keys()).copied().collect();
+    let ids: BTreeSet<OrderRef> = k.sent.keys().chain(at_venue.keys()).copied().collect();
     for id in ids {
         let (j, leg, unwind) = k.owner(id);
         let g = open.entry(j).or_insert_with(|| new_group(&k, j));
@@ -318,7 +318,7 @@ fn new_group(k: &Journal, j: usize) -> OpenGroup {
 /// Order `id` (leg `leg` of `g`) as the venue (`at_venue`) and the journal know it.
 fn order_facts(
     k: &Journal,
-    id: u64,
+    id: OrderRef,
     leg: usize,
     unwind: bool,
     at_venue: Option<(usize, OrderRecord)>,
@@ -387,15 +387,20 @@ mod tests {
     use super::*;
     use crate::journal::line::samples::{ended, fill, reconciled, started, submit, unwind};
     use crate::journal::line::{UnwindEnded, UnwindStarted};
-    use crate::sim::{client_id, OrderRecord};
+    use crate::venue::OrderRecord;
 
-    fn order(id: u64, buy: bool, filled: i64, open: bool) -> OrderRecord {
+    fn client_id(job: u64, leg: usize, part: usize, slot: usize) -> OrderRef {
+        OrderRef::new(job, leg, part, slot).unwrap()
+    }
+
+    fn order(id: OrderRef, buy: bool, filled: i64, open: bool) -> OrderRecord {
         OrderRecord {
             client_id: id,
             buy,
             price_ticks: 100,
             qty_lots: 50,
             post_only: open,
+            reduce_only: false,
             filled_lots: filled,
             open,
             notional_tl: i128::from(filled) * 100,

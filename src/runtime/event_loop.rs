@@ -15,7 +15,7 @@
 //! Shutdown: after `Done` and once every group is done, the loop sends `Stop` to every
 //! gateway and keeps handling reports until each answers `Stopped` (nothing in flight).
 //!
-//! Client order ids are [`client_id`] of `(job, leg, part, slot)`,
+//! Client order ids are [`OrderRef`]s of `(job, leg, part, slot)`,
 //! so a report finds its group without a lookup table.
 //!
 //! Market data ([`run_with_feeds`]): each feed's lines come from its feeder thread on
@@ -34,7 +34,8 @@ use std::sync::Arc;
 use std::thread;
 
 use super::feed::{run_feeder, BookFeed, FeederStats, MdLine, Speed, Tape};
-use super::gateway::{run_gateway, Gateway, GatewayFeed, GatewayStats, Inbound, Outbound};
+use super::gateway::{run_local_gateway, GatewayFeed, GatewayStats, GatewayThread};
+use super::gateway::{Inbound, Outbound};
 use super::ring::{ring, Consumer, Producer};
 use super::strategy::{Books, Intent, NoStrategy, Strategy};
 use super::wait::{Idle, Wait};
@@ -46,10 +47,17 @@ use crate::journal::{Record, StartedLeg};
 use crate::leg::{Arrival, Command, LegError, OrderError, OrderEvent};
 use crate::num::Step;
 use crate::risk::{KillSwitch, RiskState};
-use crate::sim::{client_id, decode, request, Delivery};
 use crate::telemetry::{Clock, Stage, Telemetry};
+use crate::venue::{Delivery, LocalVenue, OrderRef, Request, MAX_JOB};
 
 use arrayvec::ArrayVec;
+
+/// The wire id of command `c` of job `job`, for risk's open-order and duplicate-id
+/// checks. `u64::MAX` (no valid id) only if no [`OrderRef`] fits, which `run_setup`'s
+/// job range check rules out; `send` then sends nothing.
+fn wire_id(job: u64, c: &GroupCommand) -> u64 {
+    OrderRef::new(job, c.leg, c.part, c.cmd.slot()).map_or(u64::MAX, OrderRef::wire)
+}
 
 /// Orders the loop tracks as open for risk at once.
 const MAX_OPEN: usize = 4_096;
@@ -381,7 +389,7 @@ impl<S: Strategy> LoopState<S> {
             let p = Paced {
                 job: j,
                 cmd: c,
-                client_id: client_id(self.job_base + j as u64, c.leg, c.part, c.cmd.slot()),
+                client_id: wire_id(self.job_base + j as u64, &c),
                 venue: live.job.risk[c.leg].venue,
                 since_ns: t0,
                 cause_ns,
@@ -470,10 +478,14 @@ impl<S: Strategy> LoopState<S> {
         }
         let now = self.clock.now_ns();
         let base = self.job_base;
-        let client_id = client_id(base + j as u64, c.leg, c.part, c.cmd.slot());
+        let Ok(req) = Request::from_command(&c, base + j as u64) else {
+            self.unaccounted += 1; // no id fits it (run_setup checks the job range)
+            return;
+        };
+        let client_id = req.order();
         let mut msg = Outbound::Request {
             book,
-            req: request(c, base + j as u64),
+            req,
             pushed_ns: now,
             cause_ns,
         };
@@ -516,10 +528,11 @@ impl<S: Strategy> LoopState<S> {
             }
         };
         let Delivery::Report { report, .. } = delivery else {
-            return; // link up/down: the legs' request timeouts cover what was lost
+            return; // link events: the legs' request timeouts cover what was lost
         };
-        let j = (report.client_id / 1_000).wrapping_sub(self.job_base) as usize;
-        let (leg, part, slot) = decode(report.client_id);
+        let event = report.kind.event();
+        let j = report.order.job().wrapping_sub(self.job_base) as usize;
+        let (leg, part, slot) = (report.order.leg(), report.order.part(), report.order.slot());
         let Some(live) = self.groups.get_mut(j) else {
             self.reports_ignored += 1;
             return;
@@ -529,15 +542,15 @@ impl<S: Strategy> LoopState<S> {
         let t0 = self.clock.now_ns();
         let r = live
             .g
-            .on_order(leg, part, slot, report.event, &live.now_tops, t0, &mut cmds);
+            .on_order(leg, part, slot, event, &live.now_tops, t0, &mut cmds);
         let t1 = self.clock.now_ns();
         self.telemetry.record(Stage::Decide, t1.saturating_sub(t0));
-        if let OrderEvent::Filled(_) = report.event {
+        if let OrderEvent::Filled(_) = event {
             self.telemetry
                 .record(Stage::FillToGroup, t1.saturating_sub(pushed_ns));
         }
         match r {
-            Ok(state) if state.is_terminal() => self.closed(report.client_id),
+            Ok(state) if state.is_terminal() => self.closed(report.order.wire()),
             Ok(_) => {}
             Err(GroupError::Leg {
                 source: LegError::Order(OrderError::UnverifiableFill { .. }),
@@ -548,8 +561,8 @@ impl<S: Strategy> LoopState<S> {
         if self.journal.is_some() {
             self.journal(Record::Report {
                 job: j,
-                client_id: report.client_id,
-                event: report.event,
+                client_id: report.order,
+                event,
                 taken: r.is_ok(),
                 t_ns: t1,
             });
@@ -606,7 +619,7 @@ impl<S: Strategy> LoopState<S> {
         let live = &mut self.groups[j];
         let mut cmds: Cmds = ArrayVec::new();
         let base = self.job_base;
-        let id = |c: &GroupCommand| client_id(base + j as u64, c.leg, c.part, c.cmd.slot());
+        let id = |c: &GroupCommand| wire_id(base + j as u64, c);
         let t0 = self.clock.now_ns();
         let r = live.g.start_checked(
             &live.job.tops,
@@ -641,7 +654,7 @@ impl<S: Strategy> LoopState<S> {
         }
         // The entries passed risk as one: count them open and send them.
         for c in &cmds {
-            let id = client_id(base + j as u64, c.leg, c.part, c.cmd.slot());
+            let id = wire_id(base + j as u64, c);
             if self.open.len() < MAX_OPEN {
                 self.open.push((id, self.groups[j].job.risk[c.leg].venue));
             }
@@ -844,7 +857,7 @@ pub struct Setup<G, S> {
 /// Runs `jobs` through the loop and `gateways` (one thread each), and returns what
 /// happened. Gateway `i` is venue `i` of every job's plans and of `risk`. No market data:
 /// see [`run_with_feeds`].
-pub fn run<G: Gateway>(
+pub fn run<G: LocalVenue>(
     config: &Config,
     gateways: Vec<G>,
     risk: RiskState,
@@ -855,7 +868,7 @@ pub fn run<G: Gateway>(
 
 /// [`run`] with recorded feeds replayed by the feeder thread into the loop's books and
 /// the venues' books.
-pub fn run_with_feeds<G: Gateway>(
+pub fn run_with_feeds<G: LocalVenue>(
     config: &Config,
     gateways: Vec<G>,
     risk: RiskState,
@@ -888,7 +901,7 @@ fn pool_plan() -> LegPlan {
 }
 
 /// Runs a whole [`Setup`]: fixed jobs, feeds, a strategy and a journal recorder.
-pub fn run_setup<G: Gateway, S: Strategy>(
+pub fn run_setup<G: LocalVenue, S: Strategy>(
     config: &Config,
     setup: Setup<G, S>,
 ) -> Result<RunReport<G, S>, RuntimeError> {
@@ -902,6 +915,13 @@ pub fn run_setup<G: Gateway, S: Strategy>(
         recorder,
     } = setup;
     let n = gateways.len();
+    let last_job = (config.job_base).saturating_add((jobs.len() + strategy_groups) as u64);
+    if last_job > MAX_JOB {
+        return Err(RuntimeError::Job {
+            job: jobs.len(),
+            why: "job numbers past the client order id's range",
+        });
+    }
     if let Some(f) = feeds.iter().position(|f| f.venue >= n) {
         return Err(RuntimeError::Job {
             job: f,
@@ -950,7 +970,14 @@ pub fn run_setup<G: Gateway, S: Strategy>(
             .and_then(|c| cores.get(c).copied());
         let wait = config.gateway_wait;
         handles.push(thread::spawn(move || {
-            run_gateway(gw, gw_feeds, cmd_rx, rep_tx, clock, core, wait)
+            let thread = GatewayThread {
+                commands: cmd_rx,
+                reports: rep_tx,
+                clock,
+                core,
+                wait,
+            };
+            run_local_gateway(gw, gw_feeds, thread)
         }));
         commands.push(cmd_tx);
         reports.push(rep_rx);

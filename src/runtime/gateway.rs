@@ -1,65 +1,27 @@
-//! The seam to venues: the [`Gateway`] trait, the messages on the rings around it, and
-//! the gateway thread that drives one.
+//! The gateway thread: it drives any [`Gateway`] (the venue protocol's seam, in
+//! [`crate::venue`]) between the loop's rings.
 //!
 //! A gateway thread pops [`Outbound`] requests from its command ring, hands them to its
 //! gateway, polls the gateway for deliveries and pushes them as [`Inbound`] on its report
 //! ring. Reports are never dropped: a full report ring is waited on (and counted). On
 //! [`Outbound::Stop`] it keeps polling until the gateway has nothing in flight and its
 //! command ring is empty, then sends [`Inbound::Stopped`] and returns its telemetry.
-//! [`SimExchange`] runs behind the trait in real time: its latency model is applied
-//! against the shared [`Clock`].
+//!
+//! [`run_gateway`] drives a network venue: it has its own books, so a market-data line
+//! sent to it is counted ([`GatewayStats::md_ignored`]) and not applied.
+//! [`run_local_gateway`] drives a [`LocalVenue`] (the simulator, in real time: its
+//! latency model is applied against the shared [`Clock`]), whose books follow the
+//! replayed feed lines.
 
 use std::sync::Arc;
+
+use arrayvec::ArrayVec;
 
 use super::feed::{BookFeed, Tape};
 use super::ring::{Consumer, Producer};
 use super::wait::{Idle, Wait};
-use crate::book::Ladder;
-use crate::sim::{Delivery, SimError, SimExchange, VenueRequest};
 use crate::telemetry::{Clock, Stage, Telemetry};
-
-/// A venue connection as the runtime sees it.
-pub trait Gateway: Send + 'static {
-    /// Sends a request for `book` at `now_ns`.
-    fn send(&mut self, book: usize, req: VenueRequest, now_ns: u64) -> Result<(), SimError>;
-    /// Delivers what is due by `now_ns`, one delivery per call: `Ok(None)` when nothing.
-    fn poll(&mut self, now_ns: u64) -> Result<Option<Delivery>, SimError>;
-    /// Requests or reports still on their way.
-    fn in_flight(&self) -> usize;
-    /// The venue's book `book`, for the market-data feed to update.
-    fn book_ladder(&mut self, book: usize) -> Option<&mut Ladder>;
-    /// After the feed changed `book`: the venue matches what the market traded through.
-    fn on_book(&mut self, book: usize, now_ns: u64) -> Result<(), SimError>;
-}
-
-impl Gateway for SimExchange {
-    fn send(&mut self, book: usize, req: VenueRequest, now_ns: u64) -> Result<(), SimError> {
-        SimExchange::send(self, book, req, now_ns)
-    }
-
-    fn poll(&mut self, now_ns: u64) -> Result<Option<Delivery>, SimError> {
-        let mut out: arrayvec::ArrayVec<Delivery, 1> = arrayvec::ArrayVec::new();
-        // A request acted on yields no delivery: poll again until one or none is due.
-        while SimExchange::poll(self, now_ns, &mut out)? {
-            if let Some(d) = out.pop() {
-                return Ok(Some(d));
-            }
-        }
-        Ok(None)
-    }
-
-    fn in_flight(&self) -> usize {
-        SimExchange::in_flight(self)
-    }
-
-    fn book_ladder(&mut self, book: usize) -> Option<&mut Ladder> {
-        self.book_mut(book).ok().map(|b| b.ladder_mut())
-    }
-
-    fn on_book(&mut self, book: usize, now_ns: u64) -> Result<(), SimError> {
-        SimExchange::on_book(self, book, now_ns)
-    }
-}
+use crate::venue::{Delivery, Gateway, GatewayError, LocalVenue, OrderRef, Request};
 
 /// A feed the gateway's venue book follows: the tape, the book it updates, its sync.
 #[derive(Debug)]
@@ -81,7 +43,7 @@ pub enum Outbound {
         /// The book (instrument) on the venue.
         book: usize,
         /// The request.
-        req: VenueRequest,
+        req: Request,
         /// When the loop pushed it, ns.
         pushed_ns: u64,
         /// When the event that caused it reached the loop, ns.
@@ -110,7 +72,7 @@ pub enum Inbound {
         pushed_ns: u64,
     },
     /// The gateway refused a request (its own limits, not a venue reject).
-    Failed(SimError),
+    Failed(GatewayError),
     /// Nothing is in flight and the gateway has stopped.
     Stopped,
 }
@@ -124,31 +86,80 @@ pub struct GatewayStats {
     pub deliveries: u64,
     /// Turns the report ring was full (back-pressure; nothing dropped).
     pub report_ring_full: u64,
+    /// Market-data lines sent to a gateway that keeps its own books (not applied).
+    pub md_ignored: u64,
     /// Whether the thread was pinned where asked.
     pub pinned: Option<bool>,
     /// Ring hop and tick-to-order latencies measured here.
     pub telemetry: Telemetry,
 }
 
-/// Runs `gw` until stopped, then returns it (for its ledgers) with the thread's counts.
-/// See the module doc.
-pub fn run_gateway<G: Gateway>(
-    mut gw: G,
+/// Where and how a gateway thread runs.
+#[derive(Debug)]
+pub struct GatewayThread {
+    /// Requests and market data from the loop.
+    pub commands: Consumer<Outbound>,
+    /// Deliveries to the loop.
+    pub reports: Producer<Inbound>,
+    /// The shared clock.
+    pub clock: Clock,
+    /// The core to pin it to, if any.
+    pub core: Option<core_affinity::CoreId>,
+    /// Its idle policy.
+    pub wait: Wait,
+}
+
+/// Runs the network gateway `gw` until stopped, then returns it with the thread's
+/// counts. See the module doc.
+pub fn run_gateway<G: Gateway>(gw: G, thread: GatewayThread) -> (G, GatewayStats) {
+    pump(gw, thread, |_, _, _, _, stats| {
+        stats.md_ignored += 1;
+        Ok(())
+    })
+}
+
+/// Runs the local (simulated) venue `gw`, whose books follow `feeds`, until stopped,
+/// then returns it (for its ledgers) with the thread's counts. See the module doc.
+pub fn run_local_gateway<G: LocalVenue>(
+    gw: G,
     mut feeds: Vec<Option<GatewayFeed>>,
-    mut commands: Consumer<Outbound>,
-    mut reports: Producer<Inbound>,
-    clock: Clock,
-    core: Option<core_affinity::CoreId>,
-    wait: Wait,
+    thread: GatewayThread,
 ) -> (G, GatewayStats) {
-    let mut stats = GatewayStats {
-        pinned: core.map(core_affinity::set_for_current),
-        ..GatewayStats::default()
+    pump(gw, thread, move |gw: &mut G, feed, line, now, _| {
+        let Some(Some(f)) = feeds.get_mut(feed) else {
+            return Ok(());
+        };
+        if let Some(ladder) = gw.book_ladder(f.book) {
+            f.sync.on_line(ladder, f.tape.line(line as usize));
+        }
+        gw.on_book(f.book, now)
+    })
+}
+
+/// The gateway thread's loop (see the module doc); `on_md` handles market-data line
+/// `line` of feed `feed` at `now`.
+fn pump<G, F>(mut gw: G, thread: GatewayThread, mut on_md: F) -> (G, GatewayStats)
+where
+    G: Gateway,
+    F: FnMut(&mut G, usize, u32, u64, &mut GatewayStats) -> Result<(), GatewayError>,
+{
+    let GatewayThread {
+        mut commands,
+        reports,
+        clock,
+        core,
+        wait,
+    } = thread;
+    let mut p = Pump {
+        reports,
+        stats: GatewayStats {
+            pinned: core.map(core_affinity::set_for_current),
+            ..GatewayStats::default()
+        },
+        sent: ArrayVec::new(),
     };
     let mut idle = Idle::new(wait);
     let mut stopping = false;
-    // Send times of requests awaiting their first report, for the venue round trip.
-    let mut sent: arrayvec::ArrayVec<(u64, u64), 256> = arrayvec::ArrayVec::new();
     loop {
         let mut worked = false;
         if let Some(cmd) = commands.pop() {
@@ -160,72 +171,90 @@ pub fn run_gateway<G: Gateway>(
                     req,
                     pushed_ns,
                     cause_ns,
-                } => {
-                    stats
-                        .telemetry
-                        .record(Stage::RingHop, now.saturating_sub(pushed_ns));
-                    if let VenueRequest::Submit(_) = req {
-                        let t = now.saturating_sub(cause_ns);
-                        stats.telemetry.record(Stage::TickToOrder, t);
-                    }
-                    stats.requests += 1;
-                    let id = match req {
-                        VenueRequest::Submit(o) => o.client_id,
-                        VenueRequest::Cancel { client_id } | VenueRequest::Query { client_id } => {
-                            client_id
-                        }
-                    };
-                    if sent.is_full() {
-                        sent.remove(0); // the oldest never answered: stop waiting for it
-                    }
-                    sent.push((id, now));
-                    if let Err(e) = gw.send(book, req, now) {
-                        push(&mut reports, Inbound::Failed(e), &mut stats);
-                    }
-                }
+                } => p.request(&mut gw, book, req, (pushed_ns, cause_ns), now),
                 Outbound::Md { feed, line } => {
-                    if let Some(Some(f)) = feeds.get_mut(feed) {
-                        if let Some(ladder) = gw.book_ladder(f.book) {
-                            f.sync.on_line(ladder, f.tape.line(line as usize));
-                        }
-                        if let Err(e) = gw.on_book(f.book, now) {
-                            push(&mut reports, Inbound::Failed(e), &mut stats);
-                        }
+                    if let Err(e) = on_md(&mut gw, feed, line, now, &mut p.stats) {
+                        p.push(Inbound::Failed(e));
                     }
                 }
                 Outbound::Stop => stopping = true,
             }
         }
         let now = clock.now_ns();
-        match gw.poll(now) {
-            Ok(Some(d)) => {
-                worked = true;
-                if let Delivery::Report { report, .. } = d {
-                    if let Some(k) = sent.iter().position(|s| s.0 == report.client_id) {
-                        let rtt = now.saturating_sub(sent[k].1);
-                        stats.telemetry.record(Stage::VenueRoundTrip, rtt);
-                        sent.swap_remove(k);
-                    }
-                }
-                let msg = Inbound::Delivery {
-                    delivery: d,
-                    pushed_ns: clock.now_ns(),
-                };
-                push(&mut reports, msg, &mut stats);
-                stats.deliveries += 1;
-            }
-            Ok(None) => {}
-            Err(e) => push(&mut reports, Inbound::Failed(e), &mut stats),
-        }
+        worked |= p.poll(&mut gw, now, &clock);
         if stopping && gw.in_flight() == 0 && commands.is_empty() {
-            push(&mut reports, Inbound::Stopped, &mut stats);
-            return (gw, stats);
+            p.push(Inbound::Stopped);
+            return (gw, p.stats);
         }
         if worked {
             idle.busy();
         } else {
             idle.idle(now);
         }
+    }
+}
+
+/// A gateway thread's state besides its gateway and command ring.
+struct Pump {
+    reports: Producer<Inbound>,
+    stats: GatewayStats,
+    /// Send times of requests awaiting their first report, for the venue round trip.
+    sent: ArrayVec<(OrderRef, u64), 256>,
+}
+
+impl Pump {
+    fn push(&mut self, msg: Inbound) {
+        push(&mut self.reports, msg, &mut self.stats);
+    }
+
+    /// Hands `req` to the gateway at `now`; `(pushed_ns, cause_ns)` time its hops.
+    fn request<G: Gateway>(
+        &mut self,
+        gw: &mut G,
+        book: usize,
+        req: Request,
+        (pushed_ns, cause_ns): (u64, u64),
+        now: u64,
+    ) {
+        let t = &mut self.stats.telemetry;
+        t.record(Stage::RingHop, now.saturating_sub(pushed_ns));
+        if let Request::New(_) = req {
+            t.record(Stage::TickToOrder, now.saturating_sub(cause_ns));
+        }
+        self.stats.requests += 1;
+        if self.sent.is_full() {
+            self.sent.remove(0); // the oldest never answered: stop waiting for it
+        }
+        self.sent.push((req.order(), now));
+        if let Err(e) = gw.send(book, req, now) {
+            self.push(Inbound::Failed(e));
+        }
+    }
+
+    /// Passes on one delivery due by `now`, if any; whether there was work.
+    fn poll<G: Gateway>(&mut self, gw: &mut G, now: u64, clock: &Clock) -> bool {
+        let d = match gw.poll(now) {
+            Ok(Some(d)) => d,
+            Ok(None) => return false,
+            Err(e) => {
+                self.push(Inbound::Failed(e));
+                return false;
+            }
+        };
+        if let Delivery::Report { report, .. } = d {
+            if let Some(k) = self.sent.iter().position(|s| s.0 == report.order) {
+                let rtt = now.saturating_sub(self.sent[k].1);
+                self.stats.telemetry.record(Stage::VenueRoundTrip, rtt);
+                self.sent.swap_remove(k);
+            }
+        }
+        let msg = Inbound::Delivery {
+            delivery: d,
+            pushed_ns: clock.now_ns(),
+        };
+        self.push(msg);
+        self.stats.deliveries += 1;
+        true
     }
 }
 

@@ -3,8 +3,8 @@
 //!
 //! - [`ring`]: the SPSC ring between threads (the crate's only unsafe code).
 //! - [`wait`]: idle policies (busy spin, spin then yield, park).
-//! - [`gateway`]: the `Gateway` seam to venues and the gateway thread.
-//! - [`persist`]: a simulated exchange that saves its records for a restart.
+//! - [`gateway`]: the gateway thread, driving any [`crate::venue::Gateway`].
+//! - [`persist`]: a local (simulated) venue that saves its records for a restart.
 //! - [`feed`]: recorded market data replayed by a feeder thread; books kept in sync.
 //! - [`event_loop`]: the pinned loop that owns groups and risk.
 //! - [`strategy`]: the seam where a strategy decides on the loop's books.
@@ -21,6 +21,6 @@ pub use event_loop::RuntimeError;
 pub use event_loop::{outcomes, run, run_setup, run_with_feeds, Config, Feed, Job, Recorder};
 pub use event_loop::{RunReport, Setup};
 pub use feed::{BookFeed, Speed, Tape};
-pub use gateway::{Gateway, GatewayStats, Inbound, Outbound};
+pub use gateway::{GatewayStats, Inbound, Outbound};
 pub use strategy::{Books, Intent, IntentLeg, NoStrategy, Strategy};
 pub use wait::Wait;

@@ -1,7 +1,9 @@
-//! [`Persisted`]: a simulated exchange behind the [`Gateway`] seam that saves its venue's
-//! records to a small file whenever they change, before it delivers the report of the
-//! change. A run killed at any point leaves a file no older than the journal: every fill
-//! the journal holds is in it, and fills the journal missed are found there on restart.
+//! [`Persisted`]: a local (simulated) venue behind the [`Gateway`] seam that saves its
+//! venue's records ([`LocalVenue::records`]) to a small file whenever they change, before
+//! it delivers the report of the change. (A network venue keeps its own records: it
+//! needs no such file, and recovery asks it.) A run killed at any point leaves a file no
+//! older than the journal: every fill the journal holds is in it, and fills the journal
+//! missed are found there on restart.
 //!
 //! The file (`venue-<i>.json`) is written to a temporary name and renamed, so it is
 //! always whole. It also counts the feed lines the venue's book applied, so a restart
@@ -12,9 +14,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::gateway::Gateway;
 use crate::book::Ladder;
-use crate::sim::{Delivery, SimError, SimExchange, VenueRequest, VenueState};
+use crate::venue::{Delivery, Gateway, GatewayError, LocalVenue, Request, VenueState};
 
 /// What the file holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,11 +26,11 @@ pub struct SavedVenue {
     pub md_lines: Vec<u64>,
 }
 
-/// A persisted simulated exchange. See the module doc.
+/// A persisted local venue. See the module doc.
 #[derive(Debug)]
-pub struct Persisted {
-    /// The exchange.
-    pub inner: SimExchange,
+pub struct Persisted<G> {
+    /// The venue.
+    pub inner: G,
     path: Option<PathBuf>,
     md_lines: Vec<u64>,
     saved_changes: u64,
@@ -37,10 +38,10 @@ pub struct Persisted {
     pub error: Option<String>,
 }
 
-impl Persisted {
+impl<G: LocalVenue> Persisted<G> {
     /// `inner`, saved to `path` (`None`: not saved); `md_lines` per book are the lines
     /// its books already applied (0 for a fresh run).
-    pub fn new(inner: SimExchange, path: Option<PathBuf>, md_lines: Vec<u64>) -> Persisted {
+    pub fn new(inner: G, path: Option<PathBuf>, md_lines: Vec<u64>) -> Persisted<G> {
         let mut p = Persisted {
             inner,
             path,
@@ -52,13 +53,9 @@ impl Persisted {
         p
     }
 
-    fn changes(&self) -> u64 {
-        self.inner.books().iter().map(|b| b.changes()).sum()
-    }
-
     /// Saves if the records changed since the last save.
     fn save(&mut self) {
-        let changes = self.changes();
+        let changes = self.inner.changes();
         let Some(path) = self.path.as_ref() else {
             return;
         };
@@ -66,7 +63,7 @@ impl Persisted {
             return;
         }
         let saved = SavedVenue {
-            books: self.inner.books().iter().map(|b| b.state()).collect(),
+            books: self.inner.records(),
             md_lines: self.md_lines.clone(),
         };
         let tmp = path.with_extension("tmp");
@@ -86,21 +83,23 @@ impl Persisted {
     pub fn flush(&mut self) {
         self.save();
     }
+}
 
-    /// Reads a saved venue.
+impl SavedVenue {
+    /// Reads a saved venue (an order id the engine cannot have sent is an error).
     pub fn load(path: &std::path::Path) -> Result<SavedVenue, String> {
         let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
         serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", path.display()))
     }
 }
 
-impl Gateway for Persisted {
-    fn send(&mut self, book: usize, req: VenueRequest, now_ns: u64) -> Result<(), SimError> {
+impl<G: LocalVenue> Gateway for Persisted<G> {
+    fn send(&mut self, book: usize, req: Request, now_ns: u64) -> Result<(), GatewayError> {
         self.inner.send(book, req, now_ns)
     }
 
-    fn poll(&mut self, now_ns: u64) -> Result<Option<Delivery>, SimError> {
-        let d = Gateway::poll(&mut self.inner, now_ns)?;
+    fn poll(&mut self, now_ns: u64) -> Result<Option<Delivery>, GatewayError> {
+        let d = self.inner.poll(now_ns)?;
         if d.is_some() {
             // The venue's records first, then the report: the journal is never ahead.
             self.save();
@@ -111,15 +110,25 @@ impl Gateway for Persisted {
     fn in_flight(&self) -> usize {
         self.inner.in_flight()
     }
+}
 
+impl<G: LocalVenue> LocalVenue for Persisted<G> {
     fn book_ladder(&mut self, book: usize) -> Option<&mut Ladder> {
         if let Some(n) = self.md_lines.get_mut(book) {
             *n += 1;
         }
-        Gateway::book_ladder(&mut self.inner, book)
+        self.inner.book_ladder(book)
     }
 
-    fn on_book(&mut self, book: usize, now_ns: u64) -> Result<(), SimError> {
-        Gateway::on_book(&mut self.inner, book, now_ns)
+    fn on_book(&mut self, book: usize, now_ns: u64) -> Result<(), GatewayError> {
+        self.inner.on_book(book, now_ns)
+    }
+
+    fn changes(&self) -> u64 {
+        self.inner.changes()
+    }
+
+    fn records(&self) -> Vec<VenueState> {
+        self.inner.records()
     }
 }

@@ -11,7 +11,9 @@
 //! Fills travel on the execution stream and are never lost: a fill made during a
 //! disconnect, or in flight when it starts, is delivered after the reconnect (as a
 //! gateway's recovery fetches missed trades). Answers (acks, rejects, expiries, status)
-//! can be lost; the client's request timeouts and status queries resolve them.
+//! can be lost; the client's request timeouts and status queries resolve them. A
+//! disconnect delivers `Disconnected` at once, `Connected` when the link is back and
+//! `Resynced` after the last fill held over the outage.
 //!
 //! Sans-IO and deterministic: time is an argument, randomness is one seeded [`Rng`],
 //! the queue is preallocated ([`MAX_IN_FLIGHT`]) and nothing allocates after `new`.
@@ -19,50 +21,27 @@
 use arrayvec::ArrayVec;
 
 use super::fault::{Fault, FaultCounts, FaultPlan};
-use super::{Latency, NewOrder, Report, Rng, SimError, SimVenue, MAX_IOC_LEVELS};
-use crate::leg::{OrderEvent, Tif};
+use super::{Latency, Rng, SimError, SimVenue, MAX_IOC_LEVELS};
+use crate::book::Ladder;
+use crate::venue::{Delivery, Gateway, GatewayError, LocalVenue, Request, TimeInForce};
+use crate::venue::{RejectReason, Report, ReportKind, VenueState};
 
 /// Messages one exchange can hold in flight.
 pub const MAX_IN_FLIGHT: usize = 4096;
 
-/// A request from the client to the venue, for one of its books.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum VenueRequest {
-    /// A new order.
-    Submit(NewOrder),
-    /// Cancel an order.
-    Cancel {
-        /// The order's client id.
-        client_id: u64,
-    },
-    /// Ask for an order's status.
-    Query {
-        /// The order's client id.
-        client_id: u64,
-    },
-}
-
-/// What the exchange delivers to the client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Delivery {
-    /// A report about an order on `book`.
-    Report {
-        /// The book (instrument) index.
-        book: usize,
-        /// The report.
-        report: Report,
-    },
-    /// The connection dropped (the venue cancels resting orders on disconnect).
-    Disconnected,
-    /// The connection is back.
-    Reconnected,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Msg {
-    Request { book: usize, req: VenueRequest },
+    Request { book: usize, req: Request },
     Report { book: usize, report: Report },
-    Link { up: bool },
+    Link(Link),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Link {
+    Down,
+    Up,
+    /// After the fills held during an outage.
+    Resynced,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,7 +67,7 @@ pub struct SimExchange {
 }
 
 fn is_fill(r: &Report) -> bool {
-    matches!(r.event, OrderEvent::Filled(_))
+    r.kind.is_fill()
 }
 
 impl SimExchange {
@@ -151,7 +130,7 @@ impl SimExchange {
 
     /// Sends a request at `now_ns`. It may be lost (a fault, or the connection is down):
     /// the client finds out by its request timeout, as with a real venue.
-    pub fn send(&mut self, book: usize, req: VenueRequest, now_ns: u64) -> Result<(), SimError> {
+    pub fn send(&mut self, book: usize, req: Request, now_ns: u64) -> Result<(), SimError> {
         if book >= self.books.len() {
             return Err(SimError::UnknownVenue(book));
         }
@@ -195,8 +174,9 @@ impl SimExchange {
         let m = self.queue.swap_remove(i);
         match m.msg {
             Msg::Report { book, report } => out.push(Delivery::Report { book, report }),
-            Msg::Link { up: true } => out.push(Delivery::Reconnected),
-            Msg::Link { up: false } => out.push(Delivery::Disconnected),
+            Msg::Link(Link::Up) => out.push(Delivery::Connected),
+            Msg::Link(Link::Down) => out.push(Delivery::Disconnected),
+            Msg::Link(Link::Resynced) => out.push(Delivery::Resynced),
             Msg::Request { book, req } => self.act(book, req, m.due_ns)?,
         }
         Ok(true)
@@ -226,25 +206,25 @@ impl SimExchange {
     }
 
     /// The venue acts on a request that arrived at `t`.
-    fn act(&mut self, book: usize, req: VenueRequest, t: u64) -> Result<(), SimError> {
+    fn act(&mut self, book: usize, req: Request, t: u64) -> Result<(), SimError> {
         let mut reps: ArrayVec<Report, { MAX_IOC_LEVELS + 2 }> = ArrayVec::new();
         let mut late_fill = None;
         match req {
-            VenueRequest::Submit(o) if self.roll(Fault::Reject) => {
+            Request::New(o) if self.roll(Fault::Reject) => {
                 reps.push(Report {
-                    client_id: o.client_id,
-                    event: OrderEvent::Rejected,
+                    order: o.order,
+                    kind: ReportKind::Reject(RejectReason::Unavailable),
                 });
             }
-            VenueRequest::Submit(o) => {
-                let cap = if o.tif == Tif::Ioc && self.roll(Fault::PartialFill) {
+            Request::New(o) => {
+                let cap = if o.tif == TimeInForce::Ioc && self.roll(Fault::PartialFill) {
                     self.rng.below(o.qty_lots.max(1) as u64) as i64
                 } else {
                     i64::MAX
                 };
                 self.books[book].submit_capped(o, cap, t, &mut reps)?;
             }
-            VenueRequest::Cancel { client_id } => {
+            Request::Cancel(client_id) => {
                 if self.plan.fill_after_cancel_ppm > 0 && self.books[book].resting_orders() > 0 {
                     let lots = 1 + self.rng.below(3) as i64;
                     if self.roll(Fault::FillAfterCancel) {
@@ -253,7 +233,7 @@ impl SimExchange {
                 }
                 self.books[book].cancel(client_id, &mut reps)?;
             }
-            VenueRequest::Query { client_id } => self.books[book].query(client_id, &mut reps)?,
+            Request::Query(client_id) => self.books[book].query(client_id, &mut reps)?,
         }
         let lose_answers = reps.iter().any(|r| !is_fill(r)) && self.roll(Fault::LostReply);
         for r in reps {
@@ -302,20 +282,24 @@ impl SimExchange {
         // Requests and answers in flight are lost; fills wait for the reconnect.
         self.queue.retain(|m| match m.msg {
             Msg::Report { report, .. } => is_fill(&report),
-            Msg::Link { .. } => true,
+            Msg::Link(_) => true,
             Msg::Request { .. } => false,
         });
         let up = self.down_until;
+        let mut held_until = up;
         for i in 0..self.queue.len() {
             if matches!(self.queue[i].msg, Msg::Report { .. }) {
                 let d = up.saturating_add(self.delay());
                 self.queue[i].due_ns = self.queue[i].due_ns.max(d);
+                held_until = held_until.max(self.queue[i].due_ns);
             }
         }
         self.last_request_due = self.last_request_due.max(up);
         self.last_report_due = self.last_report_due.max(up);
-        self.push(now_ns, Msg::Link { up: false })?;
-        self.push(up, Msg::Link { up: true })
+        self.push(now_ns, Msg::Link(Link::Down))?;
+        self.push(up, Msg::Link(Link::Up))?;
+        // After every fill held over the outage (it is queued after them).
+        self.push(held_until, Msg::Link(Link::Resynced))
     }
 
     fn roll(&mut self, fault: Fault) -> bool {
@@ -345,6 +329,45 @@ impl SimExchange {
             msg,
         });
         Ok(())
+    }
+}
+
+impl Gateway for SimExchange {
+    fn send(&mut self, book: usize, req: Request, now_ns: u64) -> Result<(), GatewayError> {
+        Ok(SimExchange::send(self, book, req, now_ns)?)
+    }
+
+    fn poll(&mut self, now_ns: u64) -> Result<Option<Delivery>, GatewayError> {
+        let mut out: ArrayVec<Delivery, 1> = ArrayVec::new();
+        // A request acted on yields no delivery: poll again until one or none is due.
+        while SimExchange::poll(self, now_ns, &mut out)? {
+            if let Some(d) = out.pop() {
+                return Ok(Some(d));
+            }
+        }
+        Ok(None)
+    }
+
+    fn in_flight(&self) -> usize {
+        SimExchange::in_flight(self)
+    }
+}
+
+impl LocalVenue for SimExchange {
+    fn book_ladder(&mut self, book: usize) -> Option<&mut Ladder> {
+        self.book_mut(book).ok().map(|b| b.ladder_mut())
+    }
+
+    fn on_book(&mut self, book: usize, now_ns: u64) -> Result<(), GatewayError> {
+        Ok(SimExchange::on_book(self, book, now_ns)?)
+    }
+
+    fn changes(&self) -> u64 {
+        self.books.iter().map(SimVenue::changes).sum()
+    }
+
+    fn records(&self) -> Vec<VenueState> {
+        self.books.iter().map(SimVenue::state).collect()
     }
 }
 

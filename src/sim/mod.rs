@@ -12,13 +12,20 @@
 //!   resting bid, or the best bid rises to or above a resting ask). Touching the price is
 //!   not enough, since the order's place in the queue is unknown.
 //! - Cancels of resting orders are acknowledged; cancels of unknown or finished orders are
-//!   rejected. Status queries answer from the venue's own records.
+//!   rejected (`UnknownOrder`). Status queries answer from the venue's own records.
+//! - Rejects carry a [`RejectReason`]: `PostOnlyWouldCross`, `DuplicateOrder`,
+//!   `InvalidOrder` (size or price out of range, a post-only market order),
+//!   `TooManyOrders` (its records are full); a `reject` fault is `Unavailable`.
+//!   Reduce-only orders are taken as ordinary ones: the simulated position is the sum of
+//!   every group's, not one account's, so it cannot judge them.
 //! - Fees are charged per fill, maker or taker rate × the fill's notional (tick-lots ×
 //!   10⁻⁸), in the venue's own ledger ([`SimVenue::fees_tl_e8`]).
 //!
-//! Sans-IO: every call takes `now_ns` and pushes [`Report`]s into a caller-owned buffer.
-//! [`SimExchange`] puts several of these books (one per instrument) behind one
-//! connection with a seeded [`Latency`] model and [`FaultPlan`].
+//! Sans-IO: every call takes `now_ns` and pushes [`Report`]s (the `venue` protocol's)
+//! into a caller-owned buffer. [`SimExchange`] puts several of these books (one per
+//! instrument) behind one connection with a seeded [`Latency`] model and [`FaultPlan`],
+//! and implements [`venue::Gateway`](crate::venue::Gateway) and
+//! [`venue::LocalVenue`](crate::venue::LocalVenue).
 
 mod exchange;
 mod fault;
@@ -26,45 +33,24 @@ mod latency;
 mod rng;
 mod route;
 
-pub use exchange::{Delivery, SimExchange, VenueRequest, MAX_IN_FLIGHT};
+pub use exchange::{SimExchange, MAX_IN_FLIGHT};
 pub use fault::{Fault, FaultCounts, FaultPlan};
 pub use latency::Latency;
 pub use rng::Rng;
-pub use route::{client_id, decode, request, route};
+pub use route::route;
 
 use arrayvec::ArrayVec;
 
 use crate::book::{Ladder, OrderSide, Side};
-use crate::leg::{Fees, Fill, Liquidity, OrderEvent, Tif, VenueStatus};
+use crate::leg::{Fees, Liquidity, VenueStatus};
+use crate::venue::RejectReason;
+use crate::venue::{Execution, GatewayError, NewOrder, OrderPrice, OrderRef, OrderRefError};
+use crate::venue::{Report, ReportKind, TimeInForce};
 
 /// Resting orders one simulated venue holds.
 pub const MAX_RESTING: usize = 64;
 /// Orders the venue remembers for status queries.
 pub const MAX_KNOWN: usize = 1024;
-
-/// An order as the venue receives it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NewOrder {
-    /// The client's id (unique per order).
-    pub client_id: u64,
-    /// Buy or sell.
-    pub side: OrderSide,
-    /// Limit price, ticks.
-    pub price_ticks: i64,
-    /// Size, lots.
-    pub qty_lots: i64,
-    /// Post-only or IOC.
-    pub tif: Tif,
-}
-
-/// A venue report about one client order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Report {
-    /// The order it is about.
-    pub client_id: u64,
-    /// What happened.
-    pub event: OrderEvent,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Known {
@@ -89,6 +75,20 @@ pub enum SimError {
     /// More messages in flight than the exchange holds.
     #[error("more than {0} messages in flight")]
     QueueFull(usize),
+    /// A command whose ids fit no client order id.
+    #[error(transparent)]
+    BadOrderRef(#[from] OrderRefError),
+}
+
+impl From<SimError> for GatewayError {
+    fn from(e: SimError) -> GatewayError {
+        match e {
+            SimError::BufferFull(n) => GatewayError::BufferFull(n),
+            SimError::UnknownVenue(b) => GatewayError::UnknownBook(b),
+            SimError::QueueFull(n) => GatewayError::QueueFull(n),
+            SimError::BadOrderRef(e) => GatewayError::BadOrderRef(e),
+        }
+    }
 }
 
 /// One simulated venue. See the module doc.
@@ -96,7 +96,7 @@ pub enum SimError {
 pub struct SimVenue {
     ladder: Ladder,
     known: ArrayVec<Known, MAX_KNOWN>,
-    resting: ArrayVec<u64, MAX_RESTING>,
+    resting: ArrayVec<OrderRef, MAX_RESTING>,
     next_trade_id: u64,
     /// Net position, lots (+ long).
     position_lots: i64,
@@ -192,36 +192,47 @@ impl SimVenue {
         if out.remaining_capacity() < MAX_IOC_LEVELS + 2 {
             return Err(SimError::BufferFull(MAX_IOC_LEVELS + 2));
         }
-        let id = o.client_id;
+        let id = o.order;
         let range = 1..=crate::num::MAX_UNITS;
-        let duplicate = self.known.iter().any(|k| k.order.client_id == id);
-        if duplicate || !range.contains(&o.qty_lots) || !range.contains(&o.price_ticks) {
-            out.push(report(id, OrderEvent::Rejected));
+        if self.known.iter().any(|k| k.order.order == id) {
+            out.push(reject(id, RejectReason::DuplicateOrder));
             return Ok(());
         }
-        match o.tif {
-            Tif::PostOnly => self.post_only(o, out),
-            Tif::Ioc => self.ioc(o, cap_lots.max(0), now_ns, out),
+        if !range.contains(&o.qty_lots) || !range.contains(&o.price.ticks()) {
+            out.push(reject(id, RejectReason::InvalidOrder));
+            return Ok(());
+        }
+        match (o.tif, o.price) {
+            (TimeInForce::PostOnly, OrderPrice::Limit(_)) => self.post_only(o, out),
+            (TimeInForce::PostOnly, OrderPrice::Market { .. }) => {
+                out.push(reject(id, RejectReason::InvalidOrder));
+            }
+            (TimeInForce::Ioc, _) => self.ioc(o, cap_lots.max(0), now_ns, out),
         }
         Ok(())
     }
 
     fn post_only<const N: usize>(&mut self, o: NewOrder, out: &mut ArrayVec<Report, N>) {
+        let price = o.price.ticks();
         let crosses = match o.side {
             OrderSide::Buy => self
                 .ladder
                 .best_ask()
-                .is_some_and(|a| o.price_ticks >= a.price_ticks),
+                .is_some_and(|a| price >= a.price_ticks),
             OrderSide::Sell => self
                 .ladder
                 .best_bid()
-                .is_some_and(|b| o.price_ticks <= b.price_ticks),
+                .is_some_and(|b| price <= b.price_ticks),
         };
-        if crosses || self.resting.is_full() || self.known.is_full() {
-            out.push(report(o.client_id, OrderEvent::Rejected));
+        if crosses {
+            out.push(reject(o.order, RejectReason::PostOnlyWouldCross));
             return;
         }
-        self.resting.push(o.client_id);
+        if self.resting.is_full() || self.known.is_full() {
+            out.push(reject(o.order, RejectReason::TooManyOrders));
+            return;
+        }
+        self.resting.push(o.order);
         self.known.push(Known {
             order: o,
             filled_lots: 0,
@@ -230,7 +241,7 @@ impl SimVenue {
             fees_tl_e8: 0,
         });
         self.changes += 1;
-        out.push(report(o.client_id, OrderEvent::Accepted));
+        out.push(report(o.order, ReportKind::Ack));
     }
 
     fn ioc<const N: usize>(
@@ -241,10 +252,11 @@ impl SimVenue {
         out: &mut ArrayVec<Report, N>,
     ) {
         if self.known.is_full() {
-            out.push(report(o.client_id, OrderEvent::Rejected));
+            out.push(reject(o.order, RejectReason::TooManyOrders));
             return;
         }
-        out.push(report(o.client_id, OrderEvent::Accepted));
+        out.push(report(o.order, ReportKind::Ack));
+        let limit = o.price.ticks();
         let book_side = o.side.takes_from();
         let mut rem = o.qty_lots;
         let mut allowed = cap.min(o.qty_lots);
@@ -254,8 +266,8 @@ impl SimVenue {
                 break;
             };
             let acceptable = match o.side {
-                OrderSide::Buy => level.price_ticks <= o.price_ticks,
-                OrderSide::Sell => level.price_ticks >= o.price_ticks,
+                OrderSide::Buy => level.price_ticks <= limit,
+                OrderSide::Sell => level.price_ticks >= limit,
             };
             if !acceptable || allowed == 0 {
                 break;
@@ -270,8 +282,8 @@ impl SimVenue {
             rem -= take;
             let f = self.fill(o.side, take, level.price_ticks, Liquidity::Taker, now_ns);
             notional_tl += i128::from(take) * i128::from(level.price_ticks);
-            fees_tl_e8 += self.fee_of(&f);
-            out.push(report(o.client_id, OrderEvent::Filled(f)));
+            fees_tl_e8 += f.fee_tl_e8;
+            out.push(report(o.order, ReportKind::Fill(f)));
         }
         let filled = o.qty_lots - rem;
         self.known.push(Known {
@@ -284,8 +296,8 @@ impl SimVenue {
         self.changes += 1;
         if rem > 0 {
             out.push(report(
-                o.client_id,
-                OrderEvent::Expired {
+                o.order,
+                ReportKind::Expired {
                     filled_lots: filled,
                 },
             ));
@@ -316,14 +328,14 @@ impl SimVenue {
         let (bid, ask) = (self.ladder.best_bid(), self.ladder.best_ask());
         let mut i = 0;
         while let Some(&id) = self.resting.get(i) {
-            let Some(k) = self.known.iter().position(|k| k.order.client_id == id) else {
+            let Some(k) = self.known.iter().position(|k| k.order.order == id) else {
                 self.resting.swap_remove(i);
                 continue;
             };
             let o = self.known[k].order;
             let through = match o.side {
-                OrderSide::Buy => ask.is_some_and(|a| a.price_ticks <= o.price_ticks),
-                OrderSide::Sell => bid.is_some_and(|b| b.price_ticks >= o.price_ticks),
+                OrderSide::Buy => ask.is_some_and(|a| a.price_ticks <= o.price.ticks()),
+                OrderSide::Sell => bid.is_some_and(|b| b.price_ticks >= o.price.ticks()),
             };
             if !through {
                 i += 1;
@@ -331,7 +343,7 @@ impl SimVenue {
             }
             let left = o.qty_lots - self.known[k].filled_lots;
             let take = left.min(cap_lots.max(1));
-            let f = self.fill(o.side, take, o.price_ticks, Liquidity::Maker, now_ns);
+            let f = self.fill(o.side, take, o.price.ticks(), Liquidity::Maker, now_ns);
             self.credit(k, &f);
             if take == left {
                 self.known[k].open = false;
@@ -339,7 +351,7 @@ impl SimVenue {
             } else {
                 i += 1;
             }
-            out.push(report(id, OrderEvent::Filled(f)));
+            out.push(report(id, ReportKind::Fill(f)));
         }
         Ok(())
     }
@@ -347,50 +359,44 @@ impl SimVenue {
     /// A cancel request: acknowledged for a resting order, rejected otherwise.
     pub fn cancel<const N: usize>(
         &mut self,
-        client_id: u64,
+        order: OrderRef,
         out: &mut ArrayVec<Report, N>,
     ) -> Result<(), SimError> {
         if out.is_full() {
             return Err(SimError::BufferFull(1));
         }
-        let Some(i) = self.resting.iter().position(|&id| id == client_id) else {
-            out.push(report(client_id, OrderEvent::CancelRejected));
+        let Some(i) = self.resting.iter().position(|&id| id == order) else {
+            let why = RejectReason::UnknownOrder;
+            out.push(report(order, ReportKind::CancelReject(why)));
             return Ok(());
         };
         self.resting.remove(i);
         self.changes += 1;
         let mut filled_lots = 0;
-        if let Some(k) = self
-            .known
-            .iter_mut()
-            .find(|k| k.order.client_id == client_id)
-        {
+        if let Some(k) = self.known.iter_mut().find(|k| k.order.order == order) {
             k.open = false;
             filled_lots = k.filled_lots;
         }
-        out.push(report(client_id, OrderEvent::CancelAcked { filled_lots }));
+        out.push(report(order, ReportKind::CancelAck { filled_lots }));
         Ok(())
     }
 
     /// Fills `lots` of a resting order at its own price as maker, keeping at least one lot
     /// resting (the fill-after-cancel fault: the venue matched it just before a cancel).
     /// `None` if the order is not resting or has only one lot left.
-    pub fn fill_resting(&mut self, client_id: u64, lots: i64, now_ns: u64) -> Option<Report> {
-        if !self.resting.contains(&client_id) {
+    pub fn fill_resting(&mut self, order: OrderRef, lots: i64, now: u64) -> Option<Report> {
+        if !self.resting.contains(&order) {
             return None;
         }
-        let k = self
-            .known
-            .iter()
-            .position(|k| k.order.client_id == client_id)?;
+        let k = self.known.iter().position(|k| k.order.order == order)?;
         let o = self.known[k].order;
         let take = lots.min(o.qty_lots - self.known[k].filled_lots - 1);
         if take < 1 {
             return None;
         }
-        let f = self.fill(o.side, take, o.price_ticks, Liquidity::Maker, now_ns);
+        let f = self.fill(o.side, take, o.price.ticks(), Liquidity::Maker, now);
         self.credit(k, &f);
-        Some(report(client_id, OrderEvent::Filled(f)))
+        Some(report(order, ReportKind::Fill(f)))
     }
 
     /// Cancels every resting order without a report (cancel-on-disconnect). Returns how
@@ -399,7 +405,7 @@ impl SimVenue {
         let n = self.resting.len();
         self.changes += 1;
         for id in self.resting.drain(..) {
-            if let Some(k) = self.known.iter_mut().find(|k| k.order.client_id == id) {
+            if let Some(k) = self.known.iter_mut().find(|k| k.order.order == id) {
                 k.open = false;
             }
         }
@@ -414,13 +420,13 @@ impl SimVenue {
     /// A status query, answered from the venue's records.
     pub fn query<const N: usize>(
         &self,
-        client_id: u64,
+        order: OrderRef,
         out: &mut ArrayVec<Report, N>,
     ) -> Result<(), SimError> {
         if out.is_full() {
             return Err(SimError::BufferFull(1));
         }
-        let status = match self.known.iter().find(|k| k.order.client_id == client_id) {
+        let status = match self.known.iter().find(|k| k.order.order == order) {
             None => VenueStatus::NotFound,
             Some(k) if k.open => VenueStatus::Open {
                 filled_lots: k.filled_lots,
@@ -429,26 +435,16 @@ impl SimVenue {
                 filled_lots: k.filled_lots,
             },
         };
-        out.push(report(client_id, OrderEvent::Status(status)));
+        out.push(report(order, ReportKind::Status(status)));
         Ok(())
     }
 
     /// Adds fill `f` to order `k`'s records.
-    fn credit(&mut self, k: usize, f: &Fill) {
-        let fee = self.fee_of(f);
+    fn credit(&mut self, k: usize, f: &Execution) {
         let known = &mut self.known[k];
-        known.filled_lots += f.qty_lots;
-        known.notional_tl += i128::from(f.qty_lots) * i128::from(f.price_ticks);
-        known.fees_tl_e8 += fee;
-    }
-
-    /// The fee of fill `f`, tick-lots × 10⁻⁸.
-    fn fee_of(&self, f: &Fill) -> i128 {
-        let rate = match f.liquidity {
-            Liquidity::Maker => self.fees.maker_e8,
-            Liquidity::Taker => self.fees.taker_e8,
-        };
-        i128::from(f.qty_lots) * i128::from(f.price_ticks) * i128::from(rate)
+        known.filled_lots += f.last_qty_lots;
+        known.notional_tl += i128::from(f.last_qty_lots) * i128::from(f.price_ticks);
+        known.fees_tl_e8 += f.fee_tl_e8;
     }
 
     /// Changes to the records so far (see the field).
@@ -456,14 +452,23 @@ impl SimVenue {
         self.changes
     }
 
-    fn fill(&mut self, side: OrderSide, qty: i64, price: i64, liq: Liquidity, now: u64) -> Fill {
+    /// A fill of `qty` at `price`, charged its fee, on the venue's ledger.
+    fn fill(
+        &mut self,
+        side: OrderSide,
+        qty: i64,
+        price: i64,
+        liq: Liquidity,
+        now: u64,
+    ) -> Execution {
         let tl = i128::from(qty) * i128::from(price);
         self.traded_lots += qty;
         let rate = match liq {
             Liquidity::Maker => self.fees.maker_e8,
             Liquidity::Taker => self.fees.taker_e8,
         };
-        self.fees_tl_e8 += tl * i128::from(rate);
+        let fee_tl_e8 = tl * i128::from(rate);
+        self.fees_tl_e8 += fee_tl_e8;
         match side {
             OrderSide::Buy => {
                 self.position_lots += qty;
@@ -477,21 +482,25 @@ impl SimVenue {
         let trade_id = self.next_trade_id;
         self.next_trade_id += 1;
         self.changes += 1;
-        Fill {
+        Execution {
             trade_id,
-            qty_lots: qty,
+            last_qty_lots: qty,
             price_ticks: price,
             liquidity: liq,
+            fee_tl_e8,
             at_ns: now,
         }
     }
 }
 
 mod state;
-pub use state::{OrderRecord, VenueState};
 
-fn report(client_id: u64, event: OrderEvent) -> Report {
-    Report { client_id, event }
+fn report(order: OrderRef, kind: ReportKind) -> Report {
+    Report { order, kind }
+}
+
+fn reject(order: OrderRef, why: RejectReason) -> Report {
+    report(order, ReportKind::Reject(why))
 }
 
 /// The book side a resting order of `side` sits on.

@@ -1,60 +1,20 @@
-//! Routing a group's commands to simulated venues, and tagging the venues' reports with
-//! the leg, part and order slot they belong to. [`route`] sends straight to one
-//! [`SimVenue`] per leg (no latency); [`request`] makes the [`VenueRequest`] for a
-//! [`SimExchange`](super::SimExchange).
-//!
-//! Client order ids pack `(round, leg, part, slot)` as `round × 1000 + leg × 100 +
-//! part × 10 + slot`, so a report finds its way back without a lookup table.
+//! Routing a group's commands straight to one [`SimVenue`] per leg (no latency, no
+//! faults): the group tests' and allocation checks' venue. Orders are named by
+//! [`OrderRef`](crate::venue::OrderRef) (see [`Request::from_command`]), so a report
+//! names its leg, part and slot itself.
 
 use arrayvec::ArrayVec;
 
-use super::{NewOrder, Report, SimError, SimVenue, VenueRequest, MAX_IOC_LEVELS};
+use super::{SimError, SimVenue, MAX_IOC_LEVELS};
 use crate::group::GroupCommand;
-use crate::leg::Command;
+use crate::venue::{Report, Request};
 
-/// The client id of order `slot` of `part` of `leg` in group `round`.
-pub const fn client_id(round: u64, leg: usize, part: usize, slot: usize) -> u64 {
-    round * 1000 + (leg * 100 + part * 10 + slot) as u64
-}
-
-/// `(leg, part, slot)` of a client id made by [`client_id`].
-pub const fn decode(client_id: u64) -> (usize, usize, usize) {
-    let local = (client_id % 1000) as usize;
-    (local / 100, (local % 100) / 10, local % 10)
-}
-
-/// The venue request for a group command of group `round` (ids by [`client_id`]).
-pub fn request(cmd: GroupCommand, round: u64) -> VenueRequest {
-    let id = |slot| client_id(round, cmd.leg, cmd.part, slot);
-    match cmd.cmd {
-        Command::Submit {
-            slot,
-            side,
-            price_ticks,
-            qty_lots,
-            tif,
-            ..
-        } => VenueRequest::Submit(NewOrder {
-            client_id: id(slot),
-            side,
-            price_ticks,
-            qty_lots,
-            tif,
-        }),
-        Command::Cancel { slot } => VenueRequest::Cancel {
-            client_id: id(slot),
-        },
-        Command::Query { slot } => VenueRequest::Query {
-            client_id: id(slot),
-        },
-    }
-}
-
-/// Sends `cmd` to `venues[cmd.leg]`; its reports are appended to `reports` with the leg.
-/// `reports` needs room for one IOC's reports (`MAX_IOC_LEVELS + 2`).
+/// Sends `cmd` of job `job` to `venues[cmd.leg]`; its reports are appended to `reports`
+/// with the leg. `reports` needs room for one IOC's reports (`MAX_IOC_LEVELS + 2`). A
+/// command whose ids fit no `OrderRef` is an error, and nothing is sent.
 pub fn route<const N: usize>(
     cmd: GroupCommand,
-    round: u64,
+    job: u64,
     venues: &mut [SimVenue],
     now_ns: u64,
     reports: &mut ArrayVec<(usize, Report), N>,
@@ -66,10 +26,10 @@ pub fn route<const N: usize>(
     let Some(venue) = venues.get_mut(cmd.leg) else {
         return Err(SimError::UnknownVenue(cmd.leg));
     };
-    match request(cmd, round) {
-        VenueRequest::Submit(o) => venue.submit(o, now_ns, &mut out)?,
-        VenueRequest::Cancel { client_id } => venue.cancel(client_id, &mut out)?,
-        VenueRequest::Query { client_id } => venue.query(client_id, &mut out)?,
+    match Request::from_command(&cmd, job)? {
+        Request::New(o) => venue.submit(o, now_ns, &mut out)?,
+        Request::Cancel(order) => venue.cancel(order, &mut out)?,
+        Request::Query(order) => venue.query(order, &mut out)?,
     }
     reports.extend(out.into_iter().map(|r| (cmd.leg, r)));
     Ok(())
@@ -78,14 +38,7 @@ pub fn route<const N: usize>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ids_round_trip() {
-        for (leg, part, slot) in [(0, 0, 0), (7, 4, 1), (3, 9, 9)] {
-            assert_eq!(decode(client_id(42, leg, part, slot)), (leg, part, slot));
-        }
-        assert_eq!(client_id(42, 1, 2, 3), 42_123);
-    }
+    use crate::leg::Command;
 
     #[test]
     fn unknown_venue_and_small_buffers_are_errors() {
@@ -102,5 +55,13 @@ mod tests {
         );
         let mut small: ArrayVec<(usize, Report), 2> = ArrayVec::new();
         assert!(route(cmd, 0, &mut venues, 0, &mut small).is_err());
+        let bad = GroupCommand {
+            leg: 0,
+            part: 9,
+            cmd: Command::Cancel { slot: 0 },
+        };
+        let e = route(bad, 0, &mut venues, 0, &mut reports).unwrap_err();
+        assert!(matches!(e, SimError::BadOrderRef(_)), "{e}");
+        assert!(reports.is_empty());
     }
 }

@@ -1,53 +1,12 @@
-//! [`VenueState`]: a simulated venue's records as plain data, so that a persistence
-//! layer (outside this sans-IO module) can save them and a restarted run can restore
-//! the venue as it was: its orders with their fills, its position, cash and fees. The
-//! book is not part of it: it follows the recorded feed, which the restart replays.
+//! A simulated venue's records as plain data ([`VenueState`], the venue protocol's type),
+//! so that a persistence layer (outside this sans-IO module) can save them and a
+//! restarted run can restore the venue as it was: its orders with their fills, its
+//! position, cash and fees. The book is not part of it: it follows the recorded feed,
+//! which the restart replays.
 
-use serde::{Deserialize, Serialize};
-
-use super::{Known, NewOrder, SimVenue, MAX_KNOWN, MAX_RESTING};
+use super::{Known, SimVenue, MAX_KNOWN, MAX_RESTING};
 use crate::book::OrderSide;
-use crate::leg::Tif;
-
-/// One order the venue knows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OrderRecord {
-    /// Client order id.
-    pub client_id: u64,
-    /// `true` for a buy.
-    pub buy: bool,
-    /// Limit price, ticks.
-    pub price_ticks: i64,
-    /// Size, lots.
-    pub qty_lots: i64,
-    /// `true` for post-only, `false` for IOC.
-    pub post_only: bool,
-    /// Filled, lots.
-    pub filled_lots: i64,
-    /// Still resting.
-    pub open: bool,
-    /// Σ price × qty of its fills, tick-lots.
-    pub notional_tl: i128,
-    /// Its fees, tick-lots × 10⁻⁸.
-    pub fees_tl_e8: i128,
-}
-
-/// A venue's records.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VenueState {
-    /// Every order it knows, in arrival order.
-    pub orders: Vec<OrderRecord>,
-    /// Net position, lots.
-    pub position_lots: i64,
-    /// Cash flow of fills, tick-lots.
-    pub cash_tl: i128,
-    /// Lots traded.
-    pub traded_lots: i64,
-    /// Fees, tick-lots × 10⁻⁸.
-    pub fees_tl_e8: i128,
-    /// The next trade id.
-    pub next_trade_id: u64,
-}
+use crate::venue::{NewOrder, OrderPrice, OrderRecord, TimeInForce, VenueState};
 
 impl SimVenue {
     /// The venue's records.
@@ -57,11 +16,12 @@ impl SimVenue {
                 .known
                 .iter()
                 .map(|k| OrderRecord {
-                    client_id: k.order.client_id,
+                    client_id: k.order.order,
                     buy: k.order.side == OrderSide::Buy,
-                    price_ticks: k.order.price_ticks,
+                    price_ticks: k.order.price.ticks(),
                     qty_lots: k.order.qty_lots,
-                    post_only: k.order.tif == Tif::PostOnly,
+                    post_only: k.order.tif == TimeInForce::PostOnly,
+                    reduce_only: k.order.reduce_only,
                     filled_lots: k.filled_lots,
                     open: k.open,
                     notional_tl: k.notional_tl,
@@ -86,16 +46,23 @@ impl SimVenue {
         self.known.clear();
         self.resting.clear();
         for o in &s.orders {
+            let (price, tif) = if o.post_only {
+                (OrderPrice::Limit(o.price_ticks), TimeInForce::PostOnly)
+            } else {
+                let protection_ticks = o.price_ticks;
+                (OrderPrice::Market { protection_ticks }, TimeInForce::Ioc)
+            };
             let order = NewOrder {
-                client_id: o.client_id,
+                order: o.client_id,
                 side: if o.buy {
                     OrderSide::Buy
                 } else {
                     OrderSide::Sell
                 },
-                price_ticks: o.price_ticks,
+                price,
                 qty_lots: o.qty_lots,
-                tif: if o.post_only { Tif::PostOnly } else { Tif::Ioc },
+                tif,
+                reduce_only: o.reduce_only,
             };
             self.known.push(Known {
                 order,

@@ -1,5 +1,6 @@
 use super::*;
 use crate::book::{Depth, Level};
+use crate::leg::{OrderEvent, Tif};
 
 type Out = ArrayVec<Report, 128>;
 
@@ -21,19 +22,39 @@ fn venue() -> SimVenue {
     v
 }
 
-fn order(client_id: u64, side: OrderSide, price_ticks: i64, qty_lots: i64, tif: Tif) -> NewOrder {
+/// The id of the test's order `n`.
+fn oref(n: u64) -> OrderRef {
+    OrderRef::new(n, 0, 0, 0).unwrap()
+}
+
+/// Order `id` as the leg would send it: post-only at a limit, or IOC at a protection.
+pub(super) fn order(
+    id: u64,
+    side: OrderSide,
+    price_ticks: i64,
+    qty_lots: i64,
+    tif: Tif,
+) -> NewOrder {
+    let (price, tif) = match tif {
+        Tif::PostOnly => (OrderPrice::Limit(price_ticks), TimeInForce::PostOnly),
+        Tif::Ioc => {
+            let protection_ticks = price_ticks;
+            (OrderPrice::Market { protection_ticks }, TimeInForce::Ioc)
+        }
+    };
     NewOrder {
-        client_id,
+        order: oref(id),
         side,
-        price_ticks,
+        price,
         qty_lots,
         tif,
+        reduce_only: false,
     }
 }
 
 fn fills(out: &Out) -> Vec<(i64, i64)> {
     out.iter()
-        .filter_map(|r| match r.event {
+        .filter_map(|r| match r.kind.event() {
             OrderEvent::Filled(f) => Some((f.price_ticks, f.qty_lots)),
             _ => None,
         })
@@ -46,11 +67,11 @@ fn ioc_walks_up_to_its_limit_and_takes_the_liquidity() {
     let mut out = Out::new();
     v.submit(order(1, OrderSide::Buy, 102, 4, Tif::Ioc), 0, &mut out)
         .unwrap();
-    assert_eq!(out[0].event, OrderEvent::Accepted);
+    assert_eq!(out[0].kind.event(), OrderEvent::Accepted);
     assert_eq!(fills(&out), [(101, 2), (102, 2)]);
     assert!(!out
         .iter()
-        .any(|r| matches!(r.event, OrderEvent::Expired { .. })));
+        .any(|r| matches!(r.kind.event(), OrderEvent::Expired { .. })));
     // The liquidity is gone for the next order ...
     assert_eq!(v.ladder().best_ask(), Some(lv(102, 1)));
     out.clear();
@@ -58,7 +79,7 @@ fn ioc_walks_up_to_its_limit_and_takes_the_liquidity() {
         .unwrap();
     assert_eq!(fills(&out), [(102, 1)]);
     assert_eq!(
-        out.last().unwrap().event,
+        out.last().unwrap().kind.event(),
         OrderEvent::Expired { filled_lots: 1 }
     );
     // ... until the feed restores the level.
@@ -74,11 +95,12 @@ fn post_only_rests_and_fills_only_when_traded_through() {
     let mut out = Out::new();
     v.submit(order(1, OrderSide::Buy, 101, 1, Tif::PostOnly), 0, &mut out)
         .unwrap();
-    assert_eq!(out[0].event, OrderEvent::Rejected, "would cross");
+    let cross = ReportKind::Reject(RejectReason::PostOnlyWouldCross);
+    assert_eq!(out[0].kind, cross, "would cross");
     out.clear();
     v.submit(order(2, OrderSide::Buy, 100, 3, Tif::PostOnly), 0, &mut out)
         .unwrap();
-    assert_eq!(out[0].event, OrderEvent::Accepted);
+    assert_eq!(out[0].kind.event(), OrderEvent::Accepted);
     out.clear();
     // Others join our price (the best bid becomes 100): a touch, not a fill.
     v.ladder_mut().set_level(Side::Bid, 100, 7, 2).unwrap();
@@ -88,7 +110,7 @@ fn post_only_rests_and_fills_only_when_traded_through() {
     v.ladder_mut().set_level(Side::Bid, 100, 0, 3).unwrap();
     v.ladder_mut().set_level(Side::Ask, 100, 1, 4).unwrap();
     v.on_book(2, &mut out).unwrap();
-    let f = match out[0].event {
+    let f = match out[0].kind.event() {
         OrderEvent::Filled(f) => f,
         e => panic!("{e:?}"),
     };
@@ -112,11 +134,11 @@ fn cancels_queries_and_duplicates() {
         &mut out,
     )
     .unwrap();
-    v.query(1, &mut out).unwrap();
-    v.cancel(1, &mut out).unwrap();
-    v.cancel(1, &mut out).unwrap();
-    v.query(1, &mut out).unwrap();
-    v.query(9, &mut out).unwrap();
+    v.query(oref(1), &mut out).unwrap();
+    v.cancel(oref(1), &mut out).unwrap();
+    v.cancel(oref(1), &mut out).unwrap();
+    v.query(oref(1), &mut out).unwrap();
+    v.query(oref(9), &mut out).unwrap();
     v.submit(
         order(1, OrderSide::Sell, 103, 2, Tif::PostOnly),
         0,
@@ -125,7 +147,7 @@ fn cancels_queries_and_duplicates() {
     .unwrap();
     v.submit(order(2, OrderSide::Sell, 103, 0, Tif::Ioc), 0, &mut out)
         .unwrap();
-    let events: Vec<OrderEvent> = out.iter().map(|r| r.event).collect();
+    let events: Vec<OrderEvent> = out.iter().map(|r| r.kind.event()).collect();
     assert_eq!(
         events,
         [
@@ -139,6 +161,20 @@ fn cancels_queries_and_duplicates() {
             OrderEvent::Rejected, // zero size
         ]
     );
+    let reasons: Vec<ReportKind> = out.iter().skip(3).step_by(3).map(|r| r.kind).collect();
+    assert_eq!(
+        reasons,
+        [
+            ReportKind::CancelReject(RejectReason::UnknownOrder),
+            ReportKind::Reject(RejectReason::DuplicateOrder),
+        ]
+    );
+    assert_eq!(out[7].kind, ReportKind::Reject(RejectReason::InvalidOrder));
+    out.clear();
+    let mut market = order(4, OrderSide::Sell, 103, 1, Tif::Ioc);
+    market.tif = TimeInForce::PostOnly;
+    v.submit(market, 0, &mut out).unwrap();
+    assert_eq!(out[0].kind, ReportKind::Reject(RejectReason::InvalidOrder));
     let mut small: ArrayVec<Report, 4> = ArrayVec::new();
     let o = order(3, OrderSide::Buy, 200, 1, Tif::Ioc);
     assert!(v.submit(o, 0, &mut small).is_err());
@@ -163,7 +199,7 @@ fn a_leg_executes_against_the_simulated_venue() {
     };
     leg.start(arrival, 0, &mut cmds).unwrap();
     let mut now = 0;
-    let mut ids = [0u64; 2];
+    let mut ids = [oref(0); 2];
     while !leg.is_done() {
         now += 500;
         if leg.next_deadline().is_some_and(|d| d <= now) {
@@ -180,8 +216,8 @@ fn a_leg_executes_against_the_simulated_venue() {
                     tif,
                     ..
                 } => {
-                    ids[slot] = 100 + slot as u64;
-                    let o = order(ids[slot], side, price_ticks, qty_lots, tif);
+                    ids[slot] = oref(100 + slot as u64);
+                    let o = order(100 + slot as u64, side, price_ticks, qty_lots, tif);
                     v.submit(o, now, &mut reports).unwrap();
                 }
                 Command::Cancel { slot } => v.cancel(ids[slot], &mut reports).unwrap(),
@@ -189,8 +225,8 @@ fn a_leg_executes_against_the_simulated_venue() {
             }
         }
         for r in reports {
-            let slot = ids.iter().position(|&id| id == r.client_id).unwrap();
-            leg.on_order(slot, r.event, now, &mut cmds).unwrap();
+            let slot = ids.iter().position(|&id| id == r.order).unwrap();
+            leg.on_order(slot, r.kind.event(), now, &mut cmds).unwrap();
         }
         assert!(now < 10_000, "leg did not finish");
     }

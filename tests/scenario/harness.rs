@@ -10,7 +10,8 @@ use legcore::leg::{Arrival, Command, Fees, LegError, Mode, OrderError, OrderEven
 use legcore::num::{Decimal, Ratio, Step};
 use legcore::risk::{RiskState, VenueLimits};
 use legcore::sim::SimVenue;
-use legcore::sim::{client_id, decode, request, Delivery, FaultPlan, Latency, SimExchange};
+use legcore::sim::{FaultPlan, Latency, SimExchange};
+use legcore::venue::{Delivery, OrderRef, Request};
 use legcore::walk::Recommendation;
 
 pub type Cmds = ArrayVec<GroupCommand, 64>;
@@ -73,7 +74,9 @@ pub struct Scenario {
 }
 
 fn id_of(c: &GroupCommand) -> u64 {
-    client_id(0, c.leg, c.part, c.cmd.slot())
+    OrderRef::new(0, c.leg, c.part, c.cmd.slot())
+        .unwrap()
+        .wire()
 }
 
 impl Scenario {
@@ -138,7 +141,8 @@ impl Scenario {
             .unwrap();
         for c in &cmds {
             self.notes.push((self.now, Note::Sent(c.leg, *c)));
-            self.x[c.leg].send(0, request(*c, 0), self.now).unwrap();
+            let req = Request::from_command(c, 0).unwrap();
+            self.x[c.leg].send(0, req, self.now).unwrap();
         }
     }
 
@@ -177,8 +181,8 @@ impl Scenario {
             let mut out: ArrayVec<Delivery, 1> = ArrayVec::new();
             while self.x[v].poll(self.now, &mut out).unwrap() {
                 if let Some(Delivery::Report { report, .. }) = out.pop() {
-                    let (_, part, slot) = decode(report.client_id);
-                    let ev = report.event;
+                    let (part, slot) = (report.order.part(), report.order.slot());
+                    let ev = report.kind.event();
                     let r = self
                         .g
                         .on_order(v, part, slot, ev, &self.tops, self.now, &mut cmds);
@@ -228,7 +232,8 @@ impl Scenario {
                 continue;
             }
             self.notes.push((self.now, Note::Sent(c.leg, c)));
-            self.x[c.leg].send(0, request(c, 0), self.now).unwrap();
+            let req = Request::from_command(&c, 0).unwrap();
+            self.x[c.leg].send(0, req, self.now).unwrap();
         }
         cmds.clear();
     }

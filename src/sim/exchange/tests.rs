@@ -1,6 +1,8 @@
 use super::*;
 use crate::book::{Depth, Level, OrderSide, Side};
-use crate::leg::VenueStatus;
+use crate::leg::{OrderEvent, Tif, VenueStatus};
+use crate::sim::tests::order as new_order;
+use crate::venue::OrderRef;
 
 type Out = ArrayVec<Delivery, 64>;
 
@@ -17,14 +19,12 @@ fn exchange(plan: FaultPlan) -> SimExchange {
     SimExchange::new(vec![v], Latency::Fixed { ns: 10 }, plan, 1)
 }
 
-fn order(client_id: u64, price_ticks: i64, qty_lots: i64, tif: Tif) -> VenueRequest {
-    VenueRequest::Submit(NewOrder {
-        client_id,
-        side: OrderSide::Buy,
-        price_ticks,
-        qty_lots,
-        tif,
-    })
+fn order(id: u64, price_ticks: i64, qty_lots: i64, tif: Tif) -> Request {
+    Request::New(new_order(id, OrderSide::Buy, price_ticks, qty_lots, tif))
+}
+
+fn oref(n: u64) -> OrderRef {
+    OrderRef::new(n, 0, 0, 0).unwrap()
 }
 
 /// Everything delivered up to `until`, with delivery times.
@@ -41,7 +41,7 @@ fn drain(x: &mut SimExchange, until: u64) -> Vec<(u64, Delivery)> {
 fn events(got: &[(u64, Delivery)]) -> Vec<OrderEvent> {
     got.iter()
         .filter_map(|(_, d)| match d {
-            Delivery::Report { report, .. } => Some(report.event),
+            Delivery::Report { report, .. } => Some(report.kind.event()),
             _ => None,
         })
         .collect()
@@ -75,8 +75,11 @@ fn a_lost_request_is_unknown_to_the_venue() {
     assert_eq!(x.in_flight(), 0);
     assert_eq!(x.counts().get(Fault::LostRequest), 1);
     let mut reps: ArrayVec<Report, 4> = ArrayVec::new();
-    x.books[0].query(1, &mut reps).unwrap();
-    assert_eq!(reps[0].event, OrderEvent::Status(VenueStatus::NotFound));
+    x.books[0].query(oref(1), &mut reps).unwrap();
+    assert_eq!(
+        reps[0].kind.event(),
+        OrderEvent::Status(VenueStatus::NotFound)
+    );
 }
 
 #[test]
@@ -106,22 +109,21 @@ fn a_disconnect_cancels_resting_orders_and_delivers_fills_after_the_reconnect() 
     assert_eq!(x.books()[0].resting_orders(), 1);
     x.plan.disconnect_ppm = 1_000_000;
     x.plan.disconnect_ns = 1_000;
-    x.send(0, VenueRequest::Cancel { client_id: 1 }, 15)
-        .unwrap();
+    x.send(0, Request::Cancel(oref(1)), 15).unwrap();
     assert!(x.is_down(15) && !x.is_down(1_015));
     assert_eq!(x.books()[0].resting_orders(), 0, "cancel-on-disconnect");
     let got = drain(&mut x, u64::MAX);
     assert_eq!(got[0], (15, Delivery::Disconnected));
-    assert_eq!(got[1], (1_015, Delivery::Reconnected));
-    // Only the IOC's fill survives, after the reconnect.
+    assert_eq!(got[1], (1_015, Delivery::Connected));
+    // Only the IOC's fill survives, after the reconnect; then the venue is resynced.
     let ev = events(&got);
     assert_eq!(ev.len(), 1, "{got:?}");
     assert!(matches!(ev[0], OrderEvent::Filled(_)));
     assert!(got[2].0 >= 1_015);
+    assert_eq!(got[3], (got[2].0, Delivery::Resynced), "{got:?}");
     // A query after the reconnect finds the resting order closed with nothing filled.
     x.plan.disconnect_ppm = 0;
-    x.send(0, VenueRequest::Query { client_id: 1 }, 2_000)
-        .unwrap();
+    x.send(0, Request::Query(oref(1)), 2_000).unwrap();
     let ev = events(&drain(&mut x, u64::MAX));
     assert_eq!(
         ev,
@@ -137,7 +139,7 @@ fn a_fill_after_cancel_is_acked_first_and_counted_in_the_ack() {
     };
     let mut x = exchange(plan);
     x.send(0, order(1, 100, 5, Tif::PostOnly), 0).unwrap();
-    x.send(0, VenueRequest::Cancel { client_id: 1 }, 1).unwrap();
+    x.send(0, Request::Cancel(oref(1)), 1).unwrap();
     let ev = events(&drain(&mut x, u64::MAX));
     let OrderEvent::CancelAcked { filled_lots } = ev[1] else {
         panic!("{ev:?}");
@@ -168,7 +170,12 @@ fn duplicates_reorders_rejects_and_partials_hit_and_are_counted() {
     };
     let mut x = exchange(plan);
     x.send(0, order(1, 102, 4, Tif::Ioc), 0).unwrap();
-    assert_eq!(events(&drain(&mut x, u64::MAX)), [OrderEvent::Rejected]);
+    let got = drain(&mut x, u64::MAX);
+    assert_eq!(events(&got), [OrderEvent::Rejected]);
+    let Delivery::Report { report, .. } = got[0].1 else {
+        panic!("{got:?}");
+    };
+    assert_eq!(report.kind, ReportKind::Reject(RejectReason::Unavailable));
     assert_eq!(x.books()[0].traded_lots(), 0);
 
     let plan = FaultPlan {
@@ -196,10 +203,10 @@ fn duplicates_reorders_rejects_and_partials_hit_and_are_counted() {
     for id in 1..=20 {
         x.send(0, order(id, 101, 1, Tif::Ioc), 0).unwrap();
     }
-    let ids: Vec<u64> = drain(&mut x, u64::MAX)
+    let ids: Vec<OrderRef> = drain(&mut x, u64::MAX)
         .iter()
         .filter_map(|(_, d)| match d {
-            Delivery::Report { report, .. } => Some(report.client_id),
+            Delivery::Report { report, .. } => Some(report.order),
             _ => None,
         })
         .collect();
