@@ -17,6 +17,7 @@
 //! - [`risk`]: pre-trade checks and the kill switch.
 //! - [`group`]: atomic groups of legs with rollback, rebalance, complete and
 //!   accept-partial policies, unwind retries, incident and leg records, the risk gate.
+//! - [`engine`]: the sans-IO execution engine: groups, risk, pacing, books, strategy.
 //! - [`sim`]: the simulated venue's matching engine, and exchanges with latency and
 //!   faults.
 //! - [`runtime`]: rings between threads (the crate's only unsafe code), the event loop.
@@ -27,6 +28,7 @@
 #![warn(missing_docs)]
 
 pub mod book;
+pub mod engine;
 pub mod feed;
 #[doc(hidden)]
 pub mod fuzzing;

@@ -405,7 +405,7 @@ fn exchange_round(x: &mut [SimExchange; 2], risk: &mut RiskState, round: u64) ->
 /// premiums, intents) and hearing group ends, as the loop runs it after every line.
 #[test]
 fn strategy_decisions_allocate_nothing() {
-    use legcore::runtime::{Books, Strategy};
+    use legcore::strategy::{Books, Strategy};
     use legcore::strategy::{Carry, CarryLeg, CarryParams, CarryState};
 
     let tick = Step::parse("0.1").unwrap();

@@ -11,9 +11,9 @@ use serde_json::json;
 use super::file::Writer;
 use super::record::Record;
 use super::summary::{policy_name, summarize, GroupSummary};
+use super::Recorder;
 use crate::book::OrderSide;
 use crate::leg::{Command, OrderEvent};
-use crate::runtime::Recorder;
 use crate::scenario::build::VenueInfo;
 
 /// Counters the caller can read while the run goes (progress display).

@@ -11,12 +11,13 @@
 
 use std::sync::Arc;
 
+use super::clock::Clock;
 use super::feed::{BookFeed, Tape};
 use super::ring::{Consumer, Producer};
 use super::wait::{Idle, Wait};
 use crate::book::Ladder;
 use crate::sim::{Delivery, SimError, SimExchange, VenueRequest};
-use crate::telemetry::{Clock, Stage, Telemetry};
+use crate::telemetry::{Stage, Telemetry};
 
 /// A venue connection as the runtime sees it.
 pub trait Gateway: Send + 'static {
