@@ -268,6 +268,11 @@ impl<S: Strategy> Engine<S> {
         self.groups.get(job).map(|l| &l.g)
     }
 
+    /// Why job `job`'s start was refused, if it started and was.
+    pub fn refused_at_start(&self, job: usize) -> Option<GroupError> {
+        self.refused_at_start.get(job).copied().flatten()
+    }
+
     /// Job `job`'s tops of book now (on which its commands are priced and checked).
     pub fn tops(&self, job: usize) -> Option<&[Arrival]> {
         self.groups.get(job).map(|l| &l.now_tops[..])

@@ -18,8 +18,10 @@
 //!
 //! Sans-IO: every call takes `now_ns` and pushes [`Report`]s into a caller-owned buffer.
 //! [`SimExchange`] puts several of these books (one per instrument) behind one
-//! connection with a seeded [`Latency`] model and [`FaultPlan`].
+//! connection with a seeded [`Latency`] model and [`FaultPlan`]. [`drive`] runs the
+//! execution engine against such exchanges in virtual time.
 
+pub mod drive;
 mod exchange;
 mod fault;
 mod latency;
