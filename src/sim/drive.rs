@@ -166,6 +166,20 @@ impl<S: Strategy> Drive<S> {
         Ok(())
     }
 
+    /// Moves time to the next event and runs it; `false` when nothing is due.
+    pub fn step(
+        &mut self,
+        script: &mut dyn Script<S>,
+        obs: &mut dyn Observer<S>,
+    ) -> Result<bool, SimError> {
+        let Some(next) = self.next_event(script) else {
+            return Ok(false);
+        };
+        self.now = self.now.max(next);
+        self.turn(script, obs)?;
+        Ok(true)
+    }
+
     /// Runs until the engine is done and nothing is in flight, within `limit_ns`.
     pub fn run_to_end(
         &mut self,
