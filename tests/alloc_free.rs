@@ -397,11 +397,11 @@ impl Script<NoStrategy> for Trades {
         let now = d.now();
         self.next = now + 50;
         self.step += 1;
-        if self.step % 3 != 0 {
+        if !self.step.is_multiple_of(3) {
             return Ok(());
         }
         let leg = ((self.step / 3) % 2) as usize;
-        let side = if self.step % 2 == 0 {
+        let side = if self.step.is_multiple_of(2) {
             Side::Bid
         } else {
             Side::Ask

@@ -270,17 +270,17 @@ pub fn run_setup<G: Gateway, S: Strategy>(
     let cores = core_affinity::get_core_ids().unwrap_or_default();
     let clock = Clock::new();
     let engine = engine.with_timer(Box::new(move || clock.now_ns()));
-    let (gw_threads, commands, reports) = spawn_gateways(config, gateways, &feeds, clock, &cores);
+    let gws = spawn_gateways(config, gateways, &feeds, clock, &cores);
     let (md, feeder) = spawn_feeder(config, &feeds, clock);
     let (journal, recorder) = spawn_recorder(config, recorder, clock);
     let (mut ctl_tx, control) = ring::<Control>(ready.len().max(1) + 1);
-    let n = commands.len();
+    let n = gws.commands.len();
     let pump = Pump {
         engine,
         clock,
         control,
-        commands,
-        reports,
+        commands: gws.commands,
+        reports: gws.reports,
         backlog: (0..n)
             .map(|_| VecDeque::with_capacity(config.report_ring))
             .collect(),
@@ -302,7 +302,7 @@ pub fn run_setup<G: Gateway, S: Strategy>(
     }
     push_control(&mut ctl_tx, Control::Done);
     let threads = Threads {
-        gateways: gw_threads,
+        gateways: gws.threads,
         feeder,
         recorder,
     };
@@ -365,7 +365,12 @@ fn feed_book(f: &Feed) -> FeedBook {
     }
 }
 
-type GatewayRings = (Vec<Producer<Outbound>>, Vec<Consumer<Inbound>>);
+/// The gateway threads with their command and report rings.
+struct Gateways<G> {
+    threads: Vec<JoinHandle<(G, GatewayStats)>>,
+    commands: Vec<Producer<Outbound>>,
+    reports: Vec<Consumer<Inbound>>,
+}
 
 /// One thread per gateway, with its command and report rings.
 fn spawn_gateways<G: Gateway>(
@@ -374,13 +379,12 @@ fn spawn_gateways<G: Gateway>(
     feeds: &[Feed],
     clock: Clock,
     cores: &[core_affinity::CoreId],
-) -> (
-    Vec<JoinHandle<(G, GatewayStats)>>,
-    Vec<Producer<Outbound>>,
-    Vec<Consumer<Inbound>>,
-) {
-    let mut handles = Vec::new();
-    let mut rings: GatewayRings = (Vec::new(), Vec::new());
+) -> Gateways<G> {
+    let mut out = Gateways {
+        threads: Vec::new(),
+        commands: Vec::new(),
+        reports: Vec::new(),
+    };
     for (i, gw) in gateways.into_iter().enumerate() {
         let gw_feeds: Vec<Option<GatewayFeed>> = feeds
             .iter()
@@ -401,13 +405,13 @@ fn spawn_gateways<G: Gateway>(
             .flatten()
             .and_then(|c| cores.get(c).copied());
         let wait = config.gateway_wait;
-        handles.push(thread::spawn(move || {
+        out.threads.push(thread::spawn(move || {
             run_gateway(gw, gw_feeds, cmd_rx, rep_tx, clock, core, wait)
         }));
-        rings.0.push(cmd_tx);
-        rings.1.push(rep_rx);
+        out.commands.push(cmd_tx);
+        out.reports.push(rep_rx);
     }
-    (handles, rings.0, rings.1)
+    out
 }
 
 /// The feeder thread, if there are feeds.
