@@ -48,8 +48,7 @@ impl<S: Strategy> Engine<S> {
         self.lap_since(Stage::Decide, t0);
         if let OrderEvent::Filled(_) = report.event {
             let t1 = self.lap().unwrap_or(now);
-            self.telemetry
-                .record(Stage::FillToGroup, t1.saturating_sub(pushed_ns));
+            self.measured(Stage::FillToGroup, t1.saturating_sub(pushed_ns));
         }
         match r {
             Ok(state) if state.is_terminal() => self.closed(report.client_id),

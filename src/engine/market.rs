@@ -114,8 +114,7 @@ impl<S: Strategy> Engine<S> {
         let live = m.syncs[feed].on_line(&mut m.ladders[feed], line);
         m.live[feed] = live;
         self.lap_since(Stage::BookApply, t0);
-        self.telemetry
-            .record(Stage::MdQueue, now.saturating_sub(due_ns));
+        self.measured(Stage::MdQueue, now.saturating_sub(due_ns));
         let m = &mut self.market;
         m.lines += 1;
         self.counters.md_lines = m.lines;

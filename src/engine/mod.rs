@@ -21,7 +21,7 @@
 //! Telemetry: every decision uses the event's `now`. The durations of work inside one
 //! event (the `decide`, `risk` and `book_apply` stages) cannot come from `now`; an engine
 //! given a timer ([`Engine::with_timer`]) reads it around that work and records the
-//! difference, and never decides on it. Without a timer those stages are not recorded.
+//! difference, and never decides on it. Without a timer the engine keeps no telemetry.
 //!
 //! - [`job`]: jobs, prepared groups and the pool.
 //! - [`ids`]: the client order ids of commands and reports (one place).
@@ -57,13 +57,16 @@ use job::Live;
 
 /// Orders the engine tracks as open for risk at once.
 const MAX_OPEN: usize = 4_096;
-/// Commands one event may queue before the queue grows (it is drained after each event).
+/// Most commands one group call emits.
+const GROUP_CALL: usize = 64;
+/// Most commands queued at once before the queue grows (it is drained after each event;
+/// one event reaches at most every group, each with at most `GROUP_CALL` commands).
 const COMMAND_QUEUE: usize = 4_096;
-/// Journal records one event may queue before the queue grows.
+/// Most journal records queued at once before the queue grows (a record is ~5 KB).
 const RECORD_QUEUE: usize = 256;
 
 /// Commands out of one group call (room for the largest group's needs).
-type Cmds = ArrayVec<GroupCommand, 64>;
+type Cmds = ArrayVec<GroupCommand, GROUP_CALL>;
 
 /// The engine's settings.
 #[derive(Debug, Clone, Copy)]
@@ -151,8 +154,8 @@ pub struct Parts<S> {
     pub pacer: Pacer,
     /// The counts.
     pub counters: Counters,
-    /// Stage latencies the engine measured.
-    pub telemetry: Telemetry,
+    /// Stage latencies the engine measured (none without a timer).
+    pub telemetry: Option<Telemetry>,
     /// The strategy.
     pub strategy: S,
 }
@@ -175,7 +178,9 @@ pub struct Engine<S = NoStrategy> {
     commands: VecDeque<Output>,
     records: VecDeque<Record>,
     counters: Counters,
-    telemetry: Telemetry,
+    /// Stage latencies, kept only with a timer (the histograms are large: a simulation
+    /// that builds an engine per seed does without).
+    telemetry: Option<Telemetry>,
     timer: Option<Box<dyn Fn() -> u64 + Send>>,
 }
 
@@ -198,6 +203,10 @@ impl<S: Strategy> Engine<S> {
         strategy: S,
     ) -> Result<Engine<S>, GroupError> {
         let slots = cfg.jobs + cfg.strategy_groups;
+        // Room for one event reaching every group (an engine with few groups, as in a
+        // simulation seed, stays small).
+        let queue = GROUP_CALL.saturating_mul(slots.max(1));
+        let records = if cfg.journal { queue.min(RECORD_QUEUE) } else { 0 };
         Ok(Engine {
             pool: job::pool(&cfg, cfg.strategy_groups)?,
             strategy,
@@ -210,10 +219,10 @@ impl<S: Strategy> Engine<S> {
             market: market::Market::new(feeds),
             finished: false,
             now: 0,
-            commands: VecDeque::with_capacity(COMMAND_QUEUE),
-            records: VecDeque::with_capacity(if cfg.journal { RECORD_QUEUE } else { 0 }),
+            commands: VecDeque::with_capacity(queue.min(COMMAND_QUEUE)),
+            records: VecDeque::with_capacity(records),
             counters: Counters::default(),
-            telemetry: Telemetry::new(),
+            telemetry: None,
             timer: None,
             cfg,
         })
@@ -223,6 +232,7 @@ impl<S: Strategy> Engine<S> {
     /// engine never decides on it (see the module doc).
     pub fn with_timer(mut self, timer: Box<dyn Fn() -> u64 + Send>) -> Engine<S> {
         self.timer = Some(timer);
+        self.telemetry = Some(Telemetry::new());
         self
     }
 
@@ -325,7 +335,14 @@ impl<S: Strategy> Engine<S> {
     /// Records the time since `t0` (a [`Engine::lap`]) for `stage`.
     fn lap_since(&mut self, stage: crate::telemetry::Stage, t0: Option<u64>) {
         if let (Some(t0), Some(t1)) = (t0, self.lap()) {
-            self.telemetry.record(stage, t1.saturating_sub(t0));
+            self.measured(stage, t1.saturating_sub(t0));
+        }
+    }
+
+    /// Records `ns` for `stage` (with a timer only).
+    fn measured(&mut self, stage: crate::telemetry::Stage, ns: u64) {
+        if let Some(t) = self.telemetry.as_mut() {
+            t.record(stage, ns);
         }
     }
 

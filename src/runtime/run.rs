@@ -484,7 +484,9 @@ fn join<G, S: Strategy>(
     let counts = pump.counts;
     let parts = pump.engine.into_parts();
     let mut telemetry = Telemetry::new();
-    telemetry.merge(&parts.telemetry);
+    if let Some(t) = &parts.telemetry {
+        telemetry.merge(t);
+    }
     let mut gateways = Vec::new();
     let mut gateway_stats = Vec::new();
     for h in threads.gateways {
