@@ -35,6 +35,8 @@ pub mod job;
 mod events;
 mod market;
 mod risk;
+#[cfg(test)]
+mod tests;
 
 use std::collections::VecDeque;
 
@@ -206,7 +208,11 @@ impl<S: Strategy> Engine<S> {
         // Room for one event reaching every group (an engine with few groups, as in a
         // simulation seed, stays small).
         let queue = GROUP_CALL.saturating_mul(slots.max(1));
-        let records = if cfg.journal { queue.min(RECORD_QUEUE) } else { 0 };
+        let records = if cfg.journal {
+            queue.min(RECORD_QUEUE)
+        } else {
+            0
+        };
         Ok(Engine {
             pool: job::pool(&cfg, cfg.strategy_groups)?,
             strategy,
