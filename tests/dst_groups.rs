@@ -205,6 +205,9 @@ impl Observer<NoStrategy> for Watch {
                 qty: qty_lots,
                 mid_x2: t.bid_ticks + t.ask_ticks,
                 reducing: reduce_only,
+                // Read as the request leaves the engine, after its event: a group that
+                // ended (and moved the switch) in that event has nothing it sent then
+                // still in flight, so this is the switch the risk gate saw.
                 switch: e.risk().switch(),
             });
         }
