@@ -17,6 +17,7 @@
 //! - [`risk`]: pre-trade checks and the kill switch.
 //! - [`group`]: atomic groups of legs with rollback, rebalance, complete and
 //!   accept-partial policies, unwind retries, incident and leg records, the risk gate.
+//! - [`engine`]: the sans-IO execution engine: groups, risk, pacing, books, strategy.
 //! - [`venue`]: the protocol between the engine and any venue: typed requests and
 //!   reports, `OrderRef` client ids, connection events, the `Gateway` seam.
 //! - [`sim`]: the simulated venue's matching engine, and exchanges with latency and
@@ -29,6 +30,7 @@
 #![warn(missing_docs)]
 
 pub mod book;
+pub mod engine;
 pub mod feed;
 #[doc(hidden)]
 pub mod fuzzing;

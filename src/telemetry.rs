@@ -3,17 +3,14 @@
 //! One [`hdrhistogram::Histogram`] per [`Stage`], allocated once at construction with a
 //! fixed range (1 ns to 60 s, 3 significant figures) and recorded with
 //! `saturating_record`, so recording never allocates, never fails, and clamps a value
-//! past the range to its top. Timestamps are `u64` ns from a [`Clock`] (monotonic,
-//! `std::time::Instant` under it: about 20 ns a read through the vDSO on the bench
-//! machine; a TSC read would be cheaper but needs unsafe code, which the crate keeps to
-//! its ring).
+//! past the range to its top. Durations are `u64` ns; the runtime measures them with its
+//! clock (`crate::runtime::Clock`): this module holds histograms only.
 //!
 //! Output, off the hot path: [`Telemetry::table`] (count, min, p50, p90, p99, p99.9,
 //! p99.99, max, mean per stage) and [`Telemetry::distribution`], the standard
 //! HdrHistogram percentile-distribution text that HdrHistogram's plotter reads.
 
 use core::fmt::Write as _;
-use std::time::Instant;
 
 use hdrhistogram::Histogram;
 
@@ -67,33 +64,6 @@ impl Stage {
             Stage::FillToGroup => "fill_to_group",
             Stage::TickToOrder => "tick_to_order",
         }
-    }
-}
-
-/// A monotonic clock in ns since its creation.
-#[derive(Debug, Clone, Copy)]
-pub struct Clock {
-    origin: Instant,
-}
-
-impl Clock {
-    /// A clock starting at 0 now.
-    pub fn new() -> Clock {
-        Clock {
-            origin: Instant::now(),
-        }
-    }
-
-    /// Nanoseconds since the clock was made (saturating at `u64::MAX`, 584 years).
-    #[inline]
-    pub fn now_ns(&self) -> u64 {
-        u64::try_from(self.origin.elapsed().as_nanos()).unwrap_or(u64::MAX)
-    }
-}
-
-impl Default for Clock {
-    fn default() -> Self {
-        Clock::new()
     }
 }
 
@@ -254,8 +224,5 @@ mod tests {
         other.record(Stage::Decide, 5);
         t.merge(&other);
         assert_eq!(t.histogram(Stage::Decide).len(), 1_001);
-        let c = Clock::new();
-        let (a, b) = (c.now_ns(), c.now_ns());
-        assert!(b >= a);
     }
 }

@@ -2,7 +2,8 @@
 //! watches ladder updates (including rollbacks and truncation), snapshots, walks, the
 //! fixed-point metrics, decimal parsing of venue text, a leg order's life, the
 //! pre-trade risk checks, and whole group lifecycles against the simulated venues, plain
-//! and through faulty exchanges (chase, queries, duplicates, the risk gate, records), the
+//! and in the engine through faulty exchanges (chase, queries, duplicates, the risk
+//! gate, records, driven in virtual time by `sim::drive`), the
 //! runtime's ring hand-off and telemetry recording.
 //!
 //! One test per file: the counter is per thread, and the work runs on the test's thread.
@@ -12,7 +13,8 @@ use std::cell::Cell;
 
 use arrayvec::ArrayVec;
 use legcore::book::{Depth, Ladder, Level, OrderSide, Side};
-use legcore::group::{check_command, LegRisk};
+use legcore::engine::{Engine, EngineConfig, Job, Prepared};
+use legcore::group::LegRisk;
 use legcore::group::{Group, GroupCommand, LegPlan, Outcome, Policy};
 use legcore::instrument::InstrumentRules;
 use legcore::leg::Command;
@@ -20,8 +22,11 @@ use legcore::leg::{Arrival, Fees, Mode};
 use legcore::leg::{Fill, Liquidity, Order, OrderEvent};
 use legcore::num::{Decimal, Ratio, Step};
 use legcore::risk::{Request, RiskState, VenueLimits};
-use legcore::sim::{route, FaultPlan, Latency, SimExchange, SimVenue};
-use legcore::venue::{Delivery, OrderRef, Report, Request as VenueRequest};
+use legcore::sim::drive::{Drive, Observer, Script, Unobserved};
+use legcore::sim::{route, SimVenue};
+use legcore::sim::{FaultPlan, Latency, SimError, SimExchange};
+use legcore::strategy::NoStrategy;
+use legcore::venue::Report;
 use legcore::walk::Recommendation;
 use legcore::walk::{depth_to_price, walk_notional, walk_qty, Metrics, Thresholds};
 
@@ -60,18 +65,7 @@ fn allocations() -> u64 {
 #[test]
 fn hot_path_allocates_nothing_after_construction() {
     // Construction may allocate.
-    let mut exchanges = [exchange(1), exchange(2)];
-    let mut gate_risk = RiskState::new(Decimal::from_i64(1_000_000));
-    for _ in 0..2 {
-        let limits = VenueLimits {
-            max_order_notional: Decimal::from_i64(100_000),
-            collar_bps: Ratio::from_num(1_000),
-            max_open_orders: 1_000_000,
-            msgs_per_sec: 1_000_000_000,
-            burst: 1_000_000,
-        };
-        gate_risk.add_venue(limits, 0).unwrap();
-    }
+    let (mut drive, jobs) = exchange_engine();
     let mut telemetry = legcore::telemetry::Telemetry::new();
     let (mut tx, mut rx) = legcore::runtime::ring::ring::<GroupCommand>(64);
     let mut ladder = Ladder::new(64, 16);
@@ -205,13 +199,14 @@ fn hot_path_allocates_nothing_after_construction() {
         }
         sink += i128::from(group_round(&mut venues, round) as u8);
     }
-    // Group lifecycles through faulty exchanges: chase and passive legs, the risk gate,
-    // queries, duplicates, reordering, fills after cancel acks, and the records.
-    for round in 0..100u64 {
-        sink += exchange_round(&mut exchanges, &mut gate_risk, round);
+    // Group lifecycles in the engine through faulty exchanges: chase and passive legs,
+    // the risk gate, queries, duplicates, reordering, fills after cancel acks, repricing
+    // on moved tops, and the records.
+    for (round, job) in jobs.into_iter().enumerate() {
+        sink += exchange_round(&mut drive, job, round);
     }
     assert!(
-        exchanges.iter().all(|e| e.counts().total() > 50),
+        drive.venues.iter().all(|e| e.counts().total() > 50),
         "faults hit"
     );
     // Ring hand-off and telemetry recording.
@@ -302,20 +297,41 @@ fn exchange(seed: u64) -> SimExchange {
     SimExchange::new(vec![SimVenue::new(16, 16)], lat, plan, seed)
 }
 
-/// One group (a chasing buy on exchange 0, a passive-then-market sell on exchange 1)
-/// through the risk gate and the faulty exchanges while the market trades through.
-fn exchange_round(x: &mut [SimExchange; 2], risk: &mut RiskState, round: u64) -> i128 {
-    let lv = |price_ticks, qty_lots| Level {
-        price_ticks,
-        qty_lots,
-    };
-    for e in x.iter_mut() {
-        let b = e.book_mut(0).unwrap();
-        let seq = b.ladder().seq() + 1;
-        b.ladder_mut()
-            .apply_snapshot(&[lv(99, 10)], &[lv(101, 10)], seq, Depth::Complete)
-            .unwrap();
+const EXCHANGE_ROUNDS: usize = 100;
+
+/// The engine over two faulty exchanges, with one prepared job per round (construction:
+/// it may allocate).
+fn exchange_engine() -> (Drive<NoStrategy>, Vec<Prepared>) {
+    let mut risk = RiskState::new(Decimal::from_i64(1_000_000));
+    for _ in 0..2 {
+        let limits = VenueLimits {
+            max_order_notional: Decimal::from_i64(100_000),
+            collar_bps: Ratio::from_num(1_000),
+            max_open_orders: 1_000_000,
+            msgs_per_sec: 1_000_000_000,
+            burst: 1_000_000,
+        };
+        risk.add_venue(limits, 0).unwrap();
     }
+    let cfg = EngineConfig {
+        request_timeout_ns: 2_000,
+        silence_limit_ns: legcore::leg::DEFAULT_SILENCE_LIMIT_NS,
+        pace_budget_ns: 20_000,
+        settle_risk: true,
+        job_base: 0,
+        journal: true,
+        jobs: EXCHANGE_ROUNDS,
+        strategy_groups: 0,
+    };
+    let engine = Engine::new(cfg, risk, Vec::new(), NoStrategy).unwrap();
+    let jobs = (0..EXCHANGE_ROUNDS)
+        .map(|_| Prepared::new(&cfg, exchange_job()).unwrap())
+        .collect();
+    (Drive::new(engine, vec![exchange(1), exchange(2)]), jobs)
+}
+
+/// A chasing buy on exchange 0, a passive-then-market sell on exchange 1.
+fn exchange_job() -> Job {
     let chase = Mode::Chase {
         timeout_ns: 800,
         max_reprices: 2,
@@ -339,69 +355,101 @@ fn exchange_round(x: &mut [SimExchange; 2], risk: &mut RiskState, round: u64) ->
         mode: Mode::LimitWithFallback { timeout_ns: 500 },
         ..p
     };
-    let mut g = Group::new(&[p, short], Policy::Rebalance)
-        .unwrap()
-        .with_request_timeout(2_000);
     let one = Step::parse("1").unwrap();
     let rules = InstrumentRules::linear(one, one);
-    let legs = [LegRisk { venue: 0, rules }, LegRisk { venue: 1, rules }];
-    let mut tops = [Arrival {
+    let top = Arrival {
         bid_ticks: 99,
         ask_ticks: 101,
         recommendation: Recommendation::UseLimit,
         expected_price_ticks: None,
-    }; 2];
-    let id = |c: &GroupCommand| {
-        OrderRef::new(round, c.leg, c.part, c.cmd.slot())
-            .unwrap()
-            .wire()
     };
-    let mut cmds: ArrayVec<GroupCommand, 64> = ArrayVec::new();
-    g.start_checked(&tops, &legs, risk, id, round * 100_000, &mut cmds)
-        .unwrap();
-    let mut now = round * 100_000;
-    let mut entry = true;
-    let mut step = 0;
-    while g.outcome().is_none() || x.iter().any(|e| e.in_flight() > 0) {
-        for c in cmds.drain(..) {
-            if !entry && check_command(&c, id(&c), &legs, &tops, risk, now).is_err() {
-                continue;
-            }
-            let req = VenueRequest::from_command(&c, round).unwrap();
-            x[c.leg].send(0, req, now).unwrap();
-        }
-        entry = false;
-        now += 50;
-        step += 1;
-        assert!(step < 100_000, "round {round} did not finish");
-        // The market trades through 100 on one side now and then, and the touch moves.
-        if step % 3 == 0 && g.outcome().is_none() {
-            let leg = (step / 3) % 2;
-            let side = if step % 2 == 0 { Side::Bid } else { Side::Ask };
-            let b = x[leg].book_mut(0).unwrap();
-            let seq = b.ladder().seq() + 1;
-            b.ladder_mut().set_level(side, 100, 2, seq).unwrap();
-            x[leg].on_book(0, now).unwrap();
-            let b = x[leg].book_mut(0).unwrap();
-            b.ladder_mut().set_level(side, 100, 0, seq + 1).unwrap();
-            tops[leg].ask_ticks = 101 + (step % 2) as i64;
-            g.on_book(&tops, now, &mut cmds).unwrap();
-        }
-        for (v, e) in x.iter_mut().enumerate() {
-            let mut out: ArrayVec<Delivery, 1> = ArrayVec::new();
-            while e.poll(now, &mut out).unwrap() {
-                if let Some(Delivery::Report { report, .. }) = out.pop() {
-                    let (part, slot) = (report.order.part(), report.order.slot());
-                    // Duplicates and stale answers are refused and change nothing.
-                    let _ = g.on_order(v, part, slot, report.kind.event(), &tops, now, &mut cmds);
-                }
-            }
-        }
-        if g.next_deadline().is_some_and(|d| d <= now) {
-            g.on_timeout(&tops, now, &mut cmds).unwrap();
-        }
+    Job {
+        plans: vec![p, short],
+        books: vec![0, 0],
+        tops: vec![top, top],
+        risk: vec![LegRisk { venue: 0, rules }, LegRisk { venue: 1, rules }],
+        policy: Policy::Rebalance,
+        after_md_lines: 0,
     }
-    g.settle_risk(risk);
+}
+
+/// The market every 50 ns while job `job` runs: every third step it trades through 100
+/// on one side, and the touch the engine sees moves.
+struct Trades {
+    job: usize,
+    step: u64,
+    next: u64,
+}
+
+impl Script<NoStrategy> for Trades {
+    fn next_move(&self, d: &Drive<NoStrategy>) -> Option<u64> {
+        let running = d
+            .engine
+            .group(self.job)
+            .is_some_and(|g| g.outcome().is_none());
+        running.then_some(self.next.max(d.now()))
+    }
+
+    fn on_move(
+        &mut self,
+        d: &mut Drive<NoStrategy>,
+        obs: &mut dyn Observer<NoStrategy>,
+    ) -> Result<(), SimError> {
+        let now = d.now();
+        self.next = now + 50;
+        self.step += 1;
+        if !self.step.is_multiple_of(3) {
+            return Ok(());
+        }
+        let leg = ((self.step / 3) % 2) as usize;
+        let side = if self.step.is_multiple_of(2) {
+            Side::Bid
+        } else {
+            Side::Ask
+        };
+        let x = &mut d.venues[leg];
+        let b = x.book_mut(0)?;
+        let seq = b.ladder().seq() + 1;
+        let _ = b.ladder_mut().set_level(side, 100, 2, seq);
+        x.on_book(0, now)?;
+        let b = x.book_mut(0)?;
+        let _ = b.ladder_mut().set_level(side, 100, 0, seq + 1);
+        d.top(leg, 0, (99, 101 + (self.step % 2) as i64), obs)
+    }
+}
+
+/// Round `round`'s group through the engine, the risk gate and the faulty exchanges
+/// while the market trades through.
+fn exchange_round(d: &mut Drive<NoStrategy>, job: Prepared, round: usize) -> i128 {
+    let lv = |price_ticks, qty_lots| Level {
+        price_ticks,
+        qty_lots,
+    };
+    for e in d.venues.iter_mut() {
+        let b = e.book_mut(0).unwrap();
+        let seq = b.ladder().seq() + 1;
+        b.ladder_mut()
+            .apply_snapshot(&[lv(99, 10)], &[lv(101, 10)], seq, Depth::Complete)
+            .unwrap();
+    }
+    d.add_job(job, &mut Unobserved).unwrap();
+    let mut trades = Trades {
+        job: round,
+        step: 0,
+        next: d.now(),
+    };
+    let running = |d: &Drive<NoStrategy>| {
+        d.engine.group(round).is_some_and(|g| g.outcome().is_none())
+            || d.venues.iter().any(|x| x.in_flight() > 0)
+    };
+    while running(d) {
+        assert!(
+            d.step(&mut trades, &mut Unobserved).unwrap(),
+            "round {round} stuck"
+        );
+    }
+    while d.engine.poll_record().is_some() {}
+    let g = d.engine.group(round).unwrap();
     let rec = g.leg_record(0).unwrap();
     rec.notional_tl + rec.fees_tl_e8 + g.incident().map_or(0, |i| i.unhedged_unit_ns as i128)
 }
@@ -410,7 +458,7 @@ fn exchange_round(x: &mut [SimExchange; 2], risk: &mut RiskState, round: u64) ->
 /// premiums, intents) and hearing group ends, as the loop runs it after every line.
 #[test]
 fn strategy_decisions_allocate_nothing() {
-    use legcore::runtime::{Books, Strategy};
+    use legcore::strategy::{Books, Strategy};
     use legcore::strategy::{Carry, CarryLeg, CarryParams, CarryState};
 
     let tick = Step::parse("0.1").unwrap();

@@ -4,10 +4,13 @@
 //! over two [`SimExchange`]s, each with its own latency model and a swarm [`FaultPlan`]
 //! (every fault on or off per seed, at its own rate). Every leg trades its own simulated
 //! book, which a seeded feed moves (levels inside the spread that trade through resting
-//! orders, price jumps, stale client views). Every order passes pre-trade risk; one our
-//! rate limit refuses waits for its token, any other refused order is a reject for the
-//! group. The loop is event-driven: time jumps to the next
-//! message, deadline or feed update, so a seed runs in microseconds.
+//! orders, price jumps, stale client views). The group runs in the production engine
+//! ([`legcore::engine::Engine`]) pumped by the virtual-time driver
+//! ([`legcore::sim::drive`]): every order passes the engine's pre-trade risk; one our
+//! rate limit refuses waits in its pacer for a token, any other refused order is a
+//! reject for the group. Time jumps to the next message, deadline or feed update, so a
+//! seed runs in microseconds. This file holds the seeds, the market script and the
+//! invariants; it dispatches nothing itself.
 //!
 //! Beside the swarm plan, some seeds get the faults that exposed issue 11: tiny partial
 //! fills on large passive legs (far more than the 64 trade ids a leg remembers), a venue
@@ -31,26 +34,34 @@
 //!   start gets nothing after its entries; and every group ends within a bound: nothing
 //!   waits forever;
 //! - no unwind is abandoned because of our own message-rate limit (some seeds starve the
-//!   follow-ups: they wait in the same [`Pacer`] as the event loop's for a token);
+//!   follow-ups: they wait in the engine's pacer for a token);
 //! - no order that reached a venue breached a risk limit (notional cap, collar, kill
 //!   switch), checked with separate integer arithmetic;
+//! - the engine refused no report for an unexpected reason;
 //! - the same seed gives byte-identical records (the group's full debug record).
 //!
-//! `cargo test` runs 1,000 seeds and prints each fault's hit count. `LEGCORE_SEED=n`
-//! replays one seed; `LEGCORE_SEEDS=100000 cargo test --release --test dst_groups --
-//! --nocapture` runs more.
+//! A mutation check runs seeds with the driver corrupting every unwind (twice its size):
+//! the invariants must catch it.
+//!
+//! `cargo test` runs 1,000 seeds and prints each fault's hit count and the share of seeds
+//! it hit (each at least 5 %). `LEGCORE_SEED=n` replays one seed (`LEGCORE_TRACE=1`
+//! prints its messages); `LEGCORE_SEEDS=100000 cargo test --release --test dst_groups --
+//! --nocapture` is the soak.
 
 use arrayvec::ArrayVec;
 use legcore::book::{Depth, Level, OrderSide, Side};
-use legcore::group::{recheck, Outcome, Paced, Pacer, Policy, Verdict};
-use legcore::group::{Group, GroupCommand, GroupError, LegPlan, LegRisk};
+use legcore::engine::{Engine, EngineConfig, Job, Output, Prepared};
+use legcore::group::{LegPlan, LegRisk, Outcome, Policy};
 use legcore::instrument::InstrumentRules;
-use legcore::leg::{Arrival, Command, Fees, LegError, Mode, OrderError, OrderEvent, MAX_FILLS};
+use legcore::journal::Record as Journaled;
+use legcore::leg::{Arrival, Command, Fees, Mode, OrderEvent, MAX_FILLS};
 use legcore::num::{Decimal, Ratio, Step};
-use legcore::risk::{KillSwitch, RiskReject, RiskState, VenueLimits};
-use legcore::sim::{Fault, FaultCounts, FaultPlan};
+use legcore::risk::{KillSwitch, RiskState, VenueLimits};
+use legcore::sim::drive::{Drive, Mutation, Observer, Script};
+use legcore::sim::{Fault, FaultCounts, FaultPlan, SimError};
 use legcore::sim::{Latency, Rng, SimExchange, SimVenue};
-use legcore::venue::{Delivery, OrderRef, Request};
+use legcore::strategy::NoStrategy;
+use legcore::venue::{Delivery, OrderRef, ReportKind, Request};
 use legcore::walk::Recommendation;
 
 const TARGET_UNITS: i64 = 6;
@@ -68,6 +79,10 @@ const TINY_ORDER_CAP: i64 = 32_000; // the same for tiny-fills seeds (sizes ≤ 
 const COLLAR_BPS: i64 = 500; // unwinds use 400 bps protection
 /// How long a command may wait for a message token (ample: one never expires here).
 const PACE_BUDGET_NS: u64 = 10_000_000;
+/// Virtual time by which every seed must be quiet.
+const QUIET_BY_NS: u64 = 50_000_000;
+
+type Run = Drive<NoStrategy>;
 
 /// Random book around bid 99 / ask 101: three levels a side, sizes 0..=6 (0 = absent).
 fn random_book(rng: &mut Rng) -> SimVenue {
@@ -142,348 +157,37 @@ struct Record {
     counts: FaultCounts,
 }
 
-struct Seed {
-    id: u64,
-    rng: Rng,
-    g: Group,
-    policy: Policy,
-    plans: Vec<LegPlan>,
-    /// Leg → (venue, book).
-    place: Vec<(usize, usize)>,
-    x: Vec<SimExchange>,
-    tops: Vec<Arrival>,
-    risk: RiskState,
-    legs_risk: Vec<LegRisk>,
-    /// Client ids counted open by risk, with their risk venue.
-    open: Vec<(u64, usize)>,
+/// What the test watches leave and arrive (the [`Observer`]): nothing here decides.
+#[derive(Default)]
+struct Watch {
     sent: Vec<Sent>,
     /// The limit price of each leg's last unwind sent.
     unwind_limit: Vec<Option<i64>>,
-    /// Commands waiting for a message token, as in the event loop.
-    pacer: Pacer,
-    /// Orders refused by a hard risk limit (not our rate limit).
-    refused: u64,
-    /// Unwinds our own rate limit held back (the fault "our limiter starving an unwind").
-    limited: u64,
-    /// Unwinds abandoned because of our own rate limit (must stay 0).
-    abandoned: u64,
-    ignored: u64,
-    now: u64,
-    /// Units every leg is asked for.
-    target: i64,
-    /// Large passive legs filled one lot at a time.
-    tiny: bool,
-    /// A venue that goes silent forever from a time, and whether it has.
-    silent: Option<(usize, u64)>,
-    went_silent: bool,
-    /// Per venue: its latency's tail can outlast the silence limit.
-    slow: Vec<bool>,
-    /// Fills applied per leg, and fills delivered after the group ended.
+    /// Fills the group took per leg, and fills delivered after the group ended.
     fills: Vec<u64>,
     late_fills: u64,
+    /// Per order sent: its client id and the size the engine asked for.
+    asked: Vec<(OrderRef, i64)>,
+    trace: bool,
 }
 
-fn id_of(c: &GroupCommand) -> u64 {
-    OrderRef::new(0, c.leg, c.part, c.cmd.slot())
-        .unwrap()
-        .wire()
-}
-
-impl Seed {
-    fn new(id: u64) -> Seed {
-        let mut rng = Rng::new(id);
-        let tiny = rng.below(8) == 0;
-        let silent = (rng.below(8) == 0).then(|| {
-            let v = rng.below(VENUES as u64) as usize;
-            (v, [0, 500, 2_000, 20_000][rng.below(4) as usize])
-        });
-        let target = if tiny { TINY_UNITS } else { TARGET_UNITS };
-        let n = 2 + rng.below(3) as usize;
-        let policy = match rng.below(4) {
-            0 => Policy::Rollback,
-            1 => Policy::Rebalance,
-            2 => Policy::AcceptPartial,
-            _ => Policy::Complete {
-                budget_ns: 5_000,
-                max_slippage_bps: Ratio::from_num(400),
-            },
-        };
-        let mut links = Vec::new();
-        for _ in 0..VENUES {
-            let latency = match rng.below(3) {
-                0 => Latency::Fixed { ns: 50 },
-                1 => Latency::Uniform {
-                    lo_ns: 20,
-                    hi_ns: 200,
-                },
-                _ => Latency::HeavyTailed {
-                    base_ns: 30,
-                    scale_ns: 20,
-                },
-            };
-            let mut plan = if rng.below(5) == 0 {
-                FaultPlan::NONE
-            } else {
-                FaultPlan::swarm(&mut rng, 100)
-            };
-            if tiny {
-                plan.partial_fill_ppm = 1_000_000; // one lot per trade-through
-            }
-            links.push((latency, plan, rng.next_u64()));
-        }
-        let mut plans = Vec::new();
-        let mut place = Vec::new();
-        let mut books: Vec<Vec<SimVenue>> = vec![Vec::new(); VENUES];
-        for i in 0..n {
-            let lot_units = [1, 2, 3][rng.below(3) as usize];
-            let lot_units = if tiny { 1 } else { lot_units };
-            // Tiny-fills seeds rest long enough for every lot to fill on its own.
-            let passive = if tiny { 200 } else { 1 };
-            let mode = match rng.below(4) {
-                0 => Mode::MarketOnly,
-                1 => Mode::LimitOnly {
-                    timeout_ns: 300 * passive,
-                },
-                2 => Mode::LimitWithFallback {
-                    timeout_ns: 300 * passive,
-                },
-                _ => Mode::Chase {
-                    timeout_ns: 600 * passive,
-                    max_reprices: 2,
-                    refresh_ticks: 1,
-                },
-            };
-            let venue = i % VENUES;
-            plans.push(LegPlan {
-                venue,
-                side: if rng.below(2) == 0 {
-                    OrderSide::Buy
-                } else {
-                    OrderSide::Sell
-                },
-                qty_lots: target / lot_units,
-                lot_units,
-                mode,
-                max_slippage_bps: Ratio::from_num(400),
-                fees: Fees {
-                    maker_e8: -1_000,
-                    taker_e8: 40_000,
-                },
-            });
-            place.push((venue, books[venue].len()));
-            let fees = plans[i].fees;
-            books[venue].push(random_book(&mut rng).with_fees(fees));
-        }
-        // A heavy tail can hold an answer past the silence limit (2¹⁰ × 20 ns and more).
-        let slow = links
-            .iter()
-            .map(|l| matches!(l.0, Latency::HeavyTailed { .. }))
-            .collect();
-        let x: Vec<SimExchange> = links
-            .into_iter()
-            .zip(books)
-            .map(|((latency, plan, seed), b)| SimExchange::new(b, latency, plan, seed))
-            .collect();
-        let mut risk = RiskState::new(Decimal::from_i64(100_000));
-        // Sometimes a rate limit that holds orders back; sometimes one that starves the
-        // follow-ups (one token per 20 µs after the entry's burst).
-        let (msgs_per_sec, burst) = match rng.below(8) {
-            0 => (200_000, 6),
-            1 => (50_000, 2),
-            _ => (100_000_000, 1_000),
-        };
-        for _ in 0..VENUES {
-            let limits = VenueLimits {
-                max_order_notional: Decimal::from_i64(order_cap(tiny)),
-                collar_bps: Ratio::from_num(COLLAR_BPS),
-                max_open_orders: 8,
-                msgs_per_sec,
-                burst,
-            };
-            risk.add_venue(limits, 0).unwrap();
-        }
-        let rules = InstrumentRules::linear(Step::parse("1").unwrap(), Step::parse("1").unwrap());
-        let legs_risk = plans
-            .iter()
-            .map(|p| LegRisk {
-                venue: p.venue,
-                rules,
-            })
-            .collect();
-        let g = Group::new(&plans, policy)
-            .unwrap()
-            .with_request_timeout(REQUEST_TIMEOUT_NS)
-            .with_silence_limit(SILENCE_NS);
-        let tops = place
-            .iter()
-            .map(|&(v, b)| top_of(&x[v].books()[b]).unwrap_or(DEFAULT_TOP))
-            .collect();
-        Seed {
-            id,
-            rng,
-            g,
-            policy,
-            plans,
-            place,
-            x,
-            tops,
-            risk,
-            legs_risk,
-            open: Vec::new(),
-            sent: Vec::new(),
-            unwind_limit: vec![None; n],
-            pacer: Pacer::new(PACE_BUDGET_NS),
-            refused: 0,
-            limited: 0,
-            abandoned: 0,
-            ignored: 0,
-            now: 0,
-            target,
-            tiny,
-            silent,
-            went_silent: false,
-            slow,
-            fills: vec![0; n],
-            late_fills: 0,
-        }
-    }
-
-    /// The silent venue goes silent once its time has come: every request and answer
-    /// is lost from then on (fills already made still arrive).
-    fn silence(&mut self) {
-        let Some((v, at)) = self.silent else {
+impl Observer<NoStrategy> for Watch {
+    fn sent(&mut self, e: &Engine, out: &Output, now: u64) {
+        let Output::Request {
+            job, cmd: c, req, ..
+        } = *out
+        else {
             return;
         };
-        if self.went_silent || self.now < at {
-            return;
+        if let Request::New(o) = req {
+            let Command::Submit { qty_lots, .. } = c.cmd else {
+                unreachable!("a submit request carries a submit command")
+            };
+            self.asked.push((o.order, qty_lots));
         }
-        self.went_silent = true;
-        let plan = FaultPlan {
-            lost_request_ppm: 1_000_000,
-            lost_reply_ppm: 1_000_000,
-            ..*self.x[v].plan()
-        };
-        self.x[v].set_plan(plan);
-    }
-
-    /// When the silent venue goes silent, if it has not yet.
-    fn silence_due(&self) -> Option<u64> {
-        self.silent.filter(|_| !self.went_silent).map(|(_, at)| at)
-    }
-}
-
-fn order_cap(tiny: bool) -> i64 {
-    if tiny {
-        TINY_ORDER_CAP
-    } else {
-        ORDER_CAP
-    }
-}
-
-/// Refusals of duplicate fills and of stale or out-of-order answers: nothing changed.
-fn benign(e: &GroupError) -> bool {
-    use OrderError::{DuplicateFill, InvalidTransition};
-    let GroupError::Leg {
-        source: LegError::Order(e),
-        ..
-    } = e
-    else {
-        return false;
-    };
-    matches!(e, DuplicateFill(_) | InvalidTransition { .. })
-}
-
-fn trace() -> bool {
-    std::env::var_os("LEGCORE_TRACE").is_some()
-}
-
-const DEFAULT_TOP: Arrival = Arrival {
-    bid_ticks: 99,
-    ask_ticks: 101,
-    recommendation: Recommendation::UseLimit,
-    expected_price_ticks: None,
-};
-
-impl Seed {
-    /// Sends `cmds` through risk to the venues; a refused order is a reject for the
-    /// group, whose reaction is sent in turn.
-    fn dispatch(&mut self, cmds: &mut ArrayVec<GroupCommand, 64>, entry: bool) {
-        let mut i = 0;
-        while i < cmds.len() {
-            let c = cmds[i];
-            i += 1;
-            let cid = id_of(&c);
-            if !entry {
-                let p = Paced {
-                    job: 0,
-                    cmd: c,
-                    client_id: cid,
-                    venue: self.legs_risk[c.leg].venue,
-                    since_ns: self.now,
-                    cause_ns: self.now,
-                };
-                match self
-                    .pacer
-                    .check(p, &self.legs_risk, &self.tops, &mut self.risk)
-                {
-                    Verdict::Send => {}
-                    Verdict::Wait => {
-                        if trace() {
-                            println!("{:>8} leg {} id {cid} waits: {:?}", self.now, c.leg, c.cmd);
-                        }
-                        if matches!(
-                            c.cmd,
-                            Command::Submit {
-                                reduce_only: true,
-                                ..
-                            }
-                        ) {
-                            self.limited += 1;
-                        }
-                        continue;
-                    }
-                    Verdict::Refused(e) => {
-                        if trace() {
-                            println!(
-                                "{:>8} leg {} id {cid} refused {e}: {:?}",
-                                self.now, c.leg, c.cmd
-                            );
-                        }
-                        self.refuse(c, e, cmds);
-                        continue;
-                    }
-                }
-            }
-            self.send(c, cid);
+        if self.trace {
+            println!("{now:>8} leg {} -> {:?}", c.leg, c.cmd);
         }
-        cmds.clear();
-    }
-
-    /// Sends what waited for a message token and has one now (the event loop's pacing).
-    fn release(&mut self) {
-        for v in 0..VENUES {
-            loop {
-                let (g, legs, tops) = (&mut self.g, &self.legs_risk, &self.tops);
-                let (risk, now) = (&mut self.risk, self.now);
-                let released = self
-                    .pacer
-                    .release(v, now, |p| recheck(g, p, legs, tops, risk, now));
-                let Some((p, verdict)) = released else {
-                    break;
-                };
-                let mut more: ArrayVec<GroupCommand, 64> = ArrayVec::new();
-                match verdict {
-                    Verdict::Send => self.send(p.cmd, p.client_id),
-                    Verdict::Refused(e) => self.refuse(p.cmd, e, &mut more),
-                    Verdict::Wait => {}
-                }
-                self.dispatch(&mut more, false);
-            }
-        }
-    }
-
-    /// Sends `c` (order `cid`) to its venue, recording it for the risk audit.
-    fn send(&mut self, c: GroupCommand, cid: u64) {
         if let Command::Submit {
             price_ticks,
             qty_lots,
@@ -491,8 +195,7 @@ impl Seed {
             ..
         } = c.cmd
         {
-            self.open.push((cid, self.legs_risk[c.leg].venue));
-            let t = self.tops[c.leg];
+            let t = e.tops(job).expect("a started job")[c.leg];
             if reduce_only {
                 self.unwind_limit[c.leg] = Some(price_ticks);
             }
@@ -503,54 +206,103 @@ impl Seed {
                 qty: qty_lots,
                 mid_x2: t.bid_ticks + t.ask_ticks,
                 reducing: reduce_only,
-                switch: self.risk.switch(),
+                // Read as the request leaves the engine, after its event: a group that
+                // ended (and moved the switch) in that event has nothing it sent then
+                // still in flight, so this is the switch the risk gate saw.
+                switch: e.risk().switch(),
             });
         }
-        let (v, b) = self.place[c.leg];
-        if trace() {
-            println!("{:>8} leg {} id {cid} -> {:?}", self.now, c.leg, c.cmd);
-        }
-        let sent = self.x[v].send(b, Request::from_command(&c, 0).unwrap(), self.now);
-        sent.unwrap_or_else(|e| panic!("seed {}: {e}", self.id));
     }
 
-    /// Risk refused `c` for `why`: a refused order is a reject for the group, whose
-    /// reaction joins `cmds`. Our own rate limit is no cause to abandon an unwind.
-    fn refuse(&mut self, c: GroupCommand, why: RiskReject, cmds: &mut ArrayVec<GroupCommand, 64>) {
-        let reduce_only = matches!(
-            c.cmd,
-            Command::Submit {
-                reduce_only: true,
-                ..
-            }
-        );
-        match why {
-            RiskReject::RateLimited if reduce_only => self.abandoned += 1,
-            RiskReject::RateLimited => {}
-            _ => self.refused += 1,
+    fn delivering(&mut self, e: &Engine, _venue: usize, d: &Delivery, now: u64) {
+        let Delivery::Report { report, .. } = d else {
+            return;
+        };
+        if self.trace {
+            println!("{now:>8} id {} <- {:?}", report.order, report.kind);
         }
-        if let Command::Submit { slot, .. } = c.cmd {
-            let mut more: ArrayVec<GroupCommand, 64> = ArrayVec::new();
-            let ev = OrderEvent::Rejected;
-            let res = self
-                .g
-                .on_order(c.leg, c.part, slot, ev, &self.tops, self.now, &mut more);
-            res.unwrap();
-            cmds.extend(more);
+        let ended = e.group(0).is_some_and(|g| g.outcome().is_some());
+        if ended && matches!(report.kind, ReportKind::Fill(_)) {
+            self.late_fills += 1;
         }
+    }
+
+    fn record(&mut self, e: &Engine, r: &Journaled) {
+        if let Journaled::Report {
+            client_id,
+            event: OrderEvent::Filled(_),
+            taken: true,
+            ..
+        } = *r
+        {
+            self.fills[e.order_of(client_id).leg] += 1;
+        }
+    }
+}
+
+/// The seeded market around the run (the driver's [`Script`]): a feed update on every
+/// book each `FEED_EVERY_NS` while the group runs, and the silent venue going silent.
+struct Market {
+    rng: Rng,
+    /// Leg → (venue, book).
+    place: Vec<(usize, usize)>,
+    tiny: bool,
+    /// A venue that goes silent forever from a time, and whether it has.
+    silent: Option<(usize, u64)>,
+    went_silent: bool,
+    next_feed: u64,
+}
+
+impl Script<NoStrategy> for Market {
+    fn next_move(&self, d: &Run) -> Option<u64> {
+        let running = d.engine.group(0).is_some_and(|g| g.outcome().is_none());
+        // A group reopened by a late fill resumes the feed where time is now.
+        let feed = running.then(|| self.next_feed.max(d.now()));
+        let silence = self.silent.filter(|_| !self.went_silent).map(|(_, at)| at);
+        feed.into_iter().chain(silence).min()
+    }
+
+    fn on_move(&mut self, d: &mut Run, obs: &mut dyn Observer<NoStrategy>) -> Result<(), SimError> {
+        self.silence(d);
+        let running = d.engine.group(0).is_some_and(|g| g.outcome().is_none());
+        if running && self.next_feed <= d.now() {
+            self.next_feed = d.now() + FEED_EVERY_NS;
+            self.feed(d, obs)?;
+        }
+        Ok(())
+    }
+}
+
+impl Market {
+    /// The silent venue goes silent once its time has come: every request and answer
+    /// is lost from then on (fills already made still arrive).
+    fn silence(&mut self, d: &mut Run) {
+        let Some((v, at)) = self.silent else {
+            return;
+        };
+        if self.went_silent || d.now() < at {
+            return;
+        }
+        self.went_silent = true;
+        let plan = FaultPlan {
+            lost_request_ppm: 1_000_000,
+            lost_reply_ppm: 1_000_000,
+            ..*d.venues[v].plan()
+        };
+        d.venues[v].set_plan(plan);
     }
 
     /// One feed update on every book: sometimes a level inside the spread that trades
     /// through resting orders, sometimes a price jump; the client's view may go stale.
-    fn feed(&mut self, cmds: &mut ArrayVec<GroupCommand, 64>) {
-        for leg in 0..self.place.len() {
-            let (v, b) = self.place[leg];
-            let x = &mut self.x[v];
+    fn feed(&mut self, d: &mut Run, obs: &mut dyn Observer<NoStrategy>) -> Result<(), SimError> {
+        let now = d.now();
+        for &(v, b) in &self.place {
+            let x = &mut d.venues[v];
             if x.feed_fault(Fault::PriceJump) {
                 let t = x.plan().jump_ticks;
                 let t = if self.rng.below(2) == 0 { t } else { -t };
-                jump(x.book_mut(b).unwrap(), t);
-                x.on_book(b, self.now).unwrap();
+                jump(x.book_mut(b)?, t);
+                x.on_book(b, now)?;
             }
             if self.rng.below(4) == 0 || self.tiny {
                 let side = if self.rng.below(2) == 0 {
@@ -559,144 +311,283 @@ impl Seed {
                     Side::Ask
                 };
                 let size = 1 + self.rng.below(5) as i64;
-                let book = x.book_mut(b).unwrap();
+                let book = x.book_mut(b)?;
                 let seq = book.ladder().seq() + 1;
                 if book.ladder_mut().set_level(side, 100, size, seq).is_ok() {
-                    x.on_book(b, self.now).unwrap();
-                    let book = x.book_mut(b).unwrap();
+                    x.on_book(b, now)?;
+                    let book = x.book_mut(b)?;
                     let _ = book.ladder_mut().set_level(side, 100, 0, seq + 1);
                 }
             }
             if !x.feed_fault(Fault::StaleBook) {
                 if let Some(t) = top_of(&x.books()[b]) {
-                    self.tops[leg] = t;
+                    d.top(v, b, (t.bid_ticks, t.ask_ticks), obs)?;
                 }
             }
         }
-        if self.g.outcome().is_none() {
-            let r = self.g.on_book(&self.tops, self.now, cmds);
-            r.unwrap();
+        Ok(())
+    }
+}
+
+/// Fails the check with a message (the invariants return an error, so a mutation test
+/// can see them fail without a panic).
+macro_rules! ensure {
+    ($cond:expr, $($msg:tt)+) => {
+        if !$cond {
+            return Err(format!($($msg)+));
+        }
+    };
+}
+
+struct Seed {
+    id: u64,
+    drive: Run,
+    market: Market,
+    watch: Watch,
+    policy: Policy,
+    plans: Vec<LegPlan>,
+    /// Units every leg is asked for.
+    target: i64,
+    /// Per venue: its latency's tail can outlast the silence limit.
+    slow: Vec<bool>,
+}
+
+fn random_policy(rng: &mut Rng) -> Policy {
+    match rng.below(4) {
+        0 => Policy::Rollback,
+        1 => Policy::Rebalance,
+        2 => Policy::AcceptPartial,
+        _ => Policy::Complete {
+            budget_ns: 5_000,
+            max_slippage_bps: Ratio::from_num(400),
+        },
+    }
+}
+
+/// Per venue: a latency model, a fault plan and a seed.
+fn random_links(rng: &mut Rng, tiny: bool) -> Vec<(Latency, FaultPlan, u64)> {
+    let mut links = Vec::new();
+    for _ in 0..VENUES {
+        let latency = match rng.below(3) {
+            0 => Latency::Fixed { ns: 50 },
+            1 => Latency::Uniform {
+                lo_ns: 20,
+                hi_ns: 200,
+            },
+            _ => Latency::HeavyTailed {
+                base_ns: 30,
+                scale_ns: 20,
+            },
+        };
+        let mut plan = if rng.below(5) == 0 {
+            FaultPlan::NONE
+        } else {
+            FaultPlan::swarm(rng, 100)
+        };
+        // The swarm's disconnects (a tenth of the other rates) hit under 5 % of the
+        // seeds; three times that hits more than 5 %.
+        plan.disconnect_ppm = plan.disconnect_ppm.saturating_mul(3);
+        if tiny {
+            plan.partial_fill_ppm = 1_000_000; // one lot per trade-through
+        }
+        links.push((latency, plan, rng.next_u64()));
+    }
+    links
+}
+
+fn random_plan(rng: &mut Rng, i: usize, target: i64, tiny: bool) -> LegPlan {
+    let lot_units = [1, 2, 3][rng.below(3) as usize];
+    let lot_units = if tiny { 1 } else { lot_units };
+    // Tiny-fills seeds rest long enough for every lot to fill on its own.
+    let passive = if tiny { 200 } else { 1 };
+    let mode = match rng.below(4) {
+        0 => Mode::MarketOnly,
+        1 => Mode::LimitOnly {
+            timeout_ns: 300 * passive,
+        },
+        2 => Mode::LimitWithFallback {
+            timeout_ns: 300 * passive,
+        },
+        _ => Mode::Chase {
+            timeout_ns: 600 * passive,
+            max_reprices: 2,
+            refresh_ticks: 1,
+        },
+    };
+    LegPlan {
+        venue: i % VENUES,
+        side: if rng.below(2) == 0 {
+            OrderSide::Buy
+        } else {
+            OrderSide::Sell
+        },
+        qty_lots: target / lot_units,
+        lot_units,
+        mode,
+        max_slippage_bps: Ratio::from_num(400),
+        fees: Fees {
+            maker_e8: -1_000,
+            taker_e8: 40_000,
+        },
+    }
+}
+
+/// Pre-trade risk per venue: sometimes a rate limit that holds orders back; sometimes
+/// one that starves the follow-ups (one token per 20 µs after the entry's burst).
+fn random_risk(rng: &mut Rng, tiny: bool) -> RiskState {
+    let mut risk = RiskState::new(Decimal::from_i64(100_000));
+    let (msgs_per_sec, burst) = match rng.below(8) {
+        0 => (200_000, 6),
+        1 => (50_000, 2),
+        _ => (100_000_000, 1_000),
+    };
+    for _ in 0..VENUES {
+        let limits = VenueLimits {
+            max_order_notional: Decimal::from_i64(order_cap(tiny)),
+            collar_bps: Ratio::from_num(COLLAR_BPS),
+            max_open_orders: 8,
+            msgs_per_sec,
+            burst,
+        };
+        risk.add_venue(limits, 0).unwrap();
+    }
+    risk
+}
+
+fn engine_config() -> EngineConfig {
+    EngineConfig {
+        request_timeout_ns: REQUEST_TIMEOUT_NS,
+        silence_limit_ns: SILENCE_NS,
+        pace_budget_ns: PACE_BUDGET_NS,
+        settle_risk: true,
+        job_base: 0,
+        journal: true,
+        jobs: 1,
+        strategy_groups: 0,
+    }
+}
+
+impl Seed {
+    fn new(id: u64, mutation: Option<Mutation>) -> Seed {
+        let mut rng = Rng::new(id);
+        let tiny = rng.below(8) == 0;
+        let silent = (rng.below(8) == 0).then(|| {
+            let v = rng.below(VENUES as u64) as usize;
+            (v, [0, 500, 2_000, 20_000][rng.below(4) as usize])
+        });
+        let target = if tiny { TINY_UNITS } else { TARGET_UNITS };
+        let n = 2 + rng.below(3) as usize;
+        let policy = random_policy(&mut rng);
+        let links = random_links(&mut rng, tiny);
+        let mut plans = Vec::new();
+        let mut place = Vec::new();
+        let mut books: Vec<Vec<SimVenue>> = vec![Vec::new(); VENUES];
+        for i in 0..n {
+            let p = random_plan(&mut rng, i, target, tiny);
+            place.push((p.venue, books[p.venue].len()));
+            books[p.venue].push(random_book(&mut rng).with_fees(p.fees));
+            plans.push(p);
+        }
+        // A heavy tail can hold an answer past the silence limit (2¹⁰ × 20 ns and more).
+        let slow = links
+            .iter()
+            .map(|l| matches!(l.0, Latency::HeavyTailed { .. }))
+            .collect();
+        let venues: Vec<SimExchange> = links
+            .into_iter()
+            .zip(books)
+            .map(|((latency, plan, seed), b)| SimExchange::new(b, latency, plan, seed))
+            .collect();
+        let risk = random_risk(&mut rng, tiny);
+        let engine = Engine::new(engine_config(), risk, Vec::new(), NoStrategy).unwrap();
+        let mut drive = Drive::new(engine, venues);
+        if let Some(m) = mutation {
+            drive = drive.with_mutation(m);
+        }
+        let watch = Watch {
+            unwind_limit: vec![None; n],
+            fills: vec![0; n],
+            trace: std::env::var_os("LEGCORE_TRACE").is_some(),
+            ..Watch::default()
+        };
+        let market = Market {
+            rng,
+            place,
+            tiny,
+            silent,
+            went_silent: false,
+            next_feed: FEED_EVERY_NS,
+        };
+        Seed {
+            id,
+            drive,
+            market,
+            watch,
+            policy,
+            plans,
+            target,
+            slow,
         }
     }
 
-    fn deliver(
-        &mut self,
-        book_leg: usize,
-        event: OrderEvent,
-        cid: OrderRef,
-    ) -> ArrayVec<GroupCommand, 64> {
-        let mut cmds = ArrayVec::new();
-        let (part, slot) = (cid.part(), cid.slot());
-        if trace() {
-            println!("{:>8} leg {book_leg} id {cid} <- {event:?}", self.now);
+    /// The one job: every leg on its own book, deciding on the venues' tops now.
+    fn job(&self) -> Job {
+        let rules = InstrumentRules::linear(Step::parse("1").unwrap(), Step::parse("1").unwrap());
+        let place = &self.market.place;
+        Job {
+            plans: self.plans.clone(),
+            books: place.iter().map(|p| p.1).collect(),
+            tops: place
+                .iter()
+                .map(|&(v, b)| top_of(&self.drive.venues[v].books()[b]).unwrap_or(DEFAULT_TOP))
+                .collect(),
+            risk: self
+                .plans
+                .iter()
+                .map(|p| LegRisk {
+                    venue: p.venue,
+                    rules,
+                })
+                .collect(),
+            policy: self.policy,
+            after_md_lines: 0,
         }
-        let fill = matches!(event, OrderEvent::Filled(_));
-        if fill && self.g.outcome().is_some() {
-            self.late_fills += 1;
-        }
-        match self
-            .g
-            .on_order(book_leg, part, slot, event, &self.tops, self.now, &mut cmds)
-        {
-            Ok(state) => {
-                self.fills[book_leg] += u64::from(fill);
-                if state.is_terminal() {
-                    if let Some(k) = self.open.iter().position(|&(id, _)| id == cid.wire()) {
-                        let (_, venue) = self.open.swap_remove(k);
-                        self.risk.on_closed(venue);
-                    }
-                }
-            }
-            // Duplicates and stale or out-of-order answers are refused and change
-            // nothing; anything else is a bug.
-            Err(e) if benign(&e) => self.ignored += 1,
-            Err(e) => panic!("seed {}: {e} on {event:?}", self.id),
-        }
-        cmds
     }
 
-    fn run(&mut self) -> Record {
-        let mut cmds: ArrayVec<GroupCommand, 64> = ArrayVec::new();
-        self.silence();
-        let start = self.g.start_checked(
-            &self.tops,
-            &self.legs_risk,
-            &mut self.risk,
-            id_of,
-            0,
-            &mut cmds,
-        );
-        if let Err(e) = start {
+    /// Runs the seed to quiescence and checks the invariants.
+    fn run(&mut self) -> Result<Record, String> {
+        let seed = self.id;
+        let job = Prepared::new(&engine_config(), self.job()).unwrap();
+        self.market.silence(&mut self.drive);
+        let (d, m, w) = (&mut self.drive, &mut self.market, &mut self.watch);
+        d.add_job(job, w).map_err(|e| format!("seed {seed}: {e}"))?;
+        d.engine.finish();
+        if let Some(e) = d.engine.refused_at_start(0) {
             if std::env::var("LEGCORE_SEED").is_ok() {
-                println!("seed {}: refused at start: {e}", self.id);
+                println!("seed {seed}: refused at start: {e}");
             }
-            assert!(cmds.is_empty());
-            return self.record();
+            ensure!(w.sent.is_empty(), "seed {seed}: sent after a refused start");
+            return Ok(self.record());
         }
-        self.dispatch(&mut cmds, true);
-        let mut next_feed = FEED_EVERY_NS;
-        let mut steps = 0u64;
-        loop {
-            steps += 1;
-            assert!(
-                steps < 2_000_000,
-                "seed {}: no progress at {} ns",
-                self.id,
-                self.now
-            );
-            let done = self.g.outcome().is_some();
-            let due = self.x.iter().filter_map(SimExchange::next_due).min();
-            if done && due.is_none() && self.pacer.is_empty() {
-                break;
-            }
-            // A group reopened by a late fill resumes the feed where time is now.
-            next_feed = next_feed.max(self.now);
-            let feed = if done { None } else { Some(next_feed) };
-            let paced = self.pacer.next_due(&self.risk, self.now);
-            let next = [due, self.g.next_deadline(), feed, self.silence_due(), paced]
-                .into_iter()
-                .flatten()
-                .min()
-                .unwrap();
-            self.now = self.now.max(next);
-            assert!(self.now < 50_000_000, "seed {}: no quiescence", self.id);
-            self.silence();
-            self.release();
-            if feed == Some(self.now) {
-                next_feed += FEED_EVERY_NS;
-                self.feed(&mut cmds);
-                self.dispatch(&mut cmds, false);
-            }
-            for v in 0..VENUES {
-                let mut out: ArrayVec<Delivery, 1> = ArrayVec::new();
-                while self.x[v].poll(self.now, &mut out).unwrap() {
-                    if let Some(Delivery::Report { book, report }) = out.pop() {
-                        let leg = self.place.iter().position(|&p| p == (v, book)).unwrap();
-                        let mut more = self.deliver(leg, report.kind.event(), report.order);
-                        self.dispatch(&mut more, false);
-                    }
-                    out.clear();
-                }
-            }
-            if self.g.next_deadline().is_some_and(|d| d <= self.now) {
-                self.g.on_timeout(&self.tops, self.now, &mut cmds).unwrap();
-                self.dispatch(&mut cmds, false);
-            }
-        }
-        self.g.settle_risk(&mut self.risk);
-        self.check();
-        self.record()
+        d.run_to_end(QUIET_BY_NS, m, w)
+            .map_err(|e| format!("seed {seed}: {e}"))?;
+        self.check()?;
+        Ok(self.record())
+    }
+
+    fn group(&self) -> &legcore::group::Group {
+        self.drive.engine.group(0).expect("the job started")
     }
 
     fn record(&self) -> Record {
         let mut counts = FaultCounts::default();
-        for x in &self.x {
+        for x in &self.drive.venues {
             counts.add(x.counts());
         }
         Record {
-            outcome: self.g.outcome(),
+            outcome: self.group().outcome(),
             positions: self.venue_nets(),
-            group: format!("{:?}", self.g),
+            group: format!("{:?}", self.group()),
             counts,
         }
     }
@@ -705,129 +596,156 @@ impl Seed {
     fn venue_nets(&self) -> Vec<i64> {
         self.plans
             .iter()
-            .zip(&self.place)
+            .zip(&self.market.place)
             .map(|(p, &(v, b))| {
                 let sign = if p.side == OrderSide::Buy { 1 } else { -1 };
-                sign * self.x[v].books()[b].position_lots() * p.lot_units
+                sign * self.drive.venues[v].books()[b].position_lots() * p.lot_units
             })
             .collect()
     }
 
-    fn check(&self) {
+    fn check(&self) -> Result<(), String> {
         let seed = self.id;
         let nets = self.venue_nets();
-        for (i, &(v, b)) in self.place.iter().enumerate() {
-            let book = &self.x[v].books()[b];
-            assert_eq!(
-                self.g.net_units(i),
-                Some(nets[i]),
-                "seed {seed} leg {i}: net"
+        let g = self.group();
+        for (i, &(v, b)) in self.market.place.iter().enumerate() {
+            let book = &self.drive.venues[v].books()[b];
+            let ours = (g.net_units(i), g.reported_lots(i));
+            let theirs = (Some(nets[i]), Some(book.traded_lots()));
+            ensure!(
+                ours == theirs,
+                "seed {seed} leg {i}: net and lots {ours:?}, the venue's {theirs:?}: every \
+                 fill recorded once"
             );
-            assert_eq!(
-                self.g.reported_lots(i),
-                Some(book.traded_lots()),
-                "seed {seed} leg {i}: every fill recorded once"
+            let ours = (g.fees_tl_e8(i), g.cash_tl(i));
+            let theirs = (Some(book.fees_tl_e8()), Some(book.cash_tl()));
+            ensure!(
+                ours == theirs,
+                "seed {seed} leg {i}: fees and notional {ours:?}, the venue's {theirs:?}"
             );
-            assert_eq!(
-                self.g.fees_tl_e8(i),
-                Some(book.fees_tl_e8()),
-                "seed {seed} leg {i}: fees as the venue charged them"
+            ensure!(
+                g.unverified_fills(i) == Some(0),
+                "seed {seed} leg {i}: unverified fill"
             );
-            assert_eq!(
-                self.g.cash_tl(i),
-                Some(book.cash_tl()),
-                "seed {seed} leg {i}: notional as the venue booked it"
-            );
-            assert_eq!(self.g.unverified_fills(i), Some(0), "seed {seed} leg {i}");
         }
-        self.check_risk_audit();
-        assert_eq!(
-            (self.abandoned, self.pacer.expired()),
-            (0, 0),
+        let c = self.drive.engine.counters();
+        ensure!(
+            c.reports_unexpected == 0,
+            "seed {seed}: {} reports refused for no benign reason",
+            c.reports_unexpected
+        );
+        self.check_risk_audit()?;
+        ensure!(
+            self.drive.engine.pacer().expired() == 0,
             "seed {seed}: an unwind abandoned because of our own rate limit"
         );
-        let outcome = self.g.outcome().unwrap();
-        self.check_silence(outcome);
+        let outcome = g.outcome().ok_or(format!("seed {seed}: no outcome"))?;
+        self.check_silence(outcome)?;
+        self.check_outcome(outcome, &nets)
+    }
+
+    /// The outcome agrees with the venues' positions.
+    fn check_outcome(&self, outcome: Outcome, nets: &[i64]) -> Result<(), String> {
+        let seed = self.id;
         let all_equal = nets.windows(2).all(|w| w[0] == w[1]);
         let silent = !self.silent_legs().is_empty();
         match outcome {
-            Outcome::Filled => assert!(nets.iter().all(|&u| u == self.target), "seed {seed}"),
-            Outcome::Flat => assert!(nets.iter().all(|&u| u == 0), "seed {seed}"),
-            Outcome::Rebalanced => assert!(all_equal, "seed {seed}: {nets:?}"),
+            Outcome::Filled => ensure!(
+                nets.iter().all(|&u| u == self.target),
+                "seed {seed}: filled {nets:?}"
+            ),
+            Outcome::Flat => ensure!(nets.iter().all(|&u| u == 0), "seed {seed}: flat {nets:?}"),
+            Outcome::Rebalanced => ensure!(all_equal, "seed {seed}: rebalanced {nets:?}"),
             Outcome::Unhedged => {
                 // A silent leg's fate is unknown: even nets may still be unhedged.
-                assert!(
+                ensure!(
                     !all_equal || silent,
                     "seed {seed}: unhedged but even {nets:?}"
                 );
-                assert_eq!(self.risk.switch(), KillSwitch::Reducing, "seed {seed}");
+                let switch = self.drive.engine.risk().switch();
+                ensure!(
+                    switch == KillSwitch::Reducing,
+                    "seed {seed}: switch {switch:?}"
+                );
                 if self.policy != Policy::AcceptPartial {
-                    assert!(
-                        self.cut() || self.starved(&nets) || silent,
+                    ensure!(
+                        self.cut() || self.starved(nets) || silent,
                         "seed {seed}: unhedged without a cause {nets:?}"
                     );
                 }
-                let inc = self.g.incident().unwrap();
+                let inc = self
+                    .group()
+                    .incident()
+                    .ok_or(format!("seed {seed}: no incident"))?;
                 for (i, (l, p)) in inc.legs.iter().zip(&self.plans).enumerate() {
-                    assert_eq!(l.net_lots * p.lot_units, nets[i], "seed {seed}: residual");
+                    let residual = l.net_lots * p.lot_units;
+                    ensure!(
+                        residual == nets[i],
+                        "seed {seed}: residual {residual} != {}",
+                        nets[i]
+                    );
                 }
             }
         }
+        Ok(())
     }
 
     /// Legs given up on because their venue stayed silent.
     fn silent_legs(&self) -> Vec<usize> {
-        let inc = self.g.incident();
+        let inc = self.group().incident();
         let legs = inc.iter().flat_map(|i| i.legs.iter().enumerate());
         legs.filter(|(_, l)| l.silent).map(|(i, _)| i).collect()
     }
 
     /// Waits are bounded, and only a silent or lossy venue is given up on; a venue silent
     /// from the start gets its entries and queries, then nothing.
-    fn check_silence(&self, outcome: Outcome) {
+    fn check_silence(&self, outcome: Outcome) -> Result<(), String> {
         let seed = self.id;
-        let (start, end) = self.g.times_ns();
-        assert!(
+        let (start, end) = self.group().times_ns();
+        ensure!(
             end - start <= GROUP_BOUND_NS,
             "seed {seed}: took {} ns",
             end - start
         );
-        let silent_venue = self.silent.map(|(v, _)| v);
+        let silent_venue = self.market.silent.map(|(v, _)| v);
         for i in self.silent_legs() {
-            assert_eq!(outcome, Outcome::Unhedged, "seed {seed}");
-            let v = self.place[i].0;
-            let p = self.x[v].plan();
+            ensure!(
+                outcome == Outcome::Unhedged,
+                "seed {seed}: given up, {outcome:?}"
+            );
+            let v = self.market.place[i].0;
+            let p = self.drive.venues[v].plan();
             let lossy = p.lost_request_ppm > 0 || p.lost_reply_ppm > 0 || p.disconnect_ppm > 0;
-            assert!(
+            ensure!(
                 silent_venue == Some(v) || lossy || self.slow[v],
                 "seed {seed} leg {i}: given up on a venue that answers in time"
             );
         }
-        let Some((v, 0)) = self.silent else {
-            return;
+        let Some((v, 0)) = self.market.silent else {
+            return Ok(());
         };
-        let legs: Vec<usize> = (0..self.place.len())
-            .filter(|&i| self.place[i].0 == v)
+        let legs: Vec<usize> = (0..self.plans.len())
+            .filter(|&i| self.market.place[i].0 == v)
             .collect();
-        if self.sent.is_empty() || legs.is_empty() {
-            return; // refused at start: nothing was sent
+        if self.watch.sent.is_empty() || legs.is_empty() {
+            return Ok(()); // refused at start: nothing was sent
         }
-        assert_eq!(
-            outcome,
-            Outcome::Unhedged,
+        ensure!(
+            outcome == Outcome::Unhedged,
             "seed {seed}: silent from the start"
         );
         let given_up = self.silent_legs();
-        assert!(legs.iter().all(|i| given_up.contains(i)), "seed {seed}");
-        let late = self
-            .sent
-            .iter()
-            .filter(|s| legs.contains(&s.leg) && s.part > 0);
-        assert_eq!(
-            late.count(),
-            0,
+        ensure!(
+            legs.iter().all(|i| given_up.contains(i)),
+            "seed {seed}: not given up"
+        );
+        let sent = &self.watch.sent;
+        let late = sent.iter().filter(|s| legs.contains(&s.leg) && s.part > 0);
+        ensure!(
+            late.count() == 0,
             "seed {seed}: orders sent to a silent venue"
         );
+        Ok(())
     }
 
     /// A fault or risk refusal that can cut an order short hit this seed.
@@ -841,9 +759,10 @@ impl Seed {
             Fault::StaleBook,
             Fault::PriceJump,
         ];
-        self.refused > 0
+        self.drive.engine.counters().risk_refused > 0
             || self
-                .x
+                .drive
+                .venues
                 .iter()
                 .any(|x| cutting.iter().any(|&f| x.counts().get(f) > 0))
     }
@@ -857,12 +776,12 @@ impl Seed {
             *nets.iter().min().unwrap()
         };
         self.plans.iter().enumerate().any(|(i, p)| {
-            let Some(limit) = self.unwind_limit[i] else {
+            let Some(limit) = self.watch.unwind_limit[i] else {
                 return false;
             };
-            let (v, b) = self.place[i];
+            let (v, b) = self.market.place[i];
             let side = p.side.opposite().takes_from();
-            let l = self.x[v].books()[b].ladder();
+            let l = self.drive.venues[v].books()[b].ladder();
             let within = |price: i64| match p.side.opposite() {
                 OrderSide::Buy => price <= limit,
                 OrderSide::Sell => price >= limit,
@@ -877,22 +796,126 @@ impl Seed {
     }
 
     /// Every order that left passed the limits, re-checked with plain integers.
-    fn check_risk_audit(&self) {
-        for s in &self.sent {
-            let cap = order_cap(self.tiny);
-            assert!(s.price * s.qty <= cap, "seed {}: notional", self.id);
+    fn check_risk_audit(&self) -> Result<(), String> {
+        let seed = self.id;
+        for s in &self.watch.sent {
+            let cap = order_cap(self.market.tiny);
+            ensure!(s.price * s.qty <= cap, "seed {seed}: notional");
             let dist = (2 * s.price - s.mid_x2).abs();
-            assert!(
+            ensure!(
                 dist * 10_000 <= COLLAR_BPS * s.mid_x2,
-                "seed {}: collar",
-                self.id
+                "seed {seed}: collar"
             );
-            assert!(
+            ensure!(
                 s.switch == KillSwitch::Active || s.reducing,
-                "seed {}: risk-adding order while reducing",
-                self.id
+                "seed {seed}: risk-adding order while reducing"
             );
         }
+        Ok(())
+    }
+}
+
+fn order_cap(tiny: bool) -> i64 {
+    if tiny {
+        TINY_ORDER_CAP
+    } else {
+        ORDER_CAP
+    }
+}
+
+const DEFAULT_TOP: Arrival = Arrival {
+    bid_ticks: 99,
+    ask_ticks: 101,
+    recommendation: Recommendation::UseLimit,
+    expected_price_ticks: None,
+};
+
+/// Sums over the seeds of a run.
+#[derive(Default)]
+struct Totals {
+    outcomes: [u64; 5],
+    counts: FaultCounts,
+    /// Per fault: seeds it hit.
+    seeds_hit: [u64; Fault::ALL.len()],
+    refused: u64,
+    ignored: u64,
+    limited: u64,
+    // Issue 11's faults: seeds with a leg past MAX_FILLS fills, seeds with a leg given up
+    // on a silent venue, and fills delivered after their group ended.
+    many_fills: u64,
+    given_up: u64,
+    late_fills: u64,
+}
+
+impl Totals {
+    fn add(&mut self, s: &Seed, r: &Record) {
+        self.outcomes[r.outcome.map_or(4, |o| o as usize)] += 1;
+        self.counts.add(&r.counts);
+        for (k, f) in Fault::ALL.iter().enumerate() {
+            self.seeds_hit[k] += u64::from(r.counts.get(*f) > 0);
+        }
+        let c = s.drive.engine.counters();
+        self.refused += c.risk_refused;
+        self.ignored += c.reports_ignored;
+        self.limited += c.unwinds_waited;
+        self.many_fills += u64::from(s.watch.fills.iter().any(|&f| f > MAX_FILLS as u64));
+        self.given_up += u64::from(
+            s.drive
+                .engine
+                .group(0)
+                .is_some_and(|_| !s.silent_legs().is_empty()),
+        );
+        self.late_fills += s.watch.late_fills;
+    }
+
+    fn print(&self, seeds: usize) {
+        let t = &self.outcomes;
+        println!(
+            "{seeds} seeds: filled {}, flat {}, rebalanced {}, unhedged {}, refused at start {}",
+            t[0], t[1], t[2], t[3], t[4]
+        );
+        println!("fault hits: {}", self.counts);
+        let shares: Vec<String> = Fault::ALL
+            .iter()
+            .zip(self.seeds_hit)
+            .map(|(f, n)| format!("{} {:.1} %", f.name(), 100.0 * n as f64 / seeds as f64))
+            .collect();
+        println!("seeds hit per fault: {}", shares.join(", "));
+        println!(
+            "risk refusals after start {}, stale or duplicate reports ignored {}",
+            self.refused, self.ignored
+        );
+        println!(
+            "seeds with a leg of more than {MAX_FILLS} fills {}, with a leg given up on a \
+             silent venue {}; fills after the group's end {}",
+            self.many_fills, self.given_up, self.late_fills
+        );
+        println!(
+            "our limiter starving an unwind (unwinds that waited for a token) {}",
+            self.limited
+        );
+    }
+
+    fn check(&self, seeds: usize) {
+        assert!(
+            self.outcomes[..4].iter().all(|&t| t > 0),
+            "every outcome is reached: {:?}",
+            self.outcomes
+        );
+        for (f, n) in Fault::ALL.iter().zip(self.seeds_hit) {
+            assert!(
+                n * 20 >= seeds as u64,
+                "fault {} hit in {n} of {seeds} seeds (under 5 %)",
+                f.name()
+            );
+        }
+        assert!(
+            self.many_fills > 0,
+            "no leg had more than {MAX_FILLS} fills"
+        );
+        assert!(self.given_up > 0, "no silent venue was given up on");
+        assert!(self.late_fills > 0, "no fill came after its group's end");
+        assert!(self.limited > 0, "our limiter never held an unwind back");
     }
 }
 
@@ -907,53 +930,58 @@ fn groups_reach_a_consistent_end_for_every_seed() {
             (0..n.unwrap_or(1_000)).collect()
         }
     };
-    let mut tally = [0u64; 5];
-    let mut counts = FaultCounts::default();
-    let (mut refused, mut ignored, mut limited) = (0, 0, 0);
-    // Issue 11's faults: seeds with a leg past MAX_FILLS fills, seeds with a leg given up
-    // on a silent venue, and fills delivered after their group ended.
-    let (mut many_fills, mut given_up, mut late_fills) = (0, 0, 0);
+    let mut totals = Totals::default();
     for &seed in &seeds {
-        let mut a = Seed::new(seed);
-        let ra = a.run();
-        let rb = Seed::new(seed).run();
+        let mut a = Seed::new(seed, None);
+        let ra = a.run().unwrap_or_else(|e| panic!("{e}"));
+        let rb = Seed::new(seed, None)
+            .run()
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(ra, rb, "seed {seed} is not deterministic");
-        tally[ra.outcome.map_or(4, |o| o as usize)] += 1;
-        counts.add(&ra.counts);
-        refused += a.refused;
-        ignored += a.ignored;
-        many_fills += u64::from(a.fills.iter().any(|&f| f > MAX_FILLS as u64));
-        given_up += u64::from(!a.silent_legs().is_empty());
-        late_fills += a.late_fills;
-        limited += a.limited;
+        totals.add(&a, &ra);
     }
-    println!(
-        "{} seeds: filled {}, flat {}, rebalanced {}, unhedged {}, refused at start {}",
-        seeds.len(),
-        tally[0],
-        tally[1],
-        tally[2],
-        tally[3],
-        tally[4]
-    );
-    println!("fault hits: {counts}");
-    println!("risk refusals after start {refused}, stale or duplicate reports ignored {ignored}");
-    println!(
-        "seeds with a leg of more than {MAX_FILLS} fills {many_fills}, with a leg given up on \
-         a silent venue {given_up}; fills after the group's end {late_fills}"
-    );
-    println!("our limiter starving an unwind (unwinds that waited for a token) {limited}");
+    totals.print(seeds.len());
     if seeds.len() >= 1_000 {
-        assert!(
-            tally[..4].iter().all(|&t| t > 0),
-            "every outcome is reached: {tally:?}"
-        );
-        for f in Fault::ALL {
-            assert!(counts.get(f) > 0, "fault {} never hit", f.name());
-        }
-        assert!(many_fills > 0, "no leg had more than {MAX_FILLS} fills");
-        assert!(given_up > 0, "no silent venue was given up on");
-        assert!(late_fills > 0, "no fill came after its group's end");
-        assert!(limited > 0, "our limiter never held an unwind back");
+        totals.check(seeds.len());
     }
+}
+
+impl Seed {
+    /// Some order filled at its venue past the size the engine asked for.
+    fn overfilled(&self) -> bool {
+        let asked = &self.watch.asked;
+        let books = self.drive.venues.iter().flat_map(|x| x.books());
+        books.flat_map(|b| b.state().orders).any(|o| {
+            let ask = asked.iter().find(|a| a.0 == o.client_id).map_or(0, |a| a.1);
+            o.filled_lots > ask
+        })
+    }
+}
+
+/// The invariants catch a wrong unwind: with the driver sending every unwind at twice
+/// its size, every seed where a venue filled an unwind past the size the engine asked
+/// for fails its check (a doubled unwind that met no more depth than it needed filled
+/// as asked: nothing to catch).
+#[test]
+fn the_invariants_catch_a_wrong_unwind() {
+    let (mut mutated, mut overfilled) = (0, 0);
+    for seed in 0..300 {
+        let mut s = Seed::new(seed, Some(Mutation::UnwindDoubled));
+        let r = s.run();
+        mutated += u64::from(s.drive.mutated() > 0);
+        if s.overfilled() {
+            overfilled += 1;
+            assert!(
+                r.is_err(),
+                "seed {seed}: an overfilled unwind went unnoticed: {r:?}"
+            );
+        } else {
+            assert!(r.is_ok(), "seed {seed}: no overfill, yet {r:?}");
+        }
+    }
+    println!("seeds with a doubled unwind {mutated}, overfilled by it {overfilled}: all caught");
+    assert!(
+        overfilled >= 20,
+        "too few seeds where the mutation mattered: {overfilled}"
+    );
 }

@@ -11,12 +11,14 @@ use legcore::book::{Depth, Level, OrderSide};
 use legcore::group::{LegPlan, LegRisk, Outcome, Policy};
 use legcore::instrument::InstrumentRules;
 use legcore::journal::Record;
+use legcore::journal::Recorder;
 use legcore::leg::{Arrival, Command, Fees, Mode, Tif};
 use legcore::num::{Decimal, Ratio, Step};
 use legcore::risk::{RiskState, VenueLimits};
-use legcore::runtime::{run, run_setup, Config, Feed, Job, NoStrategy, Recorder, Setup};
+use legcore::runtime::{run, run_setup, Config, Feed, Job, Setup};
 use legcore::runtime::{Speed, Tape, Wait};
 use legcore::sim::{FaultPlan, Latency, SimExchange, SimVenue};
+use legcore::strategy::NoStrategy;
 use legcore::walk::Recommendation;
 
 /// A price of ticks of 0.1 as Binance writes it.

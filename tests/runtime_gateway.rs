@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 use legcore::book::{Depth, Level, OrderSide};
 use legcore::runtime::gateway::{run_gateway, GatewayThread};
 use legcore::runtime::ring::ring;
+use legcore::runtime::Clock;
 use legcore::runtime::{Inbound, Outbound, Wait};
 use legcore::sim::{FaultPlan, Latency, SimExchange, SimVenue};
-use legcore::telemetry::Clock;
 use legcore::venue::TimeInForce;
 use legcore::venue::{Delivery, NewOrder, OrderPrice, OrderRef, ReportKind, Request};
 

@@ -1,19 +1,20 @@
 //! The runtime live: the event loop and two gateway threads over simulated exchanges
-//! in real time, against the pure (single-threaded, sans-IO) simulation of the same
-//! jobs; back-pressure on tiny rings; shutdown with everything accounted; pinning.
+//! in real time, against the same engine driven in virtual time (no threads) over the
+//! same jobs; back-pressure on tiny rings; shutdown with everything accounted; pinning.
 
-use arrayvec::ArrayVec;
 use legcore::book::{Depth, Level, OrderSide};
-use legcore::group::{check_command, Group, GroupCommand, LegPlan, LegRisk, Outcome, Policy};
+use legcore::engine::{Engine, EngineConfig, Prepared};
+use legcore::group::{Group, LegPlan, LegRisk, Outcome, Policy};
 use legcore::instrument::InstrumentRules;
-use legcore::leg::{Arrival, Command, Fees, Mode, OrderEvent};
+use legcore::leg::{Arrival, Fees, Mode};
 use legcore::num::{Decimal, Ratio, Step};
 use legcore::risk::{RiskState, VenueLimits};
 use legcore::runtime::{outcomes, run, Config, Job, Wait};
+use legcore::sim::drive::{Drive, Still, Unobserved};
 use legcore::sim::{FaultPlan, Latency, Rng};
 use legcore::sim::{SimExchange, SimVenue};
+use legcore::strategy::NoStrategy;
 use legcore::telemetry::Stage;
-use legcore::venue::{Delivery, OrderRef, Request};
 use legcore::walk::Recommendation;
 
 const JOBS: usize = 16;
@@ -110,86 +111,40 @@ fn jobs(seed: u64) -> Vec<Job> {
         .collect()
 }
 
-/// The same jobs, one after the other, in simulated time with no threads, through the
-/// same risk checks as the loop.
+/// The same jobs, one after the other, in virtual time with no threads: the production
+/// engine driven against the same simulated exchanges.
 fn pure(seed: u64) -> (Vec<Option<Outcome>>, Vec<SimExchange>) {
-    let mut x = exchanges(seed);
-    let mut risk = risk();
-    let mut out = Vec::new();
-    let mut open: Vec<(u64, usize)> = Vec::new();
-    for (j, job) in jobs(seed).into_iter().enumerate() {
-        let mut g = Group::new(&job.plans, job.policy).unwrap();
-        let mut cmds: ArrayVec<GroupCommand, 64> = ArrayVec::new();
-        let id = |c: &GroupCommand| {
-            OrderRef::new(j as u64, c.leg, c.part, c.cmd.slot())
-                .unwrap()
-                .wire()
-        };
-        g.start_checked(&job.tops, &job.risk, &mut risk, id, 0, &mut cmds)
+    let jobs = jobs(seed);
+    let cfg = EngineConfig {
+        request_timeout_ns: Config::default().request_timeout_ns,
+        silence_limit_ns: Config::default().silence_limit_ns,
+        pace_budget_ns: 10 * Config::default().request_timeout_ns,
+        settle_risk: false,
+        job_base: 0,
+        journal: false,
+        jobs: jobs.len(),
+        strategy_groups: 0,
+    };
+    let engine = Engine::new(cfg, risk(), Vec::new(), NoStrategy).unwrap();
+    let mut d = Drive::new(engine, exchanges(seed));
+    for (j, job) in jobs.into_iter().enumerate() {
+        d.add_job(Prepared::new(&cfg, job).unwrap(), &mut Unobserved)
             .unwrap();
-        let mut entry = true;
-        let mut now = 0u64;
-        loop {
-            let mut i = 0;
-            while i < cmds.len() {
-                let c = cmds[i];
-                i += 1;
-                let cid = id(&c);
-                let checked =
-                    entry || check_command(&c, cid, &job.risk, &job.tops, &mut risk, now).is_ok();
-                if !checked {
-                    if let Command::Submit { slot, .. } = c.cmd {
-                        let ev = OrderEvent::Rejected;
-                        let mut more: ArrayVec<GroupCommand, 64> = ArrayVec::new();
-                        g.on_order(c.leg, c.part, slot, ev, &job.tops, now, &mut more)
-                            .unwrap();
-                        cmds.extend(more);
-                    }
-                    continue;
-                }
-                if let Command::Submit { .. } = c.cmd {
-                    open.push((cid, job.risk[c.leg].venue));
-                }
-                let v = job.plans[c.leg].venue;
-                x[v].send(
-                    job.books[c.leg],
-                    Request::from_command(&c, j as u64).unwrap(),
-                    now,
-                )
-                .unwrap();
-            }
-            cmds.clear();
-            entry = false;
-            let mut any = false;
-            for xv in x.iter_mut() {
-                let mut d: ArrayVec<Delivery, 1> = ArrayVec::new();
-                while xv.poll(now, &mut d).unwrap() {
-                    any = true;
-                    if let Some(Delivery::Report { report, .. }) = d.pop() {
-                        let o = report.order;
-                        let (leg, part, slot) = (o.leg(), o.part(), o.slot());
-                        let ev = report.kind.event();
-                        let r = g.on_order(leg, part, slot, ev, &job.tops, now, &mut cmds);
-                        if r.is_ok_and(|s| s.is_terminal()) {
-                            if let Some(k) = open.iter().position(|o| o.0 == report.order.wire()) {
-                                risk.on_closed(open.swap_remove(k).1);
-                            }
-                        }
-                    }
-                }
-            }
-            if !cmds.is_empty() || any {
-                continue;
-            }
-            if g.outcome().is_some() {
-                break;
-            }
-            now = g.next_deadline().expect("a live group waits on a deadline");
-            g.on_timeout(&job.tops, now, &mut cmds).unwrap();
+        let running = |d: &Drive<NoStrategy>| {
+            d.engine.group(j).is_some_and(|g| g.outcome().is_none())
+                || d.venues.iter().any(|x| x.in_flight() > 0)
+        };
+        while running(&d) {
+            assert!(
+                d.step(&mut Still, &mut Unobserved).unwrap(),
+                "job {j} stuck"
+            );
         }
-        out.push(g.outcome());
     }
-    (out, x)
+    let out = (0..JOBS)
+        .map(|j| d.engine.group(j).and_then(Group::outcome))
+        .collect();
+    (out, d.venues)
 }
 
 fn positions(x: &[SimExchange]) -> Vec<(i64, i64)> {

@@ -11,11 +11,13 @@ use legcore::book::{Depth, Level, OrderSide};
 use legcore::group::{LegPlan, LegRecord, LegRisk, Outcome, Policy};
 use legcore::instrument::InstrumentRules;
 use legcore::journal::Record;
+use legcore::journal::Recorder;
 use legcore::leg::{Arrival, Fees, Mode};
 use legcore::num::{Decimal, Ratio, Step};
 use legcore::risk::{KillSwitch, RiskState, VenueLimits};
-use legcore::runtime::{run_setup, Config, Job, NoStrategy, Recorder, RunReport, Setup, Wait};
+use legcore::runtime::{run_setup, Config, Job, RunReport, Setup, Wait};
 use legcore::sim::{Fault, FaultPlan, Latency, SimExchange, SimVenue};
+use legcore::strategy::NoStrategy;
 use legcore::walk::Recommendation;
 
 const FEES: Fees = Fees {

@@ -76,6 +76,7 @@ fn core_modules_are_sans_io() {
         "src/sim",
         "src/group",
         "src/venue",
+        "src/engine",
     ]) {
         let code = text.split("#[cfg(test)]").next().unwrap_or("");
         for (i, line) in code.lines().enumerate() {
@@ -106,7 +107,8 @@ fn only_scenario_and_cli_know_the_simulator() {
     for (path, text) in files(&present) {
         let code = text.split("#[cfg(test)]").next().unwrap_or("");
         for (i, line) in code.lines().enumerate() {
-            if line.contains("crate::sim") || line.contains("legcore::sim") {
+            let doc = line.trim_start().starts_with("//");
+            if !doc && (line.contains("crate::sim") || line.contains("legcore::sim")) {
                 hits.push(format!("{}:{}", path.display(), i + 1));
             }
         }
@@ -179,8 +181,6 @@ const LONG_FNS: &[(&str, &str, usize)] = &[
     ("src/num/parse.rs", "scan", 77),
     ("src/report/mod.rs", "html", 83),
     ("src/report/plot.rs", "slippage", 72),
-    ("src/runtime/event_loop.rs", "start_job", 74),
-    ("src/runtime/event_loop.rs", "run_setup", 254),
     ("src/runtime/feed.rs", "run_feeder", 79),
     ("src/scenario/build.rs", "build", 245),
 ];

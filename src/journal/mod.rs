@@ -22,4 +22,13 @@ pub mod summary;
 
 pub use line::Line;
 pub use record::{Record, StartedLeg};
+
+/// Where the engine's journal records go: called on the recorder thread, in order (the
+/// runtime owns that thread; the journal only says what a recorder is).
+pub trait Recorder: Send + 'static {
+    /// One record.
+    fn record(&mut self, r: &Record);
+    /// The run is over: flush.
+    fn finish(&mut self);
+}
 pub use summary::GroupSummary;

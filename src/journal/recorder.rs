@@ -10,9 +10,9 @@ use super::file::Writer;
 use super::line::{self, Line, ModeLine, PolicyName, Refused, Report, Sent, StartedLeg};
 use super::record::{Record, StartedLeg as RecordLeg};
 use super::summary::{summarize, GroupSummary};
+use super::Recorder;
 use crate::group::Policy;
 use crate::num::Decimal;
-use crate::runtime::Recorder;
 use crate::scenario::build::VenueInfo;
 
 /// Counters the caller can read while the run goes (progress display).

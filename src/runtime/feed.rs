@@ -19,14 +19,14 @@ use std::sync::Arc;
 
 use flate2::read::MultiGzDecoder;
 
-use super::event_loop::Feed;
+use super::clock::Clock;
 use super::ring::Producer;
+use super::run::Feed;
 use super::wait::{Idle, Wait};
 use crate::book::Ladder;
 use crate::feed::binance::{classify, split_line, BinanceSync, LineKind, Market};
 use crate::feed::FeedError;
 use crate::num::{Step, Text};
-use crate::telemetry::Clock;
 
 /// A capture in memory: `<local_ns> <json>` lines.
 #[derive(Debug)]

@@ -17,10 +17,11 @@ use std::sync::Arc;
 
 use arrayvec::ArrayVec;
 
+use super::clock::Clock;
 use super::feed::{BookFeed, Tape};
 use super::ring::{Consumer, Producer};
 use super::wait::{Idle, Wait};
-use crate::telemetry::{Clock, Stage, Telemetry};
+use crate::telemetry::{Stage, Telemetry};
 use crate::venue::{Delivery, Gateway, GatewayError, LocalVenue, OrderRef, Request};
 
 /// A feed the gateway's venue book follows: the tape, the book it updates, its sync.

@@ -6,21 +6,24 @@
 //! - [`gateway`]: the gateway thread, driving any [`crate::venue::Gateway`].
 //! - [`persist`]: a local (simulated) venue that saves its records for a restart.
 //! - [`feed`]: recorded market data replayed by a feeder thread; books kept in sync.
-//! - [`event_loop`]: the pinned loop that owns groups and risk.
-//! - [`strategy`]: the seam where a strategy decides on the loop's books.
+//! - [`clock`]: the monotonic clock (the only one: the engine never reads a clock).
+//! - `event_loop`: the pinned loop thread that pumps the engine (`crate::engine`) from
+//!   the rings.
+//! - `run`: the public run API: spawning the threads, handing the jobs over, the report.
 
-pub mod event_loop;
+pub mod clock;
+mod event_loop;
 pub mod feed;
 pub mod gateway;
 pub mod persist;
 pub mod ring;
-pub mod strategy;
+mod run;
 pub mod wait;
 
-pub use event_loop::RuntimeError;
-pub use event_loop::{outcomes, run, run_setup, run_with_feeds, Config, Feed, Job, Recorder};
-pub use event_loop::{RunReport, Setup};
+pub use crate::engine::Job;
+pub use clock::Clock;
 pub use feed::{BookFeed, Speed, Tape};
 pub use gateway::{GatewayStats, Inbound, Outbound};
-pub use strategy::{Books, Intent, IntentLeg, NoStrategy, Strategy};
+pub use run::Setup;
+pub use run::{outcomes, run, run_setup, run_with_feeds, Config, Feed, RunReport, RuntimeError};
 pub use wait::Wait;

@@ -25,8 +25,10 @@
 //! into a caller-owned buffer. [`SimExchange`] puts several of these books (one per
 //! instrument) behind one connection with a seeded [`Latency`] model and [`FaultPlan`],
 //! and implements [`venue::Gateway`](crate::venue::Gateway) and
-//! [`venue::LocalVenue`](crate::venue::LocalVenue).
+//! [`venue::LocalVenue`](crate::venue::LocalVenue). [`drive`] runs the execution engine
+//! against such exchanges in virtual time.
 
+pub mod drive;
 mod exchange;
 mod fault;
 mod latency;

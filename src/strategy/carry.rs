@@ -18,12 +18,12 @@
 
 use arrayvec::ArrayVec;
 
+use super::seam::{Books, Intent, IntentLeg, Strategy};
 use crate::book::{Ladder, OrderSide};
 use crate::group::{Group, GroupError, LegPlan, LegRisk, Outcome, Policy};
 use crate::instrument::InstrumentRules;
 use crate::leg::{Arrival, Fees, Mode};
 use crate::num::{ratio, Decimal, Ratio, Round};
-use crate::runtime::strategy::{Books, Intent, IntentLeg, Strategy};
 use crate::sizing::{hedge_size, HedgeLeg};
 use crate::walk::{walk_qty, Metrics, Thresholds};
 

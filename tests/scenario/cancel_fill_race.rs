@@ -44,12 +44,12 @@ fn the_cancel_is_refused_before_the_fill_arrives() {
     let mut s = scenario();
     s.run_until(1_050);
     // The fill report is delayed past the cancel's refusal.
-    s.x[0].set_plan(FaultPlan {
+    s.venue(0).set_plan(FaultPlan {
         reorder_ppm: 1_000_000,
         ..FaultPlan::NONE
     });
     s.trade_through(0, Side::Ask, 100, 5);
-    s.x[0].set_plan(FaultPlan::NONE);
+    s.venue(0).set_plan(FaultPlan::NONE);
     assert_eq!(s.run_to_end(), Outcome::Filled, "{}", s.dump());
     // The refusal made the leg ask the venue, which said filled: still no fallback.
     assert_eq!(s.submits(0), [(0, false, 5, false)], "{}", s.dump());

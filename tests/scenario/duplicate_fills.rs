@@ -19,8 +19,8 @@ fn each_fill_counts_once() {
         duplicate_ppm: 1_000_000,
         ..FaultPlan::NONE
     };
-    s.x[0].set_plan(dup);
-    s.x[1].set_plan(dup);
+    s.venue(0).set_plan(dup);
+    s.venue(1).set_plan(dup);
     s.start();
     assert_eq!(s.run_to_end(), Outcome::Filled, "{}", s.dump());
     assert_eq!((s.position(0), s.position(1)), (5, -5));
@@ -32,6 +32,6 @@ fn each_fill_counts_once() {
         .count();
     // Each leg: accepted, three fills, expired or not; all doubled.
     assert!(refused >= 6, "{}", s.dump());
-    let inc = s.g.incident();
+    let inc = s.group().incident();
     assert!(inc.is_none(), "a filled group has no incident");
 }

@@ -17,13 +17,13 @@ fn the_fallback_covers_only_the_remainder() {
     let passive = Mode::LimitWithFallback { timeout_ns: 1_000 };
     let legs = pair(5, passive, Mode::MarketOnly);
     let mut s = Scenario::new(&legs, books, Policy::Rollback);
-    s.x[0].set_plan(FaultPlan {
+    s.venue(0).set_plan(FaultPlan {
         fill_after_cancel_ppm: 1_000_000,
         ..FaultPlan::NONE
     });
     s.start();
     assert_eq!(s.run_to_end(), Outcome::Filled, "{}", s.dump());
-    assert_eq!(s.x[0].counts().get(Fault::FillAfterCancel), 1);
+    assert_eq!(s.venues()[0].counts().get(Fault::FillAfterCancel), 1);
     let sub = s.submits(0);
     assert_eq!(sub.len(), 2, "{}", s.dump());
     let matched = 5 - sub[1].2;

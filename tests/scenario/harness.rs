@@ -1,25 +1,29 @@
-//! A small driver for scripted scenarios: a group on simulated exchanges with fixed
-//! latency, risk on every order, and helpers to move the market at chosen times.
+//! A small harness for scripted scenarios: a group in the production engine
+//! ([`Engine`]), driven in virtual time against simulated exchanges with fixed latency
+//! ([`Drive`]), risk on every order, and helpers to move the market at chosen times. It
+//! only watches (an [`Observer`] keeps notes of what left and arrived); the engine
+//! decides.
 
-use arrayvec::ArrayVec;
 use legcore::book::{Depth, Level, OrderSide, Side};
-use legcore::group::{check_command, Group, GroupCommand, GroupError, LegPlan, LegRisk};
+use legcore::engine::{Engine, EngineConfig, Job, Output, Prepared};
+use legcore::group::{check_command, Group, GroupCommand, LegPlan, LegRisk};
 use legcore::group::{Outcome, Policy};
 use legcore::instrument::InstrumentRules;
-use legcore::leg::{Arrival, Command, Fees, LegError, Mode, OrderError, OrderEvent};
+use legcore::journal::Record;
+use legcore::leg::{Arrival, Command, Fees, Mode, OrderEvent};
 use legcore::num::{Decimal, Ratio, Step};
-use legcore::risk::{RiskState, VenueLimits};
-use legcore::sim::SimVenue;
-use legcore::sim::{FaultPlan, Latency, SimExchange};
-use legcore::venue::{Delivery, OrderRef, Request};
+use legcore::risk::{RiskReject, RiskState, VenueLimits};
+use legcore::sim::drive::{Drive, Observer, Still};
+use legcore::sim::{FaultPlan, Latency, SimExchange, SimVenue};
+use legcore::strategy::NoStrategy;
 use legcore::walk::Recommendation;
-
-pub type Cmds = ArrayVec<GroupCommand, 64>;
 
 /// One-way latency of every message.
 pub const LATENCY_NS: u64 = 100;
 /// How long a venue may stay silent about an order before its leg gives up.
 pub const SILENCE_NS: u64 = 100 * LATENCY_NS;
+/// Virtual time by which a scenario must be quiet.
+const QUIET_BY_NS: u64 = 1_000_000_000;
 
 /// A book with `bids` and `asks` as (price, size) pairs.
 pub fn book(bids: &[(i64, i64)], asks: &[(i64, i64)]) -> SimVenue {
@@ -57,26 +61,61 @@ pub fn plan(venue: usize, side: OrderSide, qty: i64, mode: Mode) -> LegPlan {
 pub enum Note {
     /// A command left for leg `.0`'s venue.
     Sent(usize, GroupCommand),
-    /// Risk refused a command.
-    Refused(usize, GroupCommand),
     /// A report reached the group (`.2`: applied, or refused as a duplicate/stale).
     Got(usize, OrderEvent, bool),
 }
 
-pub struct Scenario {
-    pub x: Vec<SimExchange>,
-    pub g: Group,
-    pub tops: Vec<Arrival>,
-    pub risk: RiskState,
-    pub legs_risk: Vec<LegRisk>,
-    pub now: u64,
-    pub notes: Vec<(u64, Note)>,
+/// The notes, kept as the driver runs.
+#[derive(Debug, Default)]
+pub struct Notes(pub Vec<(u64, Note)>);
+
+impl Notes {
+    /// The notes in order.
+    pub fn iter(&self) -> std::slice::Iter<'_, (u64, Note)> {
+        self.0.iter()
+    }
 }
 
-fn id_of(c: &GroupCommand) -> u64 {
-    OrderRef::new(0, c.leg, c.part, c.cmd.slot())
-        .unwrap()
-        .wire()
+impl Observer<NoStrategy> for Notes {
+    fn sent(&mut self, _: &Engine, out: &Output, now: u64) {
+        if let Output::Request { cmd, .. } = *out {
+            self.0.push((now, Note::Sent(cmd.leg, cmd)));
+        }
+    }
+
+    fn record(&mut self, e: &Engine, r: &Record) {
+        if let Record::Report {
+            client_id,
+            event,
+            taken,
+            t_ns,
+            ..
+        } = *r
+        {
+            let leg = e.order_of(client_id).leg;
+            self.0.push((t_ns, Note::Got(leg, event, taken)));
+        }
+    }
+}
+
+pub struct Scenario {
+    pub drive: Drive<NoStrategy>,
+    pub notes: Notes,
+    legs_risk: Vec<LegRisk>,
+    job: Option<Job>,
+}
+
+fn engine_config() -> EngineConfig {
+    EngineConfig {
+        request_timeout_ns: 10 * LATENCY_NS,
+        silence_limit_ns: SILENCE_NS,
+        pace_budget_ns: 1_000 * LATENCY_NS,
+        settle_risk: true,
+        job_base: 0,
+        journal: true,
+        jobs: 1,
+        strategy_groups: 0,
+    }
 }
 
 impl Scenario {
@@ -117,141 +156,101 @@ impl Scenario {
                 }
             })
             .collect();
-        let g = Group::new(plans, policy)
-            .unwrap()
-            .with_request_timeout(10 * LATENCY_NS)
-            .with_silence_limit(SILENCE_NS);
-        Scenario {
-            x,
-            g,
+        let job = Job {
+            plans: plans.to_vec(),
+            books: vec![0; plans.len()],
             tops,
-            risk,
+            risk: legs_risk.clone(),
+            policy,
+            after_md_lines: 0,
+        };
+        let engine = Engine::new(engine_config(), risk, Vec::new(), NoStrategy).unwrap();
+        Scenario {
+            drive: Drive::new(engine, x),
+            notes: Notes::default(),
             legs_risk,
-            now: 0,
-            notes: Vec::new(),
+            job: Some(job),
         }
     }
 
-    /// Sends every entry at time 0, through the pre-flight and risk.
+    /// Sends every entry now, through the pre-flight and risk.
     pub fn start(&mut self) {
-        let mut cmds = Cmds::new();
-        let (tops, legs) = (self.tops.clone(), self.legs_risk.clone());
-        self.g
-            .start_checked(&tops, &legs, &mut self.risk, id_of, self.now, &mut cmds)
-            .unwrap();
-        for c in &cmds {
-            self.notes.push((self.now, Note::Sent(c.leg, *c)));
-            let req = Request::from_command(c, 0).unwrap();
-            self.x[c.leg].send(0, req, self.now).unwrap();
-        }
+        let job = self.job.take().expect("started once");
+        let job = Prepared::new(&engine_config(), job).unwrap();
+        self.drive.add_job(job, &mut self.notes).unwrap();
+        self.drive.engine.finish();
+        assert_eq!(self.drive.engine.refused_at_start(0), None);
     }
 
     /// Runs every message and deadline due up to `t`, in time order.
     pub fn run_until(&mut self, t: u64) {
-        loop {
-            let due = self.x.iter().filter_map(SimExchange::next_due).min();
-            let next = [due, self.g.next_deadline()].into_iter().flatten().min();
-            match next {
-                Some(n) if n <= t => self.now = self.now.max(n),
-                _ => break,
-            }
-            self.turn();
-        }
-        self.now = self.now.max(t);
+        self.drive
+            .run_until(t, &mut Still, &mut self.notes)
+            .unwrap();
     }
 
     /// Runs until the group is done and nothing is in flight.
     pub fn run_to_end(&mut self) -> Outcome {
-        while self.g.outcome().is_none() || self.x.iter().any(|x| x.in_flight() > 0) {
-            let due = self.x.iter().filter_map(SimExchange::next_due).min();
-            let next = [due, self.g.next_deadline()].into_iter().flatten().min();
-            self.now = self
-                .now
-                .max(next.expect("a live group has something pending"));
-            assert!(self.now < 1_000_000_000, "no quiescence");
-            self.turn();
-        }
-        self.g.settle_risk(&mut self.risk);
-        self.g.outcome().unwrap()
+        let d = &mut self.drive;
+        d.run_to_end(QUIET_BY_NS, &mut Still, &mut self.notes)
+            .unwrap();
+        let c = d.engine.counters();
+        assert_eq!(
+            c.reports_unexpected, 0,
+            "only duplicates and stale reports are refused"
+        );
+        self.group().outcome().unwrap()
     }
 
-    fn turn(&mut self) {
-        let mut cmds = Cmds::new();
-        for v in 0..self.x.len() {
-            let mut out: ArrayVec<Delivery, 1> = ArrayVec::new();
-            while self.x[v].poll(self.now, &mut out).unwrap() {
-                if let Some(Delivery::Report { report, .. }) = out.pop() {
-                    let (part, slot) = (report.order.part(), report.order.slot());
-                    let ev = report.kind.event();
-                    let r = self
-                        .g
-                        .on_order(v, part, slot, ev, &self.tops, self.now, &mut cmds);
-                    match r {
-                        Ok(_) => self.notes.push((self.now, Note::Got(v, ev, true))),
-                        Err(GroupError::Leg {
-                            source: LegError::Order(e),
-                            ..
-                        }) => {
-                            assert!(matches!(
-                                e,
-                                OrderError::DuplicateFill(_) | OrderError::InvalidTransition { .. }
-                            ));
-                            self.notes.push((self.now, Note::Got(v, ev, false)));
-                        }
-                        Err(e) => panic!("{e}"),
-                    }
-                    self.dispatch(&mut cmds);
-                }
-            }
-        }
-        if self.g.next_deadline().is_some_and(|d| d <= self.now) {
-            self.g.on_timeout(&self.tops, self.now, &mut cmds).unwrap();
-            self.dispatch(&mut cmds);
-        }
+    /// The group.
+    pub fn group(&self) -> &Group {
+        self.drive.engine.group(0).expect("started")
     }
 
-    fn dispatch(&mut self, cmds: &mut Cmds) {
-        let mut i = 0;
-        while i < cmds.len() {
-            let c = cmds[i];
-            i += 1;
-            let cid = id_of(&c);
-            let legs = self.legs_risk.clone();
-            let ok = check_command(&c, cid, &legs, &self.tops, &mut self.risk, self.now);
-            if ok.is_err() {
-                self.notes.push((self.now, Note::Refused(c.leg, c)));
-                if let Command::Submit { slot, .. } = c.cmd {
-                    let mut more = Cmds::new();
-                    let ev = OrderEvent::Rejected;
-                    let tops = self.tops.clone();
-                    self.g
-                        .on_order(c.leg, c.part, slot, ev, &tops, self.now, &mut more)
-                        .unwrap();
-                    cmds.extend(more);
-                }
-                continue;
-            }
-            self.notes.push((self.now, Note::Sent(c.leg, c)));
-            let req = Request::from_command(&c, 0).unwrap();
-            self.x[c.leg].send(0, req, self.now).unwrap();
-        }
-        cmds.clear();
+    /// The venues.
+    pub fn venues(&self) -> &[SimExchange] {
+        &self.drive.venues
+    }
+
+    /// Venue `v`, to change its faults.
+    pub fn venue(&mut self, v: usize) -> &mut SimExchange {
+        &mut self.drive.venues[v]
+    }
+
+    /// The engine's risk state.
+    pub fn risk(&self) -> &RiskState {
+        self.drive.engine.risk()
+    }
+
+    /// Virtual time, ns.
+    pub fn now(&self) -> u64 {
+        self.drive.now()
+    }
+
+    /// Whether the engine's risk state would pass `c` now (on a copy: nothing changes).
+    pub fn check(&self, c: &GroupCommand) -> Result<(), RiskReject> {
+        let mut risk = self.risk().clone();
+        let tops = self.drive.engine.tops(0).expect("started");
+        check_command(c, 99_999, &self.legs_risk, tops, &mut risk, self.now())
     }
 
     /// The market trades through `price` on leg `leg`'s book now: a level of `qty` on
     /// `side` appears (filling resting orders it crosses as maker) and is gone again.
     pub fn trade_through(&mut self, leg: usize, side: Side, price: i64, qty: i64) {
-        let b = self.x[leg].book_mut(0).unwrap();
+        let now = self.now();
+        let x = self.venue(leg);
+        let b = x.book_mut(0).unwrap();
         let seq = b.ladder().seq() + 1;
         b.ladder_mut().set_level(side, price, qty, seq).unwrap();
-        self.x[leg].on_book(0, self.now).unwrap();
-        let b = self.x[leg].book_mut(0).unwrap();
+        x.on_book(0, now).unwrap();
+        let b = x.book_mut(0).unwrap();
         b.ladder_mut().set_level(side, price, 0, seq + 1).unwrap();
     }
 
     /// Submits sent on `leg`, as (part, tif is IOC, qty, reduce_only).
     pub fn submits(&self, leg: usize) -> Vec<(usize, bool, i64, bool)> {
         self.notes
+            .0
             .iter()
             .filter_map(|(_, n)| match n {
                 Note::Sent(
@@ -280,14 +279,14 @@ impl Scenario {
 
     /// Position on leg `leg`'s venue, lots (+ long).
     pub fn position(&self, leg: usize) -> i64 {
-        self.x[leg].books()[0].position_lots()
+        self.venues()[leg].books()[0].position_lots()
     }
 
     /// Every venue fill was recorded exactly once by the group.
     pub fn assert_fills_recorded_once(&self) {
-        for leg in 0..self.x.len() {
-            let traded = self.x[leg].books()[0].traded_lots();
-            assert_eq!(self.g.reported_lots(leg), Some(traded), "leg {leg}");
+        for leg in 0..self.venues().len() {
+            let traded = self.venues()[leg].books()[0].traded_lots();
+            assert_eq!(self.group().reported_lots(leg), Some(traded), "leg {leg}");
         }
     }
 
@@ -295,6 +294,7 @@ impl Scenario {
     pub fn dump(&self) -> String {
         let lines: Vec<String> = self
             .notes
+            .0
             .iter()
             .map(|(t, n)| format!("{t:>6} {n:?}"))
             .collect();
@@ -319,6 +319,6 @@ pub fn market_pair(qty: i64, policy: Policy, faults: FaultPlan) -> Scenario {
     ];
     let legs = pair(qty, Mode::MarketOnly, Mode::MarketOnly);
     let mut s = Scenario::new(&legs, books, policy);
-    s.x[1].set_plan(faults);
+    s.venue(1).set_plan(faults);
     s
 }

@@ -16,15 +16,15 @@ fn the_leg_queries_and_the_group_rolls_back() {
     ];
     let legs = pair(5, Mode::MarketOnly, Mode::MarketOnly);
     let mut s = Scenario::new(&legs, books, Policy::Rollback);
-    s.x[0].set_plan(FaultPlan {
+    s.venue(0).set_plan(FaultPlan {
         lost_reply_ppm: 1_000_000,
         ..FaultPlan::NONE
     });
     s.start();
     s.run_until(150); // the IOC was matched; its answers are lost
-    s.x[0].set_plan(FaultPlan::NONE);
+    s.venue(0).set_plan(FaultPlan::NONE);
     s.run_until(500);
-    assert!(s.g.outcome().is_none(), "no answer yet: no guess");
+    assert!(s.group().outcome().is_none(), "no answer yet: no guess");
     assert_eq!(s.run_to_end(), Outcome::Flat, "{}", s.dump());
     let queried = s
         .notes

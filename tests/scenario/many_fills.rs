@@ -36,20 +36,20 @@ fn every_tiny_fill_is_recorded_with_its_fee() {
     s.start();
     s.run_until(500);
     // The market trades through the resting buy again and again; one lot fills each time.
-    s.x[0].set_plan(FaultPlan {
+    s.venue(0).set_plan(FaultPlan {
         partial_fill_ppm: 1_000_000,
         ..FaultPlan::NONE
     });
     for _ in 0..LOTS {
         s.trade_through(0, Side::Ask, 100, 5);
-        let t = s.now + 300;
+        let t = s.now() + 300;
         s.run_until(t);
     }
     assert_eq!(s.run_to_end(), Outcome::Filled, "{}", s.dump());
     assert_eq!((s.position(0), s.position(1)), (LOTS, -LOTS));
     s.assert_fills_recorded_once();
-    let venue = &s.x[0].books()[0];
-    let rec = s.g.leg_record(0).unwrap();
+    let venue = &s.venues()[0].books()[0];
+    let rec = s.group().leg_record(0).unwrap();
     assert_eq!(rec.filled_lots, LOTS);
     assert_eq!(
         rec.notional_tl,

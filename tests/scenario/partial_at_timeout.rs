@@ -19,12 +19,12 @@ fn rebalance_keeps_the_hedged_part() {
     s.start();
     s.run_until(500);
     // The market trades through the resting buy, but only 1 lot of it fills.
-    s.x[0].set_plan(FaultPlan {
+    s.venue(0).set_plan(FaultPlan {
         partial_fill_ppm: 1_000_000,
         ..FaultPlan::NONE
     });
     s.trade_through(0, Side::Ask, 100, 5);
-    s.x[0].set_plan(FaultPlan::NONE);
+    s.venue(0).set_plan(FaultPlan::NONE);
     assert_eq!(s.run_to_end(), Outcome::Rebalanced, "{}", s.dump());
     assert_eq!((s.position(0), s.position(1)), (1, -1));
     // The short's excess of 4 was bought back, reduce-only.
@@ -35,6 +35,6 @@ fn rebalance_keeps_the_hedged_part() {
         "the limit leg sends no IOC"
     );
     s.assert_fills_recorded_once();
-    let inc = s.g.incident().unwrap();
+    let inc = s.group().incident().unwrap();
     assert_eq!((inc.legs[0].net_lots, inc.legs[1].net_lots), (1, 1));
 }

@@ -20,7 +20,10 @@ fn the_filled_leg_is_unwound_to_flat() {
     assert_eq!(s.submits(0), [(0, true, 5, false), (1, true, 5, true)]);
     assert_eq!((s.position(0), s.position(1)), (0, 0));
     s.assert_fills_recorded_once();
-    let inc = s.g.incident().expect("a rolled-back group has an incident");
+    let inc = s
+        .group()
+        .incident()
+        .expect("a rolled-back group has an incident");
     // Bought 5 at 101, sold 5 at 99: a loss of 2 ticks × 5 lots.
     assert_eq!(inc.legs[0].loss_tl, 10);
     assert_eq!((inc.legs[0].net_lots, inc.legs[1].net_lots), (0, 0));

@@ -19,7 +19,7 @@ fn the_group_ends_unhedged_within_the_bound_and_the_long_is_unwound() {
     let mut s = market_pair(5, Policy::Rollback, faults);
     s.start();
     assert_eq!(s.run_to_end(), Outcome::Unhedged, "{}", s.dump());
-    let (start, end) = s.g.times_ns();
+    let (start, end) = s.group().times_ns();
     assert!(
         end - start <= SILENCE_NS + 4 * LATENCY_NS,
         "ended after {} ns\n{}",
@@ -41,8 +41,8 @@ fn the_group_ends_unhedged_within_the_bound_and_the_long_is_unwound() {
         .iter()
         .filter(|(_, n)| matches!(n, Note::Sent(1, c) if matches!(c.cmd, Command::Query { .. })));
     assert!(queries.count() >= 2, "{}", s.dump());
-    let inc = s.g.incident().unwrap();
+    let inc = s.group().incident().unwrap();
     assert!(inc.legs[1].silent, "{}", inc.summary);
-    assert_eq!(s.risk.switch(), KillSwitch::Reducing);
+    assert_eq!(s.risk().switch(), KillSwitch::Reducing);
     s.assert_fills_recorded_once();
 }

@@ -2,7 +2,7 @@
 //! the exact residual, and the kill switch moves to reducing.
 
 use legcore::book::OrderSide;
-use legcore::group::{check_command, GroupCommand, Outcome, Policy, MAX_RETRIES};
+use legcore::group::{GroupCommand, Outcome, Policy, MAX_RETRIES};
 use legcore::leg::{Command, Mode, Tif};
 use legcore::risk::{KillSwitch, RiskReject};
 use legcore::sim::FaultPlan;
@@ -19,7 +19,7 @@ fn the_group_ends_unhedged_with_its_residual_and_risk_reduces() {
     let mut s = Scenario::new(&legs, books, Policy::Rollback);
     s.start();
     s.run_until(150); // both entries have reached their venues
-    s.x[0].set_plan(FaultPlan {
+    s.venue(0).set_plan(FaultPlan {
         reject_ppm: 1_000_000,
         ..FaultPlan::NONE
     });
@@ -27,10 +27,10 @@ fn the_group_ends_unhedged_with_its_residual_and_risk_reduces() {
     let unwinds = s.submits(0).iter().filter(|u| u.3).count();
     assert_eq!(unwinds, 1 + MAX_RETRIES, "{}", s.dump());
     assert_eq!((s.position(0), s.position(1)), (5, 0));
-    let inc = s.g.incident().unwrap();
+    let inc = s.group().incident().unwrap();
     assert_eq!((inc.legs[0].net_lots, inc.legs[1].net_lots), (5, 0));
     assert!(inc.unhedged_unit_ns > 0);
-    assert_eq!(s.risk.switch(), KillSwitch::Reducing);
+    assert_eq!(s.risk().switch(), KillSwitch::Reducing);
     // From now on only risk-reducing orders pass.
     let add = GroupCommand {
         leg: 1,
@@ -44,6 +44,6 @@ fn the_group_ends_unhedged_with_its_residual_and_risk_reduces() {
             reduce_only: false,
         },
     };
-    let r = check_command(&add, 99_999, &s.legs_risk, &s.tops, &mut s.risk, s.now);
+    let r = s.check(&add);
     assert_eq!(r, Err(RiskReject::ReducingOnly));
 }

@@ -1,4 +1,5 @@
-//! The seam between a strategy and the loop: after each market-data line the loop shows
+//! The seam between a strategy and the engine (it lives here, below the runtime, so a
+//! pure strategy never imports threads): after each market-data line the loop shows
 //! the strategy its books ([`Books`]); the strategy may answer with an [`Intent`], a
 //! group to open now, which the loop builds into a group from its preallocated pool
 //! (`Group::renew`, no allocation) and starts through the same risk gate as any job.

@@ -1,0 +1,275 @@
+//! The engine's inputs besides market data: jobs, reports and timeouts, and what follows
+//! from them (starts, intents opened from the pool, group ends).
+
+use super::job::{Live, Prepared, Tally};
+use super::{ids, Cmds, Engine};
+use crate::group::{GroupError, LegPlan, Outcome, MAX_GROUP_LEGS};
+use crate::journal::Record;
+use crate::leg::{LegError, OrderError, OrderEvent};
+use crate::strategy::{Intent, Strategy};
+use crate::telemetry::Stage;
+use crate::venue::Delivery;
+
+use arrayvec::ArrayVec;
+
+impl<S: Strategy> Engine<S> {
+    /// A fixed job, in run order: it starts once its `after_md_lines` have been applied.
+    pub fn handle_job(&mut self, job: Prepared, now: u64) {
+        self.now = now;
+        self.pending.push_back(job.0); // within capacity (`EngineConfig::jobs`)
+        self.start_ready();
+    }
+
+    /// A delivery from venue `venue` (pushed by its gateway at `pushed_ns`, for the
+    /// fill-to-group stage): a report goes to its group.
+    pub fn handle_report(&mut self, _venue: usize, delivery: Delivery, pushed_ns: u64, now: u64) {
+        self.now = now;
+        let Delivery::Report { report, .. } = delivery else {
+            // Connection events: the legs' request timeouts cover what was lost.
+            self.counters.link_events += 1;
+            return;
+        };
+        let event = report.kind.event();
+        let at = ids::locate(self.cfg.job_base, report.order);
+        let Some(j) = at.job.filter(|&j| j < self.groups.len()) else {
+            self.counters.reports_unexpected += 1;
+            return;
+        };
+        let mut cmds = Cmds::new();
+        let t0 = self.lap();
+        let live = &mut self.groups[j];
+        let before = live.ended.then(|| live.tally());
+        let r = live.g.on_order(
+            at.leg,
+            at.part,
+            at.slot,
+            event,
+            &live.now_tops,
+            now,
+            &mut cmds,
+        );
+        self.lap_since(Stage::Decide, t0);
+        if let OrderEvent::Filled(_) = event {
+            let t1 = self.lap().unwrap_or(now);
+            self.measured(Stage::FillToGroup, t1.saturating_sub(pushed_ns));
+        }
+        match r {
+            Ok(state) if state.is_terminal() => self.closed(report.order.wire()),
+            Ok(_) => {}
+            Err(e) => self.count_refused_report(&e),
+        }
+        self.record(|| Record::Report {
+            job: j,
+            client_id: report.order,
+            event,
+            taken: r.is_ok(),
+            t_ns: now,
+        });
+        self.dispatch(j, &mut cmds, now);
+        self.check_end(j);
+        self.end_again(j, before);
+    }
+
+    fn count_refused_report(&mut self, e: &GroupError) {
+        use OrderError::{DuplicateFill, InvalidTransition, UnverifiableFill};
+        match e {
+            GroupError::Leg {
+                source: LegError::Order(UnverifiableFill { .. }),
+                ..
+            } => self.counters.unverified_fills += 1,
+            GroupError::Leg {
+                source: LegError::Order(DuplicateFill(_) | InvalidTransition { .. }),
+                ..
+            } => self.counters.reports_ignored += 1,
+            _ => self.counters.reports_unexpected += 1,
+        }
+    }
+
+    /// Fires what is due at `now`: paced commands whose token came, group deadlines.
+    pub fn handle_timeout(&mut self, now: u64) {
+        self.now = now;
+        self.release();
+        for j in 0..self.groups.len() {
+            let live = &mut self.groups[j];
+            if live.g.next_deadline().is_none_or(|d| d > now) {
+                continue;
+            }
+            let mut cmds = Cmds::new();
+            if live.g.on_timeout(&live.now_tops, now, &mut cmds).is_ok() {
+                self.dispatch(j, &mut cmds, now);
+                self.check_end(j);
+            }
+        }
+    }
+
+    /// Starts the pending jobs whose market data has been applied.
+    pub(super) fn start_ready(&mut self) {
+        while let Some(live) = self.pending.front() {
+            if !self.market.reached(live.job.after_md_lines) {
+                return;
+            }
+            if let Some(live) = self.pending.pop_front() {
+                self.start_job(live);
+            }
+        }
+    }
+
+    fn start_job(&mut self, mut live: Box<Live>) {
+        let j = self.groups.len();
+        let arrived = if live.job.after_md_lines > 0 {
+            self.market.last_md_ns()
+        } else {
+            self.now
+        };
+        // Legs on a fed book decide on its live top.
+        for (leg, top) in live.job.tops.iter_mut().enumerate() {
+            let (venue, book) = (live.job.plans[leg].venue, live.job.books[leg]);
+            if let Some((bid, ask)) = self.market.live_top(venue, book) {
+                (top.bid_ticks, top.ask_ticks) = (bid, ask);
+            }
+        }
+        live.now_tops.clear();
+        // One top per leg (checked by the runtime), at most MAX_GROUP_LEGS (the group's).
+        let _ = live.now_tops.try_extend_from_slice(&live.job.tops);
+        self.groups.push(live); // within capacity: no allocation
+        let mut cmds = Cmds::new();
+        let base = self.cfg.job_base;
+        let t0 = self.lap();
+        let live = &mut self.groups[j];
+        let r = live.g.start_checked(
+            &live.job.tops,
+            &live.job.risk,
+            &mut self.risk,
+            |c| ids::command_id(base, j, c),
+            self.now,
+            &mut cmds,
+        );
+        self.lap_since(crate::telemetry::Stage::Decide, t0);
+        self.refused_at_start.push(r.err());
+        match r {
+            Err(why) => self.refused(j, why),
+            Ok(()) => self.started(j, &mut cmds, arrived),
+        }
+    }
+
+    fn refused(&mut self, j: usize, why: GroupError) {
+        self.groups[j].ended = true;
+        self.strategy.on_group_end(j, &self.groups[j].g, Some(why));
+        let t_ns = self.now;
+        self.record(|| Record::Refused { job: j, t_ns, why });
+    }
+
+    fn started(&mut self, j: usize, cmds: &mut Cmds, arrived: u64) {
+        if self.cfg.journal {
+            let live = &self.groups[j];
+            self.records.push_back(Record::Started {
+                job: j,
+                t_ns: self.now,
+                policy: live.g.policy(),
+                legs: live.started_legs(),
+            });
+        }
+        // The entries passed risk as one: count them open and send them.
+        for c in cmds.iter() {
+            let id = ids::command_id(self.cfg.job_base, j, c);
+            self.count_open(id, self.groups[j].job.risk[c.leg].venue);
+        }
+        for c in cmds.drain(..) {
+            self.send(j, c, arrived);
+        }
+        self.check_end(j);
+    }
+
+    /// Opens the strategy's `intent` as a new job from the pool.
+    pub(super) fn open(&mut self, intent: &Intent) {
+        let Some(mut live) = self.pool.pop() else {
+            self.counters.pool_exhausted += 1;
+            return;
+        };
+        let plans: ArrayVec<LegPlan, MAX_GROUP_LEGS> = intent.legs.iter().map(|l| l.plan).collect();
+        if live.g.renew(&plans, intent.policy).is_err() {
+            self.pool.push(live);
+            self.counters.pool_exhausted += 1;
+            return;
+        }
+        live.ended = false;
+        let job = &mut live.job;
+        job.plans.clear();
+        job.books.clear();
+        job.tops.clear();
+        job.risk.clear();
+        for l in &intent.legs {
+            job.plans.push(l.plan);
+            job.books.push(l.book);
+            job.tops.push(l.top);
+            job.risk.push(l.risk);
+        }
+        job.policy = intent.policy;
+        // Decided on the last line: tick-to-order runs from its arrival.
+        job.after_md_lines = self.counters.md_lines.max(1);
+        self.start_job(live);
+    }
+
+    /// Reports job `j`'s end to the strategy and the journal, once per end (a late fill
+    /// that reopens a group makes it end again).
+    pub(super) fn check_end(&mut self, j: usize) {
+        let live = &mut self.groups[j];
+        let Some(outcome) = live.g.outcome() else {
+            live.ended = false;
+            return;
+        };
+        if live.ended {
+            return;
+        }
+        live.ended = true;
+        if self.cfg.settle_risk {
+            live.g.settle_risk(&mut self.risk);
+        }
+        self.strategy.on_group_end(j, &live.g, None);
+        self.record_end(j, outcome);
+    }
+
+    /// A report changed the records of job `j` while it stayed ended (a late fill that
+    /// the venue's cumulative size already covered, or one the group resolved again at
+    /// once): its end is journaled again with the fill in it (stats count a group once,
+    /// with its last end). `before`: the records before the report, if it had ended.
+    fn end_again(&mut self, j: usize, before: Option<Tally>) {
+        let live = &self.groups[j];
+        let (Some(outcome), Some(before)) = (live.g.outcome(), before) else {
+            return;
+        };
+        if !live.ended || live.tally() == before {
+            return;
+        }
+        if self.cfg.settle_risk {
+            self.groups[j].g.settle_risk(&mut self.risk);
+        }
+        self.record_end(j, outcome);
+    }
+
+    fn record_end(&mut self, j: usize, outcome: Outcome) {
+        if !self.cfg.journal {
+            return;
+        }
+        let (live, t_ns) = (&self.groups[j], self.now);
+        let r = {
+            let g = &live.g;
+            let legs = live
+                .started_legs()
+                .into_iter()
+                .enumerate()
+                .filter_map(|(i, s)| Some((s, g.leg_record(i)?)))
+                .collect();
+            Record::Ended {
+                job: j,
+                t_ns,
+                started_ns: g.times_ns().0,
+                policy: g.policy(),
+                outcome,
+                legs,
+                incident: g.incident(),
+            }
+        };
+        self.records.push_back(r);
+    }
+}

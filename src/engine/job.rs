@@ -1,0 +1,134 @@
+//! Jobs and the group slots the engine runs them in.
+//!
+//! A group is a large value (about 40 KB): it is built off the hot path, either by the
+//! caller from a fixed [`Job`] ([`Prepared`]) or once at start-up for the strategy's
+//! pool, and boxed so the engine never moves it. A strategy's intent takes a pooled slot
+//! and renews its group in place (`Group::renew`, no allocation).
+
+use arrayvec::ArrayVec;
+
+use super::EngineConfig;
+use crate::group::{Group, GroupError, LegPlan, LegRisk, Policy, MAX_GROUP_LEGS};
+use crate::journal::StartedLeg;
+use crate::leg::Arrival;
+
+/// One atomic group for the engine to execute.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// The legs (`venue` indexes the gateways and the risk state).
+    pub plans: Vec<LegPlan>,
+    /// Per leg: the book (instrument) index on its venue.
+    pub books: Vec<usize>,
+    /// Per leg: the top of book and pre-flight it decides on.
+    pub tops: Vec<Arrival>,
+    /// Per leg: the risk venue and instrument rules.
+    pub risk: Vec<LegRisk>,
+    /// How the group resolves.
+    pub policy: Policy,
+    /// Start once the engine has applied this many market-data lines (0: at once). A
+    /// leg whose book is fed decides on the live top of book then, and the order's
+    /// tick-to-order latency runs from that line's arrival.
+    pub after_md_lines: u64,
+}
+
+/// A job with its group, in the box the engine keeps it in.
+#[derive(Debug)]
+pub(crate) struct Live {
+    pub(crate) g: Group,
+    pub(crate) job: Job,
+    /// Per leg: its top of book now (the engine's live book for a fed leg), on which
+    /// follow-ups are priced and checked; `job.tops` stays the arrival.
+    pub(crate) now_tops: ArrayVec<Arrival, MAX_GROUP_LEGS>,
+    /// The end was reported (to the strategy and the journal).
+    pub(crate) ended: bool,
+}
+
+/// A job whose group is built, ready to hand to [`super::Engine::handle_job`] (built on
+/// the caller's thread: group construction stays off the loop).
+#[derive(Debug)]
+pub struct Prepared(pub(crate) Box<Live>);
+
+impl Prepared {
+    /// Builds `job`'s group with `config`'s timeouts.
+    pub fn new(config: &EngineConfig, job: Job) -> Result<Prepared, GroupError> {
+        let g = build(config, &job.plans, job.policy)?;
+        Ok(Prepared(Box::new(Live {
+            g,
+            job,
+            now_tops: ArrayVec::new(),
+            ended: false,
+        })))
+    }
+}
+
+fn build(config: &EngineConfig, plans: &[LegPlan], policy: Policy) -> Result<Group, GroupError> {
+    Ok(Group::new(plans, policy)?
+        .with_request_timeout(config.request_timeout_ns)
+        .with_silence_limit(config.silence_limit_ns))
+}
+
+/// The placeholder plan pooled groups are built with before `renew`.
+fn pool_plan() -> LegPlan {
+    LegPlan {
+        venue: 0,
+        side: crate::book::OrderSide::Buy,
+        qty_lots: 1,
+        lot_units: 1,
+        mode: crate::leg::Mode::MarketOnly,
+        max_slippage_bps: crate::num::Ratio::from_num(1),
+        fees: crate::leg::Fees::default(),
+    }
+}
+
+/// `n` pooled slots for a strategy's intents.
+pub(crate) fn pool(config: &EngineConfig, n: usize) -> Result<Vec<Box<Live>>, GroupError> {
+    let mut pool = Vec::with_capacity(n);
+    for _ in 0..n {
+        let job = Job {
+            plans: Vec::with_capacity(MAX_GROUP_LEGS),
+            books: Vec::with_capacity(MAX_GROUP_LEGS),
+            tops: Vec::with_capacity(MAX_GROUP_LEGS),
+            risk: Vec::with_capacity(MAX_GROUP_LEGS),
+            policy: Policy::Rollback,
+            after_md_lines: 0,
+        };
+        pool.push(Box::new(Live {
+            g: build(config, &[pool_plan()], Policy::Rollback)?,
+            job,
+            now_tops: ArrayVec::new(),
+            ended: false,
+        }));
+    }
+    Ok(pool)
+}
+
+impl Live {
+    /// The legs as a `Started` record lists them.
+    pub(crate) fn started_legs(&self) -> ArrayVec<StartedLeg, MAX_GROUP_LEGS> {
+        self.g
+            .plans()
+            .enumerate()
+            .map(|(i, plan)| StartedLeg {
+                plan: *plan,
+                book: self.job.books[i],
+                top: self.job.tops[i],
+            })
+            .collect()
+    }
+
+    /// What its records hold, summed over its legs: reported lots, net units and fees (a
+    /// change means its end record is stale).
+    pub(crate) fn tally(&self) -> Tally {
+        let g = &self.g;
+        (0..g.plans().len()).fold((0, 0, 0), |(r, n, f), i| {
+            (
+                r + g.reported_lots(i).unwrap_or(0),
+                n + g.net_units(i).unwrap_or(0),
+                f + g.fees_tl_e8(i).unwrap_or(0),
+            )
+        })
+    }
+}
+
+/// Reported lots, net units and fees of a group's records.
+pub(crate) type Tally = (i64, i64, i128);
