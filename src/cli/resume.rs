@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use legcore::book::OrderSide;
 use legcore::group::{LegPlan, LegRisk, Policy};
 use legcore::instrument::InstrumentRules;
+use legcore::instrument::VenueInfo;
 use legcore::journal::file::{path_in, read, Fsync, Writer};
 use legcore::journal::recorder::{JournalRecorder, Shared};
 use legcore::journal::recover::{reconcile, OpenGroup, Recovery};
@@ -21,7 +22,7 @@ use legcore::num::{Decimal, Ratio, Round};
 use legcore::risk::RiskState;
 use legcore::runtime::persist::Persisted;
 use legcore::runtime::{run_setup, BookFeed, Config, Job, NoStrategy, Setup};
-use legcore::scenario::build::{gcd, Built, VenueInfo};
+use legcore::scenario::build::{gcd, Built};
 use legcore::scenario::Scenario;
 use legcore::walk::Recommendation;
 use serde::{Deserialize, Serialize};
@@ -110,7 +111,7 @@ pub fn run(dir: &Path, fsync: Fsync, quiet: bool) -> Result<u8, CliError> {
             .ok_or_else(|| input(format!("venue {i}: more orders than a venue holds")))?;
         // Replayed to where the venue saved; if its book was out of sync or one-sided
         // there, on until it is live with both sides: the market moved on meanwhile.
-        let mut sync = BookFeed::new(f.market, f.tick, f.lot);
+        let mut sync = BookFeed::new(f.format, f.tick, f.lot);
         let (mut n, mut live) = (0usize, false);
         let two_sided =
             |l: &legcore::book::Ladder| l.best_bid().is_some() && l.best_ask().is_some();
@@ -459,6 +460,7 @@ fn end_summary(g: &OpenGroup, venues: &[VenueInfo]) -> GroupSummary {
             filled_qty: v.lot.to_decimal(entry.0).to_string(),
             unwound_qty: v.lot.to_decimal(exit.0).to_string(),
             net_qty: v.lot.to_decimal(net).to_string(),
+            filled_base: None,
             avg_price: avg,
             expected_price: None,
             arrival_mid: mid.to_string(),

@@ -12,9 +12,9 @@ use super::file::Writer;
 use super::record::Record;
 use super::summary::{policy_name, summarize, GroupSummary};
 use crate::book::OrderSide;
+use crate::instrument::VenueInfo;
 use crate::leg::{Command, OrderEvent};
 use crate::runtime::Recorder;
-use crate::scenario::build::VenueInfo;
 
 /// Counters the caller can read while the run goes (progress display).
 #[derive(Debug, Default)]

@@ -33,13 +33,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread;
 
-use super::feed::{run_feeder, BookFeed, FeederStats, MdLine, Speed, Tape};
+use super::feeder::{run_feeder, FeederStats, MdLine, Speed};
 use super::gateway::{run_gateway, Gateway, GatewayFeed, GatewayStats, Inbound, Outbound};
 use super::ring::{ring, Consumer, Producer};
 use super::strategy::{Books, Intent, NoStrategy, Strategy};
 use super::wait::{Idle, Wait};
 use crate::book::Ladder;
-use crate::feed::binance::Market;
+use crate::feed::{BookFeed, Format, Tape};
 use crate::group::{recheck, Outcome, Paced, Pacer, Policy, Verdict, MAX_GROUP_LEGS};
 use crate::group::{Group, GroupCommand, GroupError, LegPlan, LegRisk};
 use crate::journal::{Record, StartedLeg};
@@ -87,8 +87,8 @@ pub struct Feed {
     pub venue: usize,
     /// The book on that venue.
     pub book: usize,
-    /// Its sequence rules.
-    pub market: Market,
+    /// Its format: decoder and sequence rules.
+    pub format: Format,
     /// The instrument's tick and lot.
     pub tick: Step,
     /// The instrument's lot.
@@ -936,7 +936,7 @@ pub fn run_setup<G: Gateway, S: Strategy>(
                 (f.venue == i).then(|| GatewayFeed {
                     tape: f.tape.clone(),
                     book: f.book,
-                    sync: BookFeed::new(f.market, f.tick, f.lot),
+                    sync: BookFeed::new(f.format, f.tick, f.lot),
                 })
             })
             .collect();
@@ -1052,7 +1052,7 @@ pub fn run_setup<G: Gateway, S: Strategy>(
                 .collect(),
             syncs: feeds
                 .iter()
-                .map(|f| BookFeed::new(f.market, f.tick, f.lot))
+                .map(|f| BookFeed::new(f.format, f.tick, f.lot))
                 .collect(),
             live: vec![false; feeds.len()],
             specs: feeds,

@@ -11,10 +11,10 @@
 
 use std::sync::Arc;
 
-use super::feed::{BookFeed, Tape};
 use super::ring::{Consumer, Producer};
 use super::wait::{Idle, Wait};
 use crate::book::Ladder;
+use crate::feed::{BookFeed, Tape};
 use crate::sim::{Delivery, SimError, SimExchange, VenueRequest};
 use crate::telemetry::{Clock, Stage, Telemetry};
 

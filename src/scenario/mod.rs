@@ -101,10 +101,19 @@ pub struct VenueSpec {
     pub maker_fee: String,
     /// Taker fee rate.
     pub taker_fee: String,
-    /// The recorded capture (hftbacktest `.gz`), relative to the scenario file.
+    /// The recorded capture (gzip or plain text), relative to the scenario file.
     pub feed: String,
-    /// Its sync rules: `"spot"` or `"futures"`.
-    pub market: String,
+    /// Its format (`"binance-usdm"`, see `feed::Format`); required.
+    pub format: Option<String>,
+    /// The key `format` replaced: refused with a message naming `format`.
+    pub market: Option<String>,
+    /// `"linear"` (quantity in base units) or `"inverse"` (in contracts of `multiplier`
+    /// quote each).
+    #[serde(default = "linear")]
+    pub contract: String,
+    /// Linear: base units per quantity unit; inverse: quote value of one contract.
+    #[serde(default = "one")]
+    pub multiplier: String,
     /// Levels per side of the book.
     #[serde(default = "default_levels")]
     pub levels: usize,
@@ -120,6 +129,14 @@ pub struct VenueSpec {
 
 fn zero() -> String {
     "0".to_string()
+}
+
+fn one() -> String {
+    "1".to_string()
+}
+
+fn linear() -> String {
+    "linear".to_string()
 }
 
 fn default_levels() -> usize {
