@@ -179,8 +179,24 @@ fn leg_summary(s: &StartedLeg, r: &LegRecord, info: &VenueInfo) -> LegSummary {
         arrival_mid: price(mid).unwrap_or_default(),
         slippage_bps: r.avg_price_ticks.and_then(|a| bps_vs(r.side, a, mid)),
         expected_slippage_bps: r.expected_price_ticks.and_then(|e| bps_vs(r.side, e, mid)),
-        fees: quote(info, r.fees_tl_e8, 100_000_000).to_string(),
+        fees: fees_quote(info, r).to_string(),
     }
+}
+
+/// The fees of `r` in quote. A linear leg's are its tick-lots × rate; an inverse leg's
+/// (rate × contracts × multiplier) are those tick-lots over its average fill price ×
+/// the multiplier, exact when its fills share one fee rate.
+fn fees_quote(info: &VenueInfo, r: &LegRecord) -> Decimal {
+    let tl = quote(info, r.fees_tl_e8, 100_000_000);
+    if info.kind == crate::instrument::ContractKind::Linear {
+        return tl;
+    }
+    r.avg_price_ticks
+        .map(|t| ratio_decimal(t, 8).mul(info.tick.size(), Round::HalfEven))
+        .and_then(|p| p.ok().filter(|p| p.is_positive()))
+        .and_then(|p| tl.mul_div(info.multiplier, p, Round::HalfEven).ok())
+        .and_then(|d| d.round_dp(8, Round::HalfEven).ok())
+        .unwrap_or(Decimal::ZERO)
 }
 
 /// The filled lots of `r` in base units, at its average fill price for an inverse

@@ -22,7 +22,7 @@ use crate::num::{ratio, Decimal, Ratio};
 use crate::risk::{RiskState, VenueLimits};
 use crate::runtime::{Config, Feed, Speed, Wait};
 use crate::sim::{FaultPlan, Latency, SimExchange, SimVenue};
-use crate::strategy::{Carry, CarryLeg, CarryParams};
+use crate::strategy::{Carry, CarryLeg, CarryParams, Roundtrip, RoundtripParams, RunStrategy};
 use crate::walk::Thresholds;
 
 /// Everything a run of the scenario needs.
@@ -39,7 +39,7 @@ pub struct Built {
     /// One feed per venue.
     pub feeds: Vec<Feed>,
     /// The strategy.
-    pub strategy: Carry,
+    pub strategy: RunStrategy,
     /// Groups to preallocate.
     pub strategy_groups: usize,
     /// Runtime settings.
@@ -326,52 +326,101 @@ impl Scenario {
         rules: &[InstrumentRules],
         fees: &[Fees],
         max_slip: Ratio,
-    ) -> Result<Carry, ScenarioError> {
+    ) -> Result<RunStrategy, ScenarioError> {
         let s = &self.strategy;
-        if s.kind != "carry" {
-            return Err(bad("strategy.kind", &s.kind, "only \"carry\" exists"));
-        }
         if !(1..=4_096).contains(&s.max_groups) {
             let k = "strategy.max_groups";
             return Err(bad(k, &s.max_groups.to_string(), "must be 1..=4096"));
         }
-        let find = |k: &str, name: &str| {
-            venues
-                .iter()
-                .position(|v| v.name == name)
-                .ok_or_else(|| bad(k, name, "no venue has this name"))
-        };
-        let (long, short) = (
-            find("strategy.long", &s.long)?,
-            find("strategy.short", &s.short)?,
-        );
-        if long == short {
-            return Err(bad("strategy.short", &s.short, "is also the long venue"));
-        }
-        let (long_units, short_units) = lot_units(venues, long, short)?;
-        let e = &self.execution;
-        let leg = |v: usize, lot_units: i64, m: Mode| CarryLeg {
+        let long = find_venue(venues, "strategy.long", &s.long)?;
+        let leg = |v: usize, lot_units: i64, mode: Mode| CarryLeg {
             feed: v,
             venue: v,
             book: 0,
             rules: rules[v],
             lot_units,
             fees: fees[v],
-            mode: m,
+            mode,
             max_slippage_bps: max_slip,
         };
-        let long_mode = mode("execution.long_mode", &e.long_mode)?;
-        let short_mode = mode("execution.short_mode", &e.short_mode)?;
+        let long_mode = mode("execution.long_mode", &self.execution.long_mode)?;
+        match s.kind.as_str() {
+            "carry" => {
+                let short_name = carry_key("strategy.short", s.short.as_ref())?;
+                let short = find_venue(venues, "strategy.short", short_name)?;
+                if long == short {
+                    return Err(bad("strategy.short", short_name, "is also the long venue"));
+                }
+                let (long_units, short_units) = lot_units(venues, long, short)?;
+                let short_mode = self.execution.short_mode.as_ref();
+                let short_mode = mode(
+                    "execution.short_mode",
+                    carry_key("execution.short_mode", short_mode)?,
+                )?;
+                let c = self.carry(
+                    leg(long, long_units, long_mode),
+                    leg(short, short_units, short_mode),
+                )?;
+                Ok(RunStrategy::Carry(c))
+            }
+            "roundtrip" => Ok(RunStrategy::Roundtrip(
+                self.roundtrip(leg(long, 1, long_mode))?,
+            )),
+            other => Err(bad("strategy.kind", other, "expected carry or roundtrip")),
+        }
+    }
+
+    /// The cash-and-carry strategy, long `spot` and short `perp`.
+    fn carry(&self, spot: CarryLeg, perp: CarryLeg) -> Result<Carry, ScenarioError> {
+        let s = &self.strategy;
+        let open = carry_key("strategy.open_above_bps", s.open_above_bps.as_ref())?;
+        let close = carry_key("strategy.close_below_bps", s.close_below_bps.as_ref())?;
         Ok(Carry::new(CarryParams {
-            spot: leg(long, long_units, long_mode),
-            perp: leg(short, short_units, short_mode),
+            spot,
+            perp,
             size_usd: check::positive("strategy.size_usd", &s.size_usd)?,
-            open_above_bps: dec("strategy.open_above_bps", &s.open_above_bps)?,
-            close_below_bps: dec("strategy.close_below_bps", &s.close_below_bps)?,
+            open_above_bps: dec("strategy.open_above_bps", open)?,
+            close_below_bps: dec("strategy.close_below_bps", close)?,
             cooldown_ns: check::ms("strategy.cooldown_ms", s.cooldown_ms, 0, MAX_WAIT_MS)?,
             max_cycles: check::at_least_one("strategy.max_cycles", s.max_cycles)?,
-            policies: policies(e)?,
+            policies: policies(&self.execution)?,
             thresholds: Thresholds::default(),
+        }))
+    }
+
+    /// The round trip on `leg`'s venue; the keys of a second leg are refused.
+    fn roundtrip(&self, leg: CarryLeg) -> Result<Roundtrip, ScenarioError> {
+        let s = &self.strategy;
+        let only_carry = [
+            ("strategy.short", s.short.clone()),
+            ("strategy.open_above_bps", s.open_above_bps.clone()),
+            ("strategy.close_below_bps", s.close_below_bps.clone()),
+            (
+                "execution.short_mode",
+                self.execution.short_mode.as_ref().map(|_| "{…}".into()),
+            ),
+        ];
+        for (k, v) in only_carry {
+            if let Some(v) = v {
+                return Err(bad(
+                    k,
+                    &v,
+                    "a roundtrip trades one venue (strategy.long): remove it",
+                ));
+            }
+        }
+        let policies = policies(&self.execution)?;
+        if policies.len() != 1 {
+            let n = policies.len().to_string();
+            return Err(bad("execution.policy", &n, "a roundtrip takes one policy"));
+        }
+        Ok(Roundtrip::new(RoundtripParams {
+            leg,
+            size_usd: check::positive("strategy.size_usd", &s.size_usd)?,
+            hold_ns: check::ms("strategy.hold_ms", s.hold_ms, 0, MAX_WAIT_MS)?,
+            cooldown_ns: check::ms("strategy.cooldown_ms", s.cooldown_ms, 0, MAX_WAIT_MS)?,
+            max_cycles: check::at_least_one("strategy.max_cycles", s.max_cycles)?,
+            policy: policies[0],
         }))
     }
 
@@ -410,6 +459,19 @@ impl Scenario {
             ..Config::default()
         })
     }
+}
+
+/// The index of the venue named `name` (given as `key`).
+fn find_venue(venues: &[VenueInfo], key: &str, name: &str) -> Result<usize, ScenarioError> {
+    venues
+        .iter()
+        .position(|v| v.name == name)
+        .ok_or_else(|| bad(key, name, "no venue has this name"))
+}
+
+/// A key the carry strategy needs.
+fn carry_key<'a, T>(key: &str, v: Option<&'a T>) -> Result<&'a T, ScenarioError> {
+    v.ok_or_else(|| bad(key, "", "missing: kind = \"carry\" needs it"))
 }
 
 /// Venue `i`'s capture format; the old key `market` is refused naming `format`.

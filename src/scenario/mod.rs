@@ -225,18 +225,24 @@ pub struct LimitsSpec {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StrategySpec {
-    /// Only `"carry"` (cash-and-carry) for now.
+    /// `"carry"` (cash-and-carry, two venues) or `"roundtrip"` (one venue: buy, hold,
+    /// sell back).
     pub kind: String,
-    /// Venue name of the long (spot) leg.
+    /// Venue name of the long (spot) leg; a round trip's venue.
     pub long: String,
-    /// Venue name of the short (perp) leg.
-    pub short: String,
+    /// Venue name of the short (perp) leg (carry only).
+    pub short: Option<String>,
     /// Entry size, USD.
     pub size_usd: String,
-    /// Open when the entry premium net of fees and walk slippage is at least this, bps.
-    pub open_above_bps: String,
-    /// Close when the exit cost with fees and walk slippage is at most this, bps.
-    pub close_below_bps: String,
+    /// Open when the entry premium net of fees and walk slippage is at least this, bps
+    /// (carry only).
+    pub open_above_bps: Option<String>,
+    /// Close when the exit cost with fees and walk slippage is at most this, bps (carry
+    /// only).
+    pub close_below_bps: Option<String>,
+    /// How long a round trip holds its buy before selling it back, ms.
+    #[serde(default)]
+    pub hold_ms: u64,
     /// Pause after a group ends, ms.
     #[serde(default)]
     pub cooldown_ms: u64,
@@ -310,8 +316,8 @@ pub struct ExecutionSpec {
     pub complete_budget_ms: u64,
     /// The long leg's mode.
     pub long_mode: ModeSpec,
-    /// The short leg's mode.
-    pub short_mode: ModeSpec,
+    /// The short leg's mode (carry only).
+    pub short_mode: Option<ModeSpec>,
     /// Slippage bound of IOCs (fallbacks, unwinds), bps from the mid.
     pub max_slippage_bps: String,
     /// How long an order's answer may take before it is queried, ms.
