@@ -1,7 +1,9 @@
 //! A valid [`Scenario`] turned into what the runtime runs: one simulated exchange per
-//! venue whose book follows its recorded feed, the risk state, the feeds, the
-//! cash-and-carry strategy and the runtime [`Config`]. Every value is checked here and
-//! a refusal names its key.
+//! venue whose book follows its recorded feed (of its named [`Format`], loaded and checked
+//! to go live), the risk state, the feeds, the strategy (carry on two venues, or a round
+//! trip on one) and the runtime [`Config`]. Every value is checked here and a refusal
+//! names its key. `Scenario::build` reads as its steps: each venue, the feeds' overlap,
+//! the strategy, the runtime settings, each a function of its own.
 
 use std::path::Path;
 use std::sync::Arc;
