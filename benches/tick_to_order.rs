@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use legcore::book::{Depth, Level, OrderSide};
-use legcore::feed::binance::Market;
+use legcore::feed::Format;
 use legcore::group::{LegPlan, LegRisk, Policy};
 use legcore::instrument::InstrumentRules;
 use legcore::leg::{Arrival, Fees, Mode};
@@ -91,7 +91,7 @@ fn run_at(tape: &Arc<Tape>, rate: u64) {
         tape: tape.clone(),
         venue: 0,
         book: 0,
-        market: Market::Futures,
+        format: Format::BinanceUsdm,
         tick,
         lot,
         levels_per_side: 16_384,

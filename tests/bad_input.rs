@@ -422,3 +422,65 @@ fn toml_mistakes_are_one_line_naming_the_line_key_and_value() {
     let err = run_bad("syntax", "name = \"x\"\nthis is [not toml\n", &[]);
     assert!(err.contains("bad.toml") && err.contains("line 2"), "{err}");
 }
+
+#[test]
+fn feed_formats_and_contract_kinds_are_checked_and_the_old_market_key_names_format() {
+    // A scenario written before `format`: refused, saying what to write instead.
+    let old = edit("format = \"binance-spot\"", "market = \"spot\"");
+    let err = refuses("market", &old, "venue[0].market", "spot");
+    assert!(
+        err.contains("replaced by `format`") && err.contains("binance-spot"),
+        "{err}"
+    );
+    let old = edit("format = \"binance-usdm\"", "market = \"futures\"");
+    let err = refuses("market", &old, "venue[1].market", "futures");
+    assert!(
+        err.contains("binance-usdm") && err.contains("binance-coinm"),
+        "{err}"
+    );
+    let err = refuses(
+        "format",
+        &edit("format = \"binance-usdm\"", "format = \"binance-futures\""),
+        "venue[1].format",
+        "binance-futures",
+    );
+    assert!(err.contains("hyperliquid-l2book"), "{err}");
+    let err = refuses(
+        "no format",
+        &edit("format = \"binance-usdm\"\n", ""),
+        "venue[1].format",
+        "",
+    );
+    assert!(err.contains("missing"), "{err}");
+    // A COIN-M book's sizes are contracts: a linear contract is refused.
+    let text = scenario_text("inverse_vs_linear.toml");
+    let linear = text.replacen("contract = \"inverse\"", "contract = \"linear\"", 1);
+    refuses("coinm linear", &linear, "venue[0].contract", "linear");
+    let bad = text.replacen("multiplier = \"100\"", "multiplier = \"0\"", 1);
+    refuses("multiplier", &bad, "venue[0].multiplier", "0");
+    // The right format on the wrong capture never goes live.
+    let wrong = text.replacen(
+        "format = \"binance-coinm\"",
+        "format = \"bybit-orderbook500\"",
+        1,
+    );
+    let err = refuses("wrong format", &wrong, "venue[0].feed", "coinm_btcusd_perp");
+    assert!(err.contains("never went live"), "{err}");
+}
+
+#[test]
+fn a_roundtrip_refuses_the_keys_of_a_second_leg_and_carry_needs_them() {
+    let text = scenario_text("bybit_xrp_roundtrip.toml");
+    let with_short = text.replacen("size_usd", "short = \"bybit-linear\"\nsize_usd", 1);
+    refuses(
+        "roundtrip short",
+        &with_short,
+        "strategy.short",
+        "bybit-linear",
+    );
+    let carry = text.replacen("kind = \"roundtrip\"", "kind = \"carry\"", 1);
+    refuses("carry without short", &carry, "strategy.short", "");
+    let other = text.replacen("kind = \"roundtrip\"", "kind = \"grid\"", 1);
+    let err = refuses("kind", &other, "strategy.kind", "grid");
+    assert!(err.contains("roundtrip"), "{err}");
+}

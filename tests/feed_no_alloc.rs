@@ -13,6 +13,7 @@ use legcore::feed::binance::{
 };
 use legcore::feed::bybit::BybitSync;
 use legcore::feed::hyperliquid::apply_l2_book;
+use legcore::feed::{BookFeed, Format, Tape};
 use legcore::num::Step;
 
 struct Counting;
@@ -136,4 +137,70 @@ fn bybit_and_hyperliquid_messages_allocate_nothing() {
     });
     assert_eq!(n, 0);
     assert!(ok >= 47, "{ok}");
+}
+
+/// `legcore run`'s [`BookFeed`] over a capture of each format, whole and damaged
+/// lines alike, allocates nothing once built; the damaged lines are counted refused.
+#[test]
+fn the_run_book_feed_allocates_nothing_on_every_format() {
+    let cases = [
+        (
+            "binance/usdm_btcusdt_20240808.raw.gz",
+            Format::BinanceUsdm,
+            "0.1",
+            "0.001",
+        ),
+        (
+            "binance/coinm_btcusd_perp_20240808.raw.gz",
+            Format::BinanceCoinm,
+            "0.1",
+            "1",
+        ),
+        (
+            "binance/spot_btcusdt_20240808.raw.gz",
+            Format::BinanceSpot,
+            "0.01",
+            "0.000001",
+        ),
+        (
+            "bybit/2024-12-01_XRPUSDT_ob500.data.jsonl",
+            Format::BybitOrderbook500,
+            "0.0001",
+            "1",
+        ),
+        (
+            "hyperliquid/btc_20250126.raw.gz",
+            Format::HyperliquidL2Book,
+            "1",
+            "0.00001",
+        ),
+    ];
+    for (file, format, tick, lot) in cases {
+        let tape = Tape::load(format!("{DATA}{file}"), format).unwrap();
+        // Whole lines until the book is surely live (past the Binance diff buffer), then
+        // damaged ones too.
+        let line = |i: usize| tape.line(i).to_vec();
+        let n = tape.len().min(3_000);
+        let mut lines: Vec<Vec<u8>> = (0..n / 2).map(line).collect();
+        lines.extend(with_damage((n / 2..n).map(line).collect()));
+        let mut feed = BookFeed::new(
+            format,
+            Step::parse(tick).unwrap(),
+            Step::parse(lot).unwrap(),
+        );
+        let mut ladder = Ladder::new(16_384, 4_096);
+        let mut live = 0u32;
+        let n = allocations(|| {
+            for l in &lines {
+                live += u32::from(feed.on_line(&mut ladder, l));
+            }
+        });
+        assert_eq!(n, 0, "{}", format.name());
+        assert!(
+            live > 0 && feed.refused > 0,
+            "{}: {live} live, {} refused",
+            format.name(),
+            feed.refused
+        );
+    }
 }

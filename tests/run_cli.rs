@@ -7,23 +7,27 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use common::{legcore, run_bad, scenario, scenario_text, tmp};
-use legcore::num::Decimal;
+use legcore::num::{Decimal, Round};
 use serde_json::Value;
 
 /// Runs a scenario at max speed with a journal and a report; returns (exit, report).
 fn run(scenario: Option<&str>, dir: &Path) -> (i32, Value) {
+    run_as(scenario, dir, &["--speed", "max"])
+}
+
+/// Runs a scenario with `flags`, a journal and a report; returns (exit, report).
+fn run_as(scenario: Option<&str>, dir: &Path, flags: &[&str]) -> (i32, Value) {
     let journal = dir.join("journal");
     let report = dir.join("report.json");
-    let mut args = vec![
-        "run",
-        "--speed",
-        "max",
+    let mut args = vec!["run"];
+    args.extend(flags);
+    args.extend([
         "--quiet",
         "--journal",
         journal.to_str().unwrap(),
         "--report",
         report.to_str().unwrap(),
-    ];
+    ]);
     let s;
     if let Some(name) = scenario {
         s = self::scenario(name);
@@ -358,4 +362,115 @@ fn bad_scenarios_and_flags_exit_2_naming_the_problem() {
     let out = legcore(&["stats"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--journal"));
+}
+
+/// Per leg of every group of `report`: (venue, filled contracts or base, filled base).
+fn filled(report: &Value) -> Vec<Vec<(String, Decimal, Decimal)>> {
+    let groups = report["groups"].as_array().unwrap();
+    let leg = |l: &Value| {
+        let venue = l["venue"].as_str().unwrap().to_string();
+        (venue, dec(&l["filled_qty"]), dec(&l["filled_base"]))
+    };
+    groups
+        .iter()
+        .map(|g| g["legs"].as_array().unwrap().iter().map(leg).collect())
+        .collect()
+}
+
+#[test]
+fn the_inverse_scenario_hedges_coin_m_contracts_against_usdm_btc_base_matched() {
+    let dir = tmp("inverse");
+    let (code, report) = run(Some("inverse_vs_linear.toml"), &dir);
+    assert_eq!(code, 0);
+    check_schema(&report);
+    check_accounting(&report);
+    let groups = report["groups"].as_array().unwrap();
+    assert!(groups.len() >= 4, "{} groups", groups.len());
+    assert!(groups.iter().all(|g| g["outcome"] == "filled"));
+    let hundred = Decimal::from_i64(100);
+    for (g, legs) in groups.iter().zip(filled(&report)) {
+        let [(v0, contracts, btc0), (v1, qty, btc1)] = &legs[..] else {
+            panic!("two legs: {legs:?}");
+        };
+        assert_eq!(
+            (v0.as_str(), v1.as_str()),
+            ("binance-coinm", "binance-usdm")
+        );
+        // Whole contracts of 100 USD, worth contracts × 100 / price BTC.
+        assert_eq!(contracts.round_dp(0, Round::ToZero).unwrap(), *contracts);
+        let avg = dec(&g["legs"][0]["avg_price"]);
+        let usd = btc0.mul(avg, Round::HalfEven).unwrap();
+        let want = contracts.mul(hundred, Round::HalfEven).unwrap();
+        let off = usd.checked_sub(want).unwrap();
+        assert!(
+            off.abs() < Decimal::parse("0.001").unwrap(),
+            "{usd} vs {want}"
+        );
+        // The linear leg's base is its quantity; the legs match within one contract's BTC.
+        assert_eq!(btc1, qty);
+        let one_contract = hundred.div(avg, Round::Ceil).unwrap();
+        let gap = qty.checked_sub(*btc0).unwrap();
+        assert!(!gap.is_negative() && gap < one_contract, "{gap} BTC apart");
+        // An inverse leg's taker fee is its USD value × 0.05 %.
+        let fee = want.mul(Decimal::parse("0.0005").unwrap(), Round::HalfEven);
+        assert_eq!(dec(&g["legs"][0]["fees"]), fee.unwrap());
+    }
+    // The table shows both legs in their units and in BTC.
+    let out = legcore(&[
+        "run",
+        "--speed",
+        "max",
+        "--scenario",
+        &scenario("inverse_vs_linear.toml"),
+    ]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    let first = &filled(&report)[0];
+    let row = table
+        .lines()
+        .find(|l| l.contains("binance-coinm  BTCUSD_PERP"))
+        .unwrap();
+    assert!(row.contains(&format!(" {} ", first[0].1)), "{row}");
+    assert!(row.contains(&first[0].2.to_string()), "{row}");
+}
+
+/// A one-venue round-trip scenario at its own paced speed: every group filled, buys and
+/// sells in turn, flat at the end, nothing refused, and the journal's statistics equal
+/// the run's.
+fn roundtrip_runs(name: &str, venue: &str) {
+    let dir = tmp(name);
+    let (code, report) = run_as(Some(name), &dir, &[]);
+    assert_eq!(code, 0);
+    check_schema(&report);
+    check_accounting(&report);
+    let groups = report["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 6, "three round trips");
+    for (k, g) in groups.iter().enumerate() {
+        assert_eq!(g["outcome"], "filled");
+        let l = &g["legs"][0];
+        assert_eq!(l["venue"], venue);
+        assert_eq!(l["side"], if k % 2 == 0 { "buy" } else { "sell" });
+        assert!(dec(&l["filled_qty"]).is_positive());
+        assert_eq!(
+            dec(&l["filled_qty"]),
+            dec(&groups[k - k % 2]["legs"][0]["filled_qty"])
+        );
+    }
+    assert_eq!(report["strategy"]["cycles"], 3);
+    assert_eq!(dec(&report["venues"][0]["position"]), Decimal::ZERO);
+    let j = dir.join("journal");
+    let out = legcore(&["stats", "--journal", j.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let stats: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(stats, report["stats"]);
+    assert_eq!(stats["executions"], 6);
+}
+
+#[test]
+fn the_bybit_xrp_scenario_round_trips_on_the_recorded_orderbook_500() {
+    roundtrip_runs("bybit_xrp_roundtrip.toml", "bybit-linear");
+}
+
+#[test]
+fn the_hyperliquid_btc_scenario_round_trips_on_the_recorded_l2book() {
+    roundtrip_runs("hyperliquid_btc_roundtrip.toml", "hyperliquid");
 }

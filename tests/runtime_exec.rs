@@ -69,7 +69,7 @@ fn feed(tape: Arc<Tape>) -> Feed {
         tape,
         venue: 0,
         book: 0,
-        market: legcore::feed::binance::Market::Futures,
+        format: legcore::feed::Format::BinanceUsdm,
         tick: tick(),
         lot: one(),
         levels_per_side: 64,

@@ -253,7 +253,7 @@ fn the_loop_and_gateways_are_pinned_where_configured() {
 #[test]
 fn a_replayed_real_feed_drives_the_books_and_a_triggered_group() {
     use legcore::feed::binance::{Market, Replay, ReplayConfig};
-    use legcore::runtime::{run_with_feeds, Feed, Speed, Tape};
+    use legcore::runtime::{run_with_feeds, Feed, Format, Speed, Tape};
     use std::sync::Arc;
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -265,7 +265,7 @@ fn a_replayed_real_feed_drives_the_books_and_a_triggered_group() {
         tape: tape.clone(),
         venue: 0,
         book: 0,
-        market: Market::Futures,
+        format: Format::BinanceUsdm,
         tick,
         lot,
         levels_per_side: 16_384,

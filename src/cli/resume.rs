@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use legcore::book::OrderSide;
 use legcore::group::{LegPlan, LegRisk, Policy};
 use legcore::instrument::InstrumentRules;
+use legcore::instrument::VenueInfo;
 use legcore::journal::file::{path_in, read, Fsync, Read, Writer};
 use legcore::journal::line::{Ended, Line, Opened, Reconciled, Resumed, Settled, Unwind};
 use legcore::journal::recorder::{JournalRecorder, Shared};
@@ -27,7 +28,7 @@ use legcore::num::{Decimal, Ratio, Round};
 use legcore::risk::RiskState;
 use legcore::runtime::persist::{Persisted, SavedVenue};
 use legcore::runtime::{run_setup, BookFeed, Config, Feed, Job, Setup};
-use legcore::scenario::build::{gcd, Built, VenueInfo};
+use legcore::scenario::build::{gcd, Built};
 use legcore::scenario::Scenario;
 use legcore::sim::SimExchange;
 use legcore::strategy::NoStrategy;
@@ -165,7 +166,7 @@ fn restore_venues(
             .ok_or_else(|| input(format!("venue {i}: more orders than a venue holds")))?;
         // Replayed to where the venue saved; if its book was out of sync or one-sided
         // there, on until it is live with both sides: the market moved on meanwhile.
-        let mut sync = BookFeed::new(f.market, f.tick, f.lot);
+        let mut sync = BookFeed::new(f.format, f.tick, f.lot);
         let (mut n, mut live) = (0usize, false);
         let two_sided =
             |l: &legcore::book::Ladder| l.best_bid().is_some() && l.best_ask().is_some();
@@ -612,6 +613,7 @@ fn leg_summary(
         filled_qty: v.lot.to_decimal(f.entry.0).to_string(),
         unwound_qty: v.lot.to_decimal(f.exit.0).to_string(),
         net_qty: v.lot.to_decimal(f.net()).to_string(),
+        filled_base: None,
         avg_price: avg,
         expected_price: None,
         arrival_mid: mid.to_string(),

@@ -313,7 +313,7 @@ fn table(name: &str, seed: u64, groups: &[GroupSummary], stats: &Stats, doc: &Va
     let o = |x: &Option<String>| x.clone().unwrap_or_else(|| "-".into());
     let mut t = format!("scenario {name}  seed {seed}\n\n");
     t += &format!(
-        "{:>4} {:<10} {:<14} {:<13} {:<5} {:<18} {:>10} {:>12} {:>9} {:>9} {:>10}\n",
+        "{:>4} {:<10} {:<14} {:<13} {:<5} {:<18} {:>10} {:>10} {:>12} {:>9} {:>9} {:>10}\n",
         "grp",
         "outcome",
         "venue",
@@ -321,6 +321,7 @@ fn table(name: &str, seed: u64, groups: &[GroupSummary], stats: &Stats, doc: &Va
         "side",
         "mode",
         "filled",
+        "base",
         "avg price",
         "exp bps",
         "act bps",
@@ -334,7 +335,7 @@ fn table(name: &str, seed: u64, groups: &[GroupSummary], stats: &Stats, doc: &Va
                 (String::new(), "")
             };
             t += &format!(
-                "{:>4} {:<10} {:<14} {:<13} {:<5} {:<18} {:>10} {:>12} {:>9} {:>9} {:>10}\n",
+                "{:>4} {:<10} {:<14} {:<13} {:<5} {:<18} {:>10} {:>10} {:>12} {:>9} {:>9} {:>10}\n",
                 id,
                 outcome,
                 l.venue,
@@ -342,6 +343,7 @@ fn table(name: &str, seed: u64, groups: &[GroupSummary], stats: &Stats, doc: &Va
                 l.side,
                 l.mode_used,
                 l.filled_qty,
+                o(&l.filled_base),
                 o(&l.avg_price),
                 o(&l.expected_slippage_bps),
                 o(&l.slippage_bps),

@@ -9,6 +9,9 @@
 //! - [`file`](mod@file): `load_book_file` for `legcore analyze`: detects one of the formats
 //!   above in a file, infers tick and lot from the decimals written, and loads a ladder.
 //! - [`json`]: the zero-allocation pull scanner the decoders are written on.
+//! - [`BookFeed`] (`replay`): one type over the venue syncs above, keeping a ladder in
+//!   sync from capture lines of a named [`Format`]; [`Tape`] (`tape`): a capture of any
+//!   of those formats in memory, for `legcore run`'s replay.
 //!
 //! Guarantees of the message decoders (all but [`file`](mod@file) and the replay driver):
 //! - **No allocation per message.** Bytes are scanned in place and each level goes straight
@@ -37,8 +40,12 @@ pub mod json;
 
 mod error;
 mod levels;
+mod replay;
+mod tape;
 
 pub use error::FeedError;
+pub use replay::{BookFeed, Format, NeverLive};
+pub use tape::Tape;
 
 #[cfg(test)]
 pub(crate) mod test_util;

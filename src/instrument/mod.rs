@@ -16,6 +16,47 @@
 use crate::book::OrderSide;
 use crate::num::{Decimal, NumError, Round, Step, Text, MAX_UNITS};
 
+/// A venue's names and units for one instrument, for journals and reports: what a
+/// recorded quantity in lots and a price in ticks mean.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VenueInfo {
+    /// Venue name.
+    pub name: String,
+    /// Instrument name.
+    pub instrument: String,
+    /// Price tick.
+    pub tick: Step,
+    /// Quantity lot.
+    pub lot: Step,
+    /// Linear (lots of base) or inverse (lots of contracts).
+    pub kind: ContractKind,
+    /// Linear: base units per quantity unit; inverse: quote value of one contract.
+    pub multiplier: Decimal,
+}
+
+impl VenueInfo {
+    /// The base quantity (BTC for a BTC contract) of `lots` at `price`: the lots × the
+    /// multiplier for a linear instrument, contracts × multiplier / price for an inverse
+    /// one (toward zero at 10⁻¹⁸; `None` without a positive price or out of range).
+    pub fn base_qty(&self, lots: i64, price: Decimal) -> Option<Decimal> {
+        let q = self
+            .lot
+            .to_decimal(lots.checked_abs()?)
+            .mul(self.multiplier, Round::ToZero)
+            .ok()?;
+        let q = match self.kind {
+            ContractKind::Linear => q,
+            ContractKind::Inverse if price.is_positive() => q.div(price, Round::ToZero).ok()?,
+            ContractKind::Inverse => return None,
+        };
+        if lots < 0 {
+            Decimal::ZERO.checked_sub(q).ok()
+        } else {
+            Some(q)
+        }
+    }
+}
+
 /// Linear or inverse contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ContractKind {

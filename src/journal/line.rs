@@ -774,6 +774,7 @@ pub(crate) mod samples {
                 filled_qty: "0.080000".into(),
                 unwound_qty: "0".into(),
                 net_qty: "0.080000".into(),
+                filled_base: Some("0.080000".into()),
                 avg_price: Some("61831.87".into()),
                 expected_price: None,
                 arrival_mid: "61831.865".into(),

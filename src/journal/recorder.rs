@@ -12,8 +12,8 @@ use super::record::{Record, StartedLeg as RecordLeg};
 use super::summary::{summarize, GroupSummary};
 use super::Recorder;
 use crate::group::Policy;
+use crate::instrument::VenueInfo;
 use crate::num::Decimal;
-use crate::scenario::build::VenueInfo;
 
 /// Counters the caller can read while the run goes (progress display).
 #[derive(Debug, Default)]

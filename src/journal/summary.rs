@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 use super::record::{Record, StartedLeg};
 use crate::book::OrderSide;
 use crate::group::{LegRecord, Outcome, Policy};
+use crate::instrument::VenueInfo;
 use crate::leg::Route;
 use crate::num::{Decimal, Ratio, Round, Step};
-use crate::scenario::build::VenueInfo;
 
 /// One leg of an ended group.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,6 +31,11 @@ pub struct LegSummary {
     pub unwound_qty: String,
     /// Left (entry direction).
     pub net_qty: String,
+    /// The filled quantity in base units (BTC of BTC contracts): the same as
+    /// `filled_qty` for a linear instrument, contracts × multiplier / average price for
+    /// an inverse one (8 places, toward zero).
+    #[serde(default)]
+    pub filled_base: Option<String>,
     /// Average fill price, if anything filled.
     pub avg_price: Option<String>,
     /// The pre-flight walk's expected average price.
@@ -168,13 +173,48 @@ fn leg_summary(s: &StartedLeg, r: &LegRecord, info: &VenueInfo) -> LegSummary {
         filled_qty: qty(info.lot, r.filled_lots),
         unwound_qty: qty(info.lot, r.unwound_lots),
         net_qty: qty(info.lot, r.net_lots),
+        filled_base: filled_base(info, r),
         avg_price: r.avg_price_ticks.and_then(price),
         expected_price: r.expected_price_ticks.and_then(price),
         arrival_mid: price(mid).unwrap_or_default(),
         slippage_bps: r.avg_price_ticks.and_then(|a| bps_vs(r.side, a, mid)),
         expected_slippage_bps: r.expected_price_ticks.and_then(|e| bps_vs(r.side, e, mid)),
-        fees: quote(info, r.fees_tl_e8, 100_000_000).to_string(),
+        fees: fees_quote(info, r).to_string(),
     }
+}
+
+/// The fees of `r` in quote. A linear leg's are its tick-lots × rate; an inverse leg's
+/// (rate × contracts × multiplier) are those tick-lots over its average fill price ×
+/// the multiplier, exact when its fills share one fee rate.
+fn fees_quote(info: &VenueInfo, r: &LegRecord) -> Decimal {
+    let tl = quote(info, r.fees_tl_e8, 100_000_000);
+    if info.kind == crate::instrument::ContractKind::Linear {
+        return tl;
+    }
+    r.avg_price_ticks
+        .map(|t| ratio_decimal(t, 8).mul(info.tick.size(), Round::HalfEven))
+        .and_then(|p| p.ok().filter(|p| p.is_positive()))
+        .and_then(|p| tl.mul_div(info.multiplier, p, Round::HalfEven).ok())
+        .and_then(|d| d.round_dp(8, Round::HalfEven).ok())
+        .unwrap_or(Decimal::ZERO)
+}
+
+/// The filled lots of `r` in base units, at its average fill price for an inverse
+/// instrument (see [`LegSummary::filled_base`]).
+fn filled_base(info: &VenueInfo, r: &LegRecord) -> Option<String> {
+    let price = r
+        .avg_price_ticks
+        .and_then(|t| {
+            ratio_decimal(t, 8)
+                .mul(info.tick.size(), Round::HalfEven)
+                .ok()
+        })
+        .unwrap_or(Decimal::ZERO);
+    let base = info.base_qty(r.filled_lots, price).or_else(|| {
+        // Nothing filled (no average price): zero in either kind.
+        (r.filled_lots == 0).then_some(Decimal::ZERO)
+    })?;
+    base.round_dp(8, Round::ToZero).ok().map(|d| d.to_string())
 }
 
 /// The summary of an `Ended` record (`None` for other records); `venues` by venue index.
@@ -201,6 +241,8 @@ pub fn summarize(
         instrument: "?".into(),
         tick: Step::parse("1").ok()?,
         lot: Step::parse("1").ok()?,
+        kind: crate::instrument::ContractKind::Linear,
+        multiplier: Decimal::ONE,
     };
     let info = |s: &StartedLeg| venues.get(s.plan.venue).unwrap_or(&unknown);
     let ms = Decimal::from_i64(i64::try_from(t_ns.saturating_sub(*started_ns)).ok()?)

@@ -19,11 +19,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::clock::Clock;
-use super::feed::{MdLine, Tape};
+use super::feeder::MdLine;
 use super::gateway::{Inbound, Outbound};
 use super::ring::{Consumer, Producer};
 use super::wait::{Idle, Wait};
 use crate::engine::{Engine, Output, Prepared};
+use crate::feed::Tape;
 use crate::journal::Record;
 use crate::strategy::Strategy;
 

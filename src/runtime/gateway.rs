@@ -18,9 +18,9 @@ use std::sync::Arc;
 use arrayvec::ArrayVec;
 
 use super::clock::Clock;
-use super::feed::{BookFeed, Tape};
 use super::ring::{Consumer, Producer};
 use super::wait::{Idle, Wait};
+use crate::feed::{BookFeed, Tape};
 use crate::telemetry::{Stage, Telemetry};
 use crate::venue::{Delivery, Gateway, GatewayError, LocalVenue, OrderRef, Request};
 

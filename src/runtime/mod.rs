@@ -5,7 +5,7 @@
 //! - [`wait`]: idle policies (busy spin, spin then yield, park).
 //! - [`gateway`]: the gateway thread, driving any [`crate::venue::Gateway`].
 //! - [`persist`]: a local (simulated) venue that saves its records for a restart.
-//! - [`feed`]: recorded market data replayed by a feeder thread; books kept in sync.
+//! - [`feeder`]: the feeder thread replaying recorded captures into the loop's ring.
 //! - [`clock`]: the monotonic clock (the only one: the engine never reads a clock).
 //! - `event_loop`: the pinned loop thread that pumps the engine (`crate::engine`) from
 //!   the rings.
@@ -13,7 +13,7 @@
 
 pub mod clock;
 mod event_loop;
-pub mod feed;
+pub mod feeder;
 pub mod gateway;
 pub mod persist;
 pub mod ring;
@@ -21,8 +21,9 @@ mod run;
 pub mod wait;
 
 pub use crate::engine::Job;
+pub use crate::feed::{BookFeed, Format, Tape};
 pub use clock::Clock;
-pub use feed::{BookFeed, Speed, Tape};
+pub use feeder::Speed;
 pub use gateway::{GatewayStats, Inbound, Outbound};
 pub use run::Setup;
 pub use run::{outcomes, run, run_setup, run_with_feeds, Config, Feed, RunReport, RuntimeError};

@@ -10,14 +10,14 @@ use std::thread::{self, JoinHandle};
 
 use super::clock::Clock;
 use super::event_loop::{Control, Journal, Pump, PumpCounts};
-use super::feed::{run_feeder, BookFeed, FeederStats, MdLine, Speed, Tape};
+use super::feeder::{run_feeder, FeederStats, MdLine, Speed};
 use super::gateway::{run_local_gateway, GatewayFeed, GatewayStats, GatewayThread};
 use super::gateway::{Inbound, Outbound};
 use super::ring::{ring, Consumer, Producer};
 use super::wait::{Idle, Wait};
 use crate::book::Ladder;
 use crate::engine::{Engine, EngineConfig, FeedBook, Job, Parts, Prepared};
-use crate::feed::binance::Market;
+use crate::feed::{BookFeed, Format, Tape};
 use crate::group::{Group, GroupError, Outcome};
 use crate::journal::Recorder;
 use crate::num::Step;
@@ -38,8 +38,8 @@ pub struct Feed {
     pub venue: usize,
     /// The book on that venue.
     pub book: usize,
-    /// Its sequence rules.
-    pub market: Market,
+    /// Its format: decoder and sequence rules.
+    pub format: Format,
     /// The instrument's tick and lot.
     pub tick: Step,
     /// The instrument's lot.
@@ -364,7 +364,7 @@ fn feed_book(f: &Feed) -> FeedBook {
         venue: f.venue,
         book: f.book,
         ladder: Ladder::new(f.levels_per_side, f.max_update_levels),
-        sync: BookFeed::new(f.market, f.tick, f.lot),
+        sync: BookFeed::new(f.format, f.tick, f.lot),
     }
 }
 
@@ -407,7 +407,7 @@ fn spawn_gateways<G: LocalVenue>(
                 (f.venue == i).then(|| GatewayFeed {
                     tape: f.tape.clone(),
                     book: f.book,
-                    sync: BookFeed::new(f.market, f.tick, f.lot),
+                    sync: BookFeed::new(f.format, f.tick, f.lot),
                 })
             })
             .collect();

@@ -1,39 +1,31 @@
 //! A valid [`Scenario`] turned into what the runtime runs: one simulated exchange per
-//! venue whose book follows its recorded feed, the risk state, the feeds, the
-//! cash-and-carry strategy and the runtime [`Config`]. Every value is checked here and
-//! a refusal names its key.
+//! venue whose book follows its recorded feed (of its named [`Format`], loaded and checked
+//! to go live), the risk state, the feeds, the strategy (carry on two venues, or a round
+//! trip on one) and the runtime [`Config`]. Every value is checked here and a refusal
+//! names its key. `Scenario::build` reads as its steps: each venue, the feeds' overlap,
+//! the strategy, the runtime settings, each a function of its own.
 
 use std::path::Path;
 use std::sync::Arc;
 
+use arrayvec::ArrayVec;
+
 use super::check::{self, MAX_FAULT_MS, MAX_LATENCY_US, MAX_TAIL_SCALE_US, MAX_WAIT_MS};
 use super::feeds::{check_live, check_overlap};
 use super::{
-    bad, dec, step, FaultSpec, LatencySpec, LimitsSpec, ModeSpec, Scenario, ScenarioError,
+    bad, dec, step, ExecutionSpec, FaultSpec, LatencySpec, LimitsSpec, ModeSpec, Scenario,
+    ScenarioError, VenueSpec,
 };
-use crate::feed::binance::Market;
+use crate::feed::{Format, Tape};
 use crate::group::Policy;
-use crate::instrument::{ContractKind, InstrumentRules};
+use crate::instrument::{ContractKind, InstrumentRules, VenueInfo};
 use crate::leg::{Fees, Mode, MAX_REPRICES};
-use crate::num::{ratio, Decimal, Ratio, Step};
+use crate::num::{ratio, Decimal, Ratio};
 use crate::risk::{RiskState, VenueLimits};
-use crate::runtime::{Config, Feed, Speed, Tape, Wait};
+use crate::runtime::{Config, Feed, Speed, Wait};
 use crate::sim::{FaultPlan, Latency, SimExchange, SimVenue};
-use crate::strategy::{Carry, CarryLeg, CarryParams};
+use crate::strategy::{Carry, CarryLeg, CarryParams, Roundtrip, RoundtripParams, RunStrategy};
 use crate::walk::Thresholds;
-
-/// A venue's names and units, for journals and reports.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VenueInfo {
-    /// Venue name.
-    pub name: String,
-    /// Instrument name.
-    pub instrument: String,
-    /// Price tick.
-    pub tick: Step,
-    /// Quantity lot.
-    pub lot: Step,
-}
 
 /// Everything a run of the scenario needs.
 #[derive(Debug)]
@@ -49,7 +41,7 @@ pub struct Built {
     /// One feed per venue.
     pub feeds: Vec<Feed>,
     /// The strategy.
-    pub strategy: Carry,
+    pub strategy: RunStrategy,
     /// Groups to preallocate.
     pub strategy_groups: usize,
     /// Runtime settings.
@@ -224,6 +216,16 @@ pub fn gcd(a: i128, b: i128) -> i128 {
     }
 }
 
+/// One venue of the scenario, built.
+struct BuiltVenue {
+    exchange: SimExchange,
+    feed: Feed,
+    limits: VenueLimits,
+    info: VenueInfo,
+    rules: InstrumentRules,
+    fees: Fees,
+}
+
 impl Scenario {
     /// Checks every value and builds the run; data paths are relative to `dir`.
     pub fn build(&self, dir: &Path) -> Result<Built, ScenarioError> {
@@ -240,189 +242,192 @@ impl Scenario {
             "risk.max_group_notional",
             &self.risk.max_group_notional,
         )?);
-        let mut exchanges = Vec::new();
-        let mut feeds = Vec::new();
-        let mut venues = Vec::new();
-        let mut rules = Vec::new();
-        let mut fees = Vec::new();
-        let mut md_lines = 0u64;
+        let (mut exchanges, mut feeds, mut venues) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut rules, mut fees) = (Vec::new(), Vec::new());
         for (i, v) in self.venue.iter().enumerate() {
-            let key = |k: &str| format!("venue[{i}].{k}");
             if venues.iter().any(|x: &VenueInfo| x.name == v.name) {
-                return Err(bad(&key("name"), &v.name, "two venues have this name"));
+                let k = format!("venue[{i}].name");
+                return Err(bad(&k, &v.name, "two venues have this name"));
             }
-            let tick = step(&key("tick"), &v.tick)?;
-            let lot = step(&key("lot"), &v.lot)?;
-            let min_notional = dec(&key("min_notional"), &v.min_notional)?;
-            let r = InstrumentRules::new(
-                tick,
-                lot,
-                1,
-                min_notional,
-                Decimal::ONE,
-                ContractKind::Linear,
-            )
-            .map_err(|e| bad(&key("min_notional"), &v.min_notional, e.to_string()))?;
-            let f = Fees {
-                maker_e8: fee(&key("maker_fee"), &v.maker_fee)?,
-                taker_e8: fee(&key("taker_fee"), &v.taker_fee)?,
-            };
-            let market = match v.market.as_str() {
-                "spot" => Market::Spot,
-                "futures" => Market::Futures,
-                other => return Err(bad(&key("market"), other, "expected spot or futures")),
-            };
-            if !(16..=1 << 20).contains(&v.levels) {
-                return Err(bad(
-                    &key("levels"),
-                    &v.levels.to_string(),
-                    "must be 16..=1048576",
-                ));
-            }
-            let latency = latency(&key("latency"), &v.latency)?;
-            let plan = faults(&key("faults"), &v.faults)?;
-            let limits = limits(&key("limits"), &v.limits)?;
-            let path = Scenario::resolve(dir, &v.feed);
-            let tape = Tape::from_gz_file(&path).map_err(|source| ScenarioError::Data {
-                key: key("feed"),
-                path: path.display().to_string(),
-                source,
-            })?;
-            if tape.is_empty() {
-                let why = format!(
-                    "the capture has no `<local_ns> <json>` lines ({} other lines)",
-                    tape.skipped()
-                );
-                return Err(bad(&key("feed"), &v.feed, why));
-            }
-            md_lines += tape.len() as u64;
-            let feed = Feed {
-                tape: Arc::new(tape),
-                venue: i,
-                book: 0,
-                market,
-                tick,
-                lot,
-                levels_per_side: v.levels,
-                max_update_levels: 4_096,
-            };
-            check_live(i, v, &feed)?;
-            feeds.push(feed);
-            let book = SimVenue::new(v.levels, 4_096).with_fees(f);
-            let seed = self.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ i as u64;
-            exchanges.push(SimExchange::new(vec![book], latency, plan, seed));
-            risk.add_venue(limits, 0)
-                .ok_or_else(|| bad(&key("limits"), "", "risk refused the limits"))?;
-            venues.push(VenueInfo {
-                name: v.name.clone(),
-                instrument: v.instrument.clone(),
-                tick,
-                lot,
-            });
-            rules.push(r);
-            fees.push(f);
+            let b = self.venue(i, v, dir)?;
+            risk.add_venue(b.limits, 0)
+                .ok_or_else(|| bad(&format!("venue[{i}].limits"), "", "risk refused the limits"))?;
+            exchanges.push(b.exchange);
+            feeds.push(b.feed);
+            venues.push(b.info);
+            rules.push(b.rules);
+            fees.push(b.fees);
         }
-        let spans: Vec<_> = feeds.iter().map(|f| f.tape.span()).collect();
+        let spans: Vec<_> = feeds.iter().map(|f: &Feed| f.tape.span()).collect();
         check_overlap(&self.venue, &spans)?;
-        let s = &self.strategy;
-        if s.kind != "carry" {
-            return Err(bad("strategy.kind", &s.kind, "only \"carry\" exists"));
-        }
-        let find = |k: &str, name: &str| {
-            venues
-                .iter()
-                .position(|v| v.name == name)
-                .ok_or_else(|| bad(k, name, "no venue has this name"))
-        };
-        let (long, short) = (
-            find("strategy.long", &s.long)?,
-            find("strategy.short", &s.short)?,
-        );
-        if long == short {
-            return Err(bad("strategy.short", &s.short, "is also the long venue"));
-        }
-        let e = &self.execution;
-        let names: Vec<&str> = match &e.policy {
-            super::PolicySpec::One(p) => vec![p.as_str()],
-            super::PolicySpec::Many(v) => v.iter().map(String::as_str).collect(),
-        };
-        if names.is_empty() || names.len() > 4 {
-            let n = names.len().to_string();
-            return Err(bad("execution.policy", &n, "give 1 to 4 policies"));
-        }
-        let mut policies = arrayvec::ArrayVec::new();
-        for name in names {
-            policies.push(match name {
-                "rollback" => Policy::Rollback,
-                "rebalance" => Policy::Rebalance,
-                "accept_partial" => Policy::AcceptPartial,
-                "complete" => {
-                    let k = "execution.complete_budget_ms";
-                    Policy::Complete {
-                        budget_ns: check::ms(k, e.complete_budget_ms, 1, MAX_WAIT_MS)?,
-                        max_slippage_bps: ratio_of(
-                            "execution.max_slippage_bps",
-                            &e.max_slippage_bps,
-                            Decimal::ZERO,
-                            Decimal::from_i64(10_000),
-                        )?,
-                    }
-                }
-                other => {
-                    let why = "expected rollback, rebalance, complete or accept_partial";
-                    return Err(bad("execution.policy", other, why));
-                }
-            });
-        }
         let max_slip = ratio_of(
             "execution.max_slippage_bps",
-            &e.max_slippage_bps,
+            &self.execution.max_slippage_bps,
             Decimal::from_raw(1).unwrap_or(Decimal::ZERO),
             Decimal::from_i64(10_000),
         )?;
-        let unit = gcd(
-            venues[long].lot.size().raw(),
-            venues[short].lot.size().raw(),
-        )
-        .max(1);
-        let units = |v: usize| {
-            let lot = venues[v].lot;
-            i64::try_from(lot.size().raw() / unit).map_err(|_| {
-                let why = "is too many times the other leg's lot for a common unit";
-                bad(&format!("venue[{v}].lot"), &lot.to_string(), why)
-            })
+        let strategy = self.strategy(&venues, &rules, &fees, max_slip)?;
+        Ok(Built {
+            name: self.name.clone(),
+            seed: self.seed,
+            exchanges,
+            risk,
+            md_lines: feeds.iter().map(|f| f.tape.len() as u64).sum(),
+            feeds,
+            strategy,
+            strategy_groups: self.strategy.max_groups,
+            config: self.config(speed)?,
+            venues,
+            rules,
+            fees,
+            max_slippage_bps: max_slip,
+        })
+    }
+
+    /// Venue `i`: its rules, fees, feed (loaded and checked live), simulated exchange
+    /// and limits.
+    fn venue(&self, i: usize, v: &VenueSpec, dir: &Path) -> Result<BuiltVenue, ScenarioError> {
+        let key = |k: &str| format!("venue[{i}].{k}");
+        let format = feed_format(i, v)?;
+        let rules = instrument(i, v, format)?;
+        let f = Fees {
+            maker_e8: fee(&key("maker_fee"), &v.maker_fee)?,
+            taker_e8: fee(&key("taker_fee"), &v.taker_fee)?,
         };
-        let (long_units, short_units) = (units(long)?, units(short)?);
-        let leg = |v: usize, lot_units: i64, m: Mode| CarryLeg {
+        if !(16..=1 << 20).contains(&v.levels) {
+            let n = v.levels.to_string();
+            return Err(bad(&key("levels"), &n, "must be 16..=1048576"));
+        }
+        let latency = latency(&key("latency"), &v.latency)?;
+        let plan = faults(&key("faults"), &v.faults)?;
+        let limits = limits(&key("limits"), &v.limits)?;
+        let feed = load_feed(i, v, dir, format, &rules)?;
+        let book = SimVenue::new(v.levels, 4_096).with_fees(f);
+        let seed = self.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ i as u64;
+        Ok(BuiltVenue {
+            exchange: SimExchange::new(vec![book], latency, plan, seed),
+            feed,
+            limits,
+            info: VenueInfo {
+                name: v.name.clone(),
+                instrument: v.instrument.clone(),
+                tick: rules.tick,
+                lot: rules.lot,
+                kind: rules.kind,
+                multiplier: rules.multiplier,
+            },
+            rules,
+            fees: f,
+        })
+    }
+
+    /// The strategy of `[strategy]` on the built venues.
+    fn strategy(
+        &self,
+        venues: &[VenueInfo],
+        rules: &[InstrumentRules],
+        fees: &[Fees],
+        max_slip: Ratio,
+    ) -> Result<RunStrategy, ScenarioError> {
+        let s = &self.strategy;
+        if !(1..=4_096).contains(&s.max_groups) {
+            let k = "strategy.max_groups";
+            return Err(bad(k, &s.max_groups.to_string(), "must be 1..=4096"));
+        }
+        let long = find_venue(venues, "strategy.long", &s.long)?;
+        let leg = |v: usize, lot_units: i64, mode: Mode| CarryLeg {
             feed: v,
             venue: v,
             book: 0,
             rules: rules[v],
             lot_units,
             fees: fees[v],
-            mode: m,
+            mode,
             max_slippage_bps: max_slip,
         };
-        let size_usd = check::positive("strategy.size_usd", &s.size_usd)?;
-        if !(1..=4_096).contains(&s.max_groups) {
-            let k = "strategy.max_groups";
-            return Err(bad(k, &s.max_groups.to_string(), "must be 1..=4096"));
+        let long_mode = mode("execution.long_mode", &self.execution.long_mode)?;
+        match s.kind.as_str() {
+            "carry" => {
+                let short_name = carry_key("strategy.short", s.short.as_ref())?;
+                let short = find_venue(venues, "strategy.short", short_name)?;
+                if long == short {
+                    return Err(bad("strategy.short", short_name, "is also the long venue"));
+                }
+                let (long_units, short_units) = lot_units(venues, long, short)?;
+                let short_mode = self.execution.short_mode.as_ref();
+                let short_mode = mode(
+                    "execution.short_mode",
+                    carry_key("execution.short_mode", short_mode)?,
+                )?;
+                let c = self.carry(
+                    leg(long, long_units, long_mode),
+                    leg(short, short_units, short_mode),
+                )?;
+                Ok(RunStrategy::Carry(c))
+            }
+            "roundtrip" => Ok(RunStrategy::Roundtrip(
+                self.roundtrip(leg(long, 1, long_mode))?,
+            )),
+            other => Err(bad("strategy.kind", other, "expected carry or roundtrip")),
         }
-        let params = CarryParams {
-            spot: leg(long, long_units, mode("execution.long_mode", &e.long_mode)?),
-            perp: leg(
-                short,
-                short_units,
-                mode("execution.short_mode", &e.short_mode)?,
-            ),
-            size_usd,
-            open_above_bps: dec("strategy.open_above_bps", &s.open_above_bps)?,
-            close_below_bps: dec("strategy.close_below_bps", &s.close_below_bps)?,
+    }
+
+    /// The cash-and-carry strategy, long `spot` and short `perp`.
+    fn carry(&self, spot: CarryLeg, perp: CarryLeg) -> Result<Carry, ScenarioError> {
+        let s = &self.strategy;
+        let open = carry_key("strategy.open_above_bps", s.open_above_bps.as_ref())?;
+        let close = carry_key("strategy.close_below_bps", s.close_below_bps.as_ref())?;
+        Ok(Carry::new(CarryParams {
+            spot,
+            perp,
+            size_usd: check::positive("strategy.size_usd", &s.size_usd)?,
+            open_above_bps: dec("strategy.open_above_bps", open)?,
+            close_below_bps: dec("strategy.close_below_bps", close)?,
             cooldown_ns: check::ms("strategy.cooldown_ms", s.cooldown_ms, 0, MAX_WAIT_MS)?,
             max_cycles: check::at_least_one("strategy.max_cycles", s.max_cycles)?,
-            policies,
+            policies: policies(&self.execution)?,
             thresholds: Thresholds::default(),
-        };
+        }))
+    }
+
+    /// The round trip on `leg`'s venue; the keys of a second leg are refused.
+    fn roundtrip(&self, leg: CarryLeg) -> Result<Roundtrip, ScenarioError> {
+        let s = &self.strategy;
+        let only_carry = [
+            ("strategy.short", s.short.clone()),
+            ("strategy.open_above_bps", s.open_above_bps.clone()),
+            ("strategy.close_below_bps", s.close_below_bps.clone()),
+            (
+                "execution.short_mode",
+                self.execution.short_mode.as_ref().map(|_| "{…}".into()),
+            ),
+        ];
+        for (k, v) in only_carry {
+            if let Some(v) = v {
+                return Err(bad(
+                    k,
+                    &v,
+                    "a roundtrip trades one venue (strategy.long): remove it",
+                ));
+            }
+        }
+        let policies = policies(&self.execution)?;
+        if policies.len() != 1 {
+            let n = policies.len().to_string();
+            return Err(bad("execution.policy", &n, "a roundtrip takes one policy"));
+        }
+        Ok(Roundtrip::new(RoundtripParams {
+            leg,
+            size_usd: check::positive("strategy.size_usd", &s.size_usd)?,
+            hold_ns: check::ms("strategy.hold_ms", s.hold_ms, 0, MAX_WAIT_MS)?,
+            cooldown_ns: check::ms("strategy.cooldown_ms", s.cooldown_ms, 0, MAX_WAIT_MS)?,
+            max_cycles: check::at_least_one("strategy.max_cycles", s.max_cycles)?,
+            policy: policies[0],
+        }))
+    }
+
+    /// The runtime settings.
+    fn config(&self, speed: Speed) -> Result<Config, ScenarioError> {
         let wait = match self.runtime.wait.as_str() {
             "busy_spin" => Wait::BusySpin,
             "spin_then_yield" => Wait::SpinThenYield { spins: 1_000 },
@@ -432,14 +437,14 @@ impl Scenario {
                 return Err(bad("runtime.wait", other, why));
             }
         };
+        let e = &self.execution;
         let request_timeout_ns = check::ms(
             "execution.request_timeout_ms",
             e.request_timeout_ms,
             1,
             MAX_WAIT_MS,
         )?;
-        let silence_limit_ns = silence_limit_ns(e.silence_limit_ms, e.request_timeout_ms)?;
-        let config = Config {
+        Ok(Config {
             loop_core: self.runtime.loop_core,
             gateway_cores: self
                 .runtime
@@ -450,27 +455,169 @@ impl Scenario {
             wait,
             gateway_wait: Wait::Park { idle_ns: 50_000 },
             request_timeout_ns,
-            silence_limit_ns,
+            silence_limit_ns: silence_limit_ns(e.silence_limit_ms, e.request_timeout_ms)?,
             md_speed: speed,
             md_ring: 1 << 16,
             ..Config::default()
-        };
-        Ok(Built {
-            name: self.name.clone(),
-            seed: self.seed,
-            exchanges,
-            risk,
-            feeds,
-            strategy: Carry::new(params),
-            strategy_groups: s.max_groups,
-            config,
-            venues,
-            md_lines,
-            rules,
-            fees,
-            max_slippage_bps: max_slip,
         })
     }
+}
+
+/// The index of the venue named `name` (given as `key`).
+fn find_venue(venues: &[VenueInfo], key: &str, name: &str) -> Result<usize, ScenarioError> {
+    venues
+        .iter()
+        .position(|v| v.name == name)
+        .ok_or_else(|| bad(key, name, "no venue has this name"))
+}
+
+/// A key the carry strategy needs.
+fn carry_key<'a, T>(key: &str, v: Option<&'a T>) -> Result<&'a T, ScenarioError> {
+    v.ok_or_else(|| bad(key, "", "missing: kind = \"carry\" needs it"))
+}
+
+/// Venue `i`'s capture format; the old key `market` is refused naming `format`.
+fn feed_format(i: usize, v: &VenueSpec) -> Result<Format, ScenarioError> {
+    let key = |k: &str| format!("venue[{i}].{k}");
+    if let Some(m) = &v.market {
+        let write = match m.as_str() {
+            "spot" => "format = \"binance-spot\"",
+            "futures" => "format = \"binance-usdm\" (or \"binance-coinm\" for a COIN-M capture)",
+            _ => "format",
+        };
+        let why = format!("`market` was replaced by `format`: write {write}");
+        return Err(bad(&key("market"), m, why));
+    }
+    let Some(name) = &v.format else {
+        let why = format!(
+            "missing: give the capture's format, one of {}",
+            Format::NAMES
+        );
+        return Err(bad(&key("format"), "", why));
+    };
+    Format::parse(name)
+        .ok_or_else(|| bad(&key("format"), name, format!("expected {}", Format::NAMES)))
+}
+
+/// Venue `i`'s instrument rules: tick, lot, minimum notional, contract kind and
+/// multiplier. A COIN-M capture's sizes are contracts, so it needs an inverse contract.
+fn instrument(i: usize, v: &VenueSpec, format: Format) -> Result<InstrumentRules, ScenarioError> {
+    let key = |k: &str| format!("venue[{i}].{k}");
+    let tick = step(&key("tick"), &v.tick)?;
+    let lot = step(&key("lot"), &v.lot)?;
+    let min_notional = dec(&key("min_notional"), &v.min_notional)?;
+    let kind = match v.contract.as_str() {
+        "linear" => ContractKind::Linear,
+        "inverse" => ContractKind::Inverse,
+        other => return Err(bad(&key("contract"), other, "expected linear or inverse")),
+    };
+    if format == Format::BinanceCoinm && kind == ContractKind::Linear {
+        let why = "a COIN-M book's sizes are contracts: set contract = \"inverse\" and the \
+                   contract's quote value as multiplier";
+        return Err(bad(&key("contract"), &v.contract, why));
+    }
+    let multiplier = check::positive(&key("multiplier"), &v.multiplier)?;
+    InstrumentRules::new(tick, lot, 1, min_notional, multiplier, kind)
+        .map_err(|e| bad(&key("min_notional"), &v.min_notional, e.to_string()))
+}
+
+/// Venue `i`'s capture, loaded as `format` and checked to go live.
+fn load_feed(
+    i: usize,
+    v: &VenueSpec,
+    dir: &Path,
+    format: Format,
+    rules: &InstrumentRules,
+) -> Result<Feed, ScenarioError> {
+    let path = Scenario::resolve(dir, &v.feed);
+    let tape = Tape::load(&path, format).map_err(|source| ScenarioError::Data {
+        key: format!("venue[{i}].feed"),
+        path: path.display().to_string(),
+        source,
+    })?;
+    if tape.is_empty() {
+        let shape = if format.bare_json_time() {
+            "`<local_ns> <json>` or JSON lines with a `ts`"
+        } else {
+            "`<local_ns> <json>` lines"
+        };
+        let why = format!(
+            "the capture has no {shape} ({} other lines)",
+            tape.skipped()
+        );
+        return Err(bad(&format!("venue[{i}].feed"), &v.feed, why));
+    }
+    let feed = Feed {
+        tape: Arc::new(tape),
+        venue: i,
+        book: 0,
+        format,
+        tick: rules.tick,
+        lot: rules.lot,
+        levels_per_side: v.levels,
+        max_update_levels: 4_096,
+    };
+    check_live(i, v, &feed)?;
+    Ok(feed)
+}
+
+/// Common base units per lot of the long and the short venue (their lots over the
+/// finer one). With an inverse leg (contracts) there is no fixed ratio: 1 each, and the
+/// strategy sets each group's units from the lots it sized.
+fn lot_units(venues: &[VenueInfo], long: usize, short: usize) -> Result<(i64, i64), ScenarioError> {
+    if venues[long].kind == ContractKind::Inverse || venues[short].kind == ContractKind::Inverse {
+        return Ok((1, 1));
+    }
+    let unit = gcd(
+        venues[long].lot.size().raw(),
+        venues[short].lot.size().raw(),
+    )
+    .max(1);
+    let units = |v: usize| {
+        let lot = venues[v].lot;
+        i64::try_from(lot.size().raw() / unit).map_err(|_| {
+            let why = "is too many times the other leg's lot for a common unit";
+            bad(&format!("venue[{v}].lot"), &lot.to_string(), why)
+        })
+    };
+    Ok((units(long)?, units(short)?))
+}
+
+/// `execution.policy`: 1 to 4 policies used in turn.
+fn policies(e: &ExecutionSpec) -> Result<ArrayVec<Policy, 4>, ScenarioError> {
+    let names: Vec<&str> = match &e.policy {
+        super::PolicySpec::One(p) => vec![p.as_str()],
+        super::PolicySpec::Many(v) => v.iter().map(String::as_str).collect(),
+    };
+    if names.is_empty() || names.len() > 4 {
+        let n = names.len().to_string();
+        return Err(bad("execution.policy", &n, "give 1 to 4 policies"));
+    }
+    let mut out = ArrayVec::new();
+    for name in names {
+        out.push(match name {
+            "rollback" => Policy::Rollback,
+            "rebalance" => Policy::Rebalance,
+            "accept_partial" => Policy::AcceptPartial,
+            "complete" => {
+                let k = "execution.complete_budget_ms";
+                Policy::Complete {
+                    budget_ns: check::ms(k, e.complete_budget_ms, 1, MAX_WAIT_MS)?,
+                    max_slippage_bps: ratio_of(
+                        "execution.max_slippage_bps",
+                        &e.max_slippage_bps,
+                        Decimal::ZERO,
+                        Decimal::from_i64(10_000),
+                    )?,
+                }
+            }
+            other => {
+                let why = "expected rollback, rebalance, complete or accept_partial";
+                return Err(bad("execution.policy", other, why));
+            }
+        });
+    }
+    Ok(out)
 }
 
 /// `execution.silence_limit_ms` in ns: at least the request timeout (a venue gets one

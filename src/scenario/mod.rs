@@ -101,10 +101,19 @@ pub struct VenueSpec {
     pub maker_fee: String,
     /// Taker fee rate.
     pub taker_fee: String,
-    /// The recorded capture (hftbacktest `.gz`), relative to the scenario file.
+    /// The recorded capture (gzip or plain text), relative to the scenario file.
     pub feed: String,
-    /// Its sync rules: `"spot"` or `"futures"`.
-    pub market: String,
+    /// Its format (`"binance-usdm"`, see `feed::Format`); required.
+    pub format: Option<String>,
+    /// The key `format` replaced: refused with a message naming `format`.
+    pub market: Option<String>,
+    /// `"linear"` (quantity in base units) or `"inverse"` (in contracts of `multiplier`
+    /// quote each).
+    #[serde(default = "linear")]
+    pub contract: String,
+    /// Linear: base units per quantity unit; inverse: quote value of one contract.
+    #[serde(default = "one")]
+    pub multiplier: String,
     /// Levels per side of the book.
     #[serde(default = "default_levels")]
     pub levels: usize,
@@ -120,6 +129,14 @@ pub struct VenueSpec {
 
 fn zero() -> String {
     "0".to_string()
+}
+
+fn one() -> String {
+    "1".to_string()
+}
+
+fn linear() -> String {
+    "linear".to_string()
 }
 
 fn default_levels() -> usize {
@@ -208,18 +225,24 @@ pub struct LimitsSpec {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StrategySpec {
-    /// Only `"carry"` (cash-and-carry) for now.
+    /// `"carry"` (cash-and-carry, two venues) or `"roundtrip"` (one venue: buy, hold,
+    /// sell back).
     pub kind: String,
-    /// Venue name of the long (spot) leg.
+    /// Venue name of the long (spot) leg; a round trip's venue.
     pub long: String,
-    /// Venue name of the short (perp) leg.
-    pub short: String,
+    /// Venue name of the short (perp) leg (carry only).
+    pub short: Option<String>,
     /// Entry size, USD.
     pub size_usd: String,
-    /// Open when the entry premium net of fees and walk slippage is at least this, bps.
-    pub open_above_bps: String,
-    /// Close when the exit cost with fees and walk slippage is at most this, bps.
-    pub close_below_bps: String,
+    /// Open when the entry premium net of fees and walk slippage is at least this, bps
+    /// (carry only).
+    pub open_above_bps: Option<String>,
+    /// Close when the exit cost with fees and walk slippage is at most this, bps (carry
+    /// only).
+    pub close_below_bps: Option<String>,
+    /// How long a round trip holds its buy before selling it back, ms.
+    #[serde(default)]
+    pub hold_ms: u64,
     /// Pause after a group ends, ms.
     #[serde(default)]
     pub cooldown_ms: u64,
@@ -293,8 +316,8 @@ pub struct ExecutionSpec {
     pub complete_budget_ms: u64,
     /// The long leg's mode.
     pub long_mode: ModeSpec,
-    /// The short leg's mode.
-    pub short_mode: ModeSpec,
+    /// The short leg's mode (carry only).
+    pub short_mode: Option<ModeSpec>,
     /// Slippage bound of IOCs (fallbacks, unwinds), bps from the mid.
     pub max_slippage_bps: String,
     /// How long an order's answer may take before it is queried, ms.

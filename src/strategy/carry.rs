@@ -15,13 +15,21 @@
 //! against the strategy (spot buy up, perp sell down, and so on), so a premium is never
 //! flattered by rounding. A group that ends `Unhedged` stops the strategy: the kill
 //! switch takes over. Allocation-free: it runs on the loop thread.
+//!
+//! An inverse leg (a COIN-M perpetual, in contracts of a fixed USD value) is sized by
+//! `hedge_size` to the base quantity of the linear leg (whole contracts, toward zero).
+//! Its average price is the one its base quantity is worth: contracts over the sum of
+//! contracts / price per level (the harmonic mean, not the contract-weighted one, which
+//! is higher), so a premium against a linear leg compares prices of equal base. As
+//! contracts and base lots have no fixed ratio, each group of such a pair counts its
+//! legs' units from the two sizes it trades (the hedge ratio at the decision).
 
 use arrayvec::ArrayVec;
 
 use super::seam::{Books, Intent, IntentLeg, Strategy};
 use crate::book::{Ladder, OrderSide};
 use crate::group::{Group, GroupError, LegPlan, LegRisk, Outcome, Policy};
-use crate::instrument::InstrumentRules;
+use crate::instrument::{ContractKind, InstrumentRules};
 use crate::leg::{Arrival, Fees, Mode};
 use crate::num::{ratio, Decimal, Ratio, Round};
 use crate::sizing::{hedge_size, HedgeLeg};
@@ -38,7 +46,8 @@ pub struct CarryLeg {
     pub book: usize,
     /// Instrument rules.
     pub rules: InstrumentRules,
-    /// Common base units per lot (the lot over the finest lot of the two legs).
+    /// Common base units per lot (the lot over the finest lot of the two legs); unused
+    /// when either leg is inverse (each group then takes its units from its sizes).
     pub lot_units: i64,
     /// Fee rates.
     pub fees: Fees,
@@ -46,6 +55,36 @@ pub struct CarryLeg {
     pub mode: Mode,
     /// Slippage bound of the leg's IOCs, bps.
     pub max_slippage_bps: Ratio,
+}
+
+impl CarryLeg {
+    /// The intent leg trading `lots` (of `lot_units` common units each) to `side`, decided
+    /// on `top`.
+    pub fn intent_leg(
+        &self,
+        side: OrderSide,
+        lots: i64,
+        lot_units: i64,
+        top: Arrival,
+    ) -> IntentLeg {
+        IntentLeg {
+            plan: LegPlan {
+                venue: self.venue,
+                side,
+                qty_lots: lots,
+                lot_units,
+                mode: self.mode,
+                max_slippage_bps: self.max_slippage_bps,
+                fees: self.fees,
+            },
+            book: self.book,
+            top,
+            risk: LegRisk {
+                venue: self.venue,
+                rules: self.rules,
+            },
+        }
+    }
 }
 
 /// Strategy parameters.
@@ -135,7 +174,7 @@ pub struct Carry {
 
 /// Average price of a walk of `lots`, as an exact decimal rounded by `round`, with the
 /// walk itself.
-fn walked(
+pub(crate) fn walked(
     ladder: &Ladder,
     leg: &CarryLeg,
     side: OrderSide,
@@ -150,9 +189,13 @@ fn walked(
         ladder.best_bid()?.price_ticks,
         ladder.best_ask()?.price_ticks,
     );
-    let ntl = Decimal::from_i64(i64::try_from(w.notional_tl).ok()?);
-    let qty = Decimal::from_i64(i64::try_from(w.qty_num).ok()?);
-    let avg = leg.rules.tick.size().mul_div(ntl, qty, round).ok()?;
+    let avg = if leg.rules.kind == ContractKind::Inverse {
+        inverse_avg(ladder, leg, side, lots, round)?
+    } else {
+        let ntl = Decimal::from_i64(i64::try_from(w.notional_tl).ok()?);
+        let qty = Decimal::from_i64(i64::try_from(w.qty_num).ok()?);
+        leg.rules.tick.size().mul_div(ntl, qty, round).ok()?
+    };
     let m = Metrics::compute(&w, bid, ask, &Thresholds::default());
     let top = Arrival {
         bid_ticks: bid,
@@ -161,6 +204,36 @@ fn walked(
         expected_price_ticks: ratio(w.notional_tl, w.qty_num).ok(),
     };
     Some((avg, top))
+}
+
+/// The average price of `lots` contracts of an inverse leg taken from `ladder`, as their
+/// base quantity values them: `Σ c / Σ (c / p)` over the levels walked, rounded by
+/// `round` (each term the other way, so the rounding never flatters). `None` if the
+/// book is short.
+fn inverse_avg(
+    ladder: &Ladder,
+    leg: &CarryLeg,
+    side: OrderSide,
+    lots: i64,
+    round: Round,
+) -> Option<Decimal> {
+    let term = match round {
+        Round::Ceil => Round::Floor,
+        _ => Round::Ceil,
+    };
+    let (mut left, mut per_price) = (lots, Decimal::ZERO);
+    for l in ladder.levels(side.takes_from()) {
+        let c = l.qty_lots.min(left);
+        let p = leg.rules.tick.to_decimal(l.price_ticks);
+        per_price = per_price
+            .checked_add(Decimal::from_i64(c).div(p, term).ok()?)
+            .ok()?;
+        left -= c;
+        if left == 0 {
+            return Decimal::from_i64(lots).div(per_price, round).ok();
+        }
+    }
+    None
 }
 
 /// `(hi − lo) / base × 10⁴`, rounded by `round`.
@@ -203,26 +276,23 @@ impl Carry {
         self.fees_bps
     }
 
+    /// Per leg, the base units of one lot for a group trading `lots` of each: the legs'
+    /// own `lot_units` for two linear legs; with an inverse leg, each size as the other's
+    /// units (over their common divisor), so that both targets are the same units.
+    fn group_units(&self, lots: [i64; 2]) -> [i64; 2] {
+        let (s, p) = (&self.p.spot, &self.p.perp);
+        if s.rules.kind == ContractKind::Linear && p.rules.kind == ContractKind::Linear {
+            return [s.lot_units, p.lot_units];
+        }
+        let g = gcd(lots[0], lots[1]).max(1);
+        [(lots[1] / g).max(1), (lots[0] / g).max(1)]
+    }
+
     fn intent(&self, legs: [(CarryLeg, OrderSide, i64, Arrival); 2]) -> Intent {
         let mut out = ArrayVec::new();
-        for (leg, side, lots, top) in legs {
-            out.push(IntentLeg {
-                plan: LegPlan {
-                    venue: leg.venue,
-                    side,
-                    qty_lots: lots,
-                    lot_units: leg.lot_units,
-                    mode: leg.mode,
-                    max_slippage_bps: leg.max_slippage_bps,
-                    fees: leg.fees,
-                },
-                book: leg.book,
-                top,
-                risk: LegRisk {
-                    venue: leg.venue,
-                    rules: leg.rules,
-                },
-            });
+        let units = self.group_units([legs[0].2, legs[1].2]);
+        for ((leg, side, lots, top), lot_units) in legs.into_iter().zip(units) {
+            out.push(leg.intent_leg(side, lots, lot_units, top));
         }
         let k = (self.stats.opens + self.stats.closes) as usize;
         let n = self.p.policies.len().max(1);
@@ -292,6 +362,36 @@ impl Carry {
     }
 }
 
+/// The end of job `job`, if it is the group in flight: its outcome (`None` for a refused
+/// start). An end of an earlier job (a late re-end of a reopened group) is a stray,
+/// counted in `stats`: `None`.
+pub(crate) fn end_of(
+    last_ended: &mut Option<usize>,
+    stats: &mut CarryStats,
+    job: usize,
+    group: &Group,
+    refused: Option<GroupError>,
+) -> Option<Option<Outcome>> {
+    if last_ended.is_some_and(|l| job <= l) {
+        stats.stray_ends += 1;
+        return None;
+    }
+    *last_ended = Some(job);
+    Some(if refused.is_some() {
+        None
+    } else {
+        group.outcome()
+    })
+}
+
+fn gcd(a: i64, b: i64) -> i64 {
+    if b == 0 {
+        a.abs()
+    } else {
+        gcd(b, a % b)
+    }
+}
+
 impl Strategy for Carry {
     fn on_md(&mut self, feed: usize, books: Books<'_>, now_ns: u64) -> Option<Intent> {
         if feed != self.p.spot.feed && feed != self.p.perp.feed {
@@ -327,17 +427,11 @@ impl Strategy for Carry {
     }
 
     fn on_group_end(&mut self, job: usize, group: &Group, refused: Option<GroupError>) {
-        if self.last_ended.is_some_and(|l| job <= l) {
-            self.stats.stray_ends += 1;
+        let Some(outcome) = end_of(&mut self.last_ended, &mut self.stats, job, group, refused)
+        else {
             return;
-        }
-        self.last_ended = Some(job);
-        let net = |leg: usize| group.leg_record(leg).map_or(0, |r| r.net_lots);
-        let outcome = if refused.is_some() {
-            None
-        } else {
-            group.outcome()
         };
+        let net = |leg: usize| group.leg_record(leg).map_or(0, |r| r.net_lots);
         let now = group.times_ns().1;
         let until_ns = now.saturating_add(self.p.cooldown_ns);
         self.state = match (self.state, outcome) {
@@ -495,6 +589,80 @@ mod tests {
         assert!(matches!(c.state(), CarryState::Flat { .. }));
         c.on_group_end(4, &g, None);
         assert_eq!(c.stats().stray_ends, 1);
+    }
+
+    /// COIN-M style: tick 0.1, one-contract lots of 100 USD.
+    fn inverse_leg(feed: usize) -> CarryLeg {
+        let rules = InstrumentRules::new(
+            Step::parse("0.1").unwrap(),
+            Step::parse("1").unwrap(),
+            1,
+            Decimal::ZERO,
+            Decimal::from_i64(100),
+            ContractKind::Inverse,
+        )
+        .unwrap();
+        CarryLeg {
+            rules,
+            ..carry("0", "0").p.perp
+        }
+        .with_feed(feed)
+    }
+
+    impl CarryLeg {
+        fn with_feed(mut self, i: usize) -> CarryLeg {
+            (self.feed, self.venue) = (i, i);
+            self
+        }
+    }
+
+    #[test]
+    fn an_inverse_leg_averages_by_base_value_rounded_against_the_strategy() {
+        let mut l = Ladder::new(8, 4);
+        let lv = |p, q| Level {
+            price_ticks: p,
+            qty_lots: q,
+        };
+        let asks = [lv(500_000, 10), lv(600_000, 10)];
+        l.apply_snapshot(&[lv(499_990, 10)], &asks, 1, Depth::Complete)
+            .unwrap();
+        let leg = inverse_leg(0);
+        let up = inverse_avg(&l, &leg, OrderSide::Buy, 20, Round::Ceil).unwrap();
+        let down = inverse_avg(&l, &leg, OrderSide::Buy, 20, Round::Floor).unwrap();
+        // 20 / (10 / 50 000 + 10 / 60 000) = 54 545.45…, under the contract-weighted 55 000.
+        assert!(down < up, "{down} {up}");
+        let (lo, hi) = (
+            Decimal::parse("54545.45").unwrap(),
+            Decimal::parse("54545.46").unwrap(),
+        );
+        assert!(lo < down && up < hi, "{down} {up}");
+        assert!(inverse_avg(&l, &leg, OrderSide::Buy, 21, Round::Ceil).is_none());
+    }
+
+    #[test]
+    fn an_inverse_long_against_a_linear_short_is_base_matched_within_a_contract() {
+        let mut c = carry("-100", "-100");
+        c.p.spot = inverse_leg(0);
+        // COIN-M ask 60 000.0, USD-M bid 60 010.0; 10 000 USD at the higher price is
+        // 0.166 BTC on 0.001 lots, which is 166 × 60 000 / 100 = 99.6 → 99 contracts.
+        let (coinm, usdm) = (ladder(599_990, 600_000), ladder(600_100, 600_110));
+        let i = c.decide_open(&coinm, &usdm).expect("open at −100 bps");
+        let legs: Vec<_> = i
+            .legs
+            .iter()
+            .map(|l| (l.plan.qty_lots, l.plan.lot_units))
+            .collect();
+        assert_eq!(legs, [(99, 166), (166, 99)], "equal units: 99 × 166 each");
+        let coinm_btc = Decimal::from_i64(99 * 100)
+            .div(Decimal::from_i64(60_000), Round::ToZero)
+            .unwrap();
+        let short_btc = Decimal::parse("0.166").unwrap();
+        let contract_btc = Decimal::parse("0.001666666666666666").unwrap();
+        let gap = short_btc.checked_sub(coinm_btc).unwrap();
+        assert!(!gap.is_negative() && gap < contract_btc, "{gap}");
+        // The group the intent becomes accepts those units (targets equal in units).
+        let plans: Vec<LegPlan> = i.legs.iter().map(|l| l.plan).collect();
+        assert!(Group::new(&plans, Policy::Rollback).is_ok());
     }
 
     fn i_plan() -> LegPlan {

@@ -4,10 +4,63 @@
 //!   [`Books`] it decides on.
 //! - [`carry`]: cash-and-carry between a spot book and a perpetual's book: long spot and
 //!   short perp when the perp's premium, taken at the prices the walks expect and net of
-//!   fees, is rich; both legs closed when it falls back.
+//!   fees, is rich; both legs closed when it falls back. Either leg may be an inverse
+//!   (coin-margined) contract.
+//! - [`roundtrip`]: one venue: buy a USD size, hold, sell it back; for single-venue
+//!   scenarios.
+//! - [`RunStrategy`]: the one a scenario names, as one type for the runtime.
 
 pub mod carry;
+pub mod roundtrip;
 pub mod seam;
 
 pub use carry::{Carry, CarryLeg, CarryParams, CarryState, CarryStats};
+pub use roundtrip::{Roundtrip, RoundtripParams};
 pub use seam::{Books, Intent, IntentLeg, NoStrategy, Strategy};
+
+use crate::group::{Group, GroupError};
+
+/// The strategy a scenario runs (`strategy.kind`).
+// One value per run, moved once to the loop thread: inline, no indirection per line.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum RunStrategy {
+    /// `kind = "carry"`.
+    Carry(Carry),
+    /// `kind = "roundtrip"`.
+    Roundtrip(Roundtrip),
+}
+
+impl RunStrategy {
+    /// Where it is (a round trip's long lots as `spot_lots`).
+    pub fn state(&self) -> CarryState {
+        match self {
+            RunStrategy::Carry(c) => c.state(),
+            RunStrategy::Roundtrip(r) => r.state(),
+        }
+    }
+
+    /// What it did.
+    pub fn stats(&self) -> CarryStats {
+        match self {
+            RunStrategy::Carry(c) => c.stats(),
+            RunStrategy::Roundtrip(r) => r.stats(),
+        }
+    }
+}
+
+impl Strategy for RunStrategy {
+    fn on_md(&mut self, feed: usize, books: Books<'_>, now_ns: u64) -> Option<Intent> {
+        match self {
+            RunStrategy::Carry(c) => c.on_md(feed, books, now_ns),
+            RunStrategy::Roundtrip(r) => r.on_md(feed, books, now_ns),
+        }
+    }
+
+    fn on_group_end(&mut self, job: usize, group: &Group, refused: Option<GroupError>) {
+        match self {
+            RunStrategy::Carry(c) => c.on_group_end(job, group, refused),
+            RunStrategy::Roundtrip(r) => r.on_group_end(job, group, refused),
+        }
+    }
+}

@@ -1,0 +1,273 @@
+//! One [`BookFeed`] for every shipped decoder: it keeps a ladder in sync from a capture's
+//! lines by the rules of the capture's [`Format`] (Binance spot, USDⓈ-M or COIN-M
+//! snapshot-plus-diffs, Bybit `orderbook.500` snapshot-plus-deltas, Hyperliquid `l2Book`
+//! full snapshots), through one entry point, [`BookFeed::on_line`], used by the runtime's
+//! loop, its simulated venues and the scenario checks alike.
+//!
+//! Lines that carry no book (Binance book tickers and trades, Hyperliquid `trades`) are
+//! passed over; every other line the decoder or the sync rules refuse (malformed, stale,
+//! out of sequence, crossed, off the tick or lot, another venue's message) is counted in
+//! [`BookFeed::refused`] with the latest reason kept, never silently dropped. No
+//! allocation per line: the syncs' buffers are allocated at construction.
+
+use crate::book::Ladder;
+use crate::num::{Step, Text};
+
+use super::binance::{classify, split_line, BinanceSync, LineKind, Market};
+use super::bybit::BybitSync;
+use super::hyperliquid::apply_l2_book;
+use super::tape::Tape;
+use super::FeedError;
+
+/// A capture's venue format: which decoder and sync rules its lines follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Binance spot: REST snapshot, then diffs with `U == previous u + 1`.
+    BinanceSpot,
+    /// Binance USDⓈ-M futures: REST snapshot, then diffs with `pu == previous u`.
+    BinanceUsdm,
+    /// Binance COIN-M futures (inverse): the USDⓈ-M rules; sizes are contracts.
+    BinanceCoinm,
+    /// Bybit v5 `orderbook.500`: a snapshot, then deltas with `u == previous u + 1`.
+    BybitOrderbook500,
+    /// Hyperliquid `l2Book`: every message a full top-N snapshot.
+    HyperliquidL2Book,
+}
+
+impl Format {
+    /// Every format, in the order of [`Format::NAMES`].
+    pub const ALL: [Format; 5] = [
+        Format::BinanceSpot,
+        Format::BinanceUsdm,
+        Format::BinanceCoinm,
+        Format::BybitOrderbook500,
+        Format::HyperliquidL2Book,
+    ];
+
+    /// The scenario key's values, as a list for messages.
+    pub const NAMES: &'static str =
+        "binance-spot, binance-usdm, binance-coinm, bybit-orderbook500 or hyperliquid-l2book";
+
+    /// The name a scenario gives it (`binance-usdm`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::BinanceSpot => "binance-spot",
+            Format::BinanceUsdm => "binance-usdm",
+            Format::BinanceCoinm => "binance-coinm",
+            Format::BybitOrderbook500 => "bybit-orderbook500",
+            Format::HyperliquidL2Book => "hyperliquid-l2book",
+        }
+    }
+
+    /// The format named `name`, if any.
+    pub fn parse(name: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// Whether its lines may be bare JSON timed by a top-level `ts` in ms (Bybit's
+    /// history files) instead of `<local_ns> <json>`.
+    pub fn bare_json_time(self) -> bool {
+        self == Format::BybitOrderbook500
+    }
+}
+
+/// The sync state of one format.
+#[derive(Debug)]
+enum Sync {
+    Binance(BinanceSync),
+    Bybit(BybitSync),
+    /// Whether a snapshot has been applied.
+    Hyperliquid(bool),
+}
+
+/// Keeps a ladder in sync from capture lines of one [`Format`]. See the module doc.
+#[derive(Debug)]
+pub struct BookFeed {
+    sync: Sync,
+    format: Format,
+    tick: Step,
+    lot: Step,
+    /// Lines refused (stale, gap, crossed, malformed, another venue's message), counted.
+    pub refused: u64,
+    /// Why the latest refused line was refused.
+    pub last_error: Option<FeedError>,
+}
+
+impl BookFeed {
+    /// A feed of `format` with the instrument's tick and lot.
+    pub fn new(format: Format, tick: Step, lot: Step) -> BookFeed {
+        let binance = |m| Sync::Binance(BinanceSync::new(m, 1 << 20, 64));
+        let sync = match format {
+            Format::BinanceSpot => binance(Market::Spot),
+            Format::BinanceUsdm | Format::BinanceCoinm => binance(Market::Futures),
+            Format::BybitOrderbook500 => Sync::Bybit(BybitSync::new()),
+            Format::HyperliquidL2Book => Sync::Hyperliquid(false),
+        };
+        BookFeed {
+            sync,
+            format,
+            tick,
+            lot,
+            refused: 0,
+            last_error: None,
+        }
+    }
+
+    /// Its format.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    fn refuse(&mut self, e: FeedError) {
+        self.refused += 1;
+        self.last_error = Some(e);
+    }
+
+    /// Whether the book is live (in sync with the venue).
+    pub fn is_live(&self) -> bool {
+        match &self.sync {
+            Sync::Binance(s) => s.is_live(),
+            Sync::Bybit(s) => s.last_u().is_some(),
+            Sync::Hyperliquid(live) => *live,
+        }
+    }
+
+    /// Applies one capture line to `ladder`. Returns whether the book is live after.
+    pub fn on_line(&mut self, ladder: &mut Ladder, line: &[u8]) -> bool {
+        let json = match split_line(line) {
+            Some((_, json)) => json,
+            None if self.format.bare_json_time() && line.first() == Some(&b'{') => {
+                line.strip_suffix(b"\r").unwrap_or(line)
+            }
+            None => {
+                self.refuse(FeedError::WrongType {
+                    expected: "a `<local_ns> <json>` line",
+                    got: Text::new(line),
+                });
+                return self.is_live();
+            }
+        };
+        let steps = (self.tick, self.lot);
+        let (refused, last_error) = (&mut self.refused, &mut self.last_error);
+        let refuse = |e: FeedError| {
+            *refused += 1;
+            *last_error = Some(e);
+        };
+        match &mut self.sync {
+            Sync::Binance(s) => binance_line(s, ladder, steps, json, refuse),
+            Sync::Bybit(s) => bybit_line(s, ladder, steps, json, refuse),
+            Sync::Hyperliquid(live) => hyperliquid_line(live, ladder, steps, json, refuse),
+        }
+        self.is_live()
+    }
+
+    /// Replays `tape` into a scratch book until it goes live, and returns the index of
+    /// the line after which it was. A check before a run (it allocates): a capture of
+    /// another venue or format, or a lot or tick that does not divide the book, never
+    /// goes live.
+    pub fn first_live(
+        tape: &Tape,
+        format: Format,
+        (tick, lot): (Step, Step),
+        (levels_per_side, max_update_levels): (usize, usize),
+    ) -> Result<usize, Box<NeverLive>> {
+        let mut ladder = Ladder::new(levels_per_side, max_update_levels);
+        let mut feed = BookFeed::new(format, tick, lot);
+        let mut first = None;
+        for i in 0..tape.len() {
+            let live = feed.on_line(&mut ladder, tape.line(i));
+            if first.is_none() {
+                first = feed.last_error.map(|e| (i, e));
+            }
+            if live {
+                return Ok(i);
+            }
+        }
+        Err(Box::new(NeverLive {
+            lines: tape.len(),
+            refused: feed.refused,
+            first,
+        }))
+    }
+}
+
+/// What [`BookFeed`] calls a line that is not a Binance message it knows.
+const NOT_BINANCE: &str = "a Binance depth snapshot, depth diff, book ticker or trade";
+
+/// One Binance line: snapshots (then the diffs buffered before them) and diffs apply,
+/// book tickers and trades are passed over. Each error (the line's own, or a buffered
+/// diff's replayed after a snapshot) goes to `refuse`.
+fn binance_line(
+    sync: &mut BinanceSync,
+    ladder: &mut Ladder,
+    (tick, lot): (Step, Step),
+    json: &[u8],
+    mut refuse: impl FnMut(FeedError),
+) {
+    match classify(json) {
+        LineKind::Snapshot => {
+            if let Err(e) = sync.on_snapshot(ladder, tick, lot, json) {
+                refuse(e);
+            }
+            while let Some(r) = sync.replay_next(ladder, tick, lot) {
+                if let Err(e) = r {
+                    refuse(e);
+                }
+            }
+        }
+        LineKind::Depth => {
+            if let Err(e) = sync.on_depth(ladder, tick, lot, json) {
+                refuse(e);
+            }
+        }
+        LineKind::BookTicker | LineKind::Trade => {}
+        LineKind::Other => refuse(FeedError::WrongType {
+            expected: NOT_BINANCE,
+            got: Text::new(json),
+        }),
+    }
+}
+
+/// One Bybit `orderbook` message (a snapshot or the next delta).
+fn bybit_line(
+    sync: &mut BybitSync,
+    ladder: &mut Ladder,
+    (tick, lot): (Step, Step),
+    json: &[u8],
+    mut refuse: impl FnMut(FeedError),
+) {
+    if let Err(e) = sync.apply(ladder, tick, lot, json) {
+        refuse(e);
+    }
+}
+
+/// One Hyperliquid message: an `l2Book` replaces the book (and makes it live), a
+/// `trades` message is passed over.
+fn hyperliquid_line(
+    live: &mut bool,
+    ladder: &mut Ladder,
+    (tick, lot): (Step, Step),
+    json: &[u8],
+    mut refuse: impl FnMut(FeedError),
+) {
+    match apply_l2_book(ladder, tick, lot, json) {
+        Ok(_) => *live = true,
+        Err(FeedError::WrongType { got, .. }) if got.as_str() == "trades" => {}
+        Err(e) => refuse(e),
+    }
+}
+
+/// A feed whose book never went live over its whole capture (see
+/// [`BookFeed::first_live`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NeverLive {
+    /// Lines of the capture, all read.
+    pub lines: usize,
+    /// Lines refused.
+    pub refused: u64,
+    /// The first refused line (its index in the tape) and why.
+    pub first: Option<(usize, FeedError)>,
+}
+
+#[cfg(test)]
+mod tests;

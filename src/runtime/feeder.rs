@@ -1,0 +1,153 @@
+//! The feeder thread: replays the run's recorded captures ([`Tape`]s, in `feed`) into a
+//! ring at recorded speed, N× or as fast as possible. The loop keeps one ladder per feed
+//! in sync with a [`BookFeed`] (in `feed`) and decides on its top of book; it forwards
+//! each line to the venue's gateway, whose simulated book follows the same feed, so the
+//! venue matches against the book the loop saw. Lines travel as indices into the shared
+//! tape: a hand-off copies 24 bytes and allocates nothing.
+//!
+//! One feeder thread replays every feed of a run, merged by recorded time, into one
+//! ring. At a paced speed a full ring drops the newest line and counts it: a dropped
+//! depth diff leaves a gap, which the sync rules detect, and the book stops being live
+//! (stale) until the next snapshot, as after a lost packet. At `Speed::Max` the feeder
+//! waits for room instead: the replay is lossless and as fast as the loop.
+
+use std::sync::Arc;
+
+use super::clock::Clock;
+use super::ring::Producer;
+use super::run::Feed;
+use super::wait::{Idle, Wait};
+use crate::feed::{BookFeed, NeverLive, Tape};
+
+/// How fast a feeder replays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Speed {
+    /// As fast as the ring takes it.
+    Max,
+    /// The recorded gaps divided by this factor (1 = recorded speed).
+    Times(u32),
+    /// A fixed input rate, lines per second.
+    Rate(u64),
+}
+
+/// One market-data line handed to the loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MdLine {
+    /// The feed (index into the run's feeds) the line belongs to.
+    pub feed: u32,
+    /// Line index in the feed's tape; `u32::MAX` marks the end of every feed.
+    pub line: u32,
+    /// When the line was due: its scheduled time at a paced speed, else when pushed, ns.
+    /// Latencies measured from it are corrected for coordinated omission: a feeder or
+    /// loop that falls behind shows up as latency, not as fewer samples.
+    pub pushed_ns: u64,
+}
+
+/// What the feeder thread did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FeederStats {
+    /// Lines pushed.
+    pub pushed: u64,
+    /// Lines dropped on a full ring (paced speeds only).
+    pub dropped: u64,
+    /// Times the feeder waited on a full ring (`Speed::Max` only: nothing dropped).
+    pub waited: u64,
+}
+
+/// Replays `tapes` into `out` as one stream merged by recorded time (so books on
+/// different venues move in the order the capture saw them), at `speed`, then pushes
+/// the end marker.
+///
+/// Full-ring policy: at a paced speed the clock does not wait for the loop, so the
+/// newest line is dropped and counted (the book goes stale, see the module doc); at
+/// `Speed::Max` the replay is as fast as the loop takes it, so the feeder waits and
+/// drops nothing.
+pub fn run_feeder(
+    tapes: Vec<Arc<Tape>>,
+    mut out: Producer<MdLine>,
+    clock: Clock,
+    speed: Speed,
+    wait: Wait,
+) -> FeederStats {
+    let mut stats = FeederStats::default();
+    let mut idle = Idle::new(wait);
+    let t0 = clock.now_ns();
+    let rec0 = tapes
+        .iter()
+        .filter(|t| !t.is_empty())
+        .map(|t| t.recorded_ns(0))
+        .min()
+        .unwrap_or(0);
+    let mut next = vec![0usize; tapes.len()];
+    let mut i = 0u64;
+    loop {
+        // The earliest next line over the tapes (few tapes: a scan beats a heap).
+        let pick = (0..tapes.len())
+            .filter(|&f| next[f] < tapes[f].len())
+            .min_by_key(|&f| (tapes[f].recorded_ns(next[f]), f));
+        let Some(f) = pick else { break };
+        let line = next[f];
+        next[f] += 1;
+        let due = match speed {
+            Speed::Max => None,
+            Speed::Times(x) => {
+                let gap = tapes[f].recorded_ns(line).saturating_sub(rec0);
+                Some(t0.saturating_add(gap / u64::from(x.max(1))))
+            }
+            Speed::Rate(per_sec) => {
+                let gap = u128::from(i) * 1_000_000_000 / u128::from(per_sec.max(1));
+                Some(t0.saturating_add(u64::try_from(gap).unwrap_or(u64::MAX)))
+            }
+        };
+        i += 1;
+        if let Some(due) = due {
+            while clock.now_ns() < due {
+                idle.idle(clock.now_ns());
+            }
+            idle.busy();
+        }
+        let mut msg = MdLine {
+            feed: f as u32,
+            line: line as u32,
+            pushed_ns: due.unwrap_or_else(|| clock.now_ns()),
+        };
+        loop {
+            match out.push(msg) {
+                Ok(()) => {
+                    stats.pushed += 1;
+                    break;
+                }
+                Err(_) if due.is_some() => {
+                    stats.dropped += 1;
+                    break;
+                }
+                Err(back) => {
+                    stats.waited += 1;
+                    msg = back;
+                    idle.idle(clock.now_ns());
+                }
+            }
+        }
+        idle.busy();
+    }
+    let mut end = MdLine {
+        feed: u32::MAX,
+        line: u32::MAX,
+        pushed_ns: clock.now_ns(),
+    };
+    while let Err(back) = out.push(end) {
+        end = back;
+        std::hint::spin_loop();
+    }
+    stats
+}
+
+impl Feed {
+    /// Replays the capture into a scratch book until it goes live, and returns the index
+    /// of the line after which it was (see [`BookFeed::first_live`]).
+    pub fn first_live(&self) -> Result<usize, Box<NeverLive>> {
+        let steps = (self.tick, self.lot);
+        let sizes = (self.levels_per_side, self.max_update_levels);
+        BookFeed::first_live(&self.tape, self.format, steps, sizes)
+    }
+}
