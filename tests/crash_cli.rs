@@ -321,7 +321,7 @@ fn check_accounts(dir: &Path, scenario: &Path) {
     let stats: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(stats["executions"], last.len());
     assert_eq!(stats["incidents"], incidents);
-    assert_eq!(dec(&stats["total_fees"]), fees);
+    assert_eq!(dec(&stats["total_fees"]["USDT"]), fees);
 }
 
 #[test]

@@ -15,9 +15,12 @@ use legcore::instrument::InstrumentRules;
 use legcore::journal::file::{path_in, read, Fsync, Writer};
 use legcore::journal::recorder::{JournalRecorder, Shared};
 use legcore::journal::recover::{reconcile, OpenGroup, Recovery};
-use legcore::journal::summary::{quote, GroupSummary, IncidentSummary, LegSummary};
+use legcore::journal::summary::{
+    quote, recovered_leg, shortfall, Amounts, GroupSummary, IncidentSummary, LegFills,
+    RecoveredLeg, SummaryError, LOSS,
+};
 use legcore::leg::{Arrival, Fees, Mode};
-use legcore::num::{Decimal, Ratio, Round};
+use legcore::num::{Decimal, Ratio};
 use legcore::risk::RiskState;
 use legcore::runtime::persist::Persisted;
 use legcore::runtime::{run_setup, BookFeed, Config, Job, NoStrategy, Setup};
@@ -178,7 +181,7 @@ pub fn run(dir: &Path, fsync: Fsync, quiet: bool) -> Result<u8, CliError> {
     let mut lines = String::new();
     let mut unhedged = false;
     for g in rec.open.keys().filter_map(|j| after.open.get(j)) {
-        let s = end_summary(g, &venues);
+        let s = end_summary(g, &venues)?;
         unhedged |= s.outcome == "unhedged";
         lines += &format!(
             "group {:>3}: {:<10} legs {}  ({} orders reconciled)\n",
@@ -411,10 +414,11 @@ fn write_reconciled(recorder: &mut JournalRecorder, rec: &Recovery) -> i64 {
 
 /// The `ended` summary of a recovered group, from the venues' records of its orders
 /// (its unwind's included).
-fn end_summary(g: &OpenGroup, venues: &[VenueInfo]) -> GroupSummary {
+fn end_summary(g: &OpenGroup, venues: &[VenueInfo]) -> Result<GroupSummary, CliError> {
+    let overflow = |why| input(SummaryError { group: g.job, why });
     let mut legs = Vec::new();
     let mut residual = Vec::new();
-    let (mut loss, mut all_flat, mut all_full) = (Decimal::ZERO, true, true);
+    let (mut loss, mut all_flat, mut all_full) = (Amounts::default(), true, true);
     for (&l, leg) in &g.legs {
         let v = &venues[leg.venue];
         let (mut entry, mut exit, mut fees) = ((0i64, 0i128), (0i64, 0i128), 0i128);
@@ -436,36 +440,23 @@ fn end_summary(g: &OpenGroup, venues: &[VenueInfo]) -> GroupSummary {
         } else {
             (exit, entry)
         };
-        loss = loss
-            .checked_add(quote(v, loss_tl(buys, sells), 1))
-            .unwrap_or(loss);
-        residual.push(v.lot.to_decimal(net).to_string());
-        let avg = (entry.0 > 0).then(|| {
-            quote(v, entry.1, 1)
-                .div(v.lot.to_decimal(entry.0), Round::HalfEven)
-                .map(|d| d.to_string())
-                .unwrap_or_default()
-        });
-        let mid = v.tick.to_decimal(leg.bid_ticks + leg.ask_ticks);
-        let mid = mid
-            .div(Decimal::from_i64(2), Round::HalfEven)
-            .unwrap_or(mid);
-        legs.push(LegSummary {
-            venue: v.name.clone(),
-            instrument: v.instrument.clone(),
-            side: if leg.buy { "buy" } else { "sell" }.to_string(),
-            mode_used: "recovered".to_string(),
-            target_qty: v.lot.to_decimal(leg.target_lots).to_string(),
-            filled_qty: v.lot.to_decimal(entry.0).to_string(),
-            unwound_qty: v.lot.to_decimal(exit.0).to_string(),
-            net_qty: v.lot.to_decimal(net).to_string(),
-            avg_price: avg,
-            expected_price: None,
-            arrival_mid: mid.to_string(),
-            slippage_bps: None,
-            expected_slippage_bps: None,
-            fees: quote(v, fees, 100_000_000).to_string(),
-        });
+        let leg_loss = quote(v, loss_tl(buys, sells), 1).map_err(overflow)?;
+        loss.add(&v.quote, leg_loss, "the incident's loss")
+            .map_err(overflow)?;
+        residual.push(v.lot.to_decimal(net));
+        let fills = LegFills {
+            side: if leg.buy {
+                OrderSide::Buy
+            } else {
+                OrderSide::Sell
+            },
+            entry,
+            exit,
+            fees_tl_e8: fees,
+            mid2_ticks: leg.bid_ticks + leg.ask_ticks,
+        };
+        let target_lots = leg.target_lots;
+        legs.push(recovered_leg(v, &RecoveredLeg { fills, target_lots }).map_err(overflow)?);
     }
     let outcome = if all_full {
         "filled"
@@ -477,12 +468,11 @@ fn end_summary(g: &OpenGroup, venues: &[VenueInfo]) -> GroupSummary {
     let unwound = g.orders.values().any(|o| o.unwind);
     let incident = (outcome != "filled").then(|| IncidentSummary {
         residual,
-        loss_quote: loss.to_string(),
-        unhedged_seconds: "0".to_string(),
         summary: format!(
-            "group {} recovered after a restart: {outcome}; {} orders reconciled with the \
-             venues{}",
+            "group {} recovered after a restart: {outcome}, {}; {} orders reconciled with \
+             the venues{}",
             g.job,
+            loss.named(LOSS),
             g.orders.len(),
             if unwound {
                 ", legs unwound to flat"
@@ -490,17 +480,20 @@ fn end_summary(g: &OpenGroup, venues: &[VenueInfo]) -> GroupSummary {
                 ""
             }
         ),
+        loss_quote: loss,
+        unhedged_seconds: Decimal::ZERO,
     });
-    GroupSummary {
+    Ok(GroupSummary {
         id: g.job,
         strategy: g.strategy.clone(),
         policy: g.policy.clone(),
         outcome: outcome.to_string(),
-        duration_ms: "0".to_string(),
+        duration_ms: Decimal::ZERO,
         wall_ms: std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64),
+        shortfall_quote: shortfall(&legs).map_err(overflow)?,
         legs,
         incident,
-    }
+    })
 }

@@ -230,8 +230,16 @@ impl Recorder for JournalRecorder {
             }
             Record::Ended { t_ns, job, .. } => {
                 group_end = true;
-                let Some(mut s) = summarize(r, &self.venues, &self.strategy, wall_ms()) else {
-                    return;
+                let mut s = match summarize(r, &self.venues, &self.strategy, wall_ms()) {
+                    Ok(Some(s)) => s,
+                    Ok(None) => return,
+                    Err(e) => {
+                        // Not written as a wrong figure: the run fails with it.
+                        if let Ok(mut slot) = self.shared.error.lock() {
+                            slot.get_or_insert(e.to_string());
+                        }
+                        return;
+                    }
                 };
                 s.id += base;
                 if let (kind, Some(g)) = self.kind(*job, "ended") {

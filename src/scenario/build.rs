@@ -33,6 +33,8 @@ pub struct VenueInfo {
     pub tick: Step,
     /// Quantity lot.
     pub lot: Step,
+    /// The quote currency (`USDT`): the unit of its fees, losses and P&L.
+    pub quote: String,
 }
 
 /// Everything a run of the scenario needs.
@@ -318,6 +320,7 @@ impl Scenario {
                 instrument: v.instrument.clone(),
                 tick,
                 lot,
+                quote: super::quote_currency(v.quote.as_deref(), &v.instrument),
             });
             rules.push(r);
             fees.push(f);
