@@ -10,7 +10,8 @@ use common::{legcore, run_bad, scenario, scenario_text, tmp};
 use legcore::num::Decimal;
 use serde_json::Value;
 
-/// Runs a scenario at max speed with a journal and a report; returns (exit, report).
+/// Runs a scenario at max speed with a journal and a report; returns (exit, report) and
+/// checks its table.
 fn run(scenario: Option<&str>, dir: &Path) -> (i32, Value) {
     let journal = dir.join("journal");
     let report = dir.join("report.json");
@@ -18,7 +19,6 @@ fn run(scenario: Option<&str>, dir: &Path) -> (i32, Value) {
         "run",
         "--speed",
         "max",
-        "--quiet",
         "--journal",
         journal.to_str().unwrap(),
         "--report",
@@ -33,10 +33,77 @@ fn run(scenario: Option<&str>, dir: &Path) -> (i32, Value) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.is_empty(), "stderr: {stderr}");
     let text = std::fs::read_to_string(&report).unwrap();
-    (
-        out.status.code().unwrap(),
-        serde_json::from_str(&text).unwrap(),
-    )
+    let report: Value = serde_json::from_str(&text).unwrap();
+    check_table(&String::from_utf8_lossy(&out.stdout), &report);
+    check_money(&report);
+    (out.status.code().unwrap(), report)
+}
+
+/// The table a person reads: no Debug text, money with its sign and currency named.
+fn check_table(table: &str, report: &Value) {
+    for debug in ["{ ", " }", "Some(", "\"", " tl", "Flat", "Holding"] {
+        assert!(!table.contains(debug), "{debug:?} in the table:\n{table}");
+    }
+    let groups = report["groups"].as_array().unwrap();
+    let shortfall_lines = table.matches("     shortfall cost ").count()
+        + table.matches("     shortfall gain ").count();
+    assert_eq!(shortfall_lines, groups.len(), "{table}");
+    for g in groups.iter().filter(|g| !g["incident"].is_null()) {
+        let head = format!("  group {} ({}): ", g["id"], g["policy"].as_str().unwrap());
+        let at = table
+            .find(&head)
+            .unwrap_or_else(|| panic!("{head}\n{table}"))
+            + head.len();
+        let words: Vec<&str> = table[at..].split_whitespace().take(3).collect();
+        assert!(["loss", "gain"].contains(&words[0]), "{table}");
+        dec(&Value::from(words[1]));
+        assert_eq!(words[2], "USDT,", "{table}");
+    }
+    let state = report["strategy"]["state_text"].as_str().unwrap();
+    assert!(table.contains(&format!("; ends {state}\n")), "{table}");
+    assert!(table.contains("round trips     "), "{table}");
+}
+
+fn amount(v: &Value) -> Decimal {
+    v.get("USDT").map_or(Decimal::ZERO, dec)
+}
+
+/// Each group's shortfall is its legs', the statistics' shortfall is the groups', and a
+/// round trip's P&L is its groups' money flows, after which every venue is flat again.
+fn check_money(report: &Value) {
+    let add = |a: Decimal, b: Decimal| a.checked_add(b).unwrap();
+    let mut last = BTreeMap::new();
+    for g in report["groups"].as_array().unwrap() {
+        let legs = g["legs"].as_array().unwrap();
+        let sum = legs.iter().fold(Decimal::ZERO, |a, l| {
+            assert_eq!(l["quote"], "USDT");
+            add(a, dec(&l["shortfall_quote"]))
+        });
+        assert_eq!(amount(&g["shortfall_quote"]), sum, "group {}", g["id"]);
+        last.insert(g["id"].as_u64().unwrap(), g);
+    }
+    let stats = &report["stats"];
+    let all = last
+        .values()
+        .fold(Decimal::ZERO, |a, g| add(a, amount(&g["shortfall_quote"])));
+    assert_eq!(amount(&stats["shortfall_quote"]), all);
+    let mut realised = Decimal::ZERO;
+    for t in stats["round_trips"].as_array().unwrap() {
+        let (mut pnl, mut pos) = (Decimal::ZERO, BTreeMap::new());
+        for id in t["groups"].as_array().unwrap() {
+            for l in last[&id.as_u64().unwrap()]["legs"].as_array().unwrap() {
+                pnl = add(pnl, dec(&l["flow_quote"]));
+                let net = dec(&l["net_qty"]);
+                let net = if l["side"] == "buy" { net } else { net.neg() };
+                let p = pos.entry(l["venue"].to_string()).or_insert(Decimal::ZERO);
+                *p = add(*p, net);
+            }
+        }
+        assert!(pos.values().all(|p| p.is_zero()), "not flat after {t}");
+        assert_eq!(amount(&t["pnl_quote"]), pnl, "{t}");
+        realised = add(realised, pnl);
+    }
+    assert_eq!(amount(&stats["realised_pnl"]), realised);
 }
 
 fn dec(v: &Value) -> Decimal {
@@ -154,6 +221,14 @@ fn the_default_scenario_opens_and_closes_several_groups_all_filled() {
             .unwrap()
             >= 8
     );
+
+    // Every completed carry cycle is a round trip of an open and its close.
+    let trips = report["stats"]["round_trips"].as_array().unwrap();
+    let pairs = trips
+        .iter()
+        .filter(|t| t["groups"].as_array().unwrap().len() >= 2);
+    assert!(pairs.count() as u64 >= report["strategy"]["cycles"].as_u64().unwrap());
+    assert!(report["strategy"]["cycles"].as_u64().unwrap() >= 1);
 
     // `legcore stats` on the journal gives the run's own numbers.
     let j = dir.join("journal");
@@ -304,6 +379,37 @@ fn a_torn_tail_is_cut_and_a_corrupt_line_is_refused() {
             );
         }
     }
+
+    // A bad decimal in a correctly sealed `ended` line: refused, never counted as zero
+    // or left out of the statistics.
+    let text = String::from_utf8(good.clone()).unwrap();
+    let mut lines: Vec<String> = text.lines().map(|l| format!("{l}\n")).collect();
+    let (n, line) = lines
+        .iter()
+        .enumerate()
+        .find(|(_, l)| l.contains("\"kind\":\"ended\""))
+        .unwrap();
+    let fees = line.find("\"fees\":\"").unwrap() + "\"fees\":\"".len();
+    let end = fees + line[fees..].find('"').unwrap();
+    let body = format!("{}1.2.3{}", &line[..fees], &line[end..]);
+    let body = &body[..body.rfind(",\"crc\"").unwrap()];
+    lines[n] = legcore::journal::file::seal(&format!("{body}}}"));
+    std::fs::write(&path, lines.concat()).unwrap();
+    for args in [
+        vec!["stats", "--journal", j],
+        vec!["report", "--journal", j, "--out", out_dir.to_str().unwrap()],
+    ] {
+        let out = legcore(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.starts_with("error: ") && err.contains("1.2.3"),
+            "{args:?}: {err}"
+        );
+    }
+    let out = legcore(&["report", "--journal", j, "--out", out_dir.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("line {}", n + 1)), "{err}");
 
     // A journal cut at a line boundary is simply shorter.
     std::fs::write(&path, lines[..3].concat()).unwrap();
