@@ -322,7 +322,11 @@ fn check_accounts(dir: &Path, scenario: &Path) {
     assert_eq!(stats["executions"], last.len());
     assert_eq!(stats["incidents"], incidents);
     let total = stats["total_fees"].get("USDT").map_or(Decimal::ZERO, dec);
-    assert_eq!(total, fees, "fees by quote currency: {}", stats["total_fees"]);
+    assert_eq!(
+        total, fees,
+        "fees by quote currency: {}",
+        stats["total_fees"]
+    );
 }
 
 #[test]

@@ -365,8 +365,8 @@ impl Unwinds<'_> {
 
 /// The journal recorder's first write error, if any, as the resume's error.
 fn journal_ok(shared: &Shared) -> Result<(), CliError> {
-    match shared.error.lock().ok().and_then(|e| e.clone()) {
-        Some(e) => Err(input(format!("journal: {e}"))),
+    match shared.failure() {
+        Some(e) => Err(input(e)),
         None => Ok(()),
     }
 }

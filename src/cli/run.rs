@@ -228,8 +228,8 @@ fn execute(
             return Err(CliError::Input(format!("--journal: venue state: {e}")));
         }
     }
-    if let Some(e) = shared.error.lock().ok().and_then(|e| e.clone()) {
-        return Err(CliError::Input(format!("--journal: {e}")));
+    if let Some(e) = shared.failure() {
+        return Err(CliError::Input(e));
     }
     if let Some(d) = journal_dir {
         // The per-stage latency distributions beside the journal, for `legcore report`.

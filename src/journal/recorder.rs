@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::file::Writer;
 use super::record::Record;
-use super::summary::{policy_name, summarize, GroupSummary};
+use super::summary::{policy_name, summarize, GroupSummary, SummaryError};
 use crate::book::OrderSide;
 use crate::leg::{Command, OrderEvent};
 use crate::runtime::Recorder;
@@ -38,6 +38,21 @@ pub struct Shared {
     pub summaries: Mutex<Vec<GroupSummary>>,
     /// The first write error.
     pub error: Mutex<Option<String>>,
+    /// The first group end that could not be summarized (a figure past the decimal
+    /// range): its `ended` line is not written, and the run fails with it.
+    pub summary_error: Mutex<Option<SummaryError>>,
+}
+
+impl Shared {
+    /// The recorder's first failure, for people: a group it could not summarize, or a
+    /// journal write that failed.
+    pub fn failure(&self) -> Option<String> {
+        if let Some(e) = self.summary_error.lock().ok().and_then(|e| e.clone()) {
+            return Some(format!("cannot summarize {e}"));
+        }
+        let e = self.error.lock().ok().and_then(|e| e.clone())?;
+        Some(format!("--journal: write failed: {e}"))
+    }
 }
 
 /// The recorder. See the module doc.
@@ -235,8 +250,8 @@ impl Recorder for JournalRecorder {
                     Ok(None) => return,
                     Err(e) => {
                         // Not written as a wrong figure: the run fails with it.
-                        if let Ok(mut slot) = self.shared.error.lock() {
-                            slot.get_or_insert(e.to_string());
+                        if let Ok(mut slot) = self.shared.summary_error.lock() {
+                            slot.get_or_insert(e);
                         }
                         return;
                     }

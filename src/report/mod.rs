@@ -8,7 +8,9 @@
 //! tracker's statistics ([`Stats::compute`], the same numbers as `legcore stats`),
 //! then three inline SVG plots drawn by plotters (latency percentiles per stage in the
 //! HdrHistogram style, expected against actual slippage per leg, group outcomes over
-//! time) and the incident list.
+//! time) and the incident list. Money names its sign and currency, as in `legcore stats`:
+//! the shortfall as `cost …` or `gain …`, an incident as `loss …` or `gain …`, each round
+//! trip's realised P&L as `gain …` or `loss …` (the round-trip table).
 //!
 //! The page is self-contained: inline CSS and SVG, no script, no font file, no link
 //! out, so it renders the same with no network. A group that ended twice (a late fill
