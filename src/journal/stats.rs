@@ -302,3 +302,61 @@ pub fn groups_text(ids: &[usize]) -> String {
     let s = if ids.len() == 1 { "" } else { "s" };
     format!("group{s} {}", list.join(", "))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A one-leg group on venue `v`: `side`, net quantity and money flow.
+    fn group(id: usize, v: &str, side: &str, filled: &str, flow: &str) -> GroupSummary {
+        let leg = serde_json::json!({
+            "venue": v, "instrument": "X", "side": side, "mode_used": "market",
+            "target_qty": filled, "filled_qty": filled, "unwound_qty": "0",
+            "net_qty": filled, "avg_price": null, "expected_price": null,
+            "arrival_mid": "1", "slippage_bps": null, "expected_slippage_bps": null,
+            "fees": "0", "quote": "USDT", "shortfall_quote": "0.5", "flow_quote": flow,
+        });
+        serde_json::from_value(serde_json::json!({
+            "id": id, "strategy": "s", "policy": "rollback", "outcome": "filled",
+            "duration_ms": "1", "wall_ms": id, "legs": [leg],
+            "shortfall_quote": {"USDT": "0.5"}, "incident": null,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn round_trips_run_from_flat_to_flat_and_skip_groups_that_traded_nothing() {
+        let groups = [
+            group(0, "a", "buy", "2", "-20"),
+            group(1, "a", "sell", "0", "0"), // traded nothing
+            group(2, "a", "sell", "1", "10.5"),
+            group(3, "a", "sell", "1", "11"),
+            group(4, "a", "buy", "1", "-9"),
+        ];
+        let s = Stats::compute(&groups, &Filter::default()).unwrap();
+        assert_eq!(s.round_trips.len(), 1);
+        assert_eq!(s.round_trips[0].groups, [0, 2, 3]);
+        assert_eq!(s.realised_pnl.0["USDT"], Decimal::parse("1.5").unwrap());
+        assert_eq!(s.open_groups, [4], "a position is held after group 4");
+        assert_eq!(s.shortfall_quote.0["USDT"], Decimal::parse("2.5").unwrap());
+        // From group 2 on (as `--since` would cut), the sells open a short: not flat.
+        let cut = Filter {
+            since_wall_ms: Some(2),
+            ..Filter::default()
+        };
+        let s = Stats::compute(&groups, &cut).unwrap();
+        assert!(s.round_trips.is_empty());
+        assert_eq!(s.open_groups, [2, 3, 4]);
+    }
+
+    #[test]
+    fn a_sum_past_the_range_is_an_error_not_a_dropped_value() {
+        let max = Decimal::MAX.to_string();
+        let groups = [
+            group(0, "a", "buy", "1", &max),
+            group(1, "a", "sell", "1", &max),
+        ];
+        let e = Stats::compute(&groups, &Filter::default()).unwrap_err();
+        assert_eq!(e, StatsError(Overflow("a round trip's P&L")));
+    }
+}
