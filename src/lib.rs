@@ -25,6 +25,7 @@
 //! - [`runtime`]: rings between threads (the crate's only unsafe code), the event loop.
 //! - [`telemetry`]: per-stage latency histograms.
 //! - [`report`]: the static HTML report over a run's journal (`legcore report`).
+//! - [`text`]: how messages quote a value back ([`text::Quoted`]).
 
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
@@ -47,5 +48,6 @@ pub mod sim;
 pub mod sizing;
 pub mod strategy;
 pub mod telemetry;
+pub mod text;
 pub mod venue;
 pub mod walk;

@@ -5,13 +5,16 @@ mod cli;
 
 use std::process::ExitCode;
 
+use legcore::text::Quoted;
+
 fn main() -> ExitCode {
     let mut args = Vec::new();
     for a in std::env::args_os().skip(1) {
         match a.into_string() {
             Ok(s) => args.push(s),
             Err(raw) => {
-                eprintln!("error: argument {raw:?} is not valid UTF-8");
+                let raw = raw.to_string_lossy();
+                eprintln!("error: argument {} is not valid UTF-8", Quoted(&raw));
                 return ExitCode::from(2);
             }
         }

@@ -275,7 +275,7 @@ fn group_round(venues: &mut [SimVenue; 2], round: u64) -> Outcome {
         assert!(now < 10_000);
     }
     let incident = g.incident().unwrap();
-    assert!(incident.summary.contains("Flat"));
+    assert!(incident.summary.contains("group flat"));
     g.outcome().unwrap()
 }
 

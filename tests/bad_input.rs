@@ -374,7 +374,7 @@ fn lines_that_do_not_decode_are_counted_in_the_output_and_the_report() {
     let report: Value = serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
     assert_eq!(report["runtime"]["md_refused"], serde_json::json!([2, 0]));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("refused [2,0]"), "{stdout}");
+    assert!(stdout.contains("refused per feed 2, 0;"), "{stdout}");
 }
 
 #[test]

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+use legcore::num::Decimal;
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_legcore");
@@ -96,6 +97,32 @@ fn the_fault_run_gives_a_self_contained_page_with_every_plot_and_incident() {
             "incident {id}"
         );
     }
+    // Each incident's loss names its sign and currency: a cost never reads as a gain.
+    let g = report["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["id"] == incidents[0])
+        .unwrap();
+    let loss = Decimal::parse(g["incident"]["loss_quote"]["USDT"].as_str().unwrap()).unwrap();
+    let word = if loss.is_negative() { "gain" } else { "loss" };
+    let cell = format!("<td class=\"n\">{word} {} USDT</td>", loss.abs());
+    let row = html
+        .split(&format!("data-group=\"{}\"", incidents[0]))
+        .nth(1)
+        .unwrap();
+    assert!(row.split("</tr>").next().unwrap().contains(&cell), "{cell}");
+    // The statistics name the shortfall and the realised P&L like `legcore stats`.
+    let stats = &report["stats"];
+    let shortfall = stats["shortfall_quote"]["USDT"].as_str().unwrap();
+    let shortfall = Decimal::parse(shortfall).unwrap();
+    let sign = if shortfall.is_negative() {
+        "gain"
+    } else {
+        "cost"
+    };
+    assert!(html.contains(&format!("<td>{sign} {} USDT (fills", shortfall.abs())));
+    assert!(html.contains("<tr><th>round trips</th><td>"));
 
     // The latency plot: one line (and one legend entry) per stage that has values.
     let stages: Vec<&str> = report["latency_ns"]

@@ -10,7 +10,8 @@ use common::{legcore, run_bad, scenario, scenario_text, tmp};
 use legcore::num::{Decimal, Round};
 use serde_json::Value;
 
-/// Runs a scenario at max speed with a journal and a report; returns (exit, report).
+/// Runs a scenario at max speed with a journal and a report; returns (exit, report) and
+/// checks its table.
 fn run(scenario: Option<&str>, dir: &Path) -> (i32, Value) {
     run_as(scenario, dir, &["--speed", "max"])
 }
@@ -22,7 +23,6 @@ fn run_as(scenario: Option<&str>, dir: &Path, flags: &[&str]) -> (i32, Value) {
     let mut args = vec!["run"];
     args.extend(flags);
     args.extend([
-        "--quiet",
         "--journal",
         journal.to_str().unwrap(),
         "--report",
@@ -37,10 +37,111 @@ fn run_as(scenario: Option<&str>, dir: &Path, flags: &[&str]) -> (i32, Value) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.is_empty(), "stderr: {stderr}");
     let text = std::fs::read_to_string(&report).unwrap();
-    (
-        out.status.code().unwrap(),
-        serde_json::from_str(&text).unwrap(),
-    )
+    let report: Value = serde_json::from_str(&text).unwrap();
+    check_table(&String::from_utf8_lossy(&out.stdout), &report);
+    check_money(&report);
+    (out.status.code().unwrap(), report)
+}
+
+/// The table a person reads: no Debug text, money with its sign and currency named.
+fn check_table(table: &str, report: &Value) {
+    for debug in ["{ ", " }", "Some(", "\"", " tl", "Flat", "Holding"] {
+        assert!(!table.contains(debug), "{debug:?} in the table:\n{table}");
+    }
+    let groups = report["groups"].as_array().unwrap();
+    let shortfall_lines = table.matches("     shortfall cost ").count()
+        + table.matches("     shortfall gain ").count();
+    assert_eq!(shortfall_lines, groups.len(), "{table}");
+    for g in groups.iter().filter(|g| !g["incident"].is_null()) {
+        let head = format!("  group {} ({}): ", g["id"], g["policy"].as_str().unwrap());
+        let at = table
+            .find(&head)
+            .unwrap_or_else(|| panic!("{head}\n{table}"))
+            + head.len();
+        let words: Vec<&str> = table[at..].split_whitespace().take(3).collect();
+        assert!(["loss", "gain"].contains(&words[0]), "{table}");
+        dec(&Value::from(words[1]));
+        let cur = words[2].trim_end_matches(',');
+        assert!(
+            cur.len() > 1 && cur.chars().all(|c| c.is_ascii_uppercase()),
+            "{table}"
+        );
+    }
+    let state = report["strategy"]["state_text"].as_str().unwrap();
+    assert!(table.contains(&format!("; ends {state}\n")), "{table}");
+    assert!(table.contains("round trips     "), "{table}");
+}
+
+fn amount(v: &Value, quote: &str) -> Decimal {
+    v.get(quote).map_or(Decimal::ZERO, dec)
+}
+
+/// `v` as a decimal, or zero for `null` (a leg whose money is not priced: an inverse one).
+fn dec_or_zero(v: &Value) -> Decimal {
+    if v.is_null() {
+        Decimal::ZERO
+    } else {
+        dec(v)
+    }
+}
+
+/// Each group's shortfall is its legs', the statistics' shortfall is the groups', and a
+/// round trip's P&L is its groups' money flows, after which every venue is flat again;
+/// all per quote currency.
+fn check_money(report: &Value) {
+    let quotes: std::collections::BTreeSet<String> = report["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["legs"].as_array().unwrap())
+        .map(|l| l["quote"].as_str().unwrap().to_string())
+        .collect();
+    for q in &quotes {
+        check_money_in(report, q);
+    }
+}
+
+fn check_money_in(report: &Value, quote: &str) {
+    let add = |a: Decimal, b: Decimal| a.checked_add(b).unwrap();
+    let mine = |l: &&Value| l["quote"] == quote;
+    let mut last = BTreeMap::new();
+    for g in report["groups"].as_array().unwrap() {
+        let legs = g["legs"].as_array().unwrap();
+        let sum = legs.iter().filter(mine).fold(Decimal::ZERO, |a, l| {
+            add(a, dec_or_zero(&l["shortfall_quote"]))
+        });
+        assert_eq!(
+            amount(&g["shortfall_quote"], quote),
+            sum,
+            "group {}",
+            g["id"]
+        );
+        last.insert(g["id"].as_u64().unwrap(), g);
+    }
+    let stats = &report["stats"];
+    let all = last.values().fold(Decimal::ZERO, |a, g| {
+        add(a, amount(&g["shortfall_quote"], quote))
+    });
+    assert_eq!(amount(&stats["shortfall_quote"], quote), all);
+    let mut realised = Decimal::ZERO;
+    for t in stats["round_trips"].as_array().unwrap() {
+        let (mut pnl, mut pos) = (Decimal::ZERO, BTreeMap::new());
+        for id in t["groups"].as_array().unwrap() {
+            for l in last[&id.as_u64().unwrap()]["legs"].as_array().unwrap() {
+                let net = dec(&l["net_qty"]);
+                let net = if l["side"] == "buy" { net } else { net.neg() };
+                let p = pos.entry(l["venue"].to_string()).or_insert(Decimal::ZERO);
+                *p = add(*p, net);
+                if l["quote"] == quote {
+                    pnl = add(pnl, dec_or_zero(&l["flow_quote"]));
+                }
+            }
+        }
+        assert!(pos.values().all(|p| p.is_zero()), "not flat after {t}");
+        assert_eq!(amount(&t["pnl_quote"], quote), pnl, "{t}");
+        realised = add(realised, pnl);
+    }
+    assert_eq!(amount(&stats["realised_pnl"], quote), realised);
 }
 
 fn dec(v: &Value) -> Decimal {
@@ -158,6 +259,14 @@ fn the_default_scenario_opens_and_closes_several_groups_all_filled() {
             .unwrap()
             >= 8
     );
+
+    // Every completed carry cycle is a round trip of an open and its close.
+    let trips = report["stats"]["round_trips"].as_array().unwrap();
+    let pairs = trips
+        .iter()
+        .filter(|t| t["groups"].as_array().unwrap().len() >= 2);
+    assert!(pairs.count() as u64 >= report["strategy"]["cycles"].as_u64().unwrap());
+    assert!(report["strategy"]["cycles"].as_u64().unwrap() >= 1);
 
     // `legcore stats` on the journal gives the run's own numbers.
     let j = dir.join("journal");
@@ -308,6 +417,37 @@ fn a_torn_tail_is_cut_and_a_corrupt_line_is_refused() {
             );
         }
     }
+
+    // A bad decimal in a correctly sealed `ended` line: refused, never counted as zero
+    // or left out of the statistics.
+    let text = String::from_utf8(good.clone()).unwrap();
+    let mut lines: Vec<String> = text.lines().map(|l| format!("{l}\n")).collect();
+    let (n, line) = lines
+        .iter()
+        .enumerate()
+        .find(|(_, l)| l.contains("\"kind\":\"ended\""))
+        .unwrap();
+    let fees = line.find("\"fees\":\"").unwrap() + "\"fees\":\"".len();
+    let end = fees + line[fees..].find('"').unwrap();
+    let body = format!("{}1.2.3{}", &line[..fees], &line[end..]);
+    let body = &body[..body.rfind(",\"crc\"").unwrap()];
+    lines[n] = legcore::journal::file::seal(&format!("{body}}}"));
+    std::fs::write(&path, lines.concat()).unwrap();
+    for args in [
+        vec!["stats", "--journal", j],
+        vec!["report", "--journal", j, "--out", out_dir.to_str().unwrap()],
+    ] {
+        let out = legcore(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.starts_with("error: ") && err.contains("1.2.3"),
+            "{args:?}: {err}"
+        );
+    }
+    let out = legcore(&["report", "--journal", j, "--out", out_dir.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("line {}", n + 1)), "{err}");
 
     // A journal cut at a line boundary is simply shorter.
     std::fs::write(&path, lines[..3].concat()).unwrap();

@@ -173,10 +173,6 @@ const MAX_FN_LINES: usize = 70;
 /// length then. A ratchet (TigerBeetle's): an entry may only shrink, and goes once the
 /// function fits; no new entry may be added.
 const LONG_FNS: &[(&str, &str, usize)] = &[
-    ("src/cli/run.rs", "run", 282),
-    ("src/cli/run.rs", "table", 97),
-    ("src/group/incident.rs", "build", 72),
-    ("src/journal/summary.rs", "summarize", 75),
     ("src/leg/exec.rs", "report", 73),
     ("src/num/parse.rs", "scan", 77),
     ("src/report/mod.rs", "html", 83),
@@ -272,4 +268,82 @@ fn functions_fit_on_a_screen() {
         "function length:\n{}",
         problems.join("\n")
     );
+}
+
+/// The Debug format specs (`{:?}`, `{x:?}`, `{0:#?}`) on a line: `{`, an optional
+/// argument, `:`, flags, `?` and `}`, with no brace between.
+fn debug_specs(line: &str) -> usize {
+    let mut n = 0;
+    for (end, _) in line.match_indices("?}") {
+        let Some(open) = line[..end].rfind('{') else {
+            continue;
+        };
+        let spec = &line[open + 1..end];
+        let escaped = line[..open].ends_with('{');
+        if let Some((arg, flags)) = spec.split_once(':') {
+            let arg_ok = arg
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '.');
+            let flags_ok = !flags.contains(['{', '}', ':', '"', ' ']);
+            n += usize::from(arg_ok && flags_ok && !escaped);
+        }
+    }
+    n
+}
+
+/// Files where Debug formatting may stay, with how many specs and why. Each entry must
+/// still match its count, so the list only shrinks.
+const DEBUG_ALLOWED: &[(&str, usize, &str)] = &[];
+
+/// People read what legcore prints (stdout, stderr, error messages, the report page, the
+/// journal's summaries): none of it is Debug text (`Flat { until_ns: 1 }`, `"x"` as Rust
+/// escapes it). Values are shown with Display, a named formatter (`text::Quoted` for user
+/// input) or a name (`Outcome::name`). Tests at the foot of a file, `tests.rs` and
+/// `proptests.rs` files are exempt: their messages are for developers.
+#[test]
+fn no_debug_formatting_in_user_output() {
+    let mut hits = Vec::new();
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for (path, text) in files(&["src"]) {
+        let rel = path
+            .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+            .unwrap_or(&path)
+            .display()
+            .to_string();
+        if rel.ends_with("/tests.rs") || rel.ends_with("/proptests.rs") {
+            continue;
+        }
+        let code = text.split("#[cfg(test)]").next().unwrap_or("");
+        let mut n = 0;
+        for (i, line) in code.lines().enumerate() {
+            if line.trim_start().starts_with("//") {
+                continue;
+            }
+            let k = debug_specs(line);
+            if k > 0 && !DEBUG_ALLOWED.iter().any(|(f, _, _)| rel == *f) {
+                hits.push(format!("{rel}:{}: {}", i + 1, line.trim()));
+            }
+            n += k;
+        }
+        counts.push((rel, n));
+    }
+    assert!(
+        hits.is_empty(),
+        "Debug formatting in user-facing text (use Display, text::Quoted or a name):\n{}",
+        hits.join("\n")
+    );
+    for (file, allowed, why) in DEBUG_ALLOWED {
+        let found = counts.iter().find(|(f, _)| f == file).map_or(0, |c| c.1);
+        assert_eq!(
+            found, *allowed,
+            "{file}: {found} Debug specs, {allowed} allowed ({why}); shrink the allow-list"
+        );
+    }
+}
+
+#[test]
+fn the_debug_spec_finder_finds_them() {
+    assert_eq!(debug_specs(r#"format!("{:?} and {x:?} and {0:#?}")"#), 3);
+    assert_eq!(debug_specs(r#"format!("{} {x} {y:>10} {{:?}}")"#), 0);
+    assert_eq!(debug_specs("let x = a?}"), 0);
 }

@@ -3,6 +3,7 @@
 use legcore::book::{OrderSide, Side};
 use legcore::feed::file::{load_book_file, LoadedBook};
 use legcore::num::{Decimal, NumError, Ratio};
+use legcore::text::Quoted;
 use legcore::walk::{analyze, LiquidityReport, Shortfall, Target, Thresholds, Units};
 
 use super::args::{CliError, Flags};
@@ -21,7 +22,7 @@ pub fn run(args: &[String]) -> Result<u8, CliError> {
     let side_text = f.required("--side")?;
     let side = OrderSide::parse(side_text).ok_or_else(|| CliError::BadValue {
         flag: "--side",
-        reason: format!("{side_text:?} is not buy or sell"),
+        reason: format!("{} is not buy or sell", Quoted(side_text)),
     })?;
     let target = match (f.get("--qty"), f.get("--notional")) {
         (Some(q), None) => Target::Qty(positive("--qty", q)?),
@@ -59,7 +60,7 @@ fn positive(flag: &'static str, text: &str) -> Result<Decimal, CliError> {
     let bad = |reason: String| CliError::BadValue { flag, reason };
     let d = Decimal::parse(text).map_err(|e: NumError| bad(e.to_string()))?;
     if !d.is_positive() {
-        return Err(bad(format!("{text:?} must be positive")));
+        return Err(bad(format!("{} must be positive", Quoted(text))));
     }
     Ok(d)
 }

@@ -3,11 +3,13 @@
 
 use std::collections::BTreeMap;
 
+use legcore::text::Quoted;
+
 /// A command-line error; printed as `error: …` with exit code 2.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
     /// No or an unknown command.
-    #[error("unknown command {0:?} (try `legcore help`)")]
+    #[error("unknown command {} (try `legcore help`)", Quoted(.0))]
     UnknownCommand(String),
     /// A flag that the command does not take.
     #[error("unknown option {0}")]

@@ -22,9 +22,12 @@ use legcore::journal::file::{path_in, read, Fsync, Read, Writer};
 use legcore::journal::line::{Ended, Line, Opened, Reconciled, Resumed, Settled, Unwind};
 use legcore::journal::recorder::{JournalRecorder, Shared};
 use legcore::journal::recover::{reconcile, OpenGroup, OrderFacts, Recovery};
-use legcore::journal::summary::{quote, GroupSummary, IncidentSummary, LegSummary};
+use legcore::journal::summary::{
+    quote, recovered_leg, shortfall, Amounts, GroupSummary, IncidentSummary, LegFills,
+    RecoveredLeg, SummaryError, LOSS,
+};
 use legcore::leg::{Arrival, Fees, Mode};
-use legcore::num::{Decimal, Ratio, Round};
+use legcore::num::{Decimal, Ratio};
 use legcore::risk::RiskState;
 use legcore::runtime::persist::{Persisted, SavedVenue};
 use legcore::runtime::{run_setup, BookFeed, Config, Feed, Job, Setup};
@@ -229,7 +232,7 @@ fn close_groups(
     let mut lines = String::new();
     let mut unhedged = false;
     for g in rec.open.keys().filter_map(|j| after.open.get(j)) {
-        let s = end_summary(g, venues);
+        let s = end_summary(g, venues)?;
         unhedged |= s.outcome == "unhedged";
         lines += &format!(
             "group {:>3}: {:<10} legs {}  ({} orders reconciled)\n",
@@ -449,8 +452,8 @@ impl Unwinds<'_> {
 
 /// The journal recorder's first write error, if any, as the resume's error.
 fn journal_ok(shared: &Shared) -> Result<(), CliError> {
-    match shared.error.lock().ok().and_then(|e| e.clone()) {
-        Some(e) => Err(input(format!("journal: {e}"))),
+    match shared.failure() {
+        Some(e) => Err(input(e)),
         None => Ok(()),
     }
 }
@@ -514,15 +517,15 @@ fn reconciled(job: usize, o: &OrderFacts) -> Reconciled {
 
 /// One leg's fills from the venues' records of its orders, (lots, notional tick-lots)
 /// in the entry direction and back, and their fees (tick-lots × 10⁻⁸).
-struct LegFills {
+struct Fills {
     entry: (i64, i128),
     exit: (i64, i128),
     fees: i128,
 }
 
-impl LegFills {
-    fn of(g: &OpenGroup, leg: usize, buy: bool) -> LegFills {
-        let mut f = LegFills {
+impl Fills {
+    fn of(g: &OpenGroup, leg: usize, buy: bool) -> Fills {
+        let mut f = Fills {
             entry: (0, 0),
             exit: (0, 0),
             fees: 0,
@@ -547,13 +550,14 @@ impl LegFills {
 
 /// The `ended` summary of a recovered group, from the venues' records of its orders
 /// (its unwind's included).
-fn end_summary(g: &OpenGroup, venues: &[VenueInfo]) -> GroupSummary {
+fn end_summary(g: &OpenGroup, venues: &[VenueInfo]) -> Result<GroupSummary, CliError> {
+    let overflow = |why| input(SummaryError { group: g.job, why });
     let mut legs = Vec::new();
     let mut residual = Vec::new();
-    let (mut loss, mut all_flat, mut all_full) = (Decimal::ZERO, true, true);
+    let (mut loss, mut all_flat, mut all_full) = (Amounts::default(), true, true);
     for (&l, leg) in &g.legs {
         let v = &venues[leg.venue];
-        let f = LegFills::of(g, l, leg.buy);
+        let f = Fills::of(g, l, leg.buy);
         let net = f.net();
         all_flat &= net == 0;
         all_full &= leg.target_known && leg.target_lots > 0 && net == leg.target_lots;
@@ -562,11 +566,23 @@ fn end_summary(g: &OpenGroup, venues: &[VenueInfo]) -> GroupSummary {
         } else {
             (f.exit, f.entry)
         };
-        loss = loss
-            .checked_add(quote(v, loss_tl(buys, sells), 1))
-            .unwrap_or(loss);
-        residual.push(v.lot.to_decimal(net).to_string());
-        legs.push(leg_summary(v, leg, &f));
+        let leg_loss = quote(v, loss_tl(buys, sells), 1).map_err(overflow)?;
+        loss.add(&v.quote, leg_loss, "the incident's loss")
+            .map_err(overflow)?;
+        residual.push(v.lot.to_decimal(net));
+        let fills = LegFills {
+            side: if leg.buy {
+                OrderSide::Buy
+            } else {
+                OrderSide::Sell
+            },
+            entry: f.entry,
+            exit: f.exit,
+            fees_tl_e8: f.fees,
+            mid2_ticks: leg.bid_ticks + leg.ask_ticks,
+        };
+        let target_lots = leg.target_lots;
+        legs.push(recovered_leg(v, &RecoveredLeg { fills, target_lots }).map_err(overflow)?);
     }
     let outcome = if all_full {
         "filled"
@@ -576,64 +592,34 @@ fn end_summary(g: &OpenGroup, venues: &[VenueInfo]) -> GroupSummary {
         "unhedged"
     };
     let incident = (outcome != "filled").then(|| incident(g, outcome, residual, loss));
-    GroupSummary {
+    Ok(GroupSummary {
         id: g.job,
         strategy: g.strategy.clone(),
         policy: g.policy.clone(),
         outcome: outcome.to_string(),
-        duration_ms: "0".to_string(),
+        duration_ms: Decimal::ZERO,
         wall_ms: legcore::journal::line::wall_ms(),
+        shortfall_quote: shortfall(&legs).map_err(overflow)?,
         legs,
         incident,
-    }
-}
-
-/// A recovered leg's summary.
-fn leg_summary(
-    v: &VenueInfo,
-    leg: &legcore::journal::recover::LegFacts,
-    f: &LegFills,
-) -> LegSummary {
-    let avg = (f.entry.0 > 0).then(|| {
-        quote(v, f.entry.1, 1)
-            .div(v.lot.to_decimal(f.entry.0), Round::HalfEven)
-            .map(|d| d.to_string())
-            .unwrap_or_default()
-    });
-    let mid = v.tick.to_decimal(leg.bid_ticks + leg.ask_ticks);
-    let mid = mid
-        .div(Decimal::from_i64(2), Round::HalfEven)
-        .unwrap_or(mid);
-    LegSummary {
-        venue: v.name.clone(),
-        instrument: v.instrument.clone(),
-        side: if leg.buy { "buy" } else { "sell" }.to_string(),
-        mode_used: "recovered".to_string(),
-        target_qty: v.lot.to_decimal(leg.target_lots).to_string(),
-        filled_qty: v.lot.to_decimal(f.entry.0).to_string(),
-        unwound_qty: v.lot.to_decimal(f.exit.0).to_string(),
-        net_qty: v.lot.to_decimal(f.net()).to_string(),
-        filled_base: None,
-        avg_price: avg,
-        expected_price: None,
-        arrival_mid: mid.to_string(),
-        slippage_bps: None,
-        expected_slippage_bps: None,
-        fees: quote(v, f.fees, 100_000_000).to_string(),
-    }
+    })
 }
 
 /// The incident of a recovered group that did not end filled.
-fn incident(g: &OpenGroup, outcome: &str, residual: Vec<String>, loss: Decimal) -> IncidentSummary {
+fn incident(
+    g: &OpenGroup,
+    outcome: &str,
+    residual: Vec<Decimal>,
+    loss: Amounts,
+) -> IncidentSummary {
     let unwound = g.orders.values().any(|o| o.unwind);
     IncidentSummary {
         residual,
-        loss_quote: loss.to_string(),
-        unhedged_seconds: "0".to_string(),
         summary: format!(
-            "group {} recovered after a restart: {outcome}; {} orders reconciled with the \
-             venues{}",
+            "group {} recovered after a restart: {outcome}, {}; {} orders reconciled with \
+             the venues{}",
             g.job,
+            loss.named(LOSS),
             g.orders.len(),
             if unwound {
                 ", legs unwound to flat"
@@ -641,5 +627,7 @@ fn incident(g: &OpenGroup, outcome: &str, residual: Vec<String>, loss: Decimal) 
                 ""
             }
         ),
+        loss_quote: loss,
+        unhedged_seconds: Decimal::ZERO,
     }
 }

@@ -2,6 +2,11 @@
 //! threads) against simulated venues fed by recorded books; then the groups, incidents,
 //! statistics and per-stage latencies, as a table or `--report` JSON.
 //!
+//! In order: [`run`] reads the flags and the scenario, [`open_journal`] prepares
+//! `--journal`, [`execute`] runs the threads with a progress bar, [`report_doc`] builds
+//! the report (the same [`Stats`] as `legcore stats`) and [`table`] prints it. Money in
+//! the table names its sign and currency (`cost 5.93 USDT`, `loss 1.18 USDT`).
+//!
 //! Exit codes: 0 done, 2 bad input (scenario, data file, flag), 3 a group ended
 //! unhedged (so scripts notice).
 
@@ -9,22 +14,31 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::thread::JoinHandle;
 use std::time::Duration;
 
+use legcore::instrument::VenueInfo;
 use legcore::journal::file::{Fsync, Writer};
 use legcore::journal::line::{Line, Opened};
-use legcore::journal::recorder::JournalRecorder;
+use legcore::journal::recorder::{JournalRecorder, Shared};
 use legcore::journal::stats::{Filter, Stats};
+use legcore::journal::summary::{COST, LOSS};
 use legcore::journal::GroupSummary;
+use legcore::num::Decimal;
 use legcore::runtime::persist::Persisted;
-use legcore::runtime::{run_setup, Setup};
+use legcore::runtime::{run_setup, RunReport, RuntimeError, Setup};
 use legcore::scenario::build::{parse_speed, Built};
 use legcore::scenario::{Scenario, DEFAULT, DEFAULT_DIR};
+use legcore::sim::SimExchange;
+use legcore::strategy::RunStrategy;
 use legcore::telemetry::Stage;
+use legcore::text::Quoted;
 use serde_json::{json, Value};
 
 use super::args::{CliError, Flags};
 use super::emit;
+
+type Report = RunReport<Persisted<SimExchange>, RunStrategy>;
 
 pub fn run(args: &[String]) -> Result<u8, CliError> {
     let f = Flags::parse(
@@ -39,7 +53,58 @@ pub fn run(args: &[String]) -> Result<u8, CliError> {
         ],
         &["--quiet", "--resume"],
     )?;
-    let (text, dir, label) = match f.get("--scenario") {
+    let (text, dir, label) = scenario_text(&f)?;
+    let bad = |e: legcore::scenario::ScenarioError| CliError::Input(format!("{label}: {e}"));
+    let mut scenario = Scenario::parse(&text).map_err(bad)?;
+    override_seed_and_speed(&f, &mut scenario)?;
+    let fsync = fsync_flag(&f)?;
+    if f.has("--resume") {
+        let d = f
+            .get("--journal")
+            .ok_or(CliError::Missing("--journal (with --resume)"))?;
+        if f.get("--scenario").is_some() || f.get("--seed").is_some() {
+            return Err(CliError::Conflict(
+                "--resume takes the scenario and seed the journal was started with",
+            ));
+        }
+        return super::resume::run(Path::new(d), fsync, f.has("--quiet"));
+    }
+    let built = scenario.build(&dir).map_err(bad)?;
+    let journal_dir = f.get("--journal").map(PathBuf::from);
+    let writer = match &journal_dir {
+        Some(d) => Some(open_journal(d, fsync, &text, &dir, &scenario)?),
+        None => None,
+    };
+    let quiet = f.has("--quiet");
+    let (name, seed) = (built.name.clone(), built.seed);
+    let venues = built.venues.clone();
+    let ran = execute(built, writer, journal_dir.as_deref(), quiet)?;
+    let groups = last_ends(&ran.shared);
+    let stats = Stats::compute(&groups, &Filter::default()).map_err(input)?;
+    let doc = report_doc(&name, seed, &groups, &stats, &ran, &venues);
+    if let Some(path) = f.get("--report") {
+        let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+        std::fs::write(path, text + "\n").map_err(|source| CliError::Io {
+            path: path.to_string(),
+            source,
+        })?;
+    }
+    if !quiet {
+        emit(&table(&name, seed, &groups, &stats, &doc))?;
+        emit(&ran.report.telemetry.table())?;
+    }
+    let unhedged = groups.iter().any(|g| g.outcome == "unhedged");
+    Ok(if unhedged { 3 } else { 0 })
+}
+
+fn input(e: impl std::fmt::Display) -> CliError {
+    CliError::Input(e.to_string())
+}
+
+/// The scenario's text, the directory its paths are relative to, and its name for
+/// messages.
+fn scenario_text(f: &Flags) -> Result<(String, PathBuf, String), CliError> {
+    Ok(match f.get("--scenario") {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|source| CliError::Io {
                 path: path.to_string(),
@@ -55,74 +120,85 @@ pub fn run(args: &[String]) -> Result<u8, CliError> {
             PathBuf::from(DEFAULT_DIR),
             "default scenario".to_string(),
         ),
-    };
-    let bad = |e: legcore::scenario::ScenarioError| CliError::Input(format!("{label}: {e}"));
-    let mut scenario = Scenario::parse(&text).map_err(bad)?;
+    })
+}
+
+/// `--seed` and `--speed` over the scenario's own.
+fn override_seed_and_speed(f: &Flags, scenario: &mut Scenario) -> Result<(), CliError> {
     if let Some(s) = f.get("--seed") {
         scenario.seed = s.parse().map_err(|_| CliError::BadValue {
             flag: "--seed",
-            reason: format!("{s:?} is not a whole number"),
+            reason: format!("{} is not a whole number", Quoted(s)),
         })?;
     }
     if let Some(s) = f.get("--speed") {
         if parse_speed(s).is_none() {
             return Err(CliError::BadValue {
                 flag: "--speed",
-                reason: format!("{s:?} is not \"max\" or \"Nx\" (N ≥ 1)"),
+                reason: format!("{} is not \"max\" or \"Nx\" (N ≥ 1)", Quoted(s)),
             });
         }
         scenario.speed = s.to_string();
     }
-    let fsync = match f.get("--fsync").unwrap_or("group") {
-        "group" => Fsync::Group,
-        "always" => Fsync::Always,
-        "never" => Fsync::Never,
-        other => {
-            return Err(CliError::BadValue {
-                flag: "--fsync",
-                reason: format!("{other:?} is not group, always or never"),
-            })
-        }
-    };
-    if f.has("--resume") {
-        let d = f
-            .get("--journal")
-            .ok_or(CliError::Missing("--journal (with --resume)"))?;
-        if f.get("--scenario").is_some() || f.get("--seed").is_some() {
-            return Err(CliError::Conflict(
-                "--resume takes the scenario and seed the journal was started with",
-            ));
-        }
-        return super::resume::run(Path::new(d), fsync, f.has("--quiet"));
+    Ok(())
+}
+
+fn fsync_flag(f: &Flags) -> Result<Fsync, CliError> {
+    match f.get("--fsync").unwrap_or("group") {
+        "group" => Ok(Fsync::Group),
+        "always" => Ok(Fsync::Always),
+        "never" => Ok(Fsync::Never),
+        other => Err(CliError::BadValue {
+            flag: "--fsync",
+            reason: format!("{} is not group, always or never", Quoted(other)),
+        }),
     }
-    let mut built = scenario.build(&dir).map_err(bad)?;
-    let journal_dir = f.get("--journal").map(PathBuf::from);
-    let writer = match &journal_dir {
-        Some(d) => {
-            let (w, found) =
-                Writer::open(d, fsync).map_err(|e| CliError::Input(format!("--journal: {e}")))?;
-            if !found.records.is_empty() {
-                return Err(CliError::Input(format!(
-                    "--journal: {} already holds {} records; give a new directory",
-                    w.path().display(),
-                    found.records.len()
-                )));
-            }
-            // What a restart needs: the scenario as run, with its data directory.
-            let saved = super::resume::Saved {
-                scenario: text.clone(),
-                dir: dir.canonicalize().unwrap_or(dir.clone()),
-                seed: scenario.seed,
-                speed: scenario.speed.clone(),
-            };
-            saved
-                .write(d)
-                .map_err(|e| CliError::Input(format!("--journal: {e}")))?;
-            Some(w)
-        }
-        None => None,
+}
+
+/// Opens a new `--journal` directory (refusing one that holds records) and saves what a
+/// restart needs beside it: the scenario as run, with its data directory.
+fn open_journal(
+    d: &Path,
+    fsync: Fsync,
+    text: &str,
+    dir: &Path,
+    scenario: &Scenario,
+) -> Result<Writer, CliError> {
+    let journal = |e: &dyn std::fmt::Display| CliError::Input(format!("--journal: {e}"));
+    let (w, found) = Writer::open(d, fsync).map_err(|e| journal(&e))?;
+    if !found.records.is_empty() {
+        return Err(journal(&format_args!(
+            "{} already holds {} records; give a new directory",
+            w.path().display(),
+            found.records.len()
+        )));
+    }
+    let saved = super::resume::Saved {
+        scenario: text.to_string(),
+        dir: dir.canonicalize().unwrap_or(dir.to_path_buf()),
+        seed: scenario.seed,
+        speed: scenario.speed.clone(),
     };
-    let quiet = f.has("--quiet");
+    saved.write(d).map_err(|e| journal(&e))?;
+    Ok(w)
+}
+
+/// What a finished run hands to the report.
+struct Ran {
+    report: Report,
+    shared: Arc<Shared>,
+    /// Per feed: lines the tapes left out (not `<time> <message>`).
+    skipped: Vec<u64>,
+}
+
+/// Runs the scenario on its threads, with a progress bar on a terminal; then checks the
+/// venues' saved state and the journal for write errors.
+fn execute(
+    mut built: Built,
+    writer: Option<Writer>,
+    journal_dir: Option<&Path>,
+    quiet: bool,
+) -> Result<Ran, CliError> {
     let has_journal = writer.is_some();
     let (mut recorder, shared) = JournalRecorder::new(writer, built.venues.clone(), &built.name);
     if has_journal {
@@ -131,41 +207,58 @@ pub fn run(args: &[String]) -> Result<u8, CliError> {
     }
     let progress = Arc::new(AtomicU64::new(0));
     built.config.progress = Some(progress.clone());
-    // Lines the tapes left out (not `<time> <message>`) count as refused with the rest.
     let skipped: Vec<u64> = built.feeds.iter().map(|f| f.tape.skipped()).collect();
-    let Built {
-        name,
-        seed,
-        exchanges,
-        risk,
-        feeds,
-        strategy,
-        strategy_groups,
-        config,
-        venues,
-        md_lines,
-        ..
-    } = built;
-    let gateways = exchanges
+    let md_lines = built.md_lines;
+    let gateways = built
+        .exchanges
         .into_iter()
         .enumerate()
         .map(|(i, x)| {
-            let path = journal_dir
-                .as_ref()
-                .map(|d| super::resume::venue_path(d, i));
+            let path = journal_dir.map(|d| super::resume::venue_path(d, i));
             Persisted::new(x, path, vec![0])
         })
         .collect();
     let setup = Setup {
         gateways,
-        risk,
-        feeds,
+        risk: built.risk,
+        feeds: built.feeds,
         jobs: Vec::new(),
-        strategy,
-        strategy_groups,
+        strategy: built.strategy,
+        strategy_groups: built.strategy_groups,
         recorder: Some(Box::new(recorder)),
     };
+    let config = built.config;
     let worker = std::thread::spawn(move || run_setup(&config, setup));
+    let mut report = watch(worker, &shared, &progress, md_lines, quiet)?;
+    for g in &mut report.gateways {
+        g.flush();
+        if let Some(e) = g.error.take() {
+            return Err(CliError::Input(format!("--journal: venue state: {e}")));
+        }
+    }
+    if let Some(e) = shared.failure() {
+        return Err(CliError::Input(e));
+    }
+    if let Some(d) = journal_dir {
+        // The per-stage latency distributions beside the journal, for `legcore report`.
+        legcore::journal::latency::write(d, &report.telemetry)
+            .map_err(|e| CliError::Input(format!("--journal: {e}")))?;
+    }
+    Ok(Ran {
+        report,
+        shared,
+        skipped,
+    })
+}
+
+/// Waits for the run, showing its progress on a terminal.
+fn watch(
+    worker: JoinHandle<Result<Report, RuntimeError>>,
+    shared: &Shared,
+    progress: &AtomicU64,
+    md_lines: u64,
+    quiet: bool,
+) -> Result<Report, CliError> {
     let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
         let b = indicatif::ProgressBar::new(md_lines);
         b.set_style(
@@ -192,27 +285,15 @@ pub fn run(args: &[String]) -> Result<u8, CliError> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let report = worker
+    worker
         .join()
         .map_err(|_| CliError::Input("the run panicked".into()))?
-        .map_err(|e| CliError::Input(format!("run: {e}")))?;
-    let mut report = report;
-    for g in &mut report.gateways {
-        g.flush();
-        if let Some(e) = g.error.take() {
-            return Err(CliError::Input(format!("--journal: venue state: {e}")));
-        }
-    }
-    if let Some(e) = shared.error.lock().ok().and_then(|e| e.clone()) {
-        return Err(CliError::Input(format!("--journal: write failed: {e}")));
-    }
-    if let Some(d) = f.get("--journal") {
-        // The per-stage latency distributions beside the journal, for `legcore report`.
-        legcore::journal::latency::write(Path::new(d), &report.telemetry)
-            .map_err(|e| CliError::Input(format!("--journal: {e}")))?;
-    }
-    // A group that ended again (a late fill) is shown once, as it ended last, in the
-    // order of its first end, as `legcore stats` counts it.
+        .map_err(|e| CliError::Input(format!("run: {e}")))
+}
+
+/// A group that ended again (a late fill) is shown once, as it ended last, in the order
+/// of its first end, as `legcore stats` counts it.
+fn last_ends(shared: &Shared) -> Vec<GroupSummary> {
     let ends: Vec<GroupSummary> = shared
         .summaries
         .lock()
@@ -225,7 +306,19 @@ pub fn run(args: &[String]) -> Result<u8, CliError> {
             None => groups.push(s),
         }
     }
-    let stats = Stats::compute(&groups, &Filter::default());
+    groups
+}
+
+/// The `--report` document (docs/scenario.md describes it).
+fn report_doc(
+    name: &str,
+    seed: u64,
+    groups: &[GroupSummary],
+    stats: &Stats,
+    ran: &Ran,
+    venues: &[VenueInfo],
+) -> Value {
+    let report = &ran.report;
     let latency: serde_json::Map<String, Value> = Stage::ALL
         .iter()
         .map(|&s| {
@@ -243,7 +336,7 @@ pub fn run(args: &[String]) -> Result<u8, CliError> {
     let positions: Vec<Value> = report
         .gateways
         .iter()
-        .zip(&venues)
+        .zip(venues)
         .map(|(x, v)| {
             let b = &x.inner.books()[0];
             json!({
@@ -254,22 +347,40 @@ pub fn run(args: &[String]) -> Result<u8, CliError> {
             })
         })
         .collect();
-    let cs = report.strategy.stats();
-    let strategy = json!({
+    json!({
+        "scenario": name,
+        "seed": seed,
+        "groups": groups,
+        "stats": stats,
+        "latency_ns": latency,
+        "strategy": strategy_json(&report.strategy),
+        "venues": positions,
+        "runtime": runtime_json(ran),
+    })
+}
+
+fn strategy_json(carry: &RunStrategy) -> Value {
+    let cs = carry.stats();
+    json!({
         "decisions": cs.decisions,
         "opens": cs.opens,
         "closes": cs.closes,
         "cycles": cs.cycles,
         "best_entry_bps": cs.best_entry_bps.map(|d| d.to_string()),
         "best_exit_bps": cs.best_exit_bps.map(|d| d.to_string()),
-        "state": format!("{:?}", report.strategy.state()),
-    });
-    let runtime = json!({
+        "state": carry.state().name(),
+        "state_text": carry.state_text(),
+    })
+}
+
+fn runtime_json(ran: &Ran) -> Value {
+    let report = &ran.report;
+    json!({
         "md_lines": report.md_lines,
         "md_refused": report
             .md_refused
             .iter()
-            .zip(&skipped)
+            .zip(&ran.skipped)
             .map(|(r, s)| r.saturating_add(*s))
             .collect::<Vec<u64>>(),
         "feeder_dropped": report.feeder.dropped,
@@ -283,50 +394,48 @@ pub fn run(args: &[String]) -> Result<u8, CliError> {
         "unaccounted": report.unaccounted,
         "pool_exhausted": report.pool_exhausted,
         "loop_pinned": report.loop_pinned,
-    });
-    let doc = json!({
-        "scenario": name,
-        "seed": seed,
-        "groups": groups,
-        "stats": stats,
-        "latency_ns": latency,
-        "strategy": strategy,
-        "venues": positions,
-        "runtime": runtime,
-    });
-    if let Some(path) = f.get("--report") {
-        let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
-        std::fs::write(path, text + "\n").map_err(|source| CliError::Io {
-            path: path.to_string(),
-            source,
-        })?;
-    }
-    if !quiet {
-        emit(&table(&name, seed, &groups, &stats, &doc))?;
-        emit(&report.telemetry.table())?;
-    }
-    let unhedged = groups.iter().any(|g| g.outcome == "unhedged");
-    Ok(if unhedged { 3 } else { 0 })
+    })
 }
 
+/// The run's text output: groups, incidents, statistics, strategy, venues, runtime.
 fn table(name: &str, seed: u64, groups: &[GroupSummary], stats: &Stats, doc: &Value) -> String {
-    let o = |x: &Option<String>| x.clone().unwrap_or_else(|| "-".into());
     let mut t = format!("scenario {name}  seed {seed}\n\n");
-    t += &format!(
-        "{:>4} {:<10} {:<14} {:<13} {:<5} {:<18} {:>10} {:>10} {:>12} {:>9} {:>9} {:>10}\n",
-        "grp",
-        "outcome",
-        "venue",
-        "instrument",
-        "side",
-        "mode",
-        "filled",
-        "base",
-        "avg price",
-        "exp bps",
-        "act bps",
-        "fees"
-    );
+    t += &group_table(groups);
+    t += &incident_lines(groups);
+    t += "\nstatistics\n";
+    t += &stats.table();
+    t += &footer(doc);
+    t
+}
+
+const GROUP_ROW: [&str; 13] = [
+    "grp",
+    "outcome",
+    "venue",
+    "instrument",
+    "side",
+    "mode",
+    "filled",
+    "base",
+    "avg price",
+    "exp bps",
+    "act bps",
+    "fees",
+    "shortfall",
+];
+
+/// One row of the group table.
+fn group_row(c: [&str; 13]) -> String {
+    format!(
+        "{:>4} {:<10} {:<14} {:<13} {:<5} {:<18} {:>10} {:>10} {:>12} {:>9} {:>9} {:>10} {:>11}\n",
+        c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12]
+    )
+}
+
+/// A leg a row, then each group's implementation shortfall (+ = cost) in its quote.
+fn group_table(groups: &[GroupSummary]) -> String {
+    let o = |x: Option<Decimal>| x.map_or_else(|| "-".to_string(), |x| x.to_string());
+    let mut t = group_row(GROUP_ROW);
     for g in groups {
         for (i, l) in g.legs.iter().enumerate() {
             let (id, outcome) = if i == 0 {
@@ -334,41 +443,60 @@ fn table(name: &str, seed: u64, groups: &[GroupSummary], stats: &Stats, doc: &Va
             } else {
                 (String::new(), "")
             };
-            t += &format!(
-                "{:>4} {:<10} {:<14} {:<13} {:<5} {:<18} {:>10} {:>10} {:>12} {:>9} {:>9} {:>10}\n",
-                id,
+            t += &group_row([
+                &id,
                 outcome,
-                l.venue,
-                l.instrument,
-                l.side,
-                l.mode_used,
-                l.filled_qty,
-                o(&l.filled_base),
-                o(&l.avg_price),
-                o(&l.expected_slippage_bps),
-                o(&l.slippage_bps),
-                trim(&l.fees, 6),
-            );
+                &l.venue,
+                &l.instrument,
+                &l.side,
+                &l.mode_used,
+                &l.filled_qty.to_string(),
+                &o(l.filled_base),
+                &o(l.avg_price),
+                &o(l.expected_slippage_bps),
+                &o(l.slippage_bps),
+                &trim(l.fees, 6),
+                &l.shortfall_quote
+                    .map_or_else(|| "-".to_string(), |x| trim(x, 6)),
+            ]);
         }
+        t += &format!(
+            "     shortfall {} (fills against the arrival mid, fees included)\n",
+            g.shortfall_quote.named(COST)
+        );
     }
+    t
+}
+
+/// Each incident's line: its loss (or gain) in quote with the sign named.
+fn incident_lines(groups: &[GroupSummary]) -> String {
     let incidents: Vec<&GroupSummary> = groups.iter().filter(|g| g.incident.is_some()).collect();
-    t += &format!("\nincidents ({})\n", incidents.len());
+    let mut t = format!("\nincidents ({})\n", incidents.len());
     for g in incidents {
         if let Some(i) = &g.incident {
             t += &format!(
-                "  group {}: {}  (loss {}, unhedged {} s)\n",
-                g.id, i.summary, i.loss_quote, i.unhedged_seconds
+                "  group {} ({}): {}, unhedged {} s\n    {}\n",
+                g.id,
+                g.policy,
+                i.loss_quote.named(LOSS),
+                i.unhedged_seconds,
+                i.summary
             );
         }
     }
-    t += "\nstatistics\n";
-    t += &stats.table();
+    t
+}
+
+/// The strategy's, venues' and runtime's lines, from the report document.
+fn footer(doc: &Value) -> String {
     let (s, r) = (&doc["strategy"], &doc["runtime"]);
     let bps = |v: &Value| {
         v.as_str()
+            .and_then(|x| Decimal::parse(x).ok())
             .map_or("-".to_string(), |x| format!("{} bps", trim(x, 2)))
     };
-    t += &format!(
+    let text = |v: &Value| v.as_str().unwrap_or("?").to_string();
+    let mut t = format!(
         "\nstrategy  {} decisions, {} opens, {} closes, {} cycles; best entry {}, best exit {}; \
          ends {}\n",
         s["decisions"],
@@ -377,23 +505,29 @@ fn table(name: &str, seed: u64, groups: &[GroupSummary], stats: &Stats, doc: &Va
         s["cycles"],
         bps(&s["best_entry_bps"]),
         bps(&s["best_exit_bps"]),
-        s["state"].as_str().unwrap_or("?")
+        text(&s["state_text"])
     );
     for v in doc["venues"].as_array().into_iter().flatten() {
         t += &format!(
             "venue     {} {}: position {}, traded {}\n",
-            v["venue"].as_str().unwrap_or("?"),
-            v["instrument"].as_str().unwrap_or("?"),
-            v["position"].as_str().unwrap_or("?"),
-            v["traded"].as_str().unwrap_or("?")
+            text(&v["venue"]),
+            text(&v["instrument"]),
+            text(&v["position"]),
+            text(&v["traded"])
         );
     }
+    let refused: Vec<String> = r["md_refused"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(Value::to_string)
+        .collect();
     t += &format!(
-        "runtime   {} md lines (refused {}, dropped {}); waits on full rings: command {}, \
+        "runtime   {} md lines (refused per feed {}; dropped {}); waits on full rings: command {}, \
          journal {}; risk refused {} (waited for a token {}, dropped behind a refusal {}); \
          reports ignored {}; unverified fills {}; unaccounted {}\n\n",
         r["md_lines"],
-        r["md_refused"],
+        refused.join(", "),
         r["feeder_dropped"],
         r["command_ring_full"],
         r["journal_ring_full"],
@@ -407,10 +541,9 @@ fn table(name: &str, seed: u64, groups: &[GroupSummary], stats: &Stats, doc: &Va
     t
 }
 
-/// A decimal string cut to `dp` places for display.
-fn trim(s: &str, dp: usize) -> String {
-    match s.split_once('.') {
-        Some((i, f)) if f.len() > dp => format!("{i}.{}", &f[..dp]),
-        _ => s.to_string(),
-    }
+/// A decimal cut toward zero to `dp` places for display.
+fn trim(x: Decimal, dp: u8) -> String {
+    x.round_dp(dp, legcore::num::Round::ToZero)
+        .unwrap_or(x)
+        .to_string()
 }

@@ -6,6 +6,7 @@ use std::path::Path;
 use legcore::journal::file::{path_in, read};
 use legcore::journal::stats::{Filter, Stats};
 use legcore::journal::GroupSummary;
+use legcore::text::Quoted;
 
 use super::args::{CliError, Flags};
 use super::emit;
@@ -35,7 +36,7 @@ pub fn run(args: &[String]) -> Result<u8, CliError> {
         Some(s) => {
             let ms = duration_ms(s).ok_or_else(|| CliError::BadValue {
                 flag: "--since",
-                reason: format!("{s:?} is not a duration like 90s, 15m, 2h or 7d"),
+                reason: format!("{} is not a duration like 90s, 15m, 2h or 7d", Quoted(s)),
             })?;
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -52,7 +53,7 @@ pub fn run(args: &[String]) -> Result<u8, CliError> {
         venue: f.get("--venue").map(str::to_string),
         since_wall_ms,
     };
-    let stats = Stats::compute(&groups, &filter);
+    let stats = Stats::compute(&groups, &filter).map_err(|e| CliError::Input(e.to_string()))?;
     if f.has("--json") {
         emit(&format!(
             "{}\n",

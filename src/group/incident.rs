@@ -4,7 +4,9 @@
 //! against the entry average, in the leg's tick-lots (the caller prices them with the
 //! leg's tick and lot: legs on different instruments have different units). For the
 //! group: the outcome, the time from the first order to the end, the unhedged base
-//! units × ns, and one human-readable summary line. Built without allocation.
+//! units × ns, and one summary line in the core's units (lots; for traces and tests: the
+//! journal's summary prices the loss in quote, see `journal::summary`). Built without
+//! allocation.
 
 use core::fmt::Write;
 
@@ -95,22 +97,18 @@ impl Incident {
         let mut summary = ArrayString::new();
         let _ = write!(
             summary,
-            "group {outcome:?} after {} ns:",
+            "group {outcome} after {} ns:",
             g.done_ns - g.started_ns
         );
         for (i, l) in legs.iter().enumerate() {
             let _ = write!(
                 summary,
-                " leg {i} {} {}/{} filled, {} unwound, net {:+}, loss {} tl;",
-                match l.side {
-                    OrderSide::Buy => "buy",
-                    OrderSide::Sell => "sell",
-                },
+                " leg {i} {} {}/{} lots filled, {} unwound, net {:+};",
+                l.side.as_str(),
                 l.filled_lots,
                 l.target_lots,
                 l.unwound_lots,
                 l.net_lots,
-                l.loss_tl
             );
             if l.silent {
                 let _ = write!(summary, " venue silent, order state unknown;");

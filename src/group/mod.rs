@@ -105,6 +105,24 @@ pub enum Outcome {
     Unhedged,
 }
 
+impl Outcome {
+    /// Its name in reports and journals: `filled`, `flat`, `rebalanced`, `unhedged`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Outcome::Filled => "filled",
+            Outcome::Flat => "flat",
+            Outcome::Rebalanced => "rebalanced",
+            Outcome::Unhedged => "unhedged",
+        }
+    }
+}
+
+impl core::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// One leg's plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LegPlan {

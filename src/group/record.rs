@@ -30,6 +30,13 @@ pub struct LegRecord {
     pub net_lots: i64,
     /// Σ price × qty of the entry-direction fills reported, tick-lots.
     pub notional_tl: i128,
+    /// Entry-direction lots in fill reports (with prices; `filled_lots` may hold more,
+    /// venue-reported sizes whose fills are still on their way).
+    pub reported_lots: i64,
+    /// Unwind-direction lots in fill reports.
+    pub unwound_reported_lots: i64,
+    /// Σ price × qty of the unwind-direction fills reported, tick-lots.
+    pub unwound_notional_tl: i128,
     /// Average price of the entry-direction fills reported, ticks.
     pub avg_price_ticks: Option<Ratio>,
     /// The pre-flight walk's expected average, ticks.
@@ -54,6 +61,7 @@ impl Group {
         let side = gl.plan.side;
         let (mut filled, mut unwound, mut reported, mut notional, mut maker, mut fees) =
             (0i64, 0i64, 0i64, 0i128, 0i64, 0i128);
+        let (mut out_reported, mut out_notional) = (0i64, 0i128);
         for p in &gl.parts {
             fees += p.fees_tl_e8();
             if p.side() == side {
@@ -63,6 +71,8 @@ impl Group {
                 maker += p.maker_lots();
             } else {
                 unwound += p.filled_lots();
+                out_reported += p.reported_lots();
+                out_notional += p.notional_tl();
             }
         }
         let arrival = entry.arrival();
@@ -81,6 +91,9 @@ impl Group {
             unwound_lots: unwound,
             net_lots: net_units(gl) / gl.plan.lot_units,
             notional_tl: notional,
+            reported_lots: reported,
+            unwound_reported_lots: out_reported,
+            unwound_notional_tl: out_notional,
             avg_price_ticks: avg,
             expected_price_ticks: expected,
             slippage_bps: slip(expected),

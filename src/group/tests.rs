@@ -161,7 +161,7 @@ fn one_leg_fails_and_the_other_rolls_back_to_flat() {
     assert_eq!(inc.legs[0].loss_tl, 10);
     assert_eq!(inc.legs[1].filled_lots, 0);
     assert!(inc.unhedged_unit_ns > 0);
-    assert!(inc.summary.contains("Flat"), "{}", inc.summary);
+    assert!(inc.summary.contains("group flat"), "{}", inc.summary);
 }
 
 #[test]

@@ -32,6 +32,8 @@ pub struct VenueInfo {
     pub kind: ContractKind,
     /// Linear: base units per quantity unit; inverse: quote value of one contract.
     pub multiplier: Decimal,
+    /// The quote currency (`USDT`): the unit of its fees, losses and P&L.
+    pub quote: String,
 }
 
 impl VenueInfo {

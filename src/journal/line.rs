@@ -758,30 +758,35 @@ pub(crate) mod samples {
 
     /// An ended group `id` with one filled leg (the one place tests build a summary).
     pub fn group(id: usize) -> GroupSummary {
+        let d = |x: &str| Decimal::parse(x).expect("a sample decimal");
         GroupSummary {
             id,
             strategy: "s".into(),
             policy: "rollback".into(),
             outcome: "filled".into(),
-            duration_ms: "1.5".into(),
+            duration_ms: d("1.5"),
             wall_ms: 1_723_100_000_000,
             legs: vec![LegSummary {
                 venue: "binance-spot".into(),
                 instrument: "BTCUSDT".into(),
                 side: "buy".into(),
                 mode_used: "market".into(),
-                target_qty: "0.080000".into(),
-                filled_qty: "0.080000".into(),
-                unwound_qty: "0".into(),
-                net_qty: "0.080000".into(),
-                filled_base: Some("0.080000".into()),
-                avg_price: Some("61831.87".into()),
+                target_qty: d("0.080000"),
+                filled_qty: d("0.080000"),
+                unwound_qty: d("0"),
+                net_qty: d("0.080000"),
+                filled_base: Some(d("0.080000")),
+                avg_price: Some(d("61831.87")),
                 expected_price: None,
-                arrival_mid: "61831.865".into(),
-                slippage_bps: Some("0.0008".into()),
+                arrival_mid: d("61831.865"),
+                slippage_bps: Some(d("0.0008")),
                 expected_slippage_bps: None,
-                fees: "3.71".into(),
+                fees: d("3.71"),
+                quote: "USDT".into(),
+                shortfall_quote: Some(d("3.7104")),
+                flow_quote: Some(d("-4950.2596")),
             }],
+            shortfall_quote: crate::journal::summary::Amounts::default(),
             incident: None,
         }
     }

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use super::file::Writer;
 use super::line::{self, Line, ModeLine, PolicyName, Refused, Report, Sent, StartedLeg};
 use super::record::{Record, StartedLeg as RecordLeg};
-use super::summary::{summarize, GroupSummary};
+use super::summary::{summarize, GroupSummary, SummaryError};
 use super::Recorder;
 use crate::group::Policy;
 use crate::instrument::VenueInfo;
@@ -37,6 +37,21 @@ pub struct Shared {
     pub summaries: Mutex<Vec<GroupSummary>>,
     /// The first write error.
     pub error: Mutex<Option<String>>,
+    /// The first group end that could not be summarized (a figure past the decimal
+    /// range): its `ended` line is not written, and the run fails with it.
+    pub summary_error: Mutex<Option<SummaryError>>,
+}
+
+impl Shared {
+    /// The recorder's first failure, for people: a group it could not summarize, or a
+    /// journal write that failed.
+    pub fn failure(&self) -> Option<String> {
+        if let Some(e) = self.summary_error.lock().ok().and_then(|e| e.clone()) {
+            return Some(format!("cannot summarize {e}"));
+        }
+        let e = self.error.lock().ok().and_then(|e| e.clone())?;
+        Some(format!("--journal: write failed: {e}"))
+    }
 }
 
 /// The recorder. See the module doc.
@@ -169,7 +184,16 @@ impl JournalRecorder {
     /// An ended group's line (`ended`, or `unwind_ended` for an unwind job), or `None`
     /// if it cannot be summarized.
     fn ended(&self, r: &Record, job: usize, t_ns: u64) -> Option<Line> {
-        let mut group = summarize(r, &self.venues, &self.strategy, line::wall_ms())?;
+        let mut group = match summarize(r, &self.venues, &self.strategy, line::wall_ms()) {
+            Ok(s) => s?,
+            Err(e) => {
+                // Not written as a wrong figure: the run fails with it.
+                if let Ok(mut slot) = self.shared.summary_error.lock() {
+                    slot.get_or_insert(e);
+                }
+                return None;
+            }
+        };
         group.id += self.job_base;
         Some(match self.unwinds(job) {
             Some(g) => Line::UnwindEnded(line::UnwindEnded {

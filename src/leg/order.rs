@@ -195,11 +195,50 @@ impl EventKind {
     ];
 }
 
+/// Its name in messages (`pending`, `submitted`, …).
+impl core::fmt::Display for OrderState {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            OrderState::Pending => "pending",
+            OrderState::Submitted => "submitted",
+            OrderState::Working => "working",
+            OrderState::PartiallyFilled => "partially_filled",
+            OrderState::CancelPending => "cancel_pending",
+            OrderState::Filled => "filled",
+            OrderState::Cancelled => "cancelled",
+            OrderState::Rejected => "rejected",
+            OrderState::Expired => "expired",
+            OrderState::Unknown => "unknown",
+        })
+    }
+}
+
+/// Its name in messages (`sent`, `accepted`, …).
+impl core::fmt::Display for EventKind {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            EventKind::Sent => "sent",
+            EventKind::Accepted => "accepted",
+            EventKind::Rejected => "rejected",
+            EventKind::PartialFill => "partial_fill",
+            EventKind::FinalFill => "final_fill",
+            EventKind::CancelRequested => "cancel_requested",
+            EventKind::CancelAcked => "cancel_acked",
+            EventKind::CancelRejected => "cancel_rejected",
+            EventKind::Expired => "expired",
+            EventKind::TimedOut => "timed_out",
+            EventKind::StatusNotFound => "status_not_found",
+            EventKind::StatusOpen => "status_open",
+            EventKind::StatusClosed => "status_closed",
+        })
+    }
+}
+
 /// Why an event was refused. The order is unchanged after any of these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum OrderError {
     /// The event is not legal in this state (see the table in [`transition`]).
-    #[error("event {event:?} is not valid in state {state:?}")]
+    #[error("event {event} is not valid in state {state}")]
     InvalidTransition {
         /// State at the time.
         state: OrderState,

@@ -124,6 +124,22 @@ impl Decimal {
         }
     }
 
+    /// The same value with [`written_dp`](Self::written_dp) set to the places it prints
+    /// with, so that it reads back from its text identical: a computed value and the same
+    /// value read from a report then add up and print alike.
+    pub fn canonical(self) -> Decimal {
+        let mut frac = self.raw.unsigned_abs() % SCALE as u128;
+        let mut digits = SCALE_DP;
+        while digits > self.dp && frac.is_multiple_of(10) {
+            frac /= 10;
+            digits -= 1;
+        }
+        Decimal {
+            raw: self.raw,
+            dp: digits,
+        }
+    }
+
     /// True for zero.
     pub const fn is_zero(self) -> bool {
         self.raw == 0
@@ -337,6 +353,32 @@ impl FromStr for Decimal {
     }
 }
 
+/// A decimal string in JSON (`"61800.20"`), as written: never a float, so a journal or
+/// report keeps every digit.
+impl serde::Serialize for Decimal {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Reads a decimal string; anything else (a number, a bad decimal) is an error naming the
+/// value, so a reader refuses the line instead of defaulting it.
+impl<'de> serde::Deserialize<'de> for Decimal {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Decimal;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a decimal string such as \"12.5\"")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Decimal, E> {
+                Decimal::parse(v).map_err(E::custom)
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -344,6 +386,40 @@ mod tests {
 
     fn d(s: &str) -> Decimal {
         Decimal::parse(s).unwrap()
+    }
+
+    #[test]
+    fn canonical_reads_back_identical() {
+        for (v, text) in [
+            (d("1.5").mul(d("2"), Round::HalfEven).unwrap(), "3.0"),
+            (d("0.10").mul(d("3"), Round::HalfEven).unwrap(), "0.30"),
+            (
+                Decimal::from_i64(7).div(d("4"), Round::HalfEven).unwrap(),
+                "1.75",
+            ),
+        ] {
+            let c = v.canonical();
+            assert_eq!(c.to_string(), v.to_string());
+            assert_eq!(c.to_string(), text);
+            let back = d(&c.to_string());
+            assert_eq!(back.written_dp(), c.written_dp(), "{text}");
+            let sum = c.checked_add(d("0.05")).unwrap();
+            let read = back.checked_add(d("0.05")).unwrap();
+            assert_eq!(sum.to_string(), read.to_string());
+        }
+    }
+
+    #[test]
+    fn serde_is_a_decimal_string_and_refuses_bad_text() {
+        let v = d("61800.20");
+        assert_eq!(serde_json::to_string(&v).unwrap(), "\"61800.20\"");
+        let back: Decimal = serde_json::from_str("\"61800.20\"").unwrap();
+        assert_eq!(back.to_string(), "61800.20");
+        for bad in ["\"1.2.3\"", "\"\"", "1.5", "null"] {
+            assert!(serde_json::from_str::<Decimal>(bad).is_err(), "{bad}");
+        }
+        let e = serde_json::from_str::<Decimal>("\"12x\"").unwrap_err();
+        assert!(e.to_string().contains("12x"), "{e}");
     }
 
     #[test]

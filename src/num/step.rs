@@ -28,6 +28,9 @@ pub struct Step {
 }
 
 impl Step {
+    /// The step 1 (a whole unit).
+    pub const ONE: Step = Step { step: 1, dp: 0 };
+
     /// A step of the given positive size, at most 10^4, with at most 18 decimals.
     pub fn new(size: Decimal) -> Result<Step, NumError> {
         let text = || Text::display(size);

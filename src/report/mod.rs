@@ -8,7 +8,9 @@
 //! tracker's statistics ([`Stats::compute`], the same numbers as `legcore stats`),
 //! then three inline SVG plots drawn by plotters (latency percentiles per stage in the
 //! HdrHistogram style, expected against actual slippage per leg, group outcomes over
-//! time) and the incident list.
+//! time) and the incident list. Money names its sign and currency, as in `legcore stats`:
+//! the shortfall as `cost …` or `gain …`, an incident as `loss …` or `gain …`, each round
+//! trip's realised P&L as `gain …` or `loss …` (the round-trip table).
 //!
 //! The page is self-contained: inline CSS and SVG, no script, no font file, no link
 //! out, so it renders the same with no network. A group that ended twice (a late fill
@@ -22,9 +24,11 @@ use std::path::{Path, PathBuf};
 
 use crate::journal::file::{path_in, read, JournalError};
 use crate::journal::latency::{self, Distribution, LatencyError};
-use crate::journal::stats::{Filter, Stats};
+use crate::journal::stats::{groups_text, Filter, Stats, StatsError};
+use crate::journal::summary::{COST, FEES, LOSS, PNL};
 use crate::journal::GroupSummary;
 use crate::journal::Line;
+use crate::num::Decimal;
 
 /// Why a report could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +42,19 @@ pub enum ReportError {
     /// A latency distribution file is unreadable or malformed.
     #[error(transparent)]
     Latency(#[from] LatencyError),
+    /// A record whose checksum holds but whose content is not what `legcore run` writes.
+    #[error("{path}: line {line}: {why}")]
+    Record {
+        /// The journal file.
+        path: String,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        why: String,
+    },
+    /// A statistic left the decimal range.
+    #[error(transparent)]
+    Stats(#[from] StatsError),
     /// plotters failed to draw.
     #[error("cannot draw a plot: {0}")]
     Plot(String),
@@ -118,14 +135,14 @@ impl Journal {
     }
 
     /// The statistics over the ends, as `legcore stats` computes them.
-    pub fn stats(&self) -> Stats {
+    pub fn stats(&self) -> Result<Stats, StatsError> {
         let groups: Vec<GroupSummary> = self.ends.iter().map(|e| e.group.clone()).collect();
         Stats::compute(&groups, &Filter::default())
     }
 
     /// The page.
     pub fn html(&self) -> Result<String, ReportError> {
-        let stats = self.stats();
+        let stats = self.stats()?;
         let last = self.last_ends();
         let name = self.strategy.as_deref().unwrap_or("(no strategy recorded)");
         let span_s = self
@@ -244,7 +261,7 @@ fn figure(h: &mut String, id: &str, svg: &str, caption: &str) {
 }
 
 fn stats_table(h: &mut String, s: &Stats) {
-    let o = |x: &Option<String>| esc(x.as_deref().unwrap_or("-"));
+    let o = |x: &Option<Decimal>| x.map_or_else(|| "-".to_string(), |x| x.to_string());
     h.push_str("<h2>Statistics</h2>\n<table id=\"stats\">\n");
     let mut row = |k: &str, v: String| {
         let _ = writeln!(h, "<tr><th>{k}</th><td>{v}</td></tr>");
@@ -253,9 +270,7 @@ fn stats_table(h: &mut String, s: &Stats) {
         "executions",
         format!(
             "{} (filled {}, success rate {})",
-            s.executions,
-            s.filled,
-            esc(&s.success_rate)
+            s.executions, s.filled, s.success_rate
         ),
     );
     for (policy, by) in &s.outcomes {
@@ -278,11 +293,62 @@ fn stats_table(h: &mut String, s: &Stats) {
         );
     }
     row("avg execution", format!("{} ms", o(&s.avg_execution_ms)));
-    row("total fees", esc(&s.total_fees));
+    row("total fees", esc(&s.total_fees.named(FEES).to_string()));
+    let unpriced = match s.shortfall_unpriced_legs {
+        0 => String::new(),
+        n => format!("; {n} legs without an arrival mid left out"),
+    };
+    row(
+        "implementation shortfall",
+        format!(
+            "{} (fills against the arrival mid, fees included{unpriced})",
+            esc(&s.shortfall_quote.named(COST).to_string())
+        ),
+    );
     row(
         "incidents",
-        format!("{} (loss {})", s.incidents, esc(&s.incident_loss)),
+        format!(
+            "{} ({})",
+            s.incidents,
+            esc(&s.incident_loss.named(LOSS).to_string())
+        ),
     );
+    row(
+        "round trips",
+        format!(
+            "{} (realised {} net of fees)",
+            s.round_trips.len(),
+            esc(&s.realised_pnl.named(PNL).to_string())
+        ),
+    );
+    h.push_str("</table>\n");
+    round_trip_table(h, s);
+}
+
+/// Each round trip (flat to flat: a carry cycle) with its realised P&L.
+fn round_trip_table(h: &mut String, s: &Stats) {
+    if s.round_trips.is_empty() && s.open_groups.is_empty() {
+        return;
+    }
+    h.push_str(
+        "<table id=\"round-trips\">\n<tr><th>round trip</th><th>realised P&amp;L, net of \
+         fees</th></tr>\n",
+    );
+    for r in &s.round_trips {
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td class=\"n\">{}</td></tr>",
+            esc(&groups_text(&r.groups)),
+            esc(&r.pnl_quote.named(PNL).to_string())
+        );
+    }
+    if !s.open_groups.is_empty() {
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td>open at the end: a position is held, not realised</td></tr>",
+            esc(&groups_text(&s.open_groups))
+        );
+    }
     h.push_str("</table>\n");
 }
 
@@ -311,6 +377,12 @@ fn latency_table(h: &mut String, dists: &[Distribution]) {
     h.push_str("</table>\n");
 }
 
+/// Per leg: the position left, `a / b`.
+fn residual(r: &[Decimal]) -> String {
+    let v: Vec<String> = r.iter().map(Decimal::to_string).collect();
+    v.join(" / ")
+}
+
 fn incident_table(h: &mut String, last: &[&Ended]) {
     let incidents: Vec<_> = last
         .iter()
@@ -323,7 +395,7 @@ fn incident_table(h: &mut String, last: &[&Ended]) {
     }
     h.push_str(
         "<table id=\"incidents\">\n<tr><th>group</th><th>policy</th><th>outcome</th>\
-         <th>loss (quote)</th><th>unhedged s</th><th>residual</th><th>summary</th></tr>\n",
+         <th>loss or gain</th><th>unhedged s</th><th>residual</th><th>summary</th></tr>\n",
     );
     for (g, i) in incidents {
         let _ = writeln!(
@@ -334,9 +406,9 @@ fn incident_table(h: &mut String, last: &[&Ended]) {
             id = g.id,
             p = esc(&g.policy),
             o = esc(&g.outcome),
-            l = esc(&i.loss_quote),
-            u = esc(&i.unhedged_seconds),
-            r = esc(&i.residual.join(" / ")),
+            l = esc(&i.loss_quote.named(LOSS).to_string()),
+            u = i.unhedged_seconds,
+            r = esc(&residual(&i.residual)),
             s = esc(&i.summary),
         );
     }

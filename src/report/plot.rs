@@ -7,6 +7,7 @@ use plotters::prelude::*;
 
 use super::{Ended, ReportError};
 use crate::journal::latency::Distribution;
+use crate::num::Decimal;
 
 const SIZE: (u32, u32) = (900, 480);
 
@@ -176,10 +177,8 @@ pub(super) fn latency(dists: &[Distribution]) -> Result<String, ReportError> {
     })
 }
 
-fn bps(x: &Option<String>) -> Option<f64> {
-    x.as_deref()
-        .and_then(|s| s.parse::<f64>().ok())
-        .filter(|v| v.is_finite())
+fn bps(x: &Option<Decimal>) -> Option<f64> {
+    x.map(Decimal::to_f64).filter(|v| v.is_finite())
 }
 
 /// Expected against actual slippage, one point a leg that filled, one colour a venue

@@ -315,6 +315,7 @@ impl Scenario {
                 lot: rules.lot,
                 kind: rules.kind,
                 multiplier: rules.multiplier,
+                quote: super::quote_currency(v.quote.as_deref(), &v.instrument),
             },
             rules,
             fees: f,

@@ -6,6 +6,7 @@
 use super::{bad, ScenarioError, VenueSpec};
 use crate::feed::FeedError;
 use crate::runtime::Feed;
+use crate::text::Quoted;
 
 /// Venue `i`'s feed must go live: refused naming the tick or lot when the first refused
 /// line has a price or size off that step, else naming the feed.
@@ -48,12 +49,12 @@ pub(crate) fn check_overlap(
             if a1 < b0 || b1 < a0 {
                 let gap_s = b0.saturating_sub(a1).max(a0.saturating_sub(b1)) / 1_000_000_000;
                 let why = format!(
-                    "recorded {} ..= {}, which does not overlap venue[{i}].feed {:?} \
+                    "recorded {} ..= {}, which does not overlap venue[{i}].feed {} \
                      (recorded {} ..= {}): the replay would wait out the {gap_s} s between \
                      them; give captures of the same time",
                     utc(b0),
                     utc(b1),
-                    venues[i].feed,
+                    Quoted(&venues[i].feed),
                     utc(a0),
                     utc(a1)
                 );

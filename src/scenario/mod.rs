@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::num::{Decimal, Step};
+use crate::text::Quoted;
 
 /// The default scenario, shipped in the binary: cash-and-carry on the recorded Binance
 /// BTCUSDT spot and USD-M books of 2024-08-08.
@@ -32,7 +33,7 @@ pub enum ScenarioError {
     #[error("{0}")]
     Toml(syntax::TomlError),
     /// A value out of its domain.
-    #[error("{key} = {value:?}: {why}")]
+    #[error("{key} = {}: {why}", Quoted(value))]
     Value {
         /// The key, as a path (`venue[1].tick`).
         key: String,
@@ -94,6 +95,10 @@ pub struct VenueSpec {
     pub tick: String,
     /// Quantity lot.
     pub lot: String,
+    /// The currency prices are quoted in (`USDT`): the unit of fees, losses and P&L in
+    /// reports. Default: read from the instrument name (see [`quote_currency`]).
+    #[serde(default)]
+    pub quote: Option<String>,
     /// Smallest order notional, quote.
     #[serde(default = "zero")]
     pub min_notional: String,
@@ -405,5 +410,39 @@ impl Scenario {
         } else {
             dir.join(p)
         }
+    }
+}
+
+/// The quote currency of a venue: `quote` when given, else the instrument name's known
+/// quote suffix (`BTCUSDT`, `BTCUSDT-PERP`, `BTC_USDC` → `USDT`, `USDT`, `USDC`), else
+/// `quote` (the report then says "loss 1.2 quote": set the key).
+pub fn quote_currency(given: Option<&str>, instrument: &str) -> String {
+    if let Some(q) = given {
+        return q.to_string();
+    }
+    let name = instrument.to_ascii_uppercase();
+    let base = name
+        .trim_end_matches("-PERP")
+        .trim_end_matches("_PERP")
+        .trim_end_matches("-SWAP");
+    ["USDT", "USDC", "FDUSD", "BUSD", "USD", "EUR", "BTC", "ETH"]
+        .into_iter()
+        .find(|q| base.len() > q.len() && base.ends_with(q))
+        .map_or_else(|| "quote".to_string(), str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quote_currency;
+
+    #[test]
+    fn the_quote_currency_is_given_or_read_from_the_instrument() {
+        assert_eq!(quote_currency(Some("USDC"), "BTCUSDT"), "USDC");
+        assert_eq!(quote_currency(None, "BTCUSDT"), "USDT");
+        assert_eq!(quote_currency(None, "BTCUSDT-PERP"), "USDT");
+        assert_eq!(quote_currency(None, "ETH_USDC"), "USDC");
+        assert_eq!(quote_currency(None, "BTCUSD_PERP"), "USD");
+        assert_eq!(quote_currency(None, "BTC"), "quote");
+        assert_eq!(quote_currency(None, "USDT"), "quote");
     }
 }

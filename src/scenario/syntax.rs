@@ -5,6 +5,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::text::Quoted;
+
 /// A scenario file that is not TOML, has a wrong type or an unknown key, located.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TomlError {
@@ -27,7 +29,7 @@ impl fmt::Display for TomlError {
         match (self.key.is_empty(), self.value.is_empty()) {
             (false, false) => write!(f, "{} = {}: ", self.key, self.value)?,
             (false, true) => write!(f, "{}: ", self.key)?,
-            (true, false) => write!(f, "{:?}: ", self.value)?,
+            (true, false) => write!(f, "{}: ", Quoted(&self.value))?,
             (true, true) => {}
         }
         f.write_str(&self.why)
@@ -199,7 +201,7 @@ fn inside(keys: String, value: String, why: &str) -> (String, String) {
     } else {
         let text = quoted("string \"", '"')
             .or_else(|| quoted("unknown variant `", '`'))
-            .map(|t| format!("{t:?}"))
+            .map(|t| Quoted(&t).to_string())
             .or_else(|| quoted("`", '`'));
         text.and_then(|t| entries.into_iter().find(|(_, v)| *v == t))
     };

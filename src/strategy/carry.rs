@@ -288,6 +288,12 @@ impl Carry {
         [(lots[1] / g).max(1), (lots[0] / g).max(1)]
     }
 
+    /// Where it is, for people: `flat`, `holding 0.049 long, 0.049 short`, … (quantities
+    /// in base, from the legs' lots).
+    pub fn state_text(&self) -> StateText<'_> {
+        StateText(self)
+    }
+
     fn intent(&self, legs: [(CarryLeg, OrderSide, i64, Arrival); 2]) -> Intent {
         let mut out = ArrayVec::new();
         let units = self.group_units([legs[0].2, legs[1].2]);
@@ -389,6 +395,58 @@ fn gcd(a: i64, b: i64) -> i64 {
         a.abs()
     } else {
         gcd(b, a % b)
+    }
+}
+
+impl CarryState {
+    /// Its name in reports: `flat`, `opening`, `holding`, `closing`, `stopped`.
+    pub const fn name(&self) -> &'static str {
+        match self {
+            CarryState::Flat { .. } => "flat",
+            CarryState::Opening => "opening",
+            CarryState::Holding { .. } => "holding",
+            CarryState::Closing { .. } => "closing",
+            CarryState::Stopped => "stopped",
+        }
+    }
+}
+
+/// [`Carry::state_text`].
+#[derive(Debug, Clone, Copy)]
+pub struct StateText<'a>(&'a Carry);
+
+impl core::fmt::Display for StateText<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let c = self.0;
+        let held = |f: &mut core::fmt::Formatter<'_>, spot: i64, perp: i64| {
+            write!(
+                f,
+                "{} long, {} short",
+                c.p.spot.rules.lot.to_decimal(spot),
+                c.p.perp.rules.lot.to_decimal(perp)
+            )
+        };
+        f.write_str(c.state.name())?;
+        match c.state {
+            CarryState::Holding {
+                spot_lots,
+                perp_lots,
+                ..
+            } => {
+                f.write_str(" ")?;
+                held(f, spot_lots, perp_lots)
+            }
+            CarryState::Closing {
+                spot_lots,
+                perp_lots,
+            } => {
+                f.write_str(" (from ")?;
+                held(f, spot_lots, perp_lots)?;
+                f.write_str(")")
+            }
+            CarryState::Stopped => f.write_str(" (a group ended unhedged)"),
+            CarryState::Flat { .. } | CarryState::Opening => Ok(()),
+        }
     }
 }
 
@@ -663,6 +721,26 @@ mod tests {
         // The group the intent becomes accepts those units (targets equal in units).
         let plans: Vec<LegPlan> = i.legs.iter().map(|l| l.plan).collect();
         assert!(Group::new(&plans, Policy::Rollback).is_ok());
+    }
+
+    #[test]
+    fn the_state_reads_in_base_quantities() {
+        let mut c = carry("0", "0");
+        assert_eq!(c.state_text().to_string(), "flat");
+        c.state = CarryState::Holding {
+            spot_lots: 49,
+            perp_lots: 49,
+            until_ns: 7,
+        };
+        assert_eq!(
+            c.state_text().to_string(),
+            "holding 0.049 long, 0.049 short"
+        );
+        c.state = CarryState::Stopped;
+        assert_eq!(
+            c.state_text().to_string(),
+            "stopped (a group ended unhedged)"
+        );
     }
 
     fn i_plan() -> LegPlan {

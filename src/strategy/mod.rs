@@ -40,6 +40,14 @@ impl RunStrategy {
         }
     }
 
+    /// Where it is, for people (`flat`, `holding 0.049 long, 0.049 short`, …).
+    pub fn state_text(&self) -> String {
+        match self {
+            RunStrategy::Carry(c) => c.state_text().to_string(),
+            RunStrategy::Roundtrip(r) => r.state().name().to_string(),
+        }
+    }
+
     /// What it did.
     pub fn stats(&self) -> CarryStats {
         match self {

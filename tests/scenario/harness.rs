@@ -65,9 +65,10 @@ pub enum Note {
     Got(usize, OrderEvent, bool),
 }
 
-/// The notes, kept as the driver runs.
+/// The notes, kept as the driver runs, and the group's last end as the engine journals
+/// it.
 #[derive(Debug, Default)]
-pub struct Notes(pub Vec<(u64, Note)>);
+pub struct Notes(pub Vec<(u64, Note)>, pub Option<Record>);
 
 impl Notes {
     /// The notes in order.
@@ -84,6 +85,9 @@ impl Observer<NoStrategy> for Notes {
     }
 
     fn record(&mut self, e: &Engine, r: &Record) {
+        if let Record::Ended { .. } = r {
+            self.1 = Some(r.clone());
+        }
         if let Record::Report {
             client_id,
             event,

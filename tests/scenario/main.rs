@@ -9,6 +9,7 @@ mod duplicate_fills;
 mod fill_after_cancel_ack;
 mod lost_reply;
 mod many_fills;
+mod money;
 mod partial_at_timeout;
 mod reject_after_fill;
 mod silent_venue;
