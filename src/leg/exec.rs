@@ -452,21 +452,10 @@ impl Leg {
         self.evicted.take()
     }
 
-    fn report<const N: usize>(
-        &mut self,
-        slot: usize,
-        event: OrderEvent,
-        now_ns: u64,
-        out: &mut ArrayVec<Command, N>,
-        unseen: bool,
-    ) -> Result<OrderState, LegError> {
-        if out.is_full() {
-            return Err(LegError::BufferFull);
-        }
-        let order = self
-            .orders
-            .get_mut(slot)
-            .ok_or(LegError::NoSuchSlot(slot))?;
+    /// Refuses a fill already applied (its trade id is in the window) or, unless the
+    /// caller vouched for it (`unseen`), one at or below the window's floor (counted).
+    #[inline]
+    fn admit_fill(&mut self, event: OrderEvent, unseen: bool) -> Result<(), LegError> {
         if let OrderEvent::Filled(f) = event {
             if self.trade_ids.contains(&f.trade_id) {
                 return Err(OrderError::DuplicateFill(f.trade_id).into());
@@ -478,6 +467,25 @@ impl Leg {
                 return Err(OrderError::UnverifiableFill { trade_id, floor }.into());
             }
         }
+        Ok(())
+    }
+
+    fn report<const N: usize>(
+        &mut self,
+        slot: usize,
+        event: OrderEvent,
+        now_ns: u64,
+        out: &mut ArrayVec<Command, N>,
+        unseen: bool,
+    ) -> Result<OrderState, LegError> {
+        if out.is_full() {
+            return Err(LegError::BufferFull);
+        }
+        if slot >= self.orders.len() {
+            return Err(LegError::NoSuchSlot(slot));
+        }
+        self.admit_fill(event, unseen)?;
+        let order = &mut self.orders[slot];
         let before = order.exposure_lots();
         let state = order.apply(event, now_ns)?;
         self.exposure_lots += order.exposure_lots() - before;

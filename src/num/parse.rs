@@ -45,9 +45,10 @@ fn not_finite(body: &[u8]) -> bool {
         || body.eq_ignore_ascii_case(b"infinity")
 }
 
-/// Scans `text` into exact [`Parts`].
-pub(crate) fn scan(text: &[u8]) -> Result<Parts, NumError> {
-    let syntax = || NumError::Syntax(Text::new(text));
+/// Splits a leading `-` off `text`: `(negative, digits)`. NaN and infinities, signed
+/// or not, are refused as not finite.
+#[inline]
+fn split_sign(text: &[u8]) -> Result<(bool, &[u8]), NumError> {
     let (neg, body) = match text.split_first() {
         Some((b'-', rest)) => (true, rest),
         Some((b'+', rest)) if not_finite(rest) => return Err(NumError::NotFinite(Text::new(text))),
@@ -56,6 +57,21 @@ pub(crate) fn scan(text: &[u8]) -> Result<Parts, NumError> {
     if not_finite(body) {
         return Err(NumError::NotFinite(Text::new(text)));
     }
+    Ok((neg, body))
+}
+
+/// `mantissa` (non-zero) with the `pending_zeros` zeros held back and then digit `d`
+/// appended, or `None` past `u128`.
+#[inline]
+fn append_digit(mantissa: u128, pending_zeros: i64, d: u8) -> Option<u128> {
+    let scale = u32::try_from(pending_zeros + 1).ok().and_then(pow10)?;
+    mantissa.checked_mul(scale)?.checked_add(u128::from(d))
+}
+
+/// Scans `text` into exact [`Parts`].
+pub(crate) fn scan(text: &[u8]) -> Result<Parts, NumError> {
+    let syntax = || NumError::Syntax(Text::new(text));
+    let (neg, body) = split_sign(text)?;
     let mut mantissa: u128 = 0;
     // Counts are i64: input length bounds them far below 2^62, so no arithmetic on them
     // can overflow, and exponents are exact (never saturated into a wrong value).
@@ -81,13 +97,7 @@ pub(crate) fn scan(text: &[u8]) -> Result<Parts, NumError> {
                     mantissa = u128::from(b - b'0');
                     pending_zeros = 0;
                 } else {
-                    let scale = u32::try_from(pending_zeros + 1)
-                        .ok()
-                        .and_then(pow10)
-                        .ok_or_else(|| NumError::Range(Text::new(text)))?;
-                    mantissa = mantissa
-                        .checked_mul(scale)
-                        .and_then(|m| m.checked_add(u128::from(b - b'0')))
+                    mantissa = append_digit(mantissa, pending_zeros, b - b'0')
                         .ok_or_else(|| NumError::Range(Text::new(text)))?;
                     pending_zeros = 0;
                 }

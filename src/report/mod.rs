@@ -144,56 +144,11 @@ impl Journal {
     pub fn html(&self) -> Result<String, ReportError> {
         let stats = self.stats()?;
         let last = self.last_ends();
-        let name = self.strategy.as_deref().unwrap_or("(no strategy recorded)");
-        let span_s = self
-            .ends
-            .iter()
-            .map(|e| e.t_ns.saturating_sub(self.first_t_ns))
-            .max()
-            .unwrap_or(0) as f64
-            / 1e9;
         let mut h = String::new();
-        let _ = write!(
-            h,
-            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-             <title>legcore report: {n}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
-             <h1>legcore report: {n}</h1>\n<p class=\"meta\">journal <code>{dir}</code> · \
-             {groups} groups ({ends} group ends) · {records} records · last group end at \
-             {span_s:.3} s</p>\n",
-            n = esc(name),
-            dir = esc(&self.dir.display().to_string()),
-            groups = stats.executions,
-            ends = self.ends.len(),
-            records = self.records,
-        );
-        if self.cut_bytes > 0 {
-            let _ = writeln!(
-                h,
-                "<p class=\"note\">The journal ends in a torn record ({} bytes), not counted.\
-                 </p>",
-                self.cut_bytes
-            );
-        }
+        self.head(&mut h, &stats);
         stats_table(&mut h, &stats);
 
-        h += "<h2>Latency per stage</h2>\n";
-        if self.latency.iter().all(|d| d.count == 0) {
-            let _ = writeln!(
-                h,
-                "<p class=\"note\">No latency distributions in <code>{}</code> (written by \
-                 <code>legcore run --journal</code> at the end of a run).</p>",
-                esc(&self.dir.join(latency::FOLDER).display().to_string())
-            );
-        } else {
-            figure(
-                &mut h,
-                "latency",
-                &plot::latency(&self.latency)?,
-                "Percentile distribution of each stage's latency (HdrHistogram style): x is \
-                 1/(1&minus;p) on a log axis, so the tail gets the room; y is log scale.",
-            );
-            latency_table(&mut h, &self.latency);
-        }
+        self.latency_section(&mut h)?;
 
         h += "<h2>Expected against actual slippage</h2>\n";
         let unfilled = last
@@ -223,6 +178,64 @@ impl Journal {
         incident_table(&mut h, &last);
         h += "</body>\n</html>\n";
         Ok(h)
+    }
+
+    /// The page's head, title and the line saying what journal it shows, then the torn
+    /// tail's note if any.
+    fn head(&self, h: &mut String, stats: &Stats) {
+        let name = self.strategy.as_deref().unwrap_or("(no strategy recorded)");
+        let span_s = self
+            .ends
+            .iter()
+            .map(|e| e.t_ns.saturating_sub(self.first_t_ns))
+            .max()
+            .unwrap_or(0) as f64
+            / 1e9;
+        let _ = write!(
+            h,
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+             <title>legcore report: {n}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
+             <h1>legcore report: {n}</h1>\n<p class=\"meta\">journal <code>{dir}</code> · \
+             {groups} groups ({ends} group ends) · {records} records · last group end at \
+             {span_s:.3} s</p>\n",
+            n = esc(name),
+            dir = esc(&self.dir.display().to_string()),
+            groups = stats.executions,
+            ends = self.ends.len(),
+            records = self.records,
+        );
+        if self.cut_bytes > 0 {
+            let _ = writeln!(
+                h,
+                "<p class=\"note\">The journal ends in a torn record ({} bytes), not counted.\
+                 </p>",
+                self.cut_bytes
+            );
+        }
+    }
+
+    /// The latency section: the stages' percentile plot and table, or a note saying
+    /// where the distributions would be.
+    fn latency_section(&self, h: &mut String) -> Result<(), ReportError> {
+        *h += "<h2>Latency per stage</h2>\n";
+        if self.latency.iter().all(|d| d.count == 0) {
+            let _ = writeln!(
+                h,
+                "<p class=\"note\">No latency distributions in <code>{}</code> (written by \
+                 <code>legcore run --journal</code> at the end of a run).</p>",
+                esc(&self.dir.join(latency::FOLDER).display().to_string())
+            );
+        } else {
+            figure(
+                h,
+                "latency",
+                &plot::latency(&self.latency)?,
+                "Percentile distribution of each stage's latency (HdrHistogram style): x is \
+                 1/(1&minus;p) on a log axis, so the tail gets the room; y is log scale.",
+            );
+            latency_table(h, &self.latency);
+        }
+        Ok(())
     }
 }
 

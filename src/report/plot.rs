@@ -181,10 +181,9 @@ fn bps(x: &Option<Decimal>) -> Option<f64> {
     x.map(Decimal::to_f64).filter(|v| v.is_finite())
 }
 
-/// Expected against actual slippage, one point a leg that filled, one colour a venue
-/// and instrument, and the y = x line where the ranges meet (above it: worse than the
-/// walk expected).
-pub(super) fn slippage(groups: &[&Ended]) -> Result<String, ReportError> {
+/// `(expected, actual)` slippage in bps of every leg that filled, one series a venue
+/// and instrument, in order of first appearance.
+fn slippage_series(groups: &[&Ended]) -> Vec<(String, Vec<(f64, f64)>)> {
     let mut series: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
     for g in groups {
         for l in &g.group.legs {
@@ -198,6 +197,14 @@ pub(super) fn slippage(groups: &[&Ended]) -> Result<String, ReportError> {
             }
         }
     }
+    series
+}
+
+/// Expected against actual slippage, one point a leg that filled, one colour a venue
+/// and instrument, and the y = x line where the ranges meet (above it: worse than the
+/// walk expected).
+pub(super) fn slippage(groups: &[&Ended]) -> Result<String, ReportError> {
+    let series = slippage_series(groups);
     let pts = || series.iter().flat_map(|(_, v)| v.iter());
     let lo_hi = |f: fn(&(f64, f64)) -> f64| {
         let lo = pts().map(f).fold(0.0, f64::min);

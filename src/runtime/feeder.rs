@@ -88,17 +88,12 @@ pub fn run_feeder(
         let Some(f) = pick else { break };
         let line = next[f];
         next[f] += 1;
-        let due = match speed {
-            Speed::Max => None,
-            Speed::Times(x) => {
-                let gap = tapes[f].recorded_ns(line).saturating_sub(rec0);
-                Some(t0.saturating_add(gap / u64::from(x.max(1))))
-            }
-            Speed::Rate(per_sec) => {
-                let gap = u128::from(i) * 1_000_000_000 / u128::from(per_sec.max(1));
-                Some(t0.saturating_add(u64::try_from(gap).unwrap_or(u64::MAX)))
-            }
-        };
+        let due = due_ns(
+            speed,
+            t0,
+            tapes[f].recorded_ns(line).saturating_sub(rec0),
+            i,
+        );
         i += 1;
         if let Some(due) = due {
             while clock.now_ns() < due {
@@ -106,28 +101,12 @@ pub fn run_feeder(
             }
             idle.busy();
         }
-        let mut msg = MdLine {
+        let msg = MdLine {
             feed: f as u32,
             line: line as u32,
             pushed_ns: due.unwrap_or_else(|| clock.now_ns()),
         };
-        loop {
-            match out.push(msg) {
-                Ok(()) => {
-                    stats.pushed += 1;
-                    break;
-                }
-                Err(_) if due.is_some() => {
-                    stats.dropped += 1;
-                    break;
-                }
-                Err(back) => {
-                    stats.waited += 1;
-                    msg = back;
-                    idle.idle(clock.now_ns());
-                }
-            }
-        }
+        push_line(&mut out, msg, due.is_some(), &mut stats, &mut idle, &clock);
         idle.busy();
     }
     let mut end = MdLine {
@@ -140,6 +119,50 @@ pub fn run_feeder(
         std::hint::spin_loop();
     }
     stats
+}
+
+/// When the `i`-th line replayed, `gap_ns` after the first recorded line, is due on the
+/// clock started at `t0`; `None` at `Speed::Max` (as soon as the ring takes it).
+#[inline]
+fn due_ns(speed: Speed, t0: u64, gap_ns: u64, i: u64) -> Option<u64> {
+    match speed {
+        Speed::Max => None,
+        Speed::Times(x) => Some(t0.saturating_add(gap_ns / u64::from(x.max(1)))),
+        Speed::Rate(per_sec) => {
+            let gap = u128::from(i) * 1_000_000_000 / u128::from(per_sec.max(1));
+            Some(t0.saturating_add(u64::try_from(gap).unwrap_or(u64::MAX)))
+        }
+    }
+}
+
+/// Pushes one line under the full-ring policy: `paced`, a full ring drops it (counted);
+/// otherwise the feeder waits for room (counted) and drops nothing.
+#[inline]
+fn push_line(
+    out: &mut Producer<MdLine>,
+    mut msg: MdLine,
+    paced: bool,
+    stats: &mut FeederStats,
+    idle: &mut Idle,
+    clock: &Clock,
+) {
+    loop {
+        match out.push(msg) {
+            Ok(()) => {
+                stats.pushed += 1;
+                return;
+            }
+            Err(_) if paced => {
+                stats.dropped += 1;
+                return;
+            }
+            Err(back) => {
+                stats.waited += 1;
+                msg = back;
+                idle.idle(clock.now_ns());
+            }
+        }
+    }
 }
 
 impl Feed {
