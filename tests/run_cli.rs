@@ -217,6 +217,7 @@ fn check_accounting(report: &Value) {
     assert_eq!(rt["unverified_fills"], 0, "every fill verified once");
     assert_eq!(rt["feeder_dropped"], 0, "max speed is lossless");
     assert_eq!(rt["pool_exhausted"], 0);
+    assert!(rt["link_events"].is_u64(), "link_events counted");
     for r in rt["md_refused"].as_array().unwrap() {
         assert_eq!(r, 0, "every recorded line applies");
     }

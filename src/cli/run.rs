@@ -393,6 +393,7 @@ fn runtime_json(ran: &Ran) -> Value {
         "unverified_fills": report.unverified_fills,
         "unaccounted": report.unaccounted,
         "pool_exhausted": report.pool_exhausted,
+        "link_events": report.link_events,
         "loop_pinned": report.loop_pinned,
     })
 }
@@ -525,7 +526,7 @@ fn footer(doc: &Value) -> String {
     t += &format!(
         "runtime   {} md lines (refused per feed {}; dropped {}); waits on full rings: command {}, \
          journal {}; risk refused {} (waited for a token {}, dropped behind a refusal {}); \
-         reports ignored {}; unverified fills {}; unaccounted {}\n\n",
+         reports ignored {}; unverified fills {}; unaccounted {}; venue link events {}\n\n",
         r["md_lines"],
         refused.join(", "),
         r["feeder_dropped"],
@@ -536,7 +537,8 @@ fn footer(doc: &Value) -> String {
         r["risk_dropped"],
         r["reports_ignored"],
         r["unverified_fills"],
-        r["unaccounted"]
+        r["unaccounted"],
+        r["link_events"]
     );
     t
 }

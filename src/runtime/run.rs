@@ -180,6 +180,8 @@ pub struct RunReport<G, S = NoStrategy> {
     pub md_refused: Vec<u64>,
     /// Market-data lines the loop applied.
     pub md_lines: u64,
+    /// Connection events the venues reported (connected, disconnected, resynced).
+    pub link_events: u64,
     /// The strategy, returned for its own counters.
     pub strategy: S,
 }
@@ -565,6 +567,7 @@ fn report<G, S>(parts: Parts<S>, sides: Sides<G>) -> RunReport<G, S> {
             .map(|(l, live, _)| (l, live))
             .collect(),
         md_lines: c.md_lines,
+        link_events: c.link_events,
         strategy: parts.strategy,
     }
 }
