@@ -8,8 +8,7 @@ mod common;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use common::{legcore, refused, run_bad, scenario_text, tmp, write_scenario};
-use serde_json::Value;
+use common::{refused, run_bad, run_written, scenario_text, tmp, write_scenario};
 
 const SPOT: &str = "data/market/binance/spot_btcusdt_20240808.raw.gz";
 const USDM: &str = "data/market/binance/usdm_btcusdt_20240808.raw.gz";
@@ -354,24 +353,13 @@ fn lines_that_do_not_decode_are_counted_in_the_output_and_the_report() {
             "../data/market/binance/usdm_btcusdt_20240808.raw.gz",
             usdm.to_str().unwrap(),
         );
-    let path = write_scenario(&dir, &text);
-    let report = dir.join("report.json");
-    let out = legcore(&[
-        "run",
-        "--speed",
-        "max",
-        "--scenario",
-        path.to_str().unwrap(),
-        "--report",
-        report.to_str().unwrap(),
-    ]);
+    let (out, report) = run_written(&dir, &text);
     assert_eq!(
         out.status.code(),
         Some(0),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let report: Value = serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
     assert_eq!(report["runtime"]["md_refused"], serde_json::json!([2, 0]));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("refused per feed 2, 0;"), "{stdout}");

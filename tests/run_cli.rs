@@ -6,7 +6,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::{legcore, run_bad, scenario, scenario_text, tmp};
+use common::{legcore, run_bad, run_written, scenario, scenario_text, tmp};
 use legcore::num::{Decimal, Round};
 use serde_json::Value;
 
@@ -310,6 +310,25 @@ fn the_default_scenario_opens_and_closes_several_groups_all_filled() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("already holds"));
+}
+
+/// Venues that drop the link on every request: their connection events (down, up,
+/// resynced) reach the report's `runtime.link_events`.
+#[test]
+fn disconnects_show_in_the_runtime_link_events() {
+    let dir = tmp("disconnects");
+    let text =
+        scenario_text("carry_faults.toml").replace("disconnect = 8000", "disconnect = 1000000");
+    assert!(
+        text.contains("disconnect = 1000000"),
+        "the fault scenario changed"
+    );
+    let (out, report) = run_written(&dir, &text);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(matches!(out.status.code(), Some(0 | 3)), "{stderr}");
+    let n = report["runtime"]["link_events"].as_u64().unwrap();
+    assert!(n > 0, "every request drops the link, yet {n} link events");
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]

@@ -43,6 +43,25 @@ pub fn write_scenario(dir: &Path, text: &str) -> PathBuf {
     path
 }
 
+/// Writes `text` as a scenario in `dir` (see [`write_scenario`]) and runs it at max speed
+/// with a report in `dir`; returns the process's output and the report it wrote.
+pub fn run_written(dir: &Path, text: &str) -> (Output, serde_json::Value) {
+    let path = write_scenario(dir, text);
+    let report = dir.join("report.json");
+    let out = legcore(&[
+        "run",
+        "--speed",
+        "max",
+        "--scenario",
+        path.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(report)
+        .unwrap_or_else(|e| panic!("no report ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+    (out, serde_json::from_str(&text).unwrap())
+}
+
 /// How long a refusal may take: it comes before anything runs, so only a run that was
 /// accepted by mistake (and may wait for ever on a bad value) reaches this.
 const REFUSAL_BOUND: Duration = Duration::from_secs(120);
