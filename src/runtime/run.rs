@@ -137,9 +137,13 @@ pub enum RuntimeError {
 /// What a run did.
 #[derive(Debug)]
 pub struct RunReport<G, S = NoStrategy> {
-    /// Per job, in job order: its group at the end (outcome, records, incident).
+    /// The groups the engine still held at the end, in job order (outcome, records,
+    /// incident): every fixed job's, and the strategy's whose slot was not reused (the
+    /// journal has every group's end).
     pub groups: Vec<Group>,
-    /// Per job: why its start was refused, if it was.
+    /// Per group in `groups`: its job number.
+    pub job_numbers: Vec<usize>,
+    /// Per group in `groups`: why its start was refused, if it was.
     pub refused_at_start: Vec<Option<GroupError>>,
     /// The gateways, returned for their ledgers.
     pub gateways: Vec<G>,
@@ -548,6 +552,7 @@ fn report<G, S>(parts: Parts<S>, sides: Sides<G>) -> RunReport<G, S> {
     let c = parts.counters;
     RunReport {
         groups: parts.groups,
+        job_numbers: parts.job_numbers,
         refused_at_start: parts.refused_at_start,
         gateways: sides.gateways,
         gateway_stats: sides.gateway_stats,
