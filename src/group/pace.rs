@@ -323,7 +323,12 @@ mod tests {
     #[test]
     fn hard_refusals_stay_hard_and_waits_are_bounded() {
         let (mut p, mut r) = (Pacer::new(50_000_000), risk());
-        let big = p.check(submit(0, 100, 0), &legs(), &[TOP], &mut r);
+        // An entry over the order cap (an unwind would pass it: see `risk`).
+        let mut big = submit(0, 100, 0);
+        if let Command::Submit { reduce_only, .. } = &mut big.cmd.cmd {
+            *reduce_only = false;
+        }
+        let big = p.check(big, &legs(), &[TOP], &mut r);
         assert!(matches!(
             big,
             Verdict::Refused(RiskReject::OrderNotional { .. })
