@@ -555,3 +555,124 @@ fn strategy_decisions_allocate_nothing() {
         after - before
     );
 }
+
+/// Opens one buy on every line it is shown (the engine decides whether it can).
+struct EveryLine(legcore::strategy::Intent);
+
+impl legcore::strategy::Strategy for EveryLine {
+    fn on_md(
+        &mut self,
+        _: usize,
+        _: legcore::strategy::Books<'_>,
+        _: u64,
+    ) -> Option<legcore::strategy::Intent> {
+        Some(self.0.clone())
+    }
+    fn on_group_end(&mut self, _: usize, _: &Group, _: Option<legcore::group::GroupError>) {}
+    fn on_not_opened(&mut self, _: u64) {}
+}
+
+/// Strategy groups through the engine with two pooled slots used again and again: each
+/// line opens a group (in a fresh or a reused slot), its fill ends it, and a later line
+/// reuses the slot once the silence limit has passed. Lines and fills are made first.
+#[test]
+fn reused_group_slots_allocate_nothing() {
+    use legcore::engine::{FeedBook, Output};
+    use legcore::feed::{BookFeed, Format};
+    use legcore::strategy::{Intent, IntentLeg};
+    use legcore::venue::{Delivery, Execution, ReportKind};
+
+    let job = exchange_job();
+    let mut legs = ArrayVec::new();
+    legs.push(IntentLeg {
+        plan: job.plans[0],
+        book: job.books[0],
+        top: job.tops[0],
+        risk: job.risk[0],
+    });
+    let intent = Intent {
+        legs,
+        policy: Policy::Rollback,
+    };
+    let cfg = EngineConfig {
+        request_timeout_ns: 1_000_000,
+        silence_limit_ns: 1_000_000,
+        pace_budget_ns: 1_000_000,
+        settle_risk: false,
+        job_base: 0,
+        journal: true,
+        jobs: 0,
+        strategy_groups: 2,
+    };
+    let one = Step::parse("1").unwrap();
+    let feed = FeedBook {
+        venue: 0,
+        book: job.books[0],
+        ladder: Ladder::new(8, 8),
+        sync: BookFeed::new(Format::HyperliquidL2Book, one, one),
+    };
+    let (d, _) = exchange_engine();
+    let risk = d.engine.into_parts().risk;
+    let mut e = Engine::new(cfg, risk, vec![feed], EveryLine(intent)).unwrap();
+    const ROUNDS: usize = 400;
+    let gap = 700_000; // two lines per silence limit: one slot lingers while the other runs
+    let lines: Vec<String> = (0..ROUNDS)
+        .map(|n| {
+            format!(
+                "{} {{\"channel\":\"l2Book\",\"data\":{{\"coin\":\"BTC\",\"time\":{n},\
+                 \"levels\":[[{{\"n\":1,\"px\":\"99\",\"sz\":\"500\"}}],\
+                 [{{\"n\":1,\"px\":\"101\",\"sz\":\"500\"}}]]}}}}",
+                n as u64 * gap
+            )
+        })
+        .collect();
+    let before = allocations();
+    let (mut sent, mut records) = (0, 0);
+    for (n, line) in lines.iter().enumerate() {
+        let now = n as u64 * gap;
+        e.handle_market_data(0, n as u32, line.as_bytes(), now, now);
+        while let Some(o) = e.poll_command() {
+            let Output::Request {
+                venue,
+                book,
+                req,
+                cmd,
+                ..
+            } = o
+            else {
+                continue;
+            };
+            sent += 1;
+            let legcore::leg::Command::Submit { qty_lots, .. } = cmd.cmd else {
+                continue;
+            };
+            let fill = Execution {
+                trade_id: n as u64 + 1,
+                last_qty_lots: qty_lots,
+                price_ticks: 101,
+                liquidity: Liquidity::Taker,
+                fee_tl_e8: 0,
+                at_ns: now,
+            };
+            let report = Report {
+                order: req.order(),
+                kind: ReportKind::Fill(fill),
+            };
+            e.handle_report(venue, Delivery::Report { book, report }, now, now + 10);
+        }
+        while e.poll_record().is_some() {
+            records += 1;
+        }
+    }
+    let after = allocations();
+    let c = e.counters();
+    assert!(c.recycled as usize >= ROUNDS - 10, "{c:?}");
+    assert!(sent >= ROUNDS && records >= 3 * ROUNDS, "{sent} {records}");
+    assert_eq!((c.reports_unexpected, c.late_reports), (0, 0), "{c:?}");
+    assert_eq!(
+        after - before,
+        0,
+        "reused slots allocated {} times",
+        after - before
+    );
+}

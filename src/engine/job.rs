@@ -4,6 +4,13 @@
 //! caller from a fixed [`Job`] ([`Prepared`]) or once at start-up for the strategy's
 //! pool, and boxed so the engine never moves it. A strategy's intent takes a pooled slot
 //! and renews its group in place (`Group::renew`, no allocation).
+//!
+//! Jobs are numbered in start order; a group lives in a slot of the engine. A fixed job
+//! keeps its slot for the run. A pooled slot is used again once its group has ended, no
+//! order of it is open or waits for a token, and the venues have had the silence limit
+//! to send what is late (`Live::recyclable`): until then a late fill still finds its
+//! group; after, it is counted (`Counters::late_reports`). So `strategy.max_groups`
+//! bounds the groups open at once, not the groups of a run.
 
 use arrayvec::ArrayVec;
 
@@ -42,6 +49,14 @@ pub(crate) struct Live {
     pub(crate) now_tops: ArrayVec<Arrival, MAX_GROUP_LEGS>,
     /// The end was reported (to the strategy and the journal).
     pub(crate) ended: bool,
+    /// When it last ended, ns.
+    pub(crate) ended_ns: u64,
+    /// Its job number (start order; client ids carry it).
+    pub(crate) job_no: usize,
+    /// Why its start was refused, if it was.
+    pub(crate) refused: Option<GroupError>,
+    /// A pooled slot (a strategy's), used again once its group is done with.
+    pub(crate) pooled: bool,
 }
 
 /// A job whose group is built, ready to hand to [`super::Engine::handle_job`] (built on
@@ -58,6 +73,10 @@ impl Prepared {
             job,
             now_tops: ArrayVec::new(),
             ended: false,
+            ended_ns: 0,
+            job_no: 0,
+            refused: None,
+            pooled: false,
         })))
     }
 }
@@ -98,12 +117,23 @@ pub(crate) fn pool(config: &EngineConfig, n: usize) -> Result<Vec<Box<Live>>, Gr
             job,
             now_tops: ArrayVec::new(),
             ended: false,
+            ended_ns: 0,
+            job_no: 0,
+            refused: None,
+            pooled: true,
         }));
     }
     Ok(pool)
 }
 
 impl Live {
+    /// Done with at `now`: a pooled group that ended (or was refused) at least
+    /// `linger_ns` ago. The caller checks that no order of it is open or waiting.
+    pub(crate) fn recyclable(&self, now: u64, linger_ns: u64) -> bool {
+        let done = self.refused.is_some() || (self.ended && self.g.outcome().is_some());
+        self.pooled && done && now >= self.ended_ns.saturating_add(linger_ns)
+    }
+
     /// The legs as a `Started` record lists them.
     pub(crate) fn started_legs(&self) -> ArrayVec<StartedLeg, MAX_GROUP_LEGS> {
         self.g

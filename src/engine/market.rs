@@ -166,7 +166,7 @@ impl<S: Strategy> Engine<S> {
                     moved = true;
                 }
             }
-            let running = self.refused_at_start[j].is_none() && live.g.outcome().is_none();
+            let running = live.refused.is_none() && live.g.outcome().is_none();
             if !(moved && running) {
                 continue;
             }

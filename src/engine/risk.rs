@@ -12,7 +12,7 @@ use crate::strategy::Strategy;
 use crate::telemetry::Stage;
 
 impl<S: Strategy> Engine<S> {
-    /// Checks and queues `cmds` of job `j`.
+    /// Checks and queues `cmds` of the job in slot `j`.
     pub(super) fn dispatch(&mut self, j: usize, cmds: &mut Cmds, cause_ns: u64) {
         let mut i = 0;
         while i < cmds.len() {
@@ -23,7 +23,7 @@ impl<S: Strategy> Engine<S> {
             let p = Paced {
                 job: j,
                 cmd: c,
-                client_id: ids::command_id(self.cfg.job_base, j, &c),
+                client_id: ids::command_id(self.cfg.job_base, live.job_no, &c),
                 venue: live.job.risk[c.leg].venue,
                 since_ns: self.now,
                 cause_ns,
@@ -106,10 +106,11 @@ impl<S: Strategy> Engine<S> {
         }
     }
 
-    /// Queues `c` of job `j` for its venue, and its journal record.
+    /// Queues `c` of the job in slot `j` for its venue, and its journal record.
     pub(super) fn send(&mut self, j: usize, c: GroupCommand, cause_ns: u64) {
         let live = &self.groups[j];
-        let Some(req) = ids::command_request(self.cfg.job_base, j, c) else {
+        let job = live.job_no;
+        let Some(req) = ids::command_request(self.cfg.job_base, job, c) else {
             self.counters.unaccounted += 1; // no id fits it (the run checks the job range)
             return;
         };
@@ -118,12 +119,12 @@ impl<S: Strategy> Engine<S> {
             book: live.job.books[c.leg],
             req,
             cause_ns,
-            job: j,
+            job,
             cmd: c,
         });
         let t_ns = self.now;
         self.record(|| Record::Sent {
-            job: j,
+            job,
             leg: c.leg,
             part: c.part,
             client_id: req.order(),

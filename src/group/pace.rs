@@ -34,7 +34,7 @@ pub const MAX_PACED: usize = 64;
 /// A command on its way to a venue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Paced {
-    /// The caller's job (group) index.
+    /// The caller's index of the group (the engine's slot).
     pub job: usize,
     /// The command.
     pub cmd: GroupCommand,
@@ -172,6 +172,11 @@ impl Pacer {
                 Some(risk.token_at(v, now_ns).map_or(expiry, |t| t.min(expiry)))
             })
             .min()
+    }
+
+    /// A command of job `job` waits.
+    pub fn holds(&self, job: usize) -> bool {
+        self.queue.iter().any(|q| q.job == job)
     }
 
     /// Nothing waits.

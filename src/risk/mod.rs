@@ -5,10 +5,15 @@
 //!    the caller marks as reducing a position; `Active` passes all;
 //! 2. the venue is known;
 //! 3. the client order id was not used among the last [`ID_MEMORY`] orders;
-//! 4. per-order notional cap;
+//! 4. per-order notional cap (not for a reducing order);
 //! 5. price collar: |price − mid| / mid × 10⁴ ≤ the collar (no mid → reject);
-//! 6. open orders on the venue below the cap;
+//! 6. open orders on the venue below the cap (not for a reducing order);
 //! 7. the venue's message-rate token bucket has a token (cancels also spend one).
+//!
+//! A reducing order (a group's unwind) skips the two caps: it reduces a position they
+//! admitted at entry, and refusing it because the price moved or orders are still open
+//! would leave that position wrong. It still meets the kill switch, the duplicate guard,
+//! the collar and the rate limit, and counts as open.
 //!
 //! A rejected order changes nothing; an accepted one counts as open and spends a token.
 //! [`RiskState::on_closed`] gives the open slot back. Group-level notional is checked by
@@ -244,12 +249,15 @@ impl RiskState {
             if self.ids[..self.ids_len].contains(&client_id) {
                 return Err(RiskReject::DuplicateId(client_id));
             }
+            // A reducing order (an unwind) reduces a position the caps admitted at entry;
+            // the size and open-order caps would only leave that position wrong. The
+            // collar still holds: a reducing order at a wild price is still refused.
             let cap = v.limits.max_order_notional;
-            if notional > cap {
+            if notional > cap && !reducing {
                 return Err(RiskReject::OrderNotional { notional, cap });
             }
             collar(price_ticks, mid_x2_ticks, v.limits.collar_bps)?;
-            if v.open_orders >= v.limits.max_open_orders {
+            if v.open_orders >= v.limits.max_open_orders && !reducing {
                 return Err(RiskReject::OpenOrders(v.open_orders));
             }
         }

@@ -154,6 +154,9 @@ pub struct CarryStats {
     pub cycles: u32,
     /// Ends of groups that were not the one in flight (late re-ends).
     pub stray_ends: u32,
+    /// Groups asked for that the engine could not open (no free slot): the strategy
+    /// decided again after its cooldown.
+    pub not_opened: u32,
     /// The best entry premium net of fees seen, bps (display).
     pub best_entry_bps: Option<Decimal>,
     /// The lowest exit cost with fees seen, bps (display).
@@ -369,6 +372,24 @@ impl Carry {
     }
 }
 
+/// The state after the engine could not open the group asked for at `now_ns`: back to
+/// deciding after `cooldown_ns` (an exit keeps the holding).
+pub(crate) fn not_opened(state: CarryState, now_ns: u64, cooldown_ns: u64) -> CarryState {
+    let until_ns = now_ns.saturating_add(cooldown_ns);
+    match state {
+        CarryState::Opening => CarryState::Flat { until_ns },
+        CarryState::Closing {
+            spot_lots,
+            perp_lots,
+        } => CarryState::Holding {
+            spot_lots,
+            perp_lots,
+            until_ns,
+        },
+        other => other,
+    }
+}
+
 /// The end of job `job`, if it is the group in flight: its outcome (`None` for a refused
 /// start). An end of an earlier job (a late re-end of a reopened group) is a stray,
 /// counted in `stats`: `None`.
@@ -483,6 +504,11 @@ impl Strategy for Carry {
             }
             _ => None,
         }
+    }
+
+    fn on_not_opened(&mut self, now_ns: u64) {
+        self.stats.not_opened += 1;
+        self.state = not_opened(self.state, now_ns, self.p.cooldown_ns);
     }
 
     fn on_group_end(&mut self, job: usize, group: &Group, refused: Option<GroupError>) {

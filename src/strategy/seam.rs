@@ -77,6 +77,10 @@ pub trait Strategy: Send + 'static {
     /// Group `job` (the run's job index) has ended, or its start was refused
     /// (`refused`). `group` holds its outcome and records.
     fn on_group_end(&mut self, job: usize, group: &Group, refused: Option<GroupError>);
+
+    /// The engine could not open the intent the last `on_md` returned (every group slot
+    /// busy, or no client id left): nothing was sent, and no end will come for it.
+    fn on_not_opened(&mut self, now_ns: u64);
 }
 
 /// No strategy: only the run's fixed jobs execute.
@@ -89,4 +93,6 @@ impl Strategy for NoStrategy {
     }
 
     fn on_group_end(&mut self, _: usize, _: &Group, _: Option<GroupError>) {}
+
+    fn on_not_opened(&mut self, _: u64) {}
 }

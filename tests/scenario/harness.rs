@@ -127,6 +127,16 @@ fn engine_config() -> EngineConfig {
 impl Scenario {
     /// Leg `i` trades `books[i]` on its own exchange (venue `i`), faults from `plans`.
     pub fn new(plans: &[LegPlan], books: Vec<SimVenue>, policy: Policy) -> Scenario {
+        Scenario::with_order_cap(plans, books, policy, Decimal::from_i64(100_000))
+    }
+
+    /// [`Scenario::new`] with every venue's per-order notional capped at `cap`.
+    pub fn with_order_cap(
+        plans: &[LegPlan],
+        books: Vec<SimVenue>,
+        policy: Policy,
+        cap: Decimal,
+    ) -> Scenario {
         let x = books
             .into_iter()
             .enumerate()
@@ -140,7 +150,7 @@ impl Scenario {
         let mut legs_risk = Vec::new();
         for p in plans {
             let limits = VenueLimits {
-                max_order_notional: Decimal::from_i64(100_000),
+                max_order_notional: cap,
                 collar_bps: Ratio::from_num(1_000),
                 max_open_orders: 8,
                 msgs_per_sec: 1_000_000_000,
