@@ -606,7 +606,7 @@ fn reused_group_slots_allocate_nothing() {
     };
     let one = Step::parse("1").unwrap();
     let feed = FeedBook {
-        venue: 0,
+        venue: VenueId::new(0),
         book: job.books[0],
         ladder: Ladder::new(8, 8),
         sync: BookFeed::new(Format::HyperliquidL2Book, one, one),

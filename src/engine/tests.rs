@@ -227,8 +227,8 @@ fn pooled_engine() -> Engine<EveryLine> {
     let risk = engine().into_parts().risk;
     let one = Step::parse("1").unwrap();
     let feed = super::FeedBook {
-        venue: 0,
-        book: 3,
+        venue: VenueId::new(0),
+        book: BookId::new(3),
         ladder: crate::book::Ladder::new(8, 8),
         sync: crate::feed::BookFeed::new(crate::feed::Format::HyperliquidL2Book, one, one),
     };
@@ -264,12 +264,12 @@ fn an_ended_pooled_group_is_reused_after_the_silence_limit_and_late_reports_are_
     // Busy: the only slot runs job 0.
     md_line(&mut e, 2, 5);
     assert_eq!(e.counters().pool_exhausted, 1);
-    e.handle_report(0, fill(first[0], 1, 101), 0, 10);
+    e.handle_report(VenueId::new(0), fill(first[0], 1, 101), 0, 10);
     assert_eq!(e.group(0).and_then(|g| g.outcome()), Some(Outcome::Filled));
     // Ended, but inside the silence limit: still addressable, not reused.
     md_line(&mut e, 3, 50);
     assert_eq!(e.counters().pool_exhausted, 2);
-    e.handle_report(0, fill(first[0], 1, 101), 0, 60); // a duplicate: its group refuses it
+    e.handle_report(VenueId::new(0), fill(first[0], 1, 101), 0, 60); // a duplicate: its group refuses it
     assert_eq!(e.counters().reports_ignored, 1);
     // Past the limit: the slot takes job 1.
     md_line(&mut e, 4, 10 + CFG.silence_limit_ns);
@@ -279,7 +279,12 @@ fn an_ended_pooled_group_is_reused_after_the_silence_limit_and_late_reports_are_
     assert_eq!((c.recycled, c.pool_exhausted), (1, 2));
     assert!(e.group(0).is_none(), "job 0's slot holds job 1");
     // A late fill of job 0 is counted and never reaches job 1's group.
-    e.handle_report(0, fill(first[0], 2, 101), 0, 10 + CFG.silence_limit_ns + 1);
+    e.handle_report(
+        VenueId::new(0),
+        fill(first[0], 2, 101),
+        0,
+        10 + CFG.silence_limit_ns + 1,
+    );
     assert_eq!(e.counters().late_reports, 1);
     assert_eq!(e.group(1).unwrap().reported_lots(0), Some(0));
     assert_eq!(e.group(1).unwrap().outcome(), None);

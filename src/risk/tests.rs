@@ -249,21 +249,28 @@ fn a_reducing_order_passes_the_size_and_open_order_caps_but_not_the_collar() {
         mid_x2_ticks: Some(20_000),
         reducing: true,
     };
-    assert_eq!(r.check(0, order(1, 10_000), 0), Ok(()));
-    assert_eq!(r.check(0, order(2, 10_000), 0), Ok(()));
-    assert_eq!(r.check(0, unwind(3, "10000.01", 10_000), 0), Ok(()));
-    assert_eq!(r.open_orders(0), Some(3), "still counted open");
+    assert_eq!(r.check(VenueId::new(0), order(1, 10_000), 0), Ok(()));
+    assert_eq!(r.check(VenueId::new(0), order(2, 10_000), 0), Ok(()));
     assert_eq!(
-        r.check(0, order(4, 10_000), 0),
+        r.check(VenueId::new(0), unwind(3, "10000.01", 10_000), 0),
+        Ok(())
+    );
+    assert_eq!(
+        r.open_orders(VenueId::new(0)),
+        Some(3),
+        "still counted open"
+    );
+    assert_eq!(
+        r.check(VenueId::new(0), order(4, 10_000), 0),
         Err(RiskReject::OpenOrders(3)),
         "a new position is still capped"
     );
     assert!(matches!(
-        r.check(0, unwind(5, "1000", 10_051), 1_000_000_000),
+        r.check(VenueId::new(0), unwind(5, "1000", 10_051), 1_000_000_000),
         Err(RiskReject::Collar { .. })
     ));
     assert_eq!(
-        r.check(0, unwind(3, "1000", 10_000), 1_000_000_000),
+        r.check(VenueId::new(0), unwind(3, "1000", 10_000), 1_000_000_000),
         Err(RiskReject::DuplicateId(3))
     );
 }
