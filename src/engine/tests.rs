@@ -269,7 +269,8 @@ fn an_ended_pooled_group_is_reused_after_the_silence_limit_and_late_reports_are_
     // Ended, but inside the silence limit: still addressable, not reused.
     md_line(&mut e, 3, 50);
     assert_eq!(e.counters().pool_exhausted, 2);
-    e.handle_report(VenueId::new(0), fill(first[0], 1, 101), 0, 60); // a duplicate: its group refuses it
+    // A duplicate: its group refuses it.
+    e.handle_report(VenueId::new(0), fill(first[0], 1, 101), 0, 60);
     assert_eq!(e.counters().reports_ignored, 1);
     // Past the limit: the slot takes job 1.
     md_line(&mut e, 4, 10 + CFG.silence_limit_ns);
