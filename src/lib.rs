@@ -36,6 +36,7 @@ pub mod feed;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod group;
+pub mod index;
 pub mod instrument;
 pub mod journal;
 pub mod leg;

@@ -8,6 +8,8 @@
 //!
 //! One test per file: the counter is per thread, and the work runs on the test's thread.
 
+use legcore::index::{BookId, VenueId};
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
@@ -237,7 +239,7 @@ fn hot_path_allocates_nothing_after_construction() {
 /// One two-leg group (long venue 0, short venue 1) routed through the venues until done.
 fn group_round(venues: &mut [SimVenue; 2], round: u64) -> Outcome {
     let p = LegPlan {
-        venue: 0,
+        venue: VenueId::new(0),
         side: OrderSide::Buy,
         qty_lots: 5,
         lot_units: 1,
@@ -246,7 +248,7 @@ fn group_round(venues: &mut [SimVenue; 2], round: u64) -> Outcome {
         fees: Fees::default(),
     };
     let short = LegPlan {
-        venue: 1,
+        venue: VenueId::new(1),
         side: OrderSide::Sell,
         ..p
     };
@@ -338,7 +340,7 @@ fn exchange_job() -> Job {
         refresh_ticks: 1,
     };
     let p = LegPlan {
-        venue: 0,
+        venue: VenueId::new(0),
         side: OrderSide::Buy,
         qty_lots: 5,
         lot_units: 1,
@@ -350,7 +352,7 @@ fn exchange_job() -> Job {
         },
     };
     let short = LegPlan {
-        venue: 1,
+        venue: VenueId::new(1),
         side: OrderSide::Sell,
         mode: Mode::LimitWithFallback { timeout_ns: 500 },
         ..p
@@ -365,9 +367,18 @@ fn exchange_job() -> Job {
     };
     Job {
         plans: vec![p, short],
-        books: vec![0, 0],
+        books: vec![BookId::new(0), BookId::new(0)],
         tops: vec![top, top],
-        risk: vec![LegRisk { venue: 0, rules }, LegRisk { venue: 1, rules }],
+        risk: vec![
+            LegRisk {
+                venue: VenueId::new(0),
+                rules,
+            },
+            LegRisk {
+                venue: VenueId::new(1),
+                rules,
+            },
+        ],
         policy: Policy::Rebalance,
         after_md_lines: 0,
     }
@@ -408,13 +419,18 @@ impl Script<NoStrategy> for Trades {
             Side::Ask
         };
         let x = &mut d.venues[leg];
-        let b = x.book_mut(0)?;
+        let b = x.book_mut(BookId::new(0))?;
         let seq = b.ladder().seq() + 1;
         let _ = b.ladder_mut().set_level(side, 100, 2, seq);
-        x.on_book(0, now)?;
-        let b = x.book_mut(0)?;
+        x.on_book(BookId::new(0), now)?;
+        let b = x.book_mut(BookId::new(0))?;
         let _ = b.ladder_mut().set_level(side, 100, 0, seq + 1);
-        d.top(leg, 0, (99, 101 + (self.step % 2) as i64), obs)
+        d.top(
+            VenueId::new(leg),
+            BookId::new(0),
+            (99, 101 + (self.step % 2) as i64),
+            obs,
+        )
     }
 }
 
@@ -426,7 +442,7 @@ fn exchange_round(d: &mut Drive<NoStrategy>, job: Prepared, round: usize) -> i12
         qty_lots,
     };
     for e in d.venues.iter_mut() {
-        let b = e.book_mut(0).unwrap();
+        let b = e.book_mut(BookId::new(0)).unwrap();
         let seq = b.ladder().seq() + 1;
         b.ladder_mut()
             .apply_snapshot(&[lv(99, 10)], &[lv(101, 10)], seq, Depth::Complete)
@@ -476,8 +492,8 @@ fn strategy_decisions_allocate_nothing() {
     }
     let leg = |i: usize| CarryLeg {
         feed: i,
-        venue: i,
-        book: 0,
+        venue: VenueId::new(i),
+        book: BookId::new(0),
         rules: InstrumentRules::linear(tick, lot),
         lot_units: 1,
         fees: Fees {
@@ -502,7 +518,7 @@ fn strategy_decisions_allocate_nothing() {
     };
     let mut carry = Carry::new(params);
     let plan = LegPlan {
-        venue: 0,
+        venue: VenueId::new(0),
         side: OrderSide::Buy,
         qty_lots: 20,
         lot_units: 1,
@@ -590,7 +606,7 @@ fn reused_group_slots_allocate_nothing() {
     };
     let one = Step::parse("1").unwrap();
     let feed = FeedBook {
-        venue: 0,
+        venue: VenueId::new(0),
         book: job.books[0],
         ladder: Ladder::new(8, 8),
         sync: BookFeed::new(Format::HyperliquidL2Book, one, one),

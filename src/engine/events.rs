@@ -4,6 +4,7 @@
 use super::job::{Live, Prepared, Tally};
 use super::{ids, Cmds, Engine};
 use crate::group::{GroupError, LegPlan, Outcome, MAX_GROUP_LEGS};
+use crate::index::VenueId;
 use crate::journal::Record;
 use crate::leg::{LegError, OrderError, OrderEvent};
 use crate::strategy::{Intent, Strategy};
@@ -22,7 +23,7 @@ impl<S: Strategy> Engine<S> {
 
     /// A delivery from venue `venue` (pushed by its gateway at `pushed_ns`, for the
     /// fill-to-group stage): a report goes to its group.
-    pub fn handle_report(&mut self, _venue: usize, delivery: Delivery, pushed_ns: u64, now: u64) {
+    pub fn handle_report(&mut self, _venue: VenueId, delivery: Delivery, pushed_ns: u64, now: u64) {
         self.now = now;
         let Delivery::Report { report, .. } = delivery else {
             // Connection events: the legs' request timeouts cover what was lost.

@@ -16,6 +16,7 @@ use arrayvec::ArrayVec;
 
 use super::EngineConfig;
 use crate::group::{Group, GroupError, LegPlan, LegRisk, Policy, MAX_GROUP_LEGS};
+use crate::index::{BookId, VenueId};
 use crate::journal::StartedLeg;
 use crate::leg::Arrival;
 
@@ -25,7 +26,7 @@ pub struct Job {
     /// The legs (`venue` indexes the gateways and the risk state).
     pub plans: Vec<LegPlan>,
     /// Per leg: the book (instrument) index on its venue.
-    pub books: Vec<usize>,
+    pub books: Vec<BookId>,
     /// Per leg: the top of book and pre-flight it decides on.
     pub tops: Vec<Arrival>,
     /// Per leg: the risk venue and instrument rules.
@@ -89,7 +90,7 @@ fn build(config: &EngineConfig, plans: &[LegPlan], policy: Policy) -> Result<Gro
 /// The placeholder plan pooled groups are built with before `renew`.
 fn pool_plan() -> LegPlan {
     LegPlan {
-        venue: 0,
+        venue: VenueId::new(0),
         side: crate::book::OrderSide::Buy,
         qty_lots: 1,
         lot_units: 1,

@@ -44,6 +44,7 @@ use arrayvec::ArrayVec;
 
 use crate::book::Ladder;
 use crate::group::{Group, GroupCommand, GroupError, Pacer};
+use crate::index::{BookId, VenueId};
 use crate::journal::Record;
 use crate::leg::Arrival;
 use crate::risk::RiskState;
@@ -99,9 +100,9 @@ pub enum Output {
     /// A request for book `book` of venue `venue`.
     Request {
         /// The venue (gateway).
-        venue: usize,
+        venue: VenueId,
         /// The book on it.
-        book: usize,
+        book: BookId,
         /// The request.
         req: Request,
         /// When the event that caused it happened (tick-to-order runs from it).
@@ -114,7 +115,7 @@ pub enum Output {
     /// Market-data line `line` of feed `feed`, for venue `venue`'s book to follow.
     Md {
         /// The venue (gateway).
-        venue: usize,
+        venue: VenueId,
         /// The feed.
         feed: usize,
         /// The line's index in its feed.
@@ -193,7 +194,7 @@ pub struct Engine<S = NoStrategy> {
     pending: VecDeque<Box<Live>>,
     risk: RiskState,
     /// Orders counted open by risk: (client id, risk venue).
-    open: Vec<(u64, usize)>,
+    open: Vec<(u64, VenueId)>,
     pacer: Pacer,
     market: market::Market,
     finished: bool,

@@ -5,6 +5,7 @@
 
 use super::{ids, Cmds, Engine, Output, MAX_OPEN};
 use crate::group::{recheck, GroupCommand, Paced, Verdict};
+use crate::index::VenueId;
 use crate::journal::Record;
 use crate::leg::{Command, OrderEvent};
 use crate::strategy::Strategy;
@@ -70,7 +71,7 @@ impl<S: Strategy> Engine<S> {
     }
 
     /// Counts order `id` open on risk venue `venue`.
-    pub(super) fn count_open(&mut self, id: u64, venue: usize) {
+    pub(super) fn count_open(&mut self, id: u64, venue: VenueId) {
         if self.open.len() < MAX_OPEN {
             self.open.push((id, venue));
         }
@@ -85,7 +86,7 @@ impl<S: Strategy> Engine<S> {
         for v in 0..crate::risk::MAX_VENUES {
             loop {
                 let (groups, risk) = (&mut self.groups, &mut self.risk);
-                let Some((p, verdict)) = self.pacer.release(v, now, |p| {
+                let Some((p, verdict)) = self.pacer.release(VenueId::new(v), now, |p| {
                     let live = &mut groups[p.job];
                     recheck(&mut live.g, p, &live.job.risk, &live.now_tops, risk, now)
                 }) else {

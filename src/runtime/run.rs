@@ -19,6 +19,7 @@ use crate::book::Ladder;
 use crate::engine::{Engine, EngineConfig, FeedBook, Job, Parts, Prepared};
 use crate::feed::{BookFeed, Format, Tape};
 use crate::group::{Group, GroupError, Outcome};
+use crate::index::{BookId, VenueId};
 use crate::journal::Recorder;
 use crate::num::Step;
 use crate::risk::{KillSwitch, RiskState};
@@ -35,9 +36,9 @@ pub struct Feed {
     /// The capture.
     pub tape: Arc<Tape>,
     /// The venue (gateway) whose book it feeds.
-    pub venue: usize,
+    pub venue: VenueId,
     /// The book on that venue.
-    pub book: usize,
+    pub book: BookId,
     /// Its format: decoder and sequence rules.
     pub format: Format,
     /// The instrument's tick and lot.
@@ -324,7 +325,7 @@ pub fn run_setup<G: LocalVenue, S: Strategy>(
 
 /// Checks that every feed and leg names a gateway and every job has one entry per leg.
 fn check_setup(gateways: usize, feeds: &[Feed], jobs: &[Job]) -> Result<(), RuntimeError> {
-    if let Some(f) = feeds.iter().position(|f| f.venue >= gateways) {
+    if let Some(f) = feeds.iter().position(|f| f.venue.index() >= gateways) {
         return Err(RuntimeError::Job {
             job: f,
             why: "a feed names a venue with no gateway",
@@ -338,7 +339,7 @@ fn check_setup(gateways: usize, feeds: &[Feed], jobs: &[Job]) -> Result<(), Runt
                 why: "books, tops and risk need one entry per leg",
             });
         }
-        if job.plans.iter().any(|p| p.venue >= gateways) {
+        if job.plans.iter().any(|p| p.venue.index() >= gateways) {
             return Err(RuntimeError::Job {
                 job: j,
                 why: "a leg names a venue with no gateway",
@@ -414,7 +415,7 @@ fn spawn_gateways<G: LocalVenue>(
         let gw_feeds: Vec<Option<GatewayFeed>> = feeds
             .iter()
             .map(|f| {
-                (f.venue == i).then(|| GatewayFeed {
+                (f.venue.index() == i).then(|| GatewayFeed {
                     tape: f.tape.clone(),
                     book: f.book,
                     sync: BookFeed::new(f.format, f.tick, f.lot),

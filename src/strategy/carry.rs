@@ -29,6 +29,7 @@ use arrayvec::ArrayVec;
 use super::seam::{Books, Intent, IntentLeg, Strategy};
 use crate::book::{Ladder, OrderSide};
 use crate::group::{Group, GroupError, LegPlan, LegRisk, Outcome, Policy};
+use crate::index::{BookId, VenueId};
 use crate::instrument::{ContractKind, InstrumentRules};
 use crate::leg::{Arrival, Fees, Mode};
 use crate::num::{ratio, Decimal, Ratio, Round};
@@ -41,9 +42,9 @@ pub struct CarryLeg {
     /// The feed (index in the run's feeds) of its book.
     pub feed: usize,
     /// Venue index (gateway and risk).
-    pub venue: usize,
+    pub venue: VenueId,
     /// Book on the venue.
-    pub book: usize,
+    pub book: BookId,
     /// Instrument rules.
     pub rules: InstrumentRules,
     /// Common base units per lot (the lot over the finest lot of the two legs); unused
@@ -586,8 +587,8 @@ mod tests {
     fn carry(open_above: &str, close_below: &str) -> Carry {
         let leg = |i: usize, tick: &str| CarryLeg {
             feed: i,
-            venue: i,
-            book: 0,
+            venue: VenueId::new(i),
+            book: BookId::new(0),
             rules: InstrumentRules::linear(
                 Step::parse(tick).unwrap(),
                 Step::parse("0.001").unwrap(),
@@ -695,7 +696,7 @@ mod tests {
 
     impl CarryLeg {
         fn with_feed(mut self, i: usize) -> CarryLeg {
-            (self.feed, self.venue) = (i, i);
+            (self.feed, self.venue) = (i, VenueId::new(i));
             self
         }
     }
@@ -771,7 +772,7 @@ mod tests {
 
     fn i_plan() -> LegPlan {
         LegPlan {
-            venue: 0,
+            venue: VenueId::new(0),
             side: OrderSide::Buy,
             qty_lots: 1,
             lot_units: 1,

@@ -13,6 +13,7 @@ use arrayvec::ArrayVec;
 
 use crate::book::Ladder;
 use crate::group::{Group, GroupError, LegPlan, LegRisk, Policy, MAX_GROUP_LEGS};
+use crate::index::BookId;
 use crate::leg::Arrival;
 
 /// One leg of an [`Intent`].
@@ -21,7 +22,7 @@ pub struct IntentLeg {
     /// The leg's plan (venue, side, size, mode, fees).
     pub plan: LegPlan,
     /// The book (instrument) on the leg's venue.
-    pub book: usize,
+    pub book: BookId,
     /// The top of book and pre-flight the leg decides on.
     pub top: Arrival,
     /// The leg's risk venue and instrument rules.

@@ -4,6 +4,8 @@
 //! only watches (an [`Observer`] keeps notes of what left and arrived); the engine
 //! decides.
 
+use legcore::index::{BookId, VenueId};
+
 use legcore::book::{Depth, Level, OrderSide, Side};
 use legcore::engine::{Engine, EngineConfig, Job, Output, Prepared};
 use legcore::group::{check_command, Group, GroupCommand, LegPlan, LegRisk};
@@ -43,7 +45,7 @@ pub fn book(bids: &[(i64, i64)], asks: &[(i64, i64)]) -> SimVenue {
 /// A leg plan on `venue` for `qty` lots of 1 unit.
 pub fn plan(venue: usize, side: OrderSide, qty: i64, mode: Mode) -> LegPlan {
     LegPlan {
-        venue,
+        venue: VenueId::new(venue),
         side,
         qty_lots: qty,
         lot_units: 1,
@@ -172,7 +174,7 @@ impl Scenario {
             .collect();
         let job = Job {
             plans: plans.to_vec(),
-            books: vec![0; plans.len()],
+            books: vec![BookId::new(0); plans.len()],
             tops,
             risk: legs_risk.clone(),
             policy,
@@ -253,11 +255,11 @@ impl Scenario {
     pub fn trade_through(&mut self, leg: usize, side: Side, price: i64, qty: i64) {
         let now = self.now();
         let x = self.venue(leg);
-        let b = x.book_mut(0).unwrap();
+        let b = x.book_mut(BookId::new(0)).unwrap();
         let seq = b.ladder().seq() + 1;
         b.ladder_mut().set_level(side, price, qty, seq).unwrap();
-        x.on_book(0, now).unwrap();
-        let b = x.book_mut(0).unwrap();
+        x.on_book(BookId::new(0), now).unwrap();
+        let b = x.book_mut(BookId::new(0)).unwrap();
         b.ladder_mut().set_level(side, price, 0, seq + 1).unwrap();
     }
 

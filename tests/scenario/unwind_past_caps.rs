@@ -3,6 +3,8 @@
 //! cap admitted) and the group ends flat. Before, risk refused it three times and the
 //! group ended `unhedged` with the position open.
 
+use legcore::index::{BookId, VenueId};
+
 use legcore::book::{Depth, Level};
 use legcore::group::{Outcome, Policy};
 use legcore::leg::Mode;
@@ -26,12 +28,14 @@ fn an_unwind_above_the_order_cap_is_sent_and_the_group_ends_flat() {
         price_ticks,
         qty_lots,
     };
-    let ladder = s.venue(0).book_mut(0).unwrap().ladder_mut();
+    let ladder = s.venue(0).book_mut(BookId::new(0)).unwrap().ladder_mut();
     let seq = ladder.seq() + 1;
     ladder
         .apply_snapshot(&[level(130, 10)], &[level(131, 10)], seq, Depth::Complete)
         .unwrap();
-    s.drive.top(0, 0, (130, 131), &mut s.notes).unwrap();
+    s.drive
+        .top(VenueId::new(0), BookId::new(0), (130, 131), &mut s.notes)
+        .unwrap();
     assert_eq!(s.run_to_end(), Outcome::Flat, "{}", s.dump());
     let unwinds: Vec<_> = s.submits(0).into_iter().filter(|u| u.3).collect();
     assert_eq!(unwinds.len(), 1, "one unwind, not refused: {}", s.dump());
