@@ -5,7 +5,7 @@
 //! `cargo run --release --example preflight`
 
 use legcore::book::OrderSide;
-use legcore::feed::file::load_book_file;
+use legcore::feed::load_book_file;
 use legcore::instrument::{ContractKind, InstrumentRules};
 use legcore::num::{Decimal, Step};
 use legcore::sizing::{hedge_size, HedgeLeg};

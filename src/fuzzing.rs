@@ -164,11 +164,11 @@ const BASE_BYBIT: &[u8] = br#"{"topic":"orderbook.50.X","type":"snapshot","ts":1
 /// `Ok` or a typed error without panicking, and on an error the ladder must be unchanged.
 pub fn book_decode(data: &[u8]) {
     use crate::feed::binance::{BinanceSync, Market};
-    use crate::feed::{binance, bybit, file, hyperliquid};
+    use crate::feed::{binance, bybit, hyperliquid, load_book_file};
 
     let tick = Step::parse("0.01").expect("tick");
     let lot = Step::parse("0.001").expect("lot");
-    if let Ok(l) = file::load_book_file(data, 64) {
+    if let Ok(l) = load_book_file(data, 64) {
         assert!(l.ladder.best_bid().is_some() && l.ladder.best_ask().is_some());
     }
 

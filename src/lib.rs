@@ -26,6 +26,12 @@
 //! - [`telemetry`]: per-stage latency histograms.
 //! - [`report`]: the static HTML report over a run's journal (`legcore report`).
 //! - [`text`]: how messages quote a value back ([`text::Quoted`]).
+//! - [`index`]: the venue and book index newtypes ([`VenueId`], [`BookId`]).
+//!
+//! Each module keeps its parts private and re-exports its API (quinn-proto's layout), so
+//! a module's `mod.rs` lists what it offers. The types most callers need are also here
+//! at the root: [`Ladder`], [`Engine`], [`Group`], [`OrderRef`], [`Decimal`] and the rest
+//! of the list below.
 
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
@@ -52,3 +58,17 @@ pub mod telemetry;
 pub mod text;
 pub mod venue;
 pub mod walk;
+
+pub use book::{Depth, Ladder, Level, OrderSide, Side};
+pub use engine::{Engine, EngineConfig, Job, Output, Prepared};
+pub use group::{Group, GroupCommand, GroupError, LegPlan, LegRisk, Outcome, Policy};
+pub use index::{BookId, VenueId};
+pub use instrument::{InstrumentRules, VenueInfo};
+pub use journal::{Line, Record};
+pub use leg::{Arrival, Fees, Mode};
+pub use num::{Decimal, Ratio, Round, Step};
+pub use risk::{KillSwitch, RiskState, VenueLimits};
+pub use sim::{FaultPlan, Latency, SimExchange};
+pub use strategy::{Intent, Strategy};
+pub use venue::{Delivery, Gateway, OrderRef, Report, ReportKind, Request};
+pub use walk::{walk_notional, walk_qty, LiquidityReport, Walk};

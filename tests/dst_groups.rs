@@ -59,7 +59,7 @@ use legcore::journal::Record as Journaled;
 use legcore::leg::{Arrival, Command, Fees, Mode, OrderEvent, MAX_FILLS};
 use legcore::num::{Decimal, Ratio, Step};
 use legcore::risk::{KillSwitch, RiskState, VenueLimits};
-use legcore::sim::drive::{Drive, Mutation, Observer, Script};
+use legcore::sim::{Drive, Mutation, Observer, Script};
 use legcore::sim::{Fault, FaultCounts, FaultPlan, SimError};
 use legcore::sim::{Latency, Rng, SimExchange, SimVenue};
 use legcore::strategy::NoStrategy;

@@ -10,8 +10,8 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::{refused, tmp};
-use legcore::journal::file::{path_in, read, seal, JournalError};
 use legcore::journal::line::{to_json, Line, LineError, Opened, SCHEMA};
+use legcore::journal::{path_in, read, seal, JournalError};
 
 /// A `started` line (job 0, one leg) as record `seq`, unsealed.
 fn started(seq: u64) -> String {

@@ -207,8 +207,8 @@ fn a_missing_or_corrupt_journal_exits_2_with_an_error() {
     // A journal whose first line fails its checksum: refused, never drawn.
     let j = dir.join("j");
     std::fs::create_dir_all(&j).unwrap();
-    let a = legcore::journal::file::seal(r#"{"seq":1,"kind":"refused","t_ns":5}"#);
-    let b = legcore::journal::file::seal(r#"{"seq":2,"kind":"refused","t_ns":6}"#);
+    let a = legcore::journal::seal(r#"{"seq":1,"kind":"refused","t_ns":5}"#);
+    let b = legcore::journal::seal(r#"{"seq":2,"kind":"refused","t_ns":6}"#);
     let bad = format!("{}{b}", a.replace("refused", "refusex"));
     std::fs::write(j.join("journal.jsonl"), bad).unwrap();
     let r = legcore(&["report", "--journal", j.to_str().unwrap(), "--out", out]);

@@ -451,7 +451,7 @@ fn a_torn_tail_is_cut_and_a_corrupt_line_is_refused() {
     let end = fees + line[fees..].find('"').unwrap();
     let body = format!("{}1.2.3{}", &line[..fees], &line[end..]);
     let body = &body[..body.rfind(",\"crc\"").unwrap()];
-    lines[n] = legcore::journal::file::seal(&format!("{body}}}"));
+    lines[n] = legcore::journal::seal(&format!("{body}}}"));
     std::fs::write(&path, lines.concat()).unwrap();
     for args in [
         vec!["stats", "--journal", j],

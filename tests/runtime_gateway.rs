@@ -8,9 +8,9 @@ use legcore::index::BookId;
 use std::time::{Duration, Instant};
 
 use legcore::book::{Depth, Level, OrderSide};
-use legcore::runtime::gateway::{run_gateway, GatewayThread};
 use legcore::runtime::ring::ring;
 use legcore::runtime::Clock;
+use legcore::runtime::{run_gateway, GatewayThread};
 use legcore::runtime::{Inbound, Outbound, Wait};
 use legcore::sim::{FaultPlan, Latency, SimExchange, SimVenue};
 use legcore::venue::TimeInForce;

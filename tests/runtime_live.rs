@@ -12,7 +12,7 @@ use legcore::leg::{Arrival, Fees, Mode};
 use legcore::num::{Decimal, Ratio, Step};
 use legcore::risk::{RiskState, VenueLimits};
 use legcore::runtime::{outcomes, run, Config, Job, Wait};
-use legcore::sim::drive::{Drive, Still, Unobserved};
+use legcore::sim::{Drive, Still, Unobserved};
 use legcore::sim::{FaultPlan, Latency, Rng};
 use legcore::sim::{SimExchange, SimVenue};
 use legcore::strategy::NoStrategy;

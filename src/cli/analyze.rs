@@ -1,7 +1,7 @@
 //! `legcore analyze`: the liquidity pre-flight on a recorded book file.
 
 use legcore::book::{OrderSide, Side};
-use legcore::feed::file::{load_book_file, LoadedBook};
+use legcore::feed::{load_book_file, LoadedBook};
 use legcore::num::{Decimal, NumError, Ratio};
 use legcore::text::Quoted;
 use legcore::walk::{analyze, LiquidityReport, Shortfall, Target, Thresholds, Units};

@@ -20,21 +20,21 @@ use legcore::book::OrderSide;
 use legcore::group::{LegPlan, LegRisk, Policy};
 use legcore::instrument::InstrumentRules;
 use legcore::instrument::VenueInfo;
-use legcore::journal::file::{path_in, read, Fsync, Read, Writer};
 use legcore::journal::line::{Ended, Line, Opened, Reconciled, Resumed, Settled, Unwind};
-use legcore::journal::recorder::{JournalRecorder, Shared};
-use legcore::journal::recover::{reconcile, OpenGroup, OrderFacts, Recovery};
-use legcore::journal::summary::{
+use legcore::journal::{path_in, read, Fsync, Read, Writer};
+use legcore::journal::{
     quote, recovered_leg, shortfall, Amounts, GroupSummary, IncidentSummary, LegFills,
     RecoveredLeg, SummaryError, LOSS,
 };
+use legcore::journal::{reconcile, OpenGroup, OrderFacts, Recovery};
+use legcore::journal::{JournalRecorder, Shared};
 use legcore::leg::{Arrival, Fees, Mode};
 use legcore::num::{Decimal, Ratio};
 use legcore::risk::RiskState;
-use legcore::runtime::persist::{Persisted, SavedVenue};
 use legcore::runtime::{run_setup, BookFeed, Config, Feed, Job, Setup};
-use legcore::scenario::build::{gcd, Built};
+use legcore::runtime::{Persisted, SavedVenue};
 use legcore::scenario::Scenario;
+use legcore::scenario::{gcd, Built};
 use legcore::sim::SimExchange;
 use legcore::strategy::NoStrategy;
 use legcore::venue::VenueState;

@@ -3,9 +3,9 @@
 
 use std::path::Path;
 
-use legcore::journal::file::{path_in, read};
-use legcore::journal::stats::{Filter, Stats};
 use legcore::journal::GroupSummary;
+use legcore::journal::{path_in, read};
+use legcore::journal::{Filter, Stats};
 use legcore::text::Quoted;
 
 use super::args::{CliError, Flags};

@@ -15,7 +15,7 @@
 //!
 //! Two drivers pump it: the threaded runtime (`crate::runtime`), which stamps each event
 //! with its clock and pushes the outputs to the gateways' rings (back-pressure stays
-//! there), and the virtual-time driver [`crate::sim::drive`], which runs it against
+//! there), and the virtual-time driver `crate::sim::drive`, which runs it against
 //! simulated exchanges for the deterministic simulation tests.
 //!
 //! Telemetry: every decision uses the event's `now`. The durations of work inside one
@@ -23,14 +23,14 @@
 //! given a timer ([`Engine::with_timer`]) reads it around that work and records the
 //! difference, and never decides on it. Without a timer the engine keeps no telemetry.
 //!
-//! - [`job`]: jobs, prepared groups and the pool.
-//! - [`ids`]: the client order ids of commands and reports (one place).
+//! - `job`: jobs, prepared groups and the pool.
+//! - `ids`: the client order ids of commands and reports (one place).
 //! - `risk`: commands through risk, the pacer and the open-order count, to the queue.
 //! - `events`: reports, timeouts, starts, intents and ends.
 //! - `market`: market-data lines, the loop's books and top-of-book moves.
 
-pub mod ids;
-pub mod job;
+mod ids;
+mod job;
 
 mod events;
 mod market;
@@ -90,7 +90,7 @@ pub struct EngineConfig {
     /// Fixed jobs the run will hand in (their slots are reserved at start).
     pub jobs: usize,
     /// Groups preallocated for the strategy: the most it holds at once (an ended group's
-    /// slot is used again, see [`job`]).
+    /// slot is used again, see `job`).
     pub strategy_groups: usize,
 }
 
@@ -336,7 +336,7 @@ impl<S: Strategy> Engine<S> {
         self.counters
     }
 
-    /// Where client order id `id` points (see [`ids`]).
+    /// Where client order id `id` points (see `ids`).
     pub fn order_of(&self, id: OrderRef) -> OrderOf {
         ids::locate(self.cfg.job_base, id)
     }

@@ -71,7 +71,7 @@ pub struct LoadedBook {
 /// Loads one book from `bytes` into a ladder sized from the file, holding at most
 /// `levels_per_side` levels per side (a file listing more keeps its best ones, the depth
 /// past them unknown; [`LoadedBook::listed`] says how many it listed). See the
-/// [module doc](self).
+/// module doc.
 pub fn load_book_file(bytes: &[u8], levels_per_side: usize) -> Result<LoadedBook, FeedError> {
     let doc = document(bytes)?;
     let format = detect(doc)?;

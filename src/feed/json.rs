@@ -64,7 +64,7 @@ pub enum JsonError {
         /// What would have been accepted instead.
         expected: &'static str,
     },
-    /// More than [`MAX_DEPTH`] nested containers.
+    /// More than `MAX_DEPTH` nested containers.
     #[error("json: nesting deeper than {MAX_DEPTH} at byte {0}")]
     TooDeep(usize),
     /// Invalid escape sequence or raw control byte inside a string.
@@ -115,7 +115,7 @@ fn unexpected(pos: usize, found: u8, expected: &'static str) -> JsonError {
     }
 }
 
-/// Pull scanner over one JSON document. See the [module docs](self).
+/// Pull scanner over one JSON document. See the module docs.
 #[derive(Debug, Clone)]
 pub struct Scanner<'a> {
     bytes: &'a [u8],
@@ -301,7 +301,7 @@ impl<'a> Scanner<'a> {
     }
 
     /// Skips one complete value of any kind, including nested containers.
-    /// Iterative; nesting is bounded by [`MAX_DEPTH`] (counting containers
+    /// Iterative; nesting is bounded by `MAX_DEPTH` (counting containers
     /// the caller already has open).
     pub fn skip_value(&mut self) -> Result<(), JsonError> {
         let base = self.depth;

@@ -6,14 +6,14 @@
 //!   a replay driver for hftbacktest capture files.
 //! - [`bybit`]: v5 `orderbook.N` snapshots and deltas with the `u` chaining rule.
 //! - [`hyperliquid`]: `l2Book` top-N snapshots, websocket envelope or REST object.
-//! - [`file`](mod@file): `load_book_file` for `legcore analyze`: detects one of the formats
+//! - `file`: `load_book_file` for `legcore analyze`: detects one of the formats
 //!   above in a file, infers tick and lot from the decimals written, and loads a ladder.
-//! - [`json`]: the zero-allocation pull scanner the decoders are written on.
+//! - `json`: the zero-allocation pull scanner the decoders are written on.
 //! - [`BookFeed`] (`replay`): one type over the venue syncs above, keeping a ladder in
 //!   sync from capture lines of a named [`Format`]; [`Tape`] (`tape`): a capture of any
 //!   of those formats in memory, for `legcore run`'s replay.
 //!
-//! Guarantees of the message decoders (all but [`file`](mod@file) and the replay driver):
+//! Guarantees of the message decoders (all but `file` and the replay driver):
 //! - **No allocation per message.** Bytes are scanned in place and each level goes straight
 //!   into a ladder [`Snapshot`](crate::book::Snapshot) or [`Update`](crate::book::Update);
 //!   no intermediate `Vec`. Buffers (Binance's pre-snapshot diff arena) are allocated once
@@ -34,9 +34,9 @@
 
 pub mod binance;
 pub mod bybit;
-pub mod file;
+mod file;
 pub mod hyperliquid;
-pub mod json;
+mod json;
 
 mod error;
 mod levels;
@@ -44,6 +44,8 @@ mod replay;
 mod tape;
 
 pub use error::FeedError;
+pub use file::{load_book_file, LoadedBook};
+pub use json::{JsonError, Scanner};
 pub use replay::{BookFeed, Format, NeverLive};
 pub use tape::Tape;
 

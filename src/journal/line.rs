@@ -3,7 +3,7 @@
 //! schema is documented field by field in `docs/journal.md`.
 //!
 //! A line is one JSON object: `seq` (the record number), `kind` (the line kind, which
-//! picks the fields that follow) and the checksum seal ([`mod@super::file`]). Names are
+//! picks the fields that follow) and the checksum seal (`file`). Names are
 //! canonical lower case (`"side":"buy"`, `"mode":"limit_then_market"`); counts and
 //! integer quantities (ticks, lots, ns) are JSON numbers; exact decimals and integers
 //! that may pass 2^53 (notionals) are decimal strings, so no JSON reader rounds them.
@@ -749,7 +749,7 @@ mod i128_text {
 #[cfg(test)]
 pub(crate) mod samples {
     use super::*;
-    use crate::journal::summary::LegSummary;
+    use crate::journal::LegSummary;
 
     /// The id of job `job`'s leg-0 order in `slot` (part 0).
     pub fn id(job: u64, slot: usize) -> OrderRef {
@@ -786,7 +786,7 @@ pub(crate) mod samples {
                 shortfall_quote: Some(d("3.7104")),
                 flow_quote: Some(d("-4950.2596")),
             }],
-            shortfall_quote: crate::journal::summary::Amounts::default(),
+            shortfall_quote: crate::journal::Amounts::default(),
             incident: None,
         }
     }
@@ -888,7 +888,7 @@ pub(crate) mod samples {
 mod tests {
     use super::samples::*;
     use super::*;
-    use crate::journal::file::{read, Fsync, Writer};
+    use crate::journal::{read, Fsync, Writer};
 
     /// One line of every kind, every variant of every nested enum among them.
     fn every_kind() -> Vec<Line> {
@@ -1018,11 +1018,11 @@ mod tests {
             w.write(&to_json(i as u64 + 1, l).unwrap(), false);
         }
         assert!(w.error.is_none());
-        let back = read(&crate::journal::file::path_in(&d), false).unwrap();
+        let back = read(&crate::journal::path_in(&d), false).unwrap();
         assert_eq!(back.cut_bytes, 0);
         assert_eq!(back.records, lines);
         // Every kind is there, under the name `KINDS` lists, which the reader knows.
-        let text = std::fs::read_to_string(crate::journal::file::path_in(&d)).unwrap();
+        let text = std::fs::read_to_string(crate::journal::path_in(&d)).unwrap();
         for kind in Line::KINDS {
             assert!(text.contains(&format!("\"kind\":\"{kind}\"")), "{kind}");
             let env = Envelope {

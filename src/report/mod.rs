@@ -22,12 +22,12 @@ mod plot;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::journal::file::{path_in, read, JournalError};
 use crate::journal::latency::{self, Distribution, LatencyError};
-use crate::journal::stats::{groups_text, Filter, Stats, StatsError};
-use crate::journal::summary::{COST, FEES, LOSS, PNL};
 use crate::journal::GroupSummary;
 use crate::journal::Line;
+use crate::journal::{groups_text, Filter, Stats, StatsError};
+use crate::journal::{path_in, read, JournalError};
+use crate::journal::{COST, FEES, LOSS, PNL};
 use crate::num::Decimal;
 
 /// Why a report could not be made.

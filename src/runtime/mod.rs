@@ -2,29 +2,30 @@
 //! The core state machines stay pure; this drives them.
 //!
 //! - [`ring`]: the SPSC ring between threads (the crate's only unsafe code).
-//! - [`wait`]: idle policies (busy spin, spin then yield, park).
-//! - [`gateway`]: the gateway thread, driving any [`crate::venue::Gateway`].
-//! - [`persist`]: a local (simulated) venue that saves its records for a restart.
-//! - [`feeder`]: the feeder thread replaying recorded captures into the loop's ring.
-//! - [`clock`]: the monotonic clock (the only one: the engine never reads a clock).
+//! - `wait`: idle policies (busy spin, spin then yield, park).
+//! - `gateway`: the gateway thread, driving any [`crate::venue::Gateway`].
+//! - `persist`: a local (simulated) venue that saves its records for a restart.
+//! - `feeder`: the feeder thread replaying recorded captures into the loop's ring.
+//! - `clock`: the monotonic clock (the only one: the engine never reads a clock).
 //! - `event_loop`: the pinned loop thread that pumps the engine (`crate::engine`) from
 //!   the rings.
 //! - `run`: the public run API: spawning the threads, handing the jobs over, the report.
 
-pub mod clock;
+mod clock;
 mod event_loop;
-pub mod feeder;
-pub mod gateway;
-pub mod persist;
+mod feeder;
+mod gateway;
+mod persist;
 pub mod ring;
 mod run;
-pub mod wait;
+mod wait;
 
 pub use crate::engine::Job;
 pub use crate::feed::{BookFeed, Format, Tape};
 pub use clock::Clock;
 pub use feeder::Speed;
-pub use gateway::{GatewayStats, Inbound, Outbound};
+pub use gateway::{run_gateway, GatewayStats, GatewayThread, Inbound, Outbound};
+pub use persist::{Persisted, SavedVenue};
 pub use run::Setup;
 pub use run::{outcomes, run, run_setup, run_with_feeds, Config, Feed, RunReport, RuntimeError};
 pub use wait::Wait;

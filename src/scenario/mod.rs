@@ -4,14 +4,16 @@
 //! refuses. Numbers that are money (prices, sizes, rates, bps) are strings, parsed as
 //! exact decimals.
 //!
-//! [`build`] turns a valid scenario into the runtime's [`crate::runtime::Setup`] parts:
+//! `build` turns a valid scenario into the runtime's [`crate::runtime::Setup`] parts:
 //! simulated exchanges fed by the recorded books, the risk state, the feeds and the
 //! strategy.
 
-pub mod build;
-pub mod check;
+mod build;
+mod check;
 mod feeds;
-pub mod syntax;
+mod syntax;
+
+pub use build::{gcd, parse_speed, Built};
 
 use std::path::{Path, PathBuf};
 

@@ -25,16 +25,17 @@
 //! into a caller-owned buffer. [`SimExchange`] puts several of these books (one per
 //! instrument) behind one connection with a seeded [`Latency`] model and [`FaultPlan`],
 //! and implements [`venue::Gateway`](crate::venue::Gateway) and
-//! [`venue::LocalVenue`](crate::venue::LocalVenue). [`drive`] runs the execution engine
+//! [`venue::LocalVenue`](crate::venue::LocalVenue). `drive` runs the execution engine
 //! against such exchanges in virtual time.
 
-pub mod drive;
+mod drive;
 mod exchange;
 mod fault;
 mod latency;
 mod rng;
 mod route;
 
+pub use drive::{Drive, Mutation, Observer, Script, Still, Unobserved};
 pub use exchange::{SimExchange, MAX_IN_FLIGHT};
 pub use fault::{Fault, FaultCounts, FaultPlan};
 pub use latency::Latency;

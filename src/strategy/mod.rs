@@ -1,18 +1,18 @@
 //! Strategies the engine drives, and the seam they plug into.
 //!
-//! - [`seam`]: the [`Strategy`] trait, the [`Intent`] a strategy answers with, and the
+//! - `seam`: the [`Strategy`] trait, the [`Intent`] a strategy answers with, and the
 //!   [`Books`] it decides on.
-//! - [`carry`]: cash-and-carry between a spot book and a perpetual's book: long spot and
+//! - `carry`: cash-and-carry between a spot book and a perpetual's book: long spot and
 //!   short perp when the perp's premium, taken at the prices the walks expect and net of
 //!   fees, is rich; both legs closed when it falls back. Either leg may be an inverse
 //!   (coin-margined) contract.
-//! - [`roundtrip`]: one venue: buy a USD size, hold, sell it back; for single-venue
+//! - `roundtrip`: one venue: buy a USD size, hold, sell it back; for single-venue
 //!   scenarios.
 //! - [`RunStrategy`]: the one a scenario names, as one type for the runtime.
 
-pub mod carry;
-pub mod roundtrip;
-pub mod seam;
+mod carry;
+mod roundtrip;
+mod seam;
 
 pub use carry::{Carry, CarryLeg, CarryParams, CarryState, CarryStats};
 pub use roundtrip::{Roundtrip, RoundtripParams};

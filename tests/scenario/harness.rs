@@ -15,7 +15,7 @@ use legcore::journal::Record;
 use legcore::leg::{Arrival, Command, Fees, Mode, OrderEvent};
 use legcore::num::{Decimal, Ratio, Step};
 use legcore::risk::{RiskReject, RiskState, VenueLimits};
-use legcore::sim::drive::{Drive, Observer, Still};
+use legcore::sim::{Drive, Observer, Still};
 use legcore::sim::{FaultPlan, Latency, SimExchange, SimVenue};
 use legcore::strategy::NoStrategy;
 use legcore::walk::Recommendation;

@@ -10,9 +10,9 @@
 use legcore::book::OrderSide;
 use legcore::group::{Outcome, Policy};
 use legcore::instrument::{ContractKind, VenueInfo};
-use legcore::journal::stats::{Filter, Stats};
-use legcore::journal::summary::summarize;
+use legcore::journal::summarize;
 use legcore::journal::GroupSummary;
+use legcore::journal::{Filter, Stats};
 use legcore::leg::Mode;
 use legcore::num::{Decimal, Step};
 use legcore::sim::FaultPlan;
@@ -62,9 +62,7 @@ fn an_open_and_its_close_have_exact_shortfalls_and_a_realised_pnl() {
     // 495 × 0.0005 = 5.2475.
     assert_eq!(shortfalls(&o), [d("0.0052525"), d("0.0052475")]);
     assert_eq!(
-        o.shortfall_quote
-            .named(legcore::journal::summary::COST)
-            .to_string(),
+        o.shortfall_quote.named(legcore::journal::COST).to_string(),
         "cost 0.0105 USDT"
     );
     // Close at other prices: sell 5 at 103 on a (mid 104), buy 5 at 97 on b (mid 96).

@@ -2,7 +2,7 @@
 //! and the incident prices the round trip, in quote once summarized.
 
 use legcore::group::{Outcome, Policy};
-use legcore::journal::stats::{Filter, Stats};
+use legcore::journal::{Filter, Stats};
 use legcore::sim::FaultPlan;
 
 use crate::harness::market_pair;

@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use legcore::book::{Depth, Ladder, Level, Side};
 use legcore::feed::binance::{classify, split_line, LineKind};
-use legcore::feed::file::load_book_file;
+use legcore::feed::load_book_file;
 use legcore::num::Step;
 use legcore::runtime::Tape;
 

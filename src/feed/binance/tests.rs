@@ -3,8 +3,8 @@
 
 use super::*;
 use crate::book::{BookError, Depth, Ladder, Level};
-use crate::feed::json::JsonError;
 use crate::feed::test_util::{capture_lines, cuts, data_path, state, what};
+use crate::feed::JsonError;
 use crate::num::NumError;
 
 const USDM_BTC: &str = "binance/usdm_btcusdt_20240808.raw.gz";

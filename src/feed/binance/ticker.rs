@@ -9,9 +9,9 @@ use crate::book::Level;
 use crate::num::Step;
 
 use super::expect_event;
-use crate::feed::json::Scanner;
 use crate::feed::levels::{mark, number_text, string_field, u64_field};
 use crate::feed::FeedError;
+use crate::feed::Scanner;
 
 /// One `bookTicker` message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
