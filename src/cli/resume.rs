@@ -21,7 +21,7 @@ use legcore::instrument::VenueInfo;
 use legcore::journal::file::{path_in, read, Fsync, Read, Writer};
 use legcore::journal::line::{Ended, Line, Opened, Reconciled, Resumed, Settled, Unwind};
 use legcore::journal::recorder::{JournalRecorder, Shared};
-use legcore::journal::recover::{reconcile, OpenGroup, OrderFacts, Recovery};
+use legcore::journal::recover::{reconcile, OpenGroup, OrderFacts, RecoverError, Recovery};
 use legcore::journal::summary::{
     quote, recovered_leg, shortfall, Amounts, GroupSummary, IncidentSummary, LegFills,
     RecoveredLeg, SummaryError, LOSS,
@@ -86,6 +86,11 @@ fn input(e: impl std::fmt::Display) -> CliError {
     CliError::Input(format!("--resume: {e}"))
 }
 
+/// A journal that does not fit its venues, naming the journal's file.
+fn in_journal(dir: &Path, e: RecoverError) -> CliError {
+    input(format!("{}: {e}", path_in(dir).display()))
+}
+
 /// Realised loss of a leg, tick-lots: buys cost minus sells received over the matched
 /// quantity (toward zero).
 fn loss_tl(buys: (i64, i128), sells: (i64, i128)) -> i128 {
@@ -114,7 +119,7 @@ pub fn run(dir: &Path, fsync: Fsync, quiet: bool) -> Result<u8, CliError> {
         ..
     } = saved.build()?;
     let (states, md_lines) = restore_venues(dir, &mut exchanges, &feeds)?;
-    let rec = reconcile(&found.records, &states);
+    let rec = reconcile(&found.records, &states).map_err(|e| in_journal(dir, e))?;
     let cancelled = cancel_resting(&mut exchanges, &rec)?;
     let gateways = persisted(dir, exchanges, &md_lines)?;
     let (recorder, shared) = JournalRecorder::new(Some(writer), venues.clone(), &name);
@@ -330,7 +335,8 @@ impl Unwinds<'_> {
             .iter()
             .map(|g| g.inner.books()[0].state())
             .collect();
-        Ok((gateways, reconcile(&now.records, &states), n))
+        let rec = reconcile(&now.records, &states).map_err(|e| in_journal(self.dir, e))?;
+        Ok((gateways, rec, n))
     }
 
     /// Runs unwind `jobs` (numbered from `base`) through the runtime, journalled by

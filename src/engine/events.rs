@@ -61,7 +61,7 @@ impl<S: Strategy> Engine<S> {
         self.record(|| Record::Report {
             job: j,
             client_id: report.order,
-            event,
+            kind: report.kind,
             taken: r.is_ok(),
             t_ns: now,
         });

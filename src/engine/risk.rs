@@ -112,8 +112,9 @@ impl<S: Strategy> Engine<S> {
             self.counters.unaccounted += 1; // no id fits it (the run checks the job range)
             return;
         };
+        let venue = live.job.plans[c.leg].venue;
         self.commands.push_back(Output::Request {
-            venue: live.job.plans[c.leg].venue,
+            venue,
             book: live.job.books[c.leg],
             req,
             cause_ns,
@@ -125,6 +126,7 @@ impl<S: Strategy> Engine<S> {
             job: j,
             leg: c.leg,
             part: c.part,
+            venue,
             client_id: req.order(),
             cmd: c.cmd,
             t_ns,

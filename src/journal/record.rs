@@ -5,8 +5,8 @@
 use arrayvec::ArrayVec;
 
 use crate::group::{GroupError, Incident, LegPlan, LegRecord, Outcome, Policy, MAX_GROUP_LEGS};
-use crate::leg::{Arrival, Command, OrderEvent};
-use crate::venue::OrderRef;
+use crate::leg::{Arrival, Command};
+use crate::venue::{OrderRef, ReportKind};
 
 /// One leg of a started group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +52,8 @@ pub enum Record {
         leg: usize,
         /// Part of the leg.
         part: usize,
+        /// The venue's index in the scenario.
+        venue: usize,
         /// Client order id.
         client_id: OrderRef,
         /// The command.
@@ -65,8 +67,8 @@ pub enum Record {
         job: usize,
         /// Client order id.
         client_id: OrderRef,
-        /// The event.
-        event: OrderEvent,
+        /// What the venue said (a reject's reason and a fill's fee included).
+        kind: ReportKind,
         /// Whether the group took it (false: duplicate or stale, ignored).
         taken: bool,
         /// Loop time, ns.
