@@ -56,7 +56,7 @@ use legcore::engine::{Engine, EngineConfig, Job, Output, Prepared};
 use legcore::group::{LegPlan, LegRisk, Outcome, Policy};
 use legcore::instrument::InstrumentRules;
 use legcore::journal::Record as Journaled;
-use legcore::leg::{Arrival, Command, Fees, Mode, OrderEvent, MAX_FILLS};
+use legcore::leg::{Arrival, Command, Fees, Mode, MAX_FILLS};
 use legcore::num::{Decimal, Ratio, Step};
 use legcore::risk::{KillSwitch, RiskState, VenueLimits};
 use legcore::sim::{Drive, Mutation, Observer, Script};
@@ -232,7 +232,7 @@ impl Observer<NoStrategy> for Watch {
     fn record(&mut self, e: &Engine, r: &Journaled) {
         if let Journaled::Report {
             client_id,
-            event: OrderEvent::Filled(_),
+            kind: ReportKind::Fill(_),
             taken: true,
             ..
         } = *r

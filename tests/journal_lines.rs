@@ -68,8 +68,9 @@ fn a_good_head_reads_as_typed_lines() {
 
 #[test]
 fn each_kind_of_bad_line_is_refused_with_its_number_and_what_is_wrong() {
-    let sent = r#"{"seq":3,"kind":"sent","job":0,"leg":0,"part":0,"client_id":3,"t_ns":9,"cmd":"cancel","slot":0}"#;
+    let sent = r#"{"seq":3,"kind":"sent","job":0,"leg":0,"part":0,"venue_index":1,"client_id":3,"t_ns":9,"cmd":"cancel","slot":0}"#;
     let started = started(3);
+    let report = r#"{"seq":3,"kind":"report","job":0,"client_id":3,"taken":true,"t_ns":9,"event":"rejected""#;
     let cases: Vec<(&str, String, &[&str])> = vec![
         (
             "json",
@@ -86,6 +87,11 @@ fn each_kind_of_bad_line_is_refused_with_its_number_and_what_is_wrong() {
             "missing",
             sent.replace(r#""client_id":3,"#, ""),
             &["a `sent` line: missing field `client_id`"],
+        ),
+        (
+            "no-venue",
+            sent.replace(r#""venue_index":1,"#, ""),
+            &["a `sent` line: missing field `venue_index`"],
         ),
         (
             "type",
@@ -118,6 +124,22 @@ fn each_kind_of_bad_line_is_refused_with_its_number_and_what_is_wrong() {
             &["field `client_id`", "slot 7 is out of range"],
         ),
         (
+            "no-reason",
+            format!("{report}}}"),
+            &["a `report` line: missing field `reason`"],
+        ),
+        (
+            "no-fee",
+            format!(
+                "{}}}",
+                report.replace(
+                    r#""rejected""#,
+                    r#""filled","trade_id":1,"fill_lots":2,"fill_price_ticks":3,"liquidity":"maker","at_ns":4"#
+                )
+            ),
+            &["a `report` line: missing field `fee_tl_e8`"],
+        ),
+        (
             "debug-cmd",
             sent.replace(r#""cmd":"cancel""#, r#""cmd":"Cancel { slot: 0 }""#),
             &["unknown variant `Cancel { slot: 0 }`"],
@@ -142,8 +164,7 @@ fn each_kind_of_bad_line_is_refused_with_its_number_and_what_is_wrong() {
 
 #[test]
 fn a_bad_line_is_refused_by_the_commands_with_one_error_line() {
-    let sent =
-        r#"{"seq":3,"kind":"sent","job":0,"leg":0,"part":0,"t_ns":9,"cmd":"cancel","slot":0}"#;
+    let sent = r#"{"seq":3,"kind":"sent","job":0,"leg":0,"part":0,"venue_index":1,"t_ns":9,"cmd":"cancel","slot":0}"#;
     let path = journal("cli-bad-line", &format!("{}{}", head(), seal(sent)));
     let dir = path.parent().unwrap().to_str().unwrap();
     let err = refused(&["stats", "--journal", dir]);
@@ -195,7 +216,8 @@ fn an_old_format_journal_is_refused_by_every_command_and_left_as_it_is() {
 #[test]
 fn a_journal_of_another_schema_is_refused_naming_both_versions() {
     let opened = to_json(1, &Line::Opened(Opened::now("x"))).unwrap();
-    for (schema, by) in [(1, "an older"), (SCHEMA + 1, "a newer")] {
+    // 2: `sent` lines without their venue, `report` lines without reason and fee.
+    for (schema, by) in [(1, "an older"), (2, "an older"), (SCHEMA + 1, "a newer")] {
         let line = opened.replace(
             &format!("\"schema\":{SCHEMA}"),
             &format!("\"schema\":{schema}"),

@@ -2,7 +2,7 @@
 # DuckDB and pandas read a journal written by `legcore run` with the one-line queries of
 # docs/journal.md (the seal's `crc` is one more column, nothing else gets in the way),
 # and see the typed schema: one row per line, `seq` 1..n, the `opened` line with schema
-# 2, lower-case names, integers as integers, decimals as strings.
+# 3, lower-case names, integers as integers, decimals as strings.
 #
 # Usage: bash tests/journal_readers.sh [PYTHON]
 #   PYTHON: an interpreter that has duckdb and pandas. Without it, the script makes a
@@ -60,7 +60,7 @@ seq = [r[0] for r in duckdb.sql(f"SELECT seq FROM read_json_auto('{path}')").fet
 check("duckdb: seq is 1..n in order", seq == list(range(1, n + 1)))
 first = duckdb.sql(
     f"SELECT kind, schema FROM read_json_auto('{path}') WHERE seq = 1").fetchall()
-check("duckdb: the first line is opened, schema 2", first == [("opened", 2)])
+check("duckdb: the first line is opened, schema 3", first == [("opened", 3)])
 check("duckdb: integers are integers",
       all(types.get(c) == "BIGINT" for c in ["seq", "t_ns", "client_id", "fill_lots"]))
 check("duckdb: the seal is a string column", types.get("crc") == "VARCHAR")
@@ -75,6 +75,11 @@ check(f"duckdb: {len(fills)} fills, each with positive lots and price",
 qty = duckdb.sql(
     f"SELECT typeof(legs[1].qty), legs[1].qty FROM read_json_auto('{path}') "
     "WHERE kind = 'started' LIMIT 1").fetchall()
+unplaced = duckdb.sql(
+    f"SELECT count(*) FROM read_json_auto('{path}') "
+    "WHERE kind = 'sent' AND venue_index IS NULL").fetchall()
+check("duckdb: every sent line names its venue", unplaced == [(0,)])
+check("duckdb: a fill's fee is exact integer text", types.get("fee_tl_e8") == "VARCHAR")
 check("duckdb: a decimal stays exact text", qty and qty[0][0] == "VARCHAR" and "." in qty[0][1])
 
 # pandas: the doc's call.

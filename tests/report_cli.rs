@@ -123,6 +123,38 @@ fn the_fault_run_gives_a_self_contained_page_with_every_plot_and_incident() {
     };
     assert!(html.contains(&format!("<td>{sign} {} USDT (fills", shortfall.abs())));
     assert!(html.contains("<tr><th>round trips</th><td>"));
+    // Each group's shortfall, as the run's table shows it (last end of each group).
+    let mut per_group = std::collections::BTreeMap::new();
+    for g in report["groups"].as_array().unwrap() {
+        per_group.insert(g["id"].as_u64().unwrap(), &g["shortfall_quote"]);
+    }
+    assert!(html.contains(&format!("<h2>Groups ({})</h2>", per_group.len())));
+    for (id, amounts) in &per_group {
+        let named: Vec<String> = amounts
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(quote, x)| {
+                let x = Decimal::parse(x.as_str().unwrap()).unwrap();
+                let word = if x.is_negative() { "gain" } else { "cost" };
+                format!("{word} {} {quote}", x.abs())
+            })
+            .collect();
+        let want = if named.is_empty() {
+            "none".to_string()
+        } else {
+            named.join(", ")
+        };
+        let row = html
+            .split(&format!("<tr data-shortfall-group=\"{id}\">"))
+            .nth(1)
+            .unwrap_or_else(|| panic!("no shortfall row for group {id}"));
+        let cell = format!("<td class=\"n\">{want}</td></tr>");
+        assert!(
+            row.split('\n').next().unwrap().ends_with(&cell),
+            "{id}: {cell}"
+        );
+    }
 
     // The latency plot: one line (and one legend entry) per stage that has values.
     let stages: Vec<&str> = report["latency_ns"]

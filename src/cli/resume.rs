@@ -26,7 +26,7 @@ use legcore::journal::{
     quote, recovered_leg, shortfall, Amounts, GroupSummary, IncidentSummary, LegFills,
     RecoveredLeg, SummaryError, LOSS,
 };
-use legcore::journal::{reconcile, OpenGroup, OrderFacts, Recovery};
+use legcore::journal::{reconcile, OpenGroup, OrderFacts, RecoverError, Recovery};
 use legcore::journal::{JournalRecorder, Shared};
 use legcore::leg::{Arrival, Fees, Mode};
 use legcore::num::{Decimal, Ratio};
@@ -88,6 +88,11 @@ fn input(e: impl std::fmt::Display) -> CliError {
     CliError::Input(format!("--resume: {e}"))
 }
 
+/// A journal that does not fit its venues, naming the journal's file.
+fn in_journal(dir: &Path, e: RecoverError) -> CliError {
+    input(format!("{}: {e}", path_in(dir).display()))
+}
+
 /// Realised loss of a leg, tick-lots: buys cost minus sells received over the matched
 /// quantity (toward zero).
 fn loss_tl(buys: (i64, i128), sells: (i64, i128)) -> i128 {
@@ -116,7 +121,7 @@ pub fn run(dir: &Path, fsync: Fsync, quiet: bool) -> Result<u8, CliError> {
         ..
     } = saved.build()?;
     let (states, md_lines) = restore_venues(dir, &mut exchanges, &feeds)?;
-    let rec = reconcile(&found.records, &states);
+    let rec = reconcile(&found.records, &states).map_err(|e| in_journal(dir, e))?;
     let cancelled = cancel_resting(&mut exchanges, &rec)?;
     let gateways = persisted(dir, exchanges, &md_lines)?;
     let (recorder, shared) = JournalRecorder::new(Some(writer), venues.clone(), &name);
@@ -332,7 +337,8 @@ impl Unwinds<'_> {
             .iter()
             .map(|g| g.inner.books()[0].state())
             .collect();
-        Ok((gateways, reconcile(&now.records, &states), n))
+        let rec = reconcile(&now.records, &states).map_err(|e| in_journal(self.dir, e))?;
+        Ok((gateways, rec, n))
     }
 
     /// Runs unwind `jobs` (numbered from `base`) through the runtime, journalled by

@@ -66,7 +66,7 @@ impl<S: Strategy> Engine<S> {
         self.record(|| Record::Report {
             job,
             client_id: report.order,
-            event,
+            kind: report.kind,
             taken: r.is_ok(),
             t_ns: now,
         });

@@ -114,8 +114,9 @@ impl<S: Strategy> Engine<S> {
             self.counters.unaccounted += 1; // no id fits it (the run checks the job range)
             return;
         };
+        let venue = live.job.plans[c.leg].venue;
         self.commands.push_back(Output::Request {
-            venue: live.job.plans[c.leg].venue,
+            venue,
             book: live.job.books[c.leg],
             req,
             cause_ns,
@@ -127,6 +128,7 @@ impl<S: Strategy> Engine<S> {
             job,
             leg: c.leg,
             part: c.part,
+            venue,
             client_id: req.order(),
             cmd: c.cmd,
             t_ns,

@@ -17,15 +17,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::book::OrderSide;
 use crate::group::Policy;
-use crate::leg::{Command, Liquidity, Mode, OrderEvent, Tif, VenueStatus};
+use crate::leg::{Command, Liquidity, Mode, Tif, VenueStatus};
 use crate::num::Decimal;
-use crate::venue::OrderRef;
+use crate::venue::{OrderRef, RejectReason, ReportKind};
 
 use super::summary::GroupSummary;
 
 /// The journal schema this legcore writes and reads (1: the untyped lines before it,
-/// which had no version line).
-pub const SCHEMA: u32 = 2;
+/// which had no version line; 2: `sent` lines without their venue, `report` lines
+/// without a reject's reason or a fill's fee).
+pub const SCHEMA: u32 = 3;
 
 /// One journal line, without its envelope (`seq` and the seal). Written through
 /// [`to_json`]; read through [`Envelope::parse`] (by [`super::file::read`]), which reads
@@ -224,6 +225,8 @@ pub struct Sent {
     pub leg: usize,
     /// Part of the leg.
     pub part: usize,
+    /// The venue's index in the scenario (recovery finds the order there).
+    pub venue_index: usize,
     /// Client order id.
     pub client_id: OrderRef,
     /// Loop time, ns.
@@ -496,7 +499,11 @@ pub enum Event {
     /// Accepted by the venue.
     Accepted,
     /// Refused by the venue.
-    Rejected,
+    Rejected {
+        /// Why, as the venue said.
+        #[serde(flatten)]
+        reason: ReasonLine,
+    },
     /// A fill.
     Filled {
         /// The venue's trade id.
@@ -507,6 +514,9 @@ pub enum Event {
         fill_price_ticks: i64,
         /// Maker or taker.
         liquidity: LiquidityName,
+        /// The fee the venue charged, tick-lots × 10⁻⁸ in quote (negative: a rebate).
+        #[serde(with = "i128_text")]
+        fee_tl_e8: i128,
         /// Time of the venue's report, ns.
         at_ns: u64,
     },
@@ -518,7 +528,11 @@ pub enum Event {
         filled_lots: i64,
     },
     /// The venue refused the cancel.
-    CancelRejected,
+    CancelRejected {
+        /// Why, as the venue said.
+        #[serde(flatten)]
+        reason: ReasonLine,
+    },
     /// The venue ended the order.
     Expired {
         /// Lots filled, per the venue.
@@ -552,34 +566,77 @@ pub enum StatusLine {
     },
 }
 
-impl From<OrderEvent> for Event {
-    fn from(e: OrderEvent) -> Event {
-        match e {
-            OrderEvent::Sent => Event::Sent,
-            OrderEvent::Accepted => Event::Accepted,
-            OrderEvent::Rejected => Event::Rejected,
-            OrderEvent::Filled(f) => Event::Filled {
-                trade_id: f.trade_id,
-                fill_lots: f.qty_lots,
-                fill_price_ticks: f.price_ticks,
-                liquidity: match f.liquidity {
+impl From<ReportKind> for Event {
+    fn from(k: ReportKind) -> Event {
+        match k {
+            ReportKind::Ack => Event::Accepted,
+            ReportKind::Reject(r) => Event::Rejected { reason: r.into() },
+            ReportKind::Fill(x) => Event::Filled {
+                trade_id: x.trade_id,
+                fill_lots: x.last_qty_lots,
+                fill_price_ticks: x.price_ticks,
+                liquidity: match x.liquidity {
                     Liquidity::Maker => LiquidityName::Maker,
                     Liquidity::Taker => LiquidityName::Taker,
                 },
-                at_ns: f.at_ns,
+                fee_tl_e8: x.fee_tl_e8,
+                at_ns: x.at_ns,
             },
-            OrderEvent::CancelRequested => Event::CancelRequested,
-            OrderEvent::CancelAcked { filled_lots } => Event::CancelAcked { filled_lots },
-            OrderEvent::CancelRejected => Event::CancelRejected,
-            OrderEvent::Expired { filled_lots } => Event::Expired { filled_lots },
-            OrderEvent::TimedOut => Event::TimedOut,
-            OrderEvent::Status(s) => Event::Status {
+            ReportKind::CancelAck { filled_lots } => Event::CancelAcked { filled_lots },
+            ReportKind::CancelReject(r) => Event::CancelRejected { reason: r.into() },
+            ReportKind::Expired { filled_lots } => Event::Expired { filled_lots },
+            ReportKind::Status(s) => Event::Status {
                 status: match s {
                     VenueStatus::NotFound => StatusLine::NotFound,
                     VenueStatus::Open { filled_lots } => StatusLine::Open { filled_lots },
                     VenueStatus::Closed { filled_lots } => StatusLine::Closed { filled_lots },
                 },
             },
+        }
+    }
+}
+
+/// Why a venue refused an order or a cancel, as [`RejectReason::name`] names it
+/// (`"reason":"post_only_would_cross"`); a venue code the gateway could not map keeps
+/// its number (`"reason":"other","code":-2010`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum ReasonLine {
+    /// [`RejectReason::PostOnlyWouldCross`].
+    PostOnlyWouldCross,
+    /// [`RejectReason::UnknownOrder`].
+    UnknownOrder,
+    /// [`RejectReason::DuplicateOrder`].
+    DuplicateOrder,
+    /// [`RejectReason::InvalidOrder`].
+    InvalidOrder,
+    /// [`RejectReason::RateLimited`].
+    RateLimited,
+    /// [`RejectReason::InsufficientMargin`].
+    InsufficientMargin,
+    /// [`RejectReason::TooManyOrders`].
+    TooManyOrders,
+    /// [`RejectReason::Unavailable`].
+    Unavailable,
+    /// [`RejectReason::Other`].
+    Other {
+        /// The venue's own code.
+        code: i32,
+    },
+}
+
+impl From<RejectReason> for ReasonLine {
+    fn from(r: RejectReason) -> ReasonLine {
+        match r {
+            RejectReason::PostOnlyWouldCross => ReasonLine::PostOnlyWouldCross,
+            RejectReason::UnknownOrder => ReasonLine::UnknownOrder,
+            RejectReason::DuplicateOrder => ReasonLine::DuplicateOrder,
+            RejectReason::InvalidOrder => ReasonLine::InvalidOrder,
+            RejectReason::RateLimited => ReasonLine::RateLimited,
+            RejectReason::InsufficientMargin => ReasonLine::InsufficientMargin,
+            RejectReason::TooManyOrders => ReasonLine::TooManyOrders,
+            RejectReason::Unavailable => ReasonLine::Unavailable,
+            RejectReason::Other(code) => ReasonLine::Other { code },
         }
     }
 }
@@ -823,6 +880,7 @@ pub(crate) mod samples {
             job,
             leg: 0,
             part: 0,
+            venue_index: 0,
             client_id: id,
             t_ns: 2_000,
             cmd: Cmd::Submit {
@@ -848,6 +906,7 @@ pub(crate) mod samples {
                 fill_lots: lots,
                 fill_price_ticks: px,
                 liquidity: LiquidityName::Taker,
+                fee_tl_e8: 1_200,
                 at_ns: 2_500,
             },
         })
@@ -977,17 +1036,25 @@ mod tests {
         vec![
             Event::Sent,
             Event::Accepted,
-            Event::Rejected,
+            Event::Rejected {
+                reason: ReasonLine::PostOnlyWouldCross,
+            },
+            Event::Rejected {
+                reason: ReasonLine::Other { code: -2010 },
+            },
             Event::Filled {
                 trade_id: u64::MAX,
                 fill_lots: 1,
                 fill_price_ticks: 2,
                 liquidity: LiquidityName::Maker,
+                fee_tl_e8: i128::MIN,
                 at_ns: 3,
             },
             Event::CancelRequested,
             Event::CancelAcked { filled_lots: 4 },
-            Event::CancelRejected,
+            Event::CancelRejected {
+                reason: ReasonLine::UnknownOrder,
+            },
             Event::Expired { filled_lots: 5 },
             Event::TimedOut,
             Event::Status {
@@ -1056,6 +1123,11 @@ mod tests {
             r#""qty":"-0.000100""#,
             r#""recovered_notional_tl":"170141183460469231731687303715884105727""#,
             r#""trade_id":18446744073709551615"#,
+            r#""fee_tl_e8":"-170141183460469231731687303715884105728""#,
+            r#""event":"rejected","reason":"post_only_would_cross""#,
+            r#""event":"rejected","reason":"other","code":-2010"#,
+            r#""event":"cancel_rejected","reason":"unknown_order""#,
+            r#""leg":0,"part":0,"venue_index":0,"#,
         ] {
             assert!(text.contains(want), "{want}");
         }
@@ -1069,5 +1141,44 @@ mod tests {
         let json = to_json(1, &Line::Opened(Opened::now("x"))).unwrap();
         let head = format!(r#"{{"seq":1,"kind":"opened","schema":{SCHEMA},"legcore":""#);
         assert!(json.starts_with(&head), "{json}");
+    }
+
+    #[test]
+    fn a_reports_reason_and_fee_reach_its_line_under_the_venue_layers_names() {
+        use crate::venue::Execution;
+        let reasons = [
+            RejectReason::PostOnlyWouldCross,
+            RejectReason::UnknownOrder,
+            RejectReason::DuplicateOrder,
+            RejectReason::InvalidOrder,
+            RejectReason::RateLimited,
+            RejectReason::InsufficientMargin,
+            RejectReason::TooManyOrders,
+            RejectReason::Unavailable,
+            RejectReason::Other(-2010),
+        ];
+        for r in reasons {
+            let json = serde_json::to_string(&Event::from(ReportKind::Reject(r))).unwrap();
+            let want = format!(r#"{{"event":"rejected","reason":"{}""#, r.name());
+            assert!(json.starts_with(&want), "{json}");
+        }
+        let kind = ReportKind::CancelReject(RejectReason::Other(-2011));
+        let json = serde_json::to_string(&Event::from(kind)).unwrap();
+        assert_eq!(
+            json,
+            r#"{"event":"cancel_rejected","reason":"other","code":-2011}"#
+        );
+        let x = Execution {
+            trade_id: 9,
+            last_qty_lots: 2,
+            price_ticks: 30,
+            liquidity: Liquidity::Maker,
+            fee_tl_e8: -45,
+            at_ns: 6,
+        };
+        let Event::Filled { fee_tl_e8, .. } = Event::from(ReportKind::Fill(x)) else {
+            panic!("a fill's line is `filled`")
+        };
+        assert_eq!(fee_tl_e8, -45);
     }
 }

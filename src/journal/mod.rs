@@ -24,7 +24,7 @@ pub use file::{path_in, read, seal, Fsync, JournalError, Read, Writer};
 pub use line::Line;
 pub use record::{Record, StartedLeg};
 pub use recorder::{JournalRecorder, Shared};
-pub use recover::{reconcile, OpenGroup, OrderFacts, Recovery};
+pub use recover::{reconcile, OpenGroup, OrderFacts, RecoverError, Recovery};
 pub use stats::{groups_text, Filter, Stats, StatsError};
 pub use summary::{
     quote, recovered_leg, shortfall, summarize, Amounts, IncidentSummary, LegFills, LegSummary,

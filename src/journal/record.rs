@@ -5,9 +5,9 @@
 use arrayvec::ArrayVec;
 
 use crate::group::{GroupError, Incident, LegPlan, LegRecord, Outcome, Policy, MAX_GROUP_LEGS};
-use crate::index::BookId;
-use crate::leg::{Arrival, Command, OrderEvent};
-use crate::venue::OrderRef;
+use crate::index::{BookId, VenueId};
+use crate::leg::{Arrival, Command};
+use crate::venue::{OrderRef, ReportKind};
 
 /// One leg of a started group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +53,8 @@ pub enum Record {
         leg: usize,
         /// Part of the leg.
         part: usize,
+        /// The venue's index in the scenario.
+        venue: VenueId,
         /// Client order id.
         client_id: OrderRef,
         /// The command.
@@ -66,8 +68,8 @@ pub enum Record {
         job: usize,
         /// Client order id.
         client_id: OrderRef,
-        /// The event.
-        event: OrderEvent,
+        /// What the venue said (a reject's reason and a fill's fee included).
+        kind: ReportKind,
         /// Whether the group took it (false: duplicate or stale, ignored).
         taken: bool,
         /// Loop time, ns.

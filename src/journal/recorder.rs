@@ -3,6 +3,7 @@
 //! file is open), and keeps the summaries of ended groups and live counters for the
 //! caller.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -14,6 +15,7 @@ use super::Recorder;
 use crate::group::Policy;
 use crate::instrument::VenueInfo;
 use crate::num::Decimal;
+use crate::venue::{OrderRef, ReportKind};
 
 /// Counters the caller can read while the run goes (progress display).
 #[derive(Debug, Default)]
@@ -65,6 +67,9 @@ pub struct JournalRecorder {
     job_base: usize,
     /// Per job: the recovered group it unwinds (a resume's jobs are all unwinds).
     unwinds: Vec<usize>,
+    /// Per (job, leg): Σ the fees the venue reported on the fills the group took,
+    /// tick-lots × 10⁻⁸. Kept for the run (a late fill may end a group again).
+    reported_fees: BTreeMap<(usize, usize), i128>,
 }
 
 impl JournalRecorder {
@@ -84,6 +89,7 @@ impl JournalRecorder {
                 shared: shared.clone(),
                 job_base: 0,
                 unwinds: Vec::new(),
+                reported_fees: BTreeMap::new(),
             },
             shared,
         )
@@ -184,7 +190,8 @@ impl JournalRecorder {
     /// An ended group's line (`ended`, or `unwind_ended` for an unwind job), or `None`
     /// if it cannot be summarized.
     fn ended(&self, r: &Record, job: usize, t_ns: u64) -> Option<Line> {
-        let mut group = match summarize(r, &self.venues, &self.strategy, line::wall_ms()) {
+        let r = self.with_reported_fees(r, job);
+        let mut group = match summarize(&r, &self.venues, &self.strategy, line::wall_ms()) {
             Ok(s) => s?,
             Err(e) => {
                 // Not written as a wrong figure: the run fails with it.
@@ -203,6 +210,36 @@ impl JournalRecorder {
             }),
             None => Line::Ended(line::Ended { t_ns, group }),
         })
+    }
+
+    /// Adds a taken fill's venue-reported fee to its leg's sum.
+    fn add_fee(&mut self, job: usize, client_id: OrderRef, kind: ReportKind, taken: bool) {
+        let ReportKind::Fill(x) = kind else { return };
+        if !taken {
+            return; // a duplicate or stale fill: the group did not apply it
+        }
+        let sum = self
+            .reported_fees
+            .entry((job, client_id.leg()))
+            .or_default();
+        match sum.checked_add(x.fee_tl_e8) {
+            Some(v) => *sum = v,
+            None => self.fail(format!("job {job}: the venue's fees overflow")),
+        }
+    }
+
+    /// `r` (an end of `job`) with each leg's fees as its venue reported them on the fills
+    /// the journal holds, where it reported any, instead of the scenario's fee rates.
+    fn with_reported_fees(&self, r: &Record, job: usize) -> Record {
+        let mut r = r.clone();
+        if let Record::Ended { legs, .. } = &mut r {
+            for (i, (_, rec)) in legs.iter_mut().enumerate() {
+                if let Some(&fees) = self.reported_fees.get(&(job, i)) {
+                    rec.fees_tl_e8 = fees;
+                }
+            }
+        }
+        r
     }
 
     /// Counts an ended group and keeps its summary for the caller.
@@ -225,6 +262,7 @@ impl JournalRecorder {
                 job,
                 leg,
                 part,
+                venue,
                 client_id,
                 cmd,
                 t_ns,
@@ -232,6 +270,7 @@ impl JournalRecorder {
                 job: job + base,
                 leg,
                 part,
+                venue_index: venue.index(),
                 client_id,
                 t_ns,
                 cmd: cmd.into(),
@@ -239,7 +278,7 @@ impl JournalRecorder {
             Record::Report {
                 job,
                 client_id,
-                event,
+                kind,
                 taken,
                 t_ns,
             } => Some(Line::Report(Report {
@@ -247,7 +286,7 @@ impl JournalRecorder {
                 client_id,
                 taken,
                 t_ns,
-                event: event.into(),
+                event: kind.into(),
             })),
             _ => None,
         }
@@ -276,7 +315,19 @@ impl Recorder for JournalRecorder {
                 (line, true)
             }
             Record::Sent { .. } | Record::Report { .. } => match self.order_line(r) {
-                Some(line) => (line, false),
+                Some(line) => {
+                    if let Record::Report {
+                        job,
+                        client_id,
+                        kind,
+                        taken,
+                        ..
+                    } = *r
+                    {
+                        self.add_fee(job, client_id, kind, taken);
+                    }
+                    (line, false)
+                }
                 None => return,
             },
             Record::Ended { t_ns, job, .. } => {
@@ -301,5 +352,116 @@ impl Recorder for JournalRecorder {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::book::OrderSide;
+    use crate::group::{LegPlan, LegRecord, Outcome};
+    use crate::instrument::ContractKind;
+    use crate::leg::{Arrival, Fees, Liquidity, Mode, Route, Stamps};
+    use crate::num::{Ratio, Step};
+    use crate::venue::Execution;
+    use crate::walk::Recommendation;
+
+    /// Venue `v`'s leg of one 2-lot buy at 100 ticks, with fees at the scenario's rates.
+    fn leg(v: usize) -> (RecordLeg, LegRecord) {
+        let plan = LegPlan {
+            venue: crate::index::VenueId::new(v),
+            side: OrderSide::Buy,
+            qty_lots: 2,
+            lot_units: 1,
+            mode: Mode::MarketOnly,
+            max_slippage_bps: Ratio::from_num(400),
+            fees: Fees::default(),
+        };
+        let top = Arrival {
+            bid_ticks: 99,
+            ask_ticks: 101,
+            recommendation: Recommendation::UseLimit,
+            expected_price_ticks: None,
+        };
+        let rec = LegRecord {
+            side: OrderSide::Buy,
+            mode: Mode::MarketOnly,
+            route: Some(Route::Market),
+            target_lots: 2,
+            filled_lots: 2,
+            unwound_lots: 0,
+            net_lots: 2,
+            notional_tl: 200,
+            reported_lots: 2,
+            unwound_reported_lots: 0,
+            unwound_notional_tl: 0,
+            avg_price_ticks: Some(Ratio::from_num(100)),
+            expected_price_ticks: None,
+            slippage_bps: None,
+            arrival_slippage_bps: None,
+            maker_lots: 0,
+            fees_tl_e8: 999_000_000, // the rates' 9.99 tick-lots
+            stamps: Stamps::default(),
+        };
+        (
+            RecordLeg {
+                plan,
+                book: crate::index::BookId::new(0),
+                top,
+            },
+            rec,
+        )
+    }
+
+    fn fill(job: usize, leg: usize, trade_id: u64, fee_tl_e8: i128, taken: bool) -> Record {
+        let x = Execution {
+            trade_id,
+            last_qty_lots: 1,
+            price_ticks: 100,
+            liquidity: Liquidity::Taker,
+            fee_tl_e8,
+            at_ns: 0,
+        };
+        Record::Report {
+            job,
+            client_id: OrderRef::new(job as u64, leg, 0, 0).unwrap(),
+            kind: ReportKind::Fill(x),
+            taken,
+            t_ns: 5,
+        }
+    }
+
+    #[test]
+    fn an_ended_legs_fees_are_the_ones_its_venue_reported_on_the_fills_taken() {
+        let one = Step::parse("1").unwrap();
+        let venue = |name: &str| VenueInfo {
+            name: name.into(),
+            instrument: "BTCUSDT".into(),
+            tick: one,
+            lot: one,
+            kind: ContractKind::Linear,
+            multiplier: Decimal::ONE,
+            quote: "USDT".into(),
+        };
+        let (mut rec, shared) = JournalRecorder::new(None, vec![venue("a"), venue("b")], "s");
+        // Leg 0: two fills at 1.5 and 0.25 tick-lots, and a duplicate the group refused.
+        rec.record(&fill(0, 0, 1, 150_000_000, true));
+        rec.record(&fill(0, 0, 2, 25_000_000, true));
+        rec.record(&fill(0, 0, 2, 25_000_000, false));
+        let legs = [leg(0), leg(1)].into_iter().collect();
+        rec.record(&Record::Ended {
+            job: 0,
+            t_ns: 9,
+            started_ns: 1,
+            policy: Policy::Rollback,
+            outcome: Outcome::Filled,
+            legs,
+            incident: None,
+        });
+        let ended = shared.summaries.lock().unwrap();
+        let fees: Vec<String> = ended[0].legs.iter().map(|l| l.fees.to_string()).collect();
+        // Leg 1's venue reported no fill: the scenario's rates stand.
+        assert_eq!(fees, ["1.75", "9.99"]);
+        assert!(shared.failure().is_none());
     }
 }

@@ -38,7 +38,7 @@ use crate::venue::{OrderRecord, OrderRef, VenueState};
 pub struct OrderFacts {
     /// Client order id.
     pub client_id: OrderRef,
-    /// Venue index.
+    /// Venue index (the venue that holds it, else the one its `sent` line names).
     pub venue: usize,
     /// Leg of its group.
     pub leg: usize,
@@ -58,7 +58,7 @@ pub struct OrderFacts {
     pub open: bool,
     /// The journal sent it but no venue knows it.
     pub unknown_to_venue: bool,
-    /// Size asked, lots (the venue's, else the journal's `sent`; 0 if neither knows).
+    /// Size asked, lots (the venue's, else the journal's `sent`).
     pub qty_lots: i64,
     /// Sent by a recovery's unwind of this group.
     pub unwind: bool,
@@ -154,8 +154,8 @@ pub struct UnwindLink {
 struct Journal<'a> {
     ended: BTreeSet<usize>,
     started: BTreeMap<usize, &'a Started>,
-    /// Per order: the `submit` the journal sent, (direction is a buy, lots).
-    sent: BTreeMap<OrderRef, (bool, i64)>,
+    /// Per order: the `submit` the journal sent.
+    sent: BTreeMap<OrderRef, Submitted>,
     /// Per order: fills by trade id, (lots, price ticks).
     fills: BTreeMap<OrderRef, BTreeMap<u64, (i64, i64)>>,
     /// Per order: what earlier resumes recovered, (lots, notional tick-lots).
@@ -165,6 +165,53 @@ struct Journal<'a> {
     max_job: Option<usize>,
 }
 
+/// A `submit` the journal sent.
+#[derive(Clone, Copy)]
+struct Submitted {
+    buy: bool,
+    qty_lots: i64,
+    /// The venue index the line names.
+    venue: usize,
+    /// Its line number in the journal.
+    line: usize,
+}
+
+/// An order as the journal's `submit` knows it, or as the venue that holds it does (its
+/// index and record; checked against the `submit`, if any).
+enum Known {
+    Journal(Submitted),
+    Venue(usize, OrderRecord),
+}
+
+/// Why a journal does not fit the venues it ran on; nothing is recovered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecoverError {
+    /// A `sent` line names a venue index the scenario does not have.
+    #[error(
+        "line {line}: a `sent` line names venue {venue}, but the scenario has {venues} venue(s)"
+    )]
+    NoSuchVenue {
+        /// The line number.
+        line: usize,
+        /// The venue index it names.
+        venue: usize,
+        /// How many venues the scenario has.
+        venues: usize,
+    },
+    /// A venue holds an order the journal says went to another venue.
+    #[error("line {line}: order {client_id} was sent to venue {sent}, but venue {found} holds it")]
+    WrongVenue {
+        /// The `sent` line's number.
+        line: usize,
+        /// The order.
+        client_id: OrderRef,
+        /// The venue the line names.
+        sent: usize,
+        /// The venue that holds it.
+        found: usize,
+    },
+}
+
 impl<'a> Journal<'a> {
     fn seen(&mut self, j: usize) {
         self.max_job = Some(self.max_job.map_or(j, |m| m.max(j)));
@@ -172,7 +219,7 @@ impl<'a> Journal<'a> {
 
     fn read(records: &'a [Line]) -> Journal<'a> {
         let mut k = Journal::default();
-        for r in records {
+        for (i, r) in records.iter().enumerate() {
             match r {
                 Line::Started(s) => {
                     k.started.insert(s.job, s);
@@ -186,7 +233,7 @@ impl<'a> Journal<'a> {
                     k.ended.insert(r.job);
                     k.seen(r.job);
                 }
-                Line::Sent(s) => k.sent(s),
+                Line::Sent(s) => k.sent(s, i + 1), // record `seq` is line `seq`
                 Line::Report(r) => k.report(r),
                 Line::Reconciled(r) => {
                     let e = k.recovered.entry(r.client_id).or_default();
@@ -203,10 +250,49 @@ impl<'a> Journal<'a> {
         k
     }
 
-    fn sent(&mut self, s: &Sent) {
+    fn sent(&mut self, s: &Sent, line: usize) {
         if let Cmd::Submit { side, qty_lots, .. } = s.cmd {
-            self.sent.insert(s.client_id, (side == Side::Buy, qty_lots));
+            let sub = Submitted {
+                buy: side == Side::Buy,
+                qty_lots,
+                venue: s.venue_index,
+                line,
+            };
+            self.sent.insert(s.client_id, sub);
         }
+    }
+
+    /// Every order the journal sent or a venue holds, checked against `venues`.
+    fn known(&mut self, venues: &[VenueState]) -> Result<BTreeMap<OrderRef, Known>, RecoverError> {
+        let mut known = BTreeMap::new();
+        for (&id, &s) in &self.sent {
+            if s.venue >= venues.len() {
+                return Err(RecoverError::NoSuchVenue {
+                    line: s.line,
+                    venue: s.venue,
+                    venues: venues.len(),
+                });
+            }
+            known.insert(id, Known::Journal(s));
+        }
+        for (v, state) in venues.iter().enumerate() {
+            for o in &state.orders {
+                self.seen(job_of(o.client_id));
+                let k = match known.remove(&o.client_id) {
+                    Some(Known::Journal(s)) if s.venue != v => {
+                        return Err(RecoverError::WrongVenue {
+                            line: s.line,
+                            client_id: o.client_id,
+                            sent: s.venue,
+                            found: v,
+                        })
+                    }
+                    _ => Known::Venue(v, *o),
+                };
+                known.insert(o.client_id, k);
+            }
+        }
+        Ok(known)
     }
 
     fn report(&mut self, r: &Report) {
@@ -243,23 +329,16 @@ impl<'a> Journal<'a> {
 }
 
 /// Reconciles `records` (a journal's good records) with `venues` (per venue index: its
-/// one book's saved records).
-pub fn reconcile(records: &[Line], venues: &[VenueState]) -> Recovery {
+/// one book's saved records). Refused if a `sent` line names a venue the scenario does
+/// not have, or another venue than the one that holds its order.
+pub fn reconcile(records: &[Line], venues: &[VenueState]) -> Result<Recovery, RecoverError> {
     let mut k = Journal::read(records);
-    // Venue orders, by client id.
-    let mut at_venue = BTreeMap::new();
-    for (v, s) in venues.iter().enumerate() {
-        for o in &s.orders {
-            at_venue.insert(o.client_id, (v, *o));
-            k.seen(job_of(o.client_id));
-        }
-    }
+    let known = k.known(venues)?;
     let mut open: BTreeMap<usize, OpenGroup> = BTreeMap::new();
-    let ids: BTreeSet<OrderRef> = k.sent.keys().chain(at_venue.keys()).copied().collect();
-    for id in ids {
+    for (id, known) in known {
         let (j, leg, unwind) = k.owner(id);
         let g = open.entry(j).or_insert_with(|| new_group(&k, j));
-        let facts = order_facts(&k, id, leg, unwind, at_venue.get(&id).copied(), g);
+        let facts = order_facts(&k, id, leg, unwind, &known);
         // A leg only the venue knows: its first order's direction is the entry.
         g.legs.entry(leg).or_insert(LegFacts {
             venue: facts.venue,
@@ -283,10 +362,10 @@ pub fn reconcile(records: &[Line], venues: &[VenueState]) -> Recovery {
     for g in open.values_mut() {
         infer_targets(g);
     }
-    Recovery {
+    Ok(Recovery {
         open,
         max_job: k.max_job,
-    }
+    })
 }
 
 /// An open group as its `started` line (if any) describes it, without orders.
@@ -315,15 +394,8 @@ fn new_group(k: &Journal, j: usize) -> OpenGroup {
     }
 }
 
-/// Order `id` (leg `leg` of `g`) as the venue (`at_venue`) and the journal know it.
-fn order_facts(
-    k: &Journal,
-    id: OrderRef,
-    leg: usize,
-    unwind: bool,
-    at_venue: Option<(usize, OrderRecord)>,
-    g: &OpenGroup,
-) -> OrderFacts {
+/// Order `id` (leg `leg` of its group) as the venue and the journal know it.
+fn order_facts(k: &Journal, id: OrderRef, leg: usize, unwind: bool, known: &Known) -> OrderFacts {
     let (mut jl, mut jn) = k.fills.get(&id).map_or((0, 0), |m| {
         m.values().fold((0i64, 0i128), |(l, n), &(q, p)| {
             (l + q, n + i128::from(q) * i128::from(p))
@@ -333,12 +405,15 @@ fn order_facts(
         jl += l;
         jn += n;
     }
-    let sent = k.sent.get(&id).copied();
+    let (venue, buy, qty_lots) = match *known {
+        Known::Journal(s) => (s.venue, s.buy, s.qty_lots),
+        Known::Venue(v, o) => (v, o.buy, o.qty_lots),
+    };
     let base = OrderFacts {
         client_id: id,
-        venue: g.legs.get(&leg).map_or(0, |l| l.venue),
+        venue,
         leg,
-        buy: sent.is_some_and(|(buy, _)| buy),
+        buy,
         venue_filled_lots: 0,
         venue_notional_tl: 0,
         fees_tl_e8: 0,
@@ -346,23 +421,20 @@ fn order_facts(
         journal_notional_tl: jn,
         open: false,
         unknown_to_venue: true,
-        qty_lots: sent.map_or(0, |(_, lots)| lots),
+        qty_lots,
         unwind,
         reconciled: k.recovered.contains_key(&id),
     };
-    match at_venue {
-        Some((v, o)) => OrderFacts {
-            venue: v,
-            buy: o.buy,
+    match *known {
+        Known::Venue(_, o) => OrderFacts {
             venue_filled_lots: o.filled_lots,
             venue_notional_tl: o.notional_tl,
             fees_tl_e8: o.fees_tl_e8,
             open: o.open,
             unknown_to_venue: false,
-            qty_lots: o.qty_lots,
             ..base
         },
-        None => base,
+        Known::Journal(_) => base,
     }
 }
 
@@ -428,8 +500,8 @@ mod tests {
         let records = vec![
             started(3, &PAIR),
             submit(3, a, Side::Buy, 50),
-            submit(3, b, Side::Sell, 50),
-            submit(3, lost, Side::Buy, 5),
+            on(1, submit(3, b, Side::Sell, 50)),
+            on(1, submit(3, lost, Side::Buy, 5)),
             // Trade 1 reported twice (a duplicate): counted once.
             fill(a, 1, 30, 100),
             fill(a, 1, 30, 100),
@@ -446,7 +518,7 @@ mod tests {
                 order(orphan, false, 7, false),
             ]),
         ];
-        let r = reconcile(&records, &venues);
+        let r = reconcile(&records, &venues).unwrap();
         assert_eq!(r.max_job, Some(4));
         assert_eq!(r.open.keys().copied().collect::<Vec<_>>(), [3, 4]);
         let g = &r.open[&3];
@@ -495,7 +567,7 @@ mod tests {
             ]),
             venue(vec![order(b, false, 0, false)]),
         ];
-        let r = reconcile(&records, &venues);
+        let r = reconcile(&records, &venues).unwrap();
         assert_eq!(r.open.keys().copied().collect::<Vec<_>>(), [3]);
         assert_eq!(r.max_job, Some(5));
         let g = &r.open[&3];
@@ -518,10 +590,10 @@ mod tests {
             unwinds: 3,
             group: e.group,
         }));
-        assert_eq!(reconcile(&records, &venues).open.keys().count(), 1);
+        assert_eq!(reconcile(&records, &venues).unwrap().open.keys().count(), 1);
         records.push(reconciled(3, unwind_id, 50, 5_000));
         records.push(ended(3));
-        assert!(reconcile(&records, &venues).open.is_empty());
+        assert!(reconcile(&records, &venues).unwrap().open.is_empty());
     }
 
     #[test]
@@ -533,14 +605,68 @@ mod tests {
             venue(vec![order(a, true, 50, false)]),
             venue(vec![order(b, false, 0, false)]),
         ];
-        assert!(reconcile(&records, &settled).open.is_empty());
+        assert!(reconcile(&records, &settled).unwrap().open.is_empty());
         // A fill after the end (its report lost in the crash) reopens the group.
         let late = [
             venue(vec![order(a, true, 50, false)]),
             venue(vec![order(b, false, 5, false)]),
         ];
-        let r = reconcile(&records, &late);
+        let r = reconcile(&records, &late).unwrap();
         assert_eq!(r.open[&2].net_lots(1), 5);
         assert!(r.open[&2].orders[&b].unsettled());
+    }
+
+    /// `line`, a `sent` line, naming venue `v`.
+    fn on(v: usize, line: Line) -> Line {
+        match line {
+            Line::Sent(s) => Line::Sent(Sent {
+                venue_index: v,
+                ..s
+            }),
+            other => other,
+        }
+    }
+
+    #[test]
+    fn an_order_only_the_journal_knows_is_on_the_venue_its_sent_line_names() {
+        // The group's `started` line is lost: only the `sent` line says where it went.
+        let id = client_id(6, 1, 0, 0);
+        let records = vec![on(1, submit(6, id, Side::Sell, 4))];
+        let r = reconcile(&records, &[venue(vec![]), venue(vec![])]).unwrap();
+        let o = &r.open[&6].orders[&id];
+        assert!(o.unknown_to_venue);
+        assert_eq!((o.venue, o.buy, o.qty_lots), (1, false, 4));
+        assert_eq!(r.open[&6].legs[&1].venue, 1);
+    }
+
+    #[test]
+    fn a_sent_line_naming_a_venue_not_in_the_scenario_or_not_holding_it_is_refused() {
+        let id = client_id(6, 0, 0, 0);
+        let records = vec![started(6, &PAIR), on(2, submit(6, id, Side::Buy, 4))];
+        let two = [venue(vec![]), venue(vec![])];
+        let e = reconcile(&records, &two).unwrap_err();
+        let want = RecoverError::NoSuchVenue {
+            line: 2,
+            venue: 2,
+            venues: 2,
+        };
+        assert_eq!(e, want);
+        assert!(
+            e.to_string()
+                .starts_with("line 2: a `sent` line names venue 2"),
+            "{e}"
+        );
+        let records = vec![started(6, &PAIR), on(1, submit(6, id, Side::Buy, 4))];
+        let held = [venue(vec![order(id, true, 4, false)]), venue(vec![])];
+        let e = reconcile(&records, &held).unwrap_err();
+        assert!(matches!(
+            e,
+            RecoverError::WrongVenue {
+                line: 2,
+                sent: 1,
+                found: 0,
+                ..
+            }
+        ));
     }
 }

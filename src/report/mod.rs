@@ -5,10 +5,11 @@
 //! corrupt journal is refused, never misread) and the per-stage latency distributions
 //! that `legcore run` writes beside it ([`crate::journal::latency`]);
 //! [`Journal::html`] renders the page: a header with the strategy, the groups and the
-//! tracker's statistics ([`Stats::compute`], the same numbers as `legcore stats`),
-//! then three inline SVG plots drawn by plotters (latency percentiles per stage in the
-//! HdrHistogram style, expected against actual slippage per leg, group outcomes over
-//! time) and the incident list. Money names its sign and currency, as in `legcore stats`:
+//! tracker's statistics ([`Stats::compute`], the same numbers as `legcore stats`), each
+//! group's implementation shortfall (as the run's table shows it), then three inline SVG
+//! plots drawn by plotters (latency percentiles per stage in the HdrHistogram style,
+//! expected against actual slippage per leg, group outcomes over time) and the incident
+//! list. Money names its sign and currency, as in `legcore stats`:
 //! the shortfall as `cost …` or `gain …`, an incident as `loss …` or `gain …`, each round
 //! trip's realised P&L as `gain …` or `loss …` (the round-trip table).
 //!
@@ -147,6 +148,7 @@ impl Journal {
         let mut h = String::new();
         self.head(&mut h, &stats);
         stats_table(&mut h, &stats);
+        group_table(&mut h, &last);
 
         self.latency_section(&mut h)?;
 
@@ -385,6 +387,33 @@ fn latency_table(h: &mut String, dists: &[Distribution]) {
             s = esc(d.stage),
             n = d.points.len(),
             c = d.count,
+        );
+    }
+    h.push_str("</table>\n");
+}
+
+/// Each group (its last end) with its implementation shortfall in quote, as the run's
+/// table shows it: fills against the arrival mid, fees included, `cost …` or `gain …`.
+fn group_table(h: &mut String, last: &[&Ended]) {
+    let _ = writeln!(h, "<h2>Groups ({})</h2>", last.len());
+    if last.is_empty() {
+        return;
+    }
+    h.push_str(
+        "<table id=\"groups\">\n<tr><th>group</th><th>policy</th><th>outcome</th>\
+         <th>implementation shortfall (fills against the arrival mid, fees included)</th>\
+         </tr>\n",
+    );
+    for e in last {
+        let g = &e.group;
+        let _ = writeln!(
+            h,
+            "<tr data-shortfall-group=\"{id}\"><td class=\"n\">{id}</td><td>{p}</td>\
+             <td>{o}</td><td class=\"n\">{s}</td></tr>",
+            id = g.id,
+            p = esc(&g.policy),
+            o = esc(&g.outcome),
+            s = esc(&g.shortfall_quote.named(COST).to_string()),
         );
     }
     h.push_str("</table>\n");

@@ -92,14 +92,14 @@ impl Observer<NoStrategy> for Notes {
         }
         if let Record::Report {
             client_id,
-            event,
+            kind,
             taken,
             t_ns,
             ..
         } = *r
         {
             let leg = e.order_of(client_id).leg;
-            self.0.push((t_ns, Note::Got(leg, event, taken)));
+            self.0.push((t_ns, Note::Got(leg, kind.event(), taken)));
         }
     }
 }
