@@ -30,7 +30,7 @@ use legcore::leg::{Arrival, Fees, Mode};
 use legcore::num::{Decimal, Ratio};
 use legcore::risk::RiskState;
 use legcore::runtime::persist::{Persisted, SavedVenue};
-use legcore::runtime::{run_setup, BookFeed, Config, Feed, Job, Setup};
+use legcore::runtime::{run_setup, BookFeed, Config, Feed, Job, Setup, Venue};
 use legcore::scenario::build::{gcd, Built};
 use legcore::scenario::Scenario;
 use legcore::sim::SimExchange;
@@ -345,7 +345,7 @@ impl Unwinds<'_> {
         let mut config = self.config.clone();
         config.job_base = base as u64;
         let setup = Setup {
-            gateways,
+            gateways: gateways.into_iter().map(Venue::Local).collect(),
             risk: self.risk.clone(),
             feeds: Vec::new(),
             jobs,

@@ -26,7 +26,7 @@ use legcore::journal::summary::{COST, LOSS};
 use legcore::journal::GroupSummary;
 use legcore::num::Decimal;
 use legcore::runtime::persist::Persisted;
-use legcore::runtime::{run_setup, RunReport, RuntimeError, Setup};
+use legcore::runtime::{run_setup, RunReport, RuntimeError, Setup, Venue};
 use legcore::scenario::build::{parse_speed, Built};
 use legcore::scenario::{Scenario, DEFAULT, DEFAULT_DIR};
 use legcore::sim::SimExchange;
@@ -215,7 +215,7 @@ fn execute(
         .enumerate()
         .map(|(i, x)| {
             let path = journal_dir.map(|d| super::resume::venue_path(d, i));
-            Persisted::new(x, path, vec![0])
+            Venue::Local(Persisted::new(x, path, vec![0]))
         })
         .collect();
     let setup = Setup {

@@ -10,6 +10,8 @@
 //! - `event_loop`: the pinned loop thread that pumps the engine (`crate::engine`) from
 //!   the rings.
 //! - `run`: the public run API: spawning the threads, handing the jobs over, the report.
+//! - `venues`: a run's venues, simulated ([`Venue::Local`]) or network
+//!   ([`Venue::Network`]), each on its gateway thread.
 
 pub mod clock;
 mod event_loop;
@@ -18,6 +20,7 @@ pub mod gateway;
 pub mod persist;
 pub mod ring;
 mod run;
+mod venues;
 pub mod wait;
 
 pub use crate::engine::Job;
@@ -25,6 +28,7 @@ pub use crate::feed::{BookFeed, Format, Tape};
 pub use clock::Clock;
 pub use feeder::Speed;
 pub use gateway::{GatewayStats, Inbound, Outbound};
-pub use run::Setup;
 pub use run::{outcomes, run, run_setup, run_with_feeds, Config, Feed, RunReport, RuntimeError};
+pub use run::{NetworkVenue, Setup};
+pub use venues::Venue;
 pub use wait::Wait;
