@@ -73,7 +73,14 @@ impl Saved {
         let mut scenario = Scenario::parse(&self.scenario).map_err(input)?;
         scenario.seed = self.seed;
         scenario.speed = self.speed.clone();
-        scenario.build(&self.dir).map_err(input)
+        let built = scenario.build(&self.dir).map_err(input)?;
+        if let Some(i) = built.network.iter().position(Option::is_some) {
+            // A network venue keeps its own records: recovery must ask it (not built).
+            return Err(input(format!(
+                "venue[{i}] is a network venue: a run with one cannot be resumed"
+            )));
+        }
+        Ok(built)
     }
 }
 

@@ -11,6 +11,7 @@
 pub mod build;
 pub mod check;
 mod feeds;
+pub mod gateway;
 pub mod syntax;
 
 use std::path::{Path, PathBuf};
@@ -130,6 +131,9 @@ pub struct VenueSpec {
     pub faults: FaultSpec,
     /// Pre-trade limits.
     pub limits: LimitsSpec,
+    /// How the venue is reached (absent: simulated). See [`gateway`].
+    #[serde(default)]
+    pub gateway: Option<gateway::GatewaySpec>,
 }
 
 fn zero() -> String {
