@@ -20,6 +20,8 @@
 //! - [`engine`]: the sans-IO execution engine: groups, risk, pacing, books, strategy.
 //! - [`venue`]: the protocol between the engine and any venue: typed requests and
 //!   reports, `OrderRef` client ids, connection events, the `Gateway` seam.
+//! - [`fix`]: FIX 4.4 order entry (Binance Spot): codec, Logon signing, session,
+//!   order mapping onto [`venue`], all sans-IO.
 //! - [`sim`]: the simulated venue's matching engine, and exchanges with latency and
 //!   faults, behind the `venue` protocol.
 //! - [`runtime`]: rings between threads (the crate's only unsafe code), the event loop.
@@ -33,6 +35,7 @@
 pub mod book;
 pub mod engine;
 pub mod feed;
+pub mod fix;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod group;

@@ -32,3 +32,8 @@ fn book_walk_corpus() {
 fn book_decode_corpus() {
     replay("book_decode", legcore::fuzzing::book_decode);
 }
+
+#[test]
+fn fix_decode_corpus() {
+    replay("fix_decode", legcore::fuzzing::fix_decode);
+}
