@@ -7,7 +7,6 @@
 //! - [`persist`]: a local (simulated) venue that saves its records for a restart.
 //! - [`feeder`]: the feeder thread replaying recorded captures into the loop's ring.
 //! - [`binance_fix`]: the Binance Spot FIX gateway (a network venue: socket, session).
-//! - [`secret`]: credentials from files or the environment, never printed.
 //! - [`clock`]: the monotonic clock (the only one: the engine never reads a clock).
 //! - `event_loop`: the pinned loop thread that pumps the engine (`crate::engine`) from
 //!   the rings.
@@ -22,7 +21,6 @@ pub mod feeder;
 pub mod gateway;
 pub mod persist;
 pub mod ring;
-pub mod secret;
 mod run;
 mod venues;
 pub mod wait;

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::{bad, ScenarioError};
 use crate::runtime::binance_fix::{FixVenueConfig, StpMode};
-use crate::runtime::secret::SecretSource;
+use crate::fix::sign::SecretSource;
 
 /// A venue's `[venue.gateway]` table.
 #[derive(Debug, Clone, Deserialize)]

@@ -3,7 +3,7 @@
 //! the symbol, where the credentials are, the heartbeat and the self-trade prevention
 //! mode.
 
-use crate::runtime::secret::SecretSource;
+use crate::fix::sign::SecretSource;
 
 /// Binance's SelfTradePreventionMode(25001).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
