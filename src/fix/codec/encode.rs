@@ -148,6 +148,19 @@ impl<'a> Encoder<'a> {
 
     /// Writes the header and trailer; the finished frame, a slice of the buffer.
     pub fn finish(self) -> Result<&'a [u8], EncodeError> {
+        let mut range = 0..0;
+        let buf = self.finish_into(&mut range)?;
+        Ok(&buf[range])
+    }
+
+    /// Like [`Encoder::finish`], but says where in the buffer the frame is.
+    pub fn finish_range(self) -> Result<std::ops::Range<usize>, EncodeError> {
+        let mut range = 0..0;
+        self.finish_into(&mut range)?;
+        Ok(range)
+    }
+
+    fn finish_into(self, range: &mut std::ops::Range<usize>) -> Result<&'a mut [u8], EncodeError> {
         let Encoder { buf, pos, err } = self;
         if let Some(e) = err {
             return Err(e);
@@ -176,7 +189,8 @@ impl<'a> Encoder<'a> {
             SOH,
         ];
         buf[pos..pos + TRAILER_LEN].copy_from_slice(&trailer);
-        Ok(&buf[start..pos + TRAILER_LEN])
+        *range = start..pos + TRAILER_LEN;
+        Ok(buf)
     }
 }
 
