@@ -12,8 +12,8 @@
 use serde::Deserialize;
 
 use super::{bad, ScenarioError};
-use crate::runtime::binance_fix::{FixVenueConfig, StpMode};
 use crate::fix::sign::SecretSource;
+use crate::runtime::binance_fix::{FixVenueConfig, StpMode};
 
 /// A venue's `[venue.gateway]` table.
 #[derive(Debug, Clone, Deserialize)]
@@ -101,7 +101,10 @@ impl GatewaySpec {
             "binance-spot-fix" => {}
             other => return Err(bad(&key("kind"), other, "expected sim or binance-spot-fix")),
         }
-        for (k, v) in [("api_key", &self.api_key), ("private_key", &self.private_key)] {
+        for (k, v) in [
+            ("api_key", &self.api_key),
+            ("private_key", &self.private_key),
+        ] {
             if v.is_some() {
                 let why = format!("never write a key in a scenario: use {k}_env or {k}_file");
                 return Err(bad(&key(k), "(not shown)", why));
@@ -120,7 +123,11 @@ impl GatewaySpec {
         comp_id(&key("target_comp_id"), &self.target_comp_id)?;
         if !(5..=60).contains(&self.heartbeat_s) {
             let v = self.heartbeat_s.to_string();
-            return Err(bad(&key("heartbeat_s"), &v, "must be 5..=60 (Binance's range)"));
+            return Err(bad(
+                &key("heartbeat_s"),
+                &v,
+                "must be 5..=60 (Binance's range)",
+            ));
         }
         let stp_mode = match &self.stp_mode {
             None => None,
@@ -135,7 +142,10 @@ impl GatewaySpec {
             port,
             sender_comp_id: sender,
             target_comp_id: self.target_comp_id.clone(),
-            symbol: self.symbol.clone().unwrap_or_else(|| instrument.to_string()),
+            symbol: self
+                .symbol
+                .clone()
+                .unwrap_or_else(|| instrument.to_string()),
             api_key: source(&key("api_key"), &self.api_key_env, &self.api_key_file, dir)?,
             private_key: source(
                 &key("private_key"),
@@ -159,7 +169,8 @@ fn is_loopback(host: &str) -> bool {
 /// A CompID: 1 to 32 printable ASCII characters without `=` or `|`.
 fn comp_id(key: &str, v: &str) -> Result<(), ScenarioError> {
     let ok = (1..=32).contains(&v.len())
-        && v.bytes().all(|b| b.is_ascii_graphic() && b != b'=' && b != b'|');
+        && v.bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'=' && b != b'|');
     if !ok {
         return Err(bad(key, v, "must be 1 to 32 printable ASCII characters"));
     }

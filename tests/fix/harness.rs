@@ -58,7 +58,9 @@ fn build() -> Result<PathBuf, String> {
         .status()
         .map_err(|e| format!("g++: {e} (install it: {INSTALL})"))?;
     if !status.success() {
-        return Err(format!("g++ could not build {SOURCE} (see above; {INSTALL})"));
+        return Err(format!(
+            "g++ could not build {SOURCE} (see above; {INSTALL})"
+        ));
     }
     std::fs::rename(&tmp, &out).map_err(|e| e.to_string())?;
     Ok(out)
@@ -129,15 +131,11 @@ impl Acceptor {
                 .replace("${CLIENT}", client)
                 .replace("${PORT}", &port.to_string());
             std::fs::write(dir.join("acceptor.cfg"), cfg).unwrap();
-            if let Some(a) = Acceptor::spawn(&bin, &dir, port) {
-                return Acceptor {
-                    dir,
-                    port,
-                    private_key,
-                    api_key,
-                    client: client.to_string(),
-                    ..a
-                };
+            if let Some(mut a) = Acceptor::spawn(&bin, &dir, port) {
+                a.private_key = private_key;
+                a.api_key = api_key;
+                a.client = client.to_string();
+                return a;
             }
         }
         panic!("the acceptor could not listen on 127.0.0.1 (5 ports tried)");
@@ -208,7 +206,9 @@ impl Acceptor {
 /// The value of `tag` in a logged frame (`|`-separated), if present.
 pub fn field<'a>(frame: &'a str, tag: u32) -> Option<&'a str> {
     let prefix = format!("{tag}=");
-    frame.split('|').find_map(|f| f.strip_prefix(prefix.as_str()))
+    frame
+        .split('|')
+        .find_map(|f| f.strip_prefix(prefix.as_str()))
 }
 
 impl Drop for Acceptor {

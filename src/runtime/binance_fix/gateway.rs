@@ -243,15 +243,15 @@ impl BinanceFixGateway {
                     continue;
                 }
             };
-            let mapped = (kind == Inbound::App)
-                .then(|| app_report(&f, &self.ins, &self.sent, off));
+            let mapped = (kind == Inbound::App).then(|| app_report(&f, &self.ins, &self.sent, off));
             let outbox = (!self.session.outbox().is_empty(), out);
             match mapped {
                 Some(Some(r)) => {
                     if !matches!(r.kind, ReportKind::Fill(_)) {
                         self.awaiting = self.awaiting.saturating_sub(1);
                     }
-                    self.deliveries.push_back(Delivery::Report { book: 0, report: r });
+                    self.deliveries
+                        .push_back(Delivery::Report { book: 0, report: r });
                 }
                 Some(None) => self.counts.unmapped += 1,
                 None => {}
@@ -288,16 +288,18 @@ impl Gateway for BinanceFixGateway {
         let ins = &self.ins;
         let (r, cancel) = match req {
             Request::New(o) => (
-                self.session
-                    .send_app(b"D", epoch, |e: &mut Encoder<'_>| orders::new_order(e, &o, ins)),
+                self.session.send_app(b"D", epoch, |e: &mut Encoder<'_>| {
+                    orders::new_order(e, &o, ins)
+                }),
                 false,
             ),
             Request::Cancel(order) => {
                 self.cancels += 1;
                 let n = self.cancels;
                 (
-                    self.session
-                        .send_app(b"F", epoch, |e: &mut Encoder<'_>| orders::cancel(e, order, n, ins)),
+                    self.session.send_app(b"F", epoch, |e: &mut Encoder<'_>| {
+                        orders::cancel(e, order, n, ins)
+                    }),
                     true,
                 )
             }

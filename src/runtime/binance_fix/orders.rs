@@ -131,7 +131,7 @@ fn order_ref(v: &[u8]) -> Result<OrderRef, MapError> {
 pub fn reason(code: i64) -> RejectReason {
     match code {
         -2011 | -2013 => RejectReason::UnknownOrder,
-        -1013 | -1100..=-1102 | -1111 | -1115..=-1117 => RejectReason::InvalidOrder,
+        -1013 | -1102..=-1100 | -1111 | -1117..=-1115 => RejectReason::InvalidOrder,
         -1003 | -1015 => RejectReason::RateLimited,
         -1008 | -1016 => RejectReason::Unavailable,
         c => RejectReason::Other(i32::try_from(c).unwrap_or(i32::MIN)),
