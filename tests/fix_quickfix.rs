@@ -298,3 +298,109 @@ fn a_bad_signature_is_refused_by_the_venue() {
     let body = key.lines().nth(1).unwrap();
     assert!(!log.contains(body), "the private key reached the wire");
 }
+
+/// An atomic two-leg group: buy on the FIX venue (QuickFIX), sell on a simulated venue.
+/// The FIX leg is rejected (ErrorCode -2010); rollback unwinds the filled simulator leg to
+/// flat, and the incident names the venue's code.
+#[test]
+fn a_group_with_a_rejected_fix_leg_unwinds_the_simulator_leg_to_flat() {
+    use legcore::book::{Depth, Level};
+    use legcore::group::{LegPlan, LegRisk, Outcome, Policy};
+    use legcore::instrument::InstrumentRules;
+    use legcore::leg::{Arrival, Fees, Mode};
+    use legcore::num::{Decimal, Ratio};
+    use legcore::risk::{RiskState, VenueLimits};
+    use legcore::runtime::{run_setup, Config, Job, Setup, Venue};
+    use legcore::sim::{FaultPlan, Latency, SimExchange, SimVenue};
+    use legcore::strategy::NoStrategy;
+    use legcore::walk::Recommendation;
+
+    let venue = Acceptor::start(
+        "group",
+        "reject code=-2010 text=Account has insufficient balance for requested action.\n",
+        CLIENT,
+    );
+    let one = Step::parse("1").unwrap();
+    let clock = Clock::new();
+    let mut fix = BinanceFixGateway::new(&config(&venue), one, one, SeqNums::START).unwrap();
+    connect(&mut fix, &clock);
+    let mut book = SimVenue::new(8, 8);
+    let lv = |price_ticks, qty_lots| Level {
+        price_ticks,
+        qty_lots,
+    };
+    book.ladder_mut()
+        .apply_snapshot(&[lv(99, 10)], &[lv(101, 10)], 1, Depth::Complete)
+        .unwrap();
+    let sim = SimExchange::new(vec![book], Latency::Fixed { ns: 0 }, FaultPlan::NONE, 1);
+    let mut risk = RiskState::new(Decimal::from_i64(1_000_000));
+    for _ in 0..2 {
+        let limits = VenueLimits {
+            max_order_notional: Decimal::from_i64(100_000),
+            collar_bps: Ratio::from_num(1_000),
+            max_open_orders: 64,
+            msgs_per_sec: 1_000,
+            burst: 100,
+        };
+        risk.add_venue(limits, 0).unwrap();
+    }
+    let rules = InstrumentRules::linear(one, one);
+    let top = Arrival {
+        bid_ticks: 99,
+        ask_ticks: 101,
+        recommendation: Recommendation::UseMarketAcceptable,
+        expected_price_ticks: None,
+    };
+    let leg = |venue, side| LegPlan {
+        venue,
+        side,
+        qty_lots: 4,
+        lot_units: 1,
+        mode: Mode::MarketOnly,
+        max_slippage_bps: Ratio::from_num(400),
+        fees: Fees::default(),
+    };
+    let job = Job {
+        plans: vec![leg(0, OrderSide::Buy), leg(1, OrderSide::Sell)],
+        books: vec![0, 0],
+        tops: vec![top, top],
+        risk: vec![LegRisk { venue: 0, rules }, LegRisk { venue: 1, rules }],
+        policy: Policy::Rollback,
+        after_md_lines: 0,
+    };
+    let setup = Setup {
+        gateways: vec![Venue::Network(Box::new(fix)), Venue::Local(sim)],
+        risk,
+        feeds: Vec::new(),
+        jobs: vec![job],
+        strategy: NoStrategy,
+        strategy_groups: 0,
+        recorder: None,
+    };
+    let report = run_setup(&Config::default(), setup).unwrap();
+    let g = &report.groups[0];
+    assert_eq!(g.outcome(), Some(Outcome::Flat));
+    let sim = &report.gateways[0].books()[0];
+    assert_eq!((sim.position_lots(), sim.traded_lots()), (0, 8));
+    let incident = g.incident().unwrap();
+    assert!(
+        incident
+            .summary
+            .contains("venue rejected an order: code -2010"),
+        "{}",
+        incident.summary
+    );
+    assert_eq!(report.network.len(), 1);
+    assert_eq!(report.network[0].venue, 0);
+    // The order the venue refused is the one the FIX leg sent.
+    let orders = venue.frames('<');
+    let d: Vec<&String> = orders
+        .iter()
+        .filter(|f| field(f, 35) == Some("D"))
+        .collect();
+    assert_eq!(d.len(), 1);
+    assert_eq!(
+        (field(d[0], 54), field(d[0], 38), field(d[0], 59)),
+        (Some("1"), Some("4"), Some("3"))
+    );
+}

@@ -14,6 +14,7 @@ use arrayvec::{ArrayString, ArrayVec};
 
 use super::{net_units, Group, Outcome, MAX_GROUP_LEGS};
 use crate::book::OrderSide;
+use crate::venue::RejectReason;
 
 /// One leg's part of an incident.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,6 +113,15 @@ impl Incident {
             );
             if l.silent {
                 let _ = write!(summary, " venue silent, order state unknown;");
+            }
+            match g.legs.get(i).and_then(|gl| gl.rejected) {
+                Some(RejectReason::Other(code)) => {
+                    let _ = write!(summary, " venue rejected an order: code {code};");
+                }
+                Some(why) => {
+                    let _ = write!(summary, " venue rejected an order: {};", why.name());
+                }
+                None => {}
             }
         }
         Incident {
