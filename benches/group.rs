@@ -9,6 +9,8 @@
 
 mod common;
 
+use legcore::index::VenueId;
+
 use std::hint::black_box;
 
 use arrayvec::ArrayVec;
@@ -31,7 +33,7 @@ const TOPS: [Arrival; 2] = [TOP, TOP];
 
 fn plans() -> [LegPlan; 2] {
     let p = LegPlan {
-        venue: 0,
+        venue: VenueId::new(0),
         side: OrderSide::Buy,
         qty_lots: 5,
         lot_units: 1,
@@ -45,7 +47,7 @@ fn plans() -> [LegPlan; 2] {
     [
         p,
         LegPlan {
-            venue: 1,
+            venue: VenueId::new(1),
             side: OrderSide::Sell,
             ..p
         },

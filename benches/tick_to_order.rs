@@ -8,6 +8,8 @@
 //! long sample, so this bench prints the runtime's percentile table rather than using
 //! criterion's sampling; `cargo test --benches` runs a short smoke version.
 
+use legcore::index::{BookId, VenueId};
+
 use std::sync::Arc;
 
 use legcore::book::{Depth, Level, OrderSide};
@@ -53,7 +55,7 @@ fn jobs(lines: usize, every: usize, tick: Step, lot: Step) -> Vec<Job> {
     };
     let leg = |venue| LegPlan {
         venue,
-        side: if venue == 0 {
+        side: if venue == VenueId::new(0) {
             OrderSide::Buy
         } else {
             OrderSide::Sell
@@ -66,16 +68,16 @@ fn jobs(lines: usize, every: usize, tick: Step, lot: Step) -> Vec<Job> {
     };
     (1..lines / every)
         .map(|k| Job {
-            plans: vec![leg(0), leg(1)],
-            books: vec![0, 0],
+            plans: vec![leg(VenueId::new(0)), leg(VenueId::new(1))],
+            books: vec![BookId::new(0), BookId::new(0)],
             tops: vec![placeholder, placeholder],
             risk: vec![
                 LegRisk {
-                    venue: 0,
+                    venue: VenueId::new(0),
                     rules: InstrumentRules::linear(tick, lot),
                 },
                 LegRisk {
-                    venue: 1,
+                    venue: VenueId::new(1),
                     rules: InstrumentRules::linear(one, one),
                 },
             ],
@@ -89,8 +91,8 @@ fn run_at(tape: &Arc<Tape>, rate: u64) {
     let (tick, lot) = (Step::parse("0.1").unwrap(), Step::parse("0.001").unwrap());
     let feed = Feed {
         tape: tape.clone(),
-        venue: 0,
-        book: 0,
+        venue: VenueId::new(0),
+        book: BookId::new(0),
         format: Format::BinanceUsdm,
         tick,
         lot,

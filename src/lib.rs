@@ -39,6 +39,7 @@ pub mod fix;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod group;
+pub mod index;
 pub mod instrument;
 pub mod journal;
 pub mod leg;

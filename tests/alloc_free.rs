@@ -8,6 +8,8 @@
 //!
 //! One test per file: the counter is per thread, and the work runs on the test's thread.
 
+use legcore::index::{BookId, VenueId};
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
@@ -237,7 +239,7 @@ fn hot_path_allocates_nothing_after_construction() {
 /// One two-leg group (long venue 0, short venue 1) routed through the venues until done.
 fn group_round(venues: &mut [SimVenue; 2], round: u64) -> Outcome {
     let p = LegPlan {
-        venue: 0,
+        venue: VenueId::new(0),
         side: OrderSide::Buy,
         qty_lots: 5,
         lot_units: 1,
@@ -246,7 +248,7 @@ fn group_round(venues: &mut [SimVenue; 2], round: u64) -> Outcome {
         fees: Fees::default(),
     };
     let short = LegPlan {
-        venue: 1,
+        venue: VenueId::new(1),
         side: OrderSide::Sell,
         ..p
     };
@@ -338,7 +340,7 @@ fn exchange_job() -> Job {
         refresh_ticks: 1,
     };
     let p = LegPlan {
-        venue: 0,
+        venue: VenueId::new(0),
         side: OrderSide::Buy,
         qty_lots: 5,
         lot_units: 1,
@@ -350,7 +352,7 @@ fn exchange_job() -> Job {
         },
     };
     let short = LegPlan {
-        venue: 1,
+        venue: VenueId::new(1),
         side: OrderSide::Sell,
         mode: Mode::LimitWithFallback { timeout_ns: 500 },
         ..p
@@ -365,9 +367,18 @@ fn exchange_job() -> Job {
     };
     Job {
         plans: vec![p, short],
-        books: vec![0, 0],
+        books: vec![BookId::new(0), BookId::new(0)],
         tops: vec![top, top],
-        risk: vec![LegRisk { venue: 0, rules }, LegRisk { venue: 1, rules }],
+        risk: vec![
+            LegRisk {
+                venue: VenueId::new(0),
+                rules,
+            },
+            LegRisk {
+                venue: VenueId::new(1),
+                rules,
+            },
+        ],
         policy: Policy::Rebalance,
         after_md_lines: 0,
     }
@@ -408,13 +419,18 @@ impl Script<NoStrategy> for Trades {
             Side::Ask
         };
         let x = &mut d.venues[leg];
-        let b = x.book_mut(0)?;
+        let b = x.book_mut(BookId::new(0))?;
         let seq = b.ladder().seq() + 1;
         let _ = b.ladder_mut().set_level(side, 100, 2, seq);
-        x.on_book(0, now)?;
-        let b = x.book_mut(0)?;
+        x.on_book(BookId::new(0), now)?;
+        let b = x.book_mut(BookId::new(0))?;
         let _ = b.ladder_mut().set_level(side, 100, 0, seq + 1);
-        d.top(leg, 0, (99, 101 + (self.step % 2) as i64), obs)
+        d.top(
+            VenueId::new(leg),
+            BookId::new(0),
+            (99, 101 + (self.step % 2) as i64),
+            obs,
+        )
     }
 }
 
@@ -426,7 +442,7 @@ fn exchange_round(d: &mut Drive<NoStrategy>, job: Prepared, round: usize) -> i12
         qty_lots,
     };
     for e in d.venues.iter_mut() {
-        let b = e.book_mut(0).unwrap();
+        let b = e.book_mut(BookId::new(0)).unwrap();
         let seq = b.ladder().seq() + 1;
         b.ladder_mut()
             .apply_snapshot(&[lv(99, 10)], &[lv(101, 10)], seq, Depth::Complete)
@@ -476,8 +492,8 @@ fn strategy_decisions_allocate_nothing() {
     }
     let leg = |i: usize| CarryLeg {
         feed: i,
-        venue: i,
-        book: 0,
+        venue: VenueId::new(i),
+        book: BookId::new(0),
         rules: InstrumentRules::linear(tick, lot),
         lot_units: 1,
         fees: Fees {
@@ -502,7 +518,7 @@ fn strategy_decisions_allocate_nothing() {
     };
     let mut carry = Carry::new(params);
     let plan = LegPlan {
-        venue: 0,
+        venue: VenueId::new(0),
         side: OrderSide::Buy,
         qty_lots: 20,
         lot_units: 1,
@@ -536,6 +552,127 @@ fn strategy_decisions_allocate_nothing() {
         after - before,
         0,
         "strategy allocated {} times",
+        after - before
+    );
+}
+
+/// Opens one buy on every line it is shown (the engine decides whether it can).
+struct EveryLine(legcore::strategy::Intent);
+
+impl legcore::strategy::Strategy for EveryLine {
+    fn on_md(
+        &mut self,
+        _: usize,
+        _: legcore::strategy::Books<'_>,
+        _: u64,
+    ) -> Option<legcore::strategy::Intent> {
+        Some(self.0.clone())
+    }
+    fn on_group_end(&mut self, _: usize, _: &Group, _: Option<legcore::group::GroupError>) {}
+    fn on_not_opened(&mut self, _: u64) {}
+}
+
+/// Strategy groups through the engine with two pooled slots used again and again: each
+/// line opens a group (in a fresh or a reused slot), its fill ends it, and a later line
+/// reuses the slot once the silence limit has passed. Lines and fills are made first.
+#[test]
+fn reused_group_slots_allocate_nothing() {
+    use legcore::engine::{FeedBook, Output};
+    use legcore::feed::{BookFeed, Format};
+    use legcore::strategy::{Intent, IntentLeg};
+    use legcore::venue::{Delivery, Execution, ReportKind};
+
+    let job = exchange_job();
+    let mut legs = ArrayVec::new();
+    legs.push(IntentLeg {
+        plan: job.plans[0],
+        book: job.books[0],
+        top: job.tops[0],
+        risk: job.risk[0],
+    });
+    let intent = Intent {
+        legs,
+        policy: Policy::Rollback,
+    };
+    let cfg = EngineConfig {
+        request_timeout_ns: 1_000_000,
+        silence_limit_ns: 1_000_000,
+        pace_budget_ns: 1_000_000,
+        settle_risk: false,
+        job_base: 0,
+        journal: true,
+        jobs: 0,
+        strategy_groups: 2,
+    };
+    let one = Step::parse("1").unwrap();
+    let feed = FeedBook {
+        venue: VenueId::new(0),
+        book: job.books[0],
+        ladder: Ladder::new(8, 8),
+        sync: BookFeed::new(Format::HyperliquidL2Book, one, one),
+    };
+    let (d, _) = exchange_engine();
+    let risk = d.engine.into_parts().risk;
+    let mut e = Engine::new(cfg, risk, vec![feed], EveryLine(intent)).unwrap();
+    const ROUNDS: usize = 400;
+    let gap = 700_000; // two lines per silence limit: one slot lingers while the other runs
+    let lines: Vec<String> = (0..ROUNDS)
+        .map(|n| {
+            format!(
+                "{} {{\"channel\":\"l2Book\",\"data\":{{\"coin\":\"BTC\",\"time\":{n},\
+                 \"levels\":[[{{\"n\":1,\"px\":\"99\",\"sz\":\"500\"}}],\
+                 [{{\"n\":1,\"px\":\"101\",\"sz\":\"500\"}}]]}}}}",
+                n as u64 * gap
+            )
+        })
+        .collect();
+    let before = allocations();
+    let (mut sent, mut records) = (0, 0);
+    for (n, line) in lines.iter().enumerate() {
+        let now = n as u64 * gap;
+        e.handle_market_data(0, n as u32, line.as_bytes(), now, now);
+        while let Some(o) = e.poll_command() {
+            let Output::Request {
+                venue,
+                book,
+                req,
+                cmd,
+                ..
+            } = o
+            else {
+                continue;
+            };
+            sent += 1;
+            let legcore::leg::Command::Submit { qty_lots, .. } = cmd.cmd else {
+                continue;
+            };
+            let fill = Execution {
+                trade_id: n as u64 + 1,
+                last_qty_lots: qty_lots,
+                price_ticks: 101,
+                liquidity: Liquidity::Taker,
+                fee_tl_e8: 0,
+                at_ns: now,
+            };
+            let report = Report {
+                order: req.order(),
+                kind: ReportKind::Fill(fill),
+            };
+            e.handle_report(venue, Delivery::Report { book, report }, now, now + 10);
+        }
+        while e.poll_record().is_some() {
+            records += 1;
+        }
+    }
+    let after = allocations();
+    let c = e.counters();
+    assert!(c.recycled as usize >= ROUNDS - 10, "{c:?}");
+    assert!(sent >= ROUNDS && records >= 3 * ROUNDS, "{sent} {records}");
+    assert_eq!((c.reports_unexpected, c.late_reports), (0, 0), "{c:?}");
+    assert_eq!(
+        after - before,
+        0,
+        "reused slots allocated {} times",
         after - before
     );
 }

@@ -48,6 +48,8 @@
 //! prints its messages); `LEGCORE_SEEDS=100000 cargo test --release --test dst_groups --
 //! --nocapture` is the soak.
 
+use legcore::index::{BookId, VenueId};
+
 use arrayvec::ArrayVec;
 use legcore::book::{Depth, Level, OrderSide, Side};
 use legcore::engine::{Engine, EngineConfig, Job, Output, Prepared};
@@ -214,7 +216,7 @@ impl Observer<NoStrategy> for Watch {
         }
     }
 
-    fn delivering(&mut self, e: &Engine, _venue: usize, d: &Delivery, now: u64) {
+    fn delivering(&mut self, e: &Engine, _venue: VenueId, d: &Delivery, now: u64) {
         let Delivery::Report { report, .. } = d else {
             return;
         };
@@ -301,8 +303,8 @@ impl Market {
             if x.feed_fault(Fault::PriceJump) {
                 let t = x.plan().jump_ticks;
                 let t = if self.rng.below(2) == 0 { t } else { -t };
-                jump(x.book_mut(b)?, t);
-                x.on_book(b, now)?;
+                jump(x.book_mut(BookId::new(b))?, t);
+                x.on_book(BookId::new(b), now)?;
             }
             if self.rng.below(4) == 0 || self.tiny {
                 let side = if self.rng.below(2) == 0 {
@@ -311,17 +313,22 @@ impl Market {
                     Side::Ask
                 };
                 let size = 1 + self.rng.below(5) as i64;
-                let book = x.book_mut(b)?;
+                let book = x.book_mut(BookId::new(b))?;
                 let seq = book.ladder().seq() + 1;
                 if book.ladder_mut().set_level(side, 100, size, seq).is_ok() {
-                    x.on_book(b, now)?;
-                    let book = x.book_mut(b)?;
+                    x.on_book(BookId::new(b), now)?;
+                    let book = x.book_mut(BookId::new(b))?;
                     let _ = book.ladder_mut().set_level(side, 100, 0, seq + 1);
                 }
             }
             if !x.feed_fault(Fault::StaleBook) {
                 if let Some(t) = top_of(&x.books()[b]) {
-                    d.top(v, b, (t.bid_ticks, t.ask_ticks), obs)?;
+                    d.top(
+                        VenueId::new(v),
+                        BookId::new(b),
+                        (t.bid_ticks, t.ask_ticks),
+                        obs,
+                    )?;
                 }
             }
         }
@@ -415,7 +422,7 @@ fn random_plan(rng: &mut Rng, i: usize, target: i64, tiny: bool) -> LegPlan {
         },
     };
     LegPlan {
-        venue: i % VENUES,
+        venue: VenueId::new(i % VENUES),
         side: if rng.below(2) == 0 {
             OrderSide::Buy
         } else {
@@ -484,8 +491,8 @@ impl Seed {
         let mut books: Vec<Vec<SimVenue>> = vec![Vec::new(); VENUES];
         for i in 0..n {
             let p = random_plan(&mut rng, i, target, tiny);
-            place.push((p.venue, books[p.venue].len()));
-            books[p.venue].push(random_book(&mut rng).with_fees(p.fees));
+            place.push((p.venue.index(), books[p.venue.index()].len()));
+            books[p.venue.index()].push(random_book(&mut rng).with_fees(p.fees));
             plans.push(p);
         }
         // A heavy tail can hold an answer past the silence limit (2¹⁰ × 20 ns and more).
@@ -536,7 +543,7 @@ impl Seed {
         let place = &self.market.place;
         Job {
             plans: self.plans.clone(),
-            books: place.iter().map(|p| p.1).collect(),
+            books: place.iter().map(|p| BookId::new(p.1)).collect(),
             tops: place
                 .iter()
                 .map(|&(v, b)| top_of(&self.drive.venues[v].books()[b]).unwrap_or(DEFAULT_TOP))

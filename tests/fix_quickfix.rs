@@ -14,6 +14,7 @@ use harness::{field, Acceptor};
 use legcore::book::OrderSide;
 use legcore::fix::session::{SeqNums, SessionState};
 use legcore::fix::sign::SecretSource;
+use legcore::index::{BookId, VenueId};
 use legcore::leg::Liquidity;
 use legcore::num::Step;
 use legcore::runtime::binance_fix::{BinanceFixGateway, FixVenueConfig, StpMode};
@@ -118,12 +119,13 @@ fn orders_fills_rejects_and_cancel_rejects_round_trip_through_quickfix() {
         order(4, 10_000, 100_000, TimeInForce::PostOnly),
     );
     for o in [o1, o2, o3, o4] {
-        gw.send(0, Request::New(o), clock.now_ns()).unwrap();
+        gw.send(BookId::new(0), Request::New(o), clock.now_ns())
+            .unwrap();
     }
     let got = reports(&collect(&mut gw, &clock, 8));
-    gw.send(0, Request::Cancel(o4.order), clock.now_ns())
+    gw.send(BookId::new(0), Request::Cancel(o4.order), clock.now_ns())
         .unwrap();
-    gw.send(0, Request::Cancel(o1.order), clock.now_ns())
+    gw.send(BookId::new(0), Request::Cancel(o1.order), clock.now_ns())
         .unwrap();
     let got: Vec<Report> = got
         .into_iter()
@@ -231,13 +233,14 @@ fn a_forced_logout_is_followed_by_a_new_logon() {
     let mut gw = gateway(&venue);
     connect(&mut gw, &clock);
     let o1 = order(1, 10_050, 100_000, TimeInForce::PostOnly);
-    gw.send(0, Request::New(o1), clock.now_ns()).unwrap();
+    gw.send(BookId::new(0), Request::New(o1), clock.now_ns())
+        .unwrap();
     let ds = collect(&mut gw, &clock, 3);
     assert_eq!(
         ds,
         vec![
             Delivery::Report {
-                book: 0,
+                book: BookId::new(0),
                 report: Report {
                     order: o1.order,
                     kind: ReportKind::Ack
@@ -266,7 +269,8 @@ fn a_forced_logout_is_followed_by_a_new_logon() {
         (Some("1"), Some("Y"))
     );
     let o2 = order(2, 10_050, 100_000, TimeInForce::PostOnly);
-    gw.send(0, Request::New(o2), clock.now_ns()).unwrap();
+    gw.send(BookId::new(0), Request::New(o2), clock.now_ns())
+        .unwrap();
     let kinds: Vec<ReportKind> = reports(&collect(&mut gw, &clock, 2))
         .into_iter()
         .map(|r| strip_time(r.kind))
@@ -361,10 +365,22 @@ fn a_group_with_a_rejected_fix_leg_unwinds_the_simulator_leg_to_flat() {
         fees: Fees::default(),
     };
     let job = Job {
-        plans: vec![leg(0, OrderSide::Buy), leg(1, OrderSide::Sell)],
-        books: vec![0, 0],
+        plans: vec![
+            leg(VenueId::new(0), OrderSide::Buy),
+            leg(VenueId::new(1), OrderSide::Sell),
+        ],
+        books: vec![BookId::new(0), BookId::new(0)],
         tops: vec![top, top],
-        risk: vec![LegRisk { venue: 0, rules }, LegRisk { venue: 1, rules }],
+        risk: vec![
+            LegRisk {
+                venue: VenueId::new(0),
+                rules,
+            },
+            LegRisk {
+                venue: VenueId::new(1),
+                rules,
+            },
+        ],
         policy: Policy::Rollback,
         after_md_lines: 0,
     };

@@ -6,6 +6,8 @@
 //! default scenario's strategy run (real books, a decision after every line, groups from
 //! the preallocated pool) allocates the same whether it opens 2 groups or 12.
 
+use legcore::index::{BookId, VenueId};
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -103,10 +105,22 @@ fn jobs(n: usize) -> Vec<Job> {
     };
     (0..n)
         .map(|k| Job {
-            plans: vec![leg(0, OrderSide::Buy), leg(1, OrderSide::Sell)],
-            books: vec![k, k],
+            plans: vec![
+                leg(VenueId::new(0), OrderSide::Buy),
+                leg(VenueId::new(1), OrderSide::Sell),
+            ],
+            books: vec![BookId::new(k), BookId::new(k)],
             tops: vec![top, top],
-            risk: vec![LegRisk { venue: 0, rules }, LegRisk { venue: 1, rules }],
+            risk: vec![
+                LegRisk {
+                    venue: VenueId::new(0),
+                    rules,
+                },
+                LegRisk {
+                    venue: VenueId::new(1),
+                    rules,
+                },
+            ],
             policy: Policy::Rollback,
             after_md_lines: 0,
         })

@@ -5,6 +5,8 @@
 //! Each test runs the real loop and gateway threads over simulated venues; the moving
 //! books come from small synthetic Binance USD-M tapes (a snapshot, then diffs).
 
+use legcore::index::{BookId, VenueId};
+
 use std::sync::{Arc, Mutex};
 
 use legcore::book::{Depth, Level, OrderSide};
@@ -67,8 +69,8 @@ fn one() -> Step {
 fn feed(tape: Arc<Tape>) -> Feed {
     Feed {
         tape,
-        venue: 0,
-        book: 0,
+        venue: VenueId::new(0),
+        book: BookId::new(0),
         format: legcore::feed::Format::BinanceUsdm,
         tick: tick(),
         lot: one(),
@@ -131,7 +133,7 @@ const TOP: Arrival = Arrival {
 
 fn leg(venue: usize, side: OrderSide, mode: Mode, bps: i32) -> LegPlan {
     LegPlan {
-        venue,
+        venue: VenueId::new(venue),
         side,
         qty_lots: 2,
         lot_units: 1,
@@ -146,7 +148,7 @@ fn job(plans: Vec<LegPlan>, policy: Policy) -> Job {
         .iter()
         .map(|p| LegRisk {
             venue: p.venue,
-            rules: if p.venue == 0 {
+            rules: if p.venue == VenueId::new(0) {
                 InstrumentRules::linear(tick(), one())
             } else {
                 InstrumentRules::linear(one(), one())
@@ -154,7 +156,7 @@ fn job(plans: Vec<LegPlan>, policy: Policy) -> Job {
         })
         .collect();
     Job {
-        books: vec![0; plans.len()],
+        books: vec![BookId::new(0); plans.len()],
         tops: vec![TOP; plans.len()],
         risk,
         plans,
@@ -296,9 +298,18 @@ fn an_unwind_refused_by_our_own_rate_limit_waits_for_its_token() {
             leg(0, OrderSide::Buy, Mode::MarketOnly, 400),
             leg(1, OrderSide::Sell, Mode::MarketOnly, 400),
         ],
-        books: vec![0, 0],
+        books: vec![BookId::new(0), BookId::new(0)],
         tops: vec![TOP, TOP],
-        risk: vec![LegRisk { venue: 0, rules }, LegRisk { venue: 1, rules }],
+        risk: vec![
+            LegRisk {
+                venue: VenueId::new(0),
+                rules,
+            },
+            LegRisk {
+                venue: VenueId::new(1),
+                rules,
+            },
+        ],
         policy: Policy::Rollback,
         after_md_lines: 0,
     };

@@ -3,6 +3,8 @@
 //! market-data line sent to it is counted, not applied (a network venue keeps its own
 //! books; only `run_local_gateway` feeds a simulated venue's book).
 
+use legcore::index::BookId;
+
 use std::time::{Duration, Instant};
 
 use legcore::book::{Depth, Level, OrderSide};
@@ -51,7 +53,7 @@ fn a_gateway_thread_drives_a_plain_gateway_and_ignores_market_data_for_it() {
     let msgs = [
         Outbound::Md { feed: 0, line: 0 },
         Outbound::Request {
-            book: 0,
+            book: BookId::new(0),
             req,
             pushed_ns: now,
             cause_ns: now,
@@ -70,9 +72,10 @@ fn a_gateway_thread_drives_a_plain_gateway_and_ignores_market_data_for_it() {
         );
         match rep_rx.pop() {
             Some(Inbound::Delivery {
-                delivery: Delivery::Report { book: 0, report },
+                delivery: Delivery::Report { book, report },
                 ..
             }) => {
+                assert_eq!(book, BookId::new(0));
                 assert_eq!(report.order, order);
                 kinds.push(report.kind);
             }

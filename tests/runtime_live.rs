@@ -2,6 +2,8 @@
 //! in real time, against the same engine driven in virtual time (no threads) over the
 //! same jobs; back-pressure on tiny rings; shutdown with everything accounted; pinning.
 
+use legcore::index::{BookId, VenueId};
+
 use legcore::book::{Depth, Level, OrderSide};
 use legcore::engine::{Engine, EngineConfig, Prepared};
 use legcore::group::{Group, LegPlan, LegRisk, Outcome, Policy};
@@ -100,10 +102,22 @@ fn jobs(seed: u64) -> Vec<Job> {
                 fees: Fees::default(),
             };
             Job {
-                plans: vec![leg(0, OrderSide::Buy), leg(1, OrderSide::Sell)],
-                books: vec![k, k],
+                plans: vec![
+                    leg(VenueId::new(0), OrderSide::Buy),
+                    leg(VenueId::new(1), OrderSide::Sell),
+                ],
+                books: vec![BookId::new(k), BookId::new(k)],
                 tops: vec![top, top],
-                risk: vec![LegRisk { venue: 0, rules }, LegRisk { venue: 1, rules }],
+                risk: vec![
+                    LegRisk {
+                        venue: VenueId::new(0),
+                        rules,
+                    },
+                    LegRisk {
+                        venue: VenueId::new(1),
+                        rules,
+                    },
+                ],
                 policy,
                 after_md_lines: 0,
             }
@@ -263,8 +277,8 @@ fn a_replayed_real_feed_drives_the_books_and_a_triggered_group() {
     let tape = Arc::new(Tape::from_gz_file(path).unwrap());
     let feed = Feed {
         tape: tape.clone(),
-        venue: 0,
-        book: 0,
+        venue: VenueId::new(0),
+        book: BookId::new(0),
         format: Format::BinanceUsdm,
         tick,
         lot,
@@ -302,13 +316,19 @@ fn a_replayed_real_feed_drives_the_books_and_a_triggered_group() {
     let job = Job {
         // 0.005 BTC on the real book; 1 lot on the static one (units differ: this is a
         // runtime test, not a hedge).
-        plans: vec![leg(0, OrderSide::Buy, 5), leg(1, OrderSide::Sell, 5)],
-        books: vec![0, 0],
+        plans: vec![
+            leg(VenueId::new(0), OrderSide::Buy, 5),
+            leg(VenueId::new(1), OrderSide::Sell, 5),
+        ],
+        books: vec![BookId::new(0), BookId::new(0)],
         tops: vec![placeholder, placeholder],
         risk: vec![
-            LegRisk { venue: 0, rules },
             LegRisk {
-                venue: 1,
+                venue: VenueId::new(0),
+                rules,
+            },
+            LegRisk {
+                venue: VenueId::new(1),
                 rules: static_rules,
             },
         ],

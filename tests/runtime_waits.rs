@@ -3,6 +3,8 @@
 //! venue that stays silent forever ends its group `unhedged` within the silence limit,
 //! with the other leg unwound, risk reducing and the run over (issue 11 #9 and #10).
 
+use legcore::index::{BookId, VenueId};
+
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -94,7 +96,7 @@ fn job(legs: &[(usize, OrderSide, Mode)], policy: Policy) -> Job {
         expected_price_ticks: None,
     };
     let plan = |&(venue, side, mode): &(usize, OrderSide, Mode)| LegPlan {
-        venue,
+        venue: VenueId::new(venue),
         side,
         qty_lots: 4,
         lot_units: 1,
@@ -104,9 +106,15 @@ fn job(legs: &[(usize, OrderSide, Mode)], policy: Policy) -> Job {
     };
     Job {
         plans: legs.iter().map(plan).collect(),
-        books: vec![0; legs.len()],
+        books: vec![BookId::new(0); legs.len()],
         tops: vec![top; legs.len()],
-        risk: legs.iter().map(|l| LegRisk { venue: l.0, rules }).collect(),
+        risk: legs
+            .iter()
+            .map(|l| LegRisk {
+                venue: VenueId::new(l.0),
+                rules,
+            })
+            .collect(),
         policy,
         after_md_lines: 0,
     }

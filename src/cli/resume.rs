@@ -12,6 +12,8 @@
 //! venues, reconcile, cancel what rests, write the `resumed` and `reconciled` lines,
 //! run the unwind rounds, write the recovered groups' `ended` lines.
 
+use legcore::index::{BookId, VenueId};
+
 use std::path::{Path, PathBuf};
 
 use legcore::book::OrderSide;
@@ -171,7 +173,7 @@ fn restore_venues(
             return Err(input(format!("venue {i}: no saved book")));
         };
         let f = &feeds[i];
-        let book = x.book_mut(0).map_err(input)?;
+        let book = x.book_mut(BookId::new(0)).map_err(input)?;
         book.restore(state)
             .ok_or_else(|| input(format!("venue {i}: more orders than a venue holds")))?;
         // Replayed to where the venue saved; if its book was out of sync or one-sided
@@ -198,7 +200,7 @@ fn cancel_resting(exchanges: &mut [SimExchange], rec: &Recovery) -> Result<usize
         if o.open {
             cancelled += 1;
             let mut out: arrayvec::ArrayVec<_, 1> = arrayvec::ArrayVec::new();
-            let book = exchanges[o.venue].book_mut(0).map_err(input)?;
+            let book = exchanges[o.venue].book_mut(BookId::new(0)).map_err(input)?;
             book.cancel(o.client_id, &mut out).map_err(input)?;
         }
     }
@@ -434,7 +436,7 @@ impl Unwinds<'_> {
         let lot_units = i64::try_from(self.venues[v].lot.size().raw() / unit)
             .map_err(|_| input(format!("venue {v}: its lot is too many units of {unit}")))?;
         job.plans.push(LegPlan {
-            venue: v,
+            venue: VenueId::new(v),
             side,
             qty_lots: lots,
             lot_units,
@@ -442,7 +444,7 @@ impl Unwinds<'_> {
             max_slippage_bps: self.max_slippage_bps,
             fees: self.fees[v],
         });
-        job.books.push(0);
+        job.books.push(BookId::new(0));
         job.tops.push(Arrival {
             bid_ticks: b.price_ticks,
             ask_ticks: a.price_ticks,
@@ -450,7 +452,7 @@ impl Unwinds<'_> {
             expected_price_ticks: None,
         });
         job.risk.push(LegRisk {
-            venue: v,
+            venue: VenueId::new(v),
             rules: self.rules[v],
         });
         Ok(())

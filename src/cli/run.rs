@@ -404,6 +404,7 @@ fn strategy_json(carry: &RunStrategy) -> Value {
         "decisions": cs.decisions,
         "opens": cs.opens,
         "closes": cs.closes,
+        "not_opened": cs.not_opened,
         "cycles": cs.cycles,
         "best_entry_bps": cs.best_entry_bps.map(|d| d.to_string()),
         "best_exit_bps": cs.best_exit_bps.map(|d| d.to_string()),
@@ -432,6 +433,8 @@ fn runtime_json(ran: &Ran) -> Value {
         "unverified_fills": report.unverified_fills,
         "unaccounted": report.unaccounted,
         "pool_exhausted": report.pool_exhausted,
+        "groups_recycled": report.recycled,
+        "late_reports": report.late_reports,
         "link_events": report.link_events,
         "loop_pinned": report.loop_pinned,
     })
@@ -537,11 +540,12 @@ fn footer(doc: &Value) -> String {
     };
     let text = |v: &Value| v.as_str().unwrap_or("?").to_string();
     let mut t = format!(
-        "\nstrategy  {} decisions, {} opens, {} closes, {} cycles; best entry {}, best exit {}; \
-         ends {}\n",
+        "\nstrategy  {} decisions, {} opens, {} closes ({} found no free group slot), {} cycles; \
+         best entry {}, best exit {}; ends {}\n",
         s["decisions"],
         s["opens"],
         s["closes"],
+        s["not_opened"],
         s["cycles"],
         bps(&s["best_entry_bps"]),
         bps(&s["best_exit_bps"]),
@@ -565,7 +569,8 @@ fn footer(doc: &Value) -> String {
     t += &format!(
         "runtime   {} md lines (refused per feed {}; dropped {}); waits on full rings: command {}, \
          journal {}; risk refused {} (waited for a token {}, dropped behind a refusal {}); \
-         reports ignored {}; unverified fills {}; unaccounted {}; venue link events {}\n\n",
+         reports ignored {}; unverified fills {}; unaccounted {}; venue link events {}; \
+         group slots reused {} (reports too late for theirs {})\n\n",
         r["md_lines"],
         refused.join(", "),
         r["feeder_dropped"],
@@ -577,7 +582,9 @@ fn footer(doc: &Value) -> String {
         r["reports_ignored"],
         r["unverified_fills"],
         r["unaccounted"],
-        r["link_events"]
+        r["link_events"],
+        r["groups_recycled"],
+        r["late_reports"]
     );
     t
 }

@@ -4,6 +4,7 @@
 use super::job::{Live, Prepared, Tally};
 use super::{ids, Cmds, Engine};
 use crate::group::{GroupError, LegPlan, Outcome, MAX_GROUP_LEGS};
+use crate::index::VenueId;
 use crate::journal::Record;
 use crate::leg::{LegError, OrderError, OrderEvent};
 use crate::strategy::{Intent, Strategy};
@@ -22,7 +23,7 @@ impl<S: Strategy> Engine<S> {
 
     /// A delivery from venue `venue` (pushed by its gateway at `pushed_ns`, for the
     /// fill-to-group stage): a report goes to its group.
-    pub fn handle_report(&mut self, _venue: usize, delivery: Delivery, pushed_ns: u64, now: u64) {
+    pub fn handle_report(&mut self, _venue: VenueId, delivery: Delivery, pushed_ns: u64, now: u64) {
         self.now = now;
         let Delivery::Report { report, .. } = delivery else {
             // Connection events: the legs' request timeouts cover what was lost.
@@ -31,8 +32,12 @@ impl<S: Strategy> Engine<S> {
         };
         let event = report.kind.event();
         let at = ids::locate(self.cfg.job_base, report.order);
-        let Some(j) = at.job.filter(|&j| j < self.groups.len()) else {
+        let Some(job) = at.job.filter(|&j| j < self.next_job) else {
             self.counters.reports_unexpected += 1;
+            return;
+        };
+        let Some(j) = self.slot(job) else {
+            self.counters.late_reports += 1; // its slot holds a later job now
             return;
         };
         let mut cmds = Cmds::new();
@@ -62,7 +67,7 @@ impl<S: Strategy> Engine<S> {
             Err(e) => self.count_refused_report(&e),
         }
         self.record(|| Record::Report {
-            job: j,
+            job,
             client_id: report.order,
             event,
             taken: r.is_ok(),
@@ -117,8 +122,15 @@ impl<S: Strategy> Engine<S> {
         }
     }
 
-    fn start_job(&mut self, mut live: Box<Live>) {
-        let j = self.groups.len();
+    fn start_job(&mut self, live: Box<Live>) {
+        self.groups.push(live); // within capacity: no allocation
+        self.start_in(self.groups.len() - 1);
+    }
+
+    /// Starts the job whose group is in slot `j`, under the next job number.
+    fn start_in(&mut self, j: usize) {
+        let job = self.number(j);
+        let live = &mut self.groups[j];
         let arrived = if live.job.after_md_lines > 0 {
             self.market.last_md_ns()
         } else {
@@ -134,7 +146,6 @@ impl<S: Strategy> Engine<S> {
         live.now_tops.clear();
         // One top per leg (checked by the runtime), at most MAX_GROUP_LEGS (the group's).
         let _ = live.now_tops.try_extend_from_slice(&live.job.tops);
-        self.groups.push(live); // within capacity: no allocation
         let mut cmds = Cmds::new();
         let base = self.cfg.job_base;
         let t0 = self.lap();
@@ -143,12 +154,12 @@ impl<S: Strategy> Engine<S> {
             &live.job.tops,
             &live.job.risk,
             &mut self.risk,
-            |c| ids::command_id(base, j, c),
+            |c| ids::command_id(base, job, c),
             self.now,
             &mut cmds,
         );
         self.lap_since(crate::telemetry::Stage::Decide, t0);
-        self.refused_at_start.push(r.err());
+        self.groups[j].refused = r.err();
         match r {
             Err(why) => self.refused(j, why),
             Ok(()) => self.started(j, &mut cmds, arrived),
@@ -156,25 +167,27 @@ impl<S: Strategy> Engine<S> {
     }
 
     fn refused(&mut self, j: usize, why: GroupError) {
-        self.groups[j].ended = true;
-        self.strategy.on_group_end(j, &self.groups[j].g, Some(why));
-        let t_ns = self.now;
-        self.record(|| Record::Refused { job: j, t_ns, why });
+        let (live, t_ns) = (&mut self.groups[j], self.now);
+        (live.ended, live.ended_ns) = (true, t_ns);
+        let job = live.job_no;
+        self.strategy.on_group_end(job, &live.g, Some(why));
+        self.record(|| Record::Refused { job, t_ns, why });
     }
 
     fn started(&mut self, j: usize, cmds: &mut Cmds, arrived: u64) {
         if self.cfg.journal {
             let live = &self.groups[j];
             self.records.push_back(Record::Started {
-                job: j,
+                job: live.job_no,
                 t_ns: self.now,
                 policy: live.g.policy(),
                 legs: live.started_legs(),
             });
         }
         // The entries passed risk as one: count them open and send them.
+        let job = self.groups[j].job_no;
         for c in cmds.iter() {
-            let id = ids::command_id(self.cfg.job_base, j, c);
+            let id = ids::command_id(self.cfg.job_base, job, c);
             self.count_open(id, self.groups[j].job.risk[c.leg].venue);
         }
         for c in cmds.drain(..) {
@@ -183,19 +196,65 @@ impl<S: Strategy> Engine<S> {
         self.check_end(j);
     }
 
-    /// Opens the strategy's `intent` as a new job from the pool.
+    /// Opens the strategy's `intent` as a new job: in a fresh slot from the pool, or in
+    /// the pooled slot done with longest ago. If neither is free (or no client id is
+    /// left), it is counted and the strategy told.
     pub(super) fn open(&mut self, intent: &Intent) {
-        let Some(mut live) = self.pool.pop() else {
+        if !self.try_open(intent) {
             self.counters.pool_exhausted += 1;
-            return;
-        };
-        let plans: ArrayVec<LegPlan, MAX_GROUP_LEGS> = intent.legs.iter().map(|l| l.plan).collect();
-        if live.g.renew(&plans, intent.policy).is_err() {
-            self.pool.push(live);
-            self.counters.pool_exhausted += 1;
-            return;
+            self.strategy.on_not_opened(self.now);
         }
-        live.ended = false;
+    }
+
+    fn try_open(&mut self, intent: &Intent) -> bool {
+        if !ids::fits(self.cfg.job_base, self.next_job) {
+            return false;
+        }
+        // Decided on the last line: tick-to-order runs from its arrival.
+        let md = self.counters.md_lines.max(1);
+        if let Some(mut live) = self.pool.pop() {
+            if fill(&mut live, intent, md).is_err() {
+                self.pool.push(live);
+                return false;
+            }
+            self.start_job(live);
+            return true;
+        }
+        let Some(j) = self.recyclable() else {
+            return false;
+        };
+        if fill(&mut self.groups[j], intent, md).is_err() {
+            return false;
+        }
+        self.counters.recycled += 1;
+        self.start_in(j);
+        true
+    }
+
+    /// The pooled slot done with longest ago: its group ended a silence limit ago or
+    /// more, and no order of it is open or waits for a token.
+    fn recyclable(&self) -> Option<usize> {
+        let (now, linger) = (self.now, self.cfg.silence_limit_ns);
+        let base = self.cfg.job_base;
+        let open = |job: usize| {
+            self.open
+                .iter()
+                .any(|&(id, _)| ids::job_of(base, id) == Some(job))
+        };
+        (0..self.groups.len())
+            .filter(|&j| self.groups[j].recyclable(now, linger))
+            .filter(|&j| !self.pacer.holds(j) && !open(self.groups[j].job_no))
+            .min_by_key(|&j| self.groups[j].ended_ns)
+    }
+}
+
+/// Renews `live` (a pooled slot) for `intent`, to start after `md_lines` lines, in place
+/// (no allocation).
+fn fill(live: &mut Live, intent: &Intent, md_lines: u64) -> Result<(), GroupError> {
+    let plans: ArrayVec<LegPlan, MAX_GROUP_LEGS> = intent.legs.iter().map(|l| l.plan).collect();
+    live.g.renew(&plans, intent.policy)?;
+    (live.ended, live.refused) = (false, None);
+    {
         let job = &mut live.job;
         job.plans.clear();
         job.books.clear();
@@ -208,11 +267,12 @@ impl<S: Strategy> Engine<S> {
             job.risk.push(l.risk);
         }
         job.policy = intent.policy;
-        // Decided on the last line: tick-to-order runs from its arrival.
-        job.after_md_lines = self.counters.md_lines.max(1);
-        self.start_job(live);
+        job.after_md_lines = md_lines;
     }
+    Ok(())
+}
 
+impl<S: Strategy> Engine<S> {
     /// Reports job `j`'s end to the strategy and the journal, once per end (a late fill
     /// that reopens a group makes it end again).
     pub(super) fn check_end(&mut self, j: usize) {
@@ -224,11 +284,11 @@ impl<S: Strategy> Engine<S> {
         if live.ended {
             return;
         }
-        live.ended = true;
+        (live.ended, live.ended_ns) = (true, self.now);
         if self.cfg.settle_risk {
             live.g.settle_risk(&mut self.risk);
         }
-        self.strategy.on_group_end(j, &live.g, None);
+        self.strategy.on_group_end(live.job_no, &live.g, None);
         self.record_end(j, outcome);
     }
 
@@ -244,6 +304,7 @@ impl<S: Strategy> Engine<S> {
         if !live.ended || live.tally() == before {
             return;
         }
+        self.groups[j].ended_ns = self.now;
         if self.cfg.settle_risk {
             self.groups[j].g.settle_risk(&mut self.risk);
         }
@@ -264,7 +325,7 @@ impl<S: Strategy> Engine<S> {
                 .filter_map(|(i, s)| Some((s, g.leg_record(i)?)))
                 .collect();
             Record::Ended {
-                job: j,
+                job: live.job_no,
                 t_ns,
                 started_ns: g.times_ns().0,
                 policy: g.policy(),

@@ -31,6 +31,20 @@ pub(crate) fn command_request(job_base: u64, job: usize, c: GroupCommand) -> Opt
     Request::from_command(&c, job).ok()
 }
 
+/// Job `job` has client ids: `job_base + job` fits an [`OrderRef`].
+pub(crate) fn fits(job_base: u64, job: usize) -> bool {
+    let job = u64::try_from(job)
+        .ok()
+        .and_then(|j| job_base.checked_add(j));
+    job.is_some_and(|j| OrderRef::new(j, 0, 0, 0).is_ok())
+}
+
+/// The job of wire client id `wire`, if it is an [`OrderRef`] of this run.
+pub(crate) fn job_of(job_base: u64, wire: u64) -> Option<usize> {
+    let order = OrderRef::try_from(wire).ok()?;
+    locate(job_base, order).job
+}
+
 /// The job, leg, part and slot `order` names.
 pub(crate) fn locate(job_base: u64, order: OrderRef) -> OrderOf {
     let job = order.job().checked_sub(job_base);

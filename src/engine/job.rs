@@ -4,11 +4,19 @@
 //! caller from a fixed [`Job`] ([`Prepared`]) or once at start-up for the strategy's
 //! pool, and boxed so the engine never moves it. A strategy's intent takes a pooled slot
 //! and renews its group in place (`Group::renew`, no allocation).
+//!
+//! Jobs are numbered in start order; a group lives in a slot of the engine. A fixed job
+//! keeps its slot for the run. A pooled slot is used again once its group has ended, no
+//! order of it is open or waits for a token, and the venues have had the silence limit
+//! to send what is late (`Live::recyclable`): until then a late fill still finds its
+//! group; after, it is counted (`Counters::late_reports`). So `strategy.max_groups`
+//! bounds the groups open at once, not the groups of a run.
 
 use arrayvec::ArrayVec;
 
 use super::EngineConfig;
 use crate::group::{Group, GroupError, LegPlan, LegRisk, Policy, MAX_GROUP_LEGS};
+use crate::index::{BookId, VenueId};
 use crate::journal::StartedLeg;
 use crate::leg::Arrival;
 
@@ -18,7 +26,7 @@ pub struct Job {
     /// The legs (`venue` indexes the gateways and the risk state).
     pub plans: Vec<LegPlan>,
     /// Per leg: the book (instrument) index on its venue.
-    pub books: Vec<usize>,
+    pub books: Vec<BookId>,
     /// Per leg: the top of book and pre-flight it decides on.
     pub tops: Vec<Arrival>,
     /// Per leg: the risk venue and instrument rules.
@@ -41,6 +49,14 @@ pub(crate) struct Live {
     pub(crate) now_tops: ArrayVec<Arrival, MAX_GROUP_LEGS>,
     /// The end was reported (to the strategy and the journal).
     pub(crate) ended: bool,
+    /// When it last ended, ns.
+    pub(crate) ended_ns: u64,
+    /// Its job number (start order; client ids carry it).
+    pub(crate) job_no: usize,
+    /// Why its start was refused, if it was.
+    pub(crate) refused: Option<GroupError>,
+    /// A pooled slot (a strategy's), used again once its group is done with.
+    pub(crate) pooled: bool,
 }
 
 /// A job whose group is built, ready to hand to [`super::Engine::handle_job`] (built on
@@ -57,6 +73,10 @@ impl Prepared {
             job,
             now_tops: ArrayVec::new(),
             ended: false,
+            ended_ns: 0,
+            job_no: 0,
+            refused: None,
+            pooled: false,
         })))
     }
 }
@@ -70,7 +90,7 @@ fn build(config: &EngineConfig, plans: &[LegPlan], policy: Policy) -> Result<Gro
 /// The placeholder plan pooled groups are built with before `renew`.
 fn pool_plan() -> LegPlan {
     LegPlan {
-        venue: 0,
+        venue: VenueId::new(0),
         side: crate::book::OrderSide::Buy,
         qty_lots: 1,
         lot_units: 1,
@@ -97,12 +117,23 @@ pub(crate) fn pool(config: &EngineConfig, n: usize) -> Result<Vec<Box<Live>>, Gr
             job,
             now_tops: ArrayVec::new(),
             ended: false,
+            ended_ns: 0,
+            job_no: 0,
+            refused: None,
+            pooled: true,
         }));
     }
     Ok(pool)
 }
 
 impl Live {
+    /// Done with at `now`: a pooled group that ended (or was refused) at least
+    /// `linger_ns` ago. The caller checks that no order of it is open or waiting.
+    pub(crate) fn recyclable(&self, now: u64, linger_ns: u64) -> bool {
+        let done = self.refused.is_some() || (self.ended && self.g.outcome().is_some());
+        self.pooled && done && now >= self.ended_ns.saturating_add(linger_ns)
+    }
+
     /// The legs as a `Started` record lists them.
     pub(crate) fn started_legs(&self) -> ArrayVec<StartedLeg, MAX_GROUP_LEGS> {
         self.g

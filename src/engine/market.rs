@@ -8,6 +8,7 @@
 
 use super::{Cmds, Engine, Output};
 use crate::book::Ladder;
+use crate::index::{BookId, VenueId};
 use crate::runtime::BookFeed;
 use crate::strategy::{Books, Strategy};
 use crate::telemetry::Stage;
@@ -16,9 +17,9 @@ use crate::telemetry::Stage;
 #[derive(Debug)]
 pub struct FeedBook {
     /// The venue (gateway) whose book it follows.
-    pub venue: usize,
+    pub venue: VenueId,
     /// The book on that venue.
-    pub book: usize,
+    pub book: BookId,
     /// The loop's ladder for it.
     pub ladder: Ladder,
     /// Its sync (sequence rules, tick and lot).
@@ -29,7 +30,7 @@ pub struct FeedBook {
 #[derive(Debug)]
 pub(super) struct Market {
     /// Per feed: (venue, book).
-    places: Vec<(usize, usize)>,
+    places: Vec<(VenueId, BookId)>,
     ladders: Vec<Ladder>,
     syncs: Vec<BookFeed>,
     live: Vec<bool>,
@@ -75,7 +76,7 @@ impl Market {
     }
 
     /// The live top (bid, ask ticks) of `venue`'s book `book`, if a live feed keeps it.
-    pub(super) fn live_top(&self, venue: usize, book: usize) -> Option<(i64, i64)> {
+    pub(super) fn live_top(&self, venue: VenueId, book: BookId) -> Option<(i64, i64)> {
         let f =
             (0..self.places.len()).find(|&f| self.live[f] && self.places[f] == (venue, book))?;
         top(&self.ladders[f])
@@ -147,14 +148,14 @@ impl<S: Strategy> Engine<S> {
 
     /// The top of `venue`'s book `book` is now `bid` / `ask` (ticks), as a driver without
     /// feeds sees it.
-    pub fn handle_top(&mut self, venue: usize, book: usize, bid: i64, ask: i64, now: u64) {
+    pub fn handle_top(&mut self, venue: VenueId, book: BookId, bid: i64, ask: i64, now: u64) {
         self.now = now;
         self.on_top(venue, book, bid, ask, now);
     }
 
     /// Each running group with a leg on `venue`'s book `book` takes the new top (a chase
     /// leg reprices), and what it sends goes through risk like any command.
-    fn on_top(&mut self, venue: usize, book: usize, bid: i64, ask: i64, cause_ns: u64) {
+    fn on_top(&mut self, venue: VenueId, book: BookId, bid: i64, ask: i64, cause_ns: u64) {
         for j in 0..self.groups.len() {
             let live = &mut self.groups[j];
             let mut moved = false;
@@ -165,7 +166,7 @@ impl<S: Strategy> Engine<S> {
                     moved = true;
                 }
             }
-            let running = self.refused_at_start[j].is_none() && live.g.outcome().is_none();
+            let running = live.refused.is_none() && live.g.outcome().is_none();
             if !(moved && running) {
                 continue;
             }

@@ -44,6 +44,7 @@ use arrayvec::ArrayVec;
 
 use crate::book::Ladder;
 use crate::group::{Group, GroupCommand, GroupError, Pacer};
+use crate::index::{BookId, VenueId};
 use crate::journal::Record;
 use crate::leg::Arrival;
 use crate::risk::RiskState;
@@ -88,7 +89,8 @@ pub struct EngineConfig {
     pub journal: bool,
     /// Fixed jobs the run will hand in (their slots are reserved at start).
     pub jobs: usize,
-    /// Groups preallocated for the strategy: the most it can open in the run.
+    /// Groups preallocated for the strategy: the most it holds at once (an ended group's
+    /// slot is used again, see [`job`]).
     pub strategy_groups: usize,
 }
 
@@ -98,9 +100,9 @@ pub enum Output {
     /// A request for book `book` of venue `venue`.
     Request {
         /// The venue (gateway).
-        venue: usize,
+        venue: VenueId,
         /// The book on it.
-        book: usize,
+        book: BookId,
         /// The request.
         req: Request,
         /// When the event that caused it happened (tick-to-order runs from it).
@@ -113,7 +115,7 @@ pub enum Output {
     /// Market-data line `line` of feed `feed`, for venue `venue`'s book to follow.
     Md {
         /// The venue (gateway).
-        venue: usize,
+        venue: VenueId,
         /// The feed.
         feed: usize,
         /// The line's index in its feed.
@@ -135,8 +137,14 @@ pub struct Counters {
     pub reports_unexpected: u64,
     /// Fills refused because their trade id fell below a leg's dedupe window.
     pub unverified_fills: u64,
-    /// Intents that found the pool empty (not opened).
+    /// Intents that found the pool empty (not opened): every pooled group still
+    /// running or lingering for late reports, or no client id left for a new job.
     pub pool_exhausted: u64,
+    /// Pooled slots used again for a new job after their group was done with.
+    pub recycled: u64,
+    /// Reports for a job whose slot was used again (later than the silence limit after
+    /// its group ended): not applied, counted. Should be 0.
+    pub late_reports: u64,
     /// Market-data lines applied.
     pub md_lines: u64,
     /// Connection events from the venues (connected, disconnected, resynced): the legs'
@@ -150,9 +158,12 @@ pub struct Counters {
 /// What an engine holds at the end of a run.
 #[derive(Debug)]
 pub struct Parts<S> {
-    /// Per job, in job order: its group at the end.
+    /// The groups the engine still holds, in job order: every fixed job's, and the
+    /// strategy's that were not recycled (the journal has every group's end).
     pub groups: Vec<Group>,
-    /// Per job: why its start was refused, if it was.
+    /// Per group in `groups`: its job number.
+    pub job_numbers: Vec<usize>,
+    /// Per group in `groups`: why its start was refused, if it was.
     pub refused_at_start: Vec<Option<GroupError>>,
     /// The risk state.
     pub risk: RiskState,
@@ -172,13 +183,18 @@ pub struct Parts<S> {
 pub struct Engine<S = NoStrategy> {
     cfg: EngineConfig,
     strategy: S,
+    /// The group slots (a job's group lives in one; see [`job`]).
     groups: Vec<Box<Live>>,
-    refused_at_start: Vec<Option<GroupError>>,
+    /// Job number to slot, direct-mapped by the number's low bits (a hint, checked;
+    /// a miss falls back to a scan).
+    slot_of: Vec<u32>,
+    /// The next job's number.
+    next_job: usize,
     pool: Vec<Box<Live>>,
     pending: VecDeque<Box<Live>>,
     risk: RiskState,
     /// Orders counted open by risk: (client id, risk venue).
-    open: Vec<(u64, usize)>,
+    open: Vec<(u64, VenueId)>,
     pacer: Pacer,
     market: market::Market,
     finished: bool,
@@ -223,7 +239,8 @@ impl<S: Strategy> Engine<S> {
             pool: job::pool(&cfg, cfg.strategy_groups)?,
             strategy,
             groups: Vec::with_capacity(slots),
-            refused_at_start: Vec::with_capacity(slots),
+            slot_of: vec![u32::MAX; (2 * slots).max(1).next_power_of_two()],
+            next_job: 0,
             pending: VecDeque::with_capacity(slots),
             risk,
             open: Vec::with_capacity(MAX_OPEN),
@@ -281,28 +298,27 @@ impl<S: Strategy> Engine<S> {
             && self
                 .groups
                 .iter()
-                .zip(&self.refused_at_start)
-                .all(|(l, refused)| refused.is_some() || l.g.outcome().is_some())
+                .all(|l| l.refused.is_some() || l.g.outcome().is_some())
     }
 
-    /// Job `job`'s group, if it has started.
+    /// Job `job`'s group, if it has started and its slot was not used again since.
     pub fn group(&self, job: usize) -> Option<&Group> {
-        self.groups.get(job).map(|l| &l.g)
+        self.slot(job).map(|s| &self.groups[s].g)
     }
 
     /// Why job `job`'s start was refused, if it started and was.
     pub fn refused_at_start(&self, job: usize) -> Option<GroupError> {
-        self.refused_at_start.get(job).copied().flatten()
+        self.slot(job).and_then(|s| self.groups[s].refused)
     }
 
     /// Job `job`'s tops of book now (on which its commands are priced and checked).
     pub fn tops(&self, job: usize) -> Option<&[Arrival]> {
-        self.groups.get(job).map(|l| &l.now_tops[..])
+        self.slot(job).map(|s| &self.groups[s].now_tops[..])
     }
 
     /// Jobs started so far.
     pub fn jobs(&self) -> usize {
-        self.groups.len()
+        self.next_job
     }
 
     /// The risk state.
@@ -326,10 +342,14 @@ impl<S: Strategy> Engine<S> {
     }
 
     /// Everything the engine holds, for a run's report.
-    pub fn into_parts(self) -> Parts<S> {
+    pub fn into_parts(mut self) -> Parts<S> {
+        self.groups.sort_by_key(|l| l.job_no);
+        let job_numbers = self.groups.iter().map(|l| l.job_no).collect();
+        let refused_at_start = self.groups.iter().map(|l| l.refused).collect();
         Parts {
             groups: self.groups.into_iter().map(|l| l.g).collect(),
-            refused_at_start: self.refused_at_start,
+            job_numbers,
+            refused_at_start,
             risk: self.risk,
             books: self.market.into_books(),
             pacer: self.pacer,
@@ -337,6 +357,26 @@ impl<S: Strategy> Engine<S> {
             telemetry: self.telemetry,
             strategy: self.strategy,
         }
+    }
+
+    /// The slot holding job `job`'s group (the hint first, then a scan).
+    fn slot(&self, job: usize) -> Option<usize> {
+        let hint = self.slot_of[job & (self.slot_of.len() - 1)] as usize;
+        if self.groups.get(hint).is_some_and(|l| l.job_no == job) {
+            return Some(hint);
+        }
+        self.groups.iter().position(|l| l.job_no == job)
+    }
+
+    /// Gives the next job number to the group in slot `s`.
+    fn number(&mut self, s: usize) -> usize {
+        let job = self.next_job;
+        self.next_job += 1;
+        self.groups[s].job_no = job;
+        let mask = self.slot_of.len() - 1;
+        // Slots are fewer than 2^32: fixed jobs plus `strategy.max_groups`.
+        self.slot_of[job & mask] = s as u32;
+        job
     }
 
     /// The timer's reading, if the engine has one (telemetry only).

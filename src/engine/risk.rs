@@ -5,13 +5,14 @@
 
 use super::{ids, Cmds, Engine, Output, MAX_OPEN};
 use crate::group::{recheck, GroupCommand, Paced, Verdict};
+use crate::index::VenueId;
 use crate::journal::Record;
 use crate::leg::{Command, OrderEvent};
 use crate::strategy::Strategy;
 use crate::telemetry::Stage;
 
 impl<S: Strategy> Engine<S> {
-    /// Checks and queues `cmds` of job `j`.
+    /// Checks and queues `cmds` of the job in slot `j`.
     pub(super) fn dispatch(&mut self, j: usize, cmds: &mut Cmds, cause_ns: u64) {
         let mut i = 0;
         while i < cmds.len() {
@@ -22,7 +23,7 @@ impl<S: Strategy> Engine<S> {
             let p = Paced {
                 job: j,
                 cmd: c,
-                client_id: ids::command_id(self.cfg.job_base, j, &c),
+                client_id: ids::command_id(self.cfg.job_base, live.job_no, &c),
                 venue: live.job.risk[c.leg].venue,
                 since_ns: self.now,
                 cause_ns,
@@ -70,7 +71,7 @@ impl<S: Strategy> Engine<S> {
     }
 
     /// Counts order `id` open on risk venue `venue`.
-    pub(super) fn count_open(&mut self, id: u64, venue: usize) {
+    pub(super) fn count_open(&mut self, id: u64, venue: VenueId) {
         if self.open.len() < MAX_OPEN {
             self.open.push((id, venue));
         }
@@ -85,7 +86,7 @@ impl<S: Strategy> Engine<S> {
         for v in 0..crate::risk::MAX_VENUES {
             loop {
                 let (groups, risk) = (&mut self.groups, &mut self.risk);
-                let Some((p, verdict)) = self.pacer.release(v, now, |p| {
+                let Some((p, verdict)) = self.pacer.release(VenueId::new(v), now, |p| {
                     let live = &mut groups[p.job];
                     recheck(&mut live.g, p, &live.job.risk, &live.now_tops, risk, now)
                 }) else {
@@ -105,10 +106,11 @@ impl<S: Strategy> Engine<S> {
         }
     }
 
-    /// Queues `c` of job `j` for its venue, and its journal record.
+    /// Queues `c` of the job in slot `j` for its venue, and its journal record.
     pub(super) fn send(&mut self, j: usize, c: GroupCommand, cause_ns: u64) {
         let live = &self.groups[j];
-        let Some(req) = ids::command_request(self.cfg.job_base, j, c) else {
+        let job = live.job_no;
+        let Some(req) = ids::command_request(self.cfg.job_base, job, c) else {
             self.counters.unaccounted += 1; // no id fits it (the run checks the job range)
             return;
         };
@@ -117,12 +119,12 @@ impl<S: Strategy> Engine<S> {
             book: live.job.books[c.leg],
             req,
             cause_ns,
-            job: j,
+            job,
             cmd: c,
         });
         let t_ns = self.now;
         self.record(|| Record::Sent {
-            job: j,
+            job,
             leg: c.leg,
             part: c.part,
             client_id: req.order(),

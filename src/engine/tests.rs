@@ -2,9 +2,11 @@
 //! its group, and the end (the simulation tests drive it far harder through
 //! `sim::drive`).
 
+use crate::index::{BookId, VenueId};
+
 use super::{Engine, EngineConfig, Job, Output, Prepared};
 use crate::book::OrderSide;
-use crate::group::{LegPlan, LegRisk, Outcome, Policy};
+use crate::group::{GroupError, LegPlan, LegRisk, Outcome, Policy};
 use crate::instrument::InstrumentRules;
 use crate::journal::Record;
 use crate::leg::{Arrival, Fees, Liquidity, Mode};
@@ -59,17 +61,29 @@ fn job() -> Job {
     let one = Step::parse("1").unwrap();
     let rules = InstrumentRules::linear(one, one);
     Job {
-        plans: vec![leg(0, OrderSide::Buy), leg(1, OrderSide::Sell)],
-        books: vec![3, 4],
+        plans: vec![
+            leg(VenueId::new(0), OrderSide::Buy),
+            leg(VenueId::new(1), OrderSide::Sell),
+        ],
+        books: vec![BookId::new(3), BookId::new(4)],
         tops: vec![top, top],
-        risk: vec![LegRisk { venue: 0, rules }, LegRisk { venue: 1, rules }],
+        risk: vec![
+            LegRisk {
+                venue: VenueId::new(0),
+                rules,
+            },
+            LegRisk {
+                venue: VenueId::new(1),
+                rules,
+            },
+        ],
         policy: Policy::Rollback,
         after_md_lines: 0,
     }
 }
 
 /// The client ids of the requests the engine queued, per venue and book.
-fn drain(e: &mut Engine, now: u64) -> Vec<(usize, usize, OrderRef)> {
+fn drain(e: &mut Engine, now: u64) -> Vec<(VenueId, BookId, OrderRef)> {
     let mut out = Vec::new();
     while let Some(o) = e.poll_command() {
         let Output::Request {
@@ -112,7 +126,7 @@ fn fill(order: OrderRef, trade_id: u64, price_ticks: i64) -> Delivery {
         at_ns: 0,
     };
     Delivery::Report {
-        book: 0,
+        book: BookId::new(0),
         report: Report {
             order,
             kind: ReportKind::Fill(f),
@@ -127,7 +141,15 @@ fn each_event_is_handled_at_its_one_now() {
     e.handle_job(job, 7);
     let sent = drain(&mut e, 7);
     assert_eq!(sent.len(), 2);
-    assert_eq!((sent[0].0, sent[0].1, sent[1].0, sent[1].1), (0, 3, 1, 4));
+    assert_eq!(
+        (sent[0].0, sent[0].1, sent[1].0, sent[1].1),
+        (
+            VenueId::new(0),
+            BookId::new(3),
+            VenueId::new(1),
+            BookId::new(4)
+        )
+    );
     // Started and two Sent, all at 7.
     assert_eq!(times(&mut e), [7, 7, 7]);
     assert!(e.poll_timeout().is_some_and(|t| t > 7));
@@ -152,7 +174,144 @@ fn a_report_for_no_job_is_counted_not_applied() {
     e.handle_job(Prepared::new(&CFG, job()).unwrap(), 0);
     drain(&mut e, 0);
     let stranger = OrderRef::new(99, 0, 0, 0).unwrap();
-    e.handle_report(0, fill(stranger, 1, 100), 0, 5);
+    e.handle_report(VenueId::new(0), fill(stranger, 1, 100), 0, 5);
     assert_eq!(e.counters().reports_unexpected, 1);
     assert!(e.group(0).is_some_and(|g| g.outcome().is_none()));
+}
+
+/// Opens a one-leg buy on every market-data line, and counts what it hears.
+#[derive(Debug, Default)]
+struct EveryLine {
+    ended: Vec<usize>,
+    not_opened: u32,
+}
+
+impl crate::strategy::Strategy for EveryLine {
+    fn on_md(
+        &mut self,
+        _: usize,
+        _: crate::strategy::Books<'_>,
+        _: u64,
+    ) -> Option<crate::strategy::Intent> {
+        let j = job();
+        let leg = crate::strategy::IntentLeg {
+            plan: j.plans[0],
+            book: j.books[0],
+            top: j.tops[0],
+            risk: j.risk[0],
+        };
+        let mut legs = arrayvec::ArrayVec::new();
+        legs.push(leg);
+        Some(crate::strategy::Intent {
+            legs,
+            policy: Policy::Rollback,
+        })
+    }
+
+    fn on_group_end(&mut self, job: usize, _: &crate::group::Group, _: Option<GroupError>) {
+        self.ended.push(job);
+    }
+
+    fn on_not_opened(&mut self, _: u64) {
+        self.not_opened += 1;
+    }
+}
+
+/// An engine with one pooled group slot for [`EveryLine`], over one Hyperliquid book.
+fn pooled_engine() -> Engine<EveryLine> {
+    let cfg = EngineConfig {
+        jobs: 0,
+        strategy_groups: 1,
+        ..CFG
+    };
+    let risk = engine().into_parts().risk;
+    let one = Step::parse("1").unwrap();
+    let feed = super::FeedBook {
+        venue: VenueId::new(0),
+        book: BookId::new(3),
+        ladder: crate::book::Ladder::new(8, 8),
+        sync: crate::feed::BookFeed::new(crate::feed::Format::HyperliquidL2Book, one, one),
+    };
+    Engine::new(cfg, risk, vec![feed], EveryLine::default()).unwrap()
+}
+
+fn md_line(e: &mut Engine<EveryLine>, n: u32, now: u64) {
+    let line = format!(
+        "{now} {{\"channel\":\"l2Book\",\"data\":{{\"coin\":\"BTC\",\"time\":{n},\"levels\":\
+         [[{{\"n\":1,\"px\":\"99\",\"sz\":\"5\"}}],[{{\"n\":1,\"px\":\"101\",\"sz\":\"5\"}}]]}}}}"
+    );
+    e.handle_market_data(0, n, line.as_bytes(), now, now);
+}
+
+/// The client ids of the orders the engine sent (market-data forwards skipped).
+fn sent_ids<S: crate::strategy::Strategy>(e: &mut Engine<S>) -> Vec<OrderRef> {
+    let mut out = Vec::new();
+    while let Some(o) = e.poll_command() {
+        if let Output::Request { req, .. } = o {
+            out.push(req.order());
+        }
+    }
+    out
+}
+
+#[test]
+fn an_ended_pooled_group_is_reused_after_the_silence_limit_and_late_reports_are_counted() {
+    let mut e = pooled_engine();
+    md_line(&mut e, 1, 0);
+    let first = sent_ids(&mut e);
+    assert_eq!(first.len(), 1, "one leg sent");
+    assert_eq!(first[0].job(), 0);
+    // Busy: the only slot runs job 0.
+    md_line(&mut e, 2, 5);
+    assert_eq!(e.counters().pool_exhausted, 1);
+    e.handle_report(VenueId::new(0), fill(first[0], 1, 101), 0, 10);
+    assert_eq!(e.group(0).and_then(|g| g.outcome()), Some(Outcome::Filled));
+    // Ended, but inside the silence limit: still addressable, not reused.
+    md_line(&mut e, 3, 50);
+    assert_eq!(e.counters().pool_exhausted, 2);
+    // A duplicate: its group refuses it.
+    e.handle_report(VenueId::new(0), fill(first[0], 1, 101), 0, 60);
+    assert_eq!(e.counters().reports_ignored, 1);
+    // Past the limit: the slot takes job 1.
+    md_line(&mut e, 4, 10 + CFG.silence_limit_ns);
+    let second = sent_ids(&mut e);
+    assert_eq!(second.iter().map(|o| o.job()).collect::<Vec<_>>(), [1]);
+    let c = e.counters();
+    assert_eq!((c.recycled, c.pool_exhausted), (1, 2));
+    assert!(e.group(0).is_none(), "job 0's slot holds job 1");
+    // A late fill of job 0 is counted and never reaches job 1's group.
+    e.handle_report(
+        VenueId::new(0),
+        fill(first[0], 2, 101),
+        0,
+        10 + CFG.silence_limit_ns + 1,
+    );
+    assert_eq!(e.counters().late_reports, 1);
+    assert_eq!(e.group(1).unwrap().reported_lots(0), Some(0));
+    assert_eq!(e.group(1).unwrap().outcome(), None);
+    let parts = e.into_parts();
+    assert_eq!(parts.job_numbers, [1]);
+    assert_eq!(parts.strategy.ended, [0]);
+    assert_eq!(parts.strategy.not_opened, 2);
+}
+
+#[test]
+fn a_pooled_group_with_an_order_still_open_is_never_reused() {
+    let mut e = pooled_engine();
+    md_line(&mut e, 1, 0);
+    assert_eq!(sent_ids(&mut e).len(), 1);
+    // The venue never answers: the leg queries, then gives up at its silence limit and
+    // the group ends `unhedged` with its order's fate unknown (still counted open).
+    while let Some(t) = e.poll_timeout().filter(|&t| t <= 2 * CFG.silence_limit_ns) {
+        e.handle_timeout(t);
+        sent_ids(&mut e);
+    }
+    assert_eq!(
+        e.group(0).and_then(|g| g.outcome()),
+        Some(Outcome::Unhedged)
+    );
+    md_line(&mut e, 2, 10 * CFG.silence_limit_ns);
+    let c = e.counters();
+    assert_eq!((c.recycled, c.pool_exhausted), (0, 1));
+    assert!(e.group(0).is_some(), "job 0 keeps its slot");
 }

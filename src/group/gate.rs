@@ -16,6 +16,7 @@
 use arrayvec::ArrayVec;
 
 use super::{Group, GroupCommand, GroupError, Outcome, GROUP_CMD_CAPACITY, MAX_GROUP_LEGS};
+use crate::index::VenueId;
 use crate::instrument::InstrumentRules;
 use crate::leg::{Arrival, Command};
 use crate::num::Decimal;
@@ -26,7 +27,7 @@ use crate::walk::Recommendation;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LegRisk {
     /// The leg's venue index in the [`RiskState`].
-    pub venue: usize,
+    pub venue: VenueId,
     /// The leg's instrument.
     pub rules: InstrumentRules,
 }
@@ -76,7 +77,7 @@ pub fn check_command(
     now_ns: u64,
 ) -> Result<(), RiskReject> {
     let (Some(leg), Some(top)) = (legs.get(cmd.leg), tops.get(cmd.leg)) else {
-        return Err(RiskReject::UnknownVenue(cmd.leg));
+        return Err(RiskReject::UnknownVenue(VenueId::new(cmd.leg)));
     };
     let req = risk_request(cmd, leg, client_id, top)?;
     risk.check(leg.venue, req, now_ns)
@@ -106,7 +107,7 @@ impl Group {
         }
         let mut cmds: ArrayVec<GroupCommand, GROUP_CMD_CAPACITY> = ArrayVec::new();
         self.start(tops, now_ns, &mut cmds)?;
-        let mut reqs: ArrayVec<(usize, Request), MAX_GROUP_LEGS> = ArrayVec::new();
+        let mut reqs: ArrayVec<(VenueId, Request), MAX_GROUP_LEGS> = ArrayVec::new();
         let mut total = Decimal::ZERO;
         let mut refused = None;
         for c in &cmds {

@@ -54,6 +54,7 @@ use arrayvec::ArrayVec;
 use smallvec::SmallVec;
 
 use crate::book::OrderSide;
+use crate::index::VenueId;
 use crate::leg::{
     Arrival, Command, Fees, Leg, LegError, Mode, OrderError, OrderEvent, OrderState,
     DEFAULT_REQUEST_TIMEOUT_NS, DEFAULT_SILENCE_LIMIT_NS,
@@ -128,7 +129,7 @@ impl core::fmt::Display for Outcome {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LegPlan {
     /// Index of the leg's venue (for the gateway and risk).
-    pub venue: usize,
+    pub venue: VenueId,
     /// Direction of the entry.
     pub side: OrderSide,
     /// Entry size in the leg's lots.

@@ -24,6 +24,7 @@
 use arrayvec::ArrayVec;
 
 use super::{check_command, Group, GroupCommand, LegRisk};
+use crate::index::VenueId;
 use crate::leg::{Arrival, Command, Tif};
 use crate::risk::{RiskReject, RiskState, MAX_VENUES};
 
@@ -33,14 +34,14 @@ pub const MAX_PACED: usize = 64;
 /// A command on its way to a venue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Paced {
-    /// The caller's job (group) index.
+    /// The caller's index of the group (the engine's slot).
     pub job: usize,
     /// The command.
     pub cmd: GroupCommand,
     /// Its order's client id.
     pub client_id: u64,
     /// Its risk venue (whose bucket it needs).
-    pub venue: usize,
+    pub venue: VenueId,
     /// When the group emitted it, ns.
     pub since_ns: u64,
     /// What caused it (for tick-to-order), ns.
@@ -132,7 +133,7 @@ impl Pacer {
     /// waits for `venue`.
     pub fn release(
         &mut self,
-        venue: usize,
+        venue: VenueId,
         now_ns: u64,
         check: impl FnOnce(&mut Paced) -> Result<(), RiskReject>,
     ) -> Option<(Paced, Verdict)> {
@@ -164,12 +165,18 @@ impl Pacer {
     /// When the next waiting command can leave or expires (`None`: nothing waits).
     pub fn next_due(&self, risk: &RiskState, now_ns: u64) -> Option<u64> {
         (0..MAX_VENUES)
+            .map(VenueId::new)
             .filter_map(|v| {
                 let p = self.queue.iter().find(|q| q.venue == v)?;
                 let expiry = p.since_ns.saturating_add(self.budget_ns).saturating_add(1);
                 Some(risk.token_at(v, now_ns).map_or(expiry, |t| t.min(expiry)))
             })
             .min()
+    }
+
+    /// A command of job `job` waits.
+    pub fn holds(&self, job: usize) -> bool {
+        self.queue.iter().any(|q| q.job == job)
     }
 
     /// Nothing waits.
@@ -199,7 +206,7 @@ impl Pacer {
         self.dropped
     }
 
-    fn waiting(&self, venue: usize) -> bool {
+    fn waiting(&self, venue: VenueId) -> bool {
         self.queue.iter().any(|q| q.venue == venue)
     }
 
@@ -255,7 +262,10 @@ mod tests {
     fn legs() -> [LegRisk; 1] {
         let one = Step::parse("1").unwrap();
         let rules = InstrumentRules::linear(one, one);
-        [LegRisk { venue: 0, rules }]
+        [LegRisk {
+            venue: VenueId::new(0),
+            rules,
+        }]
     }
 
     fn submit(slot: usize, qty_lots: i64, t: u64) -> Paced {
@@ -276,14 +286,14 @@ mod tests {
             job: 0,
             cmd,
             client_id: slot as u64,
-            venue: 0,
+            venue: VenueId::new(0),
             since_ns: t,
             cause_ns: t,
         }
     }
 
     fn release(p: &mut Pacer, r: &mut RiskState, now: u64) -> Option<(Paced, Verdict)> {
-        p.release(0, now, |q| {
+        p.release(VenueId::new(0), now, |q| {
             check_command(&q.cmd, q.client_id, &legs(), &[TOP], r, now)
         })
     }
@@ -318,7 +328,12 @@ mod tests {
     #[test]
     fn hard_refusals_stay_hard_and_waits_are_bounded() {
         let (mut p, mut r) = (Pacer::new(50_000_000), risk());
-        let big = p.check(submit(0, 100, 0), &legs(), &[TOP], &mut r);
+        // An entry over the order cap (an unwind would pass it: see `risk`).
+        let mut big = submit(0, 100, 0);
+        if let Command::Submit { reduce_only, .. } = &mut big.cmd.cmd {
+            *reduce_only = false;
+        }
+        let big = p.check(big, &legs(), &[TOP], &mut r);
         assert!(matches!(
             big,
             Verdict::Refused(RiskReject::OrderNotional { .. })
@@ -357,7 +372,7 @@ mod tests {
         use crate::group::{LegPlan, Policy};
         use crate::leg::{Fees, Mode};
         let plan = LegPlan {
-            venue: 0,
+            venue: VenueId::new(0),
             side: OrderSide::Buy,
             qty_lots: 1,
             lot_units: 1,
@@ -390,7 +405,9 @@ mod tests {
         }];
         let now = 100_000_000;
         let (q, v) = p
-            .release(0, now, |q| recheck(&mut g, q, &legs(), &moved, &mut r, now))
+            .release(VenueId::new(0), now, |q| {
+                recheck(&mut g, q, &legs(), &moved, &mut r, now)
+            })
             .unwrap();
         assert_eq!(v, Verdict::Send);
         assert!(matches!(

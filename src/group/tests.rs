@@ -1,5 +1,7 @@
 //! Groups driven against two simulated venues (the real matcher, not a mock).
 
+use crate::index::VenueId;
+
 use super::*;
 use crate::book::{Depth, Level};
 use crate::sim::{route, SimVenue};
@@ -41,7 +43,7 @@ fn top() -> Arrival {
 /// Long `qty` on venue 0, short `qty` on venue 1, both 1 unit a lot.
 fn plans(qty: i64, mode: Mode) -> [LegPlan; 2] {
     let p = LegPlan {
-        venue: 0,
+        venue: VenueId::new(0),
         side: OrderSide::Buy,
         qty_lots: qty,
         lot_units: 1,
@@ -52,7 +54,7 @@ fn plans(qty: i64, mode: Mode) -> [LegPlan; 2] {
     [
         p,
         LegPlan {
-            venue: 1,
+            venue: VenueId::new(1),
             side: OrderSide::Sell,
             ..p
         },
@@ -335,7 +337,10 @@ fn a_risk_or_preflight_failure_sends_nothing_and_names_the_leg() {
         .unwrap();
     assert_eq!(out.len(), 2);
     assert_eq!(
-        (risk.open_orders(0), risk.open_orders(1)),
+        (
+            risk.open_orders(VenueId::new(0)),
+            risk.open_orders(VenueId::new(1))
+        ),
         (Some(1), Some(1))
     );
 }

@@ -5,6 +5,7 @@
 use arrayvec::ArrayVec;
 
 use crate::group::{GroupError, Incident, LegPlan, LegRecord, Outcome, Policy, MAX_GROUP_LEGS};
+use crate::index::BookId;
 use crate::leg::{Arrival, Command, OrderEvent};
 use crate::venue::OrderRef;
 
@@ -14,7 +15,7 @@ pub struct StartedLeg {
     /// The plan.
     pub plan: LegPlan,
     /// The book on the leg's venue.
-    pub book: usize,
+    pub book: BookId,
     /// The top of book and pre-flight it decided on.
     pub top: Arrival,
 }

@@ -162,14 +162,14 @@ impl JournalRecorder {
 
     /// One leg of a `started` line, named from the run's venues.
     fn started_leg(&self, l: &RecordLeg) -> StartedLeg {
-        let v = self.venues.get(l.plan.venue);
+        let v = self.venues.get(l.plan.venue.index());
         if v.is_none() {
             let n = l.plan.venue;
             self.fail(format!("a leg on venue {n}, which the run does not have"));
         }
         StartedLeg {
-            venue_index: l.plan.venue,
-            book: l.book,
+            venue_index: l.plan.venue.index(),
+            book: l.book.index(),
             venue: v.map_or("?", |v| &v.name).to_string(),
             instrument: v.map_or("?", |v| &v.instrument).to_string(),
             side: l.plan.side.into(),

@@ -563,7 +563,7 @@ struct Venues<'a> {
 
 impl Venues<'_> {
     fn of(&self, s: &StartedLeg) -> &VenueInfo {
-        self.list.get(s.plan.venue).unwrap_or(&self.unknown)
+        self.list.get(s.plan.venue.index()).unwrap_or(&self.unknown)
     }
 }
 

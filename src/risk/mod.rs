@@ -5,10 +5,15 @@
 //!    the caller marks as reducing a position; `Active` passes all;
 //! 2. the venue is known;
 //! 3. the client order id was not used among the last [`ID_MEMORY`] orders;
-//! 4. per-order notional cap;
+//! 4. per-order notional cap (not for a reducing order);
 //! 5. price collar: |price − mid| / mid × 10⁴ ≤ the collar (no mid → reject);
-//! 6. open orders on the venue below the cap;
+//! 6. open orders on the venue below the cap (not for a reducing order);
 //! 7. the venue's message-rate token bucket has a token (cancels also spend one).
+//!
+//! A reducing order (a group's unwind) skips the two caps: it reduces a position they
+//! admitted at entry, and refusing it because the price moved or orders are still open
+//! would leave that position wrong. It still meets the kill switch, the duplicate guard,
+//! the collar and the rate limit, and counts as open.
 //!
 //! A rejected order changes nothing; an accepted one counts as open and spends a token.
 //! [`RiskState::on_closed`] gives the open slot back. Group-level notional is checked by
@@ -18,6 +23,7 @@
 use arrayvec::ArrayVec;
 use ethnum::I256;
 
+use crate::index::VenueId;
 use crate::num::{Decimal, Ratio};
 
 /// Venues one risk state can track.
@@ -82,7 +88,7 @@ pub enum RiskReject {
     ReducingOnly,
     /// No such venue in the risk state.
     #[error("unknown venue {0}")]
-    UnknownVenue(usize),
+    UnknownVenue(VenueId),
     /// The client order id was used recently.
     #[error("duplicate client order id {0}")]
     DuplicateId(u64),
@@ -176,7 +182,7 @@ impl RiskState {
 
     /// Adds a venue (its bucket starts full at `now_ns`); returns its index, or `None`
     /// when [`MAX_VENUES`] are already tracked.
-    pub fn add_venue(&mut self, limits: VenueLimits, now_ns: u64) -> Option<usize> {
+    pub fn add_venue(&mut self, limits: VenueLimits, now_ns: u64) -> Option<VenueId> {
         let bucket = Bucket {
             nano_tokens: u128::from(limits.burst) * NANO,
             last_ns: now_ns,
@@ -187,7 +193,7 @@ impl RiskState {
             bucket,
         };
         self.venues.try_push(v).ok()?;
-        Some(self.venues.len() - 1)
+        Some(VenueId::new(self.venues.len() - 1))
     }
 
     /// The kill switch.
@@ -201,8 +207,8 @@ impl RiskState {
     }
 
     /// Orders open on `venue`.
-    pub fn open_orders(&self, venue: usize) -> Option<u32> {
-        self.venues.get(venue).map(|v| v.open_orders)
+    pub fn open_orders(&self, venue: VenueId) -> Option<u32> {
+        self.venues.get(venue.index()).map(|v| v.open_orders)
     }
 
     /// Checks a group's total notional before any leg is sent.
@@ -218,7 +224,7 @@ impl RiskState {
 
     /// Checks `req` for `venue` at `now_ns`; on `Ok` it is counted (open order, token,
     /// id). On `Err` nothing changed.
-    pub fn check(&mut self, venue: usize, req: Request, now_ns: u64) -> Result<(), RiskReject> {
+    pub fn check(&mut self, venue: VenueId, req: Request, now_ns: u64) -> Result<(), RiskReject> {
         let reducing = match req {
             Request::Cancel => true,
             Request::Order { reducing, .. } => reducing,
@@ -230,7 +236,7 @@ impl RiskState {
         }
         let v = *self
             .venues
-            .get(venue)
+            .get(venue.index())
             .ok_or(RiskReject::UnknownVenue(venue))?;
         if let Request::Order {
             client_id,
@@ -243,12 +249,15 @@ impl RiskState {
             if self.ids[..self.ids_len].contains(&client_id) {
                 return Err(RiskReject::DuplicateId(client_id));
             }
+            // A reducing order (an unwind) reduces a position the caps admitted at entry;
+            // the size and open-order caps would only leave that position wrong. The
+            // collar still holds: a reducing order at a wild price is still refused.
             let cap = v.limits.max_order_notional;
-            if notional > cap {
+            if notional > cap && !reducing {
                 return Err(RiskReject::OrderNotional { notional, cap });
             }
             collar(price_ticks, mid_x2_ticks, v.limits.collar_bps)?;
-            if v.open_orders >= v.limits.max_open_orders {
+            if v.open_orders >= v.limits.max_open_orders && !reducing {
                 return Err(RiskReject::OpenOrders(v.open_orders));
             }
         }
@@ -258,7 +267,7 @@ impl RiskState {
         }
         // All checks passed: commit.
         bucket.nano_tokens -= NANO;
-        let slot = &mut self.venues[venue];
+        let slot = &mut self.venues[venue.index()];
         slot.bucket = bucket;
         if let Request::Order { client_id, .. } = req {
             slot.open_orders += 1;
@@ -274,7 +283,7 @@ impl RiskState {
     /// nothing"). Requests on the same venue see each other's open orders and tokens.
     pub fn check_all(
         &mut self,
-        reqs: &[(usize, Request)],
+        reqs: &[(VenueId, Request)],
         now_ns: u64,
     ) -> Result<(), (usize, RiskReject)> {
         let mut trial = self.clone(); // fixed-size state: a copy, no allocation
@@ -288,8 +297,8 @@ impl RiskState {
     /// When `venue`'s message bucket holds a token again, from `now_ns` (`now_ns` if it
     /// does now); `None` for an unknown venue or a bucket that never refills (a rate or
     /// burst of 0): a wait for it would never end.
-    pub fn token_at(&self, venue: usize, now_ns: u64) -> Option<u64> {
-        let v = self.venues.get(venue)?;
+    pub fn token_at(&self, venue: VenueId, now_ns: u64) -> Option<u64> {
+        let v = self.venues.get(venue.index())?;
         let rate = u128::from(v.limits.msgs_per_sec);
         if rate == 0 || v.limits.burst == 0 {
             return None;
@@ -301,8 +310,8 @@ impl RiskState {
     }
 
     /// An order on `venue` reached a terminal state: its open slot is free again.
-    pub fn on_closed(&mut self, venue: usize) {
-        if let Some(v) = self.venues.get_mut(venue) {
+    pub fn on_closed(&mut self, venue: VenueId) {
+        if let Some(v) = self.venues.get_mut(venue.index()) {
             v.open_orders = v.open_orders.saturating_sub(1);
         }
     }

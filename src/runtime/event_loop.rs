@@ -25,6 +25,7 @@ use super::ring::{Consumer, Producer};
 use super::wait::{Idle, Wait};
 use crate::engine::{Engine, Output, Prepared};
 use crate::feed::Tape;
+use crate::index::VenueId;
 use crate::journal::Record;
 use crate::strategy::Strategy;
 
@@ -94,7 +95,7 @@ impl<S: Strategy> Pump<S> {
             if done && !stop_sent && self.engine.is_done() {
                 stop_sent = true;
                 for v in 0..self.commands.len() {
-                    self.push(v, Outbound::Stop);
+                    self.push(VenueId::new(v), Outbound::Stop);
                 }
             }
             if stop_sent && self.stopped.iter().all(|&x| x) {
@@ -166,7 +167,8 @@ impl<S: Strategy> Pump<S> {
                 pushed_ns,
             } => {
                 let now = self.clock.now_ns();
-                self.engine.handle_report(v, delivery, pushed_ns, now);
+                self.engine
+                    .handle_report(VenueId::new(v), delivery, pushed_ns, now);
                 self.flush(now);
             }
             Inbound::Stopped => self.stopped[v] = true,
@@ -217,7 +219,8 @@ impl<S: Strategy> Pump<S> {
     }
 
     /// Pushes `msg` to gateway `venue`, waiting for room while draining its reports.
-    fn push(&mut self, venue: usize, mut msg: Outbound) {
+    fn push(&mut self, venue: VenueId, mut msg: Outbound) {
+        let venue = venue.index();
         if self.stopped[venue] {
             self.counts.unaccounted += u64::from(matches!(msg, Outbound::Request { .. }));
             return;

@@ -21,6 +21,7 @@ use super::clock::Clock;
 use super::ring::{Consumer, Producer};
 use super::wait::{Idle, Wait};
 use crate::feed::{BookFeed, Tape};
+use crate::index::BookId;
 use crate::telemetry::{Stage, Telemetry};
 use crate::venue::{Delivery, Gateway, GatewayError, LocalVenue, OrderRef, Request};
 
@@ -30,7 +31,7 @@ pub struct GatewayFeed {
     /// The capture.
     pub tape: Arc<Tape>,
     /// The venue book it feeds.
-    pub book: usize,
+    pub book: BookId,
     /// The sync rules.
     pub sync: BookFeed,
 }
@@ -42,7 +43,7 @@ pub enum Outbound {
     /// caused it (for ring-hop and tick-to-order latency).
     Request {
         /// The book (instrument) on the venue.
-        book: usize,
+        book: BookId,
         /// The request.
         req: Request,
         /// When the loop pushed it, ns.
@@ -212,7 +213,7 @@ impl Pump {
     fn request<G: Gateway>(
         &mut self,
         gw: &mut G,
-        book: usize,
+        book: BookId,
         req: Request,
         (pushed_ns, cause_ns): (u64, u64),
         now: u64,

@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::book::Ladder;
+use crate::index::BookId;
 use crate::venue::{Delivery, Gateway, GatewayError, LocalVenue, Request, VenueState};
 
 /// What the file holds.
@@ -94,7 +95,7 @@ impl SavedVenue {
 }
 
 impl<G: LocalVenue> Gateway for Persisted<G> {
-    fn send(&mut self, book: usize, req: Request, now_ns: u64) -> Result<(), GatewayError> {
+    fn send(&mut self, book: BookId, req: Request, now_ns: u64) -> Result<(), GatewayError> {
         self.inner.send(book, req, now_ns)
     }
 
@@ -113,14 +114,14 @@ impl<G: LocalVenue> Gateway for Persisted<G> {
 }
 
 impl<G: LocalVenue> LocalVenue for Persisted<G> {
-    fn book_ladder(&mut self, book: usize) -> Option<&mut Ladder> {
-        if let Some(n) = self.md_lines.get_mut(book) {
+    fn book_ladder(&mut self, book: BookId) -> Option<&mut Ladder> {
+        if let Some(n) = self.md_lines.get_mut(book.index()) {
             *n += 1;
         }
         self.inner.book_ladder(book)
     }
 
-    fn on_book(&mut self, book: usize, now_ns: u64) -> Result<(), GatewayError> {
+    fn on_book(&mut self, book: BookId, now_ns: u64) -> Result<(), GatewayError> {
         self.inner.on_book(book, now_ns)
     }
 

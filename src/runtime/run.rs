@@ -20,6 +20,7 @@ use crate::book::Ladder;
 use crate::engine::{Engine, EngineConfig, FeedBook, Job, Parts, Prepared};
 use crate::feed::{BookFeed, Format, Tape};
 use crate::group::{Group, GroupError, Outcome};
+use crate::index::{BookId, VenueId};
 use crate::journal::Recorder;
 use crate::num::Step;
 use crate::risk::{KillSwitch, RiskState};
@@ -36,9 +37,9 @@ pub struct Feed {
     /// The capture.
     pub tape: Arc<Tape>,
     /// The venue (gateway) whose book it feeds.
-    pub venue: usize,
+    pub venue: VenueId,
     /// The book on that venue.
-    pub book: usize,
+    pub book: BookId,
     /// Its format: decoder and sequence rules.
     pub format: Format,
     /// The instrument's tick and lot.
@@ -138,9 +139,13 @@ pub enum RuntimeError {
 /// What a run did.
 #[derive(Debug)]
 pub struct RunReport<G, S = NoStrategy> {
-    /// Per job, in job order: its group at the end (outcome, records, incident).
+    /// The groups the engine still held at the end, in job order (outcome, records,
+    /// incident): every fixed job's, and the strategy's whose slot was not reused (the
+    /// journal has every group's end).
     pub groups: Vec<Group>,
-    /// Per job: why its start was refused, if it was.
+    /// Per group in `groups`: its job number.
+    pub job_numbers: Vec<usize>,
+    /// Per group in `groups`: why its start was refused, if it was.
     pub refused_at_start: Vec<Option<GroupError>>,
     /// The local (simulated) venues in venue order, returned for their ledgers: every
     /// venue when none is a network one.
@@ -176,8 +181,12 @@ pub struct RunReport<G, S = NoStrategy> {
     pub feeder: FeederStats,
     /// Turns the loop waited on a full journal ring (nothing dropped).
     pub journal_ring_full: u64,
-    /// Groups the strategy asked for that found the pool empty (not opened).
+    /// Groups the strategy asked for that found no free slot (not opened; it was told).
     pub pool_exhausted: u64,
+    /// Pooled group slots used again for a new job.
+    pub recycled: u64,
+    /// Reports for a job whose slot was used again (not applied; should be 0).
+    pub late_reports: u64,
     /// Per feed: the loop's book at the end, and whether it was live (in sync).
     pub books: Vec<(Ladder, bool)>,
     /// Per feed: lines its sync refused (stale, gap, malformed).
@@ -216,7 +225,7 @@ pub struct Setup<G, S> {
     pub jobs: Vec<Job>,
     /// The strategy deciding on the books after each line.
     pub strategy: S,
-    /// Groups preallocated for the strategy: the most it can open in the run.
+    /// Groups preallocated for the strategy: the most it holds at once (slots are reused).
     pub strategy_groups: usize,
     /// Where journal records go (its own thread), if anywhere.
     pub recorder: Option<Box<dyn Recorder>>,
@@ -335,7 +344,7 @@ pub fn run_setup<G: LocalVenue, S: Strategy>(
 
 /// Checks that every feed and leg names a gateway and every job has one entry per leg.
 fn check_setup(gateways: usize, feeds: &[Feed], jobs: &[Job]) -> Result<(), RuntimeError> {
-    if let Some(f) = feeds.iter().position(|f| f.venue >= gateways) {
+    if let Some(f) = feeds.iter().position(|f| f.venue.index() >= gateways) {
         return Err(RuntimeError::Job {
             job: f,
             why: "a feed names a venue with no gateway",
@@ -349,7 +358,7 @@ fn check_setup(gateways: usize, feeds: &[Feed], jobs: &[Job]) -> Result<(), Runt
                 why: "books, tops and risk need one entry per leg",
             });
         }
-        if job.plans.iter().any(|p| p.venue >= gateways) {
+        if job.plans.iter().any(|p| p.venue.index() >= gateways) {
             return Err(RuntimeError::Job {
                 job: j,
                 why: "a leg names a venue with no gateway",
@@ -504,6 +513,7 @@ fn report<G, S>(parts: Parts<S>, sides: Sides<G>) -> RunReport<G, S> {
     let c = parts.counters;
     RunReport {
         groups: parts.groups,
+        job_numbers: parts.job_numbers,
         refused_at_start: parts.refused_at_start,
         gateways: sides.venues.local,
         network: sides
@@ -526,6 +536,8 @@ fn report<G, S>(parts: Parts<S>, sides: Sides<G>) -> RunReport<G, S> {
         feeder: sides.feeder,
         journal_ring_full: sides.counts.journal_ring_full,
         pool_exhausted: c.pool_exhausted,
+        recycled: c.recycled,
+        late_reports: c.late_reports,
         md_refused: parts.books.iter().map(|b| b.2).collect(),
         books: parts
             .books

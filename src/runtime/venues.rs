@@ -145,7 +145,7 @@ fn venue_feeds(feeds: &[Feed], venue: usize) -> Vec<Option<GatewayFeed>> {
     feeds
         .iter()
         .map(|f| {
-            (f.venue == venue).then(|| GatewayFeed {
+            (f.venue.index() == venue).then(|| GatewayFeed {
                 tape: f.tape.clone(),
                 book: f.book,
                 sync: BookFeed::new(f.format, f.tick, f.lot),

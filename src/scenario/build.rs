@@ -18,6 +18,7 @@ use super::{
 };
 use crate::feed::{Format, Tape};
 use crate::group::Policy;
+use crate::index::{BookId, VenueId};
 use crate::instrument::{ContractKind, InstrumentRules, VenueInfo};
 use crate::leg::{Fees, Mode, MAX_REPRICES};
 use crate::num::{ratio, Decimal, Ratio};
@@ -347,8 +348,8 @@ impl Scenario {
         let long = find_venue(venues, "strategy.long", &s.long)?;
         let leg = |v: usize, lot_units: i64, mode: Mode| CarryLeg {
             feed: v,
-            venue: v,
-            book: 0,
+            venue: VenueId::new(v),
+            book: BookId::new(0),
             rules: rules[v],
             lot_units,
             fees: fees[v],
@@ -559,8 +560,8 @@ fn load_feed(
     }
     let feed = Feed {
         tape: Arc::new(tape),
-        venue: i,
-        book: 0,
+        venue: VenueId::new(i),
+        book: BookId::new(0),
         format,
         tick: rules.tick,
         lot: rules.lot,

@@ -258,7 +258,7 @@ pub struct StrategySpec {
     /// Most open-and-close cycles.
     #[serde(default = "default_cycles")]
     pub max_cycles: u32,
-    /// Most groups in the run (preallocated).
+    /// Most groups held at once (preallocated; an ended group's slot is used again).
     #[serde(default = "default_groups")]
     pub max_groups: usize,
 }

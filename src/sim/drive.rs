@@ -15,6 +15,7 @@
 
 use super::{SimError, SimExchange};
 use crate::engine::{Engine, Output, Prepared};
+use crate::index::{BookId, VenueId};
 use crate::journal::Record;
 use crate::strategy::Strategy;
 use crate::venue::{Delivery, Request};
@@ -24,7 +25,7 @@ pub trait Observer<S> {
     /// `out` left the engine at `now` (a request is sent to its venue right after).
     fn sent(&mut self, _engine: &Engine<S>, _out: &Output, _now: u64) {}
     /// `delivery` from venue `venue` is about to reach the engine at `now`.
-    fn delivering(&mut self, _engine: &Engine<S>, _venue: usize, _d: &Delivery, _now: u64) {}
+    fn delivering(&mut self, _engine: &Engine<S>, _venue: VenueId, _d: &Delivery, _now: u64) {}
     /// The engine emitted journal record `r`.
     fn record(&mut self, _engine: &Engine<S>, _r: &Record) {}
 }
@@ -136,8 +137,8 @@ impl<S: Strategy> Drive<S> {
     /// The top of `venue`'s book `book` as the engine now sees it (`bid`, `ask` ticks).
     pub fn top(
         &mut self,
-        venue: usize,
-        book: usize,
+        venue: VenueId,
+        book: BookId,
         (bid, ask): (i64, i64),
         obs: &mut dyn Observer<S>,
     ) -> Result<(), SimError> {
@@ -231,8 +232,9 @@ impl<S: Strategy> Drive<S> {
         let mut out: arrayvec::ArrayVec<Delivery, 1> = arrayvec::ArrayVec::new();
         while self.venues[v].poll(self.now, &mut out)? {
             if let Some(d) = out.pop() {
-                obs.delivering(&self.engine, v, &d, self.now);
-                self.engine.handle_report(v, d, self.now, self.now);
+                obs.delivering(&self.engine, VenueId::new(v), &d, self.now);
+                self.engine
+                    .handle_report(VenueId::new(v), d, self.now, self.now);
                 self.flush(obs)?;
             }
         }
@@ -253,7 +255,7 @@ impl<S: Strategy> Drive<S> {
             } = out
             {
                 let req = self.mutate(req, &cmd);
-                self.venues[venue].send(book, req, self.now)?;
+                self.venues[venue.index()].send(book, req, self.now)?;
             }
         }
         while let Some(r) = self.engine.poll_record() {

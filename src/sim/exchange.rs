@@ -23,6 +23,7 @@ use arrayvec::ArrayVec;
 use super::fault::{Fault, FaultCounts, FaultPlan};
 use super::{Latency, Rng, SimError, SimVenue, MAX_IOC_LEVELS};
 use crate::book::Ladder;
+use crate::index::BookId;
 use crate::venue::{Delivery, Gateway, GatewayError, LocalVenue, Request, TimeInForce};
 use crate::venue::{RejectReason, Report, ReportKind, VenueState};
 
@@ -31,8 +32,8 @@ pub const MAX_IN_FLIGHT: usize = 4096;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Msg {
-    Request { book: usize, req: Request },
-    Report { book: usize, report: Report },
+    Request { book: BookId, req: Request },
+    Report { book: BookId, report: Report },
     Link(Link),
 }
 
@@ -94,8 +95,10 @@ impl SimExchange {
     }
 
     /// One book, for the feed to update (call [`on_book`](Self::on_book) after).
-    pub fn book_mut(&mut self, book: usize) -> Result<&mut SimVenue, SimError> {
-        self.books.get_mut(book).ok_or(SimError::UnknownVenue(book))
+    pub fn book_mut(&mut self, book: BookId) -> Result<&mut SimVenue, SimError> {
+        self.books
+            .get_mut(book.index())
+            .ok_or(SimError::UnknownVenue(book))
     }
 
     /// The fault plan.
@@ -130,8 +133,8 @@ impl SimExchange {
 
     /// Sends a request at `now_ns`. It may be lost (a fault, or the connection is down):
     /// the client finds out by its request timeout, as with a real venue.
-    pub fn send(&mut self, book: usize, req: Request, now_ns: u64) -> Result<(), SimError> {
-        if book >= self.books.len() {
+    pub fn send(&mut self, book: BookId, req: Request, now_ns: u64) -> Result<(), SimError> {
+        if book.index() >= self.books.len() {
             return Err(SimError::UnknownVenue(book));
         }
         if self.is_down(now_ns) {
@@ -184,7 +187,7 @@ impl SimExchange {
 
     /// After the feed changed `book`: fills resting orders the market traded through
     /// (a `partial_fill` fault may cut them).
-    pub fn on_book(&mut self, book: usize, now_ns: u64) -> Result<(), SimError> {
+    pub fn on_book(&mut self, book: BookId, now_ns: u64) -> Result<(), SimError> {
         let cap = if self.roll(Fault::PartialFill) {
             1
         } else {
@@ -206,7 +209,7 @@ impl SimExchange {
     }
 
     /// The venue acts on a request that arrived at `t`.
-    fn act(&mut self, book: usize, req: Request, t: u64) -> Result<(), SimError> {
+    fn act(&mut self, book: BookId, req: Request, t: u64) -> Result<(), SimError> {
         let mut reps: ArrayVec<Report, { MAX_IOC_LEVELS + 2 }> = ArrayVec::new();
         let mut late_fill = None;
         match req {
@@ -222,18 +225,20 @@ impl SimExchange {
                 } else {
                     i64::MAX
                 };
-                self.books[book].submit_capped(o, cap, t, &mut reps)?;
+                self.books[book.index()].submit_capped(o, cap, t, &mut reps)?;
             }
             Request::Cancel(client_id) => {
-                if self.plan.fill_after_cancel_ppm > 0 && self.books[book].resting_orders() > 0 {
+                if self.plan.fill_after_cancel_ppm > 0
+                    && self.books[book.index()].resting_orders() > 0
+                {
                     let lots = 1 + self.rng.below(3) as i64;
                     if self.roll(Fault::FillAfterCancel) {
-                        late_fill = self.books[book].fill_resting(client_id, lots, t);
+                        late_fill = self.books[book.index()].fill_resting(client_id, lots, t);
                     }
                 }
-                self.books[book].cancel(client_id, &mut reps)?;
+                self.books[book.index()].cancel(client_id, &mut reps)?;
             }
-            Request::Query(client_id) => self.books[book].query(client_id, &mut reps)?,
+            Request::Query(client_id) => self.books[book.index()].query(client_id, &mut reps)?,
         }
         let lose_answers = reps.iter().any(|r| !is_fill(r)) && self.roll(Fault::LostReply);
         for r in reps {
@@ -250,7 +255,7 @@ impl SimExchange {
     }
 
     /// Queues a report made at `t` for the client.
-    fn report(&mut self, book: usize, r: Report, t: u64) -> Result<(), SimError> {
+    fn report(&mut self, book: BookId, r: Report, t: u64) -> Result<(), SimError> {
         let fill = is_fill(&r);
         if self.is_down(t) && !fill {
             return Ok(());
@@ -333,7 +338,7 @@ impl SimExchange {
 }
 
 impl Gateway for SimExchange {
-    fn send(&mut self, book: usize, req: Request, now_ns: u64) -> Result<(), GatewayError> {
+    fn send(&mut self, book: BookId, req: Request, now_ns: u64) -> Result<(), GatewayError> {
         Ok(SimExchange::send(self, book, req, now_ns)?)
     }
 
@@ -354,11 +359,11 @@ impl Gateway for SimExchange {
 }
 
 impl LocalVenue for SimExchange {
-    fn book_ladder(&mut self, book: usize) -> Option<&mut Ladder> {
+    fn book_ladder(&mut self, book: BookId) -> Option<&mut Ladder> {
         self.book_mut(book).ok().map(|b| b.ladder_mut())
     }
 
-    fn on_book(&mut self, book: usize, now_ns: u64) -> Result<(), GatewayError> {
+    fn on_book(&mut self, book: BookId, now_ns: u64) -> Result<(), GatewayError> {
         Ok(SimExchange::on_book(self, book, now_ns)?)
     }
 

@@ -44,6 +44,7 @@ pub use route::route;
 use arrayvec::ArrayVec;
 
 use crate::book::{Ladder, OrderSide, Side};
+use crate::index::BookId;
 use crate::leg::{Fees, Liquidity, VenueStatus};
 use crate::venue::RejectReason;
 use crate::venue::{Execution, GatewayError, NewOrder, OrderPrice, OrderRef, OrderRefError};
@@ -73,7 +74,7 @@ pub enum SimError {
     BufferFull(usize),
     /// A command for a venue index that does not exist.
     #[error("no simulated venue {0}")]
-    UnknownVenue(usize),
+    UnknownVenue(BookId),
     /// More messages in flight than the exchange holds.
     #[error("more than {0} messages in flight")]
     QueueFull(usize),

@@ -7,6 +7,7 @@ use arrayvec::ArrayVec;
 
 use super::{SimError, SimVenue, MAX_IOC_LEVELS};
 use crate::group::GroupCommand;
+use crate::index::BookId;
 use crate::venue::{Report, Request};
 
 /// Sends `cmd` of job `job` to `venues[cmd.leg]`; its reports are appended to `reports`
@@ -24,7 +25,7 @@ pub fn route<const N: usize>(
         return Err(SimError::BufferFull(out.capacity()));
     }
     let Some(venue) = venues.get_mut(cmd.leg) else {
-        return Err(SimError::UnknownVenue(cmd.leg));
+        return Err(SimError::UnknownVenue(BookId::new(cmd.leg)));
     };
     match Request::from_command(&cmd, job)? {
         Request::New(o) => venue.submit(o, now_ns, &mut out)?,
@@ -51,7 +52,7 @@ mod tests {
         let mut reports: ArrayVec<(usize, Report), 64> = ArrayVec::new();
         assert_eq!(
             route(cmd, 0, &mut venues, 0, &mut reports),
-            Err(SimError::UnknownVenue(3))
+            Err(SimError::UnknownVenue(BookId::new(3)))
         );
         let mut small: ArrayVec<(usize, Report), 2> = ArrayVec::new();
         assert!(route(cmd, 0, &mut venues, 0, &mut small).is_err());

@@ -29,6 +29,7 @@ use arrayvec::ArrayVec;
 use super::seam::{Books, Intent, IntentLeg, Strategy};
 use crate::book::{Ladder, OrderSide};
 use crate::group::{Group, GroupError, LegPlan, LegRisk, Outcome, Policy};
+use crate::index::{BookId, VenueId};
 use crate::instrument::{ContractKind, InstrumentRules};
 use crate::leg::{Arrival, Fees, Mode};
 use crate::num::{ratio, Decimal, Ratio, Round};
@@ -41,9 +42,9 @@ pub struct CarryLeg {
     /// The feed (index in the run's feeds) of its book.
     pub feed: usize,
     /// Venue index (gateway and risk).
-    pub venue: usize,
+    pub venue: VenueId,
     /// Book on the venue.
-    pub book: usize,
+    pub book: BookId,
     /// Instrument rules.
     pub rules: InstrumentRules,
     /// Common base units per lot (the lot over the finest lot of the two legs); unused
@@ -153,6 +154,9 @@ pub struct CarryStats {
     pub cycles: u32,
     /// Ends of groups that were not the one in flight (late re-ends).
     pub stray_ends: u32,
+    /// Groups asked for that the engine could not open (no free slot): the strategy
+    /// decided again after its cooldown.
+    pub not_opened: u32,
     /// The best entry premium net of fees seen, bps (display).
     pub best_entry_bps: Option<Decimal>,
     /// The lowest exit cost with fees seen, bps (display).
@@ -368,6 +372,24 @@ impl Carry {
     }
 }
 
+/// The state after the engine could not open the group asked for at `now_ns`: back to
+/// deciding after `cooldown_ns` (an exit keeps the holding).
+pub(crate) fn not_opened(state: CarryState, now_ns: u64, cooldown_ns: u64) -> CarryState {
+    let until_ns = now_ns.saturating_add(cooldown_ns);
+    match state {
+        CarryState::Opening => CarryState::Flat { until_ns },
+        CarryState::Closing {
+            spot_lots,
+            perp_lots,
+        } => CarryState::Holding {
+            spot_lots,
+            perp_lots,
+            until_ns,
+        },
+        other => other,
+    }
+}
+
 /// The end of job `job`, if it is the group in flight: its outcome (`None` for a refused
 /// start). An end of an earlier job (a late re-end of a reopened group) is a stray,
 /// counted in `stats`: `None`.
@@ -484,6 +506,11 @@ impl Strategy for Carry {
         }
     }
 
+    fn on_not_opened(&mut self, now_ns: u64) {
+        self.stats.not_opened += 1;
+        self.state = not_opened(self.state, now_ns, self.p.cooldown_ns);
+    }
+
     fn on_group_end(&mut self, job: usize, group: &Group, refused: Option<GroupError>) {
         let Some(outcome) = end_of(&mut self.last_ended, &mut self.stats, job, group, refused)
         else {
@@ -560,8 +587,8 @@ mod tests {
     fn carry(open_above: &str, close_below: &str) -> Carry {
         let leg = |i: usize, tick: &str| CarryLeg {
             feed: i,
-            venue: i,
-            book: 0,
+            venue: VenueId::new(i),
+            book: BookId::new(0),
             rules: InstrumentRules::linear(
                 Step::parse(tick).unwrap(),
                 Step::parse("0.001").unwrap(),
@@ -669,7 +696,7 @@ mod tests {
 
     impl CarryLeg {
         fn with_feed(mut self, i: usize) -> CarryLeg {
-            (self.feed, self.venue) = (i, i);
+            (self.feed, self.venue) = (i, VenueId::new(i));
             self
         }
     }
@@ -745,7 +772,7 @@ mod tests {
 
     fn i_plan() -> LegPlan {
         LegPlan {
-            venue: 0,
+            venue: VenueId::new(0),
             side: OrderSide::Buy,
             qty_lots: 1,
             lot_units: 1,

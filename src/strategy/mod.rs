@@ -71,4 +71,11 @@ impl Strategy for RunStrategy {
             RunStrategy::Roundtrip(r) => r.on_group_end(job, group, refused),
         }
     }
+
+    fn on_not_opened(&mut self, now_ns: u64) {
+        match self {
+            RunStrategy::Carry(c) => c.on_not_opened(now_ns),
+            RunStrategy::Roundtrip(r) => r.on_not_opened(now_ns),
+        }
+    }
 }

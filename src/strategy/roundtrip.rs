@@ -13,7 +13,7 @@
 
 use arrayvec::ArrayVec;
 
-use super::carry::{end_of, walked, CarryLeg, CarryState, CarryStats};
+use super::carry::{end_of, not_opened, walked, CarryLeg, CarryState, CarryStats};
 use crate::book::{Ladder, OrderSide};
 use crate::group::{Group, GroupError, Outcome, Policy};
 use crate::num::{Decimal, Round};
@@ -126,6 +126,11 @@ impl Strategy for Roundtrip {
         }
         self.state = next;
         Some(intent)
+    }
+
+    fn on_not_opened(&mut self, now_ns: u64) {
+        self.stats.not_opened += 1;
+        self.state = not_opened(self.state, now_ns, self.p.cooldown_ns);
     }
 
     fn on_group_end(&mut self, job: usize, group: &Group, refused: Option<GroupError>) {

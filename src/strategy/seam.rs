@@ -13,6 +13,7 @@ use arrayvec::ArrayVec;
 
 use crate::book::Ladder;
 use crate::group::{Group, GroupError, LegPlan, LegRisk, Policy, MAX_GROUP_LEGS};
+use crate::index::BookId;
 use crate::leg::Arrival;
 
 /// One leg of an [`Intent`].
@@ -21,7 +22,7 @@ pub struct IntentLeg {
     /// The leg's plan (venue, side, size, mode, fees).
     pub plan: LegPlan,
     /// The book (instrument) on the leg's venue.
-    pub book: usize,
+    pub book: BookId,
     /// The top of book and pre-flight the leg decides on.
     pub top: Arrival,
     /// The leg's risk venue and instrument rules.
@@ -76,6 +77,10 @@ pub trait Strategy: Send + 'static {
     /// Group `job` (the run's job index) has ended, or its start was refused
     /// (`refused`). `group` holds its outcome and records.
     fn on_group_end(&mut self, job: usize, group: &Group, refused: Option<GroupError>);
+
+    /// The engine could not open the intent the last `on_md` returned (every group slot
+    /// busy, or no client id left): nothing was sent, and no end will come for it.
+    fn on_not_opened(&mut self, now_ns: u64);
 }
 
 /// No strategy: only the run's fixed jobs execute.
@@ -88,4 +93,6 @@ impl Strategy for NoStrategy {
     }
 
     fn on_group_end(&mut self, _: usize, _: &Group, _: Option<GroupError>) {}
+
+    fn on_not_opened(&mut self, _: u64) {}
 }

@@ -16,6 +16,7 @@
 
 use super::{Delivery, Request, VenueState};
 use crate::book::Ladder;
+use crate::index::BookId;
 
 /// Why a gateway could not take a request or deliver (its own limits or link, not a
 /// venue's reject).
@@ -26,7 +27,7 @@ pub enum GatewayError {
     BufferFull(usize),
     /// A request for a book the venue does not have.
     #[error("no book {0} on this venue")]
-    UnknownBook(usize),
+    UnknownBook(BookId),
     /// More messages in flight than the gateway holds.
     #[error("more than {0} messages in flight")]
     QueueFull(usize),
@@ -42,7 +43,7 @@ pub enum GatewayError {
 /// A venue connection as the runtime sees it. See the module doc.
 pub trait Gateway: Send + 'static {
     /// Sends `req` for the venue's book `book` at `now_ns`.
-    fn send(&mut self, book: usize, req: Request, now_ns: u64) -> Result<(), GatewayError>;
+    fn send(&mut self, book: BookId, req: Request, now_ns: u64) -> Result<(), GatewayError>;
     /// Delivers what is due by `now_ns`, one delivery per call: `Ok(None)` when nothing.
     fn poll(&mut self, now_ns: u64) -> Result<Option<Delivery>, GatewayError>;
     /// Requests or reports still on their way.
@@ -51,7 +52,7 @@ pub trait Gateway: Send + 'static {
 
 /// A boxed gateway is one (the runtime holds network venues as `Box<dyn Gateway>`).
 impl<T: Gateway + ?Sized> Gateway for Box<T> {
-    fn send(&mut self, book: usize, req: Request, now_ns: u64) -> Result<(), GatewayError> {
+    fn send(&mut self, book: BookId, req: Request, now_ns: u64) -> Result<(), GatewayError> {
         (**self).send(book, req, now_ns)
     }
     fn poll(&mut self, now_ns: u64) -> Result<Option<Delivery>, GatewayError> {
@@ -66,9 +67,9 @@ impl<T: Gateway + ?Sized> Gateway for Box<T> {
 /// its records can be saved. See the module doc.
 pub trait LocalVenue: Gateway {
     /// The venue's book `book`, for the market-data feed to update.
-    fn book_ladder(&mut self, book: usize) -> Option<&mut Ladder>;
+    fn book_ladder(&mut self, book: BookId) -> Option<&mut Ladder>;
     /// After the feed changed `book`: the venue matches what the market traded through.
-    fn on_book(&mut self, book: usize, now_ns: u64) -> Result<(), GatewayError>;
+    fn on_book(&mut self, book: BookId, now_ns: u64) -> Result<(), GatewayError>;
     /// Counts every change to the records: a persistence layer saves when it moves.
     fn changes(&self) -> u64;
     /// The records, one per book.

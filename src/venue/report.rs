@@ -14,6 +14,7 @@
 //! outage, so the engine's view of its orders is complete again).
 
 use super::OrderRef;
+use crate::index::BookId;
 use crate::leg::{Fill, Liquidity, OrderEvent, VenueStatus};
 
 /// Why a venue refused an order or a cancel.
@@ -140,7 +141,7 @@ pub enum Delivery {
     /// A report about an order on `book`.
     Report {
         /// The book (instrument) index on the venue.
-        book: usize,
+        book: BookId,
         /// The report.
         report: Report,
     },

@@ -4,6 +4,8 @@
 //! only watches (an [`Observer`] keeps notes of what left and arrived); the engine
 //! decides.
 
+use legcore::index::{BookId, VenueId};
+
 use legcore::book::{Depth, Level, OrderSide, Side};
 use legcore::engine::{Engine, EngineConfig, Job, Output, Prepared};
 use legcore::group::{check_command, Group, GroupCommand, LegPlan, LegRisk};
@@ -43,7 +45,7 @@ pub fn book(bids: &[(i64, i64)], asks: &[(i64, i64)]) -> SimVenue {
 /// A leg plan on `venue` for `qty` lots of 1 unit.
 pub fn plan(venue: usize, side: OrderSide, qty: i64, mode: Mode) -> LegPlan {
     LegPlan {
-        venue,
+        venue: VenueId::new(venue),
         side,
         qty_lots: qty,
         lot_units: 1,
@@ -125,6 +127,16 @@ fn engine_config() -> EngineConfig {
 impl Scenario {
     /// Leg `i` trades `books[i]` on its own exchange (venue `i`), faults from `plans`.
     pub fn new(plans: &[LegPlan], books: Vec<SimVenue>, policy: Policy) -> Scenario {
+        Scenario::with_order_cap(plans, books, policy, Decimal::from_i64(100_000))
+    }
+
+    /// [`Scenario::new`] with every venue's per-order notional capped at `cap`.
+    pub fn with_order_cap(
+        plans: &[LegPlan],
+        books: Vec<SimVenue>,
+        policy: Policy,
+        cap: Decimal,
+    ) -> Scenario {
         let x = books
             .into_iter()
             .enumerate()
@@ -138,7 +150,7 @@ impl Scenario {
         let mut legs_risk = Vec::new();
         for p in plans {
             let limits = VenueLimits {
-                max_order_notional: Decimal::from_i64(100_000),
+                max_order_notional: cap,
                 collar_bps: Ratio::from_num(1_000),
                 max_open_orders: 8,
                 msgs_per_sec: 1_000_000_000,
@@ -162,7 +174,7 @@ impl Scenario {
             .collect();
         let job = Job {
             plans: plans.to_vec(),
-            books: vec![0; plans.len()],
+            books: vec![BookId::new(0); plans.len()],
             tops,
             risk: legs_risk.clone(),
             policy,
@@ -243,11 +255,11 @@ impl Scenario {
     pub fn trade_through(&mut self, leg: usize, side: Side, price: i64, qty: i64) {
         let now = self.now();
         let x = self.venue(leg);
-        let b = x.book_mut(0).unwrap();
+        let b = x.book_mut(BookId::new(0)).unwrap();
         let seq = b.ladder().seq() + 1;
         b.ladder_mut().set_level(side, price, qty, seq).unwrap();
-        x.on_book(0, now).unwrap();
-        let b = x.book_mut(0).unwrap();
+        x.on_book(BookId::new(0), now).unwrap();
+        let b = x.book_mut(BookId::new(0)).unwrap();
         b.ladder_mut().set_level(side, price, 0, seq + 1).unwrap();
     }
 

@@ -13,4 +13,5 @@ mod money;
 mod partial_at_timeout;
 mod reject_after_fill;
 mod silent_venue;
+mod unwind_past_caps;
 mod unwind_rejected;

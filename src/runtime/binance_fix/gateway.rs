@@ -24,6 +24,7 @@ use super::FixVenueConfig;
 use crate::fix::codec::{Decoder, Encoder, Frame};
 use crate::fix::session::{Inbound, Output, SeqNums, Session, SessionConfig, SessionState};
 use crate::fix::sign::{self, CredentialError};
+use crate::index::BookId;
 use crate::venue::{Delivery, Gateway, GatewayError, RejectReason, Report, ReportKind, Request};
 
 /// Deliveries held between two polls.
@@ -163,7 +164,10 @@ impl BinanceFixGateway {
     }
 
     fn report(&mut self, report: Report) {
-        self.deliver(Delivery::Report { book: 0, report });
+        self.deliver(Delivery::Report {
+            book: BookId::new(0),
+            report,
+        });
     }
 
     /// Sends the session's outbox and acts on its output.
@@ -250,8 +254,10 @@ impl BinanceFixGateway {
                     if !matches!(r.kind, ReportKind::Fill(_)) {
                         self.awaiting = self.awaiting.saturating_sub(1);
                     }
-                    self.deliveries
-                        .push_back(Delivery::Report { book: 0, report: r });
+                    self.deliveries.push_back(Delivery::Report {
+                        book: BookId::new(0),
+                        report: r,
+                    });
                 }
                 Some(None) => self.counts.unmapped += 1,
                 None => {}
@@ -279,8 +285,8 @@ fn app_report(f: &Frame<'_>, ins: &Instrument, sent: &VecDeque<Sent>, off: u64) 
 }
 
 impl Gateway for BinanceFixGateway {
-    fn send(&mut self, book: usize, req: Request, now_ns: u64) -> Result<(), GatewayError> {
-        if book != 0 {
+    fn send(&mut self, book: BookId, req: Request, now_ns: u64) -> Result<(), GatewayError> {
+        if book.index() != 0 {
             return Err(GatewayError::UnknownBook(book));
         }
         let epoch = self.epoch(now_ns);

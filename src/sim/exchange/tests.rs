@@ -1,5 +1,6 @@
 use super::*;
 use crate::book::{Depth, Level, OrderSide, Side};
+use crate::index::BookId;
 use crate::leg::{OrderEvent, Tif, VenueStatus};
 use crate::sim::tests::order as new_order;
 use crate::venue::OrderRef;
@@ -50,7 +51,8 @@ fn events(got: &[(u64, Delivery)]) -> Vec<OrderEvent> {
 #[test]
 fn a_request_arrives_after_the_latency_and_its_reports_after_another() {
     let mut x = exchange(FaultPlan::NONE);
-    x.send(0, order(1, 102, 4, Tif::Ioc), 0).unwrap();
+    x.send(BookId::new(0), order(1, 102, 4, Tif::Ioc), 0)
+        .unwrap();
     let got = drain(&mut x, u64::MAX);
     assert!(got.iter().all(|(t, _)| *t == 20), "{got:?}");
     let ev = events(&got);
@@ -59,8 +61,8 @@ fn a_request_arrives_after_the_latency_and_its_reports_after_another() {
     assert_eq!(x.books()[0].position_lots(), 4);
     assert_eq!(x.counts().total(), 0);
     assert_eq!(
-        x.send(3, order(2, 1, 1, Tif::Ioc), 0),
-        Err(SimError::UnknownVenue(3))
+        x.send(BookId::new(3), order(2, 1, 1, Tif::Ioc), 0),
+        Err(SimError::UnknownVenue(BookId::new(3)))
     );
 }
 
@@ -71,7 +73,8 @@ fn a_lost_request_is_unknown_to_the_venue() {
         ..FaultPlan::NONE
     };
     let mut x = exchange(plan);
-    x.send(0, order(1, 102, 4, Tif::Ioc), 0).unwrap();
+    x.send(BookId::new(0), order(1, 102, 4, Tif::Ioc), 0)
+        .unwrap();
     assert_eq!(x.in_flight(), 0);
     assert_eq!(x.counts().get(Fault::LostRequest), 1);
     let mut reps: ArrayVec<Report, 4> = ArrayVec::new();
@@ -89,7 +92,8 @@ fn a_lost_reply_keeps_the_fills() {
         ..FaultPlan::NONE
     };
     let mut x = exchange(plan);
-    x.send(0, order(1, 101, 4, Tif::Ioc), 0).unwrap();
+    x.send(BookId::new(0), order(1, 101, 4, Tif::Ioc), 0)
+        .unwrap();
     let ev = events(&drain(&mut x, u64::MAX));
     // Accepted and Expired are lost; the one fill (2 at 101) is delivered.
     assert_eq!(ev.len(), 1);
@@ -100,8 +104,10 @@ fn a_lost_reply_keeps_the_fills() {
 #[test]
 fn a_disconnect_cancels_resting_orders_and_delivers_fills_after_the_reconnect() {
     let mut x = exchange(FaultPlan::NONE);
-    x.send(0, order(1, 100, 3, Tif::PostOnly), 0).unwrap();
-    x.send(0, order(2, 102, 1, Tif::Ioc), 0).unwrap();
+    x.send(BookId::new(0), order(1, 100, 3, Tif::PostOnly), 0)
+        .unwrap();
+    x.send(BookId::new(0), order(2, 102, 1, Tif::Ioc), 0)
+        .unwrap();
     // Both arrive at 10; their reports are due at 20.
     let mut out = Out::new();
     x.poll(10, &mut out).unwrap();
@@ -109,7 +115,8 @@ fn a_disconnect_cancels_resting_orders_and_delivers_fills_after_the_reconnect() 
     assert_eq!(x.books()[0].resting_orders(), 1);
     x.plan.disconnect_ppm = 1_000_000;
     x.plan.disconnect_ns = 1_000;
-    x.send(0, Request::Cancel(oref(1)), 15).unwrap();
+    x.send(BookId::new(0), Request::Cancel(oref(1)), 15)
+        .unwrap();
     assert!(x.is_down(15) && !x.is_down(1_015));
     assert_eq!(x.books()[0].resting_orders(), 0, "cancel-on-disconnect");
     let got = drain(&mut x, u64::MAX);
@@ -123,7 +130,8 @@ fn a_disconnect_cancels_resting_orders_and_delivers_fills_after_the_reconnect() 
     assert_eq!(got[3], (got[2].0, Delivery::Resynced), "{got:?}");
     // A query after the reconnect finds the resting order closed with nothing filled.
     x.plan.disconnect_ppm = 0;
-    x.send(0, Request::Query(oref(1)), 2_000).unwrap();
+    x.send(BookId::new(0), Request::Query(oref(1)), 2_000)
+        .unwrap();
     let ev = events(&drain(&mut x, u64::MAX));
     assert_eq!(
         ev,
@@ -138,8 +146,9 @@ fn a_fill_after_cancel_is_acked_first_and_counted_in_the_ack() {
         ..FaultPlan::NONE
     };
     let mut x = exchange(plan);
-    x.send(0, order(1, 100, 5, Tif::PostOnly), 0).unwrap();
-    x.send(0, Request::Cancel(oref(1)), 1).unwrap();
+    x.send(BookId::new(0), order(1, 100, 5, Tif::PostOnly), 0)
+        .unwrap();
+    x.send(BookId::new(0), Request::Cancel(oref(1)), 1).unwrap();
     let ev = events(&drain(&mut x, u64::MAX));
     let OrderEvent::CancelAcked { filled_lots } = ev[1] else {
         panic!("{ev:?}");
@@ -159,7 +168,8 @@ fn duplicates_reorders_rejects_and_partials_hit_and_are_counted() {
         ..FaultPlan::NONE
     };
     let mut x = exchange(plan);
-    x.send(0, order(1, 101, 1, Tif::Ioc), 0).unwrap();
+    x.send(BookId::new(0), order(1, 101, 1, Tif::Ioc), 0)
+        .unwrap();
     let ev = events(&drain(&mut x, u64::MAX));
     assert_eq!(ev.len(), 4, "accepted and fill, twice each: {ev:?}");
     assert_eq!(x.books()[0].traded_lots(), 1, "matched once");
@@ -169,7 +179,8 @@ fn duplicates_reorders_rejects_and_partials_hit_and_are_counted() {
         ..FaultPlan::NONE
     };
     let mut x = exchange(plan);
-    x.send(0, order(1, 102, 4, Tif::Ioc), 0).unwrap();
+    x.send(BookId::new(0), order(1, 102, 4, Tif::Ioc), 0)
+        .unwrap();
     let got = drain(&mut x, u64::MAX);
     assert_eq!(events(&got), [OrderEvent::Rejected]);
     let Delivery::Report { report, .. } = got[0].1 else {
@@ -183,7 +194,8 @@ fn duplicates_reorders_rejects_and_partials_hit_and_are_counted() {
         ..FaultPlan::NONE
     };
     let mut x = exchange(plan);
-    x.send(0, order(1, 102, 5, Tif::Ioc), 0).unwrap();
+    x.send(BookId::new(0), order(1, 102, 5, Tif::Ioc), 0)
+        .unwrap();
     let ev = events(&drain(&mut x, u64::MAX));
     let OrderEvent::Expired { filled_lots } = ev[ev.len() - 1] else {
         panic!("{ev:?}");
@@ -201,7 +213,8 @@ fn duplicates_reorders_rejects_and_partials_hit_and_are_counted() {
         .set_level(Side::Ask, 101, 50, 2)
         .unwrap();
     for id in 1..=20 {
-        x.send(0, order(id, 101, 1, Tif::Ioc), 0).unwrap();
+        x.send(BookId::new(0), order(id, 101, 1, Tif::Ioc), 0)
+            .unwrap();
     }
     let ids: Vec<OrderRef> = drain(&mut x, u64::MAX)
         .iter()

@@ -1,5 +1,6 @@
 use super::*;
 use crate::book::{Depth, Level};
+use crate::index::{BookId, VenueId};
 use crate::instrument::InstrumentRules;
 use crate::leg::{Fees, Mode};
 use crate::num::{Ratio, Step};
@@ -25,8 +26,8 @@ fn roundtrip(size_usd: i64) -> Roundtrip {
     Roundtrip::new(RoundtripParams {
         leg: CarryLeg {
             feed: 0,
-            venue: 0,
-            book: 0,
+            venue: VenueId::new(0),
+            book: BookId::new(0),
             rules: InstrumentRules::linear(
                 Step::parse("0.0001").unwrap(),
                 Step::parse("1").unwrap(),
