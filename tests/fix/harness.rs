@@ -158,7 +158,7 @@ impl Acceptor {
         let stdin = child.stdin.take();
         let mut first = String::new();
         let out = child.stdout.take().unwrap();
-        BufReader::new(out).read_line(&mut first).ok()?;
+        let _ = BufReader::new(out).read_line(&mut first);
         if first.trim() != format!("listening {port}") {
             let _ = child.kill();
             let _ = child.wait();
@@ -204,7 +204,7 @@ impl Acceptor {
 }
 
 /// The value of `tag` in a logged frame (`|`-separated), if present.
-pub fn field<'a>(frame: &'a str, tag: u32) -> Option<&'a str> {
+pub fn field(frame: &str, tag: u32) -> Option<&str> {
     let prefix = format!("{tag}=");
     frame
         .split('|')
