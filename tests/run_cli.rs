@@ -634,3 +634,38 @@ fn the_bybit_xrp_scenario_round_trips_on_the_recorded_orderbook_500() {
 fn the_hyperliquid_btc_scenario_round_trips_on_the_recorded_l2book() {
     roundtrip_runs("hyperliquid_btc_roundtrip.toml", "hyperliquid");
 }
+
+/// A venue reached over FIX sends real orders: without `--live-orders` the run refuses
+/// to start (exit 2); a key written in the scenario and a host off this machine are
+/// refused by name, the key never echoed.
+#[test]
+fn a_fix_venue_runs_only_with_live_orders_and_keys_stay_out_of_scenarios() {
+    let base = scenario_text("carry.toml");
+    let gateway = "\n[venue.gateway]\nkind = \"binance-spot-fix\"\nhost = \"127.0.0.1\"\n\
+                   port = 9000\nsender_comp_id = \"LEGCORE1\"\n\
+                   api_key_env = \"LEGCORE_TEST_BINANCE_API_KEY\"\n\
+                   private_key_file = \"/nonexistent/ed25519.pem\"\n";
+    let at = base.find("[[venue]]\nname = \"binance-usdm\"").unwrap();
+    let with = |g: &str| format!("{}{g}\n{}", &base[..at], &base[at..]);
+    let err = run_bad("fix-not-live", &with(gateway), &[]);
+    assert!(err.contains("--live-orders"), "{err}");
+    let key = gateway.replace(
+        "api_key_env = \"LEGCORE_TEST_BINANCE_API_KEY\"",
+        "api_key = \"s3cr3t\"",
+    );
+    let err = run_bad("fix-key-inline", &with(&key), &["--live-orders"]);
+    assert!(err.contains("venue[0].gateway.api_key"), "{err}");
+    assert!(!err.contains("s3cr3t"), "{err}");
+    let remote = gateway.replace("127.0.0.1", "fix-oe.binance.com");
+    let err = run_bad("fix-remote", &with(&remote), &["--live-orders"]);
+    assert!(
+        err.contains("venue[0].gateway.host") && err.contains("stunnel"),
+        "{err}"
+    );
+    // Live, the credentials are loaded first: a missing key file is named.
+    let err = run_bad("fix-no-key", &with(gateway), &["--live-orders"]);
+    assert!(
+        err.contains("LEGCORE_TEST_BINANCE_API_KEY") || err.contains("ed25519.pem"),
+        "{err}"
+    );
+}

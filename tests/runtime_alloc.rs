@@ -164,7 +164,7 @@ static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 /// deciding after every line, groups from the pool) limited to `cycles` open-and-close
 /// cycles, and the groups it opened. Inputs (tapes, books) are built before counting.
 fn strategy_run(cycles: u32) -> (u64, usize) {
-    use legcore::runtime::{run_setup, Setup};
+    use legcore::runtime::{run_setup, Setup, Venue};
     use legcore::scenario::{Scenario, DEFAULT, DEFAULT_DIR};
     let text = DEFAULT.replace("max_cycles = 6", &format!("max_cycles = {cycles}"));
     assert!(text.contains(&format!("max_cycles = {cycles}\n")));
@@ -172,7 +172,7 @@ fn strategy_run(cycles: u32) -> (u64, usize) {
     s.speed = "max".into();
     let b = s.build(std::path::Path::new(DEFAULT_DIR)).unwrap();
     let setup = Setup {
-        gateways: b.exchanges,
+        gateways: b.exchanges.into_iter().map(Venue::Local).collect(),
         risk: b.risk,
         feeds: b.feeds,
         jobs: Vec::new(),

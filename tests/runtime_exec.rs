@@ -17,7 +17,7 @@ use legcore::journal::Recorder;
 use legcore::leg::{Arrival, Command, Fees, Mode, Tif};
 use legcore::num::{Decimal, Ratio, Step};
 use legcore::risk::{RiskState, VenueLimits};
-use legcore::runtime::{run, run_setup, Config, Feed, Job, Setup};
+use legcore::runtime::{run, run_setup, Config, Feed, Job, Setup, Venue};
 use legcore::runtime::{Speed, Tape, Wait};
 use legcore::sim::{FaultPlan, Latency, SimExchange, SimVenue};
 use legcore::strategy::NoStrategy;
@@ -197,7 +197,7 @@ fn a_chase_leg_reprices_as_the_loops_book_moves() {
     };
     let kept = Arc::new(Mutex::new(Vec::new()));
     let setup = Setup {
-        gateways: venues(),
+        gateways: venues().into_iter().map(Venue::Local).collect(),
         risk: risk(1_000_000, 1_000),
         feeds: vec![feed(tape(&tops, 25_000_000))],
         jobs: vec![job(

@@ -17,7 +17,7 @@ use legcore::journal::Recorder;
 use legcore::leg::{Arrival, Fees, Mode};
 use legcore::num::{Decimal, Ratio, Step};
 use legcore::risk::{KillSwitch, RiskState, VenueLimits};
-use legcore::runtime::{run_setup, Config, Job, RunReport, Setup, Wait};
+use legcore::runtime::{run_setup, Config, Job, RunReport, Setup, Venue, Wait};
 use legcore::sim::{Fault, FaultPlan, Latency, SimExchange, SimVenue};
 use legcore::strategy::NoStrategy;
 use legcore::walk::Recommendation;
@@ -130,7 +130,7 @@ fn run_journaled(
     let kept = Kept::default();
     let setup = Setup {
         risk: risk(exchanges.len()),
-        gateways: exchanges,
+        gateways: exchanges.into_iter().map(Venue::Local).collect(),
         feeds: Vec::new(),
         jobs: vec![job],
         strategy: NoStrategy,

@@ -18,12 +18,13 @@ commands:
           average and worst price, spread, slippage, score and a recommendation.
           FILE: a Binance REST depth snapshot, a Hyperliquid l2Book, or a Bybit
           orderbook snapshot line (detected).
-  run [--scenario FILE.toml] [--journal DIR] [--report FILE.json] [--seed N]
+  run [--scenario FILE.toml] [--journal DIR] [--report FILE.json] [--seed N] [--live-orders]
       [--speed Nx|max] [--fsync group|always|never] [--quiet]
           the main job: a scenario (default: cash-and-carry on the recorded Binance
           BTCUSDT spot and USD-M books) through the runtime against simulated venues;
           prints the groups, incidents, statistics and stage latencies. Exit 3 if a
-          group ended unhedged.
+          group ended unhedged. A scenario with a network venue ([venue.gateway],
+          Binance Spot FIX) sends real orders and runs only with --live-orders.
   stats --journal DIR [--strategy S] [--venue V] [--since DURATION] [--json]
           statistics over a run's journal (DURATION: 90s, 15m, 2h, 7d).
   report --journal DIR --out DIR

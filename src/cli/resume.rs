@@ -31,7 +31,7 @@ use legcore::journal::{JournalRecorder, Shared};
 use legcore::leg::{Arrival, Fees, Mode};
 use legcore::num::{Decimal, Ratio};
 use legcore::risk::RiskState;
-use legcore::runtime::{run_setup, BookFeed, Config, Feed, Job, Setup};
+use legcore::runtime::{run_setup, BookFeed, Config, Feed, Job, Setup, Venue};
 use legcore::runtime::{Persisted, SavedVenue};
 use legcore::scenario::Scenario;
 use legcore::scenario::{gcd, Built};
@@ -75,7 +75,14 @@ impl Saved {
         let mut scenario = Scenario::parse(&self.scenario).map_err(input)?;
         scenario.seed = self.seed;
         scenario.speed = self.speed.clone();
-        scenario.build(&self.dir).map_err(input)
+        let built = scenario.build(&self.dir).map_err(input)?;
+        if let Some(i) = built.network.iter().position(Option::is_some) {
+            // A network venue keeps its own records: recovery must ask it (not built).
+            return Err(input(format!(
+                "venue[{i}] is a network venue: a run with one cannot be resumed"
+            )));
+        }
+        Ok(built)
     }
 }
 
@@ -353,7 +360,7 @@ impl Unwinds<'_> {
         let mut config = self.config.clone();
         config.job_base = base as u64;
         let setup = Setup {
-            gateways,
+            gateways: gateways.into_iter().map(Venue::Local).collect(),
             risk: self.risk.clone(),
             feeds: Vec::new(),
             jobs,

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use legcore::fix::session::SeqNums;
 use legcore::instrument::VenueInfo;
 use legcore::journal::line::{Line, Opened};
 use legcore::journal::GroupSummary;
@@ -25,8 +26,9 @@ use legcore::journal::{Fsync, Writer};
 use legcore::journal::{JournalRecorder, Shared};
 use legcore::journal::{COST, LOSS};
 use legcore::num::Decimal;
+use legcore::runtime::binance_fix::{BinanceFixGateway, FixVenueConfig};
 use legcore::runtime::Persisted;
-use legcore::runtime::{run_setup, RunReport, RuntimeError, Setup};
+use legcore::runtime::{run_setup, RunReport, RuntimeError, Setup, Venue};
 use legcore::scenario::{parse_speed, Built};
 use legcore::scenario::{Scenario, DEFAULT, DEFAULT_DIR};
 use legcore::sim::SimExchange;
@@ -51,7 +53,7 @@ pub fn run(args: &[String]) -> Result<u8, CliError> {
             "--speed",
             "--fsync",
         ],
-        &["--quiet", "--resume"],
+        &["--quiet", "--resume", "--live-orders"],
     )?;
     let (text, dir, label) = scenario_text(&f)?;
     let bad = |e: legcore::scenario::ScenarioError| CliError::Input(format!("{label}: {e}"));
@@ -70,6 +72,7 @@ pub fn run(args: &[String]) -> Result<u8, CliError> {
         return super::resume::run(Path::new(d), fsync, f.has("--quiet"));
     }
     let built = scenario.build(&dir).map_err(bad)?;
+    check_live(&built, f.has("--live-orders"))?;
     let journal_dir = f.get("--journal").map(PathBuf::from);
     let writer = match &journal_dir {
         Some(d) => Some(open_journal(d, fsync, &text, &dir, &scenario)?),
@@ -95,6 +98,41 @@ pub fn run(args: &[String]) -> Result<u8, CliError> {
     }
     let unhedged = groups.iter().any(|g| g.outcome == "unhedged");
     Ok(if unhedged { 3 } else { 0 })
+}
+
+/// A scenario with a network venue sends real orders: it runs only with `--live-orders`
+/// (fail closed). Its risk limits (`[venue.limits]`, `[risk]`) are required by the
+/// scenario format itself.
+fn check_live(built: &Built, live: bool) -> Result<(), CliError> {
+    let network = built.network.iter().any(Option::is_some);
+    if network && !live {
+        return Err(CliError::Conflict(
+            "this scenario sends real orders to a network venue ([venue.gateway]): \
+             give --live-orders to run it",
+        ));
+    }
+    Ok(())
+}
+
+/// Venue `i`: its simulated exchange (saved beside the journal), or its network gateway.
+fn venue(
+    i: usize,
+    x: SimExchange,
+    built_network: Option<&FixVenueConfig>,
+    rules: &legcore::instrument::InstrumentRules,
+    journal_dir: Option<&Path>,
+) -> Result<Venue<Persisted<SimExchange>>, CliError> {
+    Ok(match built_network {
+        Some(cfg) => {
+            let gw = BinanceFixGateway::new(cfg, rules.tick, rules.lot, SeqNums::START)
+                .map_err(|e| CliError::Input(format!("venue[{i}].gateway: {e}")))?;
+            Venue::Network(Box::new(gw))
+        }
+        None => {
+            let path = journal_dir.map(|d| super::resume::venue_path(d, i));
+            Venue::Local(Persisted::new(x, path, vec![0]))
+        }
+    })
 }
 
 fn input(e: impl std::fmt::Display) -> CliError {
@@ -209,15 +247,11 @@ fn execute(
     built.config.progress = Some(progress.clone());
     let skipped: Vec<u64> = built.feeds.iter().map(|f| f.tape.skipped()).collect();
     let md_lines = built.md_lines;
-    let gateways = built
-        .exchanges
-        .into_iter()
-        .enumerate()
-        .map(|(i, x)| {
-            let path = journal_dir.map(|d| super::resume::venue_path(d, i));
-            Persisted::new(x, path, vec![0])
-        })
-        .collect();
+    let mut gateways = Vec::new();
+    for (i, x) in built.exchanges.into_iter().enumerate() {
+        let net = built.network.get(i).and_then(Option::as_ref);
+        gateways.push(venue(i, x, net, &built.rules[i], journal_dir)?);
+    }
     let setup = Setup {
         gateways,
         risk: built.risk,
@@ -333,17 +367,22 @@ fn report_doc(
             (s.name().to_string(), v)
         })
         .collect();
-    let positions: Vec<Value> = report
-        .gateways
+    // The local venues' books in venue order; a network venue keeps its own.
+    let mut local = report.gateways.iter();
+    let positions: Vec<Value> = venues
         .iter()
-        .zip(venues)
-        .map(|(x, v)| {
-            let b = &x.inner.books()[0];
+        .enumerate()
+        .map(|(i, v)| {
+            let network = report.network.iter().any(|n| n.venue == i);
+            let b = if network { None } else { local.next() };
+            let units = |f: fn(&legcore::sim::SimVenue) -> i64| {
+                b.map(|x| v.lot.to_decimal(f(&x.inner.books()[0])).to_string())
+            };
             json!({
                 "venue": v.name,
                 "instrument": v.instrument,
-                "position": v.lot.to_decimal(b.position_lots()).to_string(),
-                "traded": v.lot.to_decimal(b.traded_lots()).to_string(),
+                "position": units(|b| b.position_lots()),
+                "traded": units(|b| b.traded_lots()),
             })
         })
         .collect();

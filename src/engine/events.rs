@@ -9,7 +9,7 @@ use crate::journal::Record;
 use crate::leg::{LegError, OrderError, OrderEvent};
 use crate::strategy::{Intent, Strategy};
 use crate::telemetry::Stage;
-use crate::venue::Delivery;
+use crate::venue::{Delivery, ReportKind};
 
 use arrayvec::ArrayVec;
 
@@ -44,6 +44,9 @@ impl<S: Strategy> Engine<S> {
         let t0 = self.lap();
         let live = &mut self.groups[j];
         let before = live.ended.then(|| live.tally());
+        if let ReportKind::Reject(why) = report.kind {
+            live.g.note_reject(at.leg, why);
+        }
         let r = live.g.on_order(
             at.leg,
             at.part,

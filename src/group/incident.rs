@@ -14,6 +14,7 @@ use arrayvec::{ArrayString, ArrayVec};
 
 use super::{net_units, Group, Outcome, MAX_GROUP_LEGS};
 use crate::book::OrderSide;
+use crate::venue::RejectReason;
 
 /// One leg's part of an incident.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,26 +95,7 @@ impl Incident {
                 silent: super::silent(gl),
             });
         }
-        let mut summary = ArrayString::new();
-        let _ = write!(
-            summary,
-            "group {outcome} after {} ns:",
-            g.done_ns - g.started_ns
-        );
-        for (i, l) in legs.iter().enumerate() {
-            let _ = write!(
-                summary,
-                " leg {i} {} {}/{} lots filled, {} unwound, net {:+};",
-                l.side.as_str(),
-                l.filled_lots,
-                l.target_lots,
-                l.unwound_lots,
-                l.net_lots,
-            );
-            if l.silent {
-                let _ = write!(summary, " venue silent, order state unknown;");
-            }
-        }
+        let summary = summary_text(g, outcome, &legs);
         Incident {
             outcome,
             legs,
@@ -122,4 +104,39 @@ impl Incident {
             summary,
         }
     }
+}
+
+/// The incident's one-line text: the outcome, then per leg its fills, unwinds and net,
+/// whether its venue went silent, and the reason of a venue reject.
+fn summary_text(g: &Group, outcome: Outcome, legs: &[LegIncident]) -> ArrayString<512> {
+    let mut summary = ArrayString::new();
+    let _ = write!(
+        summary,
+        "group {outcome} after {} ns:",
+        g.done_ns - g.started_ns
+    );
+    for (i, l) in legs.iter().enumerate() {
+        let _ = write!(
+            summary,
+            " leg {i} {} {}/{} lots filled, {} unwound, net {:+};",
+            l.side.as_str(),
+            l.filled_lots,
+            l.target_lots,
+            l.unwound_lots,
+            l.net_lots,
+        );
+        if l.silent {
+            let _ = write!(summary, " venue silent, order state unknown;");
+        }
+        match g.legs.get(i).and_then(|gl| gl.rejected) {
+            Some(RejectReason::Other(code)) => {
+                let _ = write!(summary, " venue rejected an order: code {code};");
+            }
+            Some(why) => {
+                let _ = write!(summary, " venue rejected an order: {};", why.name());
+            }
+            None => {}
+        }
+    }
+    summary
 }

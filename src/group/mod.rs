@@ -61,6 +61,7 @@ use crate::leg::{
 };
 use crate::num::Ratio;
 use crate::risk::RiskReject;
+use crate::venue::RejectReason;
 use crate::walk::Recommendation;
 
 /// Most legs in a group.
@@ -218,6 +219,8 @@ struct GroupLeg {
     plan: LegPlan,
     /// Part 0 is the entry; then follow-ups, each with the direction it trades.
     parts: ArrayVec<Leg, MAX_PARTS>,
+    /// The venue's reason for the leg's last rejected order (for the incident).
+    rejected: Option<RejectReason>,
 }
 
 /// An atomic group of legs. See the module doc.
@@ -280,6 +283,7 @@ impl Group {
                 self.legs.push(GroupLeg {
                     plan: *p,
                     parts: ArrayVec::new(),
+                    rejected: None,
                 });
             }
             let gl = &mut self.legs[i];
@@ -378,6 +382,15 @@ impl Group {
         self.started_ns = now_ns;
         self.last_ns = now_ns;
         Ok(())
+    }
+
+    /// The venue gave `why` for rejecting an order of `leg` (the leg's state machine
+    /// sees only that it was rejected; the incident names the reason). Ignored for a
+    /// leg the group does not have.
+    pub fn note_reject(&mut self, leg: usize, why: RejectReason) {
+        if let Some(l) = self.legs.get_mut(leg) {
+            l.rejected = Some(why);
+        }
     }
 
     /// A venue report for order `slot` of `part` of `leg`. `out` needs one free slot per

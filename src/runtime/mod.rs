@@ -6,11 +6,15 @@
 //! - `gateway`: the gateway thread, driving any [`crate::venue::Gateway`].
 //! - `persist`: a local (simulated) venue that saves its records for a restart.
 //! - `feeder`: the feeder thread replaying recorded captures into the loop's ring.
+//! - [`binance_fix`]: the Binance Spot FIX gateway (a network venue: socket, session).
 //! - `clock`: the monotonic clock (the only one: the engine never reads a clock).
 //! - `event_loop`: the pinned loop thread that pumps the engine (`crate::engine`) from
 //!   the rings.
 //! - `run`: the public run API: spawning the threads, handing the jobs over, the report.
+//! - `venues`: a run's venues, simulated ([`Venue::Local`]) or network
+//!   ([`Venue::Network`]), each on its gateway thread.
 
+pub mod binance_fix;
 mod clock;
 mod event_loop;
 mod feeder;
@@ -18,6 +22,7 @@ mod gateway;
 mod persist;
 pub mod ring;
 mod run;
+mod venues;
 mod wait;
 
 pub use crate::engine::Job;
@@ -26,6 +31,7 @@ pub use clock::Clock;
 pub use feeder::Speed;
 pub use gateway::{run_gateway, GatewayStats, GatewayThread, Inbound, Outbound};
 pub use persist::{Persisted, SavedVenue};
-pub use run::Setup;
 pub use run::{outcomes, run, run_setup, run_with_feeds, Config, Feed, RunReport, RuntimeError};
+pub use run::{NetworkVenue, Setup};
+pub use venues::Venue;
 pub use wait::Wait;

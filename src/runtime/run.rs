@@ -1,7 +1,8 @@
 //! Starting and finishing a threaded run: the public API ([`run`], [`run_with_feeds`],
 //! [`run_setup`]) checks the jobs, builds their groups on the caller's thread, spawns one
-//! thread per gateway, the feeder, the recorder and the event loop (the [`Pump`] around
-//! the engine), hands the jobs over, and joins everything into a [`RunReport`].
+//! thread per venue (simulated or network, see [`Venue`]), the feeder, the recorder and
+//! the event loop (the [`Pump`] around the engine), hands the jobs over, and joins
+//! everything into a [`RunReport`].
 
 use std::collections::VecDeque;
 use std::sync::atomic::AtomicU64;
@@ -11,9 +12,9 @@ use std::thread::{self, JoinHandle};
 use super::clock::Clock;
 use super::event_loop::{Control, Journal, Pump, PumpCounts};
 use super::feeder::{run_feeder, FeederStats, MdLine, Speed};
-use super::gateway::{run_local_gateway, GatewayFeed, GatewayStats, GatewayThread};
-use super::gateway::{Inbound, Outbound};
+use super::gateway::GatewayStats;
 use super::ring::{ring, Consumer, Producer};
+use super::venues::{Gateways, Joined, Threads as GatewayThreads, Venue};
 use super::wait::{Idle, Wait};
 use crate::book::Ladder;
 use crate::engine::{Engine, EngineConfig, FeedBook, Job, Parts, Prepared};
@@ -25,7 +26,7 @@ use crate::num::Step;
 use crate::risk::{KillSwitch, RiskState};
 use crate::strategy::{NoStrategy, Strategy};
 use crate::telemetry::Telemetry;
-use crate::venue::{LocalVenue, MAX_JOB};
+use crate::venue::{Gateway, LocalVenue, MAX_JOB};
 
 /// How long a command may wait for a message token, in request timeouts.
 const PACE_BUDGET_TIMEOUTS: u64 = 10;
@@ -146,9 +147,12 @@ pub struct RunReport<G, S = NoStrategy> {
     pub job_numbers: Vec<usize>,
     /// Per group in `groups`: why its start was refused, if it was.
     pub refused_at_start: Vec<Option<GroupError>>,
-    /// The gateways, returned for their ledgers.
+    /// The local (simulated) venues in venue order, returned for their ledgers: every
+    /// venue when none is a network one.
     pub gateways: Vec<G>,
-    /// Per gateway: counts and its telemetry.
+    /// The network venues, returned with their venue index.
+    pub network: Vec<NetworkVenue>,
+    /// Per venue: its gateway thread's counts and telemetry.
     pub gateway_stats: Vec<GatewayStats>,
     /// Loop and gateway telemetry merged.
     pub telemetry: Telemetry,
@@ -195,10 +199,24 @@ pub struct RunReport<G, S = NoStrategy> {
     pub strategy: S,
 }
 
+/// A network venue back from its run.
+pub struct NetworkVenue {
+    /// Its venue index.
+    pub venue: usize,
+    /// Its gateway (connection closed or closing).
+    pub gateway: Box<dyn Gateway>,
+}
+
+impl std::fmt::Debug for NetworkVenue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "NetworkVenue({})", self.venue)
+    }
+}
+
 /// Everything a run needs besides its [`Config`].
 pub struct Setup<G, S> {
-    /// One gateway per venue: gateway `i` is venue `i` of every plan and of `risk`.
-    pub gateways: Vec<G>,
+    /// One per venue: venue `i` of every plan and of `risk`, simulated or network.
+    pub gateways: Vec<Venue<G>>,
     /// The risk state the engine owns.
     pub risk: RiskState,
     /// Recorded feeds replayed into the loop's books and the venues' books.
@@ -235,7 +253,7 @@ pub fn run_with_feeds<G: LocalVenue>(
     jobs: Vec<Job>,
 ) -> Result<RunReport<G>, RuntimeError> {
     let setup = Setup {
-        gateways,
+        gateways: gateways.into_iter().map(Venue::Local).collect(),
         risk,
         feeds,
         jobs,
@@ -248,7 +266,7 @@ pub fn run_with_feeds<G: LocalVenue>(
 
 /// The threads of a run other than the loop.
 struct Threads<G> {
-    gateways: Vec<JoinHandle<(G, GatewayStats)>>,
+    gateways: GatewayThreads<G>,
     feeder: Option<JoinHandle<FeederStats>>,
     recorder: Option<JoinHandle<()>>,
 }
@@ -284,17 +302,18 @@ pub fn run_setup<G: LocalVenue, S: Strategy>(
     let cores = core_affinity::get_core_ids().unwrap_or_default();
     let clock = Clock::new();
     let engine = engine.with_timer(Box::new(move || clock.now_ns()));
-    let gws = spawn_gateways(config, gateways, &feeds, clock, &cores);
+    let gws = Gateways::spawn(config, gateways, &feeds, clock, &cores);
+    let (gateway_threads, commands, reports) = gws.split();
     let (md, feeder) = spawn_feeder(config, &feeds, clock);
     let (journal, recorder) = spawn_recorder(config, recorder, clock);
     let (mut ctl_tx, control) = ring::<Control>(ready.len().max(1) + 1);
-    let n = gws.commands.len();
+    let n = commands.len();
     let pump = Pump {
         engine,
         clock,
         control,
-        commands: gws.commands,
-        reports: gws.reports,
+        commands,
+        reports,
         backlog: (0..n)
             .map(|_| VecDeque::with_capacity(config.report_ring))
             .collect(),
@@ -316,7 +335,7 @@ pub fn run_setup<G: LocalVenue, S: Strategy>(
     }
     push_control(&mut ctl_tx, Control::Done);
     let threads = Threads {
-        gateways: gws.threads,
+        gateways: gateway_threads,
         feeder,
         recorder,
     };
@@ -379,13 +398,6 @@ fn feed_book(f: &Feed) -> FeedBook {
     }
 }
 
-/// The gateway threads with their command and report rings.
-struct Gateways<G> {
-    threads: Vec<JoinHandle<(G, GatewayStats)>>,
-    commands: Vec<Producer<Outbound>>,
-    reports: Vec<Consumer<Inbound>>,
-}
-
 /// Every job number of the run (`job_base` up to `jobs` more) fits a client order id.
 fn check_job_range(job_base: u64, jobs: usize) -> Result<(), RuntimeError> {
     let last = u64::try_from(jobs).map_or(u64::MAX, |n| job_base.saturating_add(n));
@@ -396,55 +408,6 @@ fn check_job_range(job_base: u64, jobs: usize) -> Result<(), RuntimeError> {
         });
     }
     Ok(())
-}
-
-/// One thread per gateway, with its command and report rings.
-fn spawn_gateways<G: LocalVenue>(
-    config: &Config,
-    gateways: Vec<G>,
-    feeds: &[Feed],
-    clock: Clock,
-    cores: &[core_affinity::CoreId],
-) -> Gateways<G> {
-    let mut out = Gateways {
-        threads: Vec::new(),
-        commands: Vec::new(),
-        reports: Vec::new(),
-    };
-    for (i, gw) in gateways.into_iter().enumerate() {
-        let gw_feeds: Vec<Option<GatewayFeed>> = feeds
-            .iter()
-            .map(|f| {
-                (f.venue.index() == i).then(|| GatewayFeed {
-                    tape: f.tape.clone(),
-                    book: f.book,
-                    sync: BookFeed::new(f.format, f.tick, f.lot),
-                })
-            })
-            .collect();
-        let (cmd_tx, cmd_rx) = ring::<Outbound>(config.command_ring);
-        let (rep_tx, rep_rx) = ring::<Inbound>(config.report_ring);
-        let core = config
-            .gateway_cores
-            .get(i)
-            .copied()
-            .flatten()
-            .and_then(|c| cores.get(c).copied());
-        let wait = config.gateway_wait;
-        let thread = GatewayThread {
-            commands: cmd_rx,
-            reports: rep_tx,
-            clock,
-            core,
-            wait,
-        };
-        out.threads.push(thread::spawn(move || {
-            run_local_gateway(gw, gw_feeds, thread)
-        }));
-        out.commands.push(cmd_tx);
-        out.reports.push(rep_rx);
-    }
-    out
 }
 
 /// The feeder thread, if there are feeds.
@@ -520,17 +483,15 @@ fn join<G, S: Strategy>(
     if let Some(t) = &parts.telemetry {
         telemetry.merge(t);
     }
-    let mut gateways = Vec::new();
-    let mut gateway_stats = Vec::new();
-    for h in threads.gateways {
-        let (gw, stats) = h.join().map_err(|_| RuntimeError::Panicked("gateway"))?;
+    let venues = threads
+        .gateways
+        .join()
+        .ok_or(RuntimeError::Panicked("gateway"))?;
+    for stats in &venues.stats {
         telemetry.merge(&stats.telemetry);
-        gateways.push(gw);
-        gateway_stats.push(stats);
     }
     let sides = Sides {
-        gateways,
-        gateway_stats,
+        venues,
         telemetry,
         loop_pinned,
         feeder,
@@ -541,8 +502,7 @@ fn join<G, S: Strategy>(
 
 /// What the threads around the engine bring to the report.
 struct Sides<G> {
-    gateways: Vec<G>,
-    gateway_stats: Vec<GatewayStats>,
+    venues: Joined<G>,
     telemetry: Telemetry,
     loop_pinned: Option<bool>,
     feeder: FeederStats,
@@ -555,8 +515,14 @@ fn report<G, S>(parts: Parts<S>, sides: Sides<G>) -> RunReport<G, S> {
         groups: parts.groups,
         job_numbers: parts.job_numbers,
         refused_at_start: parts.refused_at_start,
-        gateways: sides.gateways,
-        gateway_stats: sides.gateway_stats,
+        gateways: sides.venues.local,
+        network: sides
+            .venues
+            .network
+            .into_iter()
+            .map(|(venue, gateway)| NetworkVenue { venue, gateway })
+            .collect(),
+        gateway_stats: sides.venues.stats,
         telemetry: sides.telemetry,
         loop_pinned: sides.loop_pinned,
         command_ring_full: sides.counts.command_ring_full,

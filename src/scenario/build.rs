@@ -23,6 +23,7 @@ use crate::instrument::{ContractKind, InstrumentRules, VenueInfo};
 use crate::leg::{Fees, Mode, MAX_REPRICES};
 use crate::num::{ratio, Decimal, Ratio};
 use crate::risk::{RiskState, VenueLimits};
+use crate::runtime::binance_fix::FixVenueConfig;
 use crate::runtime::{Config, Feed, Speed, Wait};
 use crate::sim::{FaultPlan, Latency, SimExchange, SimVenue};
 use crate::strategy::{Carry, CarryLeg, CarryParams, Roundtrip, RoundtripParams, RunStrategy};
@@ -57,6 +58,9 @@ pub struct Built {
     pub fees: Vec<Fees>,
     /// Slippage bound of IOCs, bps.
     pub max_slippage_bps: Ratio,
+    /// Per venue: its FIX gateway's settings when it is a network venue (`None`: the
+    /// simulated exchange of `exchanges` is the venue).
+    pub network: Vec<Option<FixVenueConfig>>,
 }
 
 /// Parses `--speed` / `speed` text: `max` or `Nx`.
@@ -244,7 +248,7 @@ impl Scenario {
             &self.risk.max_group_notional,
         )?);
         let (mut exchanges, mut feeds, mut venues) = (Vec::new(), Vec::new(), Vec::new());
-        let (mut rules, mut fees) = (Vec::new(), Vec::new());
+        let (mut rules, mut fees, mut network) = (Vec::new(), Vec::new(), Vec::new());
         for (i, v) in self.venue.iter().enumerate() {
             if venues.iter().any(|x: &VenueInfo| x.name == v.name) {
                 let k = format!("venue[{i}].name");
@@ -258,6 +262,10 @@ impl Scenario {
             venues.push(b.info);
             rules.push(b.rules);
             fees.push(b.fees);
+            network.push(match &v.gateway {
+                Some(g) => g.build(&format!("venue[{i}].gateway"), &v.instrument, dir)?,
+                None => None,
+            });
         }
         let spans: Vec<_> = feeds.iter().map(|f: &Feed| f.tape.span()).collect();
         check_overlap(&self.venue, &spans)?;
@@ -282,6 +290,7 @@ impl Scenario {
             rules,
             fees,
             max_slippage_bps: max_slip,
+            network,
         })
     }
 

@@ -11,6 +11,7 @@
 mod build;
 mod check;
 mod feeds;
+pub mod gateway;
 mod syntax;
 
 pub use build::{gcd, parse_speed, Built};
@@ -132,6 +133,9 @@ pub struct VenueSpec {
     pub faults: FaultSpec,
     /// Pre-trade limits.
     pub limits: LimitsSpec,
+    /// How the venue is reached (absent: simulated). See [`gateway`].
+    #[serde(default)]
+    pub gateway: Option<gateway::GatewaySpec>,
 }
 
 fn zero() -> String {

@@ -50,6 +50,19 @@ pub trait Gateway: Send + 'static {
     fn in_flight(&self) -> usize;
 }
 
+/// A boxed gateway is one (the runtime holds network venues as `Box<dyn Gateway>`).
+impl<T: Gateway + ?Sized> Gateway for Box<T> {
+    fn send(&mut self, book: BookId, req: Request, now_ns: u64) -> Result<(), GatewayError> {
+        (**self).send(book, req, now_ns)
+    }
+    fn poll(&mut self, now_ns: u64) -> Result<Option<Delivery>, GatewayError> {
+        (**self).poll(now_ns)
+    }
+    fn in_flight(&self) -> usize {
+        (**self).in_flight()
+    }
+}
+
 /// A venue simulated in this process: its books follow the replayed market data, and
 /// its records can be saved. See the module doc.
 pub trait LocalVenue: Gateway {

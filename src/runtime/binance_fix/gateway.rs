@@ -1,0 +1,378 @@
+//! [`BinanceFixGateway`]: a [`Gateway`] that sends the engine's requests to Binance
+//! Spot's FIX order-entry API and delivers its reports, on the gateway thread.
+//!
+//! It owns the [`Link`] (non-blocking socket, connect bounded by a timeout), the FIX
+//! [`Session`] (logon, heartbeats, sequence numbers, reconnect with backoff: driven with
+//! the time on every call) and the stream [`Decoder`]. Every `poll` ticks the session,
+//! reads what arrived and hands out one delivery; every `send` writes one frame.
+//!
+//! Times: the runtime's clock counts from the run's start, FIX wants UTC; the gateway
+//! takes the wall clock's offset once, at its first call, and adds it (SendingTime) or
+//! subtracts it (a fill's TransactTime).
+//!
+//! While not logged on, a new order or cancel is answered at once with a reject
+//! (`Unavailable`): it never left, and the leg should not wait for it. Binance's order
+//! entry has no order status request, so a status query is counted
+//! ([`FixCounts::queries_unanswered`]) and left to the leg's timeout.
+
+use std::collections::VecDeque;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use super::link::{Link, Received};
+use super::orders::{self, Instrument, Sent};
+use super::FixVenueConfig;
+use crate::fix::codec::{Decoder, Encoder, Frame};
+use crate::fix::session::{Inbound, Output, SeqNums, Session, SessionConfig, SessionState};
+use crate::fix::sign::{self, CredentialError};
+use crate::index::BookId;
+use crate::venue::{Delivery, Gateway, GatewayError, RejectReason, Report, ReportKind, Request};
+
+/// Deliveries held between two polls.
+const DELIVERIES: usize = 1_024;
+/// Requests remembered for session Rejects.
+const SENT: usize = 256;
+/// Largest inbound frame.
+const MAX_FRAME: usize = 64 * 1024;
+/// Outbound bytes not yet taken by the socket.
+const OUTBOUND: usize = 64 * 1024;
+/// How long a connect may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Why the gateway could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum FixGatewayError {
+    /// The credentials could not be loaded (names where, never the secret).
+    #[error(transparent)]
+    Credentials(#[from] CredentialError),
+    /// The session settings were refused.
+    #[error("FIX session: {0}")]
+    Session(#[from] crate::fix::session::SessionError),
+}
+
+/// Counts of what the gateway saw besides deliveries.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FixCounts {
+    /// Frames that failed to decode (the link is dropped and re-established).
+    pub bad_frames: u64,
+    /// Application frames that could not be mapped to a report.
+    pub unmapped: u64,
+    /// Inputs the session refused.
+    pub session_errors: u64,
+    /// Status queries (Binance FIX has no status request).
+    pub queries_unanswered: u64,
+    /// Logons completed.
+    pub logons: u64,
+}
+
+/// The Binance Spot FIX gateway. See the module doc.
+pub struct BinanceFixGateway {
+    host: String,
+    port: u16,
+    ins: Instrument,
+    session: Session,
+    link: Link,
+    decoder: Decoder,
+    deliveries: VecDeque<Delivery>,
+    sent: VecDeque<Sent>,
+    awaiting: usize,
+    cancels: u64,
+    epoch_offset_ns: Option<u64>,
+    connected: bool,
+    counts: FixCounts,
+}
+
+impl BinanceFixGateway {
+    /// A gateway for `cfg`'s venue trading one instrument at `tick` and `lot`, resuming
+    /// sequence numbers `seq`. Loads the credentials now; connects at the first poll.
+    pub fn new(
+        cfg: &FixVenueConfig,
+        tick: crate::num::Step,
+        lot: crate::num::Step,
+        seq: SeqNums,
+    ) -> Result<BinanceFixGateway, FixGatewayError> {
+        let signer = sign::load(&cfg.private_key, &cfg.api_key)?;
+        let mut scfg = SessionConfig::binance(&cfg.sender_comp_id);
+        scfg.target.clone_from(&cfg.target_comp_id);
+        scfg.heartbeat_s = cfg.heartbeat_s;
+        Ok(BinanceFixGateway {
+            host: cfg.host.clone(),
+            port: cfg.port,
+            ins: Instrument {
+                symbol: cfg.symbol.clone(),
+                tick,
+                lot,
+                stp: cfg.stp_mode,
+            },
+            session: Session::new(scfg, signer, seq)?,
+            link: Link::new(OUTBOUND),
+            decoder: Decoder::new(MAX_FRAME),
+            deliveries: VecDeque::with_capacity(DELIVERIES),
+            sent: VecDeque::with_capacity(SENT),
+            awaiting: 0,
+            cancels: 0,
+            epoch_offset_ns: None,
+            connected: false,
+            counts: FixCounts::default(),
+        })
+    }
+
+    /// The session's state.
+    pub fn state(&self) -> SessionState {
+        self.session.state()
+    }
+
+    /// The sequence numbers, to save for a reconnect.
+    pub fn seq(&self) -> SeqNums {
+        self.session.seq()
+    }
+
+    /// What it counted.
+    pub fn counts(&self) -> FixCounts {
+        self.counts
+    }
+
+    /// Logs out (if logged on) and closes the connection; waits at most `within` for the
+    /// venue's Logout answer.
+    pub fn close(&mut self, now_ns: u64, within: Duration) {
+        let epoch = self.epoch(now_ns);
+        if let Ok(out) = self.session.stop(epoch) {
+            self.flush_session(out, now_ns);
+        }
+        let end = std::time::Instant::now() + within;
+        while self.link.is_open() && std::time::Instant::now() < end {
+            self.read(now_ns);
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        self.link.close();
+    }
+
+    /// `now_ns` of the runtime clock as ns since the epoch.
+    fn epoch(&mut self, now_ns: u64) -> u64 {
+        let off = *self.epoch_offset_ns.get_or_insert_with(|| {
+            let wall = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+            wall.saturating_sub(now_ns)
+        });
+        now_ns.saturating_add(off)
+    }
+
+    /// Queues a delivery. Never dropped: the queue grows past its preallocation only if
+    /// the loop stops taking them.
+    fn deliver(&mut self, d: Delivery) {
+        self.deliveries.push_back(d);
+    }
+
+    fn report(&mut self, report: Report) {
+        self.deliver(Delivery::Report {
+            book: BookId::new(0),
+            report,
+        });
+    }
+
+    /// Sends the session's outbox and acts on its output.
+    fn flush_session(&mut self, out: Output, now_ns: u64) {
+        if !self.session.outbox().is_empty() {
+            self.link.write(self.session.outbox());
+            self.session.clear_outbox();
+        }
+        if out.connect {
+            self.connect(now_ns);
+        }
+        if out.disconnect {
+            self.link.flush();
+            self.link.close();
+            self.decoder = Decoder::new(MAX_FRAME);
+        }
+        self.link_events();
+    }
+
+    /// Connected / Disconnected deliveries as the session's state changes.
+    fn link_events(&mut self) {
+        let active = self.session.state() == SessionState::Active;
+        if active && !self.connected {
+            self.connected = true;
+            self.counts.logons += 1;
+            self.deliver(Delivery::Connected);
+        } else if !active && self.connected {
+            self.connected = false;
+            self.awaiting = 0;
+            self.deliver(Delivery::Disconnected);
+        }
+    }
+
+    fn connect(&mut self, now_ns: u64) {
+        let epoch = self.epoch(now_ns);
+        let out = match self.link.connect(&self.host, self.port, CONNECT_TIMEOUT) {
+            Ok(()) => self.session.on_connected(epoch),
+            Err(_) => self.session.on_lost(epoch),
+        };
+        match out {
+            Ok(o) => self.flush_session(o, now_ns),
+            Err(_) => self.counts.session_errors += 1,
+        }
+    }
+
+    /// Reads what arrived and handles every whole frame.
+    fn read(&mut self, now_ns: u64) {
+        loop {
+            match self.link.read(self.decoder.space()) {
+                Received::Data(n) => self.decoder.filled(n),
+                Received::Idle => break,
+                Received::Closed => {
+                    let epoch = self.epoch(now_ns);
+                    if let Ok(out) = self.session.on_lost(epoch) {
+                        self.flush_session(out, now_ns);
+                    }
+                    break;
+                }
+            }
+            self.frames(now_ns);
+        }
+        self.frames(now_ns);
+    }
+
+    fn frames(&mut self, now_ns: u64) {
+        let epoch = self.epoch(now_ns);
+        let off = epoch - now_ns;
+        while let Some(next) = self.decoder.next_frame() {
+            let Ok(f) = next else {
+                self.counts.bad_frames += 1;
+                continue;
+            };
+            let (kind, out) = match self.session.on_frame(&f, epoch) {
+                Ok(x) => x,
+                Err(_) => {
+                    self.counts.session_errors += 1;
+                    continue;
+                }
+            };
+            let mapped = (kind == Inbound::App).then(|| app_report(&f, &self.ins, &self.sent, off));
+            let outbox = (!self.session.outbox().is_empty(), out);
+            match mapped {
+                Some(Some(r)) => {
+                    if !matches!(r.kind, ReportKind::Fill(_)) {
+                        self.awaiting = self.awaiting.saturating_sub(1);
+                    }
+                    self.deliveries.push_back(Delivery::Report {
+                        book: BookId::new(0),
+                        report: r,
+                    });
+                }
+                Some(None) => self.counts.unmapped += 1,
+                None => {}
+            }
+            if outbox.0 {
+                self.link.write(self.session.outbox());
+                self.session.clear_outbox();
+            }
+            if out.disconnect {
+                self.link.flush();
+                self.link.close();
+            }
+        }
+        self.link_events();
+    }
+}
+
+/// The report in app frame `f`, if it maps (venue times shifted back by `off`).
+fn app_report(f: &Frame<'_>, ins: &Instrument, sent: &VecDeque<Sent>, off: u64) -> Option<Report> {
+    let (a, b) = sent.as_slices();
+    let to_clock = |t: u64| t.saturating_sub(off);
+    orders::report(f, ins, a, to_clock)
+        .or_else(|_| orders::report(f, ins, b, to_clock))
+        .ok()
+}
+
+impl Gateway for BinanceFixGateway {
+    fn send(&mut self, book: BookId, req: Request, now_ns: u64) -> Result<(), GatewayError> {
+        if book.index() != 0 {
+            return Err(GatewayError::UnknownBook(book));
+        }
+        let epoch = self.epoch(now_ns);
+        let seq = self.session.seq().next_out;
+        let ins = &self.ins;
+        let (r, cancel) = match req {
+            Request::New(o) => (
+                self.session.send_app(b"D", epoch, |e: &mut Encoder<'_>| {
+                    orders::new_order(e, &o, ins)
+                }),
+                false,
+            ),
+            Request::Cancel(order) => {
+                self.cancels += 1;
+                let n = self.cancels;
+                (
+                    self.session.send_app(b"F", epoch, |e: &mut Encoder<'_>| {
+                        orders::cancel(e, order, n, ins)
+                    }),
+                    true,
+                )
+            }
+            Request::Query(_) => {
+                self.counts.queries_unanswered += 1;
+                return Ok(());
+            }
+        };
+        if r.is_err() {
+            let why = RejectReason::Unavailable;
+            let kind = if cancel {
+                ReportKind::CancelReject(why)
+            } else {
+                ReportKind::Reject(why)
+            };
+            self.report(Report {
+                order: req.order(),
+                kind,
+            });
+            return Ok(());
+        }
+        if self.sent.len() == SENT {
+            self.sent.pop_front();
+        }
+        self.sent.push_back(Sent {
+            seq,
+            order: req.order(),
+            cancel,
+        });
+        self.awaiting += 1;
+        self.link.write(self.session.outbox());
+        self.session.clear_outbox();
+        Ok(())
+    }
+
+    fn poll(&mut self, now_ns: u64) -> Result<Option<Delivery>, GatewayError> {
+        if let Some(d) = self.deliveries.pop_front() {
+            return Ok(Some(d));
+        }
+        let epoch = self.epoch(now_ns);
+        match self.session.on_tick(epoch) {
+            Ok(out) => self.flush_session(out, now_ns),
+            Err(_) => self.counts.session_errors += 1,
+        }
+        if self.link.is_open() {
+            self.link.flush();
+            self.read(now_ns);
+        }
+        Ok(self.deliveries.pop_front())
+    }
+
+    fn in_flight(&self) -> usize {
+        let waiting = if self.connected { self.awaiting } else { 0 };
+        self.deliveries.len() + waiting
+    }
+}
+
+impl Drop for BinanceFixGateway {
+    fn drop(&mut self) {
+        if self.link.is_open() {
+            let now = self.epoch_offset_ns.map_or(0, |off| {
+                let wall = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+                wall.saturating_sub(off)
+            });
+            self.close(now, Duration::from_secs(1));
+        }
+    }
+}
