@@ -840,6 +840,7 @@ pub(crate) mod samples {
                 expected_slippage_bps: None,
                 fees: d("3.71"),
                 quote: "USDT".into(),
+                settle: Some("USDT".into()),
                 shortfall_quote: Some(d("3.7104")),
                 flow_quote: Some(d("-4950.2596")),
             }],

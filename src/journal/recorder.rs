@@ -401,6 +401,9 @@ mod tests {
             arrival_slippage_bps: None,
             maker_lots: 0,
             fees_tl_e8: 999_000_000, // the rates' 9.99 tick-lots
+            inv_e18: 0,
+            unwound_inv_e18: 0,
+            fees_inv_e26: Some(0),
             stamps: Stamps::default(),
         };
         (
@@ -442,6 +445,7 @@ mod tests {
             kind: ContractKind::Linear,
             multiplier: Decimal::ONE,
             quote: "USDT".into(),
+            settle: "USDT".into(),
         };
         let (mut rec, shared) = JournalRecorder::new(None, vec![venue("a"), venue("b")], "s");
         // Leg 0: two fills at 1.5 and 0.25 tick-lots, and a duplicate the group refused.

@@ -735,6 +735,22 @@ impl Leg {
         maker * i128::from(self.fees.maker_e8) + taker * i128::from(self.fees.taker_e8)
     }
 
+    /// Σ qty ÷ price of the fills, lots per tick × 10¹⁸ (see [`Order::inv_e18`]).
+    pub fn inv_e18(&self) -> i128 {
+        self.orders.iter().map(Order::inv_e18).sum()
+    }
+
+    /// Fees of the applied fills of an inverse instrument, in lots per tick × 10⁻²⁶
+    /// (the rate × [`Leg::inv_e18`]): its fees in coin before the lot, multiplier and
+    /// tick are applied. `None` past the range.
+    pub fn fees_inv_e26(&self) -> Option<i128> {
+        let maker: i128 = self.orders.iter().map(Order::maker_inv_e18).sum();
+        let taker = self.inv_e18() - maker;
+        maker
+            .checked_mul(i128::from(self.fees.maker_e8))?
+            .checked_add(taker.checked_mul(i128::from(self.fees.taker_e8))?)
+    }
+
     /// The top of book and pre-flight the leg started from.
     pub fn arrival(&self) -> Option<Arrival> {
         self.arrival
