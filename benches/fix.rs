@@ -11,6 +11,7 @@ use legcore::fix::binance::{BinanceOrders, Stp};
 use legcore::fix::codec::{decode_frame, Encoder, TimePrecision};
 use legcore::fix::session::{SeqNums, Session, SessionConfig};
 use legcore::fix::sign::{ApiKey, Ed25519Signer};
+use legcore::index::LegIdx;
 use legcore::instrument::InstrumentRules;
 use legcore::num::Step;
 use legcore::venue::{NewOrder, OrderPrice, OrderRef, Request, TimeInForce};
@@ -55,7 +56,7 @@ fn setup() -> (Session, BinanceOrders, OrderRef) {
         InstrumentRules::linear(tick, lot),
         Stp::ExpireMaker,
     );
-    (s, m, OrderRef::new(3, 0, 0, 1).expect("ref"))
+    (s, m, OrderRef::new(3, LegIdx::new(0), 0, 1).expect("ref"))
 }
 
 fn bench(c: &mut Criterion) {

@@ -8,7 +8,7 @@
 //!
 //! One test per file: the counter is per thread, and the work runs on the test's thread.
 
-use legcore::index::{BookId, VenueId};
+use legcore::index::{BookId, LegIdx, VenueId};
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -213,7 +213,7 @@ fn hot_path_allocates_nothing_after_construction() {
     );
     // Ring hand-off and telemetry recording.
     let cmd = GroupCommand {
-        leg: 0,
+        leg: LegIdx::new(0),
         part: 0,
         cmd: Command::Cancel { slot: 0 },
     };
@@ -222,7 +222,7 @@ fn hot_path_allocates_nothing_after_construction() {
             tx.push(cmd).unwrap();
         }
         while let Some(c) = rx.pop() {
-            sink += c.leg as i128 + 1;
+            sink += c.leg.index() as i128 + 1;
         }
         telemetry.record(legcore::telemetry::Stage::RingHop, i * 37);
     }
@@ -265,7 +265,7 @@ fn group_round(venues: &mut [SimVenue; 2], round: u64) -> Outcome {
     let mut now = 0;
     while g.outcome().is_none() {
         now += 100;
-        let mut reports: ArrayVec<(usize, Report), 256> = ArrayVec::new();
+        let mut reports: ArrayVec<(LegIdx, Report), 256> = ArrayVec::new();
         for c in cmds.drain(..) {
             route(c, round, venues, now, &mut reports).unwrap();
         }
@@ -466,7 +466,7 @@ fn exchange_round(d: &mut Drive<NoStrategy>, job: Prepared, round: usize) -> i12
     }
     while d.engine.poll_record().is_some() {}
     let g = d.engine.group(round).unwrap();
-    let rec = g.leg_record(0).unwrap();
+    let rec = g.leg_record(LegIdx::new(0)).unwrap();
     rec.notional_tl + rec.fees_tl_e8 + g.incident().map_or(0, |i| i.unhedged_unit_ns as i128)
 }
 

@@ -48,7 +48,7 @@
 //! prints its messages); `LEGCORE_SEEDS=100000 cargo test --release --test dst_groups --
 //! --nocapture` is the soak.
 
-use legcore::index::{BookId, VenueId};
+use legcore::index::{BookId, LegIdx, VenueId};
 
 use arrayvec::ArrayVec;
 use legcore::book::{Depth, Level, OrderSide, Side};
@@ -197,12 +197,12 @@ impl Observer<NoStrategy> for Watch {
             ..
         } = c.cmd
         {
-            let t = e.tops(job).expect("a started job")[c.leg];
+            let t = e.tops(job).expect("a started job")[c.leg.index()];
             if reduce_only {
-                self.unwind_limit[c.leg] = Some(price_ticks);
+                self.unwind_limit[c.leg.index()] = Some(price_ticks);
             }
             self.sent.push(Sent {
-                leg: c.leg,
+                leg: c.leg.index(),
                 part: c.part,
                 price: price_ticks,
                 qty: qty_lots,
@@ -237,7 +237,7 @@ impl Observer<NoStrategy> for Watch {
             ..
         } = *r
         {
-            self.fills[e.order_of(client_id).leg] += 1;
+            self.fills[e.order_of(client_id).leg.index()] += 1;
         }
     }
 }
@@ -617,21 +617,21 @@ impl Seed {
         let g = self.group();
         for (i, &(v, b)) in self.market.place.iter().enumerate() {
             let book = &self.drive.venues[v].books()[b];
-            let ours = (g.net_units(i), g.reported_lots(i));
+            let ours = (g.net_units(LegIdx::new(i)), g.reported_lots(LegIdx::new(i)));
             let theirs = (Some(nets[i]), Some(book.traded_lots()));
             ensure!(
                 ours == theirs,
                 "seed {seed} leg {i}: net and lots {ours:?}, the venue's {theirs:?}: every \
                  fill recorded once"
             );
-            let ours = (g.fees_tl_e8(i), g.cash_tl(i));
+            let ours = (g.fees_tl_e8(LegIdx::new(i)), g.cash_tl(LegIdx::new(i)));
             let theirs = (Some(book.fees_tl_e8()), Some(book.cash_tl()));
             ensure!(
                 ours == theirs,
                 "seed {seed} leg {i}: fees and notional {ours:?}, the venue's {theirs:?}"
             );
             ensure!(
-                g.unverified_fills(i) == Some(0),
+                g.unverified_fills(LegIdx::new(i)) == Some(0),
                 "seed {seed} leg {i}: unverified fill"
             );
         }

@@ -5,7 +5,7 @@
 //! Each test runs the real loop and gateway threads over simulated venues; the moving
 //! books come from small synthetic Binance USD-M tapes (a snapshot, then diffs).
 
-use legcore::index::{BookId, VenueId};
+use legcore::index::{BookId, LegIdx, VenueId};
 
 use std::sync::{Arc, Mutex};
 
@@ -282,7 +282,7 @@ fn an_unwind_is_priced_on_the_book_as_it_is_when_sent() {
     assert_eq!(positions, (0, 0), "{:?}", g.incident());
     assert_eq!(g.outcome(), Some(Outcome::Flat));
     // The arrival stays the start's top (for slippage): bought at 1000.1 against 1000.05.
-    let rec = g.leg_record(0).unwrap();
+    let rec = g.leg_record(LegIdx::new(0)).unwrap();
     assert_eq!(rec.avg_price_ticks, Some(Ratio::from_num(10_001)));
 }
 

@@ -2,7 +2,7 @@
 //! in real time, against the same engine driven in virtual time (no threads) over the
 //! same jobs; back-pressure on tiny rings; shutdown with everything accounted; pinning.
 
-use legcore::index::{BookId, VenueId};
+use legcore::index::{BookId, LegIdx, VenueId};
 
 use legcore::book::{Depth, Level, OrderSide};
 use legcore::engine::{Engine, EngineConfig, Prepared};
@@ -198,7 +198,11 @@ fn a_live_run_gives_the_pure_simulations_outcomes() {
         for (j, g) in report.groups.iter().enumerate() {
             for leg in 0..2 {
                 let traded = report.gateways[leg].books()[j].traded_lots();
-                assert_eq!(g.reported_lots(leg), Some(traded), "job {j} leg {leg}");
+                assert_eq!(
+                    g.reported_lots(LegIdx::new(leg)),
+                    Some(traded),
+                    "job {j} leg {leg}"
+                );
             }
         }
         for stage in [
@@ -383,7 +387,7 @@ fn a_replayed_real_feed_drives_the_books_and_a_triggered_group() {
     assert_eq!(report.md_lines, f.pushed);
     // The group started on the live book: its long bought at about 61 800 (ticks of 0.1).
     let g = &report.groups[0];
-    let rec = g.leg_record(0).unwrap();
+    let rec = g.leg_record(LegIdx::new(0)).unwrap();
     let avg = rec
         .avg_price_ticks
         .expect("the long filled")

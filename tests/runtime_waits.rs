@@ -3,7 +3,7 @@
 //! venue that stays silent forever ends its group `unhedged` within the silence limit,
 //! with the other leg unwound, risk reducing and the run over (issue 11 #9 and #10).
 
-use legcore::index::{BookId, VenueId};
+use legcore::index::{BookId, LegIdx, VenueId};
 
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -187,7 +187,7 @@ fn a_fill_after_the_groups_end_reaches_its_last_end_record() {
         venue.fees_tl_e8(),
         "fees as the venue charged"
     );
-    assert_eq!(report.groups[0].leg_record(0), Some(rec));
+    assert_eq!(report.groups[0].leg_record(LegIdx::new(0)), Some(rec));
 }
 
 #[test]

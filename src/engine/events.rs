@@ -4,7 +4,7 @@
 use super::job::{Live, Prepared, Tally};
 use super::{ids, Cmds, Engine};
 use crate::group::{GroupError, LegPlan, Outcome, MAX_GROUP_LEGS};
-use crate::index::VenueId;
+use crate::index::{LegIdx, VenueId};
 use crate::journal::Record;
 use crate::leg::{LegError, OrderError, OrderEvent};
 use crate::strategy::{Intent, Strategy};
@@ -188,7 +188,7 @@ impl<S: Strategy> Engine<S> {
         let job = self.groups[j].job_no;
         for c in cmds.iter() {
             let id = ids::command_id(self.cfg.job_base, job, c);
-            self.count_open(id, self.groups[j].job.risk[c.leg].venue);
+            self.count_open(id, self.groups[j].job.risk[c.leg.index()].venue);
         }
         for c in cmds.drain(..) {
             self.send(j, c, arrived);
@@ -322,7 +322,7 @@ impl<S: Strategy> Engine<S> {
                 .started_legs()
                 .into_iter()
                 .enumerate()
-                .filter_map(|(i, s)| Some((s, g.leg_record(i)?)))
+                .filter_map(|(i, s)| Some((s, g.leg_record(LegIdx::new(i))?)))
                 .collect();
             Record::Ended {
                 job: live.job_no,

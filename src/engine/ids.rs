@@ -3,6 +3,7 @@
 //! without a lookup table.
 
 use crate::group::GroupCommand;
+use crate::index::LegIdx;
 use crate::venue::{OrderRef, Request};
 
 /// Where a client order id points: the job, and the leg, part and order slot in its group.
@@ -11,7 +12,7 @@ pub struct OrderOf {
     /// The job (index in the run's jobs; `None` when the id is from no job of this run).
     pub job: Option<usize>,
     /// The leg.
-    pub leg: usize,
+    pub leg: LegIdx,
     /// The part of the leg.
     pub part: usize,
     /// The order slot of the part.
@@ -36,7 +37,7 @@ pub(crate) fn fits(job_base: u64, job: usize) -> bool {
     let job = u64::try_from(job)
         .ok()
         .and_then(|j| job_base.checked_add(j));
-    job.is_some_and(|j| OrderRef::new(j, 0, 0, 0).is_ok())
+    job.is_some_and(|j| OrderRef::new(j, LegIdx::new(0), 0, 0).is_ok())
 }
 
 /// The job of wire client id `wire`, if it is an [`OrderRef`] of this run.

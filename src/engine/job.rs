@@ -16,7 +16,7 @@ use arrayvec::ArrayVec;
 
 use super::EngineConfig;
 use crate::group::{Group, GroupError, LegPlan, LegRisk, Policy, MAX_GROUP_LEGS};
-use crate::index::{BookId, VenueId};
+use crate::index::{BookId, LegIdx, VenueId};
 use crate::journal::StartedLeg;
 use crate::leg::Arrival;
 
@@ -153,9 +153,9 @@ impl Live {
         let g = &self.g;
         (0..g.plans().len()).fold((0, 0, 0), |(r, n, f), i| {
             (
-                r + g.reported_lots(i).unwrap_or(0),
-                n + g.net_units(i).unwrap_or(0),
-                f + g.fees_tl_e8(i).unwrap_or(0),
+                r + g.reported_lots(LegIdx::new(i)).unwrap_or(0),
+                n + g.net_units(LegIdx::new(i)).unwrap_or(0),
+                f + g.fees_tl_e8(LegIdx::new(i)).unwrap_or(0),
             )
         })
     }

@@ -2,6 +2,7 @@
 //! its group, and the end (the simulation tests drive it far harder through
 //! `sim::drive`).
 
+use crate::index::LegIdx;
 use crate::index::{BookId, VenueId};
 
 use super::{Engine, EngineConfig, Job, Output, Prepared};
@@ -173,7 +174,7 @@ fn a_report_for_no_job_is_counted_not_applied() {
     let mut e = engine();
     e.handle_job(Prepared::new(&CFG, job()).unwrap(), 0);
     drain(&mut e, 0);
-    let stranger = OrderRef::new(99, 0, 0, 0).unwrap();
+    let stranger = OrderRef::new(99, LegIdx::new(0), 0, 0).unwrap();
     e.handle_report(VenueId::new(0), fill(stranger, 1, 100), 0, 5);
     assert_eq!(e.counters().reports_unexpected, 1);
     assert!(e.group(0).is_some_and(|g| g.outcome().is_none()));
@@ -287,7 +288,7 @@ fn an_ended_pooled_group_is_reused_after_the_silence_limit_and_late_reports_are_
         10 + CFG.silence_limit_ns + 1,
     );
     assert_eq!(e.counters().late_reports, 1);
-    assert_eq!(e.group(1).unwrap().reported_lots(0), Some(0));
+    assert_eq!(e.group(1).unwrap().reported_lots(LegIdx::new(0)), Some(0));
     assert_eq!(e.group(1).unwrap().outcome(), None);
     let parts = e.into_parts();
     assert_eq!(parts.job_numbers, [1]);

@@ -8,6 +8,7 @@
 
 use super::{net_units, Group};
 use crate::book::OrderSide;
+use crate::index::LegIdx;
 use crate::leg::{Mode, Route, Stamps};
 use crate::num::{ratio, Ratio};
 
@@ -63,8 +64,8 @@ pub struct LegRecord {
 
 impl Group {
     /// The record of leg `leg`.
-    pub fn leg_record(&self, leg: usize) -> Option<LegRecord> {
-        let gl = self.legs.get(leg)?;
+    pub fn leg_record(&self, leg: LegIdx) -> Option<LegRecord> {
+        let gl = self.legs.get(leg.index())?;
         let entry = gl.parts.first()?;
         let side = gl.plan.side;
         let (mut filled, mut unwound, mut reported, mut notional, mut maker, mut fees) =

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::book::OrderSide;
 use crate::group::Policy;
+use crate::index::LegIdx;
 use crate::leg::{Command, Liquidity, Mode, Tif, VenueStatus};
 use crate::num::Decimal;
 use crate::venue::{OrderRef, RejectReason, ReportKind};
@@ -222,7 +223,7 @@ pub struct Sent {
     /// Job id.
     pub job: usize,
     /// Leg.
-    pub leg: usize,
+    pub leg: LegIdx,
     /// Part of the leg.
     pub part: usize,
     /// The venue's index in the scenario (recovery finds the order there).
@@ -810,7 +811,7 @@ pub(crate) mod samples {
 
     /// The id of job `job`'s leg-0 order in `slot` (part 0).
     pub fn id(job: u64, slot: usize) -> OrderRef {
-        OrderRef::new(job, 0, 0, slot).expect("a small id is in range")
+        OrderRef::new(job, LegIdx::new(0), 0, slot).expect("a small id is in range")
     }
 
     /// An ended group `id` with one filled leg (the one place tests build a summary).
@@ -879,7 +880,7 @@ pub(crate) mod samples {
     pub fn submit(job: usize, id: OrderRef, side: Side, qty_lots: i64) -> Line {
         Line::Sent(Sent {
             job,
-            leg: 0,
+            leg: LegIdx::new(0),
             part: 0,
             venue_index: 0,
             client_id: id,

@@ -5,7 +5,7 @@
 use arrayvec::ArrayVec;
 
 use crate::group::{GroupError, Incident, LegPlan, LegRecord, Outcome, Policy, MAX_GROUP_LEGS};
-use crate::index::{BookId, VenueId};
+use crate::index::{BookId, LegIdx, VenueId};
 use crate::leg::{Arrival, Command};
 use crate::venue::{OrderRef, ReportKind};
 
@@ -50,7 +50,7 @@ pub enum Record {
         /// Job index.
         job: usize,
         /// Leg.
-        leg: usize,
+        leg: LegIdx,
         /// Part of the leg.
         part: usize,
         /// The venue's index in the scenario.

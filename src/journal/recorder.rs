@@ -220,7 +220,7 @@ impl JournalRecorder {
         }
         let sum = self
             .reported_fees
-            .entry((job, client_id.leg()))
+            .entry((job, client_id.leg().index()))
             .or_default();
         match sum.checked_add(x.fee_tl_e8) {
             Some(v) => *sum = v,
@@ -360,6 +360,7 @@ mod tests {
     use super::*;
     use crate::book::OrderSide;
     use crate::group::{LegPlan, LegRecord, Outcome};
+    use crate::index::LegIdx;
     use crate::instrument::ContractKind;
     use crate::leg::{Arrival, Fees, Liquidity, Mode, Route, Stamps};
     use crate::num::{Ratio, Step};
@@ -427,7 +428,7 @@ mod tests {
         };
         Record::Report {
             job,
-            client_id: OrderRef::new(job as u64, leg, 0, 0).unwrap(),
+            client_id: OrderRef::new(job as u64, LegIdx::new(leg), 0, 0).unwrap(),
             kind: ReportKind::Fill(x),
             taken,
             t_ns: 5,

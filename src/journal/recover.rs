@@ -320,7 +320,7 @@ impl<'a> Journal<'a> {
 
     /// The group and leg order `id` belongs to, and whether it is a recovery's unwind.
     fn owner(&self, id: OrderRef) -> (usize, usize, bool) {
-        let (j, leg) = (job_of(id), id.leg());
+        let (j, leg) = (job_of(id), id.leg().index());
         match self.unwinds.get(&j) {
             Some(u) => (u.job, u.legs.get(leg).copied().unwrap_or(leg), true),
             None => (j, leg, false),
@@ -457,12 +457,13 @@ fn infer_targets(g: &mut OpenGroup) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::index::LegIdx;
     use crate::journal::line::samples::{ended, fill, reconciled, started, submit, unwind};
     use crate::journal::line::{UnwindEnded, UnwindStarted};
     use crate::venue::OrderRecord;
 
     fn client_id(job: u64, leg: usize, part: usize, slot: usize) -> OrderRef {
-        OrderRef::new(job, leg, part, slot).unwrap()
+        OrderRef::new(job, LegIdx::new(leg), part, slot).unwrap()
     }
 
     fn order(id: OrderRef, buy: bool, filled: i64, open: bool) -> OrderRecord {

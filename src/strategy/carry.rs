@@ -29,7 +29,7 @@ use arrayvec::ArrayVec;
 use super::seam::{Books, Intent, IntentLeg, Strategy};
 use crate::book::{Ladder, OrderSide};
 use crate::group::{Group, GroupError, LegPlan, LegRisk, Outcome, Policy};
-use crate::index::{BookId, VenueId};
+use crate::index::{BookId, LegIdx, VenueId};
 use crate::instrument::{ContractKind, InstrumentRules};
 use crate::leg::{Arrival, Fees, Mode};
 use crate::num::{ratio, Decimal, Ratio, Round};
@@ -516,7 +516,7 @@ impl Strategy for Carry {
         else {
             return;
         };
-        let net = |leg: usize| group.leg_record(leg).map_or(0, |r| r.net_lots);
+        let net = |leg| group.leg_record(LegIdx::new(leg)).map_or(0, |r| r.net_lots);
         let now = group.times_ns().1;
         let until_ns = now.saturating_add(self.p.cooldown_ns);
         self.state = match (self.state, outcome) {

@@ -16,6 +16,7 @@ use arrayvec::ArrayVec;
 use super::carry::{end_of, not_opened, walked, CarryLeg, CarryState, CarryStats};
 use crate::book::{Ladder, OrderSide};
 use crate::group::{Group, GroupError, Outcome, Policy};
+use crate::index::LegIdx;
 use crate::num::{Decimal, Round};
 use crate::sizing::usd_to_lots;
 use crate::strategy::{Books, Intent, Strategy};
@@ -138,7 +139,7 @@ impl Strategy for Roundtrip {
         else {
             return;
         };
-        let net = group.leg_record(0).map_or(0, |r| r.net_lots);
+        let net = group.leg_record(LegIdx::new(0)).map_or(0, |r| r.net_lots);
         let now = group.times_ns().1;
         let holding = |lots: i64| CarryState::Holding {
             spot_lots: lots,

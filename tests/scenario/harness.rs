@@ -4,7 +4,7 @@
 //! only watches (an [`Observer`] keeps notes of what left and arrived); the engine
 //! decides.
 
-use legcore::index::{BookId, VenueId};
+use legcore::index::{BookId, LegIdx, VenueId};
 
 use legcore::book::{Depth, Level, OrderSide, Side};
 use legcore::engine::{Engine, EngineConfig, Job, Output, Prepared};
@@ -82,7 +82,7 @@ impl Notes {
 impl Observer<NoStrategy> for Notes {
     fn sent(&mut self, _: &Engine, out: &Output, now: u64) {
         if let Output::Request { cmd, .. } = *out {
-            self.0.push((now, Note::Sent(cmd.leg, cmd)));
+            self.0.push((now, Note::Sent(cmd.leg.index(), cmd)));
         }
     }
 
@@ -99,7 +99,8 @@ impl Observer<NoStrategy> for Notes {
         } = *r
         {
             let leg = e.order_of(client_id).leg;
-            self.0.push((t_ns, Note::Got(leg, kind.event(), taken)));
+            self.0
+                .push((t_ns, Note::Got(leg.index(), kind.event(), taken)));
         }
     }
 }
@@ -302,7 +303,11 @@ impl Scenario {
     pub fn assert_fills_recorded_once(&self) {
         for leg in 0..self.venues().len() {
             let traded = self.venues()[leg].books()[0].traded_lots();
-            assert_eq!(self.group().reported_lots(leg), Some(traded), "leg {leg}");
+            assert_eq!(
+                self.group().reported_lots(LegIdx::new(leg)),
+                Some(traded),
+                "leg {leg}"
+            );
         }
     }
 

@@ -5,6 +5,7 @@ use crate::fix::codec::FieldError;
 use crate::fix::codec::{decode_frame, Decoder, Encoder, TimePrecision};
 use crate::fix::session::{SeqNums, SessionConfig};
 use crate::fix::sign::{ApiKey, Ed25519Signer};
+use crate::index::LegIdx;
 use crate::leg::Liquidity;
 use crate::num::Step;
 use crate::venue::{NewOrder, RejectReason, Report, ReportKind};
@@ -49,7 +50,7 @@ fn venue(mt: &[u8], seq: u32, body: impl FnOnce(&mut Encoder<'_>)) -> Vec<u8> {
 }
 
 fn order_ref() -> OrderRef {
-    OrderRef::new(7, 1, 0, 2).unwrap()
+    OrderRef::new(7, LegIdx::new(1), 0, 2).unwrap()
 }
 
 fn new_order(price: OrderPrice, tif: TimeInForce) -> Request {
