@@ -2,7 +2,7 @@
 //! in real time, against the same engine driven in virtual time (no threads) over the
 //! same jobs; back-pressure on tiny rings; shutdown with everything accounted; pinning.
 
-use legcore::index::{BookId, LegIdx, VenueId};
+use legcore::index::{BookId, JobId, LegIdx, VenueId};
 
 use legcore::book::{Depth, Level, OrderSide};
 use legcore::engine::{Engine, EngineConfig, Prepared};
@@ -145,7 +145,9 @@ fn pure(seed: u64) -> (Vec<Option<Outcome>>, Vec<SimExchange>) {
         d.add_job(Prepared::new(&cfg, job).unwrap(), &mut Unobserved)
             .unwrap();
         let running = |d: &Drive<NoStrategy>| {
-            d.engine.group(j).is_some_and(|g| g.outcome().is_none())
+            d.engine
+                .group(JobId::new(j))
+                .is_some_and(|g| g.outcome().is_none())
                 || d.venues.iter().any(|x| x.in_flight() > 0)
         };
         while running(&d) {
@@ -156,7 +158,7 @@ fn pure(seed: u64) -> (Vec<Option<Outcome>>, Vec<SimExchange>) {
         }
     }
     let out = (0..JOBS)
-        .map(|j| d.engine.group(j).and_then(Group::outcome))
+        .map(|j| d.engine.group(JobId::new(j)).and_then(Group::outcome))
         .collect();
     (out, d.venues)
 }

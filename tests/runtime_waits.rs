@@ -3,7 +3,7 @@
 //! venue that stays silent forever ends its group `unhedged` within the silence limit,
 //! with the other leg unwound, risk reducing and the run over (issue 11 #9 and #10).
 
-use legcore::index::{BookId, LegIdx, VenueId};
+use legcore::index::{BookId, JobId, LegIdx, VenueId};
 
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -50,7 +50,7 @@ impl Kept {
                     legs,
                     outcome,
                     ..
-                } if *j == job => Some((legs.iter().map(|l| l.1).collect(), *outcome)),
+                } if *j == JobId::new(job) => Some((legs.iter().map(|l| l.1).collect(), *outcome)),
                 _ => None,
             })
             .collect();

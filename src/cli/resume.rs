@@ -12,7 +12,7 @@
 //! venues, reconcile, cancel what rests, write the `resumed` and `reconciled` lines,
 //! run the unwind rounds, write the recovered groups' `ended` lines.
 
-use legcore::index::{BookId, VenueId};
+use legcore::index::{BookId, JobId, VenueId};
 
 use std::path::{Path, PathBuf};
 
@@ -325,8 +325,8 @@ impl Unwinds<'_> {
             };
             let unwind_job = base + jobs.len();
             let line = Unwind {
-                job: g.job,
-                unwind_job,
+                job: JobId::new(g.job),
+                unwind_job: JobId::new(unwind_job),
                 legs,
             };
             recorder.write(&Line::Unwind(line), true);
@@ -521,7 +521,7 @@ fn reconciled(job: usize, o: &OrderFacts) -> Reconciled {
         Settled::Closed
     };
     Reconciled {
-        job,
+        job: JobId::new(job),
         client_id: o.client_id,
         status,
         venue_filled_lots: o.venue_filled_lots,

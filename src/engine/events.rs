@@ -4,7 +4,7 @@
 use super::job::{Live, Prepared, Tally};
 use super::{ids, Cmds, Engine};
 use crate::group::{GroupError, LegPlan, Outcome, MAX_GROUP_LEGS};
-use crate::index::{LegIdx, VenueId};
+use crate::index::{JobId, LegIdx, VenueId};
 use crate::journal::Record;
 use crate::leg::{LegError, OrderError, OrderEvent};
 use crate::strategy::{Intent, Strategy};
@@ -32,7 +32,7 @@ impl<S: Strategy> Engine<S> {
         };
         let event = report.kind.event();
         let at = ids::locate(self.cfg.job_base, report.order);
-        let Some(job) = at.job.filter(|&j| j < self.next_job) else {
+        let Some(job) = at.job.filter(|&j| j.index() < self.next_job) else {
             self.counters.reports_unexpected += 1;
             return;
         };
@@ -207,7 +207,7 @@ impl<S: Strategy> Engine<S> {
     }
 
     fn try_open(&mut self, intent: &Intent) -> bool {
-        if !ids::fits(self.cfg.job_base, self.next_job) {
+        if !ids::fits(self.cfg.job_base, JobId::new(self.next_job)) {
             return false;
         }
         // Decided on the last line: tick-to-order runs from its arrival.
@@ -236,7 +236,7 @@ impl<S: Strategy> Engine<S> {
     fn recyclable(&self) -> Option<usize> {
         let (now, linger) = (self.now, self.cfg.silence_limit_ns);
         let base = self.cfg.job_base;
-        let open = |job: usize| {
+        let open = |job: JobId| {
             self.open
                 .iter()
                 .any(|&(id, _)| ids::job_of(base, id) == Some(job))

@@ -13,6 +13,7 @@ use super::record::{Record, StartedLeg as RecordLeg};
 use super::summary::{summarize, GroupSummary, SummaryError};
 use super::Recorder;
 use crate::group::Policy;
+use crate::index::JobId;
 use crate::instrument::VenueInfo;
 use crate::num::Decimal;
 use crate::venue::{OrderRef, ReportKind};
@@ -151,16 +152,16 @@ impl JournalRecorder {
     }
 
     /// A `started` (or `unwind_started`) line.
-    fn started(&self, job: usize, t_ns: u64, policy: Policy, legs: &[RecordLeg]) -> Line {
+    fn started(&self, job: JobId, t_ns: u64, policy: Policy, legs: &[RecordLeg]) -> Line {
         let legs = legs.iter().map(|l| self.started_leg(l)).collect();
         let start = line::Started {
-            job: job + self.job_base,
+            job: job.after(self.job_base),
             t_ns,
             strategy: self.strategy.clone(),
             policy: PolicyName::from(policy),
             legs,
         };
-        match self.unwinds(job) {
+        match self.unwinds(job.index()) {
             Some(g) => Line::UnwindStarted(line::UnwindStarted { unwinds: g, start }),
             None => Line::Started(start),
         }
@@ -189,8 +190,8 @@ impl JournalRecorder {
 
     /// An ended group's line (`ended`, or `unwind_ended` for an unwind job), or `None`
     /// if it cannot be summarized.
-    fn ended(&self, r: &Record, job: usize, t_ns: u64) -> Option<Line> {
-        let r = self.with_reported_fees(r, job);
+    fn ended(&self, r: &Record, job: JobId, t_ns: u64) -> Option<Line> {
+        let r = self.with_reported_fees(r, job.index());
         let mut group = match summarize(&r, &self.venues, &self.strategy, line::wall_ms()) {
             Ok(s) => s?,
             Err(e) => {
@@ -202,7 +203,7 @@ impl JournalRecorder {
             }
         };
         group.id += self.job_base;
-        Some(match self.unwinds(job) {
+        Some(match self.unwinds(job.index()) {
             Some(g) => Line::UnwindEnded(line::UnwindEnded {
                 t_ns,
                 unwinds: g,
@@ -267,7 +268,7 @@ impl JournalRecorder {
                 cmd,
                 t_ns,
             } => Some(Line::Sent(Sent {
-                job: job + base,
+                job: job.after(base),
                 leg,
                 part,
                 venue_index: venue.index(),
@@ -282,7 +283,7 @@ impl JournalRecorder {
                 taken,
                 t_ns,
             } => Some(Line::Report(Report {
-                job: job + base,
+                job: job.after(base),
                 client_id,
                 taken,
                 t_ns,
@@ -307,7 +308,7 @@ impl Recorder for JournalRecorder {
             }
             Record::Refused { job, t_ns, why } => {
                 let line = Line::Refused(Refused {
-                    job: job + self.job_base,
+                    job: job.after(self.job_base),
                     t_ns: *t_ns,
                     strategy: self.strategy.clone(),
                     why: why.to_string(),
@@ -324,7 +325,7 @@ impl Recorder for JournalRecorder {
                         ..
                     } = *r
                     {
-                        self.add_fee(job, client_id, kind, taken);
+                        self.add_fee(job.index(), client_id, kind, taken);
                     }
                     (line, false)
                 }
@@ -427,7 +428,7 @@ mod tests {
             at_ns: 0,
         };
         Record::Report {
-            job,
+            job: JobId::new(job),
             client_id: OrderRef::new(job as u64, LegIdx::new(leg), 0, 0).unwrap(),
             kind: ReportKind::Fill(x),
             taken,
@@ -455,7 +456,7 @@ mod tests {
         rec.record(&fill(0, 0, 2, 25_000_000, false));
         let legs = [leg(0), leg(1)].into_iter().collect();
         rec.record(&Record::Ended {
-            job: 0,
+            job: JobId::new(0),
             t_ns: 9,
             started_ns: 1,
             policy: Policy::Rollback,

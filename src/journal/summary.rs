@@ -677,7 +677,7 @@ pub fn summarize(
             .map(|(s, r)| leg_summary(s, r, venues.of(s)))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(GroupSummary {
-            id: *job,
+            id: job.index(),
             strategy: strategy.to_string(),
             policy: policy_name(*policy).to_string(),
             outcome: outcome_name(*outcome).to_string(),
@@ -691,9 +691,10 @@ pub fn summarize(
                 .transpose()?,
         })
     };
-    build()
-        .map(Some)
-        .map_err(|why| SummaryError { group: *job, why })
+    build().map(Some).map_err(|why| SummaryError {
+        group: job.index(),
+        why,
+    })
 }
 
 #[cfg(test)]

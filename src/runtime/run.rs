@@ -20,7 +20,7 @@ use crate::book::Ladder;
 use crate::engine::{Engine, EngineConfig, FeedBook, Job, Parts, Prepared};
 use crate::feed::{BookFeed, Format, Tape};
 use crate::group::{Group, GroupError, Outcome};
-use crate::index::{BookId, VenueId};
+use crate::index::{BookId, JobId, VenueId};
 use crate::journal::Recorder;
 use crate::num::Step;
 use crate::risk::{KillSwitch, RiskState};
@@ -144,7 +144,7 @@ pub struct RunReport<G, S = NoStrategy> {
     /// journal has every group's end).
     pub groups: Vec<Group>,
     /// Per group in `groups`: its job number.
-    pub job_numbers: Vec<usize>,
+    pub job_numbers: Vec<JobId>,
     /// Per group in `groups`: why its start was refused, if it was.
     pub refused_at_start: Vec<Option<GroupError>>,
     /// The local (simulated) venues in venue order, returned for their ledgers: every

@@ -29,7 +29,7 @@ use arrayvec::ArrayVec;
 use super::seam::{Books, Intent, IntentLeg, Strategy};
 use crate::book::{Ladder, OrderSide};
 use crate::group::{Group, GroupError, LegPlan, LegRisk, Outcome, Policy};
-use crate::index::{BookId, LegIdx, VenueId};
+use crate::index::{BookId, JobId, LegIdx, VenueId};
 use crate::instrument::{ContractKind, InstrumentRules};
 use crate::leg::{Arrival, Fees, Mode};
 use crate::num::{ratio, Decimal, Ratio, Round};
@@ -511,9 +511,14 @@ impl Strategy for Carry {
         self.state = not_opened(self.state, now_ns, self.p.cooldown_ns);
     }
 
-    fn on_group_end(&mut self, job: usize, group: &Group, refused: Option<GroupError>) {
-        let Some(outcome) = end_of(&mut self.last_ended, &mut self.stats, job, group, refused)
-        else {
+    fn on_group_end(&mut self, job: JobId, group: &Group, refused: Option<GroupError>) {
+        let Some(outcome) = end_of(
+            &mut self.last_ended,
+            &mut self.stats,
+            job.index(),
+            group,
+            refused,
+        ) else {
             return;
         };
         let net = |leg| group.leg_record(LegIdx::new(leg)).map_or(0, |r| r.net_lots);
@@ -670,9 +675,9 @@ mod tests {
         );
         // A refused start returns it to flat; an older job's end is a stray.
         let g = Group::new(&[i_plan(); 2], Policy::Rollback).unwrap();
-        c.on_group_end(5, &g, Some(GroupError::Tops));
+        c.on_group_end(JobId::new(5), &g, Some(GroupError::Tops));
         assert!(matches!(c.state(), CarryState::Flat { .. }));
-        c.on_group_end(4, &g, None);
+        c.on_group_end(JobId::new(4), &g, None);
         assert_eq!(c.stats().stray_ends, 1);
     }
 

@@ -4,7 +4,7 @@
 //! only watches (an [`Observer`] keeps notes of what left and arrived); the engine
 //! decides.
 
-use legcore::index::{BookId, LegIdx, VenueId};
+use legcore::index::{BookId, JobId, LegIdx, VenueId};
 
 use legcore::book::{Depth, Level, OrderSide, Side};
 use legcore::engine::{Engine, EngineConfig, Job, Output, Prepared};
@@ -196,7 +196,7 @@ impl Scenario {
         let job = Prepared::new(&engine_config(), job).unwrap();
         self.drive.add_job(job, &mut self.notes).unwrap();
         self.drive.engine.finish();
-        assert_eq!(self.drive.engine.refused_at_start(0), None);
+        assert_eq!(self.drive.engine.refused_at_start(JobId::new(0)), None);
     }
 
     /// Runs every message and deadline due up to `t`, in time order.
@@ -221,7 +221,7 @@ impl Scenario {
 
     /// The group.
     pub fn group(&self) -> &Group {
-        self.drive.engine.group(0).expect("started")
+        self.drive.engine.group(JobId::new(0)).expect("started")
     }
 
     /// The venues.
@@ -247,7 +247,7 @@ impl Scenario {
     /// Whether the engine's risk state would pass `c` now (on a copy: nothing changes).
     pub fn check(&self, c: &GroupCommand) -> Result<(), RiskReject> {
         let mut risk = self.risk().clone();
-        let tops = self.drive.engine.tops(0).expect("started");
+        let tops = self.drive.engine.tops(JobId::new(0)).expect("started");
         check_command(c, 99_999, &self.legs_risk, tops, &mut risk, self.now())
     }
 
