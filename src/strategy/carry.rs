@@ -173,7 +173,7 @@ pub struct Carry {
     fees_bps: Decimal,
     /// The latest job whose end was seen: jobs are numbered in order, so an end of an
     /// earlier one is a late re-end (a reopened group), not the group in flight.
-    last_ended: Option<usize>,
+    last_ended: Option<JobId>,
 }
 
 /// Average price of a walk of `lots`, as an exact decimal rounded by `round`, with the
@@ -394,9 +394,9 @@ pub(crate) fn not_opened(state: CarryState, now_ns: u64, cooldown_ns: u64) -> Ca
 /// start). An end of an earlier job (a late re-end of a reopened group) is a stray,
 /// counted in `stats`: `None`.
 pub(crate) fn end_of(
-    last_ended: &mut Option<usize>,
+    last_ended: &mut Option<JobId>,
     stats: &mut CarryStats,
-    job: usize,
+    job: JobId,
     group: &Group,
     refused: Option<GroupError>,
 ) -> Option<Option<Outcome>> {
@@ -512,15 +512,8 @@ impl Strategy for Carry {
     }
 
     fn on_group_end(&mut self, job: JobId, group: &Group, refused: Option<GroupError>) {
-        let Some(outcome) = end_of(
-            &mut self.last_ended,
-            &mut self.stats,
-            job.index(),
-            group,
-            refused,
-        ) else {
-            return;
-        };
+        let ended = end_of(&mut self.last_ended, &mut self.stats, job, group, refused);
+        let Some(outcome) = ended else { return };
         let net = |leg| group.leg_record(LegIdx::new(leg)).map_or(0, |r| r.net_lots);
         let now = group.times_ns().1;
         let until_ns = now.saturating_add(self.p.cooldown_ns);

@@ -44,7 +44,7 @@ pub struct Roundtrip {
     p: RoundtripParams,
     state: CarryState,
     stats: CarryStats,
-    last_ended: Option<usize>,
+    last_ended: Option<JobId>,
 }
 
 impl Roundtrip {
@@ -135,15 +135,8 @@ impl Strategy for Roundtrip {
     }
 
     fn on_group_end(&mut self, job: JobId, group: &Group, refused: Option<GroupError>) {
-        let Some(outcome) = end_of(
-            &mut self.last_ended,
-            &mut self.stats,
-            job.index(),
-            group,
-            refused,
-        ) else {
-            return;
-        };
+        let ended = end_of(&mut self.last_ended, &mut self.stats, job, group, refused);
+        let Some(outcome) = ended else { return };
         let net = group.leg_record(LegIdx::new(0)).map_or(0, |r| r.net_lots);
         let now = group.times_ns().1;
         let holding = |lots: i64| CarryState::Holding {
