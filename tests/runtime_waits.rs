@@ -3,6 +3,9 @@
 //! venue that stays silent forever ends its group `unhedged` within the silence limit,
 //! with the other leg unwound, risk reducing and the run over (issue 11 #9 and #10).
 
+mod common;
+
+use common::risk::wide_open;
 use legcore::index::{BookId, JobId, LegIdx, VenueId};
 
 use std::sync::mpsc;
@@ -15,8 +18,8 @@ use legcore::instrument::InstrumentRules;
 use legcore::journal::Record;
 use legcore::journal::Recorder;
 use legcore::leg::{Arrival, Fees, Mode};
-use legcore::num::{Decimal, Ratio, Step};
-use legcore::risk::{KillSwitch, RiskState, VenueLimits};
+use legcore::num::{Ratio, Step};
+use legcore::risk::KillSwitch;
 use legcore::runtime::{run_setup, Config, Job, RunReport, Setup, Venue, Wait};
 use legcore::sim::{Fault, FaultPlan, Latency, SimExchange, SimVenue};
 use legcore::strategy::NoStrategy;
@@ -71,21 +74,6 @@ fn exchange(plan: FaultPlan, seed: u64) -> SimExchange {
     SimExchange::new(vec![v], Latency::Fixed { ns: 1_000 }, plan, seed)
 }
 
-fn risk(venues: usize) -> RiskState {
-    let mut r = RiskState::new(Decimal::from_i64(1_000_000));
-    for _ in 0..venues {
-        let limits = VenueLimits {
-            max_order_notional: Decimal::from_i64(100_000),
-            collar_bps: Ratio::from_num(1_000),
-            max_open_orders: 64,
-            msgs_per_sec: 1_000_000_000,
-            burst: 10_000,
-        };
-        r.add_venue(limits, 0).unwrap();
-    }
-    r
-}
-
 fn job(legs: &[(usize, OrderSide, Mode)], policy: Policy) -> Job {
     let one = Step::parse("1").unwrap();
     let rules = InstrumentRules::linear(one, one);
@@ -129,7 +117,7 @@ fn run_journaled(
 ) -> (RunReport<SimExchange>, Kept) {
     let kept = Kept::default();
     let setup = Setup {
-        risk: risk(exchanges.len()),
+        risk: wide_open(exchanges.len()),
         gateways: exchanges.into_iter().map(Venue::Local).collect(),
         feeds: Vec::new(),
         jobs: vec![job],
