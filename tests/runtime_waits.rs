@@ -211,6 +211,42 @@ fn a_venue_silent_forever_ends_the_group_unhedged_and_the_run() {
     assert_eq!(outcome, Outcome::Unhedged, "journaled");
 }
 
+/// Venue 1's reports all come 60 ms late, past the 20 ms silence limit: the group gives
+/// up on the short, unwinds the long and ends. The short's fill then arrives after the
+/// run has decided it is done: the group reopens and unwinds the short too, on a venue
+/// that must not have stopped in the meantime. With a request timeout past the silence
+/// limit no status query is in flight, so the fill is the last thing the venue owes:
+/// a gateway that stopped once it had nothing in flight would be gone before the unwind.
+#[test]
+fn a_fill_arriving_after_the_run_is_done_is_still_unwound() {
+    let late = FaultPlan {
+        spike_ppm: 1_000_000,
+        spike_ns: 60_000_000,
+        ..FaultPlan::NONE
+    };
+    let legs = [
+        (0, OrderSide::Buy, Mode::MarketOnly),
+        (1, OrderSide::Sell, Mode::MarketOnly),
+    ];
+    for request_timeout_ns in [1_000_000, 30_000_000] {
+        let x = vec![exchange(FaultPlan::NONE, 1), exchange(late, 2)];
+        let cfg = Config {
+            request_timeout_ns,
+            ..config()
+        };
+        let (report, kept) = run_journaled(cfg, x, job(&legs, Policy::Rollback));
+        let pos = |v: usize| report.gateways[v].books()[0].position_lots();
+        assert_eq!((pos(0), pos(1)), (0, 0), "both legs unwound to flat");
+        assert_eq!(report.unaccounted, 0, "a command went to a stopped venue");
+        let (_, ends, outcome) = kept.last_end(0);
+        assert!(
+            ends >= 2,
+            "ended, then reopened by the late fill and ended again"
+        );
+        assert_eq!(outcome, Outcome::Flat);
+    }
+}
+
 #[test]
 fn a_bad_silence_limit_exits_2_naming_the_key() {
     // The bound is a scenario value: below the request timeout (no query would be sent)

@@ -27,7 +27,9 @@
 //! forever: a leg whose venue stays silent past the silence limit gives up
 //! ([`Group::with_silence_limit`]). The group then resolves with what the venues reported,
 //! sends nothing more to a silent leg, and ends [`Outcome::Unhedged`]: that leg's order
-//! may have filled beyond what is known.
+//! may have filled beyond what is known. When that venue is heard from again and every
+//! order's fate is known, the group reopens and resolves once more (a fill that came
+//! late is unwound like any other).
 //!
 //! A leg remembers its most recent trade ids; the ids that leave its window are kept in
 //! the group's inline spill store ([`MAX_SPILL`]), so that a fill overtaken by many later
@@ -424,12 +426,14 @@ impl Group {
             .get_mut(leg)
             .and_then(|gl| gl.parts.get_mut(part))
             .ok_or(no_part)?;
-        let before = p.filled_lots();
+        let before = (p.filled_lots(), p.is_silent());
         let mut cmds: ArrayVec<Command, 1> = ArrayVec::new();
         let state = self
             .part_report(leg, part, slot, event, now_ns, &mut cmds)
             .map_err(|source| GroupError::Leg { leg: at, source })?;
-        let moved = self.legs[leg].parts[part].filled_lots() != before;
+        let p = &self.legs[leg].parts[part];
+        // A fill, or a silent venue heard from again: the group's position is news.
+        let moved = (p.filled_lots(), p.is_silent()) != before;
         self.account(held, now_ns);
         emit(out, leg, part, &cmds);
         if let (Phase::Done(_), true) = (self.phase, moved) {

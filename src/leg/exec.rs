@@ -32,7 +32,8 @@
 //! leg gives up ([`Leg::is_silent`]): it stops querying and sending, and is done with
 //! what the venue reported so far. Its group then ends `Unhedged` (the order's fate is
 //! unknown). A report that comes later is still applied, and an order it shows live is
-//! cancelled.
+//! cancelled; once every order is terminal and no answer is owed, the leg is no longer
+//! silent.
 //!
 //! Fees are charged per fill at the maker or taker rate ([`Fees`]).
 //!
@@ -497,10 +498,13 @@ impl Leg {
         self.slots[slot].silent_since = self.slots[slot].await_since.map(|_| now_ns);
         let live = matches!(state, OrderState::Working | OrderState::PartiallyFilled);
         if self.silent {
-            // Heard from after giving up: an order still live is cancelled.
+            // Heard from after giving up: an order still live is cancelled, and once
+            // every order's fate is known again the leg is no longer silent (its group
+            // can price and unwind what the venue reported).
             if live && !awaiting {
                 self.cancel_slot(slot, now_ns, out)?;
             }
+            self.silent = !self.all_known();
             return Ok(state);
         }
         if slot + 1 != self.orders.len() {
@@ -668,6 +672,12 @@ impl Leg {
     fn silence_over(&self, slot: usize, now_ns: u64) -> bool {
         let since = self.slots.get(slot).and_then(|m| m.silent_since);
         since.is_some_and(|t| now_ns >= t.saturating_add(self.silence_ns))
+    }
+
+    /// Every order is terminal and no answer is owed: the venue has told the leg all.
+    fn all_known(&self) -> bool {
+        let terminal = self.orders.iter().all(|o| o.state().is_terminal());
+        terminal && self.slots.iter().all(|m| m.await_since.is_none())
     }
 
     /// Stops waiting on a silent venue: no more queries or orders; the leg is done.

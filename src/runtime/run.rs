@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 
 use super::clock::Clock;
-use super::event_loop::{Control, Journal, Pump, PumpCounts};
+use super::event_loop::{Control, Journal, Pump, PumpCounts, Shutdown};
 use super::feeder::{run_feeder, FeederStats, MdLine, Speed};
 use super::gateway::GatewayStats;
 use super::ring::{ring, Consumer, Producer};
@@ -318,6 +318,7 @@ pub fn run_setup<G: LocalVenue, S: Strategy>(
             .map(|_| VecDeque::with_capacity(config.report_ring))
             .collect(),
         stopped: vec![false; n],
+        shutdown: Shutdown::new(n),
         md,
         tapes: feeds.iter().map(|f| f.tape.clone()).collect(),
         journal,
