@@ -78,6 +78,15 @@ fn file_replay(path: &str) -> (Vec<Option<Print>>, Vec<Level>) {
 /// Servers on 127.0.0.1: WebSocket (each accepted connection gets `frames`, then an
 /// abnormal close by dropping the socket) and HTTP (the snapshot). Returns the addresses.
 fn serve(frames: Vec<Vec<u8>>, snap: Vec<u8>, connections: usize) -> (SocketAddr, SocketAddr) {
+    serve_with(vec![frames; connections], vec![snap])
+}
+
+fn serve_snapshots(frames: Vec<Vec<u8>>, snaps: Vec<Vec<u8>>) -> (SocketAddr, SocketAddr) {
+    serve_with(vec![frames], snaps)
+}
+
+/// Connection k gets `conns[k]`; HTTP request k gets `snaps[k]` (the last one after).
+fn serve_with(conns: Vec<Vec<Vec<u8>>>, snaps: Vec<Vec<u8>>) -> (SocketAddr, SocketAddr) {
     let ws = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let http = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addrs = (ws.local_addr().unwrap(), http.local_addr().unwrap());
@@ -91,7 +100,8 @@ fn serve(frames: Vec<Vec<u8>>, snap: Vec<u8>, connections: usize) -> (SocketAddr
         rt.block_on(async move {
             let http = tokio::net::TcpListener::from_std(http).unwrap();
             tokio::spawn(async move {
-                loop {
+                for k in 0.. {
+                    let snap = &snaps[k.min(snaps.len() - 1)];
                     let (mut s, _) = http.accept().await.unwrap();
                     let mut req = [0u8; 4096];
                     let _ = s.read(&mut req).await.unwrap();
@@ -101,11 +111,11 @@ fn serve(frames: Vec<Vec<u8>>, snap: Vec<u8>, connections: usize) -> (SocketAddr
                         snap.len()
                     );
                     s.write_all(head.as_bytes()).await.unwrap();
-                    s.write_all(&snap).await.unwrap();
+                    s.write_all(snap).await.unwrap();
                 }
             });
             let ws = tokio::net::TcpListener::from_std(ws).unwrap();
-            for _ in 0..connections {
+            for frames in conns {
                 let (s, _) = ws.accept().await.unwrap();
                 let mut w = tokio_tungstenite::accept_async(s).await.unwrap();
                 for f in &frames {
@@ -183,4 +193,85 @@ fn live_books_equal_the_file_replay_line_for_line() {
     assert!(want_end.len() > 1_000);
     assert_eq!((health.connects, health.snapshots, health.gaps), (1, 1, 0));
     assert_eq!(health.frames as usize, want.len());
+}
+
+/// A REST snapshot (`lastUpdateId` = the book's seq) of `book` at tick 0.1, lot 0.001.
+fn snapshot_of(book: &Ladder) -> Vec<u8> {
+    let side = |s| {
+        let lv: Vec<String> = book
+            .levels(s)
+            .map(|l: Level| {
+                let (p, q) = (l.price_ticks, l.qty_lots);
+                format!(
+                    "[\"{}.{}\",\"{}.{:03}\"]",
+                    p / 10,
+                    p % 10,
+                    q / 1000,
+                    q % 1000
+                )
+            })
+            .collect();
+        lv.join(",")
+    };
+    let json = format!(
+        "{{\"lastUpdateId\":{},\"E\":1,\"T\":1,\"bids\":[{}],\"asks\":[{}]}}",
+        book.seq(),
+        side(Side::Bid),
+        side(Side::Ask)
+    );
+    json.into_bytes()
+}
+
+#[test]
+fn a_dropped_frame_is_a_gap_then_stale_until_a_resync_makes_it_live() {
+    let (want, want_end) = file_replay(USDM);
+    let first_live = want.iter().position(Option::is_some).unwrap();
+    let (snap, mut stream) = capture(USDM);
+    let depth = |from: usize| {
+        let is_diff = |l: &Vec<u8>| l.windows(17).any(|w| w == b"\"e\":\"depthUpdate\"");
+        from + stream[from..].iter().position(is_diff).unwrap()
+    };
+    // Stream indices (before the drop) of the dropped diff and the resync's diff.
+    let dropped = depth(first_live + 200);
+    let back = depth(dropped + 50);
+    let gap_line = depth(dropped + 1);
+    // The resync's snapshot: the file replay's book after stream line `back`.
+    let tape = legcore::feed::Tape::from_gz_file(USDM).unwrap();
+    let (tick, lot) = steps();
+    let mut feed = BookFeed::new(Format::BinanceUsdm, tick, lot);
+    let mut book = Ladder::new(16_384, 4_096);
+    let mut seen = 0;
+    for i in 0..tape.len() {
+        feed.on_line(&mut book, tape.line(i));
+        if !tape.line(i).windows(15).any(|w| w == b"{\"lastUpdateId\"") {
+            seen += 1;
+            if seen == back + 1 {
+                break;
+            }
+        }
+    }
+    let later = snapshot_of(&book);
+    stream.remove(dropped);
+    let n = stream.len();
+    let (ws, http) = serve_snapshots(stream, vec![snap, later]);
+    let mut live = Ladder::new(16_384, 4_096);
+    let mut rec = Record {
+        prints: Vec::new(),
+        stop_after: n,
+        end: Vec::new(),
+    };
+    let health = run_client(&config(ws, http), &mut live, &mut rec);
+    // Live line i is file line i before the drop, i + 1 after it.
+    let at = |i: usize| if i < dropped { i } else { i + 1 };
+    assert!(rec.prints[dropped - 1].is_some());
+    // The gap shows at the next diff (book tickers and trades between pass over).
+    let gap = gap_line - 1;
+    for i in gap..back - 1 {
+        assert_eq!(rec.prints[i], None, "stale at live line {i}");
+    }
+    for i in back - 1..n {
+        assert_eq!(rec.prints[i], want[at(i)], "live line {i}");
+    }
+    assert_eq!(rec.end, want_end);
+    assert_eq!((health.gaps, health.resyncs, health.snapshots), (1, 1, 2));
 }
