@@ -11,7 +11,7 @@ use std::io::Read as _;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use futures_util::SinkExt as _;
+use futures_util::{SinkExt as _, StreamExt as _};
 use legcore::book::{Ladder, Level, Side};
 use legcore::feed::{BookFeed, Format};
 use legcore::num::Step;
@@ -125,6 +125,11 @@ fn serve_with(conns: Vec<Vec<Vec<u8>>>, snaps: Vec<Vec<u8>>) -> (SocketAddr, Soc
                     }
                 }
                 let _ = w.flush().await;
+                // Read what the client sends for a moment (a socket dropped with unread
+                // input resets, and the reset discards frames the client has not read),
+                // then drop it without a close frame: an abnormal close.
+                let grace = Duration::from_millis(300);
+                while let Ok(Some(Ok(_))) = tokio::time::timeout(grace, w.next()).await {}
             }
             // Later connections are refused: the listener is dropped here.
         });
@@ -274,4 +279,52 @@ fn a_dropped_frame_is_a_gap_then_stale_until_a_resync_makes_it_live() {
     }
     assert_eq!(rec.end, want_end);
     assert_eq!((health.gaps, health.resyncs, health.snapshots), (1, 1, 2));
+}
+
+/// Counts lines; never stops the client.
+struct Count(u64);
+
+impl LineSink for Count {
+    fn on_line(&mut self, _: &[u8], _: &Ladder, _: bool, _: &Health) -> bool {
+        self.0 += 1;
+        true
+    }
+}
+
+#[test]
+fn abnormal_close_then_refused_reconnects_give_up_within_the_backoff_bound() {
+    let (snap, stream) = capture(USDM);
+    let frames: Vec<Vec<u8>> = stream.into_iter().take(100).collect();
+    let (ws, http) = serve(frames, snap, 1);
+    let cfg = config(ws, http);
+    let t0 = std::time::Instant::now();
+    let mut book = Ladder::new(16_384, 4_096);
+    let mut count = Count(0);
+    let health = run_client(&cfg, &mut book, &mut count);
+    let took = t0.elapsed();
+    // One session, closed without a close frame, then two refused connects: 3 in a row.
+    assert_eq!((health.connects, health.failures), (1, 3), "{health:?}");
+    assert!(!health.connected);
+    assert_eq!(health.frames, 100);
+    // Backoff: at most 5 ms + 10 ms of sleep (jitter only shortens), far under a second.
+    assert!(took < Duration::from_secs(2), "{took:?}");
+}
+
+#[test]
+fn malformed_frames_are_refused_and_an_oversized_one_resets_the_connection() {
+    let (snap, stream) = capture(USDM);
+    let mut first: Vec<Vec<u8>> = stream.iter().take(100).cloned().collect();
+    first.insert(70, b"{\"e\":\"depthUpdate\",\"U\":".to_vec());
+    first.insert(80, b"not json at all".to_vec());
+    first.insert(90, vec![b'x'; (1 << 20) + 1]);
+    let second: Vec<Vec<u8>> = stream.into_iter().take(10).collect();
+    let (ws, http) = serve_with(vec![first, second], vec![snap]);
+    let mut book = Ladder::new(16_384, 4_096);
+    let mut count = Count(0);
+    let health = run_client(&config(ws, http), &mut book, &mut count);
+    // Both malformed lines refused by the book, the connection kept until the oversized
+    // frame: a typed error, then a reconnect that got the second connection's frames.
+    assert!(health.refused >= 2, "{health:?}");
+    assert_eq!(health.connects, 2, "{health:?}");
+    assert_eq!(health.frames, 90 + 10, "{health:?}");
 }

@@ -163,6 +163,7 @@ async fn session(
     health.connects += 1;
     book.clear();
     let mut feed = BookFeed::new(cfg.format, cfg.tick, cfg.lot);
+    let refused_before = health.refused;
     let mut line = Vec::with_capacity(64 * 1024);
     let mut ping = tokio::time::interval(cfg.ping_every);
     ping.tick().await;
@@ -187,15 +188,10 @@ async fn session(
         let now = clock.now_ns();
         health.last_msg_ns = now.max(1);
         let was_live = feed.is_live();
-        if !apply(
-            &mut line,
-            now,
-            text.as_bytes(),
-            &mut feed,
-            book,
-            sink,
-            health,
-        ) {
+        let json = text.as_bytes();
+        let ok = apply(&mut line, now, json, &mut feed, book, sink, health);
+        health.refused = refused_before + feed.refused;
+        if !ok {
             return Ok(());
         }
         if feed.needs_snapshot() {
@@ -206,7 +202,9 @@ async fn session(
             let body = http::get(&cfg.snapshot_url, 64 << 20).await?;
             health.snapshots += 1;
             let now = clock.now_ns();
-            if !apply(&mut line, now, &body, &mut feed, book, sink, health) {
+            let ok = apply(&mut line, now, &body, &mut feed, book, sink, health);
+            health.refused = refused_before + feed.refused;
+            if !ok {
                 return Ok(());
             }
         }
@@ -228,6 +226,5 @@ fn apply(
     let _ = write!(line, "{now} ");
     line.extend_from_slice(json);
     let live = feed.on_line(book, line);
-    health.refused = feed.refused;
     sink.on_line(line, book, live, health)
 }
