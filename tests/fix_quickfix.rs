@@ -241,10 +241,7 @@ fn a_forced_logout_is_followed_by_a_new_logon() {
         vec![
             Delivery::Report {
                 book: BookId::new(0),
-                report: Report {
-                    order: o1.order,
-                    kind: ReportKind::Ack
-                }
+                report: Report::new(o1.order, ReportKind::Ack)
             },
             Delivery::Disconnected,
             Delivery::Connected,

@@ -279,6 +279,7 @@ impl JournalRecorder {
                 job,
                 client_id,
                 kind,
+                detail,
                 taken,
                 t_ns,
             } => Some(Line::Report(Report {
@@ -287,6 +288,7 @@ impl JournalRecorder {
                 taken,
                 t_ns,
                 event: kind.into(),
+                venue: detail.into(),
             })),
             _ => None,
         }
@@ -426,6 +428,7 @@ mod tests {
             job,
             client_id: OrderRef::new(job as u64, leg, 0, 0).unwrap(),
             kind: ReportKind::Fill(x),
+            detail: None,
             taken,
             t_ns: 5,
         }

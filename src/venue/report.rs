@@ -13,7 +13,7 @@
 //! `Resynced` (the gateway has delivered every execution made before and during the
 //! outage, so the engine's view of its orders is complete again).
 
-use super::OrderRef;
+use super::{OrderRef, RejectDetail};
 use crate::index::BookId;
 use crate::leg::{Fill, Liquidity, OrderEvent, VenueStatus};
 
@@ -133,6 +133,20 @@ pub struct Report {
     pub order: OrderRef,
     /// What happened.
     pub kind: ReportKind,
+    /// A reject's or cancel reject's words from the venue (code, text), when it gave
+    /// any: for the journal and the incident, not for the leg's transitions.
+    pub detail: Option<RejectDetail>,
+}
+
+impl Report {
+    /// A report without venue detail.
+    pub const fn new(order: OrderRef, kind: ReportKind) -> Report {
+        Report {
+            order,
+            kind,
+            detail: None,
+        }
+    }
 }
 
 /// What a gateway delivers to the engine.

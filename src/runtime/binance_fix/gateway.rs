@@ -321,10 +321,7 @@ impl Gateway for BinanceFixGateway {
             } else {
                 ReportKind::Reject(why)
             };
-            self.report(Report {
-                order: req.order(),
-                kind,
-            });
+            self.report(Report::new(req.order(), kind));
             return Ok(());
         }
         if self.sent.len() == SENT {
