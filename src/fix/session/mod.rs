@@ -26,7 +26,7 @@
 
 mod machine;
 
-pub use machine::{Inbound, Output, Session};
+pub use machine::{Inbound, Output, Session, SEEN_WINDOW};
 
 use super::codec::{EncodeError, FieldError};
 
