@@ -1038,7 +1038,12 @@ mod tests {
             }
         }
         for (code, reason, tag, text) in [
-            (Some(-2010), None, None, Some("Account has insufficient balance.")),
+            (
+                Some(-2010),
+                None,
+                None,
+                Some("Account has insufficient balance."),
+            ),
             (None, Some(5), Some(25001), Some("Value is incorrect")),
             (Some(-1013), None, None, None),
         ] {

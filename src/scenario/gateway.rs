@@ -155,6 +155,7 @@ impl GatewaySpec {
             )?,
             heartbeat_s: self.heartbeat_s,
             stp_mode,
+            reset_seq_on_logon: true,
         }))
     }
 }

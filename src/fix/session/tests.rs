@@ -332,7 +332,11 @@ fn gaps_ask_for_a_resend_and_resends_are_gap_filled() {
         T0,
     )
     .unwrap();
-    assert_eq!(o.gap_filled, Some((2, 6)), "the owner learns which never arrived");
+    assert_eq!(
+        o.gap_filled,
+        Some((2, 6)),
+        "the owner learns which never arrived"
+    );
     let out = sent(&mut s);
     assert_eq!(out.len(), 1);
     let gf = decode_frame(&out[0]).unwrap();
@@ -365,7 +369,10 @@ fn resent(mt: &[u8], seq: u32) -> Vec<u8> {
 fn a_resend_delivers_each_message_once() {
     let mut s = active();
     // 2..=4 missing; 5 processed at once.
-    assert_eq!(feed(&mut s, &venue(b"8", 5, |_| {}), T0).unwrap().0, Inbound::App);
+    assert_eq!(
+        feed(&mut s, &venue(b"8", 5, |_| {}), T0).unwrap().0,
+        Inbound::App
+    );
     sent(&mut s);
     // The resend to the end repeats 5, and a second resend repeats all of them.
     let mut kinds = Vec::new();
@@ -394,7 +401,10 @@ fn a_resend_from_past_the_window_is_processed_and_a_reset_forgets() {
     assert_eq!(feed(&mut s, &resent(b"8", 5), T0).unwrap().0, Inbound::App);
     // A number skipped by the gap and then resent twice: once.
     let near = far - 3;
-    assert_eq!(feed(&mut s, &resent(b"8", near), T0).unwrap().0, Inbound::App);
+    assert_eq!(
+        feed(&mut s, &resent(b"8", near), T0).unwrap().0,
+        Inbound::App
+    );
     let dup = feed(&mut s, &resent(b"8", near), T0).unwrap().0;
     assert_eq!(dup, Inbound::Duplicate);
     // A SequenceReset past the window: everything below is unseen again.
@@ -407,7 +417,10 @@ fn a_resend_from_past_the_window_is_processed_and_a_reset_forgets() {
     )
     .unwrap();
     let back = far + 2 * SEEN_WINDOW - 1;
-    assert_eq!(feed(&mut s, &resent(b"8", back), T0).unwrap().0, Inbound::App);
+    assert_eq!(
+        feed(&mut s, &resent(b"8", back), T0).unwrap().0,
+        Inbound::App
+    );
 }
 
 #[test]

@@ -25,7 +25,10 @@ use crate::fix::codec::{Decoder, Encoder, Frame};
 use crate::fix::session::{Inbound, Output, SeqNums, Session, SessionConfig, SessionState};
 use crate::fix::sign::{self, CredentialError};
 use crate::index::BookId;
-use crate::venue::{Delivery, Gateway, GatewayError, RejectReason, Report, ReportKind, Request};
+use crate::venue::{
+    Delivery, Gateway, GatewayError, OrderRef, RejectDetail, RejectReason, Report, ReportKind,
+    Request,
+};
 
 /// Deliveries held between two polls.
 const DELIVERIES: usize = 1_024;
@@ -62,6 +65,11 @@ pub struct FixCounts {
     pub queries_unanswered: u64,
     /// Logons completed.
     pub logons: u64,
+    /// Resent messages dropped as already processed.
+    pub duplicates: u64,
+    /// Requests the venue never received (it asked for them again and we gap-filled),
+    /// each reported rejected at once.
+    pub never_received: u64,
 }
 
 /// The Binance Spot FIX gateway. See the module doc.
@@ -94,6 +102,7 @@ impl BinanceFixGateway {
         let mut scfg = SessionConfig::binance(&cfg.sender_comp_id);
         scfg.target.clone_from(&cfg.target_comp_id);
         scfg.heartbeat_s = cfg.heartbeat_s;
+        scfg.reset_on_logon = cfg.reset_seq_on_logon;
         Ok(BinanceFixGateway {
             host: cfg.host.clone(),
             port: cfg.port,
@@ -247,7 +256,13 @@ impl BinanceFixGateway {
                     continue;
                 }
             };
+            if kind == Inbound::Duplicate {
+                self.counts.duplicates += 1;
+            }
             let mapped = (kind == Inbound::App).then(|| app_report(&f, &self.ins, &self.sent, off));
+            if let Some((from, to)) = out.gap_filled {
+                self.never_received(from, to);
+            }
             let outbox = (!self.session.outbox().is_empty(), out);
             match mapped {
                 Some(Some(r)) => {
@@ -272,6 +287,41 @@ impl BinanceFixGateway {
             }
         }
         self.link_events();
+    }
+}
+
+impl BinanceFixGateway {
+    /// Our requests with MsgSeqNum in `[from, to)` were gap-filled at the venue's
+    /// request: it never received them and will not act on them. Each is reported
+    /// rejected now, rather than left to the leg's timeout (we never resend orders).
+    fn never_received(&mut self, from: u32, to: u32) {
+        let lost = |s: &Sent| (from..to).contains(&s.seq);
+        for i in 0..self.sent.len() {
+            let s = self.sent[i];
+            if lost(&s) {
+                self.counts.never_received += 1;
+                self.awaiting = self.awaiting.saturating_sub(1);
+                let text = b"never reached the venue: it asked for a resend, and legcore \
+                             does not resend orders";
+                self.unsent(s.order, s.cancel, text);
+            }
+        }
+        self.sent.retain(|s| !lost(s));
+    }
+
+    /// Reports a request that did not reach the venue as rejected (`Unavailable`).
+    fn unsent(&mut self, order: OrderRef, cancel: bool, text: &[u8]) {
+        let why = RejectReason::Unavailable;
+        let kind = if cancel {
+            ReportKind::CancelReject(why)
+        } else {
+            ReportKind::Reject(why)
+        };
+        self.report(Report {
+            order,
+            kind,
+            detail: Some(RejectDetail::text(text)),
+        });
     }
 }
 
@@ -315,13 +365,11 @@ impl Gateway for BinanceFixGateway {
             }
         };
         if r.is_err() {
-            let why = RejectReason::Unavailable;
-            let kind = if cancel {
-                ReportKind::CancelReject(why)
-            } else {
-                ReportKind::Reject(why)
-            };
-            self.report(Report::new(req.order(), kind));
+            self.unsent(
+                req.order(),
+                cancel,
+                b"not sent: the FIX session is not logged on",
+            );
             return Ok(());
         }
         if self.sent.len() == SENT {

@@ -158,7 +158,9 @@ pub fn report(
             let d = detail(f)?;
             // A refusal by the venue's FIX layer (a field its dictionary does not take)
             // is an invalid order; one with Binance's own code says which.
-            let why = d.code.map_or(RejectReason::InvalidOrder, |c| reason(i64::from(c)));
+            let why = d
+                .code
+                .map_or(RejectReason::InvalidOrder, |c| reason(i64::from(c)));
             let kind = if s.cancel {
                 ReportKind::CancelReject(why)
             } else {
