@@ -270,7 +270,7 @@ pub struct VenueWords {
     /// The tag the refusal names (RefTagID(371)).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ref_tag: Option<u32>,
-    /// The venue's text (Text(58)), printable ASCII, cut at 160 bytes.
+    /// The venue's text (Text(58)), printable ASCII, cut at 64 bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub venue_text: Option<String>,
 }

@@ -10,9 +10,12 @@ use core::fmt;
 
 use arrayvec::ArrayString;
 
-/// Bytes of a venue's text kept (Binance's longest error text is 147 bytes; FIX
-/// engines' session reject texts are under 60).
-pub const VENUE_TEXT_CAP: usize = 160;
+/// Bytes of a venue's text kept. Binance's order rejects and QuickFIX's session
+/// rejects fit (`Account has insufficient balance for requested action.` is 54 bytes);
+/// its longest texts (rate-limit bans, up to 147 bytes) are cut, and say so. Every
+/// report carries room for it, so it stays small: a `Report` is copied through the
+/// rings on every order.
+pub const VENUE_TEXT_CAP: usize = 64;
 
 /// A venue's text, printable ASCII (any other byte shown as `?`), cut at
 /// [`VENUE_TEXT_CAP`] bytes.
@@ -70,7 +73,7 @@ impl fmt::Display for VenueText {
 
 impl fmt::Debug for VenueText {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?}", self.to_string())
+        write!(f, "\"{self}\"")
     }
 }
 

@@ -221,6 +221,17 @@ mod tests {
     }
 
     #[test]
+    fn a_report_stays_small_enough_to_copy_on_every_order() {
+        // Order (8), kind (64: a fill is the largest) and the venue's words, inline:
+        // 176 bytes on x86-64.
+        assert!(
+            std::mem::size_of::<Report>() <= 192,
+            "{}",
+            std::mem::size_of::<Report>()
+        );
+    }
+
+    #[test]
     fn reject_reasons_have_distinct_names() {
         let all = [
             RejectReason::PostOnlyWouldCross,

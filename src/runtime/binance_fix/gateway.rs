@@ -11,7 +11,11 @@
 //! subtracts it (a fill's TransactTime).
 //!
 //! While not logged on, a new order or cancel is answered at once with a reject
-//! (`Unavailable`): it never left, and the leg should not wait for it. Binance's order
+//! (`Unavailable`): it never left, and the leg should not wait for it. So is one the
+//! venue asks for again after a reconnect (the session gap-fills it: it never reached
+//! the venue); a resent report already delivered is dropped ([`FixCounts::duplicates`]).
+//! Every reject carries the venue's words (code, session reason, tag, text) or, for one
+//! that never left, the gateway's. Binance's order
 //! entry has no order status request, so a status query is counted
 //! ([`FixCounts::queries_unanswered`]) and left to the leg's timeout.
 
@@ -22,7 +26,9 @@ use super::link::{Link, Received};
 use super::orders::{self, Instrument, Sent};
 use super::FixVenueConfig;
 use crate::fix::codec::{Decoder, Encoder, Frame};
-use crate::fix::session::{Inbound, Output, SeqNums, Session, SessionConfig, SessionState};
+use crate::fix::session::{
+    Inbound, Output, SeqNums, Session, SessionConfig, SessionError, SessionState,
+};
 use crate::fix::sign::{self, CredentialError};
 use crate::index::BookId;
 use crate::venue::{
@@ -303,15 +309,14 @@ impl BinanceFixGateway {
                 self.awaiting = self.awaiting.saturating_sub(1);
                 let text = b"never reached the venue: it asked for a resend, and legcore \
                              does not resend orders";
-                self.unsent(s.order, s.cancel, text);
+                self.unsent(s.order, s.cancel, RejectReason::Unavailable, text);
             }
         }
         self.sent.retain(|s| !lost(s));
     }
 
-    /// Reports a request that did not reach the venue as rejected (`Unavailable`).
-    fn unsent(&mut self, order: OrderRef, cancel: bool, text: &[u8]) {
-        let why = RejectReason::Unavailable;
+    /// Reports a request that did not reach the venue as rejected.
+    fn unsent(&mut self, order: OrderRef, cancel: bool, why: RejectReason, text: &[u8]) {
         let kind = if cancel {
             ReportKind::CancelReject(why)
         } else {
@@ -364,12 +369,19 @@ impl Gateway for BinanceFixGateway {
                 return Ok(());
             }
         };
-        if r.is_err() {
-            self.unsent(
-                req.order(),
-                cancel,
-                b"not sent: the FIX session is not logged on",
-            );
+        if let Err(e) = r {
+            // Not logged on (the usual case), or a value no FIX field can hold.
+            let (why, text): (_, &[u8]) = match e {
+                SessionError::Encode(_) => (
+                    RejectReason::InvalidOrder,
+                    b"not sent: a value cannot be written in its FIX field",
+                ),
+                _ => (
+                    RejectReason::Unavailable,
+                    b"not sent: the FIX session is not logged on",
+                ),
+            };
+            self.unsent(req.order(), cancel, why, text);
             return Ok(());
         }
         if self.sent.len() == SENT {

@@ -9,6 +9,9 @@
 //!   `c<wire>-<n>` and OrigClOrdID(41) names the order.
 //! - A session Reject(3) names the refused message by RefSeqNum(45): the gateway keeps
 //!   the MsgSeqNum of each request it sent ([`Sent`]) to find the order.
+//! - Rejects (`8` `150=8`, `9`, `3`) carry the venue's words as a
+//!   [`RejectDetail`] ([`detail`]): ErrorCode(25016),
+//!   SessionRejectReason(373), RefTagID(371), Text(58).
 //! - Fees: MiscFeeAmt(137) in the quote asset, as tick-lots × 10⁻⁸, rounded up (a fee
 //!   is never understated).
 //!
