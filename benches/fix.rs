@@ -2,8 +2,18 @@
 //! header, into the session's outbox) and decode an ExecutionReport fill (frame check,
 //! field walk, ticks/lots, fee conversion) into a `venue::Report`. Both allocate nothing
 //! (`tests/alloc_free_fix.rs`).
+//!
+//! The peer, in the same run: QuickFIX (`benches/fix_peer/quickfix_codec.cpp`, built here
+//! with g++ against Debian's libquickfix-dev) encodes the same NewOrderSingle and parses
+//! the same ExecutionReport against Binance's dictionary. Both sides are timed alike
+//! (`common::percentiles`: batches of 100 calls); a missing QuickFIX fails the bench, as
+//! it fails the FIX tests.
+
+mod common;
 
 use std::hint::black_box;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use legcore::book::OrderSide;
@@ -11,6 +21,7 @@ use legcore::fix::binance::{BinanceOrders, Stp};
 use legcore::fix::codec::{decode_frame, Encoder, TimePrecision};
 use legcore::fix::session::{SeqNums, Session, SessionConfig};
 use legcore::fix::sign::{ApiKey, Ed25519Signer};
+use legcore::index::LegIdx;
 use legcore::instrument::InstrumentRules;
 use legcore::num::Step;
 use legcore::venue::{NewOrder, OrderPrice, OrderRef, Request, TimeInForce};
@@ -55,7 +66,7 @@ fn setup() -> (Session, BinanceOrders, OrderRef) {
         InstrumentRules::linear(tick, lot),
         Stp::ExpireMaker,
     );
-    (s, m, OrderRef::new(3, 0, 0, 1).expect("ref"))
+    (s, m, OrderRef::new(3, LegIdx::new(0), 0, 1).expect("ref"))
 }
 
 fn bench(c: &mut Criterion) {
@@ -94,6 +105,73 @@ fn bench(c: &mut Criterion) {
             black_box(m.decode(&f).expect("report").report)
         })
     });
+    common::percentiles("fix/encode_new_order_single", 100, || {
+        m.send(black_box(&req), &mut s, T0).expect("send");
+        s.clear_outbox();
+    });
+    common::percentiles("fix/decode_execution_report_fill", 100, || {
+        let f = decode_frame(black_box(&fill)).expect("frame");
+        black_box(m.decode(&f).expect("report").report);
+    });
+    m.send(&req, &mut s, T0).expect("send");
+    quickfix_peer(s.outbox(), &fill);
+}
+
+/// Builds and runs the QuickFIX peer on legcore's NewOrderSingle `nos` and the fill `er`.
+fn quickfix_peer(nos: &[u8], er: &[u8]) {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let bin = build_peer(&dir);
+    let (nos_path, er_path) = (dir.join("fix-peer-nos.bin"), dir.join("fix-peer-er.bin"));
+    std::fs::write(&nos_path, nos).expect("write the NewOrderSingle");
+    std::fs::write(&er_path, er).expect("write the ExecutionReport");
+    let dictionary = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/venues/binance/spot-fix-oe.xml"
+    );
+    let samples = if std::env::args().any(|a| a == "--bench") {
+        "20000"
+    } else {
+        "10"
+    };
+    let out = Command::new(&bin)
+        .arg(dictionary)
+        .args([&nos_path, &er_path])
+        .arg(samples)
+        .output()
+        .expect("run the QuickFIX peer");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    print!("{}", String::from_utf8_lossy(&out.stdout));
+}
+
+/// g++ `benches/fix_peer/quickfix_codec.cpp` against QuickFIX (`pkg-config quickfix`).
+fn build_peer(dir: &Path) -> PathBuf {
+    let src = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/benches/fix_peer/quickfix_codec.cpp"
+    );
+    let bin = dir.join("quickfix_codec");
+    let flags = Command::new("pkg-config")
+        .args(["--cflags", "--libs", "quickfix"])
+        .output()
+        .expect("pkg-config (apt-get install pkg-config libquickfix-dev)");
+    assert!(
+        flags.status.success(),
+        "QuickFIX is not installed: apt-get install libquickfix-dev"
+    );
+    let flags = String::from_utf8_lossy(&flags.stdout).to_string();
+    let status = Command::new("g++")
+        .args(["-std=gnu++14", "-O2", "-Wno-deprecated", "-o"])
+        .arg(&bin)
+        .arg(src)
+        .args(flags.split_whitespace())
+        .status()
+        .expect("g++ (apt-get install g++)");
+    assert!(status.success(), "g++ could not build {src}");
+    bin
 }
 
 criterion_group!(benches, bench);

@@ -9,7 +9,7 @@
 
 mod common;
 
-use legcore::index::VenueId;
+use legcore::index::{LegIdx, VenueId};
 
 use std::hint::black_box;
 
@@ -70,10 +70,19 @@ fn prepared() -> Group {
     let mut out = Cmds::new();
     g.start(&TOPS, 0, &mut out).expect("start");
     for ev in [OrderEvent::Accepted, fill(1, 5)] {
-        g.on_order(0, 0, 0, ev, &TOPS, 10, &mut out).expect("leg 0");
+        g.on_order(LegIdx::new(0), 0, 0, ev, &TOPS, 10, &mut out)
+            .expect("leg 0");
     }
-    g.on_order(1, 0, 0, OrderEvent::Accepted, &TOPS, 10, &mut out)
-        .expect("leg 1");
+    g.on_order(
+        LegIdx::new(1),
+        0,
+        0,
+        OrderEvent::Accepted,
+        &TOPS,
+        10,
+        &mut out,
+    )
+    .expect("leg 1");
     g
 }
 
@@ -81,7 +90,15 @@ fn decisions(c: &mut Criterion) {
     // The last fill completes the group: `Filled`.
     let last_fill = |g: &mut Group| {
         let mut out = Cmds::new();
-        let r = g.on_order(1, 0, 0, black_box(fill(2, 5)), &TOPS, 20, &mut out);
+        let r = g.on_order(
+            LegIdx::new(1),
+            0,
+            0,
+            black_box(fill(2, 5)),
+            &TOPS,
+            20,
+            &mut out,
+        );
         black_box((r.expect("fill"), out.len()))
     };
     c.bench_function("group/decide_last_fill_completes", |b| {
@@ -93,7 +110,7 @@ fn decisions(c: &mut Criterion) {
     let expiry = |g: &mut Group| {
         let mut out = Cmds::new();
         let ev = OrderEvent::Expired { filled_lots: 0 };
-        let r = g.on_order(1, 0, 0, black_box(ev), &TOPS, 20, &mut out);
+        let r = g.on_order(LegIdx::new(1), 0, 0, black_box(ev), &TOPS, 20, &mut out);
         assert_eq!(out.len(), 1, "one unwind");
         black_box((r.expect("expiry"), out.len()))
     };
@@ -118,7 +135,7 @@ fn decisions(c: &mut Criterion) {
         for leg in 0..2 {
             for ev in [OrderEvent::Accepted, fill(leg as u64, 5)] {
                 out.clear();
-                g.on_order(leg, 0, 0, ev, &TOPS, 10, &mut out)
+                g.on_order(LegIdx::new(leg), 0, 0, ev, &TOPS, 10, &mut out)
                     .expect("report");
             }
         }
@@ -137,7 +154,7 @@ fn decisions(c: &mut Criterion) {
         for leg in 0..2 {
             for ev in [OrderEvent::Accepted, fill(leg as u64, 5)] {
                 out.clear();
-                g.on_order(leg, 0, 0, ev, &TOPS, 10, &mut out)
+                g.on_order(LegIdx::new(leg), 0, 0, ev, &TOPS, 10, &mut out)
                     .expect("report");
             }
         }
@@ -164,7 +181,7 @@ fn decisions(c: &mut Criterion) {
         ];
         for (leg, part, ev) in evs {
             out.clear();
-            g.on_order(leg, part, 0, ev, &TOPS, 10, &mut out)
+            g.on_order(LegIdx::new(leg), part, 0, ev, &TOPS, 10, &mut out)
                 .expect("report");
         }
         black_box(g.outcome().expect("done"));

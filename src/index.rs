@@ -64,6 +64,15 @@ index_type!(
     JobId
 );
 
+impl JobId {
+    /// This job numbered after `base` jobs (a resumed run's jobs follow those it
+    /// recovered). Job numbers are bounded by the client id's job field, checked when a
+    /// run starts, so the sum is far below `usize::MAX`; it saturates rather than wraps.
+    pub const fn after(self, base: usize) -> JobId {
+        JobId(self.0.saturating_add(base))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@
 //!
 //! One test per file: the counter is per thread, and the work runs on the test's thread.
 
-use legcore::index::{BookId, VenueId};
+use legcore::index::{BookId, JobId, LegIdx, VenueId};
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -213,7 +213,7 @@ fn hot_path_allocates_nothing_after_construction() {
     );
     // Ring hand-off and telemetry recording.
     let cmd = GroupCommand {
-        leg: 0,
+        leg: LegIdx::new(0),
         part: 0,
         cmd: Command::Cancel { slot: 0 },
     };
@@ -222,7 +222,7 @@ fn hot_path_allocates_nothing_after_construction() {
             tx.push(cmd).unwrap();
         }
         while let Some(c) = rx.pop() {
-            sink += c.leg as i128 + 1;
+            sink += c.leg.index() as i128 + 1;
         }
         telemetry.record(legcore::telemetry::Stage::RingHop, i * 37);
     }
@@ -265,7 +265,7 @@ fn group_round(venues: &mut [SimVenue; 2], round: u64) -> Outcome {
     let mut now = 0;
     while g.outcome().is_none() {
         now += 100;
-        let mut reports: ArrayVec<(usize, Report), 256> = ArrayVec::new();
+        let mut reports: ArrayVec<(LegIdx, Report), 256> = ArrayVec::new();
         for c in cmds.drain(..) {
             route(c, round, venues, now, &mut reports).unwrap();
         }
@@ -396,7 +396,7 @@ impl Script<NoStrategy> for Trades {
     fn next_move(&self, d: &Drive<NoStrategy>) -> Option<u64> {
         let running = d
             .engine
-            .group(self.job)
+            .group(JobId::new(self.job))
             .is_some_and(|g| g.outcome().is_none());
         running.then_some(self.next.max(d.now()))
     }
@@ -455,7 +455,9 @@ fn exchange_round(d: &mut Drive<NoStrategy>, job: Prepared, round: usize) -> i12
         next: d.now(),
     };
     let running = |d: &Drive<NoStrategy>| {
-        d.engine.group(round).is_some_and(|g| g.outcome().is_none())
+        d.engine
+            .group(JobId::new(round))
+            .is_some_and(|g| g.outcome().is_none())
             || d.venues.iter().any(|x| x.in_flight() > 0)
     };
     while running(d) {
@@ -465,8 +467,8 @@ fn exchange_round(d: &mut Drive<NoStrategy>, job: Prepared, round: usize) -> i12
         );
     }
     while d.engine.poll_record().is_some() {}
-    let g = d.engine.group(round).unwrap();
-    let rec = g.leg_record(0).unwrap();
+    let g = d.engine.group(JobId::new(round)).unwrap();
+    let rec = g.leg_record(LegIdx::new(0)).unwrap();
     rec.notional_tl + rec.fees_tl_e8 + g.incident().map_or(0, |i| i.unhedged_unit_ns as i128)
 }
 
@@ -540,7 +542,11 @@ fn strategy_decisions_allocate_nothing() {
             opened += intent.legs.len();
             // The group ends at once: holding after an open, flat after a close.
             group.renew(&[plan, plan], Policy::Rollback).unwrap();
-            carry.on_group_end(round, &group, Some(legcore::group::GroupError::Tops));
+            carry.on_group_end(
+                JobId::new(round),
+                &group,
+                Some(legcore::group::GroupError::Tops),
+            );
             if let CarryState::Opening = carry.state() {
                 unreachable!("an end moves the strategy on");
             }
@@ -568,7 +574,7 @@ impl legcore::strategy::Strategy for EveryLine {
     ) -> Option<legcore::strategy::Intent> {
         Some(self.0.clone())
     }
-    fn on_group_end(&mut self, _: usize, _: &Group, _: Option<legcore::group::GroupError>) {}
+    fn on_group_end(&mut self, _: JobId, _: &Group, _: Option<legcore::group::GroupError>) {}
     fn on_not_opened(&mut self, _: u64) {}
 }
 

@@ -13,6 +13,7 @@ use legcore::fix::binance::{BinanceOrders, Stp};
 use legcore::fix::codec::{decode_frame, Decoder, Encoder, TimePrecision};
 use legcore::fix::session::{SeqNums, Session, SessionConfig};
 use legcore::fix::sign::{ApiKey, Ed25519Signer};
+use legcore::index::LegIdx;
 use legcore::instrument::InstrumentRules;
 use legcore::num::Step;
 use legcore::venue::{NewOrder, OrderPrice, OrderRef, ReportKind, Request, TimeInForce};
@@ -79,7 +80,7 @@ fn fix_order_path_allocates_nothing_after_start_up() {
         Step::parse("0.00001").unwrap(),
     );
     let mut m = BinanceOrders::new("BTCUSDT", "BTC", "USDT", rules, Stp::ExpireMaker);
-    let order = OrderRef::new(3, 0, 0, 1).unwrap();
+    let order = OrderRef::new(3, LegIdx::new(0), 0, 1).unwrap();
     let req = Request::New(NewOrder {
         order,
         side: OrderSide::Sell,

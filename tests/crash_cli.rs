@@ -468,3 +468,50 @@ fn a_resume_killed_between_its_writes_resumes_without_doing_anything_twice() {
         assert!(found, "no kill left a resume with work after `{point}`");
     }
 }
+
+/// The inverse-vs-linear scenario with its COIN-M leg resting (30 s limit), killed while
+/// a group is open: the resume ends it from the venues' records, and prices the inverse
+/// leg's money in BTC (never a blank or a USD figure).
+#[test]
+fn a_resumed_inverse_leg_is_priced_in_its_coin() {
+    let dir = std::env::temp_dir().join(format!("legcore-crash-inv-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let text = std::fs::read_to_string(format!("{root}/scenarios/inverse_vs_linear.toml"))
+        .unwrap()
+        .replace(
+            "long_mode = { kind = \"market\" }",
+            "long_mode = { kind = \"limit\", timeout_ms = 30000 }",
+        )
+        .replace("../data/", &format!("{root}/data/"));
+    let scenario = dir.join("inverse.toml");
+    std::fs::write(&scenario, text).unwrap();
+    let journal = dir.join("j");
+    let mut recovered = 0;
+    for delay_ms in [30, 120, 400] {
+        let _ = std::fs::remove_dir_all(&journal);
+        kill_after_start(&scenario, &journal, 1, delay_ms);
+        let out = Command::new(BIN)
+            .args(["run", "--resume", "--journal", journal.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let code = out.status.code().unwrap();
+        assert!(
+            code == 0 || code == 3,
+            "{code}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        check(&journal);
+        for r in records(&journal).iter().filter(|r| r["kind"] == "ended") {
+            for l in r["group"]["legs"].as_array().unwrap() {
+                let coin = l["venue"] == "binance-coinm";
+                assert_eq!(l["settle"], if coin { "BTC" } else { "USDT" }, "{l}");
+                assert!(l["flow_quote"].is_string(), "{l}");
+                recovered += usize::from(coin && l["mode_used"] == "recovered");
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(recovered > 0, "no kill found a group open");
+}

@@ -48,7 +48,7 @@
 //! prints its messages); `LEGCORE_SEEDS=100000 cargo test --release --test dst_groups --
 //! --nocapture` is the soak.
 
-use legcore::index::{BookId, VenueId};
+use legcore::index::{BookId, JobId, LegIdx, VenueId};
 
 use arrayvec::ArrayVec;
 use legcore::book::{Depth, Level, OrderSide, Side};
@@ -197,12 +197,12 @@ impl Observer<NoStrategy> for Watch {
             ..
         } = c.cmd
         {
-            let t = e.tops(job).expect("a started job")[c.leg];
+            let t = e.tops(job).expect("a started job")[c.leg.index()];
             if reduce_only {
-                self.unwind_limit[c.leg] = Some(price_ticks);
+                self.unwind_limit[c.leg.index()] = Some(price_ticks);
             }
             self.sent.push(Sent {
-                leg: c.leg,
+                leg: c.leg.index(),
                 part: c.part,
                 price: price_ticks,
                 qty: qty_lots,
@@ -223,7 +223,9 @@ impl Observer<NoStrategy> for Watch {
         if self.trace {
             println!("{now:>8} id {} <- {:?}", report.order, report.kind);
         }
-        let ended = e.group(0).is_some_and(|g| g.outcome().is_some());
+        let ended = e
+            .group(JobId::new(0))
+            .is_some_and(|g| g.outcome().is_some());
         if ended && matches!(report.kind, ReportKind::Fill(_)) {
             self.late_fills += 1;
         }
@@ -237,7 +239,7 @@ impl Observer<NoStrategy> for Watch {
             ..
         } = *r
         {
-            self.fills[e.order_of(client_id).leg] += 1;
+            self.fills[e.order_of(client_id).leg.index()] += 1;
         }
     }
 }
@@ -257,7 +259,10 @@ struct Market {
 
 impl Script<NoStrategy> for Market {
     fn next_move(&self, d: &Run) -> Option<u64> {
-        let running = d.engine.group(0).is_some_and(|g| g.outcome().is_none());
+        let running = d
+            .engine
+            .group(JobId::new(0))
+            .is_some_and(|g| g.outcome().is_none());
         // A group reopened by a late fill resumes the feed where time is now.
         let feed = running.then(|| self.next_feed.max(d.now()));
         let silence = self.silent.filter(|_| !self.went_silent).map(|(_, at)| at);
@@ -266,7 +271,10 @@ impl Script<NoStrategy> for Market {
 
     fn on_move(&mut self, d: &mut Run, obs: &mut dyn Observer<NoStrategy>) -> Result<(), SimError> {
         self.silence(d);
-        let running = d.engine.group(0).is_some_and(|g| g.outcome().is_none());
+        let running = d
+            .engine
+            .group(JobId::new(0))
+            .is_some_and(|g| g.outcome().is_none());
         if running && self.next_feed <= d.now() {
             self.next_feed = d.now() + FEED_EVERY_NS;
             self.feed(d, obs)?;
@@ -569,7 +577,7 @@ impl Seed {
         let (d, m, w) = (&mut self.drive, &mut self.market, &mut self.watch);
         d.add_job(job, w).map_err(|e| format!("seed {seed}: {e}"))?;
         d.engine.finish();
-        if let Some(e) = d.engine.refused_at_start(0) {
+        if let Some(e) = d.engine.refused_at_start(JobId::new(0)) {
             if std::env::var("LEGCORE_SEED").is_ok() {
                 println!("seed {seed}: refused at start: {e}");
             }
@@ -583,7 +591,10 @@ impl Seed {
     }
 
     fn group(&self) -> &legcore::group::Group {
-        self.drive.engine.group(0).expect("the job started")
+        self.drive
+            .engine
+            .group(JobId::new(0))
+            .expect("the job started")
     }
 
     fn record(&self) -> Record {
@@ -617,21 +628,21 @@ impl Seed {
         let g = self.group();
         for (i, &(v, b)) in self.market.place.iter().enumerate() {
             let book = &self.drive.venues[v].books()[b];
-            let ours = (g.net_units(i), g.reported_lots(i));
+            let ours = (g.net_units(LegIdx::new(i)), g.reported_lots(LegIdx::new(i)));
             let theirs = (Some(nets[i]), Some(book.traded_lots()));
             ensure!(
                 ours == theirs,
                 "seed {seed} leg {i}: net and lots {ours:?}, the venue's {theirs:?}: every \
                  fill recorded once"
             );
-            let ours = (g.fees_tl_e8(i), g.cash_tl(i));
+            let ours = (g.fees_tl_e8(LegIdx::new(i)), g.cash_tl(LegIdx::new(i)));
             let theirs = (Some(book.fees_tl_e8()), Some(book.cash_tl()));
             ensure!(
                 ours == theirs,
                 "seed {seed} leg {i}: fees and notional {ours:?}, the venue's {theirs:?}"
             );
             ensure!(
-                g.unverified_fills(i) == Some(0),
+                g.unverified_fills(LegIdx::new(i)) == Some(0),
                 "seed {seed} leg {i}: unverified fill"
             );
         }
@@ -869,7 +880,7 @@ impl Totals {
         self.given_up += u64::from(
             s.drive
                 .engine
-                .group(0)
+                .group(JobId::new(0))
                 .is_some_and(|_| !s.silent_legs().is_empty()),
         );
         self.late_fills += s.watch.late_fills;

@@ -14,7 +14,7 @@ use harness::{field, Acceptor};
 use legcore::book::OrderSide;
 use legcore::fix::session::{SeqNums, SessionState};
 use legcore::fix::sign::SecretSource;
-use legcore::index::{BookId, VenueId};
+use legcore::index::{BookId, LegIdx, VenueId};
 use legcore::leg::Liquidity;
 use legcore::num::Step;
 use legcore::runtime::binance_fix::{BinanceFixGateway, FixVenueConfig, StpMode};
@@ -81,7 +81,7 @@ fn reports(ds: &[Delivery]) -> Vec<Report> {
 
 fn order(job: u64, price_ticks: i64, qty_lots: i64, tif: TimeInForce) -> NewOrder {
     NewOrder {
-        order: OrderRef::new(job, 0, 0, 0).unwrap(),
+        order: OrderRef::new(job, LegIdx::new(0), 0, 0).unwrap(),
         side: OrderSide::Buy,
         price: if tif == TimeInForce::Ioc {
             OrderPrice::Market {
@@ -191,7 +191,12 @@ fn the_log_agrees(venue: &Acceptor, got: &[Report]) {
         .collect();
     let ids: Vec<&str> = orders.iter().filter_map(|f| field(f, 11)).collect();
     let want: Vec<String> = (1..=4)
-        .map(|j| OrderRef::new(j, 0, 0, 0).unwrap().wire().to_string())
+        .map(|j| {
+            OrderRef::new(j, LegIdx::new(0), 0, 0)
+                .unwrap()
+                .wire()
+                .to_string()
+        })
         .collect();
     assert_eq!(ids, want);
     assert_eq!(field(orders[0], 38), Some("1.50000"));

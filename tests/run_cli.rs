@@ -76,7 +76,7 @@ fn amount(v: &Value, quote: &str) -> Decimal {
     v.get(quote).map_or(Decimal::ZERO, dec)
 }
 
-/// `v` as a decimal, or zero for `null` (a leg whose money is not priced: an inverse one).
+/// `v` as a decimal, or zero for `null` (no arrival mid: no shortfall).
 fn dec_or_zero(v: &Value) -> Decimal {
     if v.is_null() {
         Decimal::ZERO
@@ -85,16 +85,21 @@ fn dec_or_zero(v: &Value) -> Decimal {
     }
 }
 
+/// The currency a leg's money is in: its `settle` (the coin of an inverse leg).
+fn settle(l: &Value) -> &str {
+    l["settle"].as_str().unwrap()
+}
+
 /// Each group's shortfall is its legs', the statistics' shortfall is the groups', and a
 /// round trip's P&L is its groups' money flows, after which every venue is flat again;
-/// all per quote currency.
+/// all per settle currency (a linear leg's quote, an inverse leg's coin).
 fn check_money(report: &Value) {
     let quotes: std::collections::BTreeSet<String> = report["groups"]
         .as_array()
         .unwrap()
         .iter()
         .flat_map(|g| g["legs"].as_array().unwrap())
-        .map(|l| l["quote"].as_str().unwrap().to_string())
+        .map(|l| settle(l).to_string())
         .collect();
     for q in &quotes {
         check_money_in(report, q);
@@ -103,7 +108,7 @@ fn check_money(report: &Value) {
 
 fn check_money_in(report: &Value, quote: &str) {
     let add = |a: Decimal, b: Decimal| a.checked_add(b).unwrap();
-    let mine = |l: &&Value| l["quote"] == quote;
+    let mine = |l: &&Value| settle(l) == quote;
     let mut last = BTreeMap::new();
     for g in report["groups"].as_array().unwrap() {
         let legs = g["legs"].as_array().unwrap();
@@ -132,8 +137,8 @@ fn check_money_in(report: &Value, quote: &str) {
                 let net = if l["side"] == "buy" { net } else { net.neg() };
                 let p = pos.entry(l["venue"].to_string()).or_insert(Decimal::ZERO);
                 *p = add(*p, net);
-                if l["quote"] == quote {
-                    pnl = add(pnl, dec_or_zero(&l["flow_quote"]));
+                if settle(l) == quote {
+                    pnl = add(pnl, dec(&l["flow_quote"]));
                 }
             }
         }
@@ -571,10 +576,20 @@ fn the_inverse_scenario_hedges_coin_m_contracts_against_usdm_btc_base_matched() 
         let one_contract = hundred.div(avg, Round::Ceil).unwrap();
         let gap = qty.checked_sub(*btc0).unwrap();
         assert!(!gap.is_negative() && gap < one_contract, "{gap} BTC apart");
-        // An inverse leg's taker fee is its USD value × 0.05 %.
-        let fee = want.mul(Decimal::parse("0.0005").unwrap(), Round::HalfEven);
-        assert_eq!(dec(&g["legs"][0]["fees"]), fee.unwrap());
+        // An inverse leg's money is in BTC: its taker fee is 0.05 % of the BTC its
+        // contracts are worth (fill by fill; `btc0` is at the average price, 8 places).
+        assert_eq!(g["legs"][0]["settle"], "BTC");
+        assert_eq!(g["legs"][1]["settle"], "USDT");
+        let fee = btc0.mul(Decimal::parse("0.0005").unwrap(), Round::HalfEven);
+        let off = dec(&g["legs"][0]["fees"])
+            .checked_sub(fee.unwrap())
+            .unwrap();
+        assert!(
+            off.abs() <= Decimal::parse("0.0000000001").unwrap(),
+            "fees off by {off}"
+        );
     }
+    check_inverse_round_trips(&report);
     // The table shows both legs in their units and in BTC.
     let out = legcore(&[
         "run",
@@ -591,6 +606,55 @@ fn the_inverse_scenario_hedges_coin_m_contracts_against_usdm_btc_base_matched() 
         .unwrap();
     assert!(row.contains(&format!(" {} ", first[0].1)), "{row}");
     assert!(row.contains(&first[0].2.to_string()), "{row}");
+}
+
+/// Each closed cycle's P&L on the COIN-M leg is the venue's own formula, in BTC:
+/// contracts × 100 × (1 / entry average − 1 / exit average) for a long, less its fees.
+fn check_inverse_round_trips(report: &Value) {
+    let trips = report["stats"]["round_trips"].as_array().unwrap();
+    assert!(!trips.is_empty(), "no cycle closed");
+    let by_id: BTreeMap<u64, &Value> = report["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| (g["id"].as_u64().unwrap(), g))
+        .collect();
+    let inv = |p: Decimal| Decimal::from_i64(100).div(p, Round::HalfEven).unwrap();
+    for t in trips {
+        let ids: Vec<u64> = t["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i.as_u64().unwrap())
+            .collect();
+        let [open, close] = ids[..] else {
+            panic!("{t}")
+        };
+        let (a, b) = (&by_id[&open]["legs"][0], &by_id[&close]["legs"][0]);
+        assert_eq!(
+            (a["side"].as_str(), b["side"].as_str()),
+            (Some("buy"), Some("sell"))
+        );
+        let n = dec(&a["filled_qty"]);
+        assert_eq!(n, dec(&b["filled_qty"]));
+        let per = inv(dec(&a["avg_price"]))
+            .checked_sub(inv(dec(&b["avg_price"])))
+            .unwrap();
+        let gross = per.mul(n, Round::HalfEven).unwrap();
+        let fees = dec(&a["fees"]).checked_add(dec(&b["fees"])).unwrap();
+        let want = gross.checked_sub(fees).unwrap();
+        let got = t["pnl_quote"]["BTC"]
+            .as_str()
+            .map(Decimal::parse)
+            .unwrap()
+            .unwrap();
+        let off = got.checked_sub(want).unwrap();
+        // Averages stand in for fill-by-fill sums here: a few 10⁻¹⁰ BTC apart at most.
+        assert!(
+            off.abs() <= Decimal::parse("0.000000001").unwrap(),
+            "{got} vs {want}"
+        );
+    }
 }
 
 /// A one-venue round-trip scenario at its own paced speed: every group filled, buys and

@@ -6,6 +6,9 @@
 //! default scenario's strategy run (real books, a decision after every line, groups from
 //! the preallocated pool) allocates the same whether it opens 2 groups or 12.
 
+mod common;
+
+use common::risk::wide_open;
 use legcore::index::{BookId, VenueId};
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -15,8 +18,7 @@ use legcore::book::{Depth, Level, OrderSide};
 use legcore::group::{LegPlan, LegRisk, Outcome, Policy};
 use legcore::instrument::InstrumentRules;
 use legcore::leg::{Arrival, Fees, Mode};
-use legcore::num::{Decimal, Ratio, Step};
-use legcore::risk::{RiskState, VenueLimits};
+use legcore::num::{Ratio, Step};
 use legcore::runtime::{outcomes, run, Config, Job, Wait};
 use legcore::sim::{FaultPlan, Latency, SimExchange, SimVenue};
 use legcore::walk::Recommendation;
@@ -70,21 +72,6 @@ fn exchanges() -> Vec<SimExchange> {
         .collect()
 }
 
-fn risk() -> RiskState {
-    let mut r = RiskState::new(Decimal::from_i64(1_000_000));
-    for _ in 0..2 {
-        let limits = VenueLimits {
-            max_order_notional: Decimal::from_i64(100_000),
-            collar_bps: Ratio::from_num(1_000),
-            max_open_orders: 64,
-            msgs_per_sec: 1_000_000_000,
-            burst: 10_000,
-        };
-        r.add_venue(limits, 0).unwrap();
-    }
-    r
-}
-
 fn jobs(n: usize) -> Vec<Job> {
     let one = Step::parse("1").unwrap();
     let rules = InstrumentRules::linear(one, one);
@@ -129,7 +116,7 @@ fn jobs(n: usize) -> Vec<Job> {
 
 /// Allocations during one run of `n` jobs (inputs built before counting).
 fn allocations_for(n: usize) -> u64 {
-    let (x, r, j) = (exchanges(), risk(), jobs(n));
+    let (x, r, j) = (exchanges(), wide_open(2), jobs(n));
     let config = Config {
         wait: Wait::SpinThenYield { spins: 100 },
         ..Config::default()

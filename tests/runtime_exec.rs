@@ -5,7 +5,10 @@
 //! Each test runs the real loop and gateway threads over simulated venues; the moving
 //! books come from small synthetic Binance USD-M tapes (a snapshot, then diffs).
 
-use legcore::index::{BookId, VenueId};
+mod common;
+
+use common::risk::paced;
+use legcore::index::{BookId, LegIdx, VenueId};
 
 use std::sync::{Arc, Mutex};
 
@@ -15,8 +18,7 @@ use legcore::instrument::InstrumentRules;
 use legcore::journal::Record;
 use legcore::journal::Recorder;
 use legcore::leg::{Arrival, Command, Fees, Mode, Tif};
-use legcore::num::{Decimal, Ratio, Step};
-use legcore::risk::{RiskState, VenueLimits};
+use legcore::num::{Ratio, Step};
 use legcore::runtime::{run, run_setup, Config, Feed, Job, Setup, Venue};
 use legcore::runtime::{Speed, Tape, Wait};
 use legcore::sim::{FaultPlan, Latency, SimExchange, SimVenue};
@@ -108,21 +110,6 @@ fn venues() -> Vec<SimExchange> {
     ]
 }
 
-fn risk(msgs_per_sec: u32, burst: u32) -> RiskState {
-    let mut r = RiskState::new(Decimal::from_i64(1_000_000));
-    for _ in 0..2 {
-        let limits = VenueLimits {
-            max_order_notional: Decimal::from_i64(100_000),
-            collar_bps: Ratio::from_num(1_000),
-            max_open_orders: 64,
-            msgs_per_sec,
-            burst,
-        };
-        r.add_venue(limits, 0).unwrap();
-    }
-    r
-}
-
 /// A top placeholder: a fed leg decides on the loop's live book at its start.
 const TOP: Arrival = Arrival {
     bid_ticks: 99,
@@ -198,7 +185,7 @@ fn a_chase_leg_reprices_as_the_loops_book_moves() {
     let kept = Arc::new(Mutex::new(Vec::new()));
     let setup = Setup {
         gateways: venues().into_iter().map(Venue::Local).collect(),
-        risk: risk(1_000_000, 1_000),
+        risk: paced(2, 1_000_000, 1_000, 64),
         feeds: vec![feed(tape(&tops, 25_000_000))],
         jobs: vec![job(
             vec![leg(0, OrderSide::Buy, chase, 400)],
@@ -268,7 +255,7 @@ fn an_unwind_is_priced_on_the_book_as_it_is_when_sent() {
     let report = legcore::runtime::run_with_feeds(
         &config(Speed::Times(1)),
         venues(),
-        risk(1_000_000, 1_000),
+        paced(2, 1_000_000, 1_000, 64),
         vec![feed(tape(&tops, 300_000_000))],
         vec![job(plans, Policy::Rollback)],
     )
@@ -282,7 +269,7 @@ fn an_unwind_is_priced_on_the_book_as_it_is_when_sent() {
     assert_eq!(positions, (0, 0), "{:?}", g.incident());
     assert_eq!(g.outcome(), Some(Outcome::Flat));
     // The arrival stays the start's top (for slippage): bought at 1000.1 against 1000.05.
-    let rec = g.leg_record(0).unwrap();
+    let rec = g.leg_record(LegIdx::new(0)).unwrap();
     assert_eq!(rec.avg_price_ticks, Some(Ratio::from_num(10_001)));
 }
 
@@ -313,7 +300,7 @@ fn an_unwind_refused_by_our_own_rate_limit_waits_for_its_token() {
         policy: Policy::Rollback,
         after_md_lines: 0,
     };
-    let report = run(&config(Speed::Max), gateways, risk(20, 1), vec![j]).unwrap();
+    let report = run(&config(Speed::Max), gateways, paced(2, 20, 1, 64), vec![j]).unwrap();
     let x = &report.gateways;
     let positions = (
         x[0].books()[0].position_lots(),

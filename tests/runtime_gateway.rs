@@ -3,7 +3,7 @@
 //! market-data line sent to it is counted, not applied (a network venue keeps its own
 //! books; only `run_local_gateway` feeds a simulated venue's book).
 
-use legcore::index::BookId;
+use legcore::index::{BookId, LegIdx};
 
 use std::time::{Duration, Instant};
 
@@ -38,7 +38,7 @@ fn a_gateway_thread_drives_a_plain_gateway_and_ignores_market_data_for_it() {
         wait: Wait::SpinThenYield { spins: 100 },
     };
     let handle = std::thread::spawn(move || run_gateway(x, thread));
-    let order = OrderRef::new(7, 1, 0, 2).unwrap();
+    let order = OrderRef::new(7, LegIdx::new(1), 0, 2).unwrap();
     let req = Request::New(NewOrder {
         order,
         side: OrderSide::Buy,

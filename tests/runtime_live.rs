@@ -2,7 +2,10 @@
 //! in real time, against the same engine driven in virtual time (no threads) over the
 //! same jobs; back-pressure on tiny rings; shutdown with everything accounted; pinning.
 
-use legcore::index::{BookId, VenueId};
+mod common;
+
+use common::risk::wide_open;
+use legcore::index::{BookId, JobId, LegIdx, VenueId};
 
 use legcore::book::{Depth, Level, OrderSide};
 use legcore::engine::{Engine, EngineConfig, Prepared};
@@ -52,21 +55,6 @@ fn exchanges(seed: u64) -> Vec<SimExchange> {
             SimExchange::new(books, Latency::Fixed { ns: 0 }, FaultPlan::NONE, v)
         })
         .collect()
-}
-
-fn risk() -> RiskState {
-    let mut r = RiskState::new(Decimal::from_i64(1_000_000));
-    for _ in 0..2 {
-        let limits = VenueLimits {
-            max_order_notional: Decimal::from_i64(100_000),
-            collar_bps: Ratio::from_num(1_000),
-            max_open_orders: 64,
-            msgs_per_sec: 1_000_000_000,
-            burst: 10_000,
-        };
-        r.add_venue(limits, 0).unwrap();
-    }
-    r
 }
 
 /// Job `k`: long on venue 0 book `k`, short on venue 1 book `k`, modes and policies
@@ -139,13 +127,15 @@ fn pure(seed: u64) -> (Vec<Option<Outcome>>, Vec<SimExchange>) {
         jobs: jobs.len(),
         strategy_groups: 0,
     };
-    let engine = Engine::new(cfg, risk(), Vec::new(), NoStrategy).unwrap();
+    let engine = Engine::new(cfg, wide_open(2), Vec::new(), NoStrategy).unwrap();
     let mut d = Drive::new(engine, exchanges(seed));
     for (j, job) in jobs.into_iter().enumerate() {
         d.add_job(Prepared::new(&cfg, job).unwrap(), &mut Unobserved)
             .unwrap();
         let running = |d: &Drive<NoStrategy>| {
-            d.engine.group(j).is_some_and(|g| g.outcome().is_none())
+            d.engine
+                .group(JobId::new(j))
+                .is_some_and(|g| g.outcome().is_none())
                 || d.venues.iter().any(|x| x.in_flight() > 0)
         };
         while running(&d) {
@@ -156,7 +146,7 @@ fn pure(seed: u64) -> (Vec<Option<Outcome>>, Vec<SimExchange>) {
         }
     }
     let out = (0..JOBS)
-        .map(|j| d.engine.group(j).and_then(Group::outcome))
+        .map(|j| d.engine.group(JobId::new(j)).and_then(Group::outcome))
         .collect();
     (out, d.venues)
 }
@@ -180,7 +170,7 @@ fn a_live_run_gives_the_pure_simulations_outcomes() {
             settle_risk: false, // the pure simulation runs the groups one by one
             ..Config::default()
         };
-        let report = run(&config, exchanges(seed), risk(), jobs(seed)).unwrap();
+        let report = run(&config, exchanges(seed), wide_open(2), jobs(seed)).unwrap();
         let (expected, pure_x) = pure(seed);
         assert_eq!(outcomes(&report), expected, "seed {seed}");
         assert_eq!(
@@ -198,7 +188,11 @@ fn a_live_run_gives_the_pure_simulations_outcomes() {
         for (j, g) in report.groups.iter().enumerate() {
             for leg in 0..2 {
                 let traded = report.gateways[leg].books()[j].traded_lots();
-                assert_eq!(g.reported_lots(leg), Some(traded), "job {j} leg {leg}");
+                assert_eq!(
+                    g.reported_lots(LegIdx::new(leg)),
+                    Some(traded),
+                    "job {j} leg {leg}"
+                );
             }
         }
         for stage in [
@@ -223,7 +217,7 @@ fn tiny_rings_back_pressure_and_nothing_is_dropped() {
         settle_risk: false,
         ..Config::default()
     };
-    let report = run(&config, exchanges(7), risk(), jobs(7)).unwrap();
+    let report = run(&config, exchanges(7), wide_open(2), jobs(7)).unwrap();
     let (expected, pure_x) = pure(7);
     assert_eq!(outcomes(&report), expected);
     assert_eq!(positions(&report.gateways), positions(&pure_x));
@@ -248,7 +242,7 @@ fn the_loop_and_gateways_are_pinned_where_configured() {
         wait: Wait::Park { idle_ns: 100_000 },
         ..Config::default()
     };
-    let report = run(&config, exchanges(3), risk(), jobs(3)).unwrap();
+    let report = run(&config, exchanges(3), wide_open(2), jobs(3)).unwrap();
     if cores == 0 {
         println!("this machine cannot report its cores: pinning not checked");
         assert_eq!(report.loop_pinned, None);
@@ -335,7 +329,7 @@ fn a_replayed_real_feed_drives_the_books_and_a_triggered_group() {
         policy: Policy::AcceptPartial,
         after_md_lines: 3_000,
     };
-    let mut r = risk();
+    let mut r = wide_open(2);
     let mut limits_risk = RiskState::new(Decimal::from_i64(10_000_000));
     for _ in 0..2 {
         let limits = VenueLimits {
@@ -383,7 +377,7 @@ fn a_replayed_real_feed_drives_the_books_and_a_triggered_group() {
     assert_eq!(report.md_lines, f.pushed);
     // The group started on the live book: its long bought at about 61 800 (ticks of 0.1).
     let g = &report.groups[0];
-    let rec = g.leg_record(0).unwrap();
+    let rec = g.leg_record(LegIdx::new(0)).unwrap();
     let avg = rec
         .avg_price_ticks
         .expect("the long filled")

@@ -3,7 +3,10 @@
 //! venue that stays silent forever ends its group `unhedged` within the silence limit,
 //! with the other leg unwound, risk reducing and the run over (issue 11 #9 and #10).
 
-use legcore::index::{BookId, VenueId};
+mod common;
+
+use common::risk::wide_open;
+use legcore::index::{BookId, JobId, LegIdx, VenueId};
 
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -15,8 +18,8 @@ use legcore::instrument::InstrumentRules;
 use legcore::journal::Record;
 use legcore::journal::Recorder;
 use legcore::leg::{Arrival, Fees, Mode};
-use legcore::num::{Decimal, Ratio, Step};
-use legcore::risk::{KillSwitch, RiskState, VenueLimits};
+use legcore::num::{Ratio, Step};
+use legcore::risk::KillSwitch;
 use legcore::runtime::{run_setup, Config, Job, RunReport, Setup, Venue, Wait};
 use legcore::sim::{Fault, FaultPlan, Latency, SimExchange, SimVenue};
 use legcore::strategy::NoStrategy;
@@ -50,7 +53,7 @@ impl Kept {
                     legs,
                     outcome,
                     ..
-                } if *j == job => Some((legs.iter().map(|l| l.1).collect(), *outcome)),
+                } if *j == JobId::new(job) => Some((legs.iter().map(|l| l.1).collect(), *outcome)),
                 _ => None,
             })
             .collect();
@@ -69,21 +72,6 @@ fn exchange(plan: FaultPlan, seed: u64) -> SimExchange {
         .apply_snapshot(&[lv(99, 10)], &[lv(101, 10)], 1, Depth::Complete)
         .unwrap();
     SimExchange::new(vec![v], Latency::Fixed { ns: 1_000 }, plan, seed)
-}
-
-fn risk(venues: usize) -> RiskState {
-    let mut r = RiskState::new(Decimal::from_i64(1_000_000));
-    for _ in 0..venues {
-        let limits = VenueLimits {
-            max_order_notional: Decimal::from_i64(100_000),
-            collar_bps: Ratio::from_num(1_000),
-            max_open_orders: 64,
-            msgs_per_sec: 1_000_000_000,
-            burst: 10_000,
-        };
-        r.add_venue(limits, 0).unwrap();
-    }
-    r
 }
 
 fn job(legs: &[(usize, OrderSide, Mode)], policy: Policy) -> Job {
@@ -129,7 +117,7 @@ fn run_journaled(
 ) -> (RunReport<SimExchange>, Kept) {
     let kept = Kept::default();
     let setup = Setup {
-        risk: risk(exchanges.len()),
+        risk: wide_open(exchanges.len()),
         gateways: exchanges.into_iter().map(Venue::Local).collect(),
         feeds: Vec::new(),
         jobs: vec![job],
@@ -187,7 +175,7 @@ fn a_fill_after_the_groups_end_reaches_its_last_end_record() {
         venue.fees_tl_e8(),
         "fees as the venue charged"
     );
-    assert_eq!(report.groups[0].leg_record(0), Some(rec));
+    assert_eq!(report.groups[0].leg_record(LegIdx::new(0)), Some(rec));
 }
 
 #[test]
@@ -221,6 +209,42 @@ fn a_venue_silent_forever_ends_the_group_unhedged_and_the_run() {
     assert!(inc.legs[1].silent && !inc.legs[0].silent, "{}", inc.summary);
     let (_, _, outcome) = kept.last_end(0);
     assert_eq!(outcome, Outcome::Unhedged, "journaled");
+}
+
+/// Venue 1's reports all come 60 ms late, past the 20 ms silence limit: the group gives
+/// up on the short, unwinds the long and ends. The short's fill then arrives after the
+/// run has decided it is done: the group reopens and unwinds the short too, on a venue
+/// that must not have stopped in the meantime. With a request timeout past the silence
+/// limit no status query is in flight, so the fill is the last thing the venue owes:
+/// a gateway that stopped once it had nothing in flight would be gone before the unwind.
+#[test]
+fn a_fill_arriving_after_the_run_is_done_is_still_unwound() {
+    let late = FaultPlan {
+        spike_ppm: 1_000_000,
+        spike_ns: 60_000_000,
+        ..FaultPlan::NONE
+    };
+    let legs = [
+        (0, OrderSide::Buy, Mode::MarketOnly),
+        (1, OrderSide::Sell, Mode::MarketOnly),
+    ];
+    for request_timeout_ns in [1_000_000, 30_000_000] {
+        let x = vec![exchange(FaultPlan::NONE, 1), exchange(late, 2)];
+        let cfg = Config {
+            request_timeout_ns,
+            ..config()
+        };
+        let (report, kept) = run_journaled(cfg, x, job(&legs, Policy::Rollback));
+        let pos = |v: usize| report.gateways[v].books()[0].position_lots();
+        assert_eq!((pos(0), pos(1)), (0, 0), "both legs unwound to flat");
+        assert_eq!(report.unaccounted, 0, "a command went to a stopped venue");
+        let (_, ends, outcome) = kept.last_end(0);
+        assert!(
+            ends >= 2,
+            "ended, then reopened by the late fill and ended again"
+        );
+        assert_eq!(outcome, Outcome::Flat);
+    }
 }
 
 #[test]

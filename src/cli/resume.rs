@@ -12,20 +12,21 @@
 //! venues, reconcile, cancel what rests, write the `resumed` and `reconciled` lines,
 //! run the unwind rounds, write the recovered groups' `ended` lines.
 
-use legcore::index::{BookId, VenueId};
+use legcore::index::{BookId, JobId, VenueId};
 
 use std::path::{Path, PathBuf};
 
+use ethnum::I256;
 use legcore::book::OrderSide;
 use legcore::group::{LegPlan, LegRisk, Policy};
 use legcore::instrument::InstrumentRules;
-use legcore::instrument::VenueInfo;
+use legcore::instrument::{ContractKind, VenueInfo};
 use legcore::journal::line::{Ended, Line, Opened, Reconciled, Resumed, Settled, Unwind};
-use legcore::journal::{path_in, read, Fsync, Read, Writer};
 use legcore::journal::{
-    quote, recovered_leg, shortfall, Amounts, GroupSummary, IncidentSummary, LegFills,
-    RecoveredLeg, SummaryError, LOSS,
+    coin, order_inv, quote, recovered_leg, shortfall, Amounts, GroupSummary, IncidentSummary,
+    InvFills, LegFills, Overflow, RecoveredLeg, SummaryError, LOSS,
 };
+use legcore::journal::{path_in, read, Fsync, Read, Writer};
 use legcore::journal::{reconcile, OpenGroup, OrderFacts, RecoverError, Recovery};
 use legcore::journal::{JournalRecorder, Shared};
 use legcore::leg::{Arrival, Fees, Mode};
@@ -324,8 +325,8 @@ impl Unwinds<'_> {
             };
             let unwind_job = base + jobs.len();
             let line = Unwind {
-                job: g.job,
-                unwind_job,
+                job: JobId::new(g.job),
+                unwind_job: JobId::new(unwind_job),
                 legs,
             };
             recorder.write(&Line::Unwind(line), true);
@@ -520,7 +521,7 @@ fn reconciled(job: usize, o: &OrderFacts) -> Reconciled {
         Settled::Closed
     };
     Reconciled {
-        job,
+        job: JobId::new(job),
         client_id: o.client_id,
         status,
         venue_filled_lots: o.venue_filled_lots,
@@ -532,10 +533,13 @@ fn reconciled(job: usize, o: &OrderFacts) -> Reconciled {
 
 /// One leg's fills from the venues' records of its orders, (lots, notional tick-lots)
 /// in the entry direction and back, and their fees (tick-lots × 10⁻⁸).
+/// `inv` prices them as Σ qty ÷ price for an inverse instrument, each order at its
+/// average price (`journal::order_inv`).
 struct Fills {
     entry: (i64, i128),
     exit: (i64, i128),
     fees: i128,
+    inv: InvFills,
 }
 
 impl Fills {
@@ -544,22 +548,58 @@ impl Fills {
             entry: (0, 0),
             exit: (0, 0),
             fees: 0,
+            inv: InvFills {
+                fees_e26: Some(0),
+                ..InvFills::default()
+            },
         };
         for o in g.orders.values().filter(|o| o.leg == leg) {
-            let side = if o.buy == buy {
-                &mut f.entry
+            let (side, inv) = if o.buy == buy {
+                (&mut f.entry, &mut f.inv.entry_e18)
             } else {
-                &mut f.exit
+                (&mut f.exit, &mut f.inv.exit_e18)
             };
             side.0 += o.venue_filled_lots;
             side.1 += o.venue_notional_tl;
             f.fees += o.fees_tl_e8;
+            let priced = order_inv(o.venue_filled_lots, o.venue_notional_tl, o.fees_tl_e8);
+            let (i, fees) = priced.unwrap_or((0, 0));
+            *inv = inv.saturating_add(i);
+            f.inv.fees_e26 = f
+                .inv
+                .fees_e26
+                .zip(priced)
+                .and_then(|(a, _)| a.checked_add(fees));
         }
         f
     }
 
     fn net(&self) -> i64 {
         self.entry.0 - self.exit.0
+    }
+}
+
+/// The loss of a recovered leg's unwinds in its settle currency (+ = loss): a linear
+/// leg's matched buys against sells in quote; an inverse leg's in coin, where a contract
+/// bought holds coin, so the signs turn.
+fn leg_loss(v: &VenueInfo, f: &Fills, buy: bool) -> Result<Decimal, Overflow> {
+    let inv = (f.inv.entry_e18, f.inv.exit_e18);
+    let ((bl, sl), (bn, sn), (bi, si)) = if buy {
+        ((f.entry.0, f.exit.0), (f.entry.1, f.exit.1), inv)
+    } else {
+        ((f.exit.0, f.entry.0), (f.exit.1, f.entry.1), (inv.1, inv.0))
+    };
+    match v.kind {
+        ContractKind::Linear => quote(v, loss_tl((bl, bn), (sl, sn)), 1),
+        ContractKind::Inverse => {
+            let x = -loss_tl((bl, bi), (sl, si));
+            coin(
+                v,
+                I256::new(x),
+                I256::new(10i128.pow(18)),
+                "the incident's loss",
+            )
+        }
     }
 }
 
@@ -576,13 +616,8 @@ fn end_summary(g: &OpenGroup, venues: &[VenueInfo]) -> Result<GroupSummary, CliE
         let net = f.net();
         all_flat &= net == 0;
         all_full &= leg.target_known && leg.target_lots > 0 && net == leg.target_lots;
-        let (buys, sells) = if leg.buy {
-            (f.entry, f.exit)
-        } else {
-            (f.exit, f.entry)
-        };
-        let leg_loss = quote(v, loss_tl(buys, sells), 1).map_err(overflow)?;
-        loss.add(&v.quote, leg_loss, "the incident's loss")
+        let leg_loss = leg_loss(v, &f, leg.buy).map_err(overflow)?;
+        loss.add(&v.settle, leg_loss, "the incident's loss")
             .map_err(overflow)?;
         residual.push(v.lot.to_decimal(net));
         let fills = LegFills {
@@ -595,6 +630,7 @@ fn end_summary(g: &OpenGroup, venues: &[VenueInfo]) -> Result<GroupSummary, CliE
             exit: f.exit,
             fees_tl_e8: f.fees,
             mid2_ticks: leg.bid_ticks + leg.ask_ticks,
+            inv: f.inv,
         };
         let target_lots = leg.target_lots;
         legs.push(recovered_leg(v, &RecoveredLeg { fills, target_lots }).map_err(overflow)?);

@@ -451,7 +451,7 @@ fn table(name: &str, seed: u64, groups: &[GroupSummary], stats: &Stats, doc: &Va
     t
 }
 
-const GROUP_ROW: [&str; 13] = [
+const GROUP_ROW: [&str; 14] = [
     "grp",
     "outcome",
     "venue",
@@ -465,13 +465,15 @@ const GROUP_ROW: [&str; 13] = [
     "act bps",
     "fees",
     "shortfall",
+    "in",
 ];
 
 /// One row of the group table.
-fn group_row(c: [&str; 13]) -> String {
+fn group_row(c: [&str; 14]) -> String {
     format!(
-        "{:>4} {:<10} {:<14} {:<13} {:<5} {:<18} {:>10} {:>10} {:>12} {:>9} {:>9} {:>10} {:>11}\n",
-        c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12]
+        "{:>4} {:<10} {:<14} {:<13} {:<5} {:<18} {:>10} {:>10} {:>12} {:>9} {:>9} {:>10} \
+         {:>11} {}\n",
+        c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13]
     )
 }
 
@@ -498,9 +500,10 @@ fn group_table(groups: &[GroupSummary]) -> String {
                 &o(l.avg_price),
                 &o(l.expected_slippage_bps),
                 &o(l.slippage_bps),
-                &trim(l.fees, 6),
+                &trim(l.fees, money_dp(l)),
                 &l.shortfall_quote
-                    .map_or_else(|| "-".to_string(), |x| trim(x, 6)),
+                    .map_or_else(|| "-".to_string(), |x| trim(x, money_dp(l))),
+                l.money_currency(),
             ]);
         }
         t += &format!(
@@ -590,6 +593,15 @@ fn footer(doc: &Value) -> String {
 }
 
 /// A decimal cut toward zero to `dp` places for display.
+/// Places the table shows of a leg's money: 6 in its quote, 8 (a satoshi) in a coin.
+fn money_dp(l: &legcore::journal::LegSummary) -> u8 {
+    if l.money_currency() == l.quote {
+        6
+    } else {
+        8
+    }
+}
+
 fn trim(x: Decimal, dp: u8) -> String {
     x.round_dp(dp, legcore::num::Round::ToZero)
         .unwrap_or(x)

@@ -4,7 +4,7 @@
 use super::job::{Live, Prepared, Tally};
 use super::{ids, Cmds, Engine};
 use crate::group::{GroupError, LegPlan, Outcome, MAX_GROUP_LEGS};
-use crate::index::VenueId;
+use crate::index::{JobId, LegIdx, VenueId};
 use crate::journal::Record;
 use crate::leg::{LegError, OrderError, OrderEvent};
 use crate::strategy::{Intent, Strategy};
@@ -32,7 +32,7 @@ impl<S: Strategy> Engine<S> {
         };
         let event = report.kind.event();
         let at = ids::locate(self.cfg.job_base, report.order);
-        let Some(job) = at.job.filter(|&j| j < self.next_job) else {
+        let Some(job) = at.job.filter(|&j| j.index() < self.next_job) else {
             self.counters.reports_unexpected += 1;
             return;
         };
@@ -189,7 +189,7 @@ impl<S: Strategy> Engine<S> {
         let job = self.groups[j].job_no;
         for c in cmds.iter() {
             let id = ids::command_id(self.cfg.job_base, job, c);
-            self.count_open(id, self.groups[j].job.risk[c.leg].venue);
+            self.count_open(id, self.groups[j].job.risk[c.leg.index()].venue);
         }
         for c in cmds.drain(..) {
             self.send(j, c, arrived);
@@ -208,7 +208,7 @@ impl<S: Strategy> Engine<S> {
     }
 
     fn try_open(&mut self, intent: &Intent) -> bool {
-        if !ids::fits(self.cfg.job_base, self.next_job) {
+        if !ids::fits(self.cfg.job_base, JobId::new(self.next_job)) {
             return false;
         }
         // Decided on the last line: tick-to-order runs from its arrival.
@@ -237,7 +237,7 @@ impl<S: Strategy> Engine<S> {
     fn recyclable(&self) -> Option<usize> {
         let (now, linger) = (self.now, self.cfg.silence_limit_ns);
         let base = self.cfg.job_base;
-        let open = |job: usize| {
+        let open = |job: JobId| {
             self.open
                 .iter()
                 .any(|&(id, _)| ids::job_of(base, id) == Some(job))
@@ -323,7 +323,7 @@ impl<S: Strategy> Engine<S> {
                 .started_legs()
                 .into_iter()
                 .enumerate()
-                .filter_map(|(i, s)| Some((s, g.leg_record(i)?)))
+                .filter_map(|(i, s)| Some((s, g.leg_record(LegIdx::new(i))?)))
                 .collect();
             Record::Ended {
                 job: live.job_no,

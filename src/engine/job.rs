@@ -16,7 +16,7 @@ use arrayvec::ArrayVec;
 
 use super::EngineConfig;
 use crate::group::{Group, GroupError, LegPlan, LegRisk, Policy, MAX_GROUP_LEGS};
-use crate::index::{BookId, VenueId};
+use crate::index::{BookId, JobId, LegIdx, VenueId};
 use crate::journal::StartedLeg;
 use crate::leg::Arrival;
 
@@ -52,7 +52,7 @@ pub(crate) struct Live {
     /// When it last ended, ns.
     pub(crate) ended_ns: u64,
     /// Its job number (start order; client ids carry it).
-    pub(crate) job_no: usize,
+    pub(crate) job_no: JobId,
     /// Why its start was refused, if it was.
     pub(crate) refused: Option<GroupError>,
     /// A pooled slot (a strategy's), used again once its group is done with.
@@ -74,7 +74,7 @@ impl Prepared {
             now_tops: ArrayVec::new(),
             ended: false,
             ended_ns: 0,
-            job_no: 0,
+            job_no: JobId::new(0),
             refused: None,
             pooled: false,
         })))
@@ -118,7 +118,7 @@ pub(crate) fn pool(config: &EngineConfig, n: usize) -> Result<Vec<Box<Live>>, Gr
             now_tops: ArrayVec::new(),
             ended: false,
             ended_ns: 0,
-            job_no: 0,
+            job_no: JobId::new(0),
             refused: None,
             pooled: true,
         }));
@@ -153,9 +153,9 @@ impl Live {
         let g = &self.g;
         (0..g.plans().len()).fold((0, 0, 0), |(r, n, f), i| {
             (
-                r + g.reported_lots(i).unwrap_or(0),
-                n + g.net_units(i).unwrap_or(0),
-                f + g.fees_tl_e8(i).unwrap_or(0),
+                r + g.reported_lots(LegIdx::new(i)).unwrap_or(0),
+                n + g.net_units(LegIdx::new(i)).unwrap_or(0),
+                f + g.fees_tl_e8(LegIdx::new(i)).unwrap_or(0),
             )
         })
     }

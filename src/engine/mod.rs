@@ -44,7 +44,7 @@ use arrayvec::ArrayVec;
 
 use crate::book::Ladder;
 use crate::group::{Group, GroupCommand, GroupError, Pacer};
-use crate::index::{BookId, VenueId};
+use crate::index::{BookId, JobId, VenueId};
 use crate::journal::Record;
 use crate::leg::Arrival;
 use crate::risk::RiskState;
@@ -108,7 +108,7 @@ pub enum Output {
         /// When the event that caused it happened (tick-to-order runs from it).
         cause_ns: u64,
         /// The job it belongs to.
-        job: usize,
+        job: JobId,
         /// The group command it carries.
         cmd: GroupCommand,
     },
@@ -162,7 +162,7 @@ pub struct Parts<S> {
     /// strategy's that were not recycled (the journal has every group's end).
     pub groups: Vec<Group>,
     /// Per group in `groups`: its job number.
-    pub job_numbers: Vec<usize>,
+    pub job_numbers: Vec<JobId>,
     /// Per group in `groups`: why its start was refused, if it was.
     pub refused_at_start: Vec<Option<GroupError>>,
     /// The risk state.
@@ -302,17 +302,17 @@ impl<S: Strategy> Engine<S> {
     }
 
     /// Job `job`'s group, if it has started and its slot was not used again since.
-    pub fn group(&self, job: usize) -> Option<&Group> {
+    pub fn group(&self, job: JobId) -> Option<&Group> {
         self.slot(job).map(|s| &self.groups[s].g)
     }
 
     /// Why job `job`'s start was refused, if it started and was.
-    pub fn refused_at_start(&self, job: usize) -> Option<GroupError> {
+    pub fn refused_at_start(&self, job: JobId) -> Option<GroupError> {
         self.slot(job).and_then(|s| self.groups[s].refused)
     }
 
     /// Job `job`'s tops of book now (on which its commands are priced and checked).
-    pub fn tops(&self, job: usize) -> Option<&[Arrival]> {
+    pub fn tops(&self, job: JobId) -> Option<&[Arrival]> {
         self.slot(job).map(|s| &self.groups[s].now_tops[..])
     }
 
@@ -360,8 +360,8 @@ impl<S: Strategy> Engine<S> {
     }
 
     /// The slot holding job `job`'s group (the hint first, then a scan).
-    fn slot(&self, job: usize) -> Option<usize> {
-        let hint = self.slot_of[job & (self.slot_of.len() - 1)] as usize;
+    fn slot(&self, job: JobId) -> Option<usize> {
+        let hint = self.slot_of[job.index() & (self.slot_of.len() - 1)] as usize;
         if self.groups.get(hint).is_some_and(|l| l.job_no == job) {
             return Some(hint);
         }
@@ -369,14 +369,14 @@ impl<S: Strategy> Engine<S> {
     }
 
     /// Gives the next job number to the group in slot `s`.
-    fn number(&mut self, s: usize) -> usize {
+    fn number(&mut self, s: usize) -> JobId {
         let job = self.next_job;
         self.next_job += 1;
-        self.groups[s].job_no = job;
+        self.groups[s].job_no = JobId::new(job);
         let mask = self.slot_of.len() - 1;
         // Slots are fewer than 2^32: fixed jobs plus `strategy.max_groups`.
         self.slot_of[job & mask] = s as u32;
-        job
+        JobId::new(job)
     }
 
     /// The timer's reading, if the engine has one (telemetry only).

@@ -24,7 +24,7 @@ impl<S: Strategy> Engine<S> {
                 job: j,
                 cmd: c,
                 client_id: ids::command_id(self.cfg.job_base, live.job_no, &c),
-                venue: live.job.risk[c.leg].venue,
+                venue: live.job.risk[c.leg.index()].venue,
                 since_ns: self.now,
                 cause_ns,
             };
@@ -114,10 +114,10 @@ impl<S: Strategy> Engine<S> {
             self.counters.unaccounted += 1; // no id fits it (the run checks the job range)
             return;
         };
-        let venue = live.job.plans[c.leg].venue;
+        let venue = live.job.plans[c.leg.index()].venue;
         self.commands.push_back(Output::Request {
             venue,
-            book: live.job.books[c.leg],
+            book: live.job.books[c.leg.index()],
             req,
             cause_ns,
             job,

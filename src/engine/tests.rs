@@ -3,6 +3,7 @@
 //! `sim::drive`).
 
 use crate::index::{BookId, VenueId};
+use crate::index::{JobId, LegIdx};
 
 use super::{Engine, EngineConfig, Job, Output, Prepared};
 use crate::book::OrderSide;
@@ -159,7 +160,10 @@ fn each_event_is_handled_at_its_one_now() {
         assert!(drain(&mut e, at).is_empty());
         assert!(times(&mut e).iter().all(|&t| t == at));
     }
-    assert_eq!(e.group(0).and_then(|g| g.outcome()), Some(Outcome::Filled));
+    assert_eq!(
+        e.group(JobId::new(0)).and_then(|g| g.outcome()),
+        Some(Outcome::Filled)
+    );
     assert!(e.is_done());
     let c = e.counters();
     assert_eq!((c.reports_ignored, c.reports_unexpected), (2, 0));
@@ -170,10 +174,12 @@ fn a_report_for_no_job_is_counted_not_applied() {
     let mut e = engine();
     e.handle_job(Prepared::new(&CFG, job()).unwrap(), 0);
     drain(&mut e, 0);
-    let stranger = OrderRef::new(99, 0, 0, 0).unwrap();
+    let stranger = OrderRef::new(99, LegIdx::new(0), 0, 0).unwrap();
     e.handle_report(VenueId::new(0), fill(stranger, 1, 100), 0, 5);
     assert_eq!(e.counters().reports_unexpected, 1);
-    assert!(e.group(0).is_some_and(|g| g.outcome().is_none()));
+    assert!(e
+        .group(JobId::new(0))
+        .is_some_and(|g| g.outcome().is_none()));
 }
 
 /// Opens a one-leg buy on every market-data line, and counts what it hears.
@@ -205,8 +211,8 @@ impl crate::strategy::Strategy for EveryLine {
         })
     }
 
-    fn on_group_end(&mut self, job: usize, _: &crate::group::Group, _: Option<GroupError>) {
-        self.ended.push(job);
+    fn on_group_end(&mut self, job: JobId, _: &crate::group::Group, _: Option<GroupError>) {
+        self.ended.push(job.index());
     }
 
     fn on_not_opened(&mut self, _: u64) {
@@ -262,7 +268,10 @@ fn an_ended_pooled_group_is_reused_after_the_silence_limit_and_late_reports_are_
     md_line(&mut e, 2, 5);
     assert_eq!(e.counters().pool_exhausted, 1);
     e.handle_report(VenueId::new(0), fill(first[0], 1, 101), 0, 10);
-    assert_eq!(e.group(0).and_then(|g| g.outcome()), Some(Outcome::Filled));
+    assert_eq!(
+        e.group(JobId::new(0)).and_then(|g| g.outcome()),
+        Some(Outcome::Filled)
+    );
     // Ended, but inside the silence limit: still addressable, not reused.
     md_line(&mut e, 3, 50);
     assert_eq!(e.counters().pool_exhausted, 2);
@@ -275,7 +284,7 @@ fn an_ended_pooled_group_is_reused_after_the_silence_limit_and_late_reports_are_
     assert_eq!(second.iter().map(|o| o.job()).collect::<Vec<_>>(), [1]);
     let c = e.counters();
     assert_eq!((c.recycled, c.pool_exhausted), (1, 2));
-    assert!(e.group(0).is_none(), "job 0's slot holds job 1");
+    assert!(e.group(JobId::new(0)).is_none(), "job 0's slot holds job 1");
     // A late fill of job 0 is counted and never reaches job 1's group.
     e.handle_report(
         VenueId::new(0),
@@ -284,10 +293,15 @@ fn an_ended_pooled_group_is_reused_after_the_silence_limit_and_late_reports_are_
         10 + CFG.silence_limit_ns + 1,
     );
     assert_eq!(e.counters().late_reports, 1);
-    assert_eq!(e.group(1).unwrap().reported_lots(0), Some(0));
-    assert_eq!(e.group(1).unwrap().outcome(), None);
+    assert_eq!(
+        e.group(JobId::new(1))
+            .unwrap()
+            .reported_lots(LegIdx::new(0)),
+        Some(0)
+    );
+    assert_eq!(e.group(JobId::new(1)).unwrap().outcome(), None);
     let parts = e.into_parts();
-    assert_eq!(parts.job_numbers, [1]);
+    assert_eq!(parts.job_numbers, [JobId::new(1)]);
     assert_eq!(parts.strategy.ended, [0]);
     assert_eq!(parts.strategy.not_opened, 2);
 }
@@ -304,11 +318,11 @@ fn a_pooled_group_with_an_order_still_open_is_never_reused() {
         sent_ids(&mut e);
     }
     assert_eq!(
-        e.group(0).and_then(|g| g.outcome()),
+        e.group(JobId::new(0)).and_then(|g| g.outcome()),
         Some(Outcome::Unhedged)
     );
     md_line(&mut e, 2, 10 * CFG.silence_limit_ns);
     let c = e.counters();
     assert_eq!((c.recycled, c.pool_exhausted), (0, 1));
-    assert!(e.group(0).is_some(), "job 0 keeps its slot");
+    assert!(e.group(JobId::new(0)).is_some(), "job 0 keeps its slot");
 }

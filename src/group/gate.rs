@@ -16,7 +16,7 @@
 use arrayvec::ArrayVec;
 
 use super::{Group, GroupCommand, GroupError, Outcome, GROUP_CMD_CAPACITY, MAX_GROUP_LEGS};
-use crate::index::VenueId;
+use crate::index::{LegIdx, VenueId};
 use crate::instrument::InstrumentRules;
 use crate::leg::{Arrival, Command};
 use crate::num::Decimal;
@@ -76,8 +76,8 @@ pub fn check_command(
     risk: &mut RiskState,
     now_ns: u64,
 ) -> Result<(), RiskReject> {
-    let (Some(leg), Some(top)) = (legs.get(cmd.leg), tops.get(cmd.leg)) else {
-        return Err(RiskReject::UnknownVenue(VenueId::new(cmd.leg)));
+    let (Some(leg), Some(top)) = (legs.get(cmd.leg.index()), tops.get(cmd.leg.index())) else {
+        return Err(RiskReject::UnknownLeg(cmd.leg));
     };
     let req = risk_request(cmd, leg, client_id, top)?;
     risk.check(leg.venue, req, now_ns)
@@ -103,7 +103,9 @@ impl Group {
             .iter()
             .position(|t| t.recommendation == Recommendation::InsufficientDepth)
         {
-            return Err(GroupError::Preflight { leg });
+            return Err(GroupError::Preflight {
+                leg: LegIdx::new(leg),
+            });
         }
         let mut cmds: ArrayVec<GroupCommand, GROUP_CMD_CAPACITY> = ArrayVec::new();
         self.start(tops, now_ns, &mut cmds)?;
@@ -111,7 +113,7 @@ impl Group {
         let mut total = Decimal::ZERO;
         let mut refused = None;
         for c in &cmds {
-            let (leg, top) = (&legs[c.leg], &tops[c.leg]);
+            let (leg, top) = (&legs[c.leg.index()], &tops[c.leg.index()]);
             match risk_request(c, leg, client_id(c), top) {
                 Ok(req) => {
                     if let Request::Order { notional, .. } = req {

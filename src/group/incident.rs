@@ -12,7 +12,7 @@ use core::fmt::Write;
 
 use arrayvec::{ArrayString, ArrayVec};
 
-use super::{net_units, Group, Outcome, MAX_GROUP_LEGS};
+use super::{net_units, Group, GroupLeg, Outcome, MAX_GROUP_LEGS};
 use crate::book::OrderSide;
 use crate::venue::RejectReason;
 
@@ -32,6 +32,9 @@ pub struct LegIncident {
     /// Loss realised by the unwinds against the entry average, tick-lots (+ = loss),
     /// rounded toward zero, over the fills reported so far.
     pub loss_tl: i128,
+    /// The same loss for an inverse instrument, in coin: lots per tick × 10¹⁸ (+ =
+    /// loss), against the entry fills' Σ qty ÷ price pro rata, toward zero.
+    pub loss_inv_e18: i128,
     /// Fees of every fill of the leg (entry and unwinds), tick-lots × 10⁻⁸.
     pub fees_tl_e8: i128,
     /// Its venue stayed silent past the silence limit: an order's fate is unknown, and
@@ -56,45 +59,7 @@ pub struct Incident {
 
 impl Incident {
     pub(super) fn build(g: &Group, outcome: Outcome) -> Incident {
-        let mut legs = ArrayVec::new();
-        for gl in &g.legs {
-            let entry = gl.plan.side;
-            let (mut f_in, mut f_out) = (0i64, 0i64);
-            // Reported fills (with prices) for the loss; exposure for the quantities.
-            let (mut r_in, mut n_in, mut r_out, mut n_out) = (0i64, 0i128, 0i64, 0i128);
-            let mut fees_tl_e8 = 0i128;
-            for p in &gl.parts {
-                fees_tl_e8 += p.fees_tl_e8();
-                if p.side() == entry {
-                    f_in += p.filled_lots();
-                    r_in += p.reported_lots();
-                    n_in += p.notional_tl();
-                } else {
-                    f_out += p.filled_lots();
-                    r_out += p.reported_lots();
-                    n_out += p.notional_tl();
-                }
-            }
-            let cost_of_unwound = if r_in > 0 {
-                n_in * i128::from(r_out) / i128::from(r_in)
-            } else {
-                0
-            };
-            let loss_tl = match entry {
-                OrderSide::Buy => cost_of_unwound - n_out,
-                OrderSide::Sell => n_out - cost_of_unwound,
-            };
-            legs.push(LegIncident {
-                side: entry,
-                target_lots: gl.plan.qty_lots,
-                filled_lots: f_in,
-                unwound_lots: f_out,
-                net_lots: net_units(gl) / gl.plan.lot_units,
-                loss_tl,
-                fees_tl_e8,
-                silent: super::silent(gl),
-            });
-        }
+        let legs: ArrayVec<LegIncident, MAX_GROUP_LEGS> = g.legs.iter().map(leg_incident).collect();
         let summary = summary_text(g, outcome, &legs);
         Incident {
             outcome,
@@ -103,6 +68,62 @@ impl Incident {
             unhedged_unit_ns: g.unhedged_unit_ns,
             summary,
         }
+    }
+}
+
+/// Reported fills (with prices) of one direction: lots, Σ price × qty, Σ qty ÷ price.
+#[derive(Default)]
+struct Side {
+    lots: i64,
+    notional_tl: i128,
+    inv_e18: i128,
+}
+
+impl Side {
+    /// The part of `self` that `lots` of it stand for, pro rata, toward zero.
+    fn share(&self, lots: i64) -> (i128, i128) {
+        if self.lots == 0 {
+            return (0, 0);
+        }
+        let (n, d) = (i128::from(lots), i128::from(self.lots));
+        (self.notional_tl * n / d, self.inv_e18 * n / d)
+    }
+}
+
+/// One leg's part: the loss realised by its unwinds against the entry fills pro rata.
+fn leg_incident(gl: &GroupLeg) -> LegIncident {
+    let entry = gl.plan.side;
+    let (mut f_in, mut f_out, mut fees_tl_e8) = (0i64, 0i64, 0i128);
+    let (mut r_in, mut r_out) = (Side::default(), Side::default());
+    for p in &gl.parts {
+        fees_tl_e8 += p.fees_tl_e8();
+        let (f, r) = if p.side() == entry {
+            (&mut f_in, &mut r_in)
+        } else {
+            (&mut f_out, &mut r_out)
+        };
+        *f += p.filled_lots();
+        r.lots += p.reported_lots();
+        r.notional_tl += p.notional_tl();
+        r.inv_e18 += p.inv_e18();
+    }
+    let (cost_tl, cost_inv) = r_in.share(r_out.lots);
+    // Linear: a bought lot sold lower loses quote. Inverse: a contract bought holds
+    // coin (qty ÷ price); sold higher, it gives back less coin than it held.
+    let (loss_tl, loss_inv_e18) = match entry {
+        OrderSide::Buy => (cost_tl - r_out.notional_tl, r_out.inv_e18 - cost_inv),
+        OrderSide::Sell => (r_out.notional_tl - cost_tl, cost_inv - r_out.inv_e18),
+    };
+    LegIncident {
+        side: entry,
+        target_lots: gl.plan.qty_lots,
+        filled_lots: f_in,
+        unwound_lots: f_out,
+        net_lots: net_units(gl) / gl.plan.lot_units,
+        loss_tl,
+        loss_inv_e18,
+        fees_tl_e8,
+        silent: super::silent(gl),
     }
 }
 

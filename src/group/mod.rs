@@ -27,7 +27,9 @@
 //! forever: a leg whose venue stays silent past the silence limit gives up
 //! ([`Group::with_silence_limit`]). The group then resolves with what the venues reported,
 //! sends nothing more to a silent leg, and ends [`Outcome::Unhedged`]: that leg's order
-//! may have filled beyond what is known.
+//! may have filled beyond what is known. When that venue is heard from again and every
+//! order's fate is known, the group reopens and resolves once more (a fill that came
+//! late is unwound like any other).
 //!
 //! A leg remembers its most recent trade ids; the ids that leave its window are kept in
 //! the group's inline spill store ([`MAX_SPILL`]), so that a fill overtaken by many later
@@ -54,7 +56,7 @@ use arrayvec::ArrayVec;
 use smallvec::SmallVec;
 
 use crate::book::OrderSide;
-use crate::index::VenueId;
+use crate::index::{LegIdx, VenueId};
 use crate::leg::{
     Arrival, Command, Fees, Leg, LegError, Mode, OrderError, OrderEvent, OrderState,
     DEFAULT_REQUEST_TIMEOUT_NS, DEFAULT_SILENCE_LIMIT_NS,
@@ -148,7 +150,7 @@ pub struct LegPlan {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GroupCommand {
     /// Leg index.
-    pub leg: usize,
+    pub leg: LegIdx,
     /// Part of the leg: 0 entry, then completion and unwind attempts.
     pub part: usize,
     /// The order command.
@@ -171,7 +173,7 @@ pub enum GroupError {
     #[error("no leg {leg} part {part}")]
     NoSuchPart {
         /// Leg index.
-        leg: usize,
+        leg: LegIdx,
         /// Part index.
         part: usize,
     },
@@ -182,13 +184,13 @@ pub enum GroupError {
     #[error("leg {leg}: pre-flight says insufficient depth")]
     Preflight {
         /// Leg index.
-        leg: usize,
+        leg: LegIdx,
     },
     /// Risk refused a leg's order: nothing was sent.
     #[error("leg {leg}: risk: {reason}")]
     Risk {
         /// Leg index.
-        leg: usize,
+        leg: LegIdx,
         /// Why.
         reason: RiskReject,
     },
@@ -199,7 +201,7 @@ pub enum GroupError {
     #[error("leg {leg}: {source}")]
     Leg {
         /// Leg index.
-        leg: usize,
+        leg: LegIdx,
         /// What the leg said.
         source: LegError,
     },
@@ -273,8 +275,12 @@ impl Group {
             if p.lot_units < 1 || p.qty_lots.checked_mul(p.lot_units).is_none() {
                 return Err(GroupError::Plan("lot units must be positive and in range"));
             }
-            Leg::check(p.qty_lots, p.mode, p.max_slippage_bps)
-                .map_err(|source| GroupError::Leg { leg: i, source })?;
+            Leg::check(p.qty_lots, p.mode, p.max_slippage_bps).map_err(|source| {
+                GroupError::Leg {
+                    leg: LegIdx::new(i),
+                    source,
+                }
+            })?;
         }
         self.legs.truncate(plans.len());
         let rt = self.request_timeout_ns;
@@ -375,7 +381,10 @@ impl Group {
             let mut cmds: ArrayVec<Command, 1> = ArrayVec::new();
             // Cannot fail: inputs checked above, one free command slot.
             let r = gl.parts[0].start(*top, now_ns, &mut cmds);
-            r.map_err(|source| GroupError::Leg { leg: i, source })?;
+            r.map_err(|source| GroupError::Leg {
+                leg: LegIdx::new(i),
+                source,
+            })?;
             emit(out, i, 0, &cmds);
         }
         self.phase = Phase::Entering;
@@ -387,8 +396,8 @@ impl Group {
     /// The venue gave `why` for rejecting an order of `leg` (the leg's state machine
     /// sees only that it was rejected; the incident names the reason). Ignored for a
     /// leg the group does not have.
-    pub fn note_reject(&mut self, leg: usize, why: RejectReason) {
-        if let Some(l) = self.legs.get_mut(leg) {
+    pub fn note_reject(&mut self, leg: LegIdx, why: RejectReason) {
+        if let Some(l) = self.legs.get_mut(leg.index()) {
             l.rejected = Some(why);
         }
     }
@@ -398,7 +407,7 @@ impl Group {
     #[allow(clippy::too_many_arguments)]
     pub fn on_order<const N: usize>(
         &mut self,
-        leg: usize,
+        leg: LegIdx,
         part: usize,
         slot: usize,
         event: OrderEvent,
@@ -411,17 +420,20 @@ impl Group {
         // The time since the last event was spent at the imbalance before this one.
         let held = imbalance(&self.legs);
         let no_part = GroupError::NoSuchPart { leg, part };
+        let (at, leg) = (leg, leg.index());
         let p = self
             .legs
             .get_mut(leg)
             .and_then(|gl| gl.parts.get_mut(part))
             .ok_or(no_part)?;
-        let before = p.filled_lots();
+        let before = (p.filled_lots(), p.is_silent());
         let mut cmds: ArrayVec<Command, 1> = ArrayVec::new();
         let state = self
             .part_report(leg, part, slot, event, now_ns, &mut cmds)
-            .map_err(|source| GroupError::Leg { leg, source })?;
-        let moved = self.legs[leg].parts[part].filled_lots() != before;
+            .map_err(|source| GroupError::Leg { leg: at, source })?;
+        let p = &self.legs[leg].parts[part];
+        // A fill, or a silent venue heard from again: the group's position is news.
+        let moved = (p.filled_lots(), p.is_silent()) != before;
         self.account(held, now_ns);
         emit(out, leg, part, &cmds);
         if let (Phase::Done(_), true) = (self.phase, moved) {
@@ -492,7 +504,10 @@ impl Group {
             for (j, p) in gl.parts.iter_mut().enumerate() {
                 let mut cmds: ArrayVec<Command, 1> = ArrayVec::new();
                 p.on_book(*top, now_ns, &mut cmds)
-                    .map_err(|source| GroupError::Leg { leg: i, source })?;
+                    .map_err(|source| GroupError::Leg {
+                        leg: LegIdx::new(i),
+                        source,
+                    })?;
                 emit(out, i, j, &cmds);
             }
         }
@@ -513,7 +528,10 @@ impl Group {
             for (j, p) in gl.parts.iter_mut().enumerate() {
                 let mut cmds: ArrayVec<Command, 1> = ArrayVec::new();
                 p.on_timeout(now_ns, &mut cmds)
-                    .map_err(|source| GroupError::Leg { leg: i, source })?;
+                    .map_err(|source| GroupError::Leg {
+                        leg: LegIdx::new(i),
+                        source,
+                    })?;
                 emit(out, i, j, &cmds);
             }
         }
@@ -535,26 +553,26 @@ impl Group {
     }
 
     /// Net base units held on `leg`, relative to its entry direction.
-    pub fn net_units(&self, leg: usize) -> Option<i64> {
-        self.legs.get(leg).map(net_units)
+    pub fn net_units(&self, leg: LegIdx) -> Option<i64> {
+        self.legs.get(leg.index()).map(net_units)
     }
 
     /// Lots in the fill reports applied on `leg`, both directions (each venue fill once).
-    pub fn reported_lots(&self, leg: usize) -> Option<i64> {
-        let gl = self.legs.get(leg)?;
+    pub fn reported_lots(&self, leg: LegIdx) -> Option<i64> {
+        let gl = self.legs.get(leg.index())?;
         Some(gl.parts.iter().map(Leg::reported_lots).sum())
     }
 
     /// Fees of every fill on `leg`, tick-lots × 10⁻⁸.
-    pub fn fees_tl_e8(&self, leg: usize) -> Option<i128> {
-        let gl = self.legs.get(leg)?;
+    pub fn fees_tl_e8(&self, leg: LegIdx) -> Option<i128> {
+        let gl = self.legs.get(leg.index())?;
         Some(gl.parts.iter().map(Leg::fees_tl_e8).sum())
     }
 
     /// Cash flow of every fill reported on `leg`, tick-lots (sells +, buys −): the
     /// venue's own cash ledger for the leg's orders.
-    pub fn cash_tl(&self, leg: usize) -> Option<i128> {
-        let gl = self.legs.get(leg)?;
+    pub fn cash_tl(&self, leg: LegIdx) -> Option<i128> {
+        let gl = self.legs.get(leg.index())?;
         let signed = |p: &Leg| match p.side() {
             OrderSide::Buy => -p.notional_tl(),
             OrderSide::Sell => p.notional_tl(),
@@ -564,8 +582,8 @@ impl Group {
 
     /// Fills refused on `leg` because their trade id fell below the legs' dedupe window
     /// (see [`Leg`]): fills the records may lack, to be reported, never ignored.
-    pub fn unverified_fills(&self, leg: usize) -> Option<u64> {
-        let gl = self.legs.get(leg)?;
+    pub fn unverified_fills(&self, leg: LegIdx) -> Option<u64> {
+        let gl = self.legs.get(leg.index())?;
         Some(gl.parts.iter().map(Leg::unverified_fills).sum())
     }
 
@@ -598,7 +616,7 @@ impl Group {
     /// [`Leg::reprice_held`]. The new price, or `None` (nothing to reprice).
     pub fn reprice_held(
         &mut self,
-        leg: usize,
+        leg: LegIdx,
         part: usize,
         slot: usize,
         tops: &[Arrival],
@@ -608,7 +626,7 @@ impl Group {
         }
         self.observe(tops);
         self.legs
-            .get_mut(leg)?
+            .get_mut(leg.index())?
             .parts
             .get_mut(part)?
             .reprice_held(slot)
@@ -769,7 +787,10 @@ fn add_part<const N: usize>(
     now_ns: u64,
     out: &mut ArrayVec<GroupCommand, N>,
 ) -> Result<(), GroupError> {
-    let err = |source| GroupError::Leg { leg: i, source };
+    let err = |source| GroupError::Leg {
+        leg: LegIdx::new(i),
+        source,
+    };
     let top = tops.get(i).copied().ok_or(GroupError::Tops)?;
     let top = Arrival {
         recommendation: Recommendation::UseMarketAcceptable,
@@ -803,6 +824,7 @@ fn emit<const N: usize>(
 ) {
     for &cmd in cmds {
         // Room was checked by `check_call` (at most one command per part per call).
+        let leg = LegIdx::new(leg);
         let _ = out.try_push(GroupCommand { leg, part, cmd });
     }
 }

@@ -229,6 +229,7 @@ impl Pacer {
 mod tests {
     use super::*;
     use crate::book::OrderSide;
+    use crate::index::LegIdx;
     use crate::instrument::InstrumentRules;
     use crate::num::{Decimal, Ratio, Step};
     use crate::risk::VenueLimits;
@@ -278,7 +279,7 @@ mod tests {
             reduce_only: true,
         };
         let cmd = GroupCommand {
-            leg: 0,
+            leg: LegIdx::new(0),
             part: 1,
             cmd,
         };

@@ -8,6 +8,7 @@
 
 use super::{net_units, Group};
 use crate::book::OrderSide;
+use crate::index::LegIdx;
 use crate::leg::{Mode, Route, Stamps};
 use crate::num::{ratio, Ratio};
 
@@ -49,30 +50,44 @@ pub struct LegRecord {
     pub maker_lots: i64,
     /// Fees of every fill of the leg, tick-lots × 10⁻⁸ (maker or taker by fill).
     pub fees_tl_e8: i128,
+    /// Σ qty ÷ price of the entry-direction fills, lots per tick × 10¹⁸: an inverse
+    /// leg's fills in coin, see [`crate::leg::Order::inv_e18`].
+    pub inv_e18: i128,
+    /// The same of the unwind-direction fills.
+    pub unwound_inv_e18: i128,
+    /// Fees of every fill of an inverse leg, lots per tick × 10⁻²⁶ (`None` past the
+    /// range), see [`crate::leg::Leg::fees_inv_e26`].
+    pub fees_inv_e26: Option<i128>,
     /// Stage timestamps of the entry's first order.
     pub stamps: Stamps,
 }
 
 impl Group {
     /// The record of leg `leg`.
-    pub fn leg_record(&self, leg: usize) -> Option<LegRecord> {
-        let gl = self.legs.get(leg)?;
+    pub fn leg_record(&self, leg: LegIdx) -> Option<LegRecord> {
+        let gl = self.legs.get(leg.index())?;
         let entry = gl.parts.first()?;
         let side = gl.plan.side;
         let (mut filled, mut unwound, mut reported, mut notional, mut maker, mut fees) =
             (0i64, 0i64, 0i64, 0i128, 0i64, 0i128);
         let (mut out_reported, mut out_notional) = (0i64, 0i128);
+        let (mut inv, mut out_inv, mut fees_inv) = (0i128, 0i128, Some(0i128));
         for p in &gl.parts {
             fees += p.fees_tl_e8();
+            fees_inv = fees_inv
+                .zip(p.fees_inv_e26())
+                .and_then(|(a, b)| a.checked_add(b));
             if p.side() == side {
                 filled += p.filled_lots();
                 reported += p.reported_lots();
                 notional += p.notional_tl();
                 maker += p.maker_lots();
+                inv += p.inv_e18();
             } else {
                 unwound += p.filled_lots();
                 out_reported += p.reported_lots();
                 out_notional += p.notional_tl();
+                out_inv += p.inv_e18();
             }
         }
         let arrival = entry.arrival();
@@ -100,6 +115,9 @@ impl Group {
             arrival_slippage_bps: slip(mid),
             maker_lots: maker,
             fees_tl_e8: fees,
+            inv_e18: inv,
+            unwound_inv_e18: out_inv,
+            fees_inv_e26: fees_inv,
             stamps: entry.order(0).map(|o| o.stamps()).unwrap_or_default(),
         })
     }

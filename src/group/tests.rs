@@ -1,5 +1,6 @@
 //! Groups driven against two simulated venues (the real matcher, not a mock).
 
+use crate::index::LegIdx;
 use crate::index::VenueId;
 
 use super::*;
@@ -77,8 +78,8 @@ fn run_hearing(g: &mut Group, venues: &mut [SimVenue; 2], heard: impl Fn(usize) 
     while g.outcome().is_none() {
         now += 100;
         assert!(now < 100_000, "group did not finish");
-        let mut reports: ArrayVec<(usize, Report), 256> = ArrayVec::new();
-        for c in cmds.drain(..).filter(|c| heard(c.leg)) {
+        let mut reports: ArrayVec<(LegIdx, Report), 256> = ArrayVec::new();
+        for c in cmds.drain(..).filter(|c| heard(c.leg.index())) {
             route(c, 0, venues, now, &mut reports).unwrap();
         }
         for (leg, r) in reports {
@@ -101,7 +102,10 @@ fn both_legs_fill() {
     assert_eq!((v[0].position_lots(), v[1].position_lots()), (5, -5));
     assert!(g.incident().is_none());
     // Bought 5 at 101 against an arrival mid of 100: 100 bps worse; sold at 99: same.
-    let (buy, sell) = (g.leg_record(0).unwrap(), g.leg_record(1).unwrap());
+    let (buy, sell) = (
+        g.leg_record(LegIdx::new(0)).unwrap(),
+        g.leg_record(LegIdx::new(1)).unwrap(),
+    );
     assert_eq!(buy.avg_price_ticks, Some(Ratio::from_num(101)));
     assert_eq!(buy.arrival_slippage_bps, Some(Ratio::from_num(100)));
     assert_eq!(sell.arrival_slippage_bps, Some(Ratio::from_num(100)));
@@ -112,7 +116,7 @@ fn both_legs_fill() {
         buy.slippage_bps, None,
         "no walk, no expected-price slippage"
     );
-    assert!(g.leg_record(2).is_none());
+    assert!(g.leg_record(LegIdx::new(2)).is_none());
 }
 
 #[test]
@@ -127,7 +131,7 @@ fn the_record_measures_slippage_against_the_walk() {
     let tops = [top_with(100.5), top_with(99.5)];
     let mut cmds = Cmds::new();
     g.start(&tops, 0, &mut cmds).unwrap();
-    let mut reports: ArrayVec<(usize, Report), 256> = ArrayVec::new();
+    let mut reports: ArrayVec<(LegIdx, Report), 256> = ArrayVec::new();
     for c in cmds.drain(..) {
         route(c, 0, &mut v, 10, &mut reports).unwrap();
     }
@@ -137,8 +141,8 @@ fn the_record_measures_slippage_against_the_walk() {
             .unwrap();
     }
     assert_eq!(g.outcome(), Some(Outcome::Filled));
-    let buy = g.leg_record(0).unwrap().slippage_bps.unwrap();
-    let sell = g.leg_record(1).unwrap().slippage_bps.unwrap();
+    let buy = g.leg_record(LegIdx::new(0)).unwrap().slippage_bps.unwrap();
+    let sell = g.leg_record(LegIdx::new(1)).unwrap().slippage_bps.unwrap();
     // 0.5 / 100.5 × 10⁴ = 49.75…; 0.5 / 99.5 × 10⁴ = 50.25…
     assert!(
         (buy.to_num::<f64>() - 5_000.0 / 100.5).abs() < 1e-9,
@@ -173,7 +177,10 @@ fn rebalance_keeps_the_hedged_part() {
     let mut g = Group::new(&plans(5, Mode::MarketOnly), Policy::Rebalance).unwrap();
     assert_eq!(run(&mut g, &mut v), Outcome::Rebalanced);
     assert_eq!((v[0].position_lots(), v[1].position_lots()), (3, -3));
-    assert_eq!((g.net_units(0), g.net_units(1)), (Some(3), Some(3)));
+    assert_eq!(
+        (g.net_units(LegIdx::new(0)), g.net_units(LegIdx::new(1))),
+        (Some(3), Some(3))
+    );
 }
 
 #[test]
@@ -229,8 +236,14 @@ fn bad_plans_and_calls_are_refused() {
     g.start(&[top(), top()], 0, &mut cmds).unwrap();
     assert_eq!(cmds.len(), 2, "both legs in the same call");
     let ev = OrderEvent::Accepted;
-    let r = g.on_order(0, 3, 0, ev, &[top(), top()], 1, &mut cmds);
-    assert_eq!(r, Err(GroupError::NoSuchPart { leg: 0, part: 3 }));
+    let r = g.on_order(LegIdx::new(0), 3, 0, ev, &[top(), top()], 1, &mut cmds);
+    assert_eq!(
+        r,
+        Err(GroupError::NoSuchPart {
+            leg: LegIdx::new(0),
+            part: 3
+        })
+    );
 }
 
 #[test]
@@ -251,14 +264,23 @@ fn unhedged_time_counts_the_interval_at_the_imbalance_it_was_held() {
     g.start(&tops, 0, &mut cmds).unwrap();
     // Balanced (nothing filled) from 0 to 1000; the long fills at 1000, the short
     // expires; the unwind fills at 1500: 5 units unhedged for 500 ns.
-    g.on_order(0, 0, 0, fill(1, 101), &tops, 1_000, &mut cmds)
+    g.on_order(LegIdx::new(0), 0, 0, fill(1, 101), &tops, 1_000, &mut cmds)
         .unwrap();
     for ev in [OrderEvent::Accepted, OrderEvent::Expired { filled_lots: 0 }] {
-        g.on_order(1, 0, 0, ev, &tops, 1_000, &mut cmds).unwrap();
+        g.on_order(LegIdx::new(1), 0, 0, ev, &tops, 1_000, &mut cmds)
+            .unwrap();
     }
-    g.on_order(0, 1, 0, OrderEvent::Accepted, &tops, 1_500, &mut cmds)
-        .unwrap();
-    g.on_order(0, 1, 0, fill(2, 99), &tops, 1_500, &mut cmds)
+    g.on_order(
+        LegIdx::new(0),
+        1,
+        0,
+        OrderEvent::Accepted,
+        &tops,
+        1_500,
+        &mut cmds,
+    )
+    .unwrap();
+    g.on_order(LegIdx::new(0), 1, 0, fill(2, 99), &tops, 1_500, &mut cmds)
         .unwrap();
     assert_eq!(g.outcome(), Some(Outcome::Flat));
     let inc = g.incident().unwrap();
@@ -292,7 +314,7 @@ fn risk_state(order_cap: i64, group_cap: i64) -> (crate::risk::RiskState, Vec<Le
 #[test]
 fn a_risk_or_preflight_failure_sends_nothing_and_names_the_leg() {
     use crate::risk::RiskReject;
-    let id = |c: &GroupCommand| (c.leg * 10 + c.part) as u64;
+    let id = |c: &GroupCommand| (c.leg.index() * 10 + c.part) as u64;
     let tops = [top(), top()];
     // Leg 0 buys 5 at its protection 104 = 520, under the 550 cap; leg 1 sells 6 at 96
     // = 576, over it.
@@ -307,9 +329,9 @@ fn a_risk_or_preflight_failure_sends_nothing_and_names_the_leg() {
         matches!(
             r,
             Err(GroupError::Risk {
-                leg: 1,
+                leg,
                 reason: RiskReject::OrderNotional { .. }
-            })
+            }) if leg == LegIdx::new(1)
         ),
         "{r:?}"
     );
@@ -330,7 +352,12 @@ fn a_risk_or_preflight_failure_sends_nothing_and_names_the_leg() {
     };
     let (mut risk, legs) = risk_state(10_000, 10_000);
     let r = g.start_checked(&[top(), thin], &legs, &mut risk, id, 0, &mut out);
-    assert_eq!(r, Err(GroupError::Preflight { leg: 1 }));
+    assert_eq!(
+        r,
+        Err(GroupError::Preflight {
+            leg: LegIdx::new(1)
+        })
+    );
     assert!(out.is_empty());
     // All pass: both entries go out in the one call and are counted open.
     g.start_checked(&tops, &legs, &mut risk, id, 0, &mut out)
@@ -368,7 +395,7 @@ fn a_silent_venue_ends_the_group_unhedged_within_the_silence_limit() {
         assert_eq!(g.outcome(), Some(Outcome::Unhedged), "{policy:?}");
         assert!(end <= 20_000 + 300, "{policy:?}: ended at {end}");
         assert_eq!(v[0].position_lots(), kept, "{policy:?}");
-        assert_eq!(g.net_units(0), Some(kept), "{policy:?}");
+        assert_eq!(g.net_units(LegIdx::new(0)), Some(kept), "{policy:?}");
         let inc = g.incident().unwrap();
         assert!(inc.legs[1].silent && !inc.legs[0].silent, "{policy:?}");
         assert!(inc.summary.contains("venue silent"), "{}", inc.summary);
@@ -407,7 +434,7 @@ fn a_fill_overtaken_by_many_later_ones_is_told_from_a_duplicate() {
     };
     let mut apply = |ev: OrderEvent| {
         cmds.clear();
-        g.on_order(0, 0, 0, ev, &tops, 10, &mut cmds)
+        g.on_order(LegIdx::new(0), 0, 0, ev, &tops, 10, &mut cmds)
     };
     apply(OrderEvent::Accepted).unwrap();
     let held = 5;
@@ -418,12 +445,12 @@ fn a_fill_overtaken_by_many_later_ones_is_told_from_a_duplicate() {
     for dup in [held, 10, 150, 200] {
         let r = apply(fill(dup));
         let want = GroupError::Leg {
-            leg: 0,
+            leg: LegIdx::new(0),
             source: LegError::Order(crate::leg::OrderError::DuplicateFill(dup)),
         };
         assert_eq!(r, Err(want));
     }
-    assert_eq!(g.reported_lots(0), Some(200));
-    assert_eq!(g.fees_tl_e8(0), Some(200 * 100 * 3_000));
-    assert_eq!(g.unverified_fills(0), Some(0));
+    assert_eq!(g.reported_lots(LegIdx::new(0)), Some(200));
+    assert_eq!(g.fees_tl_e8(LegIdx::new(0)), Some(200 * 100 * 3_000));
+    assert_eq!(g.unverified_fills(LegIdx::new(0)), Some(0));
 }

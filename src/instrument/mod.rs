@@ -32,8 +32,11 @@ pub struct VenueInfo {
     pub kind: ContractKind,
     /// Linear: base units per quantity unit; inverse: quote value of one contract.
     pub multiplier: Decimal,
-    /// The quote currency (`USDT`): the unit of its fees, losses and P&L.
+    /// The quote currency (`USDT`, `USD`): the unit of its prices.
     pub quote: String,
+    /// The currency of its fees, losses and P&L: the quote for a linear instrument, the
+    /// coin for an inverse one (`BTC` of `BTCUSD_PERP`).
+    pub settle: String,
 }
 
 impl VenueInfo {

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::book::OrderSide;
 use crate::group::Policy;
+use crate::index::{JobId, LegIdx};
 use crate::leg::{Command, Liquidity, Mode, Tif, VenueStatus};
 use crate::num::Decimal;
 use crate::venue::{OrderRef, RejectDetail, RejectReason, ReportKind};
@@ -155,7 +156,7 @@ pub fn wall_ms() -> u64 {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Started {
     /// Job (group) id.
-    pub job: usize,
+    pub job: JobId,
     /// Loop time, ns.
     pub t_ns: u64,
     /// Strategy (scenario) name.
@@ -207,7 +208,7 @@ pub struct UnwindStarted {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Refused {
     /// Job id.
-    pub job: usize,
+    pub job: JobId,
     /// Loop time, ns.
     pub t_ns: u64,
     /// Strategy name.
@@ -220,9 +221,9 @@ pub struct Refused {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sent {
     /// Job id.
-    pub job: usize,
+    pub job: JobId,
     /// Leg.
-    pub leg: usize,
+    pub leg: LegIdx,
     /// Part of the leg.
     pub part: usize,
     /// The venue's index in the scenario (recovery finds the order there).
@@ -240,7 +241,7 @@ pub struct Sent {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {
     /// Job id.
-    pub job: usize,
+    pub job: JobId,
     /// Client order id.
     pub client_id: OrderRef,
     /// Whether the group took it (false: duplicate or stale, ignored).
@@ -313,7 +314,7 @@ pub struct UnwindEnded {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reconciled {
     /// The open group's job id.
-    pub job: usize,
+    pub job: JobId,
     /// Client order id.
     pub client_id: OrderRef,
     /// What became of the order.
@@ -333,9 +334,9 @@ pub struct Reconciled {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Unwind {
     /// The group unwound.
-    pub job: usize,
+    pub job: JobId,
     /// The unwind's job id.
-    pub unwind_job: usize,
+    pub unwind_job: JobId,
     /// Per unwind leg: the group's leg.
     pub legs: Vec<usize>,
 }
@@ -847,7 +848,7 @@ pub(crate) mod samples {
 
     /// The id of job `job`'s leg-0 order in `slot` (part 0).
     pub fn id(job: u64, slot: usize) -> OrderRef {
-        OrderRef::new(job, 0, 0, slot).expect("a small id is in range")
+        OrderRef::new(job, LegIdx::new(0), 0, slot).expect("a small id is in range")
     }
 
     /// An ended group `id` with one filled leg (the one place tests build a summary).
@@ -877,6 +878,7 @@ pub(crate) mod samples {
                 expected_slippage_bps: None,
                 fees: d("3.71"),
                 quote: "USDT".into(),
+                settle: Some("USDT".into()),
                 shortfall_quote: Some(d("3.7104")),
                 flow_quote: Some(d("-4950.2596")),
             }],
@@ -903,7 +905,7 @@ pub(crate) mod samples {
             })
             .collect();
         Line::Started(Started {
-            job,
+            job: JobId::new(job),
             t_ns: 1_000,
             strategy: "s".into(),
             policy: PolicyName::Rollback,
@@ -914,8 +916,8 @@ pub(crate) mod samples {
     /// A `sent` line: job `job` submits order `id`.
     pub fn submit(job: usize, id: OrderRef, side: Side, qty_lots: i64) -> Line {
         Line::Sent(Sent {
-            job,
-            leg: 0,
+            job: JobId::new(job),
+            leg: LegIdx::new(0),
             part: 0,
             venue_index: 0,
             client_id: id,
@@ -934,7 +936,7 @@ pub(crate) mod samples {
     /// A `report` line: order `id` filled `lots` at `px` in trade `trade_id`.
     pub fn fill(id: OrderRef, trade_id: u64, lots: i64, px: i64) -> Line {
         Line::Report(Report {
-            job: 0,
+            job: JobId::new(0),
             client_id: id,
             taken: true,
             t_ns: 3_000,
@@ -961,7 +963,7 @@ pub(crate) mod samples {
     /// A `reconciled` line recovering `lots` and `notional` of order `id` of `job`.
     pub fn reconciled(job: usize, id: OrderRef, lots: i64, notional: i128) -> Line {
         Line::Reconciled(Reconciled {
-            job,
+            job: JobId::new(job),
             client_id: id,
             status: Settled::Closed,
             venue_filled_lots: lots,
@@ -974,8 +976,8 @@ pub(crate) mod samples {
     /// An `unwind` line: job `unwind_job` unwinds `legs` of group `job`.
     pub fn unwind(job: usize, unwind_job: usize, legs: &[usize]) -> Line {
         Line::Unwind(Unwind {
-            job,
-            unwind_job,
+            job: JobId::new(job),
+            unwind_job: JobId::new(unwind_job),
             legs: legs.to_vec(),
         })
     }
@@ -998,7 +1000,7 @@ mod tests {
             Line::Started(start.clone()),
             Line::UnwindStarted(UnwindStarted { unwinds: 3, start }),
             Line::Refused(Refused {
-                job: 8,
+                job: JobId::new(8),
                 t_ns: 5,
                 strategy: "s".into(),
                 why: "risk: too large".into(),

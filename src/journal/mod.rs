@@ -11,6 +11,7 @@
 //! - `stats`: statistics over summaries (`legcore stats` and the run's own table).
 //! - [`latency`]: the per-stage latency distributions written beside the journal.
 
+mod coin;
 mod file;
 pub mod latency;
 pub mod line;
@@ -20,6 +21,7 @@ mod recover;
 mod stats;
 mod summary;
 
+pub use coin::{coin, order_inv, COIN_DP};
 pub use file::{path_in, read, seal, Fsync, JournalError, Read, Writer};
 pub use line::Line;
 pub use record::{Record, StartedLeg};
@@ -27,8 +29,8 @@ pub use recorder::{JournalRecorder, Shared};
 pub use recover::{reconcile, OpenGroup, OrderFacts, RecoverError, Recovery};
 pub use stats::{groups_text, Filter, Stats, StatsError};
 pub use summary::{
-    quote, recovered_leg, shortfall, summarize, Amounts, IncidentSummary, LegFills, LegSummary,
-    RecoveredLeg, SummaryError, COST, FEES, LOSS, PNL,
+    quote, recovered_leg, shortfall, summarize, Amounts, IncidentSummary, InvFills, LegFills,
+    LegSummary, Overflow, RecoveredLeg, SummaryError, COST, FEES, LOSS, PNL,
 };
 
 /// Where the engine's journal records go: called on the recorder thread, in order (the

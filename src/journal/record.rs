@@ -5,7 +5,7 @@
 use arrayvec::ArrayVec;
 
 use crate::group::{GroupError, Incident, LegPlan, LegRecord, Outcome, Policy, MAX_GROUP_LEGS};
-use crate::index::{BookId, VenueId};
+use crate::index::{BookId, JobId, LegIdx, VenueId};
 use crate::leg::{Arrival, Command};
 use crate::venue::{OrderRef, RejectDetail, ReportKind};
 
@@ -28,7 +28,7 @@ pub enum Record {
     /// A group was started (its entries passed risk and were sent).
     Started {
         /// Job index.
-        job: usize,
+        job: JobId,
         /// Loop time, ns.
         t_ns: u64,
         /// Resolution policy.
@@ -39,7 +39,7 @@ pub enum Record {
     /// A group's start was refused; nothing was sent.
     Refused {
         /// Job index.
-        job: usize,
+        job: JobId,
         /// Loop time, ns.
         t_ns: u64,
         /// Why.
@@ -48,9 +48,9 @@ pub enum Record {
     /// An order command went to a venue.
     Sent {
         /// Job index.
-        job: usize,
+        job: JobId,
         /// Leg.
-        leg: usize,
+        leg: LegIdx,
         /// Part of the leg.
         part: usize,
         /// The venue's index in the scenario.
@@ -65,7 +65,7 @@ pub enum Record {
     /// A venue report reached the group.
     Report {
         /// Job index.
-        job: usize,
+        job: JobId,
         /// Client order id.
         client_id: OrderRef,
         /// What the venue said (a reject's reason and a fill's fee included).
@@ -80,7 +80,7 @@ pub enum Record {
     /// A group ended.
     Ended {
         /// Job index.
-        job: usize,
+        job: JobId,
         /// Loop time, ns.
         t_ns: u64,
         /// Loop time the group started, ns.

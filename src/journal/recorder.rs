@@ -13,6 +13,7 @@ use super::record::{Record, StartedLeg as RecordLeg};
 use super::summary::{summarize, GroupSummary, SummaryError};
 use super::Recorder;
 use crate::group::Policy;
+use crate::index::JobId;
 use crate::instrument::VenueInfo;
 use crate::num::Decimal;
 use crate::venue::{OrderRef, ReportKind};
@@ -151,16 +152,16 @@ impl JournalRecorder {
     }
 
     /// A `started` (or `unwind_started`) line.
-    fn started(&self, job: usize, t_ns: u64, policy: Policy, legs: &[RecordLeg]) -> Line {
+    fn started(&self, job: JobId, t_ns: u64, policy: Policy, legs: &[RecordLeg]) -> Line {
         let legs = legs.iter().map(|l| self.started_leg(l)).collect();
         let start = line::Started {
-            job: job + self.job_base,
+            job: job.after(self.job_base),
             t_ns,
             strategy: self.strategy.clone(),
             policy: PolicyName::from(policy),
             legs,
         };
-        match self.unwinds(job) {
+        match self.unwinds(job.index()) {
             Some(g) => Line::UnwindStarted(line::UnwindStarted { unwinds: g, start }),
             None => Line::Started(start),
         }
@@ -189,8 +190,8 @@ impl JournalRecorder {
 
     /// An ended group's line (`ended`, or `unwind_ended` for an unwind job), or `None`
     /// if it cannot be summarized.
-    fn ended(&self, r: &Record, job: usize, t_ns: u64) -> Option<Line> {
-        let r = self.with_reported_fees(r, job);
+    fn ended(&self, r: &Record, job: JobId, t_ns: u64) -> Option<Line> {
+        let r = self.with_reported_fees(r, job.index());
         let mut group = match summarize(&r, &self.venues, &self.strategy, line::wall_ms()) {
             Ok(s) => s?,
             Err(e) => {
@@ -202,7 +203,7 @@ impl JournalRecorder {
             }
         };
         group.id += self.job_base;
-        Some(match self.unwinds(job) {
+        Some(match self.unwinds(job.index()) {
             Some(g) => Line::UnwindEnded(line::UnwindEnded {
                 t_ns,
                 unwinds: g,
@@ -220,7 +221,7 @@ impl JournalRecorder {
         }
         let sum = self
             .reported_fees
-            .entry((job, client_id.leg()))
+            .entry((job, client_id.leg().index()))
             .or_default();
         match sum.checked_add(x.fee_tl_e8) {
             Some(v) => *sum = v,
@@ -267,7 +268,7 @@ impl JournalRecorder {
                 cmd,
                 t_ns,
             } => Some(Line::Sent(Sent {
-                job: job + base,
+                job: job.after(base),
                 leg,
                 part,
                 venue_index: venue.index(),
@@ -283,7 +284,7 @@ impl JournalRecorder {
                 taken,
                 t_ns,
             } => Some(Line::Report(Report {
-                job: job + base,
+                job: job.after(base),
                 client_id,
                 taken,
                 t_ns,
@@ -309,7 +310,7 @@ impl Recorder for JournalRecorder {
             }
             Record::Refused { job, t_ns, why } => {
                 let line = Line::Refused(Refused {
-                    job: job + self.job_base,
+                    job: job.after(self.job_base),
                     t_ns: *t_ns,
                     strategy: self.strategy.clone(),
                     why: why.to_string(),
@@ -326,7 +327,7 @@ impl Recorder for JournalRecorder {
                         ..
                     } = *r
                     {
-                        self.add_fee(job, client_id, kind, taken);
+                        self.add_fee(job.index(), client_id, kind, taken);
                     }
                     (line, false)
                 }
@@ -362,6 +363,7 @@ mod tests {
     use super::*;
     use crate::book::OrderSide;
     use crate::group::{LegPlan, LegRecord, Outcome};
+    use crate::index::LegIdx;
     use crate::instrument::ContractKind;
     use crate::leg::{Arrival, Fees, Liquidity, Mode, Route, Stamps};
     use crate::num::{Ratio, Step};
@@ -403,6 +405,9 @@ mod tests {
             arrival_slippage_bps: None,
             maker_lots: 0,
             fees_tl_e8: 999_000_000, // the rates' 9.99 tick-lots
+            inv_e18: 0,
+            unwound_inv_e18: 0,
+            fees_inv_e26: Some(0),
             stamps: Stamps::default(),
         };
         (
@@ -425,8 +430,8 @@ mod tests {
             at_ns: 0,
         };
         Record::Report {
-            job,
-            client_id: OrderRef::new(job as u64, leg, 0, 0).unwrap(),
+            job: JobId::new(job),
+            client_id: OrderRef::new(job as u64, LegIdx::new(leg), 0, 0).unwrap(),
             kind: ReportKind::Fill(x),
             detail: None,
             taken,
@@ -445,6 +450,7 @@ mod tests {
             kind: ContractKind::Linear,
             multiplier: Decimal::ONE,
             quote: "USDT".into(),
+            settle: "USDT".into(),
         };
         let (mut rec, shared) = JournalRecorder::new(None, vec![venue("a"), venue("b")], "s");
         // Leg 0: two fills at 1.5 and 0.25 tick-lots, and a duplicate the group refused.
@@ -453,7 +459,7 @@ mod tests {
         rec.record(&fill(0, 0, 2, 25_000_000, false));
         let legs = [leg(0), leg(1)].into_iter().collect();
         rec.record(&Record::Ended {
-            job: 0,
+            job: JobId::new(0),
             t_ns: 9,
             started_ns: 1,
             policy: Policy::Rollback,

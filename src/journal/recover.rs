@@ -222,16 +222,16 @@ impl<'a> Journal<'a> {
         for (i, r) in records.iter().enumerate() {
             match r {
                 Line::Started(s) => {
-                    k.started.insert(s.job, s);
-                    k.seen(s.job);
+                    k.started.insert(s.job.index(), s);
+                    k.seen(s.job.index());
                 }
                 Line::Ended(e) => {
                     k.ended.insert(e.group.id);
                     k.seen(e.group.id);
                 }
                 Line::Refused(r) => {
-                    k.ended.insert(r.job);
-                    k.seen(r.job);
+                    k.ended.insert(r.job.index());
+                    k.seen(r.job.index());
                 }
                 Line::Sent(s) => k.sent(s, i + 1), // record `seq` is line `seq`
                 Line::Report(r) => k.report(r),
@@ -310,17 +310,17 @@ impl<'a> Journal<'a> {
 
     fn unwind(&mut self, u: &Unwind) {
         let link = UnwindLink {
-            job: u.job,
+            job: u.job.index(),
             legs: u.legs.clone(),
         };
-        self.unwinds.insert(u.unwind_job, link);
-        self.seen(u.job);
-        self.seen(u.unwind_job);
+        self.unwinds.insert(u.unwind_job.index(), link);
+        self.seen(u.job.index());
+        self.seen(u.unwind_job.index());
     }
 
     /// The group and leg order `id` belongs to, and whether it is a recovery's unwind.
     fn owner(&self, id: OrderRef) -> (usize, usize, bool) {
-        let (j, leg) = (job_of(id), id.leg());
+        let (j, leg) = (job_of(id), id.leg().index());
         match self.unwinds.get(&j) {
             Some(u) => (u.job, u.legs.get(leg).copied().unwrap_or(leg), true),
             None => (j, leg, false),
@@ -457,12 +457,13 @@ fn infer_targets(g: &mut OpenGroup) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::index::LegIdx;
     use crate::journal::line::samples::{ended, fill, reconciled, started, submit, unwind};
     use crate::journal::line::{UnwindEnded, UnwindStarted};
     use crate::venue::OrderRecord;
 
     fn client_id(job: u64, leg: usize, part: usize, slot: usize) -> OrderRef {
-        OrderRef::new(job, leg, part, slot).unwrap()
+        OrderRef::new(job, LegIdx::new(leg), part, slot).unwrap()
     }
 
     fn order(id: OrderRef, buy: bool, filled: i64, open: bool) -> OrderRecord {

@@ -161,7 +161,7 @@ fn round_trips(groups: &[&GroupSummary]) -> Result<(Vec<RoundTrip>, Vec<usize>),
             };
             *pos = add(*pos, net, "a position")?;
             match l.flow_quote {
-                Some(flow) => pnl.add(&l.quote, flow, "a round trip's P&L")?,
+                Some(flow) => pnl.add(l.money_currency(), flow, "a round trip's P&L")?,
                 None => unpriced += 1,
             }
         }
@@ -203,7 +203,7 @@ impl Stats {
                 unpriced += usize::from(l.shortfall_quote.is_none());
                 exp.extend(l.expected_slippage_bps);
                 act.extend(l.slippage_bps);
-                fees.add(&l.quote, l.fees, "the fees")?;
+                fees.add(l.money_currency(), l.fees, "the fees")?;
             }
             shortfall.add_all(&g.shortfall_quote, "the shortfall")?;
             if let Some(i) = &g.incident {

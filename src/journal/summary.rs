@@ -69,16 +69,29 @@ pub struct LegSummary {
     pub expected_slippage_bps: Option<Decimal>,
     /// Fees of every fill of the leg, quote.
     pub fees: Decimal,
-    /// The quote currency of its prices, fees and money (`USDT`).
+    /// The quote currency of its prices (`USDT`, `USD`).
     pub quote: String,
-    /// Implementation shortfall of its fills against the arrival mid, fees included,
-    /// quote (+ = cost; `None`: the arrival mid is not known, a recovered leg whose
-    /// start was never journalled). See the module doc.
+    /// The currency of its fees, shortfall and money flow: the quote for a linear leg,
+    /// the coin for an inverse one (`BTC`). Absent in journals before it was written:
+    /// the quote then (see [`LegSummary::money_currency`]).
+    #[serde(default)]
+    pub settle: Option<String>,
+    /// Implementation shortfall of its fills against the arrival mid, fees included, in
+    /// the settle currency (+ = cost; `None`: the arrival mid is not known, a recovered
+    /// leg whose start was never journalled). See the module doc.
     pub shortfall_quote: Option<Decimal>,
-    /// Its fills as money: sells +, buys −, fees −, quote. `None` for an inverse
-    /// (coin-margined) leg: its money is in the coin, which this figure does not price
-    /// yet; a round trip with such a leg says so (`unpriced_legs`).
+    /// Its fills as money, in the settle currency: sells +, buys −, fees − (an inverse
+    /// leg: contracts bought are coin held, +; see `journal::coin`). `None` only in
+    /// journals written before inverse legs were priced; a round trip with such a leg
+    /// says so (`unpriced_legs`).
     pub flow_quote: Option<Decimal>,
+}
+
+impl LegSummary {
+    /// The currency its fees, shortfall and flow are in.
+    pub fn money_currency(&self) -> &str {
+        self.settle.as_deref().unwrap_or(&self.quote)
+    }
 }
 
 /// The incident of a group that did not fill as asked.
@@ -324,6 +337,20 @@ pub struct LegFills {
     pub fees_tl_e8: i128,
     /// Best bid + best ask at arrival, ticks (twice the mid).
     pub mid2_ticks: i64,
+    /// The same fills priced for an inverse instrument (Σ qty ÷ price).
+    pub inv: InvFills,
+}
+
+/// A leg's fills as Σ qty ÷ price, lots per tick: what an inverse leg's money in coin is
+/// computed from (see `journal::coin`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct InvFills {
+    /// Entry-direction fills, × 10¹⁸.
+    pub entry_e18: i128,
+    /// Unwind-direction fills, × 10¹⁸.
+    pub exit_e18: i128,
+    /// Fees of every fill, × 10²⁶ (`None`: past the range when summed).
+    pub fees_e26: Option<i128>,
 }
 
 /// 10⁸: tick-lots to tick-lots × 10⁻⁸.
@@ -376,7 +403,7 @@ type Money = (Decimal, Option<Decimal>, Option<Decimal>);
 
 fn money(info: &VenueInfo, f: &LegFills) -> Result<Money, Overflow> {
     if info.kind == ContractKind::Inverse {
-        return Ok((inverse_fees(info, f)?, None, None));
+        return super::coin::money(info, f);
     }
     let fees = quote(info, f.fees_tl_e8, 100_000_000)?;
     let shortfall = if f.mid2_ticks > 0 {
@@ -390,23 +417,6 @@ fn money(info: &VenueInfo, f: &LegFills) -> Result<Money, Overflow> {
         .ok_or(Overflow("the money flow"))
         .and_then(|x| quote(info, x, 100_000_000))?;
     Ok((fees, shortfall, Some(flow)))
-}
-
-/// An inverse leg's fees in quote: its fee tick-lots (rate × contracts × price ticks)
-/// over its average fill price, × the multiplier: exact when its fills share one rate.
-fn inverse_fees(info: &VenueInfo, f: &LegFills) -> Result<Decimal, Overflow> {
-    let tl = quote(info, f.fees_tl_e8, 100_000_000)?;
-    let lots = f.entry.0.saturating_add(f.exit.0);
-    let notional = f.entry.1.saturating_add(f.exit.1);
-    if lots == 0 || notional == 0 {
-        return Ok(Decimal::ZERO);
-    }
-    let avg = quote(info, notional, 1)?
-        .div(info.lot.to_decimal(lots), Round::HalfEven)
-        .map_err(|_| Overflow("a price"))?;
-    tl.mul_div(info.multiplier, avg, Round::HalfEven)
-        .and_then(|d| d.round_dp(8, Round::HalfEven))
-        .map_err(|_| Overflow("an inverse leg's fees"))
 }
 
 /// `lots` of `info` in base units at `avg` (see [`LegSummary::filled_base`]).
@@ -439,6 +449,11 @@ fn leg_summary(s: &StartedLeg, r: &LegRecord, info: &VenueInfo) -> Result<LegSum
         exit: (r.unwound_reported_lots, r.unwound_notional_tl),
         fees_tl_e8: r.fees_tl_e8,
         mid2_ticks: s.top.bid_ticks.saturating_add(s.top.ask_ticks),
+        inv: InvFills {
+            entry_e18: r.inv_e18,
+            exit_e18: r.unwound_inv_e18,
+            fees_e26: r.fees_inv_e26,
+        },
     };
     let mid = fills.mid();
     let (fees, shortfall_quote, flow_quote) = money(info, &fills)?;
@@ -464,6 +479,7 @@ fn leg_summary(s: &StartedLeg, r: &LegRecord, info: &VenueInfo) -> Result<LegSum
             .map_or(Ok(None), |e| bps_vs(r.side, e, mid))?,
         fees,
         quote: info.quote.clone(),
+        settle: Some(info.settle.clone()),
         shortfall_quote,
         flow_quote,
     })
@@ -507,6 +523,7 @@ pub fn recovered_leg(info: &VenueInfo, leg: &RecoveredLeg) -> Result<LegSummary,
         expected_slippage_bps: None,
         fees,
         quote: info.quote.clone(),
+        settle: Some(info.settle.clone()),
         shortfall_quote,
         flow_quote,
     })
@@ -518,7 +535,7 @@ pub fn shortfall(legs: &[LegSummary]) -> Result<Amounts, Overflow> {
     let mut a = Amounts::default();
     for l in legs {
         if let Some(x) = l.shortfall_quote {
-            a.add(&l.quote, x, "the group's shortfall")?;
+            a.add(l.money_currency(), x, "the group's shortfall")?;
         }
     }
     Ok(a)
@@ -584,8 +601,14 @@ fn incident_summary(
     );
     for (i, ((s, _), li)) in legs.iter().zip(&inc.legs).enumerate() {
         let v = venues.of(s);
-        let leg_loss = quote(v, li.loss_tl, 1)?;
-        loss.add(&v.quote, leg_loss, "the incident's loss")?;
+        let leg_loss = match v.kind {
+            ContractKind::Linear => quote(v, li.loss_tl, 1)?,
+            ContractKind::Inverse => {
+                let (n, d) = (I256::new(li.loss_inv_e18), I256::new(10i128.pow(18)));
+                super::coin::coin(v, n, d, "the incident's loss")?
+            }
+        };
+        loss.add(&v.settle, leg_loss, "the incident's loss")?;
         let q = |lots| v.lot.to_decimal(lots);
         residual.push(q(li.net_lots));
         let words = LOSS;
@@ -599,7 +622,7 @@ fn incident_summary(
             q(li.net_lots),
             Named {
                 amount: leg_loss,
-                quote: &v.quote,
+                quote: &v.settle,
                 words
             }
         );
@@ -645,6 +668,7 @@ pub fn summarize(
             kind: ContractKind::Linear,
             multiplier: Decimal::ONE,
             quote: "quote".into(),
+            settle: "quote".into(),
         },
     };
     let build = || -> Result<GroupSummary, Overflow> {
@@ -653,7 +677,7 @@ pub fn summarize(
             .map(|(s, r)| leg_summary(s, r, venues.of(s)))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(GroupSummary {
-            id: *job,
+            id: job.index(),
             strategy: strategy.to_string(),
             policy: policy_name(*policy).to_string(),
             outcome: outcome_name(*outcome).to_string(),
@@ -667,9 +691,10 @@ pub fn summarize(
                 .transpose()?,
         })
     };
-    build()
-        .map(Some)
-        .map_err(|why| SummaryError { group: *job, why })
+    build().map(Some).map_err(|why| SummaryError {
+        group: job.index(),
+        why,
+    })
 }
 
 #[cfg(test)]
@@ -685,6 +710,7 @@ mod tests {
             kind: ContractKind::Linear,
             multiplier: Decimal::ONE,
             quote: "USDT".into(),
+            settle: "USDT".into(),
         }
     }
 
@@ -704,6 +730,7 @@ mod tests {
             exit: (4, 4 * 9_999),
             fees_tl_e8: 12_300_000_000,
             mid2_ticks: 10_000 + 10_002,
+            inv: InvFills::default(),
         };
         let (fees, shortfall, flow) = money(&v, &f).unwrap();
         assert_eq!(fees, d("0.0123"));
@@ -723,6 +750,7 @@ mod tests {
             exit: (0, 0),
             fees_tl_e8: 0,
             mid2_ticks: 6_183_180 + 6_183_190,
+            inv: InvFills::default(),
         };
         // Sold 0.08 at 61832.00 against a mid of 61831.85: a gain of 0.08 × 0.15.
         let (_, shortfall, flow) = money(&v, &f).unwrap();

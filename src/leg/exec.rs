@@ -32,7 +32,8 @@
 //! leg gives up ([`Leg::is_silent`]): it stops querying and sending, and is done with
 //! what the venue reported so far. Its group then ends `Unhedged` (the order's fate is
 //! unknown). A report that comes later is still applied, and an order it shows live is
-//! cancelled.
+//! cancelled; once every order is terminal and no answer is owed, the leg is no longer
+//! silent.
 //!
 //! Fees are charged per fill at the maker or taker rate ([`Fees`]).
 //!
@@ -497,10 +498,13 @@ impl Leg {
         self.slots[slot].silent_since = self.slots[slot].await_since.map(|_| now_ns);
         let live = matches!(state, OrderState::Working | OrderState::PartiallyFilled);
         if self.silent {
-            // Heard from after giving up: an order still live is cancelled.
+            // Heard from after giving up: an order still live is cancelled, and once
+            // every order's fate is known again the leg is no longer silent (its group
+            // can price and unwind what the venue reported).
             if live && !awaiting {
                 self.cancel_slot(slot, now_ns, out)?;
             }
+            self.silent = !self.all_known();
             return Ok(state);
         }
         if slot + 1 != self.orders.len() {
@@ -670,6 +674,12 @@ impl Leg {
         since.is_some_and(|t| now_ns >= t.saturating_add(self.silence_ns))
     }
 
+    /// Every order is terminal and no answer is owed: the venue has told the leg all.
+    fn all_known(&self) -> bool {
+        let terminal = self.orders.iter().all(|o| o.state().is_terminal());
+        terminal && self.slots.iter().all(|m| m.await_since.is_none())
+    }
+
     /// Stops waiting on a silent venue: no more queries or orders; the leg is done.
     fn give_up(&mut self) {
         for meta in &mut self.slots {
@@ -733,6 +743,22 @@ impl Leg {
         let maker: i128 = self.orders.iter().map(Order::maker_notional_tl).sum();
         let taker = self.notional_tl() - maker;
         maker * i128::from(self.fees.maker_e8) + taker * i128::from(self.fees.taker_e8)
+    }
+
+    /// Σ qty ÷ price of the fills, lots per tick × 10¹⁸ (see [`Order::inv_e18`]).
+    pub fn inv_e18(&self) -> i128 {
+        self.orders.iter().map(Order::inv_e18).sum()
+    }
+
+    /// Fees of the applied fills of an inverse instrument, in lots per tick × 10⁻²⁶
+    /// (the rate × [`Leg::inv_e18`]): its fees in coin before the lot, multiplier and
+    /// tick are applied. `None` past the range.
+    pub fn fees_inv_e26(&self) -> Option<i128> {
+        let maker: i128 = self.orders.iter().map(Order::maker_inv_e18).sum();
+        let taker = self.inv_e18() - maker;
+        maker
+            .checked_mul(i128::from(self.fees.maker_e8))?
+            .checked_add(taker.checked_mul(i128::from(self.fees.taker_e8))?)
     }
 
     /// The top of book and pre-flight the leg started from.

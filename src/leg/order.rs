@@ -372,9 +372,14 @@ pub struct Order {
     maker_lots: i64,
     notional_tl: i128,
     maker_notional_tl: i128,
+    inv_e18: i128,
+    maker_inv_e18: i128,
     venue_filled_lots: i64,
     stamps: Stamps,
 }
+
+/// 10¹⁸: the scale of [`Order::inv_e18`].
+pub const INV_SCALE: i128 = 1_000_000_000_000_000_000;
 
 impl Order {
     /// A pending order for `target_lots` lots (`1 ..= MAX_UNITS`).
@@ -389,6 +394,8 @@ impl Order {
             maker_lots: 0,
             notional_tl: 0,
             maker_notional_tl: 0,
+            inv_e18: 0,
+            maker_inv_e18: 0,
             venue_filled_lots: 0,
             stamps: Stamps::default(),
         })
@@ -428,6 +435,18 @@ impl Order {
     /// Σ price × qty of the maker fills, in tick-lots (fees differ by liquidity).
     pub fn maker_notional_tl(&self) -> i128 {
         self.maker_notional_tl
+    }
+
+    /// Σ qty ÷ price of the fills, lots per tick × 10¹⁸, each fill toward zero: an
+    /// inverse instrument's fills in its coin, before the lot, multiplier and tick are
+    /// applied (one contract of `M` quote at `p` is worth `M / p` coin).
+    pub fn inv_e18(&self) -> i128 {
+        self.inv_e18
+    }
+
+    /// [`Order::inv_e18`] of the maker fills.
+    pub fn maker_inv_e18(&self) -> i128 {
+        self.maker_inv_e18
     }
 
     /// Stage timestamps.
@@ -514,9 +533,13 @@ impl Order {
         self.filled_lots = total;
         let notional = i128::from(f.price_ticks) * i128::from(f.qty_lots);
         self.notional_tl += notional;
+        // Both are below MAX_UNITS (1e15), so qty × 10¹⁸ fits an i128 with room.
+        let inv = i128::from(f.qty_lots) * INV_SCALE / i128::from(f.price_ticks);
+        self.inv_e18 += inv;
         if f.liquidity == Liquidity::Maker {
             self.maker_lots += f.qty_lots;
             self.maker_notional_tl += notional;
+            self.maker_inv_e18 += inv;
         }
         if self.stamps.first_fill_ns == 0 {
             self.stamps.first_fill_ns = now_ns;

@@ -16,6 +16,7 @@ mod parse;
 mod ratio;
 mod step;
 
+pub(crate) use decimal::div_round;
 pub use decimal::{Decimal, Round, MAX_RAW, SCALE, SCALE_DP};
 pub use error::{NumError, Text, TEXT_CAP};
 pub use ratio::{ratio, Ratio};

@@ -23,7 +23,7 @@
 use arrayvec::ArrayVec;
 use ethnum::I256;
 
-use crate::index::VenueId;
+use crate::index::{LegIdx, VenueId};
 use crate::num::{Decimal, Ratio};
 
 /// Venues one risk state can track.
@@ -89,6 +89,9 @@ pub enum RiskReject {
     /// No such venue in the risk state.
     #[error("unknown venue {0}")]
     UnknownVenue(VenueId),
+    /// A command for a leg the group's plan does not have.
+    #[error("unknown leg {0}")]
+    UnknownLeg(LegIdx),
     /// The client order id was used recently.
     #[error("duplicate client order id {0}")]
     DuplicateId(u64),

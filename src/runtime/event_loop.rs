@@ -11,8 +11,12 @@
 //! counted as back-pressure; while it waits it keeps draining that gateway's reports into
 //! a preallocated backlog, so a gateway blocked on a full report ring cannot deadlock it.
 //! The journal ring is waited on too (records are never dropped).
-//! Shutdown: once the engine is done, the loop sends `Stop` to every gateway and keeps
-//! handling reports until each answers `Stopped` (nothing in flight).
+//! Shutdown, in two phases: once the engine is done, the loop asks every gateway to
+//! drain and keeps handling reports. A late report may reopen a group (a fill the venue
+//! delayed past the silence limit), whose unwind needs a venue that must not have stopped
+//! yet. Only when a drain round ends with every gateway quiet and no request sent since
+//! it began does the loop send `Stop`, and it handles reports until each answers
+//! `Stopped`.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -56,6 +60,7 @@ pub(super) struct Pump<S> {
     pub(super) reports: Vec<Consumer<Inbound>>,
     pub(super) backlog: Vec<VecDeque<Inbound>>,
     pub(super) stopped: Vec<bool>,
+    pub(super) shutdown: Shutdown,
     pub(super) md: Option<Consumer<MdLine>>,
     pub(super) tapes: Vec<Arc<Tape>>,
     pub(super) journal: Option<Producer<Journal>>,
@@ -74,6 +79,30 @@ pub(super) struct PumpCounts {
     pub(super) unaccounted: u64,
     /// Requests a gateway refused (its own limits, not a venue reject).
     pub(super) gateway_failed: u64,
+    /// Requests pushed to the gateways (a drain round passes only if none was pushed
+    /// while it ran).
+    pub(super) requests: u64,
+}
+
+/// The two-phase shutdown's state (see the module doc).
+pub(super) struct Shutdown {
+    round: u32,
+    /// The round in progress, with the requests pushed when it began.
+    draining: Option<u64>,
+    /// Per gateway: drained in this round.
+    drained: Vec<bool>,
+    stop_sent: bool,
+}
+
+impl Shutdown {
+    pub(super) fn new(gateways: usize) -> Shutdown {
+        Shutdown {
+            round: 0,
+            draining: None,
+            drained: vec![false; gateways],
+            stop_sent: false,
+        }
+    }
 }
 
 impl<S: Strategy> Pump<S> {
@@ -81,7 +110,6 @@ impl<S: Strategy> Pump<S> {
     pub(super) fn run(mut self, wait: Wait) -> Self {
         let mut idle = Idle::new(wait);
         let mut done = false;
-        let mut stop_sent = false;
         loop {
             let mut worked = false;
             if !done {
@@ -92,13 +120,10 @@ impl<S: Strategy> Pump<S> {
                 worked |= self.report(v);
             }
             worked |= self.timeout();
-            if done && !stop_sent && self.engine.is_done() {
-                stop_sent = true;
-                for v in 0..self.commands.len() {
-                    self.push(VenueId::new(v), Outbound::Stop);
-                }
+            if done && !self.shutdown.stop_sent && self.engine.is_done() {
+                self.shut_down();
             }
-            if stop_sent && self.stopped.iter().all(|&x| x) {
+            if self.shutdown.stop_sent && self.stopped.iter().all(|&x| x) {
                 self.end_journal();
                 return self;
             }
@@ -107,6 +132,33 @@ impl<S: Strategy> Pump<S> {
             } else {
                 idle.idle(self.clock.now_ns());
             }
+        }
+    }
+
+    /// One step of the shutdown, while the engine is done: begin a drain round, or end
+    /// one every gateway answered, with `Stop` if no request went out since it began.
+    fn shut_down(&mut self) {
+        let sent = self.counts.requests;
+        let s = &mut self.shutdown;
+        let msg = match s.draining {
+            None => {
+                s.round = s.round.wrapping_add(1);
+                s.draining = Some(sent);
+                s.drained.fill(false);
+                Outbound::Drain(s.round)
+            }
+            Some(at) if s.drained.iter().all(|&d| d) => {
+                if sent != at {
+                    s.draining = None; // a late report sent more: drain again
+                    return;
+                }
+                s.stop_sent = true;
+                Outbound::Stop
+            }
+            Some(_) => return,
+        };
+        for v in 0..self.commands.len() {
+            self.push(VenueId::new(v), msg);
         }
     }
 
@@ -171,6 +223,10 @@ impl<S: Strategy> Pump<S> {
                     .handle_report(VenueId::new(v), delivery, pushed_ns, now);
                 self.flush(now);
             }
+            Inbound::Drained(round) if round == self.shutdown.round => {
+                self.shutdown.drained[v] = true;
+            }
+            Inbound::Drained(_) => {} // an earlier round's answer
             Inbound::Stopped => self.stopped[v] = true,
             Inbound::Failed(_) => self.counts.gateway_failed += 1,
         }
@@ -221,6 +277,7 @@ impl<S: Strategy> Pump<S> {
     /// Pushes `msg` to gateway `venue`, waiting for room while draining its reports.
     fn push(&mut self, venue: VenueId, mut msg: Outbound) {
         let venue = venue.index();
+        self.counts.requests += u64::from(matches!(msg, Outbound::Request { .. }));
         if self.stopped[venue] {
             self.counts.unaccounted += u64::from(matches!(msg, Outbound::Request { .. }));
             return;

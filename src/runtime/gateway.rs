@@ -3,9 +3,14 @@
 //!
 //! A gateway thread pops [`Outbound`] requests from its command ring, hands them to its
 //! gateway, polls the gateway for deliveries and pushes them as [`Inbound`] on its report
-//! ring. Reports are never dropped: a full report ring is waited on (and counted). On
-//! [`Outbound::Stop`] it keeps polling until the gateway has nothing in flight and its
-//! command ring is empty, then sends [`Inbound::Stopped`] and returns its telemetry.
+//! ring. Reports are never dropped: a full report ring is waited on (and counted).
+//!
+//! Shutdown has two phases, so that no venue stops while another may still deliver a
+//! fill that needs it: on [`Outbound::Drain`] the gateway keeps working and answers
+//! [`Inbound::Drained`] once it has nothing in flight and its command ring is empty; only
+//! on [`Outbound::Stop`], which the loop sends when every gateway drained and nothing was
+//! sent since, does it finish what is left, send [`Inbound::Stopped`] and return its
+//! telemetry.
 //!
 //! [`run_gateway`] drives a network venue: it has its own books, so a market-data line
 //! sent to it is counted ([`GatewayStats::md_ignored`]) and not applied.
@@ -59,6 +64,8 @@ pub enum Outbound {
         /// The line in its tape.
         line: u32,
     },
+    /// Say [`Inbound::Drained`] with this round once nothing is in flight; keep working.
+    Drain(u32),
     /// Finish what is in flight, then stop.
     Stop,
 }
@@ -75,6 +82,9 @@ pub enum Inbound {
     },
     /// The gateway refused a request (its own limits, not a venue reject).
     Failed(GatewayError),
+    /// Nothing was in flight and the command ring was empty, after the loop's
+    /// [`Outbound::Drain`] of this round.
+    Drained(u32),
     /// Nothing is in flight and the gateway has stopped.
     Stopped,
 }
@@ -161,7 +171,7 @@ where
         sent: ArrayVec::new(),
     };
     let mut idle = Idle::new(wait);
-    let mut stopping = false;
+    let (mut stopping, mut draining) = (false, None);
     loop {
         let mut worked = false;
         if let Some(cmd) = commands.pop() {
@@ -179,12 +189,18 @@ where
                         p.push(Inbound::Failed(e));
                     }
                 }
+                Outbound::Drain(round) => draining = Some(round),
                 Outbound::Stop => stopping = true,
             }
         }
         let now = clock.now_ns();
         worked |= p.poll(&mut gw, now, &clock);
-        if stopping && gw.in_flight() == 0 && commands.is_empty() {
+        let quiet = gw.in_flight() == 0 && commands.is_empty();
+        if let (Some(round), true) = (draining, quiet) {
+            draining = None;
+            p.push(Inbound::Drained(round));
+        }
+        if stopping && quiet {
             p.push(Inbound::Stopped);
             return (gw, p.stats);
         }

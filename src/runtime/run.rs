@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 
 use super::clock::Clock;
-use super::event_loop::{Control, Journal, Pump, PumpCounts};
+use super::event_loop::{Control, Journal, Pump, PumpCounts, Shutdown};
 use super::feeder::{run_feeder, FeederStats, MdLine, Speed};
 use super::gateway::GatewayStats;
 use super::ring::{ring, Consumer, Producer};
@@ -20,7 +20,7 @@ use crate::book::Ladder;
 use crate::engine::{Engine, EngineConfig, FeedBook, Job, Parts, Prepared};
 use crate::feed::{BookFeed, Format, Tape};
 use crate::group::{Group, GroupError, Outcome};
-use crate::index::{BookId, VenueId};
+use crate::index::{BookId, JobId, VenueId};
 use crate::journal::Recorder;
 use crate::num::Step;
 use crate::risk::{KillSwitch, RiskState};
@@ -144,7 +144,7 @@ pub struct RunReport<G, S = NoStrategy> {
     /// journal has every group's end).
     pub groups: Vec<Group>,
     /// Per group in `groups`: its job number.
-    pub job_numbers: Vec<usize>,
+    pub job_numbers: Vec<JobId>,
     /// Per group in `groups`: why its start was refused, if it was.
     pub refused_at_start: Vec<Option<GroupError>>,
     /// The local (simulated) venues in venue order, returned for their ledgers: every
@@ -318,6 +318,7 @@ pub fn run_setup<G: LocalVenue, S: Strategy>(
             .map(|_| VecDeque::with_capacity(config.report_ring))
             .collect(),
         stopped: vec![false; n],
+        shutdown: Shutdown::new(n),
         md,
         tapes: feeds.iter().map(|f| f.tape.clone()).collect(),
         journal,

@@ -312,6 +312,12 @@ impl Scenario {
         let plan = faults(&key("faults"), &v.faults)?;
         let limits = limits(&key("limits"), &v.limits)?;
         let feed = load_feed(i, v, dir, format, &rules)?;
+        let quote = super::quote_currency(v.quote.as_deref(), &v.instrument);
+        let settle = super::settle_currency(v.settle.as_deref(), rules.kind, &v.instrument, &quote);
+        if rules.kind == ContractKind::Linear && settle != quote {
+            let why = "a linear instrument settles in its quote; `settle` is for inverse ones";
+            return Err(bad(&key("settle"), &settle, why));
+        }
         let book = SimVenue::new(v.levels, 4_096).with_fees(f);
         let seed = self.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ i as u64;
         Ok(BuiltVenue {
@@ -325,7 +331,8 @@ impl Scenario {
                 lot: rules.lot,
                 kind: rules.kind,
                 multiplier: rules.multiplier,
-                quote: super::quote_currency(v.quote.as_deref(), &v.instrument),
+                quote,
+                settle,
             },
             rules,
             fees: f,

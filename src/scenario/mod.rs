@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::instrument::ContractKind;
 use crate::num::{Decimal, Step};
 use crate::text::Quoted;
 
@@ -102,6 +103,10 @@ pub struct VenueSpec {
     /// reports. Default: read from the instrument name (see [`quote_currency`]).
     #[serde(default)]
     pub quote: Option<String>,
+    /// The coin an inverse instrument settles in (`BTC`): the unit of its fees and P&L.
+    /// Default: the instrument name without its quote (see [`settle_currency`]).
+    #[serde(default)]
+    pub settle: Option<String>,
     /// Smallest order notional, quote.
     #[serde(default = "zero")]
     pub min_notional: String,
@@ -437,9 +442,54 @@ pub fn quote_currency(given: Option<&str>, instrument: &str) -> String {
         .map_or_else(|| "quote".to_string(), str::to_string)
 }
 
+/// The currency an instrument's fees and P&L are in: `given`, else `quote` for a linear
+/// instrument, else the inverse one's name without its quote and suffix
+/// (`BTCUSD_PERP` → `BTC`), else the word `coin`.
+pub fn settle_currency(
+    given: Option<&str>,
+    kind: ContractKind,
+    instrument: &str,
+    quote: &str,
+) -> String {
+    if let Some(s) = given {
+        return s.to_string();
+    }
+    if kind == ContractKind::Linear {
+        return quote.to_string();
+    }
+    let quote = quote_currency(None, instrument);
+    let name = instrument.to_ascii_uppercase();
+    let base = name
+        .trim_end_matches("-PERP")
+        .trim_end_matches("_PERP")
+        .trim_end_matches("-SWAP");
+    match base.strip_suffix(quote.as_str()) {
+        Some(coin) if !coin.is_empty() && quote != "quote" => {
+            coin.trim_end_matches(['-', '_']).to_string()
+        }
+        _ => "coin".to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::quote_currency;
+    use super::{quote_currency, settle_currency};
+    use crate::instrument::ContractKind;
+
+    #[test]
+    fn an_inverse_instrument_settles_in_its_coin() {
+        let inv = ContractKind::Inverse;
+        assert_eq!(settle_currency(None, inv, "BTCUSD_PERP", "USD"), "BTC");
+        assert_eq!(settle_currency(None, inv, "ETH-USD-SWAP", "USD"), "ETH");
+        assert_eq!(settle_currency(None, inv, "BTCUSD_240927", "USD"), "coin");
+        assert_eq!(
+            settle_currency(Some("XBT"), inv, "BTCUSD_PERP", "USD"),
+            "XBT"
+        );
+        let lin = ContractKind::Linear;
+        assert_eq!(settle_currency(None, lin, "BTCUSDT-PERP", "USDT"), "USDT");
+        assert_eq!(settle_currency(None, lin, "BTC", "USDC"), "USDC");
+    }
 
     #[test]
     fn the_quote_currency_is_given_or_read_from_the_instrument() {

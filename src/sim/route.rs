@@ -7,25 +7,26 @@ use arrayvec::ArrayVec;
 
 use super::{SimError, SimVenue, MAX_IOC_LEVELS};
 use crate::group::GroupCommand;
-use crate::index::BookId;
+use crate::index::{BookId, LegIdx};
 use crate::venue::{Report, Request};
 
-/// Sends `cmd` of job `job` to `venues[cmd.leg]`; its reports are appended to `reports`
-/// with the leg. `reports` needs room for one IOC's reports (`MAX_IOC_LEVELS + 2`). A
+/// Sends `cmd` of job `job` to the venue of its leg (`venues[leg]`); its reports are
+/// appended to `reports` with the leg. `reports` needs room for one IOC's reports
+/// (`MAX_IOC_LEVELS + 2`). A
 /// command whose ids fit no `OrderRef` is an error, and nothing is sent.
 pub fn route<const N: usize>(
     cmd: GroupCommand,
     job: u64,
     venues: &mut [SimVenue],
     now_ns: u64,
-    reports: &mut ArrayVec<(usize, Report), N>,
+    reports: &mut ArrayVec<(LegIdx, Report), N>,
 ) -> Result<(), SimError> {
     let mut out: ArrayVec<Report, { MAX_IOC_LEVELS + 2 }> = ArrayVec::new();
     if reports.remaining_capacity() < out.capacity() {
         return Err(SimError::BufferFull(out.capacity()));
     }
-    let Some(venue) = venues.get_mut(cmd.leg) else {
-        return Err(SimError::UnknownVenue(BookId::new(cmd.leg)));
+    let Some(venue) = venues.get_mut(cmd.leg.index()) else {
+        return Err(SimError::UnknownVenue(BookId::new(cmd.leg.index())));
     };
     match Request::from_command(&cmd, job)? {
         Request::New(o) => venue.submit(o, now_ns, &mut out)?,
@@ -44,20 +45,20 @@ mod tests {
     #[test]
     fn unknown_venue_and_small_buffers_are_errors() {
         let cmd = GroupCommand {
-            leg: 3,
+            leg: LegIdx::new(3),
             part: 0,
             cmd: Command::Cancel { slot: 0 },
         };
         let mut venues = [SimVenue::new(4, 4)];
-        let mut reports: ArrayVec<(usize, Report), 64> = ArrayVec::new();
+        let mut reports: ArrayVec<(LegIdx, Report), 64> = ArrayVec::new();
         assert_eq!(
             route(cmd, 0, &mut venues, 0, &mut reports),
             Err(SimError::UnknownVenue(BookId::new(3)))
         );
-        let mut small: ArrayVec<(usize, Report), 2> = ArrayVec::new();
+        let mut small: ArrayVec<(LegIdx, Report), 2> = ArrayVec::new();
         assert!(route(cmd, 0, &mut venues, 0, &mut small).is_err());
         let bad = GroupCommand {
-            leg: 0,
+            leg: LegIdx::new(0),
             part: 9,
             cmd: Command::Cancel { slot: 0 },
         };

@@ -1,5 +1,6 @@
 use super::*;
 use crate::book::{Depth, Level};
+use crate::index::LegIdx;
 use crate::leg::{OrderEvent, Tif};
 
 type Out = ArrayVec<Report, 128>;
@@ -24,7 +25,7 @@ fn venue() -> SimVenue {
 
 /// The id of the test's order `n`.
 fn oref(n: u64) -> OrderRef {
-    OrderRef::new(n, 0, 0, 0).unwrap()
+    OrderRef::new(n, LegIdx::new(0), 0, 0).unwrap()
 }
 
 /// Order `id` as the leg would send it: post-only at a limit, or IOC at a protection.

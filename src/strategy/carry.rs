@@ -29,7 +29,7 @@ use arrayvec::ArrayVec;
 use super::seam::{Books, Intent, IntentLeg, Strategy};
 use crate::book::{Ladder, OrderSide};
 use crate::group::{Group, GroupError, LegPlan, LegRisk, Outcome, Policy};
-use crate::index::{BookId, VenueId};
+use crate::index::{BookId, JobId, LegIdx, VenueId};
 use crate::instrument::{ContractKind, InstrumentRules};
 use crate::leg::{Arrival, Fees, Mode};
 use crate::num::{ratio, Decimal, Ratio, Round};
@@ -173,7 +173,7 @@ pub struct Carry {
     fees_bps: Decimal,
     /// The latest job whose end was seen: jobs are numbered in order, so an end of an
     /// earlier one is a late re-end (a reopened group), not the group in flight.
-    last_ended: Option<usize>,
+    last_ended: Option<JobId>,
 }
 
 /// Average price of a walk of `lots`, as an exact decimal rounded by `round`, with the
@@ -394,9 +394,9 @@ pub(crate) fn not_opened(state: CarryState, now_ns: u64, cooldown_ns: u64) -> Ca
 /// start). An end of an earlier job (a late re-end of a reopened group) is a stray,
 /// counted in `stats`: `None`.
 pub(crate) fn end_of(
-    last_ended: &mut Option<usize>,
+    last_ended: &mut Option<JobId>,
     stats: &mut CarryStats,
-    job: usize,
+    job: JobId,
     group: &Group,
     refused: Option<GroupError>,
 ) -> Option<Option<Outcome>> {
@@ -511,12 +511,10 @@ impl Strategy for Carry {
         self.state = not_opened(self.state, now_ns, self.p.cooldown_ns);
     }
 
-    fn on_group_end(&mut self, job: usize, group: &Group, refused: Option<GroupError>) {
-        let Some(outcome) = end_of(&mut self.last_ended, &mut self.stats, job, group, refused)
-        else {
-            return;
-        };
-        let net = |leg: usize| group.leg_record(leg).map_or(0, |r| r.net_lots);
+    fn on_group_end(&mut self, job: JobId, group: &Group, refused: Option<GroupError>) {
+        let ended = end_of(&mut self.last_ended, &mut self.stats, job, group, refused);
+        let Some(outcome) = ended else { return };
+        let net = |leg| group.leg_record(LegIdx::new(leg)).map_or(0, |r| r.net_lots);
         let now = group.times_ns().1;
         let until_ns = now.saturating_add(self.p.cooldown_ns);
         self.state = match (self.state, outcome) {
@@ -670,9 +668,9 @@ mod tests {
         );
         // A refused start returns it to flat; an older job's end is a stray.
         let g = Group::new(&[i_plan(); 2], Policy::Rollback).unwrap();
-        c.on_group_end(5, &g, Some(GroupError::Tops));
+        c.on_group_end(JobId::new(5), &g, Some(GroupError::Tops));
         assert!(matches!(c.state(), CarryState::Flat { .. }));
-        c.on_group_end(4, &g, None);
+        c.on_group_end(JobId::new(4), &g, None);
         assert_eq!(c.stats().stray_ends, 1);
     }
 

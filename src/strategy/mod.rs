@@ -19,6 +19,7 @@ pub use roundtrip::{Roundtrip, RoundtripParams};
 pub use seam::{Books, Intent, IntentLeg, NoStrategy, Strategy};
 
 use crate::group::{Group, GroupError};
+use crate::index::JobId;
 
 /// The strategy a scenario runs (`strategy.kind`).
 // One value per run, moved once to the loop thread: inline, no indirection per line.
@@ -65,7 +66,7 @@ impl Strategy for RunStrategy {
         }
     }
 
-    fn on_group_end(&mut self, job: usize, group: &Group, refused: Option<GroupError>) {
+    fn on_group_end(&mut self, job: JobId, group: &Group, refused: Option<GroupError>) {
         match self {
             RunStrategy::Carry(c) => c.on_group_end(job, group, refused),
             RunStrategy::Roundtrip(r) => r.on_group_end(job, group, refused),

@@ -16,6 +16,7 @@ use arrayvec::ArrayVec;
 use super::carry::{end_of, not_opened, walked, CarryLeg, CarryState, CarryStats};
 use crate::book::{Ladder, OrderSide};
 use crate::group::{Group, GroupError, Outcome, Policy};
+use crate::index::{JobId, LegIdx};
 use crate::num::{Decimal, Round};
 use crate::sizing::usd_to_lots;
 use crate::strategy::{Books, Intent, Strategy};
@@ -43,7 +44,7 @@ pub struct Roundtrip {
     p: RoundtripParams,
     state: CarryState,
     stats: CarryStats,
-    last_ended: Option<usize>,
+    last_ended: Option<JobId>,
 }
 
 impl Roundtrip {
@@ -133,12 +134,10 @@ impl Strategy for Roundtrip {
         self.state = not_opened(self.state, now_ns, self.p.cooldown_ns);
     }
 
-    fn on_group_end(&mut self, job: usize, group: &Group, refused: Option<GroupError>) {
-        let Some(outcome) = end_of(&mut self.last_ended, &mut self.stats, job, group, refused)
-        else {
-            return;
-        };
-        let net = group.leg_record(0).map_or(0, |r| r.net_lots);
+    fn on_group_end(&mut self, job: JobId, group: &Group, refused: Option<GroupError>) {
+        let ended = end_of(&mut self.last_ended, &mut self.stats, job, group, refused);
+        let Some(outcome) = ended else { return };
+        let net = group.leg_record(LegIdx::new(0)).map_or(0, |r| r.net_lots);
         let now = group.times_ns().1;
         let holding = |lots: i64| CarryState::Holding {
             spot_lots: lots,

@@ -13,7 +13,7 @@ use arrayvec::ArrayVec;
 
 use crate::book::Ladder;
 use crate::group::{Group, GroupError, LegPlan, LegRisk, Policy, MAX_GROUP_LEGS};
-use crate::index::BookId;
+use crate::index::{BookId, JobId};
 use crate::leg::Arrival;
 
 /// One leg of an [`Intent`].
@@ -76,7 +76,7 @@ pub trait Strategy: Send + 'static {
 
     /// Group `job` (the run's job index) has ended, or its start was refused
     /// (`refused`). `group` holds its outcome and records.
-    fn on_group_end(&mut self, job: usize, group: &Group, refused: Option<GroupError>);
+    fn on_group_end(&mut self, job: JobId, group: &Group, refused: Option<GroupError>);
 
     /// The engine could not open the intent the last `on_md` returned (every group slot
     /// busy, or no client id left): nothing was sent, and no end will come for it.
@@ -92,7 +92,7 @@ impl Strategy for NoStrategy {
         None
     }
 
-    fn on_group_end(&mut self, _: usize, _: &Group, _: Option<GroupError>) {}
+    fn on_group_end(&mut self, _: JobId, _: &Group, _: Option<GroupError>) {}
 
     fn on_not_opened(&mut self, _: u64) {}
 }

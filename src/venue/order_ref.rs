@@ -28,6 +28,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::group::{MAX_GROUP_LEGS, MAX_PARTS};
+use crate::index::LegIdx;
 use crate::leg::MAX_LEG_ORDERS;
 
 /// The largest job number an [`OrderRef`] holds.
@@ -122,10 +123,10 @@ fn checked(field: RefField, value: u64) -> Result<u64, OrderRefError> {
 
 impl OrderRef {
     /// The id of order `slot` of `part` of `leg` in job `job`.
-    pub fn new(job: u64, leg: usize, part: usize, slot: usize) -> Result<OrderRef, OrderRefError> {
+    pub fn new(job: u64, leg: LegIdx, part: usize, slot: usize) -> Result<OrderRef, OrderRefError> {
         let wide = |v: usize| u64::try_from(v).unwrap_or(u64::MAX);
         let job = checked(RefField::Job, job)?;
-        let leg = checked(RefField::Leg, wide(leg))?;
+        let leg = checked(RefField::Leg, wide(leg.index()))?;
         let part = checked(RefField::Part, wide(part))?;
         let slot = checked(RefField::Slot, wide(slot))?;
         Ok(OrderRef(
@@ -170,8 +171,8 @@ impl OrderRef {
     }
 
     /// The leg of the group.
-    pub const fn leg(self) -> usize {
-        ((self.0 >> LEG_SHIFT) & FIELD_MASK) as usize
+    pub const fn leg(self) -> LegIdx {
+        LegIdx::new(((self.0 >> LEG_SHIFT) & FIELD_MASK) as usize)
     }
 
     /// The part of the leg (0 the entry, then completion and unwind attempts).
@@ -224,11 +225,11 @@ mod tests {
 
     #[test]
     fn layout_is_job_then_one_hex_digit_each() {
-        let r = OrderRef::new(0x2a, 1, 2, 3).unwrap();
+        let r = OrderRef::new(0x2a, LegIdx::new(1), 2, 3).unwrap();
         assert_eq!(r.wire(), 0x2a123);
         assert_eq!(format!("{:x}", r.wire()), "2a123");
         assert_eq!(r.to_string(), "42/1/2/3");
-        let top = OrderRef::new(MAX_JOB, LEGS - 1, PARTS - 1, SLOTS - 1).unwrap();
+        let top = OrderRef::new(MAX_JOB, LegIdx::new(LEGS - 1), PARTS - 1, SLOTS - 1).unwrap();
         assert!(top.wire() < 1 << 53);
         assert_eq!(top.job(), MAX_JOB);
     }
@@ -237,19 +238,24 @@ mod tests {
     fn out_of_range_fields_are_typed_errors() {
         let e = |field, value| Err(OrderRefError::OutOfRange { field, value });
         assert_eq!(
-            OrderRef::new(MAX_JOB + 1, 0, 0, 0),
+            OrderRef::new(MAX_JOB + 1, LegIdx::new(0), 0, 0),
             e(RefField::Job, MAX_JOB + 1)
         );
-        assert_eq!(OrderRef::new(0, LEGS, 0, 0), e(RefField::Leg, LEGS as u64));
         assert_eq!(
-            OrderRef::new(0, 0, PARTS, 0),
+            OrderRef::new(0, LegIdx::new(LEGS), 0, 0),
+            e(RefField::Leg, LEGS as u64)
+        );
+        assert_eq!(
+            OrderRef::new(0, LegIdx::new(0), PARTS, 0),
             e(RefField::Part, PARTS as u64)
         );
         assert_eq!(
-            OrderRef::new(0, 0, 0, SLOTS),
+            OrderRef::new(0, LegIdx::new(0), 0, SLOTS),
             e(RefField::Slot, SLOTS as u64)
         );
-        let msg = OrderRef::new(0, 0, 0, 99).unwrap_err().to_string();
+        let msg = OrderRef::new(0, LegIdx::new(0), 0, 99)
+            .unwrap_err()
+            .to_string();
         assert_eq!(
             msg,
             format!("order ref slot 99 is out of range 0..={}", SLOTS - 1)
@@ -280,13 +286,13 @@ mod tests {
         // decode as the same order.
         assert_ne!(
             OrderRef::from_wire(42_123).ok(),
-            OrderRef::new(42, 1, 2, 3).ok()
+            OrderRef::new(42, LegIdx::new(1), 2, 3).ok()
         );
     }
 
     #[test]
     fn serde_is_the_wire_number_and_checks_it() {
-        let r = OrderRef::new(7, 1, 0, 2).unwrap();
+        let r = OrderRef::new(7, LegIdx::new(1), 0, 2).unwrap();
         assert_eq!(serde_json::to_string(&r).unwrap(), r.wire().to_string());
         assert_eq!(
             serde_json::from_str::<OrderRef>(&r.wire().to_string()).unwrap(),
@@ -306,8 +312,8 @@ mod tests {
             part in 0..PARTS,
             slot in 0..SLOTS,
         ) {
-            let r = OrderRef::new(job, leg, part, slot).unwrap();
-            prop_assert_eq!((r.job(), r.leg(), r.part(), r.slot()), (job, leg, part, slot));
+            let r = OrderRef::new(job, LegIdx::new(leg), part, slot).unwrap();
+            prop_assert_eq!((r.job(), r.leg().index(), r.part(), r.slot()), (job, leg, part, slot));
             prop_assert_eq!(r.job_index() as u64, job);
             prop_assert_eq!(OrderRef::from_wire(r.wire()), Ok(r));
             prop_assert_eq!(OrderRef::try_from(u64::from(r)), Ok(r));
@@ -334,8 +340,8 @@ mod tests {
             a in (0..=MAX_JOB, 0..LEGS, 0..PARTS, 0..SLOTS),
             b in (0..=MAX_JOB, 0..LEGS, 0..PARTS, 0..SLOTS),
         ) {
-            let ra = OrderRef::new(a.0, a.1, a.2, a.3).unwrap();
-            let rb = OrderRef::new(b.0, b.1, b.2, b.3).unwrap();
+            let ra = OrderRef::new(a.0, LegIdx::new(a.1), a.2, a.3).unwrap();
+            let rb = OrderRef::new(b.0, LegIdx::new(b.1), b.2, b.3).unwrap();
             prop_assert_eq!(ra.cmp(&rb), a.cmp(&b));
         }
     }

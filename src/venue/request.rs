@@ -131,10 +131,15 @@ impl Request {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::index::LegIdx;
     use crate::venue::RefField;
 
     fn cmd(leg: usize, part: usize, cmd: Command) -> GroupCommand {
-        GroupCommand { leg, part, cmd }
+        GroupCommand {
+            leg: LegIdx::new(leg),
+            part,
+            cmd,
+        }
     }
 
     #[test]
@@ -147,7 +152,7 @@ mod tests {
             tif,
             reduce_only: true,
         };
-        let r = OrderRef::new(9, 1, 3, 2).unwrap();
+        let r = OrderRef::new(9, LegIdx::new(1), 3, 2).unwrap();
         let ioc = Request::from_command(&cmd(1, 3, submit(Tif::Ioc)), 9).unwrap();
         let want = NewOrder {
             order: r,
@@ -198,7 +203,7 @@ mod tests {
             };
             let r = Request::from_command(&cmd(leg, part, c), job).unwrap();
             let o = r.order();
-            let fields = (o.job(), o.leg(), o.part(), o.slot());
+            let fields = (o.job(), o.leg().index(), o.part(), o.slot());
             proptest::prop_assert_eq!(fields, (job, leg, part, slot));
             match (c, r) {
                 (Command::Submit { .. }, Request::New(n)) => {

@@ -1,8 +1,11 @@
-//! Helpers shared by the command-line tests: the binary, the shipped scenarios, a
-//! fresh temporary directory, and a bad scenario's one-line refusal.
+//! Helpers shared by the tests: for the command line, the binary, the shipped scenarios,
+//! a fresh temporary directory and a bad scenario's one-line refusal; for the runtime and
+//! engine, a risk state that stays out of the way ([`risk`]).
 
 // Each test crate uses a part of these.
 #![allow(dead_code)]
+
+pub mod risk;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

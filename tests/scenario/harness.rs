@@ -4,7 +4,7 @@
 //! only watches (an [`Observer`] keeps notes of what left and arrived); the engine
 //! decides.
 
-use legcore::index::{BookId, VenueId};
+use legcore::index::{BookId, JobId, LegIdx, VenueId};
 
 use legcore::book::{Depth, Level, OrderSide, Side};
 use legcore::engine::{Engine, EngineConfig, Job, Output, Prepared};
@@ -82,7 +82,7 @@ impl Notes {
 impl Observer<NoStrategy> for Notes {
     fn sent(&mut self, _: &Engine, out: &Output, now: u64) {
         if let Output::Request { cmd, .. } = *out {
-            self.0.push((now, Note::Sent(cmd.leg, cmd)));
+            self.0.push((now, Note::Sent(cmd.leg.index(), cmd)));
         }
     }
 
@@ -99,7 +99,8 @@ impl Observer<NoStrategy> for Notes {
         } = *r
         {
             let leg = e.order_of(client_id).leg;
-            self.0.push((t_ns, Note::Got(leg, kind.event(), taken)));
+            self.0
+                .push((t_ns, Note::Got(leg.index(), kind.event(), taken)));
         }
     }
 }
@@ -195,7 +196,7 @@ impl Scenario {
         let job = Prepared::new(&engine_config(), job).unwrap();
         self.drive.add_job(job, &mut self.notes).unwrap();
         self.drive.engine.finish();
-        assert_eq!(self.drive.engine.refused_at_start(0), None);
+        assert_eq!(self.drive.engine.refused_at_start(JobId::new(0)), None);
     }
 
     /// Runs every message and deadline due up to `t`, in time order.
@@ -220,7 +221,7 @@ impl Scenario {
 
     /// The group.
     pub fn group(&self) -> &Group {
-        self.drive.engine.group(0).expect("started")
+        self.drive.engine.group(JobId::new(0)).expect("started")
     }
 
     /// The venues.
@@ -246,7 +247,7 @@ impl Scenario {
     /// Whether the engine's risk state would pass `c` now (on a copy: nothing changes).
     pub fn check(&self, c: &GroupCommand) -> Result<(), RiskReject> {
         let mut risk = self.risk().clone();
-        let tops = self.drive.engine.tops(0).expect("started");
+        let tops = self.drive.engine.tops(JobId::new(0)).expect("started");
         check_command(c, 99_999, &self.legs_risk, tops, &mut risk, self.now())
     }
 
@@ -302,7 +303,11 @@ impl Scenario {
     pub fn assert_fills_recorded_once(&self) {
         for leg in 0..self.venues().len() {
             let traded = self.venues()[leg].books()[0].traded_lots();
-            assert_eq!(self.group().reported_lots(leg), Some(traded), "leg {leg}");
+            assert_eq!(
+                self.group().reported_lots(LegIdx::new(leg)),
+                Some(traded),
+                "leg {leg}"
+            );
         }
     }
 

@@ -4,6 +4,7 @@
 
 use legcore::book::Side;
 use legcore::group::{Outcome, Policy};
+use legcore::index::LegIdx;
 use legcore::leg::{Fees, Mode, MAX_FILLS};
 use legcore::sim::FaultPlan;
 
@@ -49,7 +50,7 @@ fn every_tiny_fill_is_recorded_with_its_fee() {
     assert_eq!((s.position(0), s.position(1)), (LOTS, -LOTS));
     s.assert_fills_recorded_once();
     let venue = &s.venues()[0].books()[0];
-    let rec = s.group().leg_record(0).unwrap();
+    let rec = s.group().leg_record(LegIdx::new(0)).unwrap();
     assert_eq!(rec.filled_lots, LOTS);
     assert_eq!(
         rec.notional_tl,

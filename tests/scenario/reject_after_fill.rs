@@ -6,7 +6,7 @@ use legcore::journal::{Filter, Stats};
 use legcore::sim::FaultPlan;
 
 use crate::harness::market_pair;
-use crate::money::{d, summary};
+use crate::money::{d, inverse_a, summary, summary_on};
 
 #[test]
 fn the_filled_leg_is_unwound_to_flat() {
@@ -55,4 +55,12 @@ fn the_filled_leg_is_unwound_to_flat() {
     let table = stats.table();
     assert!(table.contains("(loss 0.01 USDT)"), "{table}");
     assert!(table.contains("realised loss 0.0105 USDT"), "{table}");
+
+    // Venue a an inverse contract (10 USD, settled in X): 50 USD bought at 1.01 held
+    // 49.5049504950… X, sold at 0.99 they gave 50.5050505050… X back: a loss in X.
+    let g = summary_on(&s, 0, &inverse_a());
+    let inc = g.incident.as_ref().expect("an incident");
+    assert_eq!(inc.loss_quote.0["X"], d("1.00010001"));
+    let leg0 = "leg 0 buy 5/5 filled, 5 unwound, net 0, loss 1.00010001 X";
+    assert!(inc.summary.contains(leg0), "{}", inc.summary);
 }

@@ -3,6 +3,7 @@
 
 use legcore::book::OrderSide;
 use legcore::group::{GroupCommand, Outcome, Policy, MAX_RETRIES};
+use legcore::index::LegIdx;
 use legcore::leg::{Command, Mode, Tif};
 use legcore::risk::{KillSwitch, RiskReject};
 use legcore::sim::FaultPlan;
@@ -33,7 +34,7 @@ fn the_group_ends_unhedged_with_its_residual_and_risk_reduces() {
     assert_eq!(s.risk().switch(), KillSwitch::Reducing);
     // From now on only risk-reducing orders pass.
     let add = GroupCommand {
-        leg: 1,
+        leg: LegIdx::new(1),
         part: 0,
         cmd: Command::Submit {
             slot: 0,

@@ -25,6 +25,7 @@ use super::codec::Encoder;
 use super::session::{Session, SessionError};
 use crate::book::OrderSide;
 use crate::instrument::InstrumentRules;
+use crate::num::{Decimal, Round};
 use crate::venue::{OrderPrice, OrderRef, Request, TimeInForce};
 
 /// SelfTradePreventionMode(25001).
@@ -91,6 +92,9 @@ pub struct BinanceOrders {
     stp: Stp,
     sent: Box<[(u32, u64, bool)]>,
     unconverted_fees: u64,
+    /// One tick-lot in quote (tick × lot × multiplier, up), the fee's unit; `None` if
+    /// it overflows (every fee is then refused as out of range).
+    tick_lot: Option<Decimal>,
 }
 
 impl BinanceOrders {
@@ -104,6 +108,12 @@ impl BinanceOrders {
             stp,
             sent: vec![(0, 0, false); SENT_WINDOW].into_boxed_slice(),
             unconverted_fees: 0,
+            tick_lot: rules
+                .tick
+                .size()
+                .mul(rules.lot.size(), Round::Ceil)
+                .and_then(|x| x.mul(rules.multiplier, Round::Ceil))
+                .ok(),
         }
     }
 

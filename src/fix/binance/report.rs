@@ -48,6 +48,16 @@ pub enum ReportError {
     },
 }
 
+/// `⌈n / d⌉` for `d > 0`.
+fn ceil_div(n: i128, d: i128) -> i128 {
+    let q = n / d;
+    if n % d > 0 {
+        q + 1
+    } else {
+        q
+    }
+}
+
 /// The reason for Binance's ErrorCode and Text (errors.md).
 fn reason(code: Option<i64>, text: Option<&[u8]>) -> RejectReason {
     let t = text.unwrap_or(b"");
@@ -74,7 +84,7 @@ fn order_of(v: &[u8]) -> Result<OrderRef, ReportError> {
             a.checked_mul(10)?.checked_add(u64::from(b - b'0'))
         })
         .filter(|_| ok)
-        .ok_or(ReportError::ForeignOrder(Text::new(v)))?;
+        .ok_or_else(|| ReportError::ForeignOrder(Text::new(v)))?;
     Ok(OrderRef::from_wire(wire)?)
 }
 
@@ -204,16 +214,18 @@ impl BinanceOrders {
                 _ => {}
             }
         }
-        let r = self.rules;
-        let tl = r
-            .tick
-            .size()
-            .mul(r.lot.size(), Round::Ceil)
-            .and_then(|x| x.mul(r.multiplier, Round::Ceil));
-        let e8 = tl
-            .and_then(|tl| total.mul_int(100_000_000)?.div(tl, Round::Ceil))
+        let out_of_range = || bad(137, b"", "fee out of range");
+        let tl = self.tick_lot.ok_or_else(out_of_range)?;
+        // ⌈total × 10⁸ / tick-lot⌉ on the raw values: in i128 when it fits (always, for
+        // a fee below 10¹² quote), else once in 256 bits.
+        if let Some(n) = total.raw().checked_mul(100_000_000) {
+            return Ok(ceil_div(n, tl.raw()));
+        }
+        let e8 = total
+            .mul_int(100_000_000)
+            .and_then(|x| x.div(tl, Round::Ceil))
             .and_then(|x| x.round_dp(0, Round::Ceil))
-            .map_err(|_| bad(137, b"", "fee out of range"))?;
+            .map_err(|_| out_of_range())?;
         Ok(e8.raw() / SCALE)
     }
 }

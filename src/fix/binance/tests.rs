@@ -5,6 +5,7 @@ use crate::fix::codec::FieldError;
 use crate::fix::codec::{decode_frame, Decoder, Encoder, TimePrecision};
 use crate::fix::session::{SeqNums, SessionConfig};
 use crate::fix::sign::{ApiKey, Ed25519Signer};
+use crate::index::LegIdx;
 use crate::leg::Liquidity;
 use crate::num::Step;
 use crate::venue::{NewOrder, RejectReason, Report, ReportKind};
@@ -49,7 +50,7 @@ fn venue(mt: &[u8], seq: u32, body: impl FnOnce(&mut Encoder<'_>)) -> Vec<u8> {
 }
 
 fn order_ref() -> OrderRef {
-    OrderRef::new(7, 1, 0, 2).unwrap()
+    OrderRef::new(7, LegIdx::new(1), 0, 2).unwrap()
 }
 
 fn new_order(price: OrderPrice, tif: TimeInForce) -> Request {
@@ -238,6 +239,17 @@ fn execution_reports_map_onto_venue_reports() {
         panic!("a fill")
     };
     assert_eq!((x.fee_tl_e8, m.unconverted_fees()), (0, 1));
+    // Up, never down: 10⁻¹⁸ USDT is 10⁻³ of a tick-lot × 10⁸, so 1; a rebate is exact.
+    for (fee, want) in [
+        (&b"0.000000000000000001"[..], 1),
+        (b"-0.001", -10_000 * 100_000_000),
+    ] {
+        let (r, ..) = report(&mut m, &fill(b'N', fee, b"USDT")).unwrap();
+        let ReportKind::Fill(x) = r.kind else {
+            panic!("a fill")
+        };
+        assert_eq!(x.fee_tl_e8, want);
+    }
     // Cancel ack (for the cancel's ClOrdID, naming the order in OrigClOrdID), expiry.
     let cancel = venue(b"8", 4, |e| {
         e.str(11, b"C1")

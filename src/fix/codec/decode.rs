@@ -6,7 +6,7 @@
 //! BodyLength before its bytes arrive.
 
 use super::encode::checksum;
-use super::frame::{announces, next_field, parse_u64, Frame};
+use super::frame::{announces, next_field, parse_u64, FieldIndex, Frame};
 use super::{DecodeError, BEGIN_STRING, SOH};
 use crate::num::Text;
 
@@ -14,11 +14,14 @@ use crate::num::Text;
 pub const MIN_FRAME: usize = 64;
 
 /// What the bytes at the start of the buffer are.
+// A frame carries its field index by value: returned once per frame and never stored,
+// so boxing it (an allocation per frame) would cost more than the copy.
+#[allow(clippy::large_enum_variant)]
 enum Scan {
     /// Not a whole frame yet.
     More,
     /// A frame of this length, body at this range, MsgType value at this range.
-    Frame(usize, (usize, usize), (usize, usize)),
+    Frame(usize, (usize, usize), (usize, usize), FieldIndex),
     /// An error; skip this many bytes.
     Bad(DecodeError, usize),
 }
@@ -85,10 +88,10 @@ impl Decoder {
                 self.start += skip;
                 Some(Err(e))
             }
-            Scan::Frame(len, body, mt) => {
+            Scan::Frame(len, body, mt, index) => {
                 self.start += len;
                 let bytes = &self.buf[start..start + len];
-                Some(Ok(Frame::new(bytes, body, &bytes[mt.0..mt.1])))
+                Some(Ok(Frame::new(bytes, body, &bytes[mt.0..mt.1], index)))
             }
         }
     }
@@ -97,8 +100,8 @@ impl Decoder {
 /// Checks one complete frame held alone in `bytes` (tests, logs, the fuzz harness).
 pub fn decode_frame(bytes: &[u8]) -> Result<Frame<'_>, DecodeError> {
     match scan(bytes, usize::MAX) {
-        Scan::Frame(len, body, mt) if len == bytes.len() => {
-            Ok(Frame::new(bytes, body, &bytes[mt.0..mt.1]))
+        Scan::Frame(len, body, mt, index) if len == bytes.len() => {
+            Ok(Frame::new(bytes, body, &bytes[mt.0..mt.1], index))
         }
         Scan::Frame(..) | Scan::More => Err(DecodeError::BadBodyLength {
             value: Text::new(b""),
@@ -192,7 +195,12 @@ fn check_frame(b: &[u8], body_at: usize, len_digits: &[u8]) -> Scan {
         return Scan::Bad(e, len);
     }
     match check_body(&b[body_at..body_end]) {
-        Ok((mt0, mt1)) => Scan::Frame(len, (body_at, body_end), (body_at + mt0, body_at + mt1)),
+        Ok(((mt0, mt1), index)) => Scan::Frame(
+            len,
+            (body_at, body_end),
+            (body_at + mt0, body_at + mt1),
+            index,
+        ),
         Err(DecodeError::Malformed { offset, why }) => Scan::Bad(
             DecodeError::Malformed {
                 offset: body_at + offset,
@@ -204,16 +212,20 @@ fn check_frame(b: &[u8], body_at: usize, len_digits: &[u8]) -> Scan {
     }
 }
 
-/// Walks every field of the body once; the range of MsgType's value.
-fn check_body(body: &[u8]) -> Result<(usize, usize), DecodeError> {
+/// Walks every field of the body once: the range of MsgType's value, and where every
+/// field is.
+fn check_body(body: &[u8]) -> Result<((usize, usize), FieldIndex), DecodeError> {
     let (tag, value, mut at) = next_field(body, 0, None)?;
     if tag != 35 {
         return Err(DecodeError::MissingTag { tag: 35 });
     }
     let mt = (at - 1 - value.len(), at - 1);
+    let mut index = FieldIndex::EMPTY;
+    index.push(tag, mt.0, mt.1);
     let mut data_len = None;
     while at < body.len() {
         let (tag, value, next) = next_field(body, at, data_len)?;
+        index.push(tag, next - 1 - value.len(), next - 1);
         if matches!(tag, 8 | 9 | 10 | 35) {
             return Err(DecodeError::Malformed {
                 offset: at,
@@ -223,5 +235,5 @@ fn check_body(body: &[u8]) -> Result<(usize, usize), DecodeError> {
         data_len = announces(tag, value);
         at = next;
     }
-    Ok(mt)
+    Ok((mt, index))
 }

@@ -53,10 +53,12 @@ impl<'a> Encoder<'a> {
     }
 
     fn tag(&mut self, tag: u32) {
-        let mut d = [0u8; 20];
-        let n = write_u64(u64::from(tag), &mut d);
+        // `<digits>=` built on the stack and copied once.
+        let mut d = [0u8; 21];
+        d[20] = b'=';
+        let digits: &mut [u8; 20] = (&mut d[..20]).try_into().expect("20 bytes");
+        let n = write_u64(u64::from(tag), digits);
         self.raw(&d[20 - n..]);
-        self.raw(b"=");
     }
 
     fn bad(&mut self, tag: u32, value: &[u8], why: &'static str) -> &mut Self {
@@ -75,9 +77,24 @@ impl<'a> Encoder<'a> {
         if value.is_empty() || value.contains(&SOH) {
             return self.bad(tag, value, "empty or holds SOH");
         }
-        self.tag(tag);
-        self.raw(value);
-        self.raw(&[SOH]);
+        if self.err.is_some() {
+            return self;
+        }
+        // `<tag>=<value>␁` into the buffer after one bounds check.
+        let mut digits = [0u8; 20];
+        let n = write_u64(u64::from(tag), &mut digits);
+        let len = n + 1 + value.len() + 1;
+        let Some(dst) = self.buf.get_mut(self.pos..self.pos + len) else {
+            let cap = self.buf.len();
+            self.err = Some(EncodeError::BufferFull { cap });
+            return self;
+        };
+        let (t, rest) = dst.split_at_mut(n);
+        t.copy_from_slice(&digits[20 - n..]);
+        rest[0] = b'=';
+        rest[1..=value.len()].copy_from_slice(value);
+        rest[value.len() + 1] = SOH;
+        self.pos += len;
         self
     }
 
@@ -120,17 +137,34 @@ impl<'a> Encoder<'a> {
         }
         let mut d = [0u8; 44];
         let mut i = d.len();
-        let mut m = mantissa.unsigned_abs();
-        let mut written = 0u8;
-        while m > 0 || written <= dp {
+        let m = mantissa.unsigned_abs();
+        // Digit by digit from the right; in u64 when it fits (a 128-bit division per
+        // digit is a library call).
+        let mut put = |digit: u8, written: u8| {
             if written == dp && dp > 0 {
                 i -= 1;
                 d[i] = b'.';
             }
             i -= 1;
-            d[i] = b'0' + (m % 10) as u8;
-            m /= 10;
-            written += 1;
+            d[i] = b'0' + digit;
+        };
+        let mut written = 0u8;
+        match u64::try_from(m) {
+            Ok(mut m) => {
+                while m > 0 || written <= dp {
+                    put((m % 10) as u8, written);
+                    m /= 10;
+                    written += 1;
+                }
+            }
+            Err(_) => {
+                let mut m = m;
+                while m > 0 || written <= dp {
+                    put((m % 10) as u8, written);
+                    m /= 10;
+                    written += 1;
+                }
+            }
         }
         if mantissa < 0 {
             i -= 1;

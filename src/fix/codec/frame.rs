@@ -3,7 +3,10 @@
 //! [`Frame::time`]...) say which tag is missing or which value is out of range.
 //!
 //! The field walk ([`next_field`]) is the one the decoder validated the frame with, so
-//! iterating a [`Frame`] cannot fail. A data field (RawData(96) and FIX 4.4's other
+//! iterating a [`Frame`] cannot fail. That walk also records where each field is
+//! ([`FieldIndex`], the first [`MAX_INDEXED`] fields), so a typed reader finds its tag
+//! without parsing the frame again: an ExecutionReport is read in one walk, not one a
+//! field. A data field (RawData(96) and FIX 4.4's other
 //! length-prefixed fields) may hold SOH: its length field, just before it, says where
 //! it ends.
 
@@ -13,6 +16,54 @@ use crate::num::Step;
 
 /// (length tag, data tag) pairs of FIX 4.4: the data's bytes are counted, not scanned.
 const DATA_FIELDS: [(u32, u32); 4] = [(95, 96), (93, 89), (90, 91), (212, 213)];
+
+/// Fields whose place a [`Frame`] keeps (Binance's ExecutionReport has about 30); a
+/// frame with more is still read whole, its later fields by a walk.
+pub const MAX_INDEXED: usize = 48;
+
+/// Where the body's first fields are: `(tag, value start, value end)`, offsets in the
+/// body, in order.
+#[derive(Clone, Copy)]
+pub(crate) struct FieldIndex {
+    fields: [(u32, u32, u32); MAX_INDEXED],
+    len: u8,
+    /// Every field of the body is in `fields`.
+    complete: bool,
+}
+
+impl FieldIndex {
+    pub(crate) const EMPTY: FieldIndex = FieldIndex {
+        fields: [(0, 0, 0); MAX_INDEXED],
+        len: 0,
+        complete: true,
+    };
+
+    /// Records the field `tag` whose value is `body[start..end]`.
+    pub(crate) fn push(&mut self, tag: u32, start: usize, end: usize) {
+        let fits = |x: usize| u32::try_from(x).ok();
+        match (fits(start), fits(end)) {
+            (Some(s), Some(e)) if usize::from(self.len) < MAX_INDEXED => {
+                self.fields[usize::from(self.len)] = (tag, s, e);
+                self.len += 1;
+            }
+            _ => self.complete = false,
+        }
+    }
+
+    /// The value range of the first `tag`: `Ok(None)` if the frame has none, `Err(())`
+    /// if it is not among the indexed fields of a frame that has more.
+    fn find(&self, tag: u32) -> Result<Option<(usize, usize)>, ()> {
+        let hit = self.fields[..usize::from(self.len)]
+            .iter()
+            .find(|f| f.0 == tag)
+            .map(|&(_, s, e)| (s as usize, e as usize));
+        match hit {
+            Some(r) => Ok(Some(r)),
+            None if self.complete => Ok(None),
+            None => Err(()),
+        }
+    }
+}
 
 /// One field: `(tag, value, offset of the next field)`.
 pub(crate) type Field<'a> = (u32, &'a [u8], usize);
@@ -80,14 +131,21 @@ pub struct Frame<'a> {
     bytes: &'a [u8],
     body: (usize, usize),
     msg_type: &'a [u8],
+    index: FieldIndex,
 }
 
 impl<'a> Frame<'a> {
-    pub(crate) fn new(bytes: &'a [u8], body: (usize, usize), msg_type: &'a [u8]) -> Self {
+    pub(crate) fn new(
+        bytes: &'a [u8],
+        body: (usize, usize),
+        msg_type: &'a [u8],
+        index: FieldIndex,
+    ) -> Self {
         Frame {
             bytes,
             body,
             msg_type,
+            index,
         }
     }
 
@@ -102,18 +160,32 @@ impl<'a> Frame<'a> {
     }
 
     /// The body's fields in order (MsgType first; BeginString, BodyLength and CheckSum
-    /// are not fields of the body).
-    pub fn fields(&self) -> Fields<'a> {
+    /// are not fields of the body): from the index when it holds them all.
+    pub fn fields(&self) -> Fields<'_, 'a> {
+        let i = &self.index;
         Fields {
             body: &self.bytes[self.body.0..self.body.1],
             at: 0,
             data_len: None,
+            indexed: i.complete.then(|| i.fields[..usize::from(i.len)].iter()),
+        }
+    }
+
+    /// The fields by walking the body (what the index was built from).
+    pub(crate) fn walk(&self) -> Fields<'_, 'a> {
+        Fields {
+            indexed: None,
+            ..self.fields()
         }
     }
 
     /// The first value of `tag`, if any.
     pub fn get(&self, tag: u32) -> Option<&'a [u8]> {
-        self.fields().find(|f| f.0 == tag).map(|f| f.1)
+        let body = &self.bytes[self.body.0..self.body.1];
+        match self.index.find(tag) {
+            Ok(hit) => hit.map(|(s, e)| &body[s..e]),
+            Err(()) => self.walk().find(|f| f.0 == tag).map(|f| f.1),
+        }
     }
 
     /// The first value of `tag`, or [`FieldError::Missing`].
@@ -124,7 +196,7 @@ impl<'a> Frame<'a> {
     /// `tag` as an unsigned integer.
     pub fn uint(&self, tag: u32) -> Result<u64, FieldError> {
         let v = self.req(tag)?;
-        parse_u64(v).ok_or(FieldError::range(tag, v, "not an unsigned integer"))
+        parse_u64(v).ok_or_else(|| FieldError::range(tag, v, "not an unsigned integer"))
     }
 
     /// `tag` as a signed integer (Binance's negative error codes).
@@ -134,7 +206,7 @@ impl<'a> Frame<'a> {
             Some((b'-', d)) => (true, d),
             _ => (false, v),
         };
-        let n = parse_u64(digits).ok_or(FieldError::range(tag, v, "not an integer"))?;
+        let n = parse_u64(digits).ok_or_else(|| FieldError::range(tag, v, "not an integer"))?;
         let n = i64::try_from(n).map_err(|_| FieldError::range(tag, v, "past i64"))?;
         Ok(if neg { -n } else { n })
     }
@@ -154,16 +226,21 @@ impl<'a> Frame<'a> {
 }
 
 /// The fields of a [`Frame`], in order.
-pub struct Fields<'a> {
+pub struct Fields<'f, 'a> {
     body: &'a [u8],
     at: usize,
     data_len: Option<(u32, usize)>,
+    indexed: Option<std::slice::Iter<'f, (u32, u32, u32)>>,
 }
 
-impl<'a> Iterator for Fields<'a> {
+impl<'a> Iterator for Fields<'_, 'a> {
     type Item = (u32, &'a [u8]);
 
     fn next(&mut self) -> Option<(u32, &'a [u8])> {
+        if let Some(i) = &mut self.indexed {
+            let &(tag, s, e) = i.next()?;
+            return Some((tag, &self.body[s as usize..e as usize]));
+        }
         if self.at >= self.body.len() {
             return None;
         }

@@ -21,7 +21,7 @@ mod time;
 pub use decode::{decode_frame, Decoder, MIN_FRAME};
 pub use encode::{checksum, Encoder};
 pub use error::{DecodeError, EncodeError, FieldError};
-pub use frame::{Fields, Frame};
+pub use frame::{Fields, Frame, MAX_INDEXED};
 pub use time::{parse_timestamp, write_timestamp, TimePrecision};
 
 /// The field separator.

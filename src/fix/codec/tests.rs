@@ -27,6 +27,9 @@ fn every_self_consistent_doc_frame_decodes_and_the_others_are_refused() {
                 let frame = r.unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&f)));
                 assert_eq!(frame.bytes(), &f[..]);
                 assert!(frame.fields().count() >= 5);
+                let (indexed, walked): (Vec<_>, Vec<_>) =
+                    (frame.fields().collect(), frame.walk().collect());
+                assert_eq!(indexed, walked, "the index is the walk");
                 ok += 1;
             }
             "bad_checksum" => {
@@ -93,6 +96,21 @@ fn decimals_are_written_exactly() {
         let f = e.finish().unwrap();
         let frame = decode_frame(f).unwrap();
         assert_eq!(frame.req(44).unwrap(), text.as_bytes());
+    }
+}
+
+/// Near the end of the buffer a field is written whole or refused, never cut.
+#[test]
+fn a_field_that_does_not_fit_is_refused_whole() {
+    let mut buf = [0u8; 96];
+    for len in 1..80 {
+        let value = vec![b'v'; len];
+        let mut e = Encoder::new(&mut buf[..], b"0");
+        e.str(58, &value);
+        match e.finish() {
+            Ok(f) => assert_eq!(decode_frame(f).unwrap().req(58), Ok(&value[..])),
+            Err(err) => assert_eq!(err, EncodeError::BufferFull { cap: 96 }, "{len}"),
+        }
     }
 }
 
@@ -238,6 +256,32 @@ fn data_fields_may_hold_soh() {
     let f = decode_frame(e.finish().unwrap()).unwrap();
     assert_eq!(f.req(96), Ok(&b"a\x01=b"[..]));
     assert_eq!(f.uint(108), Ok(30));
+}
+
+/// Past the indexed fields a frame is still read whole, and a repeated tag reads as its
+/// first value wherever it is.
+#[test]
+fn every_field_reads_the_same_indexed_or_not() {
+    let mut buf = vec![0u8; 4096];
+    let mut e = Encoder::new(&mut buf[..], b"8");
+    let n = MAX_INDEXED as u64 + 20;
+    for i in 0..n {
+        e.uint(5000 + i as u32, i);
+    }
+    e.uint(5000, 999).uint(58, 7);
+    let f = decode_frame(e.finish().unwrap()).unwrap();
+    for i in 0..n {
+        assert_eq!(f.uint(5000 + i as u32), Ok(i), "tag {}", 5000 + i);
+    }
+    assert_eq!(f.uint(58), Ok(7), "the last field, past the index");
+    assert_eq!(f.uint(5000), Ok(0), "the first of a repeated tag");
+    assert_eq!(f.get(4), None);
+    let walked: Vec<u32> = f.fields().map(|(t, _)| t).collect();
+    assert_eq!(
+        walked.len() as u64,
+        n + 3,
+        "MsgType, the fields, the repeat and 58"
+    );
 }
 
 #[test]

@@ -85,7 +85,7 @@ fn digits(tag: u32, v: &[u8], at: usize, n: usize, max: u64) -> Result<u64, Fiel
     let mut x = 0u64;
     for &b in v
         .get(at..at + n)
-        .ok_or(FieldError::range(tag, v, "too short"))?
+        .ok_or_else(|| FieldError::range(tag, v, "too short"))?
     {
         if !b.is_ascii_digit() {
             return Err(FieldError::range(tag, v, "not YYYYMMDD-HH:MM:SS[.fff]"));
@@ -133,7 +133,7 @@ pub fn parse_timestamp(tag: u32, v: &[u8]) -> Result<u64, FieldError> {
     let secs = days_from_civil(y, mo, d) * SECS_PER_DAY + h * 3600 + mi * 60 + s;
     secs.checked_mul(NS_PER_SEC)
         .and_then(|n| n.checked_add(sub))
-        .ok_or(FieldError::range(tag, v, "past the u64 ns range"))
+        .ok_or_else(|| FieldError::range(tag, v, "past the u64 ns range"))
 }
 
 fn month_days(y: u64, m: u64) -> u64 {

@@ -472,14 +472,10 @@ impl Session {
 
     fn new_seq_no(&self, f: &Frame<'_>) -> Result<u32, SessionError> {
         let v = f.uint(36)?;
-        u32::try_from(v)
-            .ok()
-            .filter(|&n| n >= 1)
-            .ok_or(SessionError::Field(FieldError::range(
-                36,
-                f.req(36)?,
-                "not a SEQNUM",
-            )))
+        u32::try_from(v).ok().filter(|&n| n >= 1).ok_or_else(|| {
+            let v = f.req(36).unwrap_or(b"");
+            SessionError::Field(FieldError::range(36, v, "not a SEQNUM"))
+        })
     }
 
     /// The frames an inbound message (MsgSeqNum `seq`) calls for.

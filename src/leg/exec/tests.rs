@@ -626,6 +626,17 @@ fn a_silent_venue_is_given_up_on_after_the_silence_limit() {
     l.on_order(0, open, 2_000, &mut out).unwrap();
     assert_eq!(out.as_slice(), &[Command::Cancel { slot: 0 }]);
     assert_eq!(l.filled_lots(), 3);
+    assert!(l.is_silent(), "the cancel's answer is still owed");
+    // Its cancel is acked: every order's fate is known again, and the leg says so.
+    l.on_order(
+        0,
+        OrderEvent::CancelAcked { filled_lots: 3 },
+        2_100,
+        &mut out,
+    )
+    .unwrap();
+    assert!(l.is_done() && !l.is_silent());
+    assert_eq!(l.filled_lots(), 3);
 }
 
 #[test]

@@ -1,6 +1,7 @@
 use super::*;
 use crate::book::{Depth, Level, OrderSide, Side};
 use crate::index::BookId;
+use crate::index::LegIdx;
 use crate::leg::{OrderEvent, Tif, VenueStatus};
 use crate::sim::tests::order as new_order;
 use crate::venue::OrderRef;
@@ -25,7 +26,7 @@ fn order(id: u64, price_ticks: i64, qty_lots: i64, tif: Tif) -> Request {
 }
 
 fn oref(n: u64) -> OrderRef {
-    OrderRef::new(n, 0, 0, 0).unwrap()
+    OrderRef::new(n, LegIdx::new(0), 0, 0).unwrap()
 }
 
 /// Everything delivered up to `until`, with delivery times.

@@ -64,7 +64,7 @@ fn buys_the_usd_size_at_the_ask_toward_zero_on_a_live_book_only() {
     );
     // A refused start returns it to flat, with its cycle still to do.
     let g = Group::new(&[i.legs[0].plan], Policy::Rollback).unwrap();
-    r.on_group_end(0, &g, Some(GroupError::Tops));
+    r.on_group_end(JobId::new(0), &g, Some(GroupError::Tops));
     assert!(matches!(r.state(), CarryState::Flat { .. }));
     assert_eq!(r.stats().opens, 1);
 }
