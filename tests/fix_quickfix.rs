@@ -795,6 +795,7 @@ fn the_journal_and_the_acceptors_log_agree_order_by_order() {
         kind: ContractKind::Linear,
         multiplier: Decimal::ONE,
         quote: "USDT".into(),
+        settle: "USDT".into(),
     };
     let (mut recorder, _) = JournalRecorder::new(Some(writer), vec![info], "fix-journal");
     recorder.write(&Line::Opened(Opened::now("fix-journal")), true);
