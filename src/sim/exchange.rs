@@ -214,10 +214,10 @@ impl SimExchange {
         let mut late_fill = None;
         match req {
             Request::New(o) if self.roll(Fault::Reject) => {
-                reps.push(Report {
-                    order: o.order,
-                    kind: ReportKind::Reject(RejectReason::Unavailable),
-                });
+                reps.push(Report::new(
+                    o.order,
+                    ReportKind::Reject(RejectReason::Unavailable),
+                ));
             }
             Request::New(o) => {
                 let cap = if o.tif == TimeInForce::Ioc && self.roll(Fault::PartialFill) {
