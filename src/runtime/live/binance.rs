@@ -228,3 +228,23 @@ fn apply(
     let live = feed.on_line(book, line);
     sink.on_line(line, book, live, health)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_to_the_cap_and_jitter_takes_at_most_half() {
+        let (min, max) = (Duration::from_millis(5), Duration::from_millis(40));
+        for n in 1..40u32 {
+            let full = (min * 2u32.pow((n - 1).min(10))).min(max);
+            for seed in [0, 1, 77, u64::MAX] {
+                let d = backoff(min, max, n, seed);
+                assert!(d <= full && d >= full / 2, "n {n} seed {seed}: {d:?}");
+            }
+        }
+        let spread: std::collections::HashSet<_> =
+            (0..32).map(|s| backoff(min, max, 4, s)).collect();
+        assert!(spread.len() > 1, "no jitter");
+    }
+}
