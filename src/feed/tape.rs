@@ -10,10 +10,11 @@
 //!   in ns. A Bybit line may also carry a `<local_ns> ` prefix, which then wins;
 //! - `<secs>.<frac>: <json>` (cryptofeed's raw websocket log: OKX): the local receive
 //!   time in seconds, read exactly to the ns (digits past the ninth are dropped). The
-//!   log's `wss://… <->` (connect) and `wss://… <-` (sent) lines are not messages.
+//!   log's own `wss://… <->` (connected) and `wss://… <-` (sent) lines record the
+//!   recorder's side, not the venue's: they are left out, like blank lines.
 //!
-//! A file is gzip (by its magic bytes) or plain text. Lines of no shape of the format are
-//! left out and counted ([`Tape::skipped`]), never silently dropped.
+//! A file is gzip (by its magic bytes) or plain text. Other lines of no shape of the
+//! format are left out and counted ([`Tape::skipped`]), never silently dropped.
 
 use std::io::{self, Read};
 use std::path::Path;
@@ -94,7 +95,8 @@ impl Tape {
             None => None,
         };
         let Some(ns) = ns else {
-            if !line.iter().all(u8::is_ascii_whitespace) {
+            let own = format.cryptofeed_lines() && cryptofeed_own_line(line);
+            if !own && !line.iter().all(u8::is_ascii_whitespace) {
                 self.skipped += 1;
             }
             return;
@@ -173,6 +175,14 @@ pub(crate) fn split_cryptofeed(line: &[u8]) -> Option<(u64, &[u8])> {
     Some((ns.checked_mul(1_000_000_000)?.checked_add(sub)?, json))
 }
 
+/// A cryptofeed log's own line: `<ws url> <-> <secs>` (connected) or
+/// `<ws url> <- <secs>: <json>` (a message it sent).
+fn cryptofeed_own_line(line: &[u8]) -> bool {
+    let url = line.starts_with(b"wss://") || line.starts_with(b"ws://");
+    let arrow = |a: &[u8]| line.windows(a.len()).any(|w| w == a);
+    url && (arrow(b" <-> ") || arrow(b" <- "))
+}
+
 /// A bare JSON object's top-level `ts` (ms) in ns; `None` if it has none or it does not
 /// fit.
 fn json_ts_ns(line: &[u8]) -> Option<u64> {
@@ -231,7 +241,11 @@ mod tests {
                     1652459225.5 {}\n";
         let okx = Format::OkxBooks(InstId::ANY);
         let t = Tape::index(text.as_bytes().to_vec(), okx);
-        assert_eq!((t.len(), t.skipped()), (5, 5));
+        assert_eq!(
+            (t.len(), t.skipped()),
+            (5, 3),
+            "the recorder's own lines not counted"
+        );
         let ns: Vec<u64> = (0..t.len()).map(|i| t.recorded_ns(i)).collect();
         assert_eq!(
             ns,
