@@ -1,7 +1,7 @@
 //! The feed decoders' "no allocation per message" guarantee, measured: a counting global
 //! allocator (gated per thread, so parallel tests do not disturb it) must see zero
 //! allocations while real messages — valid, stale, out of sequence, truncated and malformed —
-//! go through the Binance, Bybit and Hyperliquid decoders into preallocated ladders.
+//! go through the Binance, Bybit, Hyperliquid and OKX decoders into preallocated ladders.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -13,6 +13,7 @@ use legcore::feed::binance::{
 };
 use legcore::feed::bybit::BybitSync;
 use legcore::feed::hyperliquid::apply_l2_book;
+use legcore::feed::okx::{InstId, OkxSync};
 use legcore::feed::{BookFeed, Format, Tape};
 use legcore::num::Step;
 
@@ -139,6 +140,48 @@ fn bybit_and_hyperliquid_messages_allocate_nothing() {
     assert!(ok >= 47, "{ok}");
 }
 
+/// OKX `books` snapshots and updates of the real capture, each checksum verified, then
+/// damaged copies (refused, some making the book stale), allocate nothing.
+#[test]
+fn okx_messages_allocate_nothing() {
+    let path = format!("{DATA}okx/cryptofeed_OKX.ws.1.0.txt.gz");
+    let tape = Tape::load(path, Format::OkxBooks(InstId::ANY)).unwrap();
+    let json = |i: usize| {
+        let line = tape.line(i);
+        let at = line.windows(2).position(|w| w == b": ").unwrap();
+        line[at + 2..].to_vec()
+    };
+    let whole: Vec<Vec<u8>> = (0..tape.len()).map(json).collect();
+    let mut damaged = with_damage(whole.clone());
+    // And with the last digit (a book's checksum) changed: a mismatch, the book stale.
+    damaged.extend(whole.iter().map(|m| {
+        let mut bad = m.clone();
+        if let Some(d) = bad.iter().rposition(u8::is_ascii_digit) {
+            bad[d] = if bad[d] == b'1' { b'2' } else { b'1' };
+        }
+        bad
+    }));
+    let (tick, lot) = (
+        Step::parse("0.1").unwrap(),
+        Step::parse("0.00000001").unwrap(),
+    );
+    let mut sync = OkxSync::new(InstId::new("BTC-USDT").unwrap());
+    let mut ladder = Ladder::new(1_024, 1_024);
+    let mut refused = 0u32;
+    let n = allocations(|| {
+        for m in whole.iter().chain(&damaged) {
+            refused += u32::from(sync.apply(&mut ladder, tick, lot, m).is_err());
+        }
+    });
+    assert_eq!(n, 0);
+    let s = sync.stats();
+    assert!(s.checksums_verified >= 98, "{s:?}");
+    assert!(
+        refused > 100 && s.checksum_mismatches > 0,
+        "{refused} {s:?}"
+    );
+}
+
 /// `legcore run`'s [`BookFeed`] over a capture of each format, whole and damaged
 /// lines alike, allocates nothing once built; the damaged lines are counted refused.
 #[test]
@@ -173,6 +216,12 @@ fn the_run_book_feed_allocates_nothing_on_every_format() {
             Format::HyperliquidL2Book,
             "1",
             "0.00001",
+        ),
+        (
+            "okx/cryptofeed_OKX.ws.1.0.txt.gz",
+            Format::OkxBooks(InstId::new("BTC-USDT").unwrap()),
+            "0.1",
+            "0.00000001",
         ),
     ];
     for (file, format, tick, lot) in cases {

@@ -699,6 +699,13 @@ fn the_hyperliquid_btc_scenario_round_trips_on_the_recorded_l2book() {
     roundtrip_runs("hyperliquid_btc_roundtrip.toml", "hyperliquid");
 }
 
+/// On OKX's recorded `books` of three interleaved instruments: the feed follows
+/// BTC-USDT, verifying each checksum, and refuses none of the capture's lines.
+#[test]
+fn the_okx_btc_usdt_scenario_round_trips_on_the_recorded_books() {
+    roundtrip_runs("okx_btcusdt_roundtrip.toml", "okx-spot");
+}
+
 /// A venue reached over FIX sends real orders: without `--live-orders` the run refuses
 /// to start (exit 2); a key written in the scenario and a host off this machine are
 /// refused by name, the key never echoed.

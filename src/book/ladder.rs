@@ -354,8 +354,30 @@ impl Snapshot<'_> {
         Ok(())
     }
 
+    /// The levels staged so far on `side`, best first, and whether the side was cut
+    /// (more levels pushed than the ladder holds: the ones past the capacity are not
+    /// among these).
+    pub fn staged(&self, side: Side) -> (impl ExactSizeIterator<Item = Level> + '_, bool) {
+        let stage = match side {
+            Side::Bid => &self.ladder.stage_bids,
+            Side::Ask => &self.ladder.stage_asks,
+        };
+        let (keys, sizes) = stage.slices();
+        let levels = keys.iter().zip(sizes).map(move |(&k, &s)| Level {
+            price_ticks: key_of(side, k),
+            qty_lots: s,
+        });
+        (levels, stage.floor != NO_FLOOR)
+    }
+
     /// Validates and installs the staged book with sequence number `seq`.
     pub fn commit(self, seq: u64, depth: Depth) -> Result<(), BookError> {
+        self.commit_sides(seq, [depth, depth])
+    }
+
+    /// [`commit`](Self::commit) with each side's own depth (`[bids, asks]`): a venue
+    /// whose snapshot window is N levels lists a side whole when it has fewer than N.
+    pub fn commit_sides(self, seq: u64, depth: [Depth; 2]) -> Result<(), BookError> {
         if let Some(e) = self.failed {
             return Err(e);
         }
@@ -370,9 +392,9 @@ impl Snapshot<'_> {
                 });
             }
         }
-        for (stage, last) in [
-            (&mut l.stage_bids, self.last[0]),
-            (&mut l.stage_asks, self.last[1]),
+        for (stage, last, depth) in [
+            (&mut l.stage_bids, self.last[0], depth[0]),
+            (&mut l.stage_asks, self.last[1], depth[1]),
         ] {
             stage.reverse();
             if let (Depth::Partial, NO_FLOOR, Some(far)) = (depth, stage.floor, last) {
@@ -429,6 +451,13 @@ impl Update<'_> {
             self.ops += 1;
         }
         Ok(())
+    }
+
+    /// The book with this transaction's changes so far (not yet checked for crossing):
+    /// what a venue's checksum of the resulting book is computed over.
+    #[inline]
+    pub fn book(&self) -> &Ladder {
+        self.ladder
     }
 
     /// Checks the result is not crossed and records `seq` as the last applied update.

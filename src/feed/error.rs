@@ -82,6 +82,27 @@ pub enum FeedError {
         /// Message-slot capacity.
         messages: usize,
     },
+    /// The venue's checksum of its top levels (OKX: CRC32 of the top 25 per side) does
+    /// not match the book after this message: the book has drifted from the venue (a
+    /// message lost or misapplied). Nothing is applied; the book is stale until the next
+    /// snapshot (a live client resubscribes for one).
+    #[error("checksum mismatch: the venue sent {expected}, the book gives {computed}")]
+    ChecksumMismatch {
+        /// The message's `checksum`.
+        expected: i32,
+        /// The same checksum over the book with the message applied.
+        computed: i32,
+    },
+    /// The checksum covers more levels of `side` than the ladder knows (it holds `known`
+    /// and depth past them is unknown: the ladder is smaller than the venue's window), so
+    /// it cannot be verified. Give the book more levels per side.
+    #[error("checksum not verifiable: the ladder knows only {known} {side} levels")]
+    ChecksumDepth {
+        /// The side cut short.
+        side: Side,
+        /// Levels the ladder holds on it.
+        known: usize,
+    },
     /// `load_book_file` could not recognise the input as any supported book format.
     /// Supported: a Binance REST depth snapshot, a Hyperliquid `l2Book` (REST object or
     /// websocket envelope), a Bybit v5 `orderbook` snapshot line.

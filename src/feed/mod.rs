@@ -6,6 +6,8 @@
 //!   a replay driver for hftbacktest capture files.
 //! - [`bybit`]: v5 `orderbook.N` snapshots and deltas with the `u` chaining rule.
 //! - [`hyperliquid`]: `l2Book` top-N snapshots, websocket envelope or REST object.
+//! - [`okx`]: v5 `books` snapshots and updates with the `seqId`/`prevSeqId` chaining rule
+//!   and the CRC32 checksum of the top 25 levels.
 //! - `file`: `load_book_file` for `legcore analyze`: detects one of the formats
 //!   above in a file, infers tick and lot from the decimals written, and loads a ladder.
 //! - `json`: the zero-allocation pull scanner the decoders are written on.
@@ -37,6 +39,7 @@ pub mod bybit;
 mod file;
 pub mod hyperliquid;
 mod json;
+pub mod okx;
 
 mod error;
 mod levels;

@@ -1,11 +1,14 @@
 //! One [`BookFeed`] for every shipped decoder: it keeps a ladder in sync from a capture's
 //! lines by the rules of the capture's [`Format`] (Binance spot, USDⓈ-M or COIN-M
 //! snapshot-plus-diffs, Bybit `orderbook.500` snapshot-plus-deltas, Hyperliquid `l2Book`
-//! full snapshots), through one entry point, [`BookFeed::on_line`], used by the runtime's
+//! full snapshots, OKX `books` snapshot-plus-updates with checksums), through one entry
+//! point, [`BookFeed::on_line`], used by the runtime's
 //! loop, its simulated venues and the scenario checks alike.
 //!
-//! Lines that carry no book (Binance book tickers and trades, Hyperliquid `trades`) are
-//! passed over; every other line the decoder or the sync rules refuse (malformed, stale,
+//! Lines that carry no book (Binance book tickers and trades, Hyperliquid `trades`, OKX
+//! `tickers`, `trades` and subscription events) are passed over, and an OKX capture's
+//! `books` pushes of other instruments than the feed's are skipped and counted
+//! ([`BookFeed::skipped`]); every other line the decoder or the sync rules refuse (malformed, stale,
 //! out of sequence, crossed, off the tick or lot, another venue's message) is counted in
 //! [`BookFeed::refused`] with the latest reason kept, never silently dropped. No
 //! allocation per line: the syncs' buffers are allocated at construction.
@@ -16,7 +19,8 @@ use crate::num::{Step, Text};
 use super::binance::{classify, split_line, BinanceSync, LineKind, Market, SyncState};
 use super::bybit::BybitSync;
 use super::hyperliquid::apply_l2_book;
-use super::tape::Tape;
+use super::okx::{InstId, OkxSync};
+use super::tape::{split_cryptofeed, Tape};
 use super::FeedError;
 
 /// A capture's venue format: which decoder and sync rules its lines follow.
@@ -32,21 +36,25 @@ pub enum Format {
     BybitOrderbook500,
     /// Hyperliquid `l2Book`: every message a full top-N snapshot.
     HyperliquidL2Book,
+    /// OKX `books` of one instrument: a snapshot, then updates with
+    /// `prevSeqId == previous seqId` and a CRC32 checksum of the top 25 levels.
+    OkxBooks(InstId),
 }
 
 impl Format {
     /// Every format, in the order of [`Format::NAMES`].
-    pub const ALL: [Format; 5] = [
+    pub const ALL: [Format; 6] = [
         Format::BinanceSpot,
         Format::BinanceUsdm,
         Format::BinanceCoinm,
         Format::BybitOrderbook500,
         Format::HyperliquidL2Book,
+        Format::OkxBooks(InstId::ANY),
     ];
 
     /// The scenario key's values, as a list for messages.
-    pub const NAMES: &'static str =
-        "binance-spot, binance-usdm, binance-coinm, bybit-orderbook500 or hyperliquid-l2book";
+    pub const NAMES: &'static str = "binance-spot, binance-usdm, binance-coinm, \
+         bybit-orderbook500, hyperliquid-l2book or okx-books";
 
     /// The name a scenario gives it (`binance-usdm`).
     pub fn name(self) -> &'static str {
@@ -56,10 +64,12 @@ impl Format {
             Format::BinanceCoinm => "binance-coinm",
             Format::BybitOrderbook500 => "bybit-orderbook500",
             Format::HyperliquidL2Book => "hyperliquid-l2book",
+            Format::OkxBooks(_) => "okx-books",
         }
     }
 
-    /// The format named `name`, if any.
+    /// The format named `name`, if any (`okx-books` follows [`InstId::ANY`]: see
+    /// [`Format::following`]).
     pub fn parse(name: &str) -> Option<Format> {
         Format::ALL.into_iter().find(|f| f.name() == name)
     }
@@ -68,6 +78,22 @@ impl Format {
     /// history files) instead of `<local_ns> <json>`.
     pub fn bare_json_time(self) -> bool {
         self == Format::BybitOrderbook500
+    }
+
+    /// Whether its lines may be cryptofeed's `<secs>.<frac>: <json>` (its OKX log)
+    /// instead of `<local_ns> <json>`.
+    pub fn cryptofeed_lines(self) -> bool {
+        matches!(self, Format::OkxBooks(_))
+    }
+
+    /// The format following instrument `inst` where a capture interleaves several
+    /// (`okx-books`: its `instId`); other formats have one instrument a capture and are
+    /// returned as they are. `None` when `inst` is not an instrument id of the format.
+    pub fn following(self, inst: &str) -> Option<Format> {
+        match self {
+            Format::OkxBooks(_) => InstId::new(inst).map(Format::OkxBooks),
+            f => Some(f),
+        }
     }
 }
 
@@ -78,6 +104,7 @@ enum Sync {
     Bybit(BybitSync),
     /// Whether a snapshot has been applied.
     Hyperliquid(bool),
+    Okx(OkxSync),
 }
 
 /// Keeps a ladder in sync from capture lines of one [`Format`]. See the module doc.
@@ -102,6 +129,7 @@ impl BookFeed {
             Format::BinanceUsdm | Format::BinanceCoinm => binance(Market::Futures),
             Format::BybitOrderbook500 => Sync::Bybit(BybitSync::new()),
             Format::HyperliquidL2Book => Sync::Hyperliquid(false),
+            Format::OkxBooks(inst) => Sync::Okx(OkxSync::new(inst)),
         };
         BookFeed {
             sync,
@@ -118,6 +146,20 @@ impl BookFeed {
         self.format
     }
 
+    /// Lines of another instrument of the capture, skipped (OKX captures interleave
+    /// several; 0 for the other formats).
+    pub fn skipped(&self) -> u64 {
+        self.okx().map_or(0, |s| s.stats().skipped)
+    }
+
+    /// The OKX sync and its counts (checksums verified, gaps…), for an `okx-books` feed.
+    pub fn okx(&self) -> Option<&OkxSync> {
+        match &self.sync {
+            Sync::Okx(s) => Some(s),
+            _ => None,
+        }
+    }
+
     fn refuse(&mut self, e: FeedError) {
         self.refused += 1;
         self.last_error = Some(e);
@@ -129,6 +171,7 @@ impl BookFeed {
             Sync::Binance(s) => s.is_live(),
             Sync::Bybit(s) => s.last_u().is_some(),
             Sync::Hyperliquid(live) => *live,
+            Sync::Okx(s) => s.is_live(),
         }
     }
 
@@ -144,18 +187,12 @@ impl BookFeed {
 
     /// Applies one capture line to `ladder`. Returns whether the book is live after.
     pub fn on_line(&mut self, ladder: &mut Ladder, line: &[u8]) -> bool {
-        let json = match split_line(line) {
-            Some((_, json)) => json,
-            None if self.format.bare_json_time() && line.first() == Some(&b'{') => {
-                line.strip_suffix(b"\r").unwrap_or(line)
-            }
-            None => {
-                self.refuse(FeedError::WrongType {
-                    expected: "a `<local_ns> <json>` line",
-                    got: Text::new(line),
-                });
-                return self.is_live();
-            }
+        let Some(json) = self.json_of(line) else {
+            self.refuse(FeedError::WrongType {
+                expected: "a `<local_ns> <json>` line",
+                got: Text::new(line),
+            });
+            return self.is_live();
         };
         let steps = (self.tick, self.lot);
         let (refused, last_error) = (&mut self.refused, &mut self.last_error);
@@ -167,8 +204,23 @@ impl BookFeed {
             Sync::Binance(s) => binance_line(s, ladder, steps, json, refuse),
             Sync::Bybit(s) => bybit_line(s, ladder, steps, json, refuse),
             Sync::Hyperliquid(live) => hyperliquid_line(live, ladder, steps, json, refuse),
+            Sync::Okx(s) => okx_line(s, ladder, steps, json, refuse),
         }
         self.is_live()
+    }
+
+    /// The JSON of a line of one of the format's shapes (see [`Tape`]).
+    fn json_of<'l>(&self, line: &'l [u8]) -> Option<&'l [u8]> {
+        if let Some((_, json)) = split_line(line) {
+            return Some(json);
+        }
+        if self.format.bare_json_time() && line.first() == Some(&b'{') {
+            return Some(line.strip_suffix(b"\r").unwrap_or(line));
+        }
+        if self.format.cryptofeed_lines() {
+            return split_cryptofeed(line).map(|(_, json)| json);
+        }
+        None
     }
 
     /// Replays `tape` into a scratch book until it goes live, and returns the index of
@@ -264,6 +316,20 @@ fn hyperliquid_line(
         Ok(_) => *live = true,
         Err(FeedError::WrongType { got, .. }) if got.as_str() == "trades" => {}
         Err(e) => refuse(e),
+    }
+}
+
+/// One OKX message: a `books` push of the feed's instrument applies (another's is
+/// skipped and counted by the sync), other channels are passed over.
+fn okx_line(
+    sync: &mut OkxSync,
+    ladder: &mut Ladder,
+    (tick, lot): (Step, Step),
+    json: &[u8],
+    mut refuse: impl FnMut(FeedError),
+) {
+    if let Err(e) = sync.apply(ladder, tick, lot, json) {
+        refuse(e);
     }
 }
 

@@ -3,14 +3,18 @@
 //! (a feeder thread passes 24-byte indices, never the bytes) and paces them by their
 //! recorded time.
 //!
-//! Two line shapes, by the capture's [`Format`]:
-//! - `<local_ns> <json>` (hftbacktest's collector: Binance, Hyperliquid): the local
-//!   receive time in ns;
+//! Three line shapes, by the capture's [`Format`]:
+//! - `<local_ns> <json>` (hftbacktest's collector: Binance, Hyperliquid; every format):
+//!   the local receive time in ns;
 //! - a bare JSON message with a top-level `ts` in ms (Bybit's history files): that time,
-//!   in ns. A Bybit line may also carry a `<local_ns> ` prefix, which then wins.
+//!   in ns. A Bybit line may also carry a `<local_ns> ` prefix, which then wins;
+//! - `<secs>.<frac>: <json>` (cryptofeed's raw websocket log: OKX): the local receive
+//!   time in seconds, read exactly to the ns (digits past the ninth are dropped). The
+//!   log's own `wss://… <->` (connected) and `wss://… <-` (sent) lines record the
+//!   recorder's side, not the venue's: they are left out, like blank lines.
 //!
-//! A file is gzip (by its magic bytes) or plain text. Lines of neither shape are left out
-//! and counted ([`Tape::skipped`]), never silently dropped.
+//! A file is gzip (by its magic bytes) or plain text. Other lines of no shape of the
+//! format are left out and counted ([`Tape::skipped`]), never silently dropped.
 
 use std::io::{self, Read};
 use std::path::Path;
@@ -52,18 +56,17 @@ impl Tape {
         } else {
             raw
         };
-        Ok(Tape::index(bytes, format.bare_json_time()))
+        Ok(Tape::index(bytes, format))
     }
 
     /// Indexes `<local_ns> <json>` lines; others are left out and counted
     /// ([`Tape::skipped`]); blank lines are not counted.
     pub fn from_bytes(bytes: Vec<u8>) -> Tape {
-        Tape::index(bytes, false)
+        Tape::index(bytes, Format::BinanceSpot)
     }
 
-    /// Indexes `bytes`; with `bare_json`, a line without a time prefix is timed by its
-    /// top-level `ts` (ms).
-    fn index(bytes: Vec<u8>, bare_json: bool) -> Tape {
+    /// Indexes `bytes` as lines of `format` (see the module doc).
+    fn index(bytes: Vec<u8>, format: Format) -> Tape {
         let mut tape = Tape {
             bytes: Vec::new(),
             lines: Vec::new(),
@@ -73,25 +76,27 @@ impl Tape {
         let mut start = 0;
         for (i, &b) in bytes.iter().enumerate() {
             if b == b'\n' {
-                tape.index_line(&bytes, start, i, bare_json);
+                tape.index_line(&bytes, start, i, format);
                 start = i + 1;
             }
         }
-        tape.index_line(&bytes, start, bytes.len(), bare_json);
+        tape.index_line(&bytes, start, bytes.len(), format);
         tape.bytes = bytes;
         tape
     }
 
     /// Indexes the line `bytes[start..end]`.
-    fn index_line(&mut self, bytes: &[u8], start: usize, end: usize, bare_json: bool) {
+    fn index_line(&mut self, bytes: &[u8], start: usize, end: usize, format: Format) {
         let line = &bytes[start..end];
         let ns = match split_line(line) {
             Some((ns, _)) => Some(ns),
-            None if bare_json => json_ts_ns(line),
+            None if format.bare_json_time() => json_ts_ns(line),
+            None if format.cryptofeed_lines() => split_cryptofeed(line).map(|(ns, _)| ns),
             None => None,
         };
         let Some(ns) = ns else {
-            if !line.iter().all(u8::is_ascii_whitespace) {
+            let own = format.cryptofeed_lines() && cryptofeed_own_line(line);
+            if !own && !line.iter().all(u8::is_ascii_whitespace) {
                 self.skipped += 1;
             }
             return;
@@ -143,6 +148,41 @@ impl Tape {
     }
 }
 
+/// Splits a cryptofeed line `<secs>.<frac>: <json>` into its time in ns (exact; digits
+/// past the ninth decimal are dropped) and the JSON; `None` for any other line.
+pub(crate) fn split_cryptofeed(line: &[u8]) -> Option<(u64, &[u8])> {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let colon = line.iter().position(|&b| b == b':')?;
+    let (time, rest) = line.split_at(colon);
+    let json = rest.strip_prefix(b": ")?;
+    let digits = |t: &[u8]| !t.is_empty() && t.iter().all(u8::is_ascii_digit);
+    let (secs, frac) = match time.iter().position(|&b| b == b'.') {
+        Some(dot) => (&time[..dot], &time[dot + 1..]),
+        None => (time, &b"0"[..]),
+    };
+    if !digits(secs) || !digits(frac) || secs.len() > 11 {
+        return None;
+    }
+    let mut ns = 0u64;
+    for &d in secs {
+        ns = ns * 10 + u64::from(d - b'0');
+    }
+    let mut sub = 0u64;
+    for i in 0..9 {
+        sub = sub * 10 + frac.get(i).map_or(0, |&d| u64::from(d - b'0'));
+    }
+    Some((ns.checked_mul(1_000_000_000)?.checked_add(sub)?, json))
+}
+
+/// A cryptofeed log's own line: `<ws url> <-> <secs>` (connected) or
+/// `<ws url> <- <secs>: <json>` (a message it sent).
+fn cryptofeed_own_line(line: &[u8]) -> bool {
+    let url = line.starts_with(b"wss://") || line.starts_with(b"ws://");
+    let arrow = |a: &[u8]| line.windows(a.len()).any(|w| w == a);
+    url && (arrow(b" <-> ") || arrow(b" <- "))
+}
+
 /// A bare JSON object's top-level `ts` (ms) in ns; `None` if it has none or it does not
 /// fit.
 fn json_ts_ns(line: &[u8]) -> Option<u64> {
@@ -161,6 +201,7 @@ fn json_ts_ns(line: &[u8]) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::feed::okx::InstId;
 
     fn tape(lines: &[&str]) -> Tape {
         Tape::from_bytes(lines.join("\n").into_bytes())
@@ -178,11 +219,46 @@ mod tests {
         let text = "{\"topic\":\"x\",\"ts\":1733011200691,\"data\":{}}\n\
                     {\"topic\":\"x\",\"data\":{}}\n\
                     5 {\"ts\":1}\n";
-        let t = Tape::index(text.as_bytes().to_vec(), true);
+        let t = Tape::index(text.as_bytes().to_vec(), Format::BybitOrderbook500);
         assert_eq!((t.len(), t.skipped()), (2, 1));
         assert_eq!(t.recorded_ns(0), 1_733_011_200_691_000_000);
         assert_eq!(t.recorded_ns(1), 5, "a time prefix wins");
-        let binance = Tape::index(text.as_bytes().to_vec(), false);
+        let binance = Tape::index(text.as_bytes().to_vec(), Format::BinanceSpot);
         assert_eq!((binance.len(), binance.skipped()), (1, 2));
+    }
+
+    #[test]
+    fn cryptofeed_lines_are_timed_exactly_and_its_connection_lines_left_out() {
+        let text = "wss://ws.okx.com:8443/ws/v5/public <-> 1652459224.5300605\n\
+                    wss://ws.okx.com:8443/ws/v5/public <- 1652459225.29: {\"op\":1}\n\
+                    1652459225.5037491: {\"event\":\"subscribe\"}\n\
+                    1652459225.504232: {}\r\n\
+                    1652459226: {}\n\
+                    1652459225.1234567891: {}\n\
+                    7 {}\n\
+                    1652459225.: {}\n\
+                    .5: {}\n\
+                    1652459225.5 {}\n";
+        let okx = Format::OkxBooks(InstId::ANY);
+        let t = Tape::index(text.as_bytes().to_vec(), okx);
+        assert_eq!(
+            (t.len(), t.skipped()),
+            (5, 3),
+            "the recorder's own lines not counted"
+        );
+        let ns: Vec<u64> = (0..t.len()).map(|i| t.recorded_ns(i)).collect();
+        assert_eq!(
+            ns,
+            [
+                1_652_459_225_503_749_100,
+                1_652_459_225_504_232_000,
+                1_652_459_226_000_000_000,
+                1_652_459_225_123_456_789,
+                7
+            ]
+        );
+        assert_eq!(split_cryptofeed(t.line(1)), Some((ns[1], &b"{}"[..])));
+        let binance = Tape::index(text.as_bytes().to_vec(), Format::BinanceSpot);
+        assert_eq!((binance.len(), binance.skipped()), (1, 9));
     }
 }

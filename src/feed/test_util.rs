@@ -63,5 +63,7 @@ pub(crate) fn what(e: &crate::feed::FeedError) -> (&'static str, &'static str) {
         E::BufferFull { .. } => ("BufferFull", ""),
         E::UnknownFormat(_) => ("UnknownFormat", ""),
         E::EmptySide(_) => ("EmptySide", ""),
+        E::ChecksumMismatch { .. } => ("ChecksumMismatch", ""),
+        E::ChecksumDepth { .. } => ("ChecksumDepth", ""),
     }
 }

@@ -494,7 +494,8 @@ fn carry_key<'a, T>(key: &str, v: Option<&'a T>) -> Result<&'a T, ScenarioError>
     v.ok_or_else(|| bad(key, "", "missing: kind = \"carry\" needs it"))
 }
 
-/// Venue `i`'s capture format; the old key `market` is refused naming `format`.
+/// Venue `i`'s capture format (an `okx-books` one following the venue's `instrument`);
+/// the old key `market` is refused naming `format`.
 fn feed_format(i: usize, v: &VenueSpec) -> Result<Format, ScenarioError> {
     let key = |k: &str| format!("venue[{i}].{k}");
     if let Some(m) = &v.market {
@@ -513,8 +514,13 @@ fn feed_format(i: usize, v: &VenueSpec) -> Result<Format, ScenarioError> {
         );
         return Err(bad(&key("format"), "", why));
     };
-    Format::parse(name)
-        .ok_or_else(|| bad(&key("format"), name, format!("expected {}", Format::NAMES)))
+    let format = Format::parse(name)
+        .ok_or_else(|| bad(&key("format"), name, format!("expected {}", Format::NAMES)))?;
+    // An OKX capture interleaves instruments: the feed follows the venue's.
+    format.following(&v.instrument).ok_or_else(|| {
+        let why = "not an OKX instId (letters, digits, `-` and `_`, at most 40)";
+        bad(&key("instrument"), &v.instrument, why)
+    })
 }
 
 /// Venue `i`'s instrument rules: tick, lot, minimum notional, contract kind and
@@ -556,6 +562,8 @@ fn load_feed(
     if tape.is_empty() {
         let shape = if format.bare_json_time() {
             "`<local_ns> <json>` or JSON lines with a `ts`"
+        } else if format.cryptofeed_lines() {
+            "`<local_ns> <json>` or cryptofeed `<secs>: <json>` lines"
         } else {
             "`<local_ns> <json>` lines"
         };

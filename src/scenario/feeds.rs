@@ -9,7 +9,8 @@ use crate::runtime::Feed;
 use crate::text::Quoted;
 
 /// Venue `i`'s feed must go live: refused naming the tick or lot when the first refused
-/// line has a price or size off that step, else naming the feed.
+/// line has a price or size off that step, `levels` when the book is too shallow for the
+/// venue's checksum, else naming the feed.
 pub(crate) fn check_live(i: usize, v: &VenueSpec, feed: &Feed) -> Result<(), ScenarioError> {
     let Err(never) = feed.first_live() else {
         return Ok(());
@@ -20,9 +21,11 @@ pub(crate) fn check_live(i: usize, v: &VenueSpec, feed: &Feed) -> Result<(), Sce
         return Err(bad(&format!("venue[{i}].feed"), &v.feed, why));
     };
     let why = format!("message {}: {e}", line + 1);
+    let levels = v.levels.to_string();
     let (key, value) = match e {
         FeedError::Num { field, .. } if field.ends_with("qty") => ("lot", &v.lot),
         FeedError::Num { field, .. } if field.ends_with("price") => ("tick", &v.tick),
+        FeedError::ChecksumDepth { .. } => ("levels", &levels),
         _ => {
             let why = format!("its book never went live ({counts}; first, {why})");
             return Err(bad(&format!("venue[{i}].feed"), &v.feed, why));
