@@ -16,7 +16,14 @@ const CAPTURE: &str = concat!(
 
 /// Instrument, tick, lot (contracts for the future and the swap, BTC for spot), and
 /// the best bid and ask at the end (price, size) per the source README.
-const BOOKS: [(&str, &str, &str, [(&str, &str); 2]); 3] = [
+type Book = (
+    &'static str,
+    &'static str,
+    &'static str,
+    [(&'static str, &'static str); 2],
+);
+
+const BOOKS: [Book; 3] = [
     (
         "BTC-USD-220527",
         "0.1",

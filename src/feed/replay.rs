@@ -8,8 +8,9 @@
 //! Lines that carry no book (Binance book tickers and trades, Hyperliquid `trades`, OKX
 //! `tickers`, `trades` and subscription events) are passed over, and an OKX capture's
 //! `books` pushes of other instruments than the feed's are skipped and counted
-//! ([`BookFeed::skipped`]); every other line the decoder or the sync rules refuse (malformed, stale,
-//! out of sequence, crossed, off the tick or lot, another venue's message) is counted in
+//! ([`BookFeed::skipped`]); every other line the decoder or the sync rules refuse
+//! (malformed, stale, out of sequence, crossed, off the tick or lot, another venue's
+//! message) is counted in
 //! [`BookFeed::refused`] with the latest reason kept, never silently dropped. No
 //! allocation per line: the syncs' buffers are allocated at construction.
 
@@ -181,7 +182,8 @@ impl BookFeed {
     pub fn needs_snapshot(&self) -> bool {
         match &self.sync {
             Sync::Binance(s) => s.state() == SyncState::AwaitingSnapshot,
-            Sync::Bybit(_) | Sync::Hyperliquid(_) => false,
+            // OKX sends its snapshot in the stream (a client resubscribes after a gap).
+            Sync::Bybit(_) | Sync::Hyperliquid(_) | Sync::Okx(_) => false,
         }
     }
 
