@@ -2,16 +2,17 @@
 //! lines by the rules of the capture's [`Format`] (Binance spot, USDⓈ-M or COIN-M
 //! snapshot-plus-diffs, Bybit `orderbook.500` snapshot-plus-deltas, Hyperliquid `l2Book`
 //! full snapshots, OKX `books` snapshot-plus-updates with checksums), through one entry
-//! point, [`BookFeed::on_line`], used by the runtime's
-//! loop, its simulated venues and the scenario checks alike.
+//! point, [`BookFeed::on_line`], used by the runtime's loop, its simulated venues and the
+//! scenario checks alike.
 //!
 //! Lines that carry no book (Binance book tickers and trades, Hyperliquid `trades`, OKX
 //! `tickers`, `trades` and subscription events) are passed over, and an OKX capture's
 //! `books` pushes of other instruments than the feed's are skipped and counted
-//! ([`BookFeed::skipped`]); every other line the decoder or the sync rules refuse (malformed, stale,
-//! out of sequence, crossed, off the tick or lot, another venue's message) is counted in
-//! [`BookFeed::refused`] with the latest reason kept, never silently dropped. No
-//! allocation per line: the syncs' buffers are allocated at construction.
+//! ([`BookFeed::skipped`]); every other line the decoder or the sync rules refuse
+//! (malformed, stale, out of sequence, checksum mismatch, crossed, off the tick or lot,
+//! another venue's message) is counted in [`BookFeed::refused`] with the latest reason
+//! kept, never silently dropped. No allocation per line: the syncs' buffers are allocated
+//! at construction.
 
 use crate::book::Ladder;
 use crate::num::{Step, Text};
@@ -238,6 +239,7 @@ impl BookFeed {
         Err(Box::new(NeverLive {
             lines: tape.len(),
             refused: feed.refused,
+            skipped: feed.skipped(),
             first,
         }))
     }
@@ -331,6 +333,8 @@ pub struct NeverLive {
     pub lines: usize,
     /// Lines refused.
     pub refused: u64,
+    /// Lines of other instruments, skipped (see [`BookFeed::skipped`]).
+    pub skipped: u64,
     /// The first refused line (its index in the tape) and why.
     pub first: Option<(usize, FeedError)>,
 }
