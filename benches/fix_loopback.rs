@@ -39,6 +39,7 @@ fn connect(venue: &Acceptor, clock: &Clock) -> BinanceFixGateway {
         private_key: SecretSource::File(venue.private_key.clone()),
         heartbeat_s: 30,
         stp_mode: Some(StpMode::ExpireMaker),
+        reset_seq_on_logon: true,
     };
     let (tick, lot) = (
         Step::parse("0.01").unwrap(),

@@ -660,10 +660,7 @@ fn reused_group_slots_allocate_nothing() {
                 fee_tl_e8: 0,
                 at_ns: now,
             };
-            let report = Report {
-                order: req.order(),
-                kind: ReportKind::Fill(fill),
-            };
+            let report = Report::new(req.order(), ReportKind::Fill(fill));
             e.handle_report(venue, Delivery::Report { book, report }, now, now + 10);
         }
         while e.poll_record().is_some() {

@@ -125,18 +125,54 @@ fn more_than_the_snapshot_holds_is_short() {
 
 #[test]
 fn notional_walk_on_the_real_snapshot() {
+    // The most whole lots (0.001 BTC) that $100 000 buys; the rest is less than one lot.
     let v = analyze_json(SNAPSHOT, "buy", "--notional", "100000");
-    assert_eq!(s(&v, "filled_notional").parse::<f64>().unwrap(), 100_000.0);
+    let dec = |k| Decimal::parse(s(&v, k)).unwrap();
+    let (qty, notional, unspent) = (
+        dec("filled_qty"),
+        dec("filled_notional"),
+        dec("unspent_notional"),
+    );
     assert_eq!(s(&v, "shortfall_notional"), "0");
-    let qty: f64 = s(&v, "filled_qty").parse().unwrap();
-    let avg: f64 = s(&v, "avg_price").parse().unwrap();
-    assert!((qty * avg - 100_000.0).abs() < 1e-6, "{qty} × {avg}");
-    let digits = s(&v, "filled_qty")
-        .chars()
-        .filter(char::is_ascii_digit)
-        .count();
-    assert!(digits >= 12, "{}", s(&v, "filled_qty"));
+    assert_eq!(
+        notional.checked_add(unspent).unwrap(),
+        Decimal::parse("100000").unwrap()
+    );
+    let lot = Decimal::parse("0.001").unwrap();
+    let lots = qty.div(lot, Round::ToZero).unwrap();
+    assert_eq!(
+        lots.round_dp(0, Round::ToZero).unwrap(),
+        lots,
+        "whole lots: {qty}"
+    );
+    let one_more = dec("worst_price").mul(lot, Round::ToZero).unwrap();
+    assert!(
+        unspent.checked_sub(one_more).unwrap().is_negative(),
+        "{unspent} buys another lot"
+    );
+    assert!(!unspent.is_negative());
     assert!(v.get("shortfall_qty").is_none());
+}
+
+/// The issue's case: tick 1 and lot 1, best bid 3061233 for 142. $4 710 409.79 buys one
+/// whole lot; every figure printed is exact and the notional adds up.
+#[test]
+fn a_notional_below_two_lots_sells_one_and_says_what_is_left() {
+    let dir = std::env::temp_dir().join(format!("legcore-analyze-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let book = dir.join("book.json");
+    let text = r#"{"lastUpdateId":1,"bids":[["3061233","142"]],"asks":[["3061234","7"]]}"#;
+    std::fs::write(&book, text).unwrap();
+    let v = analyze_json(book.to_str().unwrap(), "sell", "--notional", "4710409.79");
+    assert_eq!(
+        (
+            s(&v, "filled_qty"),
+            s(&v, "filled_notional"),
+            s(&v, "unspent_notional")
+        ),
+        ("1", "3061233", "1649176.79")
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -76,9 +76,12 @@ fn hftbacktest_short_depth_averages_over_what_is_there() {
 
 #[test]
 fn notional_walk_follows_the_seed() {
-    // Asks 100 × 1, 101 × 2. $150: level 1 ($100) whole, then 50 / 101 units.
+    // Asks 100 × 1, 101 × 2. $150: level 1 ($100) whole, then 50 / 101 of a unit: the
+    // walk keeps the seed's fraction; the pre-flight reports whole lots (Target::Notional).
     let u = units("1", "1");
     let l = book(u, &[("99", "5")], &[("100", "1"), ("101", "2")]);
+    let w = walk_notional(&l, OrderSide::Buy, 150).unwrap();
+    assert_eq!((w.qty_num, w.qty_den, w.notional_tl), (151, 101, 150));
     let r = analyze(
         &l,
         u,
@@ -88,23 +91,40 @@ fn notional_walk_follows_the_seed() {
     )
     .unwrap();
     assert!(r.depth_sufficient);
-    assert_eq!(r.filled_notional, d("150"));
-    // 1 + 50/101 = 151/101 = 1.495049504950495049…
-    assert_eq!(r.filled_qty.to_string(), "1.495049504950495049");
-    assert_eq!(r.walk.qty_den, 101);
+    assert_eq!((r.filled_qty, r.filled_notional), (d("1"), d("100")));
+    assert_eq!(r.unspent_notional, d("50"), "less than one more lot at 101");
+    // $201 buys the second lot too; $201.99 as well, and leaves 0.99.
+    let buy = |n: &str| {
+        analyze(
+            &l,
+            u,
+            OrderSide::Buy,
+            Target::Notional(d(n)),
+            &Thresholds::default(),
+        )
+        .unwrap()
+    };
+    let r = buy("201.99");
+    assert_eq!(
+        (r.filled_qty, r.filled_notional, r.unspent_notional),
+        (d("2"), d("201"), d("0.99"))
+    );
     // Exactly one level's notional: whole lots, no fraction.
     let w = walk_notional(&l, OrderSide::Buy, 100).unwrap();
     assert_eq!((w.qty_num, w.qty_den, w.levels_used), (1, 1, 1));
-    // More than the book: shortfall in quote.
-    let r = analyze(
+    // More than the book: the shortfall in quote, exact; nothing is "unspent".
+    let r = buy("400.5");
+    assert_eq!(r.shortfall, Some(Shortfall::Notional(d("98.5"))));
+    assert_eq!((r.filled_qty, r.unspent_notional), (d("3"), d("0")));
+    // Less than one lot at the best price is refused, not reported as an empty fill.
+    assert!(analyze(
         &l,
         u,
         OrderSide::Buy,
-        Target::Notional(d("400")),
-        &Thresholds::default(),
+        Target::Notional(d("99.99")),
+        &Thresholds::default()
     )
-    .unwrap();
-    assert_eq!(r.shortfall, Some(Shortfall::Notional(d("98"))));
+    .is_err());
     assert_eq!(r.metrics.recommendation, Recommendation::InsufficientDepth);
 }
 

@@ -81,9 +81,12 @@ fn json(r: &LiquidityReport, target: Target) -> String {
         (Target::Qty(_), Some(Shortfall::Qty(q))) => format!("\"shortfall_qty\":\"{q}\""),
         (Target::Qty(_), _) => "\"shortfall_qty\":\"0\"".to_string(),
         (Target::Notional(_), Some(Shortfall::Notional(n))) => {
-            format!("\"shortfall_notional\":\"{n}\"")
+            format!("\"shortfall_notional\":\"{n}\",\"unspent_notional\":\"0\"")
         }
-        (Target::Notional(_), _) => "\"shortfall_notional\":\"0\"".to_string(),
+        (Target::Notional(_), _) => format!(
+            "\"shortfall_notional\":\"0\",\"unspent_notional\":\"{}\"",
+            r.unspent_notional
+        ),
     };
     format!(
         concat!(
@@ -153,6 +156,12 @@ fn table(path: &str, book: &LoadedBook, r: &LiquidityReport, target: Target) -> 
             Shortfall::Notional(n) => (n, "quote"),
         };
         s += &format!("shortfall    {v} {what}\n");
+    }
+    if let (Target::Notional(_), None) = (target, r.shortfall) {
+        s += &format!(
+            "unspent      {} quote (whole lots only: less than one more lot)\n",
+            r.unspent_notional
+        );
     }
     s += &format!(
         "avg price    {}\nworst price  {}\n",

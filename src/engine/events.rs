@@ -70,6 +70,7 @@ impl<S: Strategy> Engine<S> {
             job,
             client_id: report.order,
             kind: report.kind,
+            detail: report.detail,
             taken: r.is_ok(),
             t_ns: now,
         });

@@ -128,10 +128,7 @@ fn fill(order: OrderRef, trade_id: u64, price_ticks: i64) -> Delivery {
     };
     Delivery::Report {
         book: BookId::new(0),
-        report: Report {
-            order,
-            kind: ReportKind::Fill(f),
-        },
+        report: Report::new(order, ReportKind::Fill(f)),
     }
 }
 

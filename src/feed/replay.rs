@@ -17,7 +17,7 @@
 use crate::book::Ladder;
 use crate::num::{Step, Text};
 
-use super::binance::{classify, split_line, BinanceSync, LineKind, Market};
+use super::binance::{classify, split_line, BinanceSync, LineKind, Market, SyncState};
 use super::bybit::BybitSync;
 use super::hyperliquid::apply_l2_book;
 use super::okx::{InstId, OkxSync};
@@ -173,6 +173,16 @@ impl BookFeed {
             Sync::Bybit(s) => s.last_u().is_some(),
             Sync::Hyperliquid(live) => *live,
             Sync::Okx(s) => s.is_live(),
+        }
+    }
+
+    /// Whether the book waits for a REST snapshot (a Binance feed before its first one
+    /// or after a gap): what a live client polls to fetch one. Other formats carry their
+    /// own snapshots in the stream: never.
+    pub fn needs_snapshot(&self) -> bool {
+        match &self.sync {
+            Sync::Binance(s) => s.state() == SyncState::AwaitingSnapshot,
+            Sync::Bybit(_) | Sync::Hyperliquid(_) => false,
         }
     }
 

@@ -20,7 +20,7 @@ use crate::group::Policy;
 use crate::index::{JobId, LegIdx};
 use crate::leg::{Command, Liquidity, Mode, Tif, VenueStatus};
 use crate::num::Decimal;
-use crate::venue::{OrderRef, RejectReason, ReportKind};
+use crate::venue::{OrderRef, RejectDetail, RejectReason, ReportKind};
 
 use super::summary::GroupSummary;
 
@@ -251,6 +251,43 @@ pub struct Report {
     /// The event.
     #[serde(flatten)]
     pub event: Event,
+    /// A reject's words from the venue (code, text), when it gave any.
+    #[serde(flatten)]
+    pub venue: VenueWords,
+}
+
+/// What a venue said with a reject or cancel reject, on its `report` line
+/// (`"venue_code":-2010,"venue_text":"Account has insufficient balance..."`): every
+/// field absent when the venue said nothing more than the reason, and on other events.
+/// Added within schema 3: no reader needs them, and older lines simply lack them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VenueWords {
+    /// The venue's own error code (Binance's ErrorCode(25016)), whatever the reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub venue_code: Option<i32>,
+    /// A FIX session-level refusal's SessionRejectReason(373).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_reason: Option<u16>,
+    /// The tag the refusal names (RefTagID(371)).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ref_tag: Option<u32>,
+    /// The venue's text (Text(58)), printable ASCII, cut at 64 bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub venue_text: Option<String>,
+}
+
+impl From<Option<RejectDetail>> for VenueWords {
+    fn from(d: Option<RejectDetail>) -> VenueWords {
+        let Some(d) = d else {
+            return VenueWords::default();
+        };
+        VenueWords {
+            venue_code: d.code,
+            session_reason: d.session_reason,
+            ref_tag: d.ref_tag,
+            venue_text: (!d.text.is_empty()).then(|| d.text.as_str().to_string()),
+        }
+    }
 }
 
 /// An `ended` line.
@@ -911,6 +948,7 @@ pub(crate) mod samples {
                 fee_tl_e8: 1_200,
                 at_ns: 2_500,
             },
+            venue: VenueWords::default(),
         })
     }
 
@@ -998,6 +1036,27 @@ mod tests {
         for event in events() {
             if let Line::Report(mut r) = fill(id(4, 1), 5, 6, 7) {
                 (r.event, r.taken) = (event, false);
+                lines.push(Line::Report(r));
+            }
+        }
+        for (code, reason, tag, text) in [
+            (
+                Some(-2010),
+                None,
+                None,
+                Some("Account has insufficient balance."),
+            ),
+            (None, Some(5), Some(25001), Some("Value is incorrect")),
+            (Some(-1013), None, None, None),
+        ] {
+            if let Line::Report(mut r) = fill(id(4, 2), 5, 6, 7) {
+                r.event = Event::from(ReportKind::Reject(RejectReason::InvalidOrder));
+                r.venue = VenueWords {
+                    venue_code: code,
+                    session_reason: reason,
+                    ref_tag: tag,
+                    venue_text: text.map(str::to_string),
+                };
                 lines.push(Line::Report(r));
             }
         }
@@ -1136,6 +1195,38 @@ mod tests {
         // No Debug text (`Submit {`, `Buy`) reaches a line.
         assert!(!text.contains(" {"), "{text}");
         assert!(!text.contains("Buy") && !text.contains("MarketOnly"));
+    }
+
+    #[test]
+    fn a_rejects_venue_words_reach_its_line_and_a_line_without_them_still_reads() {
+        use crate::venue::VenueText;
+        let detail = RejectDetail {
+            code: None,
+            session_reason: Some(5),
+            ref_tag: Some(25001),
+            text: VenueText::new(b"Value is incorrect (out of range) for this tag"),
+        };
+        let Line::Report(mut r) = fill(id(2, 0), 1, 1, 1) else {
+            unreachable!("a report line")
+        };
+        r.event = Event::from(ReportKind::Reject(RejectReason::InvalidOrder));
+        r.venue = Some(detail).into();
+        let json = to_json(3, &Line::Report(r.clone())).unwrap();
+        let want = r#""event":"rejected","reason":"invalid_order","session_reason":5,"ref_tag":25001,"venue_text":"Value is incorrect (out of range) for this tag""#;
+        assert!(json.contains(want), "{json}");
+        let back = Envelope::of(&json).unwrap().parse(&json).unwrap();
+        assert_eq!(back, Line::Report(r.clone()));
+        // A reject line as legcore wrote it before the venue's words: no words.
+        let old = r#"{"seq":3,"kind":"report","job":2,"client_id":1,"taken":true,"t_ns":3000,"event":"rejected","reason":"other","code":-2010}"#;
+        let Line::Report(back) = Envelope::of(old).unwrap().parse(old).unwrap() else {
+            panic!("a report line")
+        };
+        assert_eq!(back.venue, VenueWords::default());
+        assert_eq!(VenueWords::from(None), VenueWords::default());
+        // A wrongly typed word is refused (flattened, so by its type, not its name).
+        let bad = old.replace("-2010}", r#"-2010,"venue_code":"x"}"#);
+        let err = Envelope::of(&bad).unwrap().parse(&bad).unwrap_err();
+        assert!(err.to_string().contains("expected i32"), "{err}");
     }
 
     #[test]

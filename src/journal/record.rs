@@ -7,7 +7,7 @@ use arrayvec::ArrayVec;
 use crate::group::{GroupError, Incident, LegPlan, LegRecord, Outcome, Policy, MAX_GROUP_LEGS};
 use crate::index::{BookId, JobId, LegIdx, VenueId};
 use crate::leg::{Arrival, Command};
-use crate::venue::{OrderRef, ReportKind};
+use crate::venue::{OrderRef, RejectDetail, ReportKind};
 
 /// One leg of a started group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,6 +70,8 @@ pub enum Record {
         client_id: OrderRef,
         /// What the venue said (a reject's reason and a fill's fee included).
         kind: ReportKind,
+        /// A reject's words from the venue (code, text), when it gave any.
+        detail: Option<RejectDetail>,
         /// Whether the group took it (false: duplicate or stale, ignored).
         taken: bool,
         /// Loop time, ns.

@@ -280,6 +280,7 @@ impl JournalRecorder {
                 job,
                 client_id,
                 kind,
+                detail,
                 taken,
                 t_ns,
             } => Some(Line::Report(Report {
@@ -288,6 +289,7 @@ impl JournalRecorder {
                 taken,
                 t_ns,
                 event: kind.into(),
+                venue: detail.into(),
             })),
             _ => None,
         }
@@ -431,6 +433,7 @@ mod tests {
             job: JobId::new(job),
             client_id: OrderRef::new(job as u64, LegIdx::new(leg), 0, 0).unwrap(),
             kind: ReportKind::Fill(x),
+            detail: None,
             taken,
             t_ns: 5,
         }

@@ -6,6 +6,7 @@
 //! - `gateway`: the gateway thread, driving any [`crate::venue::Gateway`].
 //! - `persist`: a local (simulated) venue that saves its records for a restart.
 //! - `feeder`: the feeder thread replaying recorded captures into the loop's ring.
+//! - [`live`]: live market-data clients (WebSocket feeds, REST snapshots).
 //! - [`binance_fix`]: the Binance Spot FIX gateway (a network venue: socket, session).
 //! - `clock`: the monotonic clock (the only one: the engine never reads a clock).
 //! - `event_loop`: the pinned loop thread that pumps the engine (`crate::engine`) from
@@ -19,6 +20,7 @@ mod clock;
 mod event_loop;
 mod feeder;
 mod gateway;
+pub mod live;
 mod persist;
 pub mod ring;
 mod run;

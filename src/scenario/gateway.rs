@@ -119,7 +119,7 @@ impl GatewaySpec {
         let port = self.port.filter(|p| *p != 0);
         let port = port.ok_or_else(|| bad(&key("port"), "", "give the endpoint's port"))?;
         let sender = self.sender_comp_id.clone().unwrap_or_default();
-        comp_id(&key("sender_comp_id"), &sender)?;
+        sender_comp_id(&key("sender_comp_id"), &sender)?;
         comp_id(&key("target_comp_id"), &self.target_comp_id)?;
         if !(5..=60).contains(&self.heartbeat_s) {
             let v = self.heartbeat_s.to_string();
@@ -129,23 +129,18 @@ impl GatewaySpec {
                 "must be 5..=60 (Binance's range)",
             ));
         }
-        let stp_mode = match &self.stp_mode {
-            None => None,
-            Some(s) => Some(StpMode::parse(s).ok_or_else(|| {
-                let why = "expected none, expire_taker, expire_maker, expire_both, \
-                           decrement or transfer";
-                bad(&key("stp_mode"), s, why)
-            })?),
-        };
+        let stp_mode = stp_mode(&key("stp_mode"), self.stp_mode.as_deref())?;
+        let symbol = self
+            .symbol
+            .clone()
+            .unwrap_or_else(|| instrument.to_string());
+        symbol_ok(&key("symbol"), &symbol)?;
         Ok(Some(FixVenueConfig {
             host,
             port,
             sender_comp_id: sender,
             target_comp_id: self.target_comp_id.clone(),
-            symbol: self
-                .symbol
-                .clone()
-                .unwrap_or_else(|| instrument.to_string()),
+            symbol,
             api_key: source(&key("api_key"), &self.api_key_env, &self.api_key_file, dir)?,
             private_key: source(
                 &key("private_key"),
@@ -155,6 +150,7 @@ impl GatewaySpec {
             )?,
             heartbeat_s: self.heartbeat_s,
             stp_mode,
+            reset_seq_on_logon: true,
         }))
     }
 }
@@ -166,6 +162,39 @@ fn is_loopback(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
+/// SelfTradePreventionMode by name: every mode Binance lists.
+fn stp_mode(key: &str, v: Option<&str>) -> Result<Option<StpMode>, ScenarioError> {
+    let Some(s) = v else { return Ok(None) };
+    let why = "expected none, expire_taker, expire_maker, expire_both, decrement or transfer";
+    StpMode::parse(s).map(Some).ok_or_else(|| bad(key, s, why))
+}
+
+/// Binance's SenderCompID rule (`fix-api.md`: `^[a-zA-Z0-9-_]{1,8}$`): a longer one or
+/// another character gets the logon refused, so the scenario is refused first.
+fn sender_comp_id(key: &str, v: &str) -> Result<(), ScenarioError> {
+    let ok = (1..=8).contains(&v.len())
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !ok {
+        let why = "must be 1 to 8 of a-z, A-Z, 0-9, - and _ (Binance's SenderCompID rule)";
+        return Err(bad(key, v, why));
+    }
+    Ok(())
+}
+
+/// A symbol goes into Symbol(55) of every order: an empty one or one with a control
+/// character (SOH ends a FIX field) could never be sent, so every order would fail.
+fn symbol_ok(key: &str, v: &str) -> Result<(), ScenarioError> {
+    if v.is_empty() || v.len() > 64 || v.chars().any(char::is_control) {
+        return Err(bad(
+            key,
+            v,
+            "must be 1 to 64 characters, none a control character",
+        ));
+    }
+    Ok(())
+}
+
 /// A CompID: 1 to 32 printable ASCII characters without `=` or `|`.
 fn comp_id(key: &str, v: &str) -> Result<(), ScenarioError> {
     let ok = (1..=32).contains(&v.len())
@@ -175,4 +204,48 @@ fn comp_id(key: &str, v: &str) -> Result<(), ScenarioError> {
         return Err(bad(key, v, "must be 1 to 32 printable ASCII characters"));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(extra: &str) -> GatewaySpec {
+        let text = format!(
+            "kind = \"binance-spot-fix\"\nhost = \"127.0.0.1\"\nport = 9000\n\
+             api_key_env = \"K\"\nprivate_key_env = \"P\"\n{extra}"
+        );
+        toml::from_str(&text).unwrap()
+    }
+
+    fn build(extra: &str) -> Result<Option<FixVenueConfig>, ScenarioError> {
+        spec(extra).build("venue[0].gateway", "BTCUSDT", std::path::Path::new("."))
+    }
+
+    #[test]
+    fn values_binance_would_refuse_are_refused_by_name() {
+        let ok = build("sender_comp_id = \"LEG_C-1\"\nstp_mode = \"transfer\"").unwrap();
+        let cfg = ok.unwrap();
+        assert_eq!(cfg.stp_mode, Some(StpMode::Transfer));
+        assert!(cfg.reset_seq_on_logon, "Binance resets at every logon");
+        for (extra, key) in [
+            ("sender_comp_id = \"LEGCORE12\"", "sender_comp_id"),
+            ("sender_comp_id = \"LEG.1\"", "sender_comp_id"),
+            ("sender_comp_id = \"L1\"\nsymbol = \"\"", "symbol"),
+            (
+                "sender_comp_id = \"L1\"\nsymbol = \"BTC\\u0001USDT\"",
+                "symbol",
+            ),
+            (
+                "sender_comp_id = \"L1\"\nstp_mode = \"expire_all\"",
+                "stp_mode",
+            ),
+        ] {
+            let err = build(extra).unwrap_err().to_string();
+            assert!(
+                err.contains(&format!("venue[0].gateway.{key}")),
+                "{extra}: {err}"
+            );
+        }
+    }
 }

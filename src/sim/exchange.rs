@@ -126,6 +126,23 @@ impl SimExchange {
         self.queue.len()
     }
 
+    /// A new run drives this exchange on a clock that starts again at 0 (a resume's
+    /// unwind rounds): the link is up and the due times kept for ordering start again,
+    /// so that a disconnect or a late message of the last run does not reach into this
+    /// one as if its clock had not restarted. Messages still in flight keep their times.
+    pub fn restart_clock(&mut self) {
+        self.down_until = 0;
+        self.last_request_due = 0;
+        self.last_report_due = 0;
+    }
+
+    /// Draws the faults from `seed` from now on: a venue restored from its saved state is
+    /// a new session, and must not replay the draws of the session before it (a restart
+    /// would otherwise meet the same lost request every time).
+    pub fn reseed(&mut self, seed: u64) {
+        self.rng = Rng::new(seed);
+    }
+
     /// The connection is down at `now_ns`.
     pub fn is_down(&self, now_ns: u64) -> bool {
         now_ns < self.down_until
@@ -214,10 +231,10 @@ impl SimExchange {
         let mut late_fill = None;
         match req {
             Request::New(o) if self.roll(Fault::Reject) => {
-                reps.push(Report {
-                    order: o.order,
-                    kind: ReportKind::Reject(RejectReason::Unavailable),
-                });
+                reps.push(Report::new(
+                    o.order,
+                    ReportKind::Reject(RejectReason::Unavailable),
+                ));
             }
             Request::New(o) => {
                 let cap = if o.tif == TimeInForce::Ioc && self.roll(Fault::PartialFill) {

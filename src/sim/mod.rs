@@ -500,7 +500,7 @@ impl SimVenue {
 mod state;
 
 fn report(order: OrderRef, kind: ReportKind) -> Report {
-    Report { order, kind }
+    Report::new(order, kind)
 }
 
 fn reject(order: OrderRef, why: RejectReason) -> Report {

@@ -6,8 +6,9 @@
 //! - [`Request`]: new order ([`NewOrder`]: side, [`OrderPrice`], size,
 //!   [`TimeInForce`], reduce-only), cancel, status query.
 //! - [`Report`]: ack, fill ([`Execution`]: trade id, size, price, liquidity, fee),
-//!   cancel ack, reject with a [`RejectReason`], expiry, status; mapped onto the leg
-//!   state machine's [`OrderEvent`](crate::leg::OrderEvent) by [`ReportKind::event`].
+//!   cancel ack, reject with a [`RejectReason`] (and the venue's own words, a
+//!   [`RejectDetail`]), expiry, status; mapped onto the leg state machine's
+//!   [`OrderEvent`](crate::leg::OrderEvent) by [`ReportKind::event`].
 //! - [`Delivery`]: a report, or a connection event (connected, disconnected, resynced).
 //! - [`Gateway`]: send, poll, in flight: what a network gateway implements.
 //!   [`LocalVenue`]: the simulator's extras (books fed by replayed market data, records
@@ -21,12 +22,14 @@
 //! `docs/venue.md` is the same for a gateway's implementer, with the venue names each
 //! term maps to.
 
+mod detail;
 mod gateway;
 mod order_ref;
 mod report;
 mod request;
 mod state;
 
+pub use detail::{RejectDetail, VenueText, VENUE_TEXT_CAP};
 pub use gateway::{Gateway, GatewayError, LocalVenue};
 pub use order_ref::{OrderRef, OrderRefError, RefField, MAX_JOB};
 pub use report::{Delivery, Execution, RejectReason, Report, ReportKind};

@@ -17,8 +17,10 @@ use crate::num::{Decimal, NumError, Round, Step, SCALE};
 pub enum Target {
     /// A base quantity; must be a whole number of lots.
     Qty(Decimal),
-    /// A quote notional, expressed in tick-lots rounding toward zero (the dust below
-    /// one `tick × lot` of quote is not walked).
+    /// A quote notional: the most **whole lots** whose cost fits it, as an order could
+    /// be sent. Every figure is then an exact decimal (a fractional last lot, the seed's
+    /// formula, would give a quantity with no finite decimal form); what is left is
+    /// [`LiquidityReport::unspent_notional`], less than one lot at the worst price used.
     Notional(Decimal),
 }
 
@@ -45,8 +47,8 @@ pub enum ReportError {
         /// The instrument's lot.
         lot: Decimal,
     },
-    /// The notional is not positive, or is below one tick × lot of quote.
-    #[error("notional {0} is not positive or is below the book's quote resolution")]
+    /// The notional is not positive, or buys less than one lot at the best price.
+    #[error("notional {0} is not positive or buys less than one lot at the best price")]
     NotionalTooSmall(Decimal),
     /// A target outside the walk's range.
     #[error(transparent)]
@@ -87,6 +89,9 @@ pub struct LiquidityReport {
     pub slippage_quote: Decimal,
     /// What was not found, if anything.
     pub shortfall: Option<Shortfall>,
+    /// A notional target's rest that buys no whole lot (less than one lot at the worst
+    /// price used); zero for a quantity target and when the book is short.
+    pub unspent_notional: Decimal,
     /// The raw walk.
     pub walk: Walk,
 }
@@ -162,20 +167,41 @@ pub fn analyze(
             }
             walk_qty(ladder, side, lots)?
         }
-        Target::Notional(n) => {
-            let tl = if n.is_positive() {
-                units.quote_to_tl(n)
-            } else {
-                0
-            };
-            if tl <= 0 {
-                return Err(ReportError::NotionalTooSmall(n));
-            }
-            walk_notional(ladder, side, tl)?
-        }
+        Target::Notional(n) => whole_lots_for(ladder, units, side, n)?,
     };
     let metrics = Metrics::compute(&walk, bid.price_ticks, ask.price_ticks, thresholds);
     report(ladder, units, walk, metrics, target)
+}
+
+/// The walk of the most whole lots whose cost fits notional `n` (see
+/// [`Target::Notional`]), carrying the notional walk's shortfall when the book is short.
+/// The cost of `L` lots is a whole number of tick-lots, so it fits `n` exactly when it
+/// fits `n`'s whole tick-lots: walking those loses nothing.
+fn whole_lots_for(
+    ladder: &Ladder,
+    units: Units,
+    side: OrderSide,
+    n: Decimal,
+) -> Result<Walk, ReportError> {
+    let tl = if n.is_positive() {
+        units.quote_to_tl(n)
+    } else {
+        0
+    };
+    if tl <= 0 {
+        return Err(ReportError::NotionalTooSmall(n));
+    }
+    let by_notional = walk_notional(ladder, side, tl)?;
+    // The fraction of the last level's lot is dropped: toward zero, positive.
+    let lots = by_notional.qty_num / i128::from(by_notional.qty_den);
+    let lots = i64::try_from(lots).map_err(|_| WalkError::NotionalRange(tl))?;
+    if lots == 0 {
+        return Err(ReportError::NotionalTooSmall(n));
+    }
+    let mut w = walk_qty(ladder, side, lots)?;
+    w.shortfall_tl = by_notional.shortfall_tl;
+    w.reached_unknown = by_notional.reached_unknown;
+    Ok(w)
 }
 
 fn report(
@@ -202,12 +228,21 @@ fn report(
     };
     let gap = (I256::new(w.notional_tl) * qd * 2 - I256::new(m2) * qn).abs();
     let slippage_quote = u.tl_to_quote(gap, qd * 2)?;
+    let filled_notional = u.tl_to_quote(I256::new(w.notional_tl), one)?;
+    // A notional target's rest, exact: short of the book, or the dust of the last lot.
+    let rest = match target {
+        Target::Notional(n) => n.checked_sub(filled_notional)?,
+        Target::Qty(_) => Decimal::ZERO,
+    };
     let shortfall = match target {
         _ if w.depth_sufficient() => None,
         Target::Qty(_) => Some(Shortfall::Qty(u.lot.to_decimal(w.shortfall_lots))),
-        Target::Notional(_) => Some(Shortfall::Notional(
-            u.tl_to_quote(I256::new(w.shortfall_tl), one)?,
-        )),
+        Target::Notional(_) => Some(Shortfall::Notional(rest)),
+    };
+    let unspent_notional = if shortfall.is_some() {
+        Decimal::ZERO
+    } else {
+        rest
     };
     // Print exact values with the book's own decimals ("10.000", not "10").
     let (tick_dp, lot_dp) = (u.tick.dp(), u.lot.dp());
@@ -218,9 +253,7 @@ fn report(
         depth_sufficient: w.depth_sufficient(),
         reached_unknown_depth: w.reached_unknown,
         filled_qty: u.lots_to_qty(qn, qd)?.with_dp(lot_dp),
-        filled_notional: u
-            .tl_to_quote(I256::new(w.notional_tl), one)?
-            .with_dp(money_dp),
+        filled_notional: filled_notional.with_dp(money_dp),
         avg_price,
         worst_price,
         levels_used: w.levels_used,
@@ -232,6 +265,7 @@ fn report(
         metrics,
         slippage_quote: slippage_quote.with_dp(money_dp),
         shortfall,
+        unspent_notional,
         walk: w,
     })
 }

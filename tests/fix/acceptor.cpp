@@ -24,6 +24,13 @@
 //     logout [fill]                 acknowledged, then News and Logout (Binance's
 //                                   maintenance); with `fill` the order trades while
 //                                   the client is away (stored, delivered on a resend)
+//     drop [away=Q] [at_logon]      acknowledged, then the TCP connection drops (no
+//                                   Logout; what the client sent after the order is
+//                                   never read); Q of it trades while the client is
+//                                   away (stored, delivered only by a resend), and with
+//                                   `at_logon` the rest trades as soon as the client
+//                                   has logged on again (sent live, before its
+//                                   ResendRequest is read)
 //   Prices are the order's Price(44) unless px= is given; every order is acknowledged
 //   (ExecType NEW) before it trades. Quantities and prices have at most 8 decimals.
 // - Cancels: an open order is cancelled (ExecType CANCELED); any other gets
@@ -209,7 +216,7 @@ std::vector<Action> read_script(const std::string& path) {
       }
       a.args[key] = value;
     }
-    static const char* kinds[] = {"fill", "partial", "rest", "reject", "logout"};
+    static const char* kinds[] = {"fill", "partial", "rest", "reject", "logout", "drop"};
     if (std::find(std::begin(kinds), std::end(kinds), a.kind) == std::end(kinds))
       throw std::runtime_error("script: unknown action " + a.kind);
     out.push_back(a);
@@ -233,16 +240,30 @@ class Venue : public FIX::Application {
   FIX::SessionID sid;
 
   void onCreate(const FIX::SessionID&) override {}
-  void onLogon(const FIX::SessionID&) override { log_.line("# ", "legcore: logged on"); }
+  void onLogon(const FIX::SessionID&) override {
+    log_.line("# ", "legcore: logged on");
+    // Orders scripted to trade as soon as the client is back.
+    for (Order* o : at_logon_) {
+      send(trade(*o, o->qty - o->cum, o->price, Action()));
+      log_.line("# ", "legcore: traded at logon " + o->cl_ord_id);
+    }
+    at_logon_.clear();
+  }
   void onLogout(const FIX::SessionID&) override {
     // Orders scripted to trade while the client is away: stored now, resent later.
-    for (Order* o : away_) {
-      FIX::Message m = trade(*o, o->qty - o->cum, o->price, Action());
+    for (auto& a : away_) {
+      FIX::Message m = trade(*a.first, a.second, a.first->price, Action());
       FIX::Session::sendToTarget(m, sid);
       std::string raw = m.toString();
       log_.line("# legcore: stored while logged out: ", raw);
     }
     away_.clear();
+  }
+  // Whether the script dropped the connection (once).
+  bool take_drop() {
+    bool d = drop_;
+    drop_ = false;
+    return d;
   }
   void toAdmin(FIX::Message& m, const FIX::SessionID&) override {
     if (m.getHeader().getField(35) == "A") m.setField(25037, "4392a152-3481-4499-921a-6d42c50702e2");
@@ -360,8 +381,14 @@ class Venue : public FIX::Application {
         send(report(live, "C", "C"));
       }
     }
+    if (a.kind == "drop") {
+      int64_t away = std::min(a.flag("away") ? dec(a.get("away")) : 0, live.qty);
+      if (away > 0) away_.push_back({&live, away});
+      if (a.flag("at_logon")) at_logon_.push_back(&live);
+      drop_ = true;
+    }
     if (a.kind == "logout") {
-      if (a.flag("fill")) away_.push_back(&live);
+      if (a.flag("fill")) away_.push_back({&live, live.qty - live.cum});
       FIX::Message news;
       news.getHeader().setField(35, "B");
       news.setField(148, "Your connection is about to be closed. Please reconnect.");
@@ -405,7 +432,9 @@ class Venue : public FIX::Application {
   std::string api_key_;
   MessageLog& log_;
   std::map<std::string, Order> orders_;
-  std::vector<Order*> away_;
+  std::vector<std::pair<Order*, int64_t>> away_;
+  std::vector<Order*> at_logon_;
+  bool drop_ = false;
   uint64_t order_id_ = 1000, exec_id_ = 0, trade_id_ = 500;
 };
 
@@ -444,7 +473,7 @@ int listen_loopback(int port) {
 
 // Feeds the one connection's bytes to the session and ticks its timers until stdin
 // closes.
-void serve(FIX::Session& session, int lfd) {
+void serve(FIX::Session& session, Venue& venue, int lfd) {
   Connection conn;
   FIX::Parser parser;
   for (;;) {
@@ -474,7 +503,10 @@ void serve(FIX::Session& session, int lfd) {
       } else {
         parser.addToStream(buf, static_cast<size_t>(n));
         std::string msg;
-        while (conn.fd >= 0 && parser.readFixMessage(msg)) session.next(msg, FIX::UtcTimeStamp());
+        while (conn.fd >= 0 && parser.readFixMessage(msg)) {
+          session.next(msg, FIX::UtcTimeStamp());
+          if (venue.take_drop()) session.disconnect();  // the rest is never read
+        }
       }
     }
     if (conn.fd >= 0) session.next(FIX::UtcTimeStamp());
@@ -502,7 +534,7 @@ int run(const std::string& cfg) {
   int lfd = listen_loopback(port);
   std::printf("listening %d\n", port);
   std::fflush(stdout);
-  serve(*session, lfd);
+  serve(*session, venue, lfd);
   ::close(lfd);
   factory.destroy(session);
   EVP_PKEY_free(key);

@@ -203,6 +203,25 @@ impl Acceptor {
     }
 }
 
+/// Binance's dictionary changed by `edit` (each `(from, to)` replaced once, and it must
+/// be there), written as `name.xml` under the target's tmp: a venue that differs from
+/// Binance in a stated way. The acceptor's QuickFIX loads it like the original.
+pub fn derived_dictionary(name: &str, edits: &[(&str, &str)]) -> PathBuf {
+    let mut text = std::fs::read_to_string(DICTIONARY).unwrap();
+    for (from, to) in edits {
+        assert_eq!(
+            text.matches(from).count(),
+            1,
+            "{from} not once in the dictionary"
+        );
+        text = text.replacen(from, to, 1);
+    }
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("{name}-{}.xml", std::process::id()));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
 /// The value of `tag` in a logged frame (`|`-separated), if present.
 pub fn field(frame: &str, tag: u32) -> Option<&str> {
     let prefix = format!("{tag}=");

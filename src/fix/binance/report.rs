@@ -120,7 +120,7 @@ impl BinanceOrders {
         };
         let (kind, order) = kind_order;
         Ok(Decoded {
-            report: Report { order, kind },
+            report: Report::new(order, kind),
             error_code: code,
             text,
         })

@@ -193,10 +193,7 @@ fn execution_reports_map_onto_venue_reports() {
     });
     assert_eq!(
         report(&mut m, &ack).unwrap().0,
-        Report {
-            order: order_ref(),
-            kind: ReportKind::Ack
-        }
+        Report::new(order_ref(), ReportKind::Ack)
     );
     // A maker fill paying 0.001 USDT and a taker fill paying 0.00000015 BTC.
     let fill = |liq: u8, fee: &'static [u8], asset: &'static [u8]| {

@@ -9,6 +9,9 @@ use crate::fix::sign::{Ed25519Signer, LogonFields, SIGNATURE_B64_LEN};
 
 /// Outbox size: many frames between two drains, never reallocated.
 const OUTBOX: usize = 16 * 1024;
+/// Inbound MsgSeqNums remembered as processed or not (a bitmap): a resent message
+/// (PossDupFlag=Y) this far below the expected number is checked against it.
+pub const SEEN_WINDOW: u32 = 4096;
 const NS_PER_S: u64 = 1_000_000_000;
 
 /// What the transport must do after an input.
@@ -20,6 +23,10 @@ pub struct Output {
     pub disconnect: bool,
     /// The state now.
     pub state: SessionState,
+    /// Our MsgSeqNums `[from, to)` that the venue asked us to resend and that went out
+    /// as a SequenceReset-GapFill instead: the venue never received those messages and
+    /// will not process them (orders among them never reached the book).
+    pub gap_filled: Option<(u32, u32)>,
 }
 
 /// Whose an inbound frame is.
@@ -29,6 +36,9 @@ pub enum Inbound {
     Admin,
     /// For the order mapping: execution reports, cancel rejects, session Rejects(3).
     App,
+    /// A resent message (PossDupFlag=Y) whose MsgSeqNum was processed already: dropped,
+    /// so a resend delivers nothing twice.
+    Duplicate,
 }
 
 /// One FIX session.
@@ -47,6 +57,9 @@ pub struct Session {
     test_req: Option<(u32, u64)>,
     test_ids: u32,
     gaps: u64,
+    duplicates: u64,
+    seen: Box<[u64]>,
+    gap_filled: Option<(u32, u32)>,
 }
 
 impl Session {
@@ -72,6 +85,9 @@ impl Session {
             test_req: None,
             test_ids: 0,
             gaps: 0,
+            duplicates: 0,
+            seen: vec![0; SEEN_WINDOW as usize / 64].into_boxed_slice(),
+            gap_filled: None,
         })
     }
 
@@ -88,6 +104,11 @@ impl Session {
     /// Inbound gaps detected (each answered with a ResendRequest).
     pub fn gaps(&self) -> u64 {
         self.gaps
+    }
+
+    /// Resent messages dropped because they had been processed already.
+    pub fn duplicates(&self) -> u64 {
+        self.duplicates
     }
 
     /// When the next reconnect is due, ns (meaningful while disconnected).
@@ -110,7 +131,41 @@ impl Session {
             connect,
             disconnect,
             state: self.state,
+            gap_filled: None,
         }
+    }
+
+    /// Inbound `seq` was processed.
+    fn mark_seen(&mut self, seq: u32) {
+        let i = (seq % SEEN_WINDOW) as usize;
+        self.seen[i / 64] |= 1 << (i % 64);
+    }
+
+    /// Whether inbound `seq`, below the expected number, was processed (`false` when
+    /// it is past the window: then it cannot be told, and it is processed).
+    fn was_seen(&self, seq: u32) -> bool {
+        if self.seq.next_in.wrapping_sub(seq) > SEEN_WINDOW {
+            return false;
+        }
+        let i = (seq % SEEN_WINDOW) as usize;
+        self.seen[i / 64] & (1 << (i % 64)) != 0
+    }
+
+    /// Moves the expected inbound number up to `to`; the numbers skipped are unseen.
+    fn advance_in(&mut self, to: u32) {
+        let from = self.seq.next_in;
+        if to <= from {
+            return;
+        }
+        if to - from >= SEEN_WINDOW {
+            self.seen.fill(0);
+        } else {
+            for seq in from..to {
+                let i = (seq % SEEN_WINDOW) as usize;
+                self.seen[i / 64] &= !(1 << (i % 64));
+            }
+        }
+        self.seq.next_in = to;
     }
 
     fn check(&self, event: SessionEvent) -> Result<SessionState, SessionError> {
@@ -253,6 +308,7 @@ impl Session {
         let saved = self.seq;
         if self.cfg.reset_on_logon {
             self.seq = SeqNums::START;
+            self.seen.fill(0);
         }
         if let Err(e) = self.send_logon(now_ns) {
             self.seq = saved;
@@ -364,15 +420,20 @@ impl Session {
         } else {
             None
         };
-        self.respond(f, event, now_ns)?;
-        if seq >= self.seq.next_in {
-            self.seq.next_in = seq.wrapping_add(1);
-        }
-        if let Some(n) = new_seq {
-            self.seq.next_in = self.seq.next_in.max(n);
-        }
         self.last_recv_ns = now_ns;
         self.test_req = None;
+        let resent = event == SessionEvent::InSeq && is(f.get(43), b"Y");
+        if resent && new_seq.is_none() && seq < self.seq.next_in && self.was_seen(seq) {
+            // A resend of a message processed already.
+            self.duplicates += 1;
+            return Ok((Inbound::Duplicate, self.output(false, false)));
+        }
+        self.respond(f, event, seq, now_ns)?;
+        self.advance_in(seq.wrapping_add(1));
+        self.mark_seen(seq);
+        if let Some(n) = new_seq {
+            self.advance_in(n);
+        }
         if event == SessionEvent::LogonAck {
             self.attempts = 0;
         }
@@ -382,7 +443,9 @@ impl Session {
         } else {
             Inbound::App
         };
-        Ok((kind, self.output(false, close)))
+        let mut out = self.output(false, close);
+        out.gap_filled = self.gap_filled.take();
+        Ok((kind, out))
     }
 
     fn classify(&self, f: &Frame<'_>, seq: u32) -> SessionEvent {
@@ -415,16 +478,19 @@ impl Session {
         })
     }
 
-    /// The frames an inbound message calls for.
+    /// The frames an inbound message (MsgSeqNum `seq`) calls for.
     fn respond(
         &mut self,
         f: &Frame<'_>,
         event: SessionEvent,
+        seq: u32,
         now_ns: u64,
     ) -> Result<(), SessionError> {
         use SessionEvent as E;
         match (event, self.state) {
-            (E::Gap, _) => {
+            // A gap, or a Logon answer past the number we expect (the venue sent while
+            // we were away): ask for everything from the first one missing.
+            (E::Gap, _) | (E::LogonAck, _) if seq > self.seq.next_in => {
                 let from = u64::from(self.seq.next_in);
                 self.send(b"2", now_ns, None, |e| {
                     e.uint(7, from).uint(16, 0);
@@ -465,7 +531,9 @@ impl Session {
                 self.send(b"4", now_ns, Some(begin), |e| {
                     e.char(43, b'Y').time(122, now_ns, TimePrecision::Millis);
                     e.char(123, b'Y').uint(36, u64::from(next));
-                })
+                })?;
+                self.gap_filled = Some((begin, next));
+                Ok(())
             }
             _ => Ok(()),
         }

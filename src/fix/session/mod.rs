@@ -15,18 +15,23 @@
 //! - Heartbeat after HeartBtInt of silence outbound; TestRequest after HeartBtInt of
 //!   silence inbound; the peer is dead (disconnect) if that goes unanswered another
 //!   HeartBtInt. Every TestRequest is answered with its TestReqID.
-//! - Gaps: a higher MsgSeqNum than expected is processed and a ResendRequest(2) asks
-//!   for the missing range; a lower one without PossDupFlag is fatal (Logout,
-//!   disconnect). We never resend orders: a ResendRequest is answered with one
-//!   SequenceReset-GapFill (stale orders must not reach the book late; Binance itself
-//!   does not support resends). An inbound SequenceReset moves the expected number up.
+//! - Gaps: a higher MsgSeqNum than expected (on any message, the Logon answer of a
+//!   resumed session included) is processed and a ResendRequest(2) asks for the
+//!   missing range; a lower one without PossDupFlag is fatal (Logout, disconnect). A
+//!   resent one (PossDupFlag=Y) is processed only if its number was never processed
+//!   (the last [`SEEN_WINDOW`] numbers are remembered): else it is an
+//!   [`Inbound::Duplicate`]. We never resend orders: a ResendRequest is answered with
+//!   one SequenceReset-GapFill (stale orders must not reach the book late; Binance
+//!   itself does not support resends), and [`Output::gap_filled`] tells the owner which
+//!   of its messages the venue will never see. An inbound SequenceReset moves the
+//!   expected number up.
 //! - Logout both ways; News(B) (the venue's maintenance notice before it drops the
 //!   connection) makes us log out at once and reconnect, as the doc asks.
 //! - Reconnect with exponential backoff, bounded, reset by a successful logon.
 
 mod machine;
 
-pub use machine::{Inbound, Output, Session};
+pub use machine::{Inbound, Output, Session, SEEN_WINDOW};
 
 use super::codec::{EncodeError, FieldError};
 

@@ -324,7 +324,7 @@ fn gaps_ask_for_a_resend_and_resends_are_gap_filled() {
     }
     sent(&mut s);
     assert_eq!(s.seq().next_out, 6);
-    feed(
+    let (_, o) = feed(
         &mut s,
         &venue(b"2", 6, |e| {
             e.uint(7, 2).uint(16, 0);
@@ -332,6 +332,11 @@ fn gaps_ask_for_a_resend_and_resends_are_gap_filled() {
         T0,
     )
     .unwrap();
+    assert_eq!(
+        o.gap_filled,
+        Some((2, 6)),
+        "the owner learns which never arrived"
+    );
     let out = sent(&mut s);
     assert_eq!(out.len(), 1);
     let gf = decode_frame(&out[0]).unwrap();
@@ -351,6 +356,110 @@ fn gaps_ask_for_a_resend_and_resends_are_gap_filled() {
     )
     .unwrap();
     assert_eq!(s.seq().next_in, 20);
+}
+
+/// A PossDup frame from the venue.
+fn resent(mt: &[u8], seq: u32) -> Vec<u8> {
+    venue(mt, seq, |e| {
+        e.char(43, b'Y').time(122, T0, TimePrecision::Micros);
+    })
+}
+
+#[test]
+fn a_resend_delivers_each_message_once() {
+    let mut s = active();
+    // 2..=4 missing; 5 processed at once.
+    assert_eq!(
+        feed(&mut s, &venue(b"8", 5, |_| {}), T0).unwrap().0,
+        Inbound::App
+    );
+    sent(&mut s);
+    // The resend to the end repeats 5, and a second resend repeats all of them.
+    let mut kinds = Vec::new();
+    for seq in [2, 3, 4, 5, 2, 3, 4, 5] {
+        kinds.push(feed(&mut s, &resent(b"8", seq), T0).unwrap().0);
+    }
+    use Inbound::{App, Duplicate};
+    assert_eq!(
+        kinds,
+        [App, App, App, Duplicate, Duplicate, Duplicate, Duplicate, Duplicate]
+    );
+    assert_eq!((s.duplicates(), s.seq().next_in), (5, 6));
+    assert!(sent(&mut s).is_empty(), "a duplicate is not answered");
+    // A lower number without PossDupFlag is still fatal.
+    let (_, o) = feed(&mut s, &venue(b"8", 3, |_| {}), T0).unwrap();
+    assert_eq!(o.state, SessionState::LoggingOut);
+}
+
+#[test]
+fn a_resend_from_past_the_window_is_processed_and_a_reset_forgets() {
+    let mut s = active();
+    let far = 2 + SEEN_WINDOW + 10;
+    feed(&mut s, &venue(b"0", far, |_| {}), T0).unwrap();
+    // Number 5 is further back than the window: it cannot be told, so it is processed
+    // (fills are deduplicated by trade id downstream).
+    assert_eq!(feed(&mut s, &resent(b"8", 5), T0).unwrap().0, Inbound::App);
+    // A number skipped by the gap and then resent twice: once.
+    let near = far - 3;
+    assert_eq!(
+        feed(&mut s, &resent(b"8", near), T0).unwrap().0,
+        Inbound::App
+    );
+    let dup = feed(&mut s, &resent(b"8", near), T0).unwrap().0;
+    assert_eq!(dup, Inbound::Duplicate);
+    // A SequenceReset past the window: everything below is unseen again.
+    feed(
+        &mut s,
+        &venue(b"4", far + 1, |e| {
+            e.uint(36, u64::from(far + 2 * SEEN_WINDOW));
+        }),
+        T0,
+    )
+    .unwrap();
+    let back = far + 2 * SEEN_WINDOW - 1;
+    assert_eq!(
+        feed(&mut s, &resent(b"8", back), T0).unwrap().0,
+        Inbound::App
+    );
+}
+
+#[test]
+fn a_logon_answer_past_the_expected_number_asks_for_a_resend() {
+    let cfg = SessionConfig {
+        reset_on_logon: false,
+        ..config()
+    };
+    let signer = Ed25519Signer::from_pem(KEY, ApiKey::new("k").unwrap()).unwrap();
+    let saved = SeqNums {
+        next_out: 9,
+        next_in: 4,
+    };
+    let mut s = Session::new(cfg, signer, saved).unwrap();
+    s.on_tick(T0).unwrap();
+    s.on_connected(T0).unwrap();
+    sent(&mut s);
+    // The venue sent 4 and 5 while we were away; its Logon answer is 6.
+    let (_, o) = feed(
+        &mut s,
+        &venue(b"A", 6, |e| {
+            e.uint(108, 30);
+        }),
+        T0,
+    )
+    .unwrap();
+    assert_eq!(o.state, SessionState::Active);
+    let out = sent(&mut s);
+    assert_eq!(out.len(), 1);
+    assert_eq!(
+        (field(&out[0], 35), field(&out[0], 34), field(&out[0], 7)),
+        (b"2".to_vec(), b"10".to_vec(), b"4".to_vec())
+    );
+    assert_eq!((s.gaps(), s.seq().next_in), (1, 7));
+    let kinds: Vec<Inbound> = [4, 5, 4]
+        .iter()
+        .map(|&q| feed(&mut s, &resent(b"8", q), T0).unwrap().0)
+        .collect();
+    assert_eq!(kinds, [Inbound::App, Inbound::App, Inbound::Duplicate]);
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! [`FixVenueConfig`]: what the Binance Spot FIX gateway needs to connect, as the
 //! scenario's `[venue.gateway]` gives it (checked there): the endpoint, the CompIDs,
-//! the symbol, where the credentials are, the heartbeat and the self-trade prevention
-//! mode.
+//! the symbol, where the credentials are, the heartbeat, the self-trade prevention
+//! mode and whether sequence numbers restart at every logon.
 
 use crate::fix::sign::SecretSource;
 
@@ -70,4 +70,8 @@ pub struct FixVenueConfig {
     pub heartbeat_s: u32,
     /// SelfTradePreventionMode(25001) on every order, if set.
     pub stp_mode: Option<StpMode>,
+    /// ResetSeqNumFlag(141)=Y on every logon, both sequence numbers restarting at 1.
+    /// Binance requires it (the scenario always sets it); off, a reconnect resumes the
+    /// numbers and a gap is recovered by ResendRequest, as on a standard FIX venue.
+    pub reset_seq_on_logon: bool,
 }

@@ -11,7 +11,11 @@
 //! subtracts it (a fill's TransactTime).
 //!
 //! While not logged on, a new order or cancel is answered at once with a reject
-//! (`Unavailable`): it never left, and the leg should not wait for it. Binance's order
+//! (`Unavailable`): it never left, and the leg should not wait for it. So is one the
+//! venue asks for again after a reconnect (the session gap-fills it: it never reached
+//! the venue); a resent report already delivered is dropped ([`FixCounts::duplicates`]).
+//! Every reject carries the venue's words (code, session reason, tag, text) or, for one
+//! that never left, the gateway's. Binance's order
 //! entry has no order status request, so a status query is counted
 //! ([`FixCounts::queries_unanswered`]) and left to the leg's timeout.
 
@@ -22,10 +26,15 @@ use super::link::{Link, Received};
 use super::orders::{self, Instrument, Sent};
 use super::FixVenueConfig;
 use crate::fix::codec::{Decoder, Encoder, Frame};
-use crate::fix::session::{Inbound, Output, SeqNums, Session, SessionConfig, SessionState};
+use crate::fix::session::{
+    Inbound, Output, SeqNums, Session, SessionConfig, SessionError, SessionState,
+};
 use crate::fix::sign::{self, CredentialError};
 use crate::index::BookId;
-use crate::venue::{Delivery, Gateway, GatewayError, RejectReason, Report, ReportKind, Request};
+use crate::venue::{
+    Delivery, Gateway, GatewayError, OrderRef, RejectDetail, RejectReason, Report, ReportKind,
+    Request,
+};
 
 /// Deliveries held between two polls.
 const DELIVERIES: usize = 1_024;
@@ -62,6 +71,11 @@ pub struct FixCounts {
     pub queries_unanswered: u64,
     /// Logons completed.
     pub logons: u64,
+    /// Resent messages dropped as already processed.
+    pub duplicates: u64,
+    /// Requests the venue never received (it asked for them again and we gap-filled),
+    /// each reported rejected at once.
+    pub never_received: u64,
 }
 
 /// The Binance Spot FIX gateway. See the module doc.
@@ -94,6 +108,7 @@ impl BinanceFixGateway {
         let mut scfg = SessionConfig::binance(&cfg.sender_comp_id);
         scfg.target.clone_from(&cfg.target_comp_id);
         scfg.heartbeat_s = cfg.heartbeat_s;
+        scfg.reset_on_logon = cfg.reset_seq_on_logon;
         Ok(BinanceFixGateway {
             host: cfg.host.clone(),
             port: cfg.port,
@@ -247,7 +262,13 @@ impl BinanceFixGateway {
                     continue;
                 }
             };
+            if kind == Inbound::Duplicate {
+                self.counts.duplicates += 1;
+            }
             let mapped = (kind == Inbound::App).then(|| app_report(&f, &self.ins, &self.sent, off));
+            if let Some((from, to)) = out.gap_filled {
+                self.never_received(from, to);
+            }
             let outbox = (!self.session.outbox().is_empty(), out);
             match mapped {
                 Some(Some(r)) => {
@@ -272,6 +293,40 @@ impl BinanceFixGateway {
             }
         }
         self.link_events();
+    }
+}
+
+impl BinanceFixGateway {
+    /// Our requests with MsgSeqNum in `[from, to)` were gap-filled at the venue's
+    /// request: it never received them and will not act on them. Each is reported
+    /// rejected now, rather than left to the leg's timeout (we never resend orders).
+    fn never_received(&mut self, from: u32, to: u32) {
+        let lost = |s: &Sent| (from..to).contains(&s.seq);
+        for i in 0..self.sent.len() {
+            let s = self.sent[i];
+            if lost(&s) {
+                self.counts.never_received += 1;
+                self.awaiting = self.awaiting.saturating_sub(1);
+                let text = b"never reached the venue: it asked for a resend, and legcore \
+                             does not resend orders";
+                self.unsent(s.order, s.cancel, RejectReason::Unavailable, text);
+            }
+        }
+        self.sent.retain(|s| !lost(s));
+    }
+
+    /// Reports a request that did not reach the venue as rejected.
+    fn unsent(&mut self, order: OrderRef, cancel: bool, why: RejectReason, text: &[u8]) {
+        let kind = if cancel {
+            ReportKind::CancelReject(why)
+        } else {
+            ReportKind::Reject(why)
+        };
+        self.report(Report {
+            order,
+            kind,
+            detail: Some(RejectDetail::text(text)),
+        });
     }
 }
 
@@ -314,17 +369,19 @@ impl Gateway for BinanceFixGateway {
                 return Ok(());
             }
         };
-        if r.is_err() {
-            let why = RejectReason::Unavailable;
-            let kind = if cancel {
-                ReportKind::CancelReject(why)
-            } else {
-                ReportKind::Reject(why)
+        if let Err(e) = r {
+            // Not logged on (the usual case), or a value no FIX field can hold.
+            let (why, text): (_, &[u8]) = match e {
+                SessionError::Encode(_) => (
+                    RejectReason::InvalidOrder,
+                    b"not sent: a value cannot be written in its FIX field",
+                ),
+                _ => (
+                    RejectReason::Unavailable,
+                    b"not sent: the FIX session is not logged on",
+                ),
             };
-            self.report(Report {
-                order: req.order(),
-                kind,
-            });
+            self.unsent(req.order(), cancel, why, text);
             return Ok(());
         }
         if self.sent.len() == SENT {

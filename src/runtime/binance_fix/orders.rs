@@ -9,6 +9,9 @@
 //!   `c<wire>-<n>` and OrigClOrdID(41) names the order.
 //! - A session Reject(3) names the refused message by RefSeqNum(45): the gateway keeps
 //!   the MsgSeqNum of each request it sent ([`Sent`]) to find the order.
+//! - Rejects (`8` `150=8`, `9`, `3`) carry the venue's words as a
+//!   [`RejectDetail`] ([`detail`]): ErrorCode(25016),
+//!   SessionRejectReason(373), RefTagID(371), Text(58).
 //! - Fees: MiscFeeAmt(137) in the quote asset, as tick-lots × 10⁻⁸, rounded up (a fee
 //!   is never understated).
 //!
@@ -18,7 +21,8 @@ use crate::fix::codec::{Encoder, FieldError, Frame};
 use crate::leg::Liquidity;
 use crate::num::{Decimal, Step};
 use crate::venue::{
-    Execution, NewOrder, OrderPrice, OrderRef, RejectReason, Report, ReportKind, TimeInForce,
+    Execution, NewOrder, OrderPrice, OrderRef, RejectDetail, RejectReason, Report, ReportKind,
+    TimeInForce, VenueText,
 };
 
 use super::StpMode;
@@ -139,14 +143,14 @@ pub fn reason(code: i64) -> RejectReason {
 }
 
 /// The report an application frame `f` carries; `sent` finds a Reject(3)'s order;
-/// `to_clock` turns the venue's epoch time into the runtime clock's.
+/// `to_clock` turns the venue's epoch time into the runtime clock's. Rejects and cancel
+/// rejects carry the venue's words ([`detail`]).
 pub fn report(
     f: &Frame<'_>,
     ins: &Instrument,
     sent: &[Sent],
     to_clock: impl Fn(u64) -> u64,
 ) -> Result<Report, MapError> {
-    let code = || f.get(25016).map_or(Ok(0), |_| f.int(25016));
     match f.msg_type() {
         b"3" => {
             let seq = f.uint(45)?;
@@ -154,7 +158,12 @@ pub fn report(
                 .iter()
                 .find(|s| u64::from(s.seq) == seq)
                 .ok_or(MapError::UnknownRefSeq(seq))?;
-            let why = RejectReason::InvalidOrder;
+            let d = detail(f)?;
+            // A refusal by the venue's FIX layer (a field its dictionary does not take)
+            // is an invalid order; one with Binance's own code says which.
+            let why = d
+                .code
+                .map_or(RejectReason::InvalidOrder, |c| reason(i64::from(c)));
             let kind = if s.cancel {
                 ReportKind::CancelReject(why)
             } else {
@@ -163,20 +172,55 @@ pub fn report(
             Ok(Report {
                 order: s.order,
                 kind,
+                detail: Some(d),
             })
         }
-        b"9" => Ok(Report {
-            order: order_ref(f.req(41)?)?,
-            kind: ReportKind::CancelReject(reason(code()?)),
-        }),
-        _ => execution_report(f, ins, code()?, to_clock),
+        b"9" => {
+            let d = detail(f)?;
+            Ok(Report {
+                order: order_ref(f.req(41)?)?,
+                kind: ReportKind::CancelReject(reason(d.code.map_or(0, i64::from))),
+                detail: Some(d),
+            })
+        }
+        _ => execution_report(f, ins, to_clock),
     }
+}
+
+/// The venue's words on a reject: ErrorCode(25016), SessionRejectReason(373),
+/// RefTagID(371) and Text(58), each if present.
+pub fn detail(f: &Frame<'_>) -> Result<RejectDetail, MapError> {
+    let opt = |tag: u32| f.get(tag).map(|_| f.int(tag)).transpose();
+    let range = |tag: u32| {
+        MapError::Field(FieldError::range(
+            tag,
+            f.get(tag).unwrap_or(b""),
+            "out of range",
+        ))
+    };
+    let code = match opt(25016)? {
+        Some(c) => Some(i32::try_from(c).map_err(|_| range(25016))?),
+        None => None,
+    };
+    let session_reason = match opt(373)? {
+        Some(r) => Some(u16::try_from(r).map_err(|_| range(373))?),
+        None => None,
+    };
+    let ref_tag = match opt(371)? {
+        Some(t) => Some(u32::try_from(t).map_err(|_| range(371))?),
+        None => None,
+    };
+    Ok(RejectDetail {
+        code,
+        session_reason,
+        ref_tag,
+        text: VenueText::new(f.get(58).unwrap_or(b"")),
+    })
 }
 
 fn execution_report(
     f: &Frame<'_>,
     ins: &Instrument,
-    code: i64,
     to_clock: impl Fn(u64) -> u64,
 ) -> Result<Report, MapError> {
     let order = order_ref(f.get(41).map_or_else(|| f.req(11), Ok)?)?;
@@ -198,13 +242,21 @@ fn execution_report(
         b'4' => ReportKind::CancelAck {
             filled_lots: f.units(14, ins.lot)?,
         },
-        b'8' => ReportKind::Reject(reason(code)),
+        b'8' => {
+            let d = detail(f)?;
+            let why = reason(d.code.map_or(0, i64::from));
+            return Ok(Report {
+                order,
+                kind: ReportKind::Reject(why),
+                detail: Some(d),
+            });
+        }
         b'C' => ReportKind::Expired {
             filled_lots: f.units(14, ins.lot)?,
         },
         t => return Err(MapError::ExecType(t)),
     };
-    Ok(Report { order, kind })
+    Ok(Report::new(order, kind))
 }
 
 /// MiscFeeAmt(137) as tick-lots × 10⁻⁸, rounded up; 0 without one.

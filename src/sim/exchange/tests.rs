@@ -140,6 +140,57 @@ fn a_disconnect_cancels_resting_orders_and_delivers_fills_after_the_reconnect() 
     );
 }
 
+/// A run that ends with the link down, and a next run whose clock starts at 0 again (a
+/// resume's next unwind round): without a restart its first request falls in the last
+/// run's outage and is lost; after `restart_clock` it reaches the venue.
+#[test]
+fn a_new_run_does_not_inherit_the_last_runs_outage() {
+    let mut x = exchange(FaultPlan::NONE);
+    x.plan.disconnect_ppm = 1_000_000;
+    x.plan.disconnect_ns = 1_000_000;
+    x.send(BookId::new(0), Request::Query(oref(1)), 500)
+        .unwrap();
+    let _ = drain(&mut x, u64::MAX);
+    x.plan.disconnect_ppm = 0;
+    let mut stale = x.clone();
+    // The next run's first request, at 100 ns of its own clock.
+    stale
+        .send(BookId::new(0), order(2, 102, 1, Tif::Ioc), 100)
+        .unwrap();
+    assert!(
+        events(&drain(&mut stale, u64::MAX)).is_empty(),
+        "lost in the old outage"
+    );
+    x.restart_clock();
+    x.send(BookId::new(0), order(2, 102, 1, Tif::Ioc), 100)
+        .unwrap();
+    let ev = events(&drain(&mut x, u64::MAX));
+    assert_eq!(ev.len(), 2, "accepted and filled: {ev:?}");
+    assert_eq!(x.books()[0].position_lots(), 1);
+}
+
+/// Reseeded, a restored venue draws its faults anew (a killed resume run again does not
+/// meet the same lost request), and the same seed draws the same again.
+#[test]
+fn a_reseeded_exchange_draws_its_faults_from_the_new_seed() {
+    let draws = |seed: u64| {
+        let mut x = exchange(FaultPlan {
+            lost_request_ppm: 500_000,
+            ..FaultPlan::NONE
+        });
+        x.reseed(seed);
+        (0..64u64)
+            .map(|i| {
+                x.send(BookId::new(0), Request::Query(oref(i)), i * 1_000)
+                    .unwrap();
+                x.counts().get(Fault::LostRequest)
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(draws(7), draws(7));
+    assert_ne!(draws(7), draws(8));
+}
+
 #[test]
 fn a_fill_after_cancel_is_acked_first_and_counted_in_the_ack() {
     let plan = FaultPlan {

@@ -1,0 +1,250 @@
+//! The Binance diff-depth client: `<symbol>@depth@100ms` (or `@0ms`) over a WebSocket
+//! plus the REST depth snapshot, spot, USD-M and COIN-M alike.
+//!
+//! The documented sync, by [`BookFeed`]: diffs are buffered until a snapshot; the
+//! snapshot is fetched once the first diff is buffered; diffs up to `lastUpdateId` are
+//! dropped, then the `U`/`u`/`pu` chain applies. A gap puts the feed back to waiting for a
+//! snapshot (the book is stale until live again): the client fetches a new one (a resync).
+//! A connection that drops reconnects after a bounded exponential backoff with jitter, on
+//! a fresh `BookFeed` (a new connection is a new stream). Pings go out every
+//! [`LiveConfig::ping_every`]; tungstenite answers the server's pings.
+
+use std::io::Write as _;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use rustls::pki_types::CertificateDer;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::Connector;
+
+use super::{http, Health, LiveError};
+use crate::book::Ladder;
+use crate::feed::{BookFeed, Format};
+use crate::num::Step;
+use crate::runtime::Clock;
+
+/// One live Binance book's connection settings.
+#[derive(Debug, Clone)]
+pub struct LiveConfig {
+    /// The stream URL (`wss://…/ws/btcusdt@depth@100ms`, or `ws://` on loopback).
+    pub ws_url: String,
+    /// The snapshot URL (`http://…/api/v3/depth?symbol=BTCUSDT&limit=1000`).
+    pub snapshot_url: String,
+    /// `BinanceSpot`, `BinanceUsdm` or `BinanceCoinm`.
+    pub format: Format,
+    /// The instrument's tick and lot.
+    pub tick: Step,
+    /// The instrument's lot.
+    pub lot: Step,
+    /// Largest frame (and message) accepted, bytes; larger is a typed error.
+    pub max_frame: usize,
+    /// First reconnect delay; doubles per failure up to `backoff_max`.
+    pub backoff_min: Duration,
+    /// Largest reconnect delay.
+    pub backoff_max: Duration,
+    /// Give up after this many failures in a row (`None`: never).
+    pub max_failures: Option<u32>,
+    /// Ping interval.
+    pub ping_every: Duration,
+    /// An extra trusted root certificate (DER), for tests with a self-signed server.
+    pub extra_root: Option<Vec<u8>>,
+}
+
+/// What a connection hands on: each line (`<local_ns> <json>`), the book after it, and
+/// whether the book is live. Returning `false` stops the client.
+pub trait LineSink {
+    /// One line applied to `book`.
+    fn on_line(&mut self, line: &[u8], book: &Ladder, live: bool, health: &Health) -> bool;
+}
+
+/// The TLS connector: webpki roots plus the optional extra root, ring provider.
+fn connector(extra_root: Option<&[u8]>) -> Result<Connector, LiveError> {
+    let mut roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    if let Some(der) = extra_root {
+        roots.add(CertificateDer::from(der.to_vec()))?;
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let cfg = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Connector::Rustls(Arc::new(cfg)))
+}
+
+/// The delay before reconnect attempt `failures` (1-based): `min·2^(n-1)` capped at
+/// `max`, minus up to half of it as jitter drawn from `seed`.
+pub fn backoff(min: Duration, max: Duration, failures: u32, seed: u64) -> Duration {
+    let exp = min.saturating_mul(1u32 << failures.saturating_sub(1).min(20));
+    let d = exp.min(max);
+    let mut x = seed ^ u64::from(failures).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^= x >> 33;
+    let half = d.as_nanos() as u64 / 2;
+    d - Duration::from_nanos(if half == 0 { 0 } else { x % half })
+}
+
+/// Runs the client on the calling thread (its own current-thread runtime) until the sink
+/// says stop or `max_failures` failures in a row; returns the health.
+pub fn run_client(cfg: &LiveConfig, book: &mut Ladder, sink: &mut dyn LineSink) -> Health {
+    let mut health = Health::default();
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            health.last_error = Some(e.to_string());
+            return health;
+        }
+    };
+    rt.block_on(reconnect_loop(cfg, book, sink, &mut health));
+    health
+}
+
+async fn reconnect_loop(
+    cfg: &LiveConfig,
+    book: &mut Ladder,
+    sink: &mut dyn LineSink,
+    health: &mut Health,
+) {
+    let clock = Clock::new();
+    let mut in_a_row = 0u32;
+    loop {
+        let before = health.connects;
+        match session(cfg, book, sink, health, &clock).await {
+            Ok(()) => return,
+            Err(e) => {
+                health.connected = false;
+                health.failures += 1;
+                health.last_error = Some(e.to_string());
+            }
+        }
+        // A session that connected restarts the count; one that never connected adds one.
+        in_a_row = if health.connects > before {
+            1
+        } else {
+            in_a_row + 1
+        };
+        if cfg.max_failures.is_some_and(|m| in_a_row >= m) {
+            return;
+        }
+        let d = backoff(cfg.backoff_min, cfg.backoff_max, in_a_row, clock.now_ns());
+        tokio::time::sleep(d).await;
+    }
+}
+
+/// One connection: connect, then frames into the book until an error or the sink stops.
+async fn session(
+    cfg: &LiveConfig,
+    book: &mut Ladder,
+    sink: &mut dyn LineSink,
+    health: &mut Health,
+    clock: &Clock,
+) -> Result<(), LiveError> {
+    let ws_cfg = WebSocketConfig {
+        max_frame_size: Some(cfg.max_frame),
+        max_message_size: Some(cfg.max_frame),
+        ..WebSocketConfig::default()
+    };
+    let tls = connector(cfg.extra_root.as_deref())?;
+    let (mut ws, _) = tokio_tungstenite::connect_async_tls_with_config(
+        cfg.ws_url.as_str(),
+        Some(ws_cfg),
+        true,
+        Some(tls),
+    )
+    .await?;
+    health.connected = true;
+    health.connects += 1;
+    book.clear();
+    let mut feed = BookFeed::new(cfg.format, cfg.tick, cfg.lot);
+    let refused_before = health.refused;
+    let mut line = Vec::with_capacity(64 * 1024);
+    let mut ping = tokio::time::interval(cfg.ping_every);
+    ping.tick().await;
+    loop {
+        let msg = tokio::select! {
+            m = ws.next() => m,
+            _ = ping.tick() => {
+                ws.send(Message::Ping(Vec::new())).await?;
+                continue;
+            }
+        };
+        let text = match msg {
+            None => return Err(LiveError::Closed),
+            Some(m) => match m? {
+                Message::Text(t) => t,
+                Message::Binary(b) => return Err(LiveError::Binary(b.len())),
+                Message::Close(_) => return Err(LiveError::Closed),
+                _ => continue,
+            },
+        };
+        health.frames += 1;
+        let now = clock.now_ns();
+        health.last_msg_ns = now.max(1);
+        let was_live = feed.is_live();
+        let json = text.as_bytes();
+        let ok = apply(&mut line, now, json, &mut feed, book, sink, health);
+        health.refused = refused_before + feed.refused;
+        if !ok {
+            return Ok(());
+        }
+        if feed.needs_snapshot() {
+            if was_live {
+                health.gaps += 1;
+                health.resyncs += 1;
+            }
+            let body = http::get(&cfg.snapshot_url, 64 << 20).await?;
+            health.snapshots += 1;
+            let now = clock.now_ns();
+            let ok = apply(&mut line, now, &body, &mut feed, book, sink, health);
+            health.refused = refused_before + feed.refused;
+            if !ok {
+                return Ok(());
+            }
+        }
+    }
+}
+
+/// Writes `<now> <json>` into `line`, applies it and hands it on; the sink's verdict.
+fn apply(
+    line: &mut Vec<u8>,
+    now: u64,
+    json: &[u8],
+    feed: &mut BookFeed,
+    book: &mut Ladder,
+    sink: &mut dyn LineSink,
+    health: &mut Health,
+) -> bool {
+    line.clear();
+    // Writing into a Vec cannot fail.
+    let _ = write!(line, "{now} ");
+    line.extend_from_slice(json);
+    let live = feed.on_line(book, line);
+    sink.on_line(line, book, live, health)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_to_the_cap_and_jitter_takes_at_most_half() {
+        let (min, max) = (Duration::from_millis(5), Duration::from_millis(40));
+        for n in 1..40u32 {
+            let full = (min * 2u32.pow((n - 1).min(10))).min(max);
+            for seed in [0, 1, 77, u64::MAX] {
+                let d = backoff(min, max, n, seed);
+                assert!(d <= full && d >= full / 2, "n {n} seed {seed}: {d:?}");
+            }
+        }
+        let spread: std::collections::HashSet<_> =
+            (0..32).map(|s| backoff(min, max, 4, s)).collect();
+        assert!(spread.len() > 1, "no jitter");
+    }
+}
