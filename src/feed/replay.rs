@@ -178,11 +178,12 @@ impl BookFeed {
 
     /// Whether the book waits for a REST snapshot (a Binance feed before its first one
     /// or after a gap): what a live client polls to fetch one. Other formats carry their
-    /// own snapshots in the stream: never.
+    /// own snapshots in the stream: never (an OKX book waits for the next `books`
+    /// snapshot, which a live client gets by subscribing again).
     pub fn needs_snapshot(&self) -> bool {
         match &self.sync {
             Sync::Binance(s) => s.state() == SyncState::AwaitingSnapshot,
-            Sync::Bybit(_) | Sync::Hyperliquid(_) => false,
+            Sync::Bybit(_) | Sync::Hyperliquid(_) | Sync::Okx(_) => false,
         }
     }
 
