@@ -213,6 +213,43 @@ pub fn book_decode(data: &[u8]) {
     }
 }
 
+/// Baseline book for `okx_decode`: BTC-USDT bid 100.000, ask 100.010 (checksum 0: not
+/// verified, so any update's real checksum is checked against this book).
+const BASE_OKX: &[u8] = br#"{"arg":{"channel":"books","instId":"BTC-USDT"},"action":"snapshot","data":[{"asks":[["100.01","1","0","1"]],"bids":[["100","1","0","1"]],"ts":"1","checksum":0,"prevSeqId":-1,"seqId":10}]}"#;
+
+/// `okx_decode`: the OKX `books` decoder on arbitrary bytes, as one message against a
+/// live book and, split into lines, as a sequence from an empty one (so a corpus entry
+/// may be a real snapshot and its updates, checksums verified). Each message must return
+/// `Ok` or a typed error without panicking; an error must leave the ladder unchanged,
+/// and an applied message must leave it uncrossed.
+pub fn okx_decode(data: &[u8]) {
+    use crate::feed::okx::{InstId, OkxSync};
+
+    let tick = Step::parse("0.001").expect("tick");
+    let lot = Step::parse("0.00000001").expect("lot");
+    let mut l = Ladder::new(512, 512);
+    let mut sync = OkxSync::new(InstId::ANY);
+    sync.apply(&mut l, tick, lot, BASE_OKX).expect("baseline");
+    let before = levels(&l);
+    match sync.apply(&mut l, tick, lot, data) {
+        Ok(_) => assert!(l.spread_ticks().is_none_or(|s| s > 0), "crossed"),
+        Err(_) => assert_eq!(
+            levels(&l),
+            before,
+            "okx message failed but changed the ladder"
+        ),
+    }
+    let mut l = Ladder::new(512, 512);
+    let mut sync = OkxSync::new(InstId::ANY);
+    for msg in data.split(|&b| b == b'\n') {
+        let before = levels(&l);
+        match sync.apply(&mut l, tick, lot, msg) {
+            Ok(_) => assert!(l.spread_ticks().is_none_or(|s| s > 0), "crossed"),
+            Err(_) => assert_eq!(levels(&l), before, "okx line failed but changed the ladder"),
+        }
+    }
+}
+
 /// `fix_decode`: no input makes the FIX decoder panic; the frames of a stream are the
 /// same whether it arrives in one read or byte by byte, each decodes alone to the same
 /// fields, and every byte is either in a frame or counted as skipped.

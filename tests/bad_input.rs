@@ -472,3 +472,27 @@ fn a_roundtrip_refuses_the_keys_of_a_second_leg_and_carry_needs_them() {
     let err = refuses("kind", &other, "strategy.kind", "grid");
     assert!(err.contains("roundtrip"), "{err}");
 }
+
+/// An `okx-books` feed follows its venue's `instrument`: one that is not an OKX instId is
+/// refused naming `instrument`, one the capture does not hold never goes live (its
+/// books are all another instrument's, skipped), and a book too shallow for the
+/// checksum of the top 25 levels is refused naming `levels`.
+#[test]
+fn an_okx_feed_needs_an_instrument_of_the_capture_and_levels_for_its_checksum() {
+    let base = scenario_text("okx_btcusdt_roundtrip.toml");
+    let with = |from: &str, to: &str| {
+        assert!(base.contains(from), "{from:?}");
+        base.replacen(from, to, 1)
+    };
+    let bad_id = with("instrument = \"BTC-USDT\"", "instrument = \"BTC/USDT\"");
+    refuses("okx-id", &bad_id, "venue[0].instrument", "BTC/USDT");
+    let absent = with("instrument = \"BTC-USDT\"", "instrument = \"ETH-USDT\"");
+    let err = refuses("okx-absent", &absent, "venue[0].feed", "cryptofeed_OKX");
+    assert!(
+        err.contains("never went live") && err.contains("instruments skipped"),
+        "{err}"
+    );
+    let shallow = with("levels = 1024", "levels = 16");
+    let err = refuses("okx-shallow", &shallow, "venue[0].levels", "16");
+    assert!(err.contains("checksum"), "{err}");
+}

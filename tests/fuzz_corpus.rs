@@ -37,3 +37,8 @@ fn book_decode_corpus() {
 fn fix_decode_corpus() {
     replay("fix_decode", legcore::fuzzing::fix_decode);
 }
+
+#[test]
+fn okx_decode_corpus() {
+    replay("okx_decode", legcore::fuzzing::okx_decode);
+}

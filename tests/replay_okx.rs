@@ -14,16 +14,12 @@ const CAPTURE: &str = concat!(
     "/data/market/okx/cryptofeed_OKX.ws.1.0.txt.gz"
 );
 
-/// Instrument, tick, lot (contracts for the future and the swap, BTC for spot), and
-/// the best bid and ask at the end (price, size) per the source README.
-type Book = (
-    &'static str,
-    &'static str,
-    &'static str,
-    [(&'static str, &'static str); 2],
-);
+/// Best bid and best ask, (price, size).
+type Top = [(&'static str, &'static str); 2];
 
-const BOOKS: [Book; 3] = [
+/// Instrument, tick, lot (contracts for the future and the swap, BTC for spot), and
+/// the best bid and ask at the end per the source README.
+const BOOKS: [(&str, &str, &str, Top); 3] = [
     (
         "BTC-USD-220527",
         "0.1",

@@ -7,16 +7,17 @@
 //! it. Sizes are contracts for swaps and futures, base currency for spot.
 //!
 //! Rules ([`OkxSync`]), from OKX's documentation of the order book channel:
-//! - an `snapshot` replaces the book. It lists each side whole up to [`WINDOW`] levels: a
+//! - a `snapshot` replaces the book. It lists each side whole up to [`WINDOW`] levels: a
 //!   side with fewer is complete ([`Depth::Complete`]), a full one is the top of a deeper
 //!   book ([`Depth::Partial`]);
 //! - an `update` must continue the last message: `prevSeqId == ` the last `seqId`. This
 //!   covers OKX's two documented exceptions: a no-change message (`seqId == prevSeqId`,
 //!   empty sides, sent after about 60 s without a change) and a sequence reset after
 //!   maintenance (`seqId < prevSeqId`, later messages chaining from the new `seqId`).
-//!   Anything else is a gap ([`BookError::SequenceGap`], nothing applied): the book is
-//!   stale until the next snapshot, which a replay waits for and a live client asks for
-//!   by subscribing again;
+//!   Anything else is a gap ([`BookError::SequenceGap`], or a `Shape` error for an
+//!   update carrying a snapshot's `prevSeqId` of -1; nothing applied): the book is stale
+//!   until the next snapshot, which a replay waits for and a live client asks for by
+//!   subscribing again;
 //! - a non-zero `checksum` is verified over the book with the message applied
 //!   ([`checksum`]); a mismatch is [`FeedError::ChecksumMismatch`], nothing is applied and
 //!   the book is stale until the next snapshot. A `checksum` of 0 is not verified: OKX

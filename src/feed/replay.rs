@@ -2,17 +2,17 @@
 //! lines by the rules of the capture's [`Format`] (Binance spot, USDⓈ-M or COIN-M
 //! snapshot-plus-diffs, Bybit `orderbook.500` snapshot-plus-deltas, Hyperliquid `l2Book`
 //! full snapshots, OKX `books` snapshot-plus-updates with checksums), through one entry
-//! point, [`BookFeed::on_line`], used by the runtime's
-//! loop, its simulated venues and the scenario checks alike.
+//! point, [`BookFeed::on_line`], used by the runtime's loop, its simulated venues and the
+//! scenario checks alike.
 //!
 //! Lines that carry no book (Binance book tickers and trades, Hyperliquid `trades`, OKX
 //! `tickers`, `trades` and subscription events) are passed over, and an OKX capture's
 //! `books` pushes of other instruments than the feed's are skipped and counted
 //! ([`BookFeed::skipped`]); every other line the decoder or the sync rules refuse
-//! (malformed, stale, out of sequence, crossed, off the tick or lot, another venue's
-//! message) is counted in
-//! [`BookFeed::refused`] with the latest reason kept, never silently dropped. No
-//! allocation per line: the syncs' buffers are allocated at construction.
+//! (malformed, stale, out of sequence, checksum mismatch, crossed, off the tick or lot,
+//! another venue's message) is counted in [`BookFeed::refused`] with the latest reason
+//! kept, never silently dropped. No allocation per line: the syncs' buffers are allocated
+//! at construction.
 
 use crate::book::Ladder;
 use crate::num::{Step, Text};
@@ -178,11 +178,11 @@ impl BookFeed {
 
     /// Whether the book waits for a REST snapshot (a Binance feed before its first one
     /// or after a gap): what a live client polls to fetch one. Other formats carry their
-    /// own snapshots in the stream: never.
+    /// own snapshots in the stream: never (an OKX book waits for the next `books`
+    /// snapshot, which a live client gets by subscribing again).
     pub fn needs_snapshot(&self) -> bool {
         match &self.sync {
             Sync::Binance(s) => s.state() == SyncState::AwaitingSnapshot,
-            // OKX sends its snapshot in the stream (a client resubscribes after a gap).
             Sync::Bybit(_) | Sync::Hyperliquid(_) | Sync::Okx(_) => false,
         }
     }
@@ -250,6 +250,7 @@ impl BookFeed {
         Err(Box::new(NeverLive {
             lines: tape.len(),
             refused: feed.refused,
+            skipped: feed.skipped(),
             first,
         }))
     }
@@ -343,6 +344,8 @@ pub struct NeverLive {
     pub lines: usize,
     /// Lines refused.
     pub refused: u64,
+    /// Lines of other instruments, skipped (see [`BookFeed::skipped`]).
+    pub skipped: u64,
     /// The first refused line (its index in the tape) and why.
     pub first: Option<(usize, FeedError)>,
 }

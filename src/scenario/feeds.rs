@@ -15,7 +15,11 @@ pub(crate) fn check_live(i: usize, v: &VenueSpec, feed: &Feed) -> Result<(), Sce
     let Err(never) = feed.first_live() else {
         return Ok(());
     };
-    let counts = format!("{} of its {} lines refused", never.refused, never.lines);
+    let mut counts = format!("{} of its {} lines refused", never.refused, never.lines);
+    if never.skipped > 0 {
+        let s = never.skipped;
+        counts += &format!(", {s} of other instruments skipped: is `instrument` in it?");
+    }
     let Some((line, e)) = never.first else {
         let why = format!("its book never went live ({counts}; no depth snapshot?)");
         return Err(bad(&format!("venue[{i}].feed"), &v.feed, why));

@@ -333,3 +333,21 @@ fn a_ladder_shallower_than_the_checksum_cannot_verify_it() {
     );
     assert!(ladder.is_empty());
 }
+
+#[test]
+fn truncating_real_messages_at_every_byte_is_an_error_and_changes_nothing() {
+    let (snap, ups) = books("UNI-USD-SWAP");
+    let (tick, lot) = (Step::parse("0.001").unwrap(), Step::ONE);
+    let mut ladder = Ladder::new(512, 512);
+    let mut sync = OkxSync::new(InstId::new("UNI-USD-SWAP").unwrap());
+    for msg in [&snap, &ups[0]] {
+        let before = (levels(&ladder), sync);
+        for cut in crate::feed::test_util::cuts(msg.len()) {
+            let r = sync.apply(&mut ladder, tick, lot, &msg.as_bytes()[..cut]);
+            assert!(r.is_err(), "cut at {cut}");
+            assert_eq!((levels(&ladder), sync), before, "cut at {cut}");
+        }
+        sync.apply(&mut ladder, tick, lot, msg.as_bytes()).unwrap();
+    }
+    assert!(sync.is_live());
+}

@@ -66,7 +66,8 @@ fn a_feed_goes_live_at_its_snapshot_unless_the_lot_does_not_fit() {
 #[test]
 fn another_formats_capture_never_goes_live() {
     let s = format!("1 {SNAPSHOT}");
-    for f in [Format::BybitOrderbook500, Format::HyperliquidL2Book] {
+    let okx = Format::OkxBooks(crate::feed::okx::InstId::ANY);
+    for f in [Format::BybitOrderbook500, Format::HyperliquidL2Book, okx] {
         let never = first_live(&tape(&[&s]), f, "0.01").unwrap_err();
         assert_eq!(never.refused, 1, "{}", f.name());
     }
