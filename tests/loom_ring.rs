@@ -2,10 +2,10 @@
 //! consumer thread over a 2-slot ring (wrap-around included) delivers each value once,
 //! in order, and drops what is left exactly once.
 //!
-//! Run with `RUSTFLAGS="--cfg loom" cargo test --release --test loom_ring` (`.ci/run`
-//! does); under a plain `cargo test` this file is empty.
+//! Run with `RUSTFLAGS="--cfg legcore_loom" cargo test --release --test loom_ring`
+//! (`.ci/run` does); under a plain `cargo test` this file is empty.
 
-#![cfg(loom)]
+#![cfg(legcore_loom)]
 
 use legcore::runtime::ring::ring;
 

@@ -4,8 +4,9 @@
 //! Why our own and not a crate: `rtrb` is well kept and `crossbeam`'s `ArrayQueue` is
 //! multi-producer; `benches/ring.rs` runs all three in one interleaved pass (PERF.md has
 //! the figures). This one is kept because it measured no slower and because the loom
-//! model test can check it: its atomics and cells switch to loom's under `--cfg loom`,
-//! which a crate's cannot.
+//! model test can check it: its atomics and cells switch to loom's under
+//! `--cfg legcore_loom`, which a crate's cannot. (Not `--cfg loom`: tokio reads that one
+//! too and does not build under it.)
 //!
 //! Design: a power-of-two array of slots, each with its own sequence stamp (as in
 //! Vyukov's bounded queue, specialised to one producer and one consumer). Slot `i` is
@@ -25,14 +26,14 @@ use core::mem::MaybeUninit;
 
 use self::sync::{Arc, AtomicUsize, Ordering, UnsafeCell};
 
-#[cfg(loom)]
+#[cfg(legcore_loom)]
 mod sync {
     pub use loom::cell::UnsafeCell;
     pub use loom::sync::atomic::{AtomicUsize, Ordering};
     pub use loom::sync::Arc;
 }
 
-#[cfg(not(loom))]
+#[cfg(not(legcore_loom))]
 mod sync {
     pub use std::sync::atomic::{AtomicUsize, Ordering};
     pub use std::sync::Arc;
@@ -207,7 +208,7 @@ impl<T> core::fmt::Debug for Consumer<T> {
     }
 }
 
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, not(legcore_loom)))]
 mod tests {
     use super::*;
 
