@@ -151,6 +151,7 @@ fn config(ws: SocketAddr, http: SocketAddr) -> LiveConfig {
         max_failures: Some(3),
         ping_every: Duration::from_secs(5),
         extra_root: None,
+        stop: None,
     }
 }
 
@@ -327,4 +328,26 @@ fn malformed_frames_are_refused_and_an_oversized_one_resets_the_connection() {
     assert!(health.refused >= 2, "{health:?}");
     assert_eq!(health.connects, 2, "{health:?}");
     assert_eq!(health.frames, 90 + 10, "{health:?}");
+}
+
+#[test]
+fn the_stop_flag_ends_a_client_stuck_on_a_silent_server() {
+    // A listener that accepts and never answers the WebSocket handshake.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = silent.local_addr().unwrap();
+    let mut cfg = config(addr, addr);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    cfg.stop = Some(stop.clone());
+    cfg.max_failures = None;
+    let setter = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(100));
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+    let t0 = std::time::Instant::now();
+    let health = run_client(&cfg, &mut Ladder::new(16, 16), &mut Count(0));
+    setter.join().unwrap();
+    assert!(t0.elapsed() < Duration::from_secs(2), "{:?}", t0.elapsed());
+    assert_eq!((health.connects, health.frames), (0, 0), "{health:?}");
+    assert!(!health.connected);
+    drop(silent);
 }

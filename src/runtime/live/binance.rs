@@ -10,6 +10,7 @@
 //! [`LiveConfig::ping_every`]; tungstenite answers the server's pings.
 
 use std::io::Write as _;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -50,6 +51,30 @@ pub struct LiveConfig {
     pub ping_every: Duration,
     /// An extra trusted root certificate (DER), for tests with a self-signed server.
     pub extra_root: Option<Vec<u8>>,
+    /// Set to stop the client: looked at every [`STOP_POLL`], also while connecting,
+    /// waiting for a frame or backing off, so a stop never waits on a silent venue.
+    pub stop: Option<Arc<AtomicBool>>,
+}
+
+/// How often a client looks at its stop flag.
+pub const STOP_POLL: Duration = Duration::from_millis(20);
+
+impl LiveConfig {
+    fn stopped(&self) -> bool {
+        self.stop
+            .as_ref()
+            .is_some_and(|s| s.load(Ordering::Relaxed))
+    }
+
+    /// Resolves once the stop flag is set (never without one).
+    async fn until_stopped(&self) {
+        let Some(flag) = &self.stop else {
+            return std::future::pending().await;
+        };
+        while !flag.load(Ordering::Relaxed) {
+            tokio::time::sleep(STOP_POLL).await;
+        }
+    }
 }
 
 /// What a connection hands on: each line (`<local_ns> <json>`), the book after it, and
@@ -116,8 +141,15 @@ async fn reconnect_loop(
     let mut in_a_row = 0u32;
     loop {
         let before = health.connects;
-        match session(cfg, book, sink, health, &clock).await {
-            Ok(()) => return,
+        let run = tokio::select! {
+            r = session(cfg, book, sink, health, &clock) => r,
+            () = cfg.until_stopped() => Ok(()),
+        };
+        match run {
+            Ok(()) => {
+                health.connected = false;
+                return;
+            }
             Err(e) => {
                 health.connected = false;
                 health.failures += 1;
@@ -134,7 +166,13 @@ async fn reconnect_loop(
             return;
         }
         let d = backoff(cfg.backoff_min, cfg.backoff_max, in_a_row, clock.now_ns());
-        tokio::time::sleep(d).await;
+        tokio::select! {
+            () = tokio::time::sleep(d) => {}
+            () = cfg.until_stopped() => return,
+        }
+        if cfg.stopped() {
+            return;
+        }
     }
 }
 
