@@ -98,6 +98,7 @@ fn run_at(tape: &Arc<Tape>, rate: u64) {
         lot,
         levels_per_side: 16_384,
         max_update_levels: 4_096,
+        live: None,
     };
     let x0 = SimExchange::new(
         vec![SimVenue::new(16_384, 4_096)],

@@ -78,6 +78,7 @@ fn feed(tape: Arc<Tape>) -> Feed {
         lot: one(),
         levels_per_side: 64,
         max_update_levels: 16,
+        live: None,
     }
 }
 

@@ -51,7 +51,11 @@ fn a_gateway_thread_drives_a_plain_gateway_and_ignores_market_data_for_it() {
     });
     let now = clock.now_ns();
     let msgs = [
-        Outbound::Md { feed: 0, line: 0 },
+        Outbound::Md {
+            feed: 0,
+            line: 0,
+            buf: None,
+        },
         Outbound::Request {
             book: BookId::new(0),
             req,

@@ -278,6 +278,7 @@ fn a_replayed_real_feed_drives_the_books_and_a_triggered_group() {
         lot,
         levels_per_side: 16_384,
         max_update_levels: 4_096,
+        live: None,
     };
     // Venue 0's book 0 is the fed BTCUSDT book; venue 1 has a static book.
     let fed = SimVenue::new(16_384, 4_096);

@@ -2,6 +2,7 @@
 
 mod analyze;
 mod args;
+mod live;
 mod report;
 mod resume;
 mod run;

@@ -12,10 +12,10 @@
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use legcore::fix::session::SeqNums;
 use legcore::instrument::VenueInfo;
@@ -52,6 +52,7 @@ pub fn run(args: &[String]) -> Result<u8, CliError> {
             "--seed",
             "--speed",
             "--fsync",
+            "--duration",
         ],
         &["--quiet", "--resume", "--live-orders"],
     )?;
@@ -79,9 +80,13 @@ pub fn run(args: &[String]) -> Result<u8, CliError> {
         None => None,
     };
     let quiet = f.has("--quiet");
+    let until = match f.get("--duration") {
+        Some(d) => Some(Instant::now() + super::live::duration(d)?),
+        None => None,
+    };
     let (name, seed) = (built.name.clone(), built.seed);
     let venues = built.venues.clone();
-    let ran = execute(built, writer, journal_dir.as_deref(), quiet)?;
+    let ran = execute(built, writer, journal_dir.as_deref(), quiet, until)?;
     let groups = last_ends(&ran.shared);
     let stats = Stats::compute(&groups, &Filter::default()).map_err(input)?;
     let doc = report_doc(&name, seed, &groups, &stats, &ran, &venues);
@@ -236,6 +241,7 @@ fn execute(
     writer: Option<Writer>,
     journal_dir: Option<&Path>,
     quiet: bool,
+    until: Option<Instant>,
 ) -> Result<Ran, CliError> {
     let has_journal = writer.is_some();
     let (mut recorder, shared) = JournalRecorder::new(writer, built.venues.clone(), &built.name);
@@ -245,6 +251,8 @@ fn execute(
     }
     let progress = Arc::new(AtomicU64::new(0));
     built.config.progress = Some(progress.clone());
+    let stop = super::live::stop_flag();
+    built.config.stop = Some(stop.clone());
     let skipped: Vec<u64> = built.feeds.iter().map(|f| f.tape.skipped()).collect();
     let md_lines = built.md_lines;
     let mut gateways = Vec::new();
@@ -263,7 +271,13 @@ fn execute(
     };
     let config = built.config;
     let worker = std::thread::spawn(move || run_setup(&config, setup));
-    let mut report = watch(worker, &shared, &progress, md_lines, quiet)?;
+    let watched = Watched {
+        progress: &progress,
+        md_lines,
+        stop: &stop,
+        until,
+    };
+    let mut report = watch(worker, &shared, &watched, quiet)?;
     for g in &mut report.gateways {
         g.flush();
         if let Some(e) = g.error.take() {
@@ -285,26 +299,40 @@ fn execute(
     })
 }
 
-/// Waits for the run, showing its progress on a terminal.
+/// What the watcher of a run looks at.
+struct Watched<'a> {
+    progress: &'a AtomicU64,
+    /// Recorded lines to replay (0 for live feeds: no end to show).
+    md_lines: u64,
+    stop: &'a AtomicBool,
+    /// `--duration`'s end.
+    until: Option<Instant>,
+}
+
+/// Waits for the run, showing its progress on a terminal, and stops it at `--duration`.
 fn watch(
     worker: JoinHandle<Result<Report, RuntimeError>>,
     shared: &Shared,
-    progress: &AtomicU64,
-    md_lines: u64,
+    w: &Watched,
     quiet: bool,
 ) -> Result<Report, CliError> {
+    let (progress, md_lines) = (w.progress, w.md_lines);
     let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
         let b = indicatif::ProgressBar::new(md_lines);
+        let template = if md_lines == 0 {
+            "{spinner} live {pos} lines  {msg}"
+        } else {
+            "{spinner} replay [{bar:30}] {pos}/{len} lines  {msg}"
+        };
         b.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} replay [{bar:30}] {pos}/{len} lines  {msg}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template(template)
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         b
     });
     while !worker.is_finished() {
         std::thread::sleep(Duration::from_millis(100));
+        super::live::check_deadline(w.until, w.stop);
         if let Some(b) = &bar {
             let p = &shared.progress;
             b.set_position(progress.load(Ordering::Relaxed));
@@ -437,6 +465,9 @@ fn runtime_json(ran: &Ran) -> Value {
         "late_reports": report.late_reports,
         "link_events": report.link_events,
         "loop_pinned": report.loop_pinned,
+        "md_resets": report.md_resets,
+        "replay_stopped": report.feeder.stopped,
+        "live": super::live::live_json(&report.live),
     })
 }
 
@@ -448,6 +479,7 @@ fn table(name: &str, seed: u64, groups: &[GroupSummary], stats: &Stats, doc: &Va
     t += "\nstatistics\n";
     t += &stats.table();
     t += &footer(doc);
+    t += &super::live::live_lines(doc);
     t
 }
 

@@ -12,7 +12,7 @@ use super::args::{CliError, Flags};
 use super::emit;
 
 /// `90s`, `15m`, `2h`, `7d` in ms.
-fn duration_ms(text: &str) -> Option<u64> {
+pub(super) fn duration_ms(text: &str) -> Option<u64> {
     let (n, unit) = text.split_at(text.len().checked_sub(1)?);
     let n: u64 = n.parse().ok()?;
     let k = match unit {

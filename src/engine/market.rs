@@ -13,6 +13,9 @@ use crate::runtime::BookFeed;
 use crate::strategy::{Books, Strategy};
 use crate::telemetry::Stage;
 
+/// The line number of an [`Output::Md`] that tells a venue's book to start over.
+pub const MD_RESET: u32 = u32::MAX - 1;
+
 /// One feed's book in the engine: where its lines go and the book they keep.
 #[derive(Debug)]
 pub struct FeedBook {
@@ -38,6 +41,7 @@ pub(super) struct Market {
     done: bool,
     lines: u64,
     last_md_ns: u64,
+    resets: u64,
 }
 
 impl Market {
@@ -51,6 +55,7 @@ impl Market {
             done,
             lines: 0,
             last_md_ns: 0,
+            resets: 0,
         };
         for f in feeds {
             m.places.push((f.venue, f.book));
@@ -137,6 +142,28 @@ impl<S: Strategy> Engine<S> {
             self.open(&intent);
         }
         self.start_ready();
+    }
+
+    /// Feed `feed`'s connection started over (a live feed's reconnect): the loop's book
+    /// and its sync start over, not live until the new connection's snapshot; the venue's
+    /// book is told the same by an [`Output::Md`] with line [`MD_RESET`].
+    pub fn handle_md_reset(&mut self, feed: usize, now: u64) {
+        self.now = now;
+        let m = &mut self.market;
+        m.syncs[feed].reset(&mut m.ladders[feed]);
+        m.live[feed] = false;
+        m.resets += 1;
+        let (venue, _) = m.places[feed];
+        self.commands.push_back(Output::Md {
+            venue,
+            feed,
+            line: MD_RESET,
+        });
+    }
+
+    /// Lines the feeds' connections started over (see [`Engine::handle_md_reset`]).
+    pub fn md_resets(&self) -> u64 {
+        self.market.resets
     }
 
     /// The feeds are over: jobs still waiting for lines start now.

@@ -54,7 +54,7 @@ use crate::venue::{OrderRef, Request};
 
 pub use ids::OrderOf;
 pub use job::{Job, Prepared};
-pub use market::FeedBook;
+pub use market::{FeedBook, MD_RESET};
 
 use job::Live;
 

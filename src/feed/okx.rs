@@ -379,6 +379,12 @@ impl OkxSync {
         }
     }
 
+    /// Waits for a snapshot again (a new connection), keeping the instrument and counts.
+    pub fn reset(&mut self) {
+        self.live = false;
+        self.last_seq = None;
+    }
+
     /// The instrument followed ([`InstId::ANY`] until a snapshot when none was given).
     pub fn instrument(&self) -> InstId {
         self.inst

@@ -187,6 +187,19 @@ impl BookFeed {
         }
     }
 
+    /// Starts over, as on a new connection: the sequence and any buffered diffs are
+    /// forgotten and the next snapshot installs the book; `ladder` is cleared. Counts
+    /// (`refused`, OKX's statistics) are kept. Allocates nothing.
+    pub fn reset(&mut self, ladder: &mut Ladder) {
+        match &mut self.sync {
+            Sync::Binance(s) => s.reset(),
+            Sync::Bybit(s) => *s = BybitSync::new(),
+            Sync::Hyperliquid(live) => *live = false,
+            Sync::Okx(s) => s.reset(),
+        }
+        ladder.clear();
+    }
+
     /// Applies one capture line to `ladder`. Returns whether the book is live after.
     pub fn on_line(&mut self, ladder: &mut Ladder, line: &[u8]) -> bool {
         let Some(json) = self.json_of(line) else {

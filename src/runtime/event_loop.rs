@@ -1,7 +1,8 @@
 //! The event loop: one thread that pumps the [`Engine`] from rings.
 //!
 //! Inputs, polled each turn: the control ring from the caller (prepared jobs, then
-//! `Done`), the market-data ring from the feeder, and one report ring per gateway. Each
+//! `Done`), the market-data rings (the replay feeder's, or one per live feed), and one
+//! report ring per gateway. Each
 //! input is stamped with one clock reading, handed to the engine, and what the engine
 //! decided is pushed out at once: commands to the gateways' command rings, records to
 //! the journal ring. Then the engine's timeout fires when due (quinn's `poll_timeout`).
@@ -25,9 +26,10 @@ use std::sync::Arc;
 use super::clock::Clock;
 use super::feeder::MdLine;
 use super::gateway::{Inbound, Outbound};
+use super::live_feeder::MD_END;
 use super::ring::{Consumer, Producer};
 use super::wait::{Idle, Wait};
-use crate::engine::{Engine, Output, Prepared};
+use crate::engine::{Engine, Output, Prepared, MD_RESET};
 use crate::feed::Tape;
 use crate::index::VenueId;
 use crate::journal::Record;
@@ -61,8 +63,14 @@ pub(super) struct Pump<S> {
     pub(super) backlog: Vec<VecDeque<Inbound>>,
     pub(super) stopped: Vec<bool>,
     pub(super) shutdown: Shutdown,
-    pub(super) md: Option<Consumer<MdLine>>,
+    /// The market-data rings: the replay feeder's, or one per live feed; `None` once
+    /// its end marker came.
+    pub(super) md: Vec<Option<Consumer<MdLine>>>,
+    /// The next ring to look at (round robin).
+    pub(super) md_next: usize,
     pub(super) tapes: Vec<Arc<Tape>>,
+    /// A live line's buffer, between the engine's applying it and its `Output::Md`.
+    pub(super) pending: Option<Vec<u8>>,
     pub(super) journal: Option<Producer<Journal>>,
     pub(super) progress: Option<Arc<AtomicU64>>,
     pub(super) counts: PumpCounts,
@@ -158,7 +166,7 @@ impl<S: Strategy> Pump<S> {
             Some(_) => return,
         };
         for v in 0..self.commands.len() {
-            self.push(VenueId::new(v), msg);
+            self.push(VenueId::new(v), msg.clone());
         }
     }
 
@@ -180,29 +188,56 @@ impl<S: Strategy> Pump<S> {
         true
     }
 
-    /// One market-data line to the engine.
+    /// One market-data line to the engine, from the next ring that has one.
     fn md(&mut self) -> bool {
-        let Some(msg) = self.md.as_mut().and_then(Consumer::pop) else {
-            return false;
-        };
+        let n = self.md.len();
+        for k in 0..n {
+            let r = (self.md_next + k) % n;
+            if let Some(msg) = self.md[r].as_mut().and_then(Consumer::pop) {
+                self.md_next = (r + 1) % n;
+                self.md_line(r, msg);
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Hands `msg`, from ring `r`, to the engine.
+    fn md_line(&mut self, r: usize, msg: MdLine) {
         let now = self.clock.now_ns();
-        if msg.line == u32::MAX {
-            self.md = None;
-            self.engine.handle_md_end(now);
-        } else {
-            let f = msg.feed as usize;
-            let line = self.tapes[f].line(msg.line as usize);
-            self.engine
-                .handle_market_data(f, msg.line, line, msg.pushed_ns, now);
-            let lines = self.engine.counters().md_lines;
-            if lines.is_multiple_of(1_024) {
-                if let Some(p) = &self.progress {
-                    p.store(lines, Ordering::Relaxed);
+        let f = msg.feed as usize;
+        match (msg.line, msg.buf) {
+            (MD_END, _) => {
+                self.md[r] = None;
+                if self.md.iter().all(Option::is_none) {
+                    self.engine.handle_md_end(now);
                 }
+            }
+            (MD_RESET, _) => self.engine.handle_md_reset(f, now),
+            (line_no, buf) => {
+                let line = match &buf {
+                    Some(b) => b.as_slice(),
+                    None => self.tapes[f].line(line_no as usize),
+                };
+                self.engine
+                    .handle_market_data(f, line_no, line, msg.pushed_ns, now);
+                self.pending = buf;
+                self.progress();
             }
         }
         self.flush(now);
-        true
+        // Forwarded with its `Output::Md`; a line the engine did not forward is freed.
+        self.pending = None;
+    }
+
+    /// Publishes the lines applied, every 1024.
+    fn progress(&self) {
+        let lines = self.engine.counters().md_lines;
+        if lines.is_multiple_of(1_024) {
+            if let Some(p) = &self.progress {
+                p.store(lines, Ordering::Relaxed);
+            }
+        }
     }
 
     /// One message from gateway `v` (its backlog first).
@@ -266,7 +301,10 @@ impl<S: Strategy> Pump<S> {
                     };
                     self.push(venue, msg);
                 }
-                Output::Md { venue, feed, line } => self.push(venue, Outbound::Md { feed, line }),
+                Output::Md { venue, feed, line } => {
+                    let buf = self.pending.take();
+                    self.push(venue, Outbound::Md { feed, line, buf });
+                }
             }
         }
         while let Some(r) = self.engine.poll_record() {

@@ -11,6 +11,7 @@
 //! (stale) until the next snapshot, as after a lost packet. At `Speed::Max` the feeder
 //! waits for room instead: the replay is lossless and as fast as the loop.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use super::clock::Clock;
@@ -31,16 +32,21 @@ pub enum Speed {
 }
 
 /// One market-data line handed to the loop.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MdLine {
     /// The feed (index into the run's feeds) the line belongs to.
     pub feed: u32,
-    /// Line index in the feed's tape; `u32::MAX` marks the end of every feed.
+    /// Line index in the feed's tape (a live feed's: its count); `u32::MAX` marks the end
+    /// of the feeder's feeds, `u32::MAX - 1` a live feed's new connection (see
+    /// `live_feeder`).
     pub line: u32,
     /// When the line was due: its scheduled time at a paced speed, else when pushed, ns.
     /// Latencies measured from it are corrected for coordinated omission: a feeder or
     /// loop that falls behind shows up as latency, not as fewer samples.
     pub pushed_ns: u64,
+    /// A live line's bytes (a replayed line's are in its tape), in a buffer that goes
+    /// round (see `live_feeder`).
+    pub buf: Option<Vec<u8>>,
 }
 
 /// What the feeder thread did.
@@ -52,11 +58,13 @@ pub struct FeederStats {
     pub dropped: u64,
     /// Times the feeder waited on a full ring (`Speed::Max` only: nothing dropped).
     pub waited: u64,
+    /// The run's stop flag ended the replay before its last line.
+    pub stopped: bool,
 }
 
 /// Replays `tapes` into `out` as one stream merged by recorded time (so books on
 /// different venues move in the order the capture saw them), at `speed`, then pushes
-/// the end marker.
+/// the end marker. The run's `stop` flag ends the replay early (still with the marker).
 ///
 /// Full-ring policy: at a paced speed the clock does not wait for the loop, so the
 /// newest line is dropped and counted (the book goes stale, see the module doc); at
@@ -68,7 +76,9 @@ pub fn run_feeder(
     clock: Clock,
     speed: Speed,
     wait: Wait,
+    stop: Option<Arc<AtomicBool>>,
 ) -> FeederStats {
+    let stopped = || stop.as_ref().is_some_and(|s| s.load(Ordering::Relaxed));
     let mut stats = FeederStats::default();
     let mut idle = Idle::new(wait);
     let t0 = clock.now_ns();
@@ -86,6 +96,10 @@ pub fn run_feeder(
             .filter(|&f| next[f] < tapes[f].len())
             .min_by_key(|&f| (tapes[f].recorded_ns(next[f]), f));
         let Some(f) = pick else { break };
+        if stopped() {
+            stats.stopped = true;
+            break;
+        }
         let line = next[f];
         next[f] += 1;
         let due = due_ns(
@@ -96,7 +110,7 @@ pub fn run_feeder(
         );
         i += 1;
         if let Some(due) = due {
-            while clock.now_ns() < due {
+            while clock.now_ns() < due && !stopped() {
                 idle.idle(clock.now_ns());
             }
             idle.busy();
@@ -105,6 +119,7 @@ pub fn run_feeder(
             feed: f as u32,
             line: line as u32,
             pushed_ns: due.unwrap_or_else(|| clock.now_ns()),
+            buf: None,
         };
         push_line(&mut out, msg, due.is_some(), &mut stats, &mut idle, &clock);
         idle.busy();
@@ -113,6 +128,7 @@ pub fn run_feeder(
         feed: u32::MAX,
         line: u32::MAX,
         pushed_ns: clock.now_ns(),
+        buf: None,
     };
     while let Err(back) = out.push(end) {
         end = back;

@@ -23,6 +23,7 @@ use std::sync::Arc;
 use arrayvec::ArrayVec;
 
 use super::clock::Clock;
+use super::live_feeder::MD_RESET;
 use super::ring::{Consumer, Producer};
 use super::wait::{Idle, Wait};
 use crate::feed::{BookFeed, Tape};
@@ -33,16 +34,18 @@ use crate::venue::{Delivery, Gateway, GatewayError, LocalVenue, OrderRef, Reques
 /// A feed the gateway's venue book follows: the tape, the book it updates, its sync.
 #[derive(Debug)]
 pub struct GatewayFeed {
-    /// The capture.
+    /// The capture (empty for a live feed: its lines come with their bytes).
     pub tape: Arc<Tape>,
     /// The venue book it feeds.
     pub book: BookId,
     /// The sync rules.
     pub sync: BookFeed,
+    /// A live feed's line buffers go back to its thread here (see `live_feeder`).
+    pub recycle: Option<Producer<Vec<u8>>>,
 }
 
 /// A message from the loop to a gateway.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outbound {
     /// A request, stamped when the loop pushed it and with the time of the event that
     /// caused it (for ring-hop and tick-to-order latency).
@@ -61,8 +64,10 @@ pub enum Outbound {
     Md {
         /// The feed.
         feed: usize,
-        /// The line in its tape.
+        /// The line in its tape (a live feed's: its count, or `MD_RESET`).
         line: u32,
+        /// A live line's bytes (see `live_feeder`).
+        buf: Option<Vec<u8>>,
     },
     /// Say [`Inbound::Drained`] with this round once nothing is in flight; keep working.
     Drain(u32),
@@ -124,7 +129,7 @@ pub struct GatewayThread {
 /// Runs the network gateway `gw` until stopped, then returns it with the thread's
 /// counts. See the module doc.
 pub fn run_gateway<G: Gateway>(gw: G, thread: GatewayThread) -> (G, GatewayStats) {
-    pump(gw, thread, |_, _, _, _, stats| {
+    pump(gw, thread, |_, _, _, _, _, stats| {
         stats.md_ignored += 1;
         Ok(())
     })
@@ -137,23 +142,42 @@ pub fn run_local_gateway<G: LocalVenue>(
     mut feeds: Vec<Option<GatewayFeed>>,
     thread: GatewayThread,
 ) -> (G, GatewayStats) {
-    pump(gw, thread, move |gw: &mut G, feed, line, now, _| {
+    pump(gw, thread, move |gw: &mut G, feed, line, buf, now, _| {
         let Some(Some(f)) = feeds.get_mut(feed) else {
             return Ok(());
         };
         if let Some(ladder) = gw.book_ladder(f.book) {
-            f.sync.on_line(ladder, f.tape.line(line as usize));
+            match &buf {
+                _ if line == MD_RESET => f.sync.reset(ladder),
+                Some(b) => {
+                    f.sync.on_line(ladder, b);
+                }
+                None => {
+                    f.sync.on_line(ladder, f.tape.line(line as usize));
+                }
+            }
+        }
+        if let (Some(b), Some(r)) = (buf, f.recycle.as_mut()) {
+            // A full recycle ring frees the buffer here; its thread makes another.
+            let _ = r.push(b);
         }
         gw.on_book(f.book, now)
     })
 }
 
 /// The gateway thread's loop (see the module doc); `on_md` handles market-data line
-/// `line` of feed `feed` at `now`.
+/// `line` of feed `feed` (its bytes, for a live feed) at `now`.
 fn pump<G, F>(mut gw: G, thread: GatewayThread, mut on_md: F) -> (G, GatewayStats)
 where
     G: Gateway,
-    F: FnMut(&mut G, usize, u32, u64, &mut GatewayStats) -> Result<(), GatewayError>,
+    F: FnMut(
+        &mut G,
+        usize,
+        u32,
+        Option<Vec<u8>>,
+        u64,
+        &mut GatewayStats,
+    ) -> Result<(), GatewayError>,
 {
     let GatewayThread {
         mut commands,
@@ -184,8 +208,8 @@ where
                     pushed_ns,
                     cause_ns,
                 } => p.request(&mut gw, book, req, (pushed_ns, cause_ns), now),
-                Outbound::Md { feed, line } => {
-                    if let Err(e) = on_md(&mut gw, feed, line, now, &mut p.stats) {
+                Outbound::Md { feed, line, buf } => {
+                    if let Err(e) = on_md(&mut gw, feed, line, buf, now, &mut p.stats) {
                         p.push(Inbound::Failed(e));
                     }
                 }

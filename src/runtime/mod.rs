@@ -7,6 +7,7 @@
 //! - `persist`: a local (simulated) venue that saves its records for a restart.
 //! - `feeder`: the feeder thread replaying recorded captures into the loop's ring.
 //! - [`live`]: live market-data clients (WebSocket feeds, REST snapshots).
+//! - `live_feeder`: a live feed's thread, handing the client's lines to the loop.
 //! - [`binance_fix`]: the Binance Spot FIX gateway (a network venue: socket, session).
 //! - `clock`: the monotonic clock (the only one: the engine never reads a clock).
 //! - `event_loop`: the pinned loop thread that pumps the engine (`crate::engine`) from
@@ -21,6 +22,7 @@ mod event_loop;
 mod feeder;
 mod gateway;
 pub mod live;
+mod live_feeder;
 mod persist;
 pub mod ring;
 mod run;
@@ -30,8 +32,9 @@ mod wait;
 pub use crate::engine::Job;
 pub use crate::feed::{BookFeed, Format, Tape};
 pub use clock::Clock;
-pub use feeder::Speed;
+pub use feeder::{FeederStats, Speed};
 pub use gateway::{run_gateway, GatewayStats, GatewayThread, Inbound, Outbound};
+pub use live_feeder::LiveStats;
 pub use persist::{Persisted, SavedVenue};
 pub use run::{outcomes, run, run_setup, run_with_feeds, Config, Feed, RunReport, RuntimeError};
 pub use run::{NetworkVenue, Setup};

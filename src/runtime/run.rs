@@ -5,7 +5,7 @@
 //! everything into a [`RunReport`].
 
 use std::collections::VecDeque;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 
@@ -13,6 +13,8 @@ use super::clock::Clock;
 use super::event_loop::{Control, Journal, Pump, PumpCounts, Shutdown};
 use super::feeder::{run_feeder, FeederStats, MdLine, Speed};
 use super::gateway::GatewayStats;
+use super::live::binance::LiveConfig;
+use super::live_feeder::{run_live_feeder, LiveFeeder, LiveStats};
 use super::ring::{ring, Consumer, Producer};
 use super::venues::{Gateways, Joined, Threads as GatewayThreads, Venue};
 use super::wait::{Idle, Wait};
@@ -50,6 +52,9 @@ pub struct Feed {
     pub levels_per_side: usize,
     /// Largest number of levels one message changes.
     pub max_update_levels: usize,
+    /// A live feed: its client's settings (then `tape` is empty and unused). A run's
+    /// feeds are all live or all recorded.
+    pub live: Option<LiveConfig>,
 }
 
 /// Runtime settings.
@@ -89,6 +94,10 @@ pub struct Config {
     /// Where the loop publishes how many market-data lines it has applied (every 1024
     /// lines: one relaxed store), for a progress display.
     pub progress: Option<Arc<AtomicU64>>,
+    /// Set to end the feeds (Ctrl-C, `--duration`): a replay stops at its next line, a
+    /// live client within `live::STOP_POLL`; the run then finishes what is open and
+    /// stops as after the feeds' end.
+    pub stop: Option<Arc<AtomicBool>>,
 }
 
 impl Default for Config {
@@ -107,6 +116,7 @@ impl Default for Config {
             md_ring: 4_096,
             journal_ring: 1_024,
             progress: None,
+            stop: None,
             job_base: 0,
         }
     }
@@ -179,6 +189,11 @@ pub struct RunReport<G, S = NoStrategy> {
     pub unaccounted: u64,
     /// What the feeder pushed, dropped and waited.
     pub feeder: FeederStats,
+    /// Per live feed (in feed order; empty for a replay): its connection's health and
+    /// what its thread handed on.
+    pub live: Vec<LiveStats>,
+    /// Times a live feed's connection started over and the loop's book with it.
+    pub md_resets: u64,
     /// Turns the loop waited on a full journal ring (nothing dropped).
     pub journal_ring_full: u64,
     /// Groups the strategy asked for that found no free slot (not opened; it was told).
@@ -268,6 +283,7 @@ pub fn run_with_feeds<G: LocalVenue>(
 struct Threads<G> {
     gateways: GatewayThreads<G>,
     feeder: Option<JoinHandle<FeederStats>>,
+    live: Vec<JoinHandle<LiveStats>>,
     recorder: Option<JoinHandle<()>>,
 }
 
@@ -302,9 +318,9 @@ pub fn run_setup<G: LocalVenue, S: Strategy>(
     let cores = core_affinity::get_core_ids().unwrap_or_default();
     let clock = Clock::new();
     let engine = engine.with_timer(Box::new(move || clock.now_ns()));
-    let gws = Gateways::spawn(config, gateways, &feeds, clock, &cores);
+    let md = spawn_feeds(config, &feeds, clock);
+    let gws = Gateways::spawn(config, gateways, &feeds, md.recycle, clock, &cores);
     let (gateway_threads, commands, reports) = gws.split();
-    let (md, feeder) = spawn_feeder(config, &feeds, clock);
     let (journal, recorder) = spawn_recorder(config, recorder, clock);
     let (mut ctl_tx, control) = ring::<Control>(ready.len().max(1) + 1);
     let n = commands.len();
@@ -319,8 +335,10 @@ pub fn run_setup<G: LocalVenue, S: Strategy>(
             .collect(),
         stopped: vec![false; n],
         shutdown: Shutdown::new(n),
-        md,
+        md: md.rings,
+        md_next: 0,
         tapes: feeds.iter().map(|f| f.tape.clone()).collect(),
+        pending: None,
         journal,
         progress: config.progress.clone(),
         counts: PumpCounts::default(),
@@ -337,7 +355,8 @@ pub fn run_setup<G: LocalVenue, S: Strategy>(
     push_control(&mut ctl_tx, Control::Done);
     let threads = Threads {
         gateways: gateway_threads,
-        feeder,
+        feeder: md.feeder,
+        live: md.live,
         recorder,
     };
     join(event_loop, threads)
@@ -411,20 +430,58 @@ fn check_job_range(job_base: u64, jobs: usize) -> Result<(), RuntimeError> {
     Ok(())
 }
 
-/// The feeder thread, if there are feeds.
-fn spawn_feeder(
-    config: &Config,
-    feeds: &[Feed],
-    clock: Clock,
-) -> (Option<Consumer<MdLine>>, Option<JoinHandle<FeederStats>>) {
+/// A run's market-data threads and the ring ends around them.
+struct MdThreads {
+    /// To the loop: the replay feeder's ring, or one per live feed.
+    rings: Vec<Option<Consumer<MdLine>>>,
+    /// Per feed: where a live feed's buffers go back (to the venue's gateway).
+    recycle: Vec<Option<Producer<Vec<u8>>>>,
+    feeder: Option<JoinHandle<FeederStats>>,
+    live: Vec<JoinHandle<LiveStats>>,
+}
+
+/// The feeder thread replaying the recorded feeds, or one thread per live feed.
+fn spawn_feeds(config: &Config, feeds: &[Feed], clock: Clock) -> MdThreads {
+    let mut md = MdThreads {
+        rings: Vec::new(),
+        recycle: (0..feeds.len()).map(|_| None).collect(),
+        feeder: None,
+        live: Vec::new(),
+    };
     if feeds.is_empty() {
-        return (None, None);
+        return md;
+    }
+    if feeds.iter().any(|f| f.live.is_some()) {
+        for (i, f) in feeds.iter().enumerate() {
+            let Some(live) = &f.live else { continue };
+            let (md_tx, md_rx) = ring::<MdLine>(config.md_ring);
+            // Room for every buffer that can be in flight: nothing freed in steady state.
+            let (back_tx, back_rx) = ring::<Vec<u8>>(config.md_ring + config.command_ring + 4);
+            let mut live = live.clone();
+            live.stop = config.stop.clone();
+            let thread = LiveFeeder {
+                feed: i as u32,
+                config: live,
+                book: Ladder::new(f.levels_per_side, f.max_update_levels),
+                out: md_tx,
+                recycle: back_rx,
+                clock,
+                wait: config.gateway_wait,
+            };
+            md.live.push(thread::spawn(move || run_live_feeder(thread)));
+            md.rings.push(Some(md_rx));
+            md.recycle[i] = Some(back_tx);
+        }
+        return md;
     }
     let (md_tx, md_rx) = ring::<MdLine>(config.md_ring);
     let tapes: Vec<Arc<Tape>> = feeds.iter().map(|f| f.tape.clone()).collect();
-    let (speed, wait): (Speed, Wait) = (config.md_speed, config.gateway_wait);
-    let h = thread::spawn(move || run_feeder(tapes, md_tx, clock, speed, wait));
-    (Some(md_rx), Some(h))
+    let (speed, wait, stop) = (config.md_speed, config.gateway_wait, config.stop.clone());
+    md.feeder = Some(thread::spawn(move || {
+        run_feeder(tapes, md_tx, clock, speed, wait, stop)
+    }));
+    md.rings.push(Some(md_rx));
+    md
 }
 
 /// The recorder thread, if there is a recorder.
@@ -478,7 +535,12 @@ fn join<G, S: Strategy>(
         Some(h) => h.join().map_err(|_| RuntimeError::Panicked("feeder"))?,
         None => FeederStats::default(),
     };
+    let mut live = Vec::with_capacity(threads.live.len());
+    for h in threads.live {
+        live.push(h.join().map_err(|_| RuntimeError::Panicked("live feed"))?);
+    }
     let counts = pump.counts;
+    let md_resets = pump.engine.md_resets();
     let parts = pump.engine.into_parts();
     let mut telemetry = Telemetry::new();
     if let Some(t) = &parts.telemetry {
@@ -496,6 +558,8 @@ fn join<G, S: Strategy>(
         telemetry,
         loop_pinned,
         feeder,
+        live,
+        md_resets,
         counts,
     };
     Ok(report(parts, sides))
@@ -507,6 +571,8 @@ struct Sides<G> {
     telemetry: Telemetry,
     loop_pinned: Option<bool>,
     feeder: FeederStats,
+    live: Vec<LiveStats>,
+    md_resets: u64,
     counts: PumpCounts,
 }
 
@@ -535,6 +601,8 @@ fn report<G, S>(parts: Parts<S>, sides: Sides<G>) -> RunReport<G, S> {
         unverified_fills: c.unverified_fills,
         unaccounted: sides.counts.unaccounted + c.unaccounted,
         feeder: sides.feeder,
+        live: sides.live,
+        md_resets: sides.md_resets,
         journal_ring_full: sides.counts.journal_ring_full,
         pool_exhausted: c.pool_exhausted,
         recycled: c.recycled,

@@ -57,11 +57,13 @@ pub(super) struct Gateways<G> {
 }
 
 impl<G: LocalVenue> Gateways<G> {
-    /// One thread per venue, with its command and report rings.
+    /// One thread per venue, with its command and report rings. `recycle[f]`: where
+    /// live feed `f`'s line buffers go back to its thread.
     pub fn spawn(
         config: &Config,
         venues: Vec<Venue<G>>,
         feeds: &[Feed],
+        mut recycle: Vec<Option<Producer<Vec<u8>>>>,
         clock: Clock,
         cores: &[core_affinity::CoreId],
     ) -> Gateways<G> {
@@ -88,7 +90,7 @@ impl<G: LocalVenue> Gateways<G> {
             };
             out.threads.push(match venue {
                 Venue::Local(gw) => {
-                    let gw_feeds = venue_feeds(feeds, i);
+                    let gw_feeds = venue_feeds(feeds, &mut recycle, i);
                     Handle::Local(thread::spawn(move || {
                         run_local_gateway(gw, gw_feeds, thread)
                     }))
@@ -140,15 +142,22 @@ impl<G> Threads<G> {
     }
 }
 
-/// The feeds venue `venue`'s books follow, by feed index (`None` for another venue's).
-fn venue_feeds(feeds: &[Feed], venue: usize) -> Vec<Option<GatewayFeed>> {
+/// The feeds venue `venue`'s books follow, by feed index (`None` for another venue's),
+/// each with its recycle ring out of `recycle`.
+fn venue_feeds(
+    feeds: &[Feed],
+    recycle: &mut [Option<Producer<Vec<u8>>>],
+    venue: usize,
+) -> Vec<Option<GatewayFeed>> {
     feeds
         .iter()
-        .map(|f| {
+        .enumerate()
+        .map(|(i, f)| {
             (f.venue.index() == venue).then(|| GatewayFeed {
                 tape: f.tape.clone(),
                 book: f.book,
                 sync: BookFeed::new(f.format, f.tick, f.lot),
+                recycle: recycle.get_mut(i).and_then(Option::take),
             })
         })
         .collect()

@@ -267,6 +267,7 @@ impl Scenario {
                 None => None,
             });
         }
+        check_sources(&feeds)?;
         let spans: Vec<_> = feeds.iter().map(|f: &Feed| f.tape.span()).collect();
         check_overlap(&self.venue, &spans)?;
         let max_slip = ratio_of(
@@ -311,7 +312,11 @@ impl Scenario {
         let latency = latency(&key("latency"), &v.latency)?;
         let plan = faults(&key("faults"), &v.faults)?;
         let limits = limits(&key("limits"), &v.limits)?;
-        let feed = load_feed(i, v, dir, format, &rules)?;
+        let feed = if super::live::is_live(i, v)? {
+            super::live::live_feed(i, v, dir, format, &rules)?
+        } else {
+            load_feed(i, v, dir, format, &rules)?
+        };
         let quote = super::quote_currency(v.quote.as_deref(), &v.instrument);
         let settle = super::settle_currency(v.settle.as_deref(), rules.kind, &v.instrument, &quote);
         if rules.kind == ContractKind::Linear && settle != quote {
@@ -545,6 +550,20 @@ fn instrument(i: usize, v: &VenueSpec, format: Format) -> Result<InstrumentRules
         .map_err(|e| bad(&key("min_notional"), &v.min_notional, e.to_string()))
 }
 
+/// A run's feeds are all live or all replayed: a recorded time and a live one do not
+/// mix.
+fn check_sources(feeds: &[Feed]) -> Result<(), ScenarioError> {
+    let live = |f: &Feed| f.live.is_some();
+    match feeds.iter().position(|f| live(f) != live(&feeds[0])) {
+        Some(j) => Err(bad(
+            &format!("venue[{j}].source"),
+            if live(&feeds[j]) { "live" } else { "replay" },
+            "every venue of a scenario is live or every one is replayed",
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Venue `i`'s capture, loaded as `format` and checked to go live.
 fn load_feed(
     i: usize,
@@ -553,6 +572,10 @@ fn load_feed(
     format: Format,
     rules: &InstrumentRules,
 ) -> Result<Feed, ScenarioError> {
+    if v.feed.is_empty() {
+        let why = "missing: a replayed venue needs its recorded capture (or source = \"live\")";
+        return Err(bad(&format!("venue[{i}].feed"), "", why));
+    }
     let path = Scenario::resolve(dir, &v.feed);
     let tape = Tape::load(&path, format).map_err(|source| ScenarioError::Data {
         key: format!("venue[{i}].feed"),
@@ -582,6 +605,7 @@ fn load_feed(
         lot: rules.lot,
         levels_per_side: v.levels,
         max_update_levels: 4_096,
+        live: None,
     };
     check_live(i, v, &feed)?;
     Ok(feed)

@@ -12,6 +12,7 @@ mod build;
 mod check;
 mod feeds;
 pub mod gateway;
+mod live;
 mod syntax;
 
 pub use build::{gcd, parse_speed, Built};
@@ -114,8 +115,26 @@ pub struct VenueSpec {
     pub maker_fee: String,
     /// Taker fee rate.
     pub taker_fee: String,
-    /// The recorded capture (gzip or plain text), relative to the scenario file.
+    /// Where the book comes from: `"replay"` (the default: the recorded `feed`) or
+    /// `"live"` (the venue's stream at `url`: paper trading on live books).
+    #[serde(default)]
+    pub source: Option<String>,
+    /// The recorded capture (gzip or plain text), relative to the scenario file; a
+    /// replayed venue's, required then.
+    #[serde(default)]
     pub feed: String,
+    /// A live venue's stream URL (`wss://fstream.binance.com/ws/btcusdt@depth@0ms`).
+    #[serde(default)]
+    pub url: Option<String>,
+    /// A live Binance venue's REST depth snapshot URL
+    /// (`https://fapi.binance.com/fapi/v1/depth?symbol=BTCUSDT&limit=1000`).
+    #[serde(default)]
+    pub snapshot_url: Option<String>,
+    /// An extra trusted root certificate (PEM or DER file, relative to the scenario) for
+    /// a live venue's TLS: a test server's, or a proxy's. The system's web roots are
+    /// always trusted.
+    #[serde(default)]
+    pub root_cert: Option<String>,
     /// Its format (`"binance-usdm"`, see `feed::Format`); required.
     pub format: Option<String>,
     /// The key `format` replaced: refused with a message naming `format`.

@@ -1,0 +1,218 @@
+//! Paper trading on live books (issue 14): the runtime with a live feed, its client on
+//! its own thread, against loopback servers replaying the shipped USD-M capture's stream
+//! byte for byte (WebSocket) and its recorded REST snapshot (HTTP).
+//!
+//! The loop's book and the simulated venue's book must end equal to the file replay's
+//! book, level for level, also across a reconnect (the reset marker makes both start over
+//! with the client's new connection); `legcore run` on a `source = "live"` scenario trades
+//! on them and stops cleanly at `--duration` and at Ctrl-C with its report and journal.
+
+mod common;
+
+use std::io::Read as _;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_util::{SinkExt as _, StreamExt as _};
+use legcore::book::{Ladder, Level, Side};
+use legcore::feed::{BookFeed, Format, Tape};
+use legcore::index::{BookId, VenueId};
+use legcore::num::Step;
+use legcore::runtime::live::binance::LiveConfig;
+use legcore::runtime::{run_with_feeds, Config, Feed};
+use legcore::sim::{FaultPlan, Latency, SimExchange, SimVenue};
+use legcore::venue::LocalVenue as _;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio_tungstenite::tungstenite::Message;
+
+const USDM: &str = "data/market/binance/usdm_btcusdt_20240808.raw.gz";
+
+fn steps() -> (Step, Step) {
+    (Step::parse("0.10").unwrap(), Step::parse("0.001").unwrap())
+}
+
+/// The capture's snapshot JSON and its other lines' JSON, in order.
+fn capture() -> (Vec<u8>, Vec<Vec<u8>>) {
+    let mut raw = Vec::new();
+    let f = std::fs::File::open(USDM).unwrap();
+    flate2::read::MultiGzDecoder::new(f)
+        .read_to_end(&mut raw)
+        .unwrap();
+    let (mut snap, mut stream) = (Vec::new(), Vec::new());
+    for line in raw.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        let json = &line[line.iter().position(|&b| b == b' ').unwrap() + 1..];
+        if json.starts_with(b"{\"lastUpdateId\"") {
+            snap = json.to_vec();
+        } else {
+            stream.push(json.to_vec());
+        }
+    }
+    (snap, stream)
+}
+
+/// Every level of the file replay's book at the end.
+fn replay_end() -> Vec<Level> {
+    let tape = Tape::from_gz_file(USDM).unwrap();
+    let (tick, lot) = steps();
+    let mut feed = BookFeed::new(Format::BinanceUsdm, tick, lot);
+    let mut book = Ladder::new(16_384, 4_096);
+    for i in 0..tape.len() {
+        feed.on_line(&mut book, tape.line(i));
+    }
+    assert!(feed.is_live());
+    levels(&book)
+}
+
+fn levels(l: &Ladder) -> Vec<Level> {
+    l.levels(Side::Bid).chain(l.levels(Side::Ask)).collect()
+}
+
+/// Loopback servers: connection k gets `conns[k]` then, after `hold`, an abnormal close
+/// (the socket dropped); later connections are refused. Every HTTP request gets `snap`.
+/// Both stop after the last connection.
+fn serve(conns: Vec<Vec<Vec<u8>>>, snap: Vec<u8>, hold: Duration) -> (SocketAddr, SocketAddr) {
+    let ws = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let http = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addrs = (ws.local_addr().unwrap(), http.local_addr().unwrap());
+    ws.set_nonblocking(true).unwrap();
+    http.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let http = tokio::net::TcpListener::from_std(http).unwrap();
+            tokio::spawn(async move {
+                while let Ok((mut s, _)) = http.accept().await {
+                    let mut req = [0u8; 4096];
+                    let _ = s.read(&mut req).await;
+                    let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", snap.len());
+                    let _ = s.write_all(head.as_bytes()).await;
+                    let _ = s.write_all(&snap).await;
+                }
+            });
+            let ws = tokio::net::TcpListener::from_std(ws).unwrap();
+            for frames in conns {
+                let (s, _) = ws.accept().await.unwrap();
+                let mut w = tokio_tungstenite::accept_async(s).await.unwrap();
+                for f in frames {
+                    let text = String::from_utf8(f).unwrap();
+                    if w.send(Message::Text(text)).await.is_err() {
+                        break;
+                    }
+                }
+                let _ = w.flush().await;
+                // Read (pings) while holding, so the drop is not a reset losing frames.
+                let end = tokio::time::Instant::now() + hold;
+                while let Ok(Some(Ok(_))) = tokio::time::timeout_at(end, w.next()).await {}
+            }
+        });
+    });
+    addrs
+}
+
+fn live_config(ws: SocketAddr, http: SocketAddr, max_failures: u32) -> LiveConfig {
+    let (tick, lot) = steps();
+    LiveConfig {
+        ws_url: format!("ws://{ws}/ws/btcusdt@depth@0ms"),
+        snapshot_url: format!("http://{http}/fapi/v1/depth?symbol=BTCUSDT&limit=1000"),
+        format: Format::BinanceUsdm,
+        tick,
+        lot,
+        max_frame: 1 << 20,
+        backoff_min: Duration::from_millis(5),
+        backoff_max: Duration::from_millis(20),
+        max_failures: Some(max_failures),
+        ping_every: Duration::from_secs(5),
+        extra_root: None,
+        stop: None,
+    }
+}
+
+fn live_feed(cfg: LiveConfig) -> Feed {
+    let (tick, lot) = steps();
+    Feed {
+        tape: std::sync::Arc::new(Tape::from_bytes(Vec::new())),
+        venue: VenueId::new(0),
+        book: BookId::new(0),
+        format: Format::BinanceUsdm,
+        tick,
+        lot,
+        levels_per_side: 16_384,
+        max_update_levels: 4_096,
+        live: Some(cfg),
+    }
+}
+
+fn venue() -> SimExchange {
+    let book = SimVenue::new(16_384, 4_096);
+    SimExchange::new(vec![book], Latency::Fixed { ns: 0 }, FaultPlan::NONE, 1)
+}
+
+/// Runs the runtime on `feed` with one simulated venue and no jobs: the client ends
+/// after its failure limit, its thread sends the end marker, the run ends.
+fn run_live(feed: Feed) -> legcore::runtime::RunReport<SimExchange> {
+    let risk = common::risk::wide_open(1);
+    let config = Config {
+        md_ring: 256,
+        command_ring: 256,
+        ..Config::default()
+    };
+    run_with_feeds(&config, vec![venue()], risk, vec![feed], Vec::new()).unwrap()
+}
+
+fn assert_books_equal_the_replay(report: &mut legcore::runtime::RunReport<SimExchange>) {
+    let want = replay_end();
+    assert!(want.len() > 1_000);
+    let (loop_book, live) = &report.books[0];
+    assert!(live, "the loop's book is not live at the end");
+    assert_eq!(levels(loop_book), want, "the loop's book");
+    let venue_book = report.gateways[0].book_ladder(BookId::new(0)).unwrap();
+    assert_eq!(levels(venue_book), want, "the simulated venue's book");
+}
+
+#[test]
+fn the_loop_and_the_venue_follow_a_live_feed_to_the_replays_book() {
+    let (snap, stream) = capture();
+    let n = stream.len() as u64;
+    let (ws, http) = serve(vec![stream], snap, Duration::from_millis(200));
+    let mut report = run_live(live_feed(live_config(ws, http, 1)));
+    assert_books_equal_the_replay(&mut report);
+    let s = &report.live[0];
+    assert_eq!(
+        (s.health.connects, s.health.snapshots, s.health.gaps),
+        (1, 1, 0)
+    );
+    assert_eq!(s.health.frames, n);
+    // Every frame and the snapshot reached the loop, and nothing was refused there.
+    assert_eq!(s.pushed, n + 1);
+    assert_eq!(report.md_lines, n + 1);
+    assert_eq!(report.md_refused[0], s.health.refused);
+    assert_eq!(report.md_resets, 0);
+    // Buffers went round: no more were made than the rings can hold at once.
+    assert!(s.allocated <= 256 + 256 + 4, "{} buffers", s.allocated);
+    assert!(
+        s.allocated < n / 10,
+        "{} buffers for {n} lines",
+        s.allocated
+    );
+}
+
+#[test]
+fn a_reconnect_starts_the_loop_and_venue_books_over_with_the_client() {
+    let (snap, stream) = capture();
+    // The first connection breaks off a third of the way; the second sends everything.
+    let first: Vec<Vec<u8>> = stream[..stream.len() / 3].to_vec();
+    let (ws, http) = serve(vec![first, stream], snap, Duration::from_millis(200));
+    let mut report = run_live(live_feed(live_config(ws, http, 2)));
+    assert_books_equal_the_replay(&mut report);
+    let s = &report.live[0];
+    assert_eq!(
+        (s.health.connects, s.health.snapshots),
+        (2, 2),
+        "{:?}",
+        s.health
+    );
+    assert_eq!((s.resets, report.md_resets), (1, 1));
+}
