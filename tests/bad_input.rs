@@ -496,3 +496,63 @@ fn an_okx_feed_needs_an_instrument_of_the_capture_and_levels_for_its_checksum() 
     let err = refuses("okx-shallow", &shallow, "venue[0].levels", "16");
     assert!(err.contains("checksum"), "{err}");
 }
+
+#[test]
+fn live_feed_keys_are_checked_naming_the_key_and_value() {
+    let paper = scenario_text("paper_binance.toml");
+    let edit_paper = |from: &str, to: &str| {
+        assert!(
+            paper.contains(from),
+            "{from:?} is not in paper_binance.toml"
+        );
+        paper.replacen(from, to, 1)
+    };
+    let url = "url = \"wss://fstream.binance.com/ws/btcusdt@depth@100ms\"";
+    let snap =
+        "snapshot_url = \"https://fapi.binance.com/fapi/v1/depth?symbol=BTCUSDT&limit=1000\"";
+    refuses(
+        "source",
+        &edit_paper("source = \"live\"", "source = \"lve\""),
+        "venue[0].source",
+        "lve",
+    );
+    refuses("no-url", &edit_paper(url, ""), "venue[0].url", "missing");
+    refuses(
+        "http-url",
+        &edit_paper(url, "url = \"http://x/ws\""),
+        "venue[0].url",
+        "http://x/ws",
+    );
+    refuses(
+        "no-snap",
+        &edit_paper(snap, ""),
+        "venue[0].snapshot_url",
+        "REST depth snapshot",
+    );
+    let ftp = edit_paper(snap, "snapshot_url = \"ftp://x/depth\"");
+    refuses("ftp-snap", &ftp, "venue[0].snapshot_url", "ftp://x/depth");
+    let with_feed = edit_paper(url, &format!("{url}\nfeed = \"x.gz\""));
+    refuses("live-feed", &with_feed, "venue[0].feed", "x.gz");
+    let root = edit_paper(url, &format!("{url}\nroot_cert = \"no-such.pem\""));
+    refuses("root", &root, "venue[0].root_cert", "no-such.pem");
+    // One live venue beside a replayed one: the times do not mix.
+    let live_spot = edit(
+        "feed = \"../data/market/binance/spot_btcusdt_20240808.raw.gz\"",
+        &format!("source = \"live\"\n{url}\n{snap}"),
+    );
+    refuses("mixed", &live_spot, "venue[1].source", "replay");
+    // A replayed venue still needs its capture.
+    let no_feed = edit(
+        "feed = \"../data/market/binance/spot_btcusdt_20240808.raw.gz\"",
+        "",
+    );
+    refuses("no-feed", &no_feed, "venue[0].feed", "missing");
+}
+
+#[test]
+fn a_duration_that_is_not_one_is_refused() {
+    for bad in ["soon", "0s", "-5", "9999999999999999999s"] {
+        let err = refused(&["run", "--quiet", "--duration", bad]);
+        assert!(err.contains("--duration") && err.contains(bad), "{err}");
+    }
+}

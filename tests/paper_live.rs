@@ -69,8 +69,18 @@ fn levels(l: &Ladder) -> Vec<Level> {
 
 /// Loopback servers: connection k gets `conns[k]` then, after `hold`, an abnormal close
 /// (the socket dropped); later connections are refused. Every HTTP request gets `snap`.
-/// Both stop after the last connection.
+/// Both stop after the last connection. Frames go at full speed.
 fn serve(conns: Vec<Vec<Vec<u8>>>, snap: Vec<u8>, hold: Duration) -> (SocketAddr, SocketAddr) {
+    serve_paced(conns, snap, hold, Duration::ZERO)
+}
+
+/// [`serve`] with a pause of `pause` after every 100 frames.
+fn serve_paced(
+    conns: Vec<Vec<Vec<u8>>>,
+    snap: Vec<u8>,
+    hold: Duration,
+    pause: Duration,
+) -> (SocketAddr, SocketAddr) {
     let ws = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let http = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addrs = (ws.local_addr().unwrap(), http.local_addr().unwrap());
@@ -96,7 +106,10 @@ fn serve(conns: Vec<Vec<Vec<u8>>>, snap: Vec<u8>, hold: Duration) -> (SocketAddr
             for frames in conns {
                 let (s, _) = ws.accept().await.unwrap();
                 let mut w = tokio_tungstenite::accept_async(s).await.unwrap();
-                for f in frames {
+                for (i, f) in frames.into_iter().enumerate() {
+                    if i % 100 == 99 && !pause.is_zero() {
+                        tokio::time::sleep(pause).await;
+                    }
                     let text = String::from_utf8(f).unwrap();
                     if w.send(Message::Text(text)).await.is_err() {
                         break;
@@ -215,4 +228,126 @@ fn a_reconnect_starts_the_loop_and_venue_books_over_with_the_client() {
         s.health
     );
     assert_eq!((s.resets, report.md_resets), (1, 1));
+}
+
+/// The shipped paper scenario pointed at the loopback servers.
+fn paper_scenario(dir: &std::path::Path, ws: SocketAddr, http: SocketAddr) -> std::path::PathBuf {
+    let text = common::scenario_text("paper_binance.toml")
+        .replace(
+            "wss://fstream.binance.com/ws/btcusdt@depth@100ms",
+            &format!("ws://{ws}/ws/btcusdt@depth@0ms"),
+        )
+        .replace("https://fapi.binance.com", &format!("http://{http}"));
+    assert!(text.contains(&format!("ws://{ws}")) && text.contains(&format!("http://{http}")));
+    let path = dir.join("paper.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// What every paper run must show: the whole stream on one connection, in the report.
+fn assert_live_report(report: &serde_json::Value, frames: u64) {
+    let live = &report["runtime"]["live"][0];
+    assert_eq!(live["connects"], 1, "{live}");
+    assert_eq!(live["snapshots"], 1, "{live}");
+    assert_eq!(live["gaps"], 0, "{live}");
+    assert_eq!(live["frames"], frames, "{live}");
+    assert_eq!(report["runtime"]["md_lines"], frames + 1);
+}
+
+/// The capture's first 20,000 stream frames: a debug build takes them in about a second.
+fn short_capture() -> (Vec<u8>, Vec<Vec<u8>>) {
+    let (snap, mut stream) = capture();
+    stream.truncate(20_000);
+    (snap, stream)
+}
+
+#[test]
+fn legcore_run_trades_on_a_live_book_until_its_duration() {
+    let (snap, stream) = short_capture();
+    let n = stream.len() as u64;
+    // 20,000 frames over about 3 s: the strategy decides on each, for its holds to pass.
+    let pause = Duration::from_millis(15);
+    let (ws, http) = serve_paced(vec![stream], snap, Duration::from_secs(60), pause);
+    let dir = common::tmp("paper-duration");
+    let scenario = paper_scenario(&dir, ws, http);
+    let (report, journal) = (dir.join("r.json"), dir.join("j"));
+    let t0 = std::time::Instant::now();
+    let out = common::legcore(&[
+        "run",
+        "--quiet",
+        "--scenario",
+        scenario.to_str().unwrap(),
+        "--duration",
+        "6s",
+        "--report",
+        report.to_str().unwrap(),
+        "--journal",
+        journal.to_str().unwrap(),
+    ]);
+    let took = t0.elapsed();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        took >= Duration::from_secs(6) && took < Duration::from_secs(30),
+        "{took:?}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
+    assert_live_report(&report, n);
+    // Three round trips on the live book: six groups, every one filled and flat.
+    let groups = report["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 6, "{groups:?}");
+    assert!(
+        groups.iter().all(|g| g["outcome"] == "filled"),
+        "{groups:?}"
+    );
+    assert_eq!(report["venues"][0]["position"], "0.000");
+    assert_eq!(report["venues"][0]["traded"], "0.096");
+    // The journal was flushed: `legcore stats` reads the same statistics from it.
+    let stats = common::legcore(&["stats", "--json", "--journal", journal.to_str().unwrap()]);
+    assert_eq!(stats.status.code(), Some(0));
+    let stats: serde_json::Value = serde_json::from_slice(&stats.stdout).unwrap();
+    assert_eq!(stats, report["stats"]);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn ctrl_c_ends_a_live_run_cleanly_with_its_report() {
+    let (snap, stream) = short_capture();
+    let n = stream.len() as u64;
+    let (ws, http) = serve(vec![stream], snap, Duration::from_secs(60));
+    let dir = common::tmp("paper-ctrl-c");
+    let scenario = paper_scenario(&dir, ws, http);
+    let report = dir.join("r.json");
+    let mut child = std::process::Command::new(common::BIN)
+        .args(["run", "--quiet", "--scenario", scenario.to_str().unwrap()])
+        .args(["--report", report.to_str().unwrap()])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let t0 = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if t0.elapsed() > Duration::from_secs(20) {
+            child.kill().unwrap();
+            panic!("the run did not end within 20 s of Ctrl-C");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
+    assert_live_report(&report, n);
+    let _ = std::fs::remove_dir_all(dir);
 }

@@ -114,6 +114,35 @@ impl Shutdown {
 }
 
 impl<S: Strategy> Pump<S> {
+    /// A pump around `engine` with the gateways' rings (command, report), a report
+    /// backlog of `backlog` per gateway, and no feeds, journal or progress yet.
+    pub(super) fn new(
+        engine: Engine<S>,
+        clock: Clock,
+        control: Consumer<Control>,
+        (commands, reports): (Vec<Producer<Outbound>>, Vec<Consumer<Inbound>>),
+        backlog: usize,
+    ) -> Pump<S> {
+        let n = commands.len();
+        Pump {
+            engine,
+            clock,
+            control,
+            commands,
+            reports,
+            backlog: (0..n).map(|_| VecDeque::with_capacity(backlog)).collect(),
+            stopped: vec![false; n],
+            shutdown: Shutdown::new(n),
+            md: Vec::new(),
+            md_next: 0,
+            tapes: Vec::new(),
+            pending: None,
+            journal: None,
+            progress: None,
+            counts: PumpCounts::default(),
+        }
+    }
+
     /// Runs until every gateway has stopped.
     pub(super) fn run(mut self, wait: Wait) -> Self {
         let mut idle = Idle::new(wait);

@@ -4,13 +4,12 @@
 //! the event loop (the [`Pump`] around the engine), hands the jobs over, and joins
 //! everything into a [`RunReport`].
 
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 
 use super::clock::Clock;
-use super::event_loop::{Control, Journal, Pump, PumpCounts, Shutdown};
+use super::event_loop::{Control, Journal, Pump, PumpCounts};
 use super::feeder::{run_feeder, FeederStats, MdLine, Speed};
 use super::gateway::GatewayStats;
 use super::live::binance::LiveConfig;
@@ -323,26 +322,11 @@ pub fn run_setup<G: LocalVenue, S: Strategy>(
     let (gateway_threads, commands, reports) = gws.split();
     let (journal, recorder) = spawn_recorder(config, recorder, clock);
     let (mut ctl_tx, control) = ring::<Control>(ready.len().max(1) + 1);
-    let n = commands.len();
-    let pump = Pump {
-        engine,
-        clock,
-        control,
-        commands,
-        reports,
-        backlog: (0..n)
-            .map(|_| VecDeque::with_capacity(config.report_ring))
-            .collect(),
-        stopped: vec![false; n],
-        shutdown: Shutdown::new(n),
-        md: md.rings,
-        md_next: 0,
-        tapes: feeds.iter().map(|f| f.tape.clone()).collect(),
-        pending: None,
-        journal,
-        progress: config.progress.clone(),
-        counts: PumpCounts::default(),
-    };
+    let mut pump = Pump::new(engine, clock, control, (commands, reports), config.report_ring);
+    pump.md = md.rings;
+    pump.tapes = feeds.iter().map(|f| f.tape.clone()).collect();
+    pump.journal = journal;
+    pump.progress = config.progress.clone();
     let loop_core = config.loop_core.and_then(|c| cores.get(c).copied());
     let wait = config.wait;
     let event_loop = thread::spawn(move || {
