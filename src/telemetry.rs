@@ -24,6 +24,10 @@ pub enum Stage {
     /// decoder scans the JSON straight into the book's update transaction (no
     /// intermediate message is built, so decode alone has no boundary to time).
     BookApply,
+    /// From a market-data line's due time to the loop's book having applied it: for a
+    /// live feed, from the client's socket read (frame to book); for a replay, from the
+    /// line's scheduled time.
+    LineToBook,
     /// Deciding: walks and the leg and group state machines.
     Decide,
     /// Pre-trade risk checks.
@@ -41,9 +45,10 @@ pub enum Stage {
 
 impl Stage {
     /// Every stage, in table order.
-    pub const ALL: [Stage; 8] = [
+    pub const ALL: [Stage; 9] = [
         Stage::MdQueue,
         Stage::BookApply,
+        Stage::LineToBook,
         Stage::Decide,
         Stage::Risk,
         Stage::RingHop,
@@ -57,6 +62,7 @@ impl Stage {
         match self {
             Stage::MdQueue => "md_queue",
             Stage::BookApply => "book_apply",
+            Stage::LineToBook => "line_to_book",
             Stage::Decide => "decide",
             Stage::Risk => "risk",
             Stage::RingHop => "ring_hop",

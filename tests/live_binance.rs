@@ -151,6 +151,7 @@ fn config(ws: SocketAddr, http: SocketAddr) -> LiveConfig {
         max_failures: Some(3),
         ping_every: Duration::from_secs(5),
         extra_root: None,
+        clock: None,
         stop: None,
     }
 }

@@ -139,6 +139,7 @@ fn live_config(ws: SocketAddr, http: SocketAddr, max_failures: u32) -> LiveConfi
         max_failures: Some(max_failures),
         ping_every: Duration::from_secs(5),
         extra_root: None,
+        clock: None,
         stop: None,
     }
 }

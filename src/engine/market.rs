@@ -119,7 +119,10 @@ impl<S: Strategy> Engine<S> {
         let m = &mut self.market;
         let live = m.syncs[feed].on_line(&mut m.ladders[feed], line);
         m.live[feed] = live;
-        self.lap_since(Stage::BookApply, t0);
+        if let (Some(t0), Some(t1)) = (t0, self.lap()) {
+            self.measured(Stage::BookApply, t1.saturating_sub(t0));
+            self.measured(Stage::LineToBook, t1.saturating_sub(due_ns));
+        }
         self.measured(Stage::MdQueue, now.saturating_sub(due_ns));
         let m = &mut self.market;
         m.lines += 1;

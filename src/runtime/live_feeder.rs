@@ -200,10 +200,13 @@ impl LineSink for Sink {
             }
         }
         let buf = self.buffer(line);
+        // The client stamped the line when it read the frame, on the run's clock: the
+        // loop's queue latency then runs from the socket read.
+        let read_ns = crate::feed::binance::split_line(line).map(|(ns, _)| ns);
         let msg = MdLine {
             feed: self.feed,
             line: self.line_no(),
-            pushed_ns: self.clock.now_ns(),
+            pushed_ns: read_ns.unwrap_or_else(|| self.clock.now_ns()),
             buf: Some(buf),
         };
         if !self.push(msg) {

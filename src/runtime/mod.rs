@@ -40,3 +40,17 @@ pub use run::{outcomes, run, run_setup, run_with_feeds, Config, Feed, RunReport,
 pub use run::{NetworkVenue, Setup};
 pub use venues::Venue;
 pub use wait::Wait;
+
+/// Spawns a runtime thread named `name` (shown by `top -H`, gdb and panics; the bench's
+/// counting allocator tells the loop's allocations from the feeders' by it). Fails only
+/// where `std::thread::spawn` panics: the OS refused a thread.
+fn spawn<F, T>(name: String, f: F) -> std::thread::JoinHandle<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    match std::thread::Builder::new().name(name).spawn(f) {
+        Ok(h) => h,
+        Err(e) => panic!("the OS refused a runtime thread: {e}"),
+    }
+}

@@ -322,14 +322,20 @@ pub fn run_setup<G: LocalVenue, S: Strategy>(
     let (gateway_threads, commands, reports) = gws.split();
     let (journal, recorder) = spawn_recorder(config, recorder, clock);
     let (mut ctl_tx, control) = ring::<Control>(ready.len().max(1) + 1);
-    let mut pump = Pump::new(engine, clock, control, (commands, reports), config.report_ring);
+    let mut pump = Pump::new(
+        engine,
+        clock,
+        control,
+        (commands, reports),
+        config.report_ring,
+    );
     pump.md = md.rings;
     pump.tapes = feeds.iter().map(|f| f.tape.clone()).collect();
     pump.journal = journal;
     pump.progress = config.progress.clone();
     let loop_core = config.loop_core.and_then(|c| cores.get(c).copied());
     let wait = config.wait;
-    let event_loop = thread::spawn(move || {
+    let event_loop = super::spawn("legcore-loop".into(), move || {
         let pinned = loop_core.map(core_affinity::set_for_current);
         (pump.run(wait), pinned)
     });
@@ -443,6 +449,7 @@ fn spawn_feeds(config: &Config, feeds: &[Feed], clock: Clock) -> MdThreads {
             let (back_tx, back_rx) = ring::<Vec<u8>>(config.md_ring + config.command_ring + 4);
             let mut live = live.clone();
             live.stop = config.stop.clone();
+            live.clock = Some(clock);
             let thread = LiveFeeder {
                 feed: i as u32,
                 config: live,
@@ -452,7 +459,10 @@ fn spawn_feeds(config: &Config, feeds: &[Feed], clock: Clock) -> MdThreads {
                 clock,
                 wait: config.gateway_wait,
             };
-            md.live.push(thread::spawn(move || run_live_feeder(thread)));
+            md.live
+                .push(super::spawn(format!("legcore-live-{i}"), move || {
+                    run_live_feeder(thread)
+                }));
             md.rings.push(Some(md_rx));
             md.recycle[i] = Some(back_tx);
         }
@@ -461,7 +471,7 @@ fn spawn_feeds(config: &Config, feeds: &[Feed], clock: Clock) -> MdThreads {
     let (md_tx, md_rx) = ring::<MdLine>(config.md_ring);
     let tapes: Vec<Arc<Tape>> = feeds.iter().map(|f| f.tape.clone()).collect();
     let (speed, wait, stop) = (config.md_speed, config.gateway_wait, config.stop.clone());
-    md.feeder = Some(thread::spawn(move || {
+    md.feeder = Some(super::spawn("legcore-feeder".into(), move || {
         run_feeder(tapes, md_tx, clock, speed, wait, stop)
     }));
     md.rings.push(Some(md_rx));
@@ -479,7 +489,7 @@ fn spawn_recorder(
     };
     let (tx, mut rx) = ring::<Journal>(config.journal_ring);
     let wait = config.gateway_wait;
-    let h = thread::spawn(move || {
+    let h = super::spawn("legcore-journal".into(), move || {
         let mut idle = Idle::new(wait);
         loop {
             match rx.pop() {

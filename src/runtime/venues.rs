@@ -8,7 +8,7 @@
 //! call per send or poll, which its socket dwarfs); the market data the run replays is
 //! counted there, not applied (the venue has its own books).
 
-use std::thread::{self, JoinHandle};
+use std::thread::JoinHandle;
 
 use super::clock::Clock;
 use super::gateway::{run_gateway, run_local_gateway, GatewayFeed, GatewayStats, GatewayThread};
@@ -91,12 +91,14 @@ impl<G: LocalVenue> Gateways<G> {
             out.threads.push(match venue {
                 Venue::Local(gw) => {
                     let gw_feeds = venue_feeds(feeds, &mut recycle, i);
-                    Handle::Local(thread::spawn(move || {
+                    Handle::Local(super::spawn(format!("legcore-venue-{i}"), move || {
                         run_local_gateway(gw, gw_feeds, thread)
                     }))
                 }
                 Venue::Network(gw) => {
-                    Handle::Network(thread::spawn(move || run_gateway(gw, thread)))
+                    Handle::Network(super::spawn(format!("legcore-venue-{i}"), move || {
+                        run_gateway(gw, thread)
+                    }))
                 }
             });
             out.commands.push(cmd_tx);

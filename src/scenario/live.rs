@@ -70,6 +70,7 @@ pub(crate) fn live_feed(
         max_failures: None,
         ping_every: Duration::from_secs(20),
         extra_root,
+        clock: None,
         stop: None,
     };
     Ok(Feed {

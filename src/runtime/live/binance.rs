@@ -51,6 +51,10 @@ pub struct LiveConfig {
     pub ping_every: Duration,
     /// An extra trusted root certificate (DER), for tests with a self-signed server.
     pub extra_root: Option<Vec<u8>>,
+    /// The clock lines are stamped with (`<ns> <json>`: when the frame was read); `None`:
+    /// one started with the client. A run passes its own, so a line's stamp is on the
+    /// loop's clock and frame-to-book latency is measured from the socket read.
+    pub clock: Option<Clock>,
     /// Set to stop the client: looked at every [`STOP_POLL`], also while connecting,
     /// waiting for a frame or backing off, so a stop never waits on a silent venue.
     pub stop: Option<Arc<AtomicBool>>,
@@ -137,7 +141,7 @@ async fn reconnect_loop(
     sink: &mut dyn LineSink,
     health: &mut Health,
 ) {
-    let clock = Clock::new();
+    let clock = cfg.clock.unwrap_or_default();
     let mut in_a_row = 0u32;
     loop {
         let before = health.connects;
