@@ -17,10 +17,9 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use harness::Acceptor;
 use legcore::book::OrderSide;
 use legcore::fix::session::SeqNums;
-use legcore::fix::sign::SecretSource;
 use legcore::index::{BookId, LegIdx};
 use legcore::num::Step;
-use legcore::runtime::binance_fix::{BinanceFixGateway, FixVenueConfig, StpMode};
+use legcore::runtime::binance_fix::BinanceFixGateway;
 use legcore::runtime::Clock;
 use legcore::venue::{
     Delivery, Gateway, NewOrder, OrderPrice, OrderRef, ReportKind, Request, TimeInForce,
@@ -29,18 +28,7 @@ use legcore::venue::{
 const CLIENT: &str = "LEGCORE1";
 
 fn connect(venue: &Acceptor, clock: &Clock) -> BinanceFixGateway {
-    let cfg = FixVenueConfig {
-        host: "127.0.0.1".into(),
-        port: venue.port,
-        sender_comp_id: CLIENT.into(),
-        target_comp_id: "SPOT".into(),
-        symbol: "BTCUSDT".into(),
-        api_key: SecretSource::File(venue.api_key.clone()),
-        private_key: SecretSource::File(venue.private_key.clone()),
-        heartbeat_s: 30,
-        stp_mode: Some(StpMode::ExpireMaker),
-        reset_seq_on_logon: true,
-    };
+    let cfg = venue.gateway_config(CLIENT);
     let (tick, lot) = (
         Step::parse("0.01").unwrap(),
         Step::parse("0.00001").unwrap(),

@@ -4,6 +4,8 @@
 //! signature with OpenSSL and answers from a script; its message log and the gateway's
 //! deliveries must agree order by order.
 
+mod common;
+
 #[path = "fix/harness.rs"]
 mod harness;
 
@@ -27,18 +29,7 @@ use legcore::venue::{
 const CLIENT: &str = "LEGCORE1";
 
 fn config(venue: &Acceptor) -> FixVenueConfig {
-    FixVenueConfig {
-        host: "127.0.0.1".into(),
-        port: venue.port,
-        sender_comp_id: CLIENT.into(),
-        target_comp_id: "SPOT".into(),
-        symbol: "BTCUSDT".into(),
-        api_key: SecretSource::File(venue.api_key.clone()),
-        private_key: SecretSource::File(venue.private_key.clone()),
-        heartbeat_s: 30,
-        stp_mode: Some(StpMode::ExpireMaker),
-        reset_seq_on_logon: true,
-    }
+    venue.gateway_config(CLIENT)
 }
 
 fn gateway(venue: &Acceptor) -> BinanceFixGateway {
@@ -315,8 +306,7 @@ fn a_group_with_a_rejected_fix_leg_unwinds_the_simulator_leg_to_flat() {
     use legcore::group::{LegPlan, LegRisk, Outcome, Policy};
     use legcore::instrument::InstrumentRules;
     use legcore::leg::{Arrival, Fees, Mode};
-    use legcore::num::{Decimal, Ratio};
-    use legcore::risk::{RiskState, VenueLimits};
+    use legcore::num::Ratio;
     use legcore::runtime::{run_setup, Config, Job, Setup, Venue};
     use legcore::sim::{FaultPlan, Latency, SimExchange, SimVenue};
     use legcore::strategy::NoStrategy;
@@ -340,17 +330,7 @@ fn a_group_with_a_rejected_fix_leg_unwinds_the_simulator_leg_to_flat() {
         .apply_snapshot(&[lv(99, 10)], &[lv(101, 10)], 1, Depth::Complete)
         .unwrap();
     let sim = SimExchange::new(vec![book], Latency::Fixed { ns: 0 }, FaultPlan::NONE, 1);
-    let mut risk = RiskState::new(Decimal::from_i64(1_000_000));
-    for _ in 0..2 {
-        let limits = VenueLimits {
-            max_order_notional: Decimal::from_i64(100_000),
-            collar_bps: Ratio::from_num(1_000),
-            max_open_orders: 64,
-            msgs_per_sec: 1_000,
-            burst: 100,
-        };
-        risk.add_venue(limits, 0).unwrap();
-    }
+    let risk = common::risk::paced(2, 1_000, 100, 64);
     let rules = InstrumentRules::linear(one, one);
     let top = Arrival {
         bid_ticks: 99,
@@ -723,7 +703,6 @@ fn the_journal_and_the_acceptors_log_agree_order_by_order() {
     use legcore::journal::{path_in, read, Fsync, JournalRecorder, Writer};
     use legcore::leg::{Arrival, Fees, Mode};
     use legcore::num::{Decimal, Ratio};
-    use legcore::risk::{RiskState, VenueLimits};
     use legcore::runtime::{run_setup, Config, Job, Setup, Venue};
     use legcore::strategy::NoStrategy;
     use legcore::walk::Recommendation;
@@ -738,15 +717,7 @@ fn the_journal_and_the_acceptors_log_agree_order_by_order() {
     let clock = Clock::new();
     let mut fix = BinanceFixGateway::new(&config(&venue), one, one, SeqNums::START).unwrap();
     connect(&mut fix, &clock);
-    let mut risk = RiskState::new(Decimal::from_i64(1_000_000));
-    let limits = VenueLimits {
-        max_order_notional: Decimal::from_i64(100_000),
-        collar_bps: Ratio::from_num(1_000),
-        max_open_orders: 64,
-        msgs_per_sec: 1_000,
-        burst: 100,
-    };
-    risk.add_venue(limits, 0).unwrap();
+    let risk = common::risk::paced(1, 1_000, 100, 64);
     let rules = InstrumentRules::linear(one, one);
     let top = Arrival {
         bid_ticks: 99,

@@ -15,6 +15,9 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use legcore::fix::sign::SecretSource;
+use legcore::runtime::binance_fix::{FixVenueConfig, StpMode};
+
 const SOURCE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fix/acceptor.cpp");
 const SETTINGS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fix/acceptor.cfg");
 /// Binance's dictionary, as the repository ships it.
@@ -228,6 +231,25 @@ pub fn field(frame: &str, tag: u32) -> Option<&str> {
     frame
         .split('|')
         .find_map(|f| f.strip_prefix(prefix.as_str()))
+}
+
+impl Acceptor {
+    /// The gateway's settings for this acceptor: BTCUSDT, comp ids `client` → `SPOT`, its
+    /// key files, a 30 s heartbeat, STP expire-maker, sequence numbers reset at logon.
+    pub fn gateway_config(&self, client: &str) -> FixVenueConfig {
+        FixVenueConfig {
+            host: "127.0.0.1".into(),
+            port: self.port,
+            sender_comp_id: client.into(),
+            target_comp_id: "SPOT".into(),
+            symbol: "BTCUSDT".into(),
+            api_key: SecretSource::File(self.api_key.clone()),
+            private_key: SecretSource::File(self.private_key.clone()),
+            heartbeat_s: 30,
+            stp_mode: Some(StpMode::ExpireMaker),
+            reset_seq_on_logon: true,
+        }
+    }
 }
 
 impl Drop for Acceptor {
