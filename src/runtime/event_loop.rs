@@ -20,11 +20,11 @@
 //! `Stopped`.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::clock::Clock;
-use super::feeder::MdLine;
+use super::feeder::{MdLine, Schedule};
 use super::gateway::{Inbound, Outbound};
 use super::live_feeder::MD_END;
 use super::ring::{Consumer, Producer};
@@ -71,6 +71,10 @@ pub(super) struct Pump<S> {
     pub(super) tapes: Vec<Arc<Tape>>,
     /// A live line's buffer, between the engine's applying it and its `Output::Md`.
     pub(super) pending: Option<Vec<u8>>,
+    /// The replay, when the loop reads its feeds itself (`Config::md_in_loop`).
+    pub(super) inline: Option<Schedule>,
+    /// The run's stop flag (an inline replay ends at it).
+    pub(super) stop: Option<Arc<AtomicBool>>,
     pub(super) journal: Option<Producer<Journal>>,
     pub(super) progress: Option<Arc<AtomicU64>>,
     pub(super) counts: PumpCounts,
@@ -137,6 +141,8 @@ impl<S: Strategy> Pump<S> {
             md_next: 0,
             tapes: Vec::new(),
             pending: None,
+            inline: None,
+            stop: None,
             journal: None,
             progress: None,
             counts: PumpCounts::default(),
@@ -217,8 +223,12 @@ impl<S: Strategy> Pump<S> {
         true
     }
 
-    /// One market-data line to the engine, from the next ring that has one.
+    /// One market-data line to the engine, from the next ring that has one (or from
+    /// the loop's own replay).
     fn md(&mut self) -> bool {
+        if self.inline.is_some() {
+            return self.md_inline();
+        }
         let n = self.md.len();
         for k in 0..n {
             let r = (self.md_next + k) % n;
@@ -257,6 +267,39 @@ impl<S: Strategy> Pump<S> {
         self.flush(now);
         // Forwarded with its `Output::Md`; a line the engine did not forward is freed.
         self.pending = None;
+    }
+
+    /// The next line of the loop's own replay, once it is due: no feeder thread and no
+    /// ring (a bench's two-thread configuration). Its due time is its scheduled one, so
+    /// latencies stay corrected for coordinated omission.
+    fn md_inline(&mut self) -> bool {
+        let now = self.clock.now_ns();
+        let stopped = self
+            .stop
+            .as_ref()
+            .is_some_and(|s| s.load(Ordering::Relaxed));
+        let Some(schedule) = self.inline.as_mut() else {
+            return false;
+        };
+        schedule.start_at(now);
+        let next = if stopped { None } else { schedule.peek() };
+        match next {
+            None => {
+                self.inline = None;
+                self.engine.handle_md_end(now);
+            }
+            Some((_, _, Some(due))) if due > now => return false,
+            Some((f, line, due)) => {
+                schedule.advance(f);
+                let bytes = schedule.line(f, line);
+                let due = due.unwrap_or(now);
+                self.engine
+                    .handle_market_data(f, line as u32, bytes, due, now);
+                self.progress();
+            }
+        }
+        self.flush(now);
+        true
     }
 
     /// Publishes the lines applied, every 1024.

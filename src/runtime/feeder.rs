@@ -81,34 +81,13 @@ pub fn run_feeder(
     let stopped = || stop.as_ref().is_some_and(|s| s.load(Ordering::Relaxed));
     let mut stats = FeederStats::default();
     let mut idle = Idle::new(wait);
-    let t0 = clock.now_ns();
-    let rec0 = tapes
-        .iter()
-        .filter(|t| !t.is_empty())
-        .map(|t| t.recorded_ns(0))
-        .min()
-        .unwrap_or(0);
-    let mut next = vec![0usize; tapes.len()];
-    let mut i = 0u64;
-    loop {
-        // The earliest next line over the tapes (few tapes: a scan beats a heap).
-        let pick = (0..tapes.len())
-            .filter(|&f| next[f] < tapes[f].len())
-            .min_by_key(|&f| (tapes[f].recorded_ns(next[f]), f));
-        let Some(f) = pick else { break };
+    let mut schedule = Schedule::new(tapes, speed, clock.now_ns());
+    while let Some((f, line, due)) = schedule.peek() {
         if stopped() {
             stats.stopped = true;
             break;
         }
-        let line = next[f];
-        next[f] += 1;
-        let due = due_ns(
-            speed,
-            t0,
-            tapes[f].recorded_ns(line).saturating_sub(rec0),
-            i,
-        );
-        i += 1;
+        schedule.advance(f);
         if let Some(due) = due {
             while clock.now_ns() < due && !stopped() {
                 idle.idle(clock.now_ns());
@@ -135,6 +114,76 @@ pub fn run_feeder(
         std::hint::spin_loop();
     }
     stats
+}
+
+/// The replay's order and timing: the tapes merged by recorded time (so books on
+/// different venues move in the order the capture saw them), each line due at its
+/// recorded gap from the first (over the speed) or at the fixed rate. The feeder thread
+/// walks it, and so does a loop that reads its feeds itself (`Config::md_in_loop`).
+#[derive(Debug)]
+pub(super) struct Schedule {
+    tapes: Vec<Arc<Tape>>,
+    next: Vec<usize>,
+    speed: Speed,
+    /// Clock time of the first line, ns.
+    t0: u64,
+    /// Recorded time of the earliest line, ns.
+    rec0: u64,
+    /// Lines handed out.
+    i: u64,
+}
+
+impl Schedule {
+    /// The schedule of `tapes` at `speed`, starting at clock time `t0`.
+    pub(super) fn new(tapes: Vec<Arc<Tape>>, speed: Speed, t0: u64) -> Schedule {
+        let rec0 = tapes
+            .iter()
+            .filter(|t| !t.is_empty())
+            .map(|t| t.recorded_ns(0))
+            .min()
+            .unwrap_or(0);
+        Schedule {
+            next: vec![0; tapes.len()],
+            tapes,
+            speed,
+            t0,
+            rec0,
+            i: 0,
+        }
+    }
+
+    /// The next line: (feed, line, when due; `None` at `Speed::Max`), or `None` at the end.
+    #[inline]
+    pub(super) fn peek(&self) -> Option<(usize, usize, Option<u64>)> {
+        // The earliest next line over the tapes (few tapes: a scan beats a heap).
+        let f = (0..self.tapes.len())
+            .filter(|&f| self.next[f] < self.tapes[f].len())
+            .min_by_key(|&f| (self.tapes[f].recorded_ns(self.next[f]), f))?;
+        let line = self.next[f];
+        let gap = self.tapes[f].recorded_ns(line).saturating_sub(self.rec0);
+        Some((f, line, due_ns(self.speed, self.t0, gap, self.i)))
+    }
+
+    /// Starts the clock over at `t0` (a loop reading its feeds itself starts it when it
+    /// is ready, so its first lines are not already late), before the first line.
+    pub(super) fn start_at(&mut self, t0: u64) {
+        if self.i == 0 {
+            self.t0 = t0;
+        }
+    }
+
+    /// Moves past the line [`Schedule::peek`] gave, of feed `f`.
+    #[inline]
+    pub(super) fn advance(&mut self, f: usize) {
+        self.next[f] += 1;
+        self.i += 1;
+    }
+
+    /// The line `line` of feed `f`.
+    #[inline]
+    pub(super) fn line(&self, f: usize, line: usize) -> &[u8] {
+        self.tapes[f].line(line)
+    }
 }
 
 /// When the `i`-th line replayed, `gap_ns` after the first recorded line, is due on the

@@ -10,7 +10,7 @@ use std::thread::{self, JoinHandle};
 
 use super::clock::Clock;
 use super::event_loop::{Control, Journal, Pump, PumpCounts};
-use super::feeder::{run_feeder, FeederStats, MdLine, Speed};
+use super::feeder::{run_feeder, FeederStats, MdLine, Schedule, Speed};
 use super::gateway::GatewayStats;
 use super::live::binance::LiveConfig;
 use super::live_feeder::{run_live_feeder, LiveFeeder, LiveStats};
@@ -97,6 +97,10 @@ pub struct Config {
     /// live client within `live::STOP_POLL`; the run then finishes what is open and
     /// stops as after the feeds' end.
     pub stop: Option<Arc<AtomicBool>>,
+    /// The loop reads the recorded feeds itself, at `md_speed`: no feeder thread and no
+    /// market-data ring, so a run has one thread fewer (a two-core machine's bench:
+    /// the loop on one core, one gateway on the other). Live feeds keep their threads.
+    pub md_in_loop: bool,
 }
 
 impl Default for Config {
@@ -116,6 +120,7 @@ impl Default for Config {
             journal_ring: 1_024,
             progress: None,
             stop: None,
+            md_in_loop: false,
             job_base: 0,
         }
     }
@@ -330,6 +335,8 @@ pub fn run_setup<G: LocalVenue, S: Strategy>(
         config.report_ring,
     );
     pump.md = md.rings;
+    pump.inline = md.inline;
+    pump.stop = config.stop.clone();
     pump.tapes = feeds.iter().map(|f| f.tape.clone()).collect();
     pump.journal = journal;
     pump.progress = config.progress.clone();
@@ -428,6 +435,8 @@ struct MdThreads {
     recycle: Vec<Option<Producer<Vec<u8>>>>,
     feeder: Option<JoinHandle<FeederStats>>,
     live: Vec<JoinHandle<LiveStats>>,
+    /// The replay the loop reads itself (`Config::md_in_loop`).
+    inline: Option<Schedule>,
 }
 
 /// The feeder thread replaying the recorded feeds, or one thread per live feed.
@@ -437,6 +446,7 @@ fn spawn_feeds(config: &Config, feeds: &[Feed], clock: Clock) -> MdThreads {
         recycle: (0..feeds.len()).map(|_| None).collect(),
         feeder: None,
         live: Vec::new(),
+        inline: None,
     };
     if feeds.is_empty() {
         return md;
@@ -468,8 +478,12 @@ fn spawn_feeds(config: &Config, feeds: &[Feed], clock: Clock) -> MdThreads {
         }
         return md;
     }
-    let (md_tx, md_rx) = ring::<MdLine>(config.md_ring);
     let tapes: Vec<Arc<Tape>> = feeds.iter().map(|f| f.tape.clone()).collect();
+    if config.md_in_loop {
+        md.inline = Some(Schedule::new(tapes, config.md_speed, clock.now_ns()));
+        return md;
+    }
+    let (md_tx, md_rx) = ring::<MdLine>(config.md_ring);
     let (speed, wait, stop) = (config.md_speed, config.gateway_wait, config.stop.clone());
     md.feeder = Some(super::spawn("legcore-feeder".into(), move || {
         run_feeder(tapes, md_tx, clock, speed, wait, stop)
