@@ -276,9 +276,12 @@ fn main() {
     let full = std::env::args().any(|a| a == "--bench");
     let (snap, frames) = capture();
     println!("capture: {} stream frames", frames.len());
+    // The first 45 000 frames: at frame 49 306 the book runs out of its snapshot's window
+    // and the client would refresh it from a server whose snapshot is the old one.
+    let frames = &frames[..45_000];
     if full {
-        run_at(&snap, &frames[..50_000], 10_000);
-        run_at(&snap, &frames, 100_000);
+        run_at(&snap, frames, 10_000);
+        run_at(&snap, frames, 100_000);
     } else {
         run_at(&snap, &frames[..2_000], 100_000);
     }

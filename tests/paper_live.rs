@@ -27,6 +27,11 @@ use tokio_tungstenite::tungstenite::Message;
 
 const USDM: &str = "data/market/binance/usdm_btcusdt_20240808.raw.gz";
 
+/// Stream lines used: the capture's book runs out of its snapshot's window at stream line
+/// 49 306, where a live client refreshes its snapshot and a file replay cannot
+/// (`a_book_out_of_its_snapshot_window_refreshes_and_the_loop_follows` tests that).
+const WITHIN_WINDOW: usize = 45_000;
+
 fn steps() -> (Step, Step) {
     (Step::parse("0.10").unwrap(), Step::parse("0.001").unwrap())
 }
@@ -47,17 +52,27 @@ fn capture() -> (Vec<u8>, Vec<Vec<u8>>) {
             stream.push(json.to_vec());
         }
     }
+    stream.truncate(WITHIN_WINDOW);
     (snap, stream)
 }
 
-/// Every level of the file replay's book at the end.
+/// Every level of the file replay's book after the snapshot and [`WITHIN_WINDOW`]
+/// stream lines.
 fn replay_end() -> Vec<Level> {
     let tape = Tape::from_gz_file(USDM).unwrap();
     let (tick, lot) = steps();
     let mut feed = BookFeed::new(Format::BinanceUsdm, tick, lot);
     let mut book = Ladder::new(16_384, 4_096);
+    let mut stream = 0;
     for i in 0..tape.len() {
-        feed.on_line(&mut book, tape.line(i));
+        let line = tape.line(i);
+        feed.on_line(&mut book, line);
+        if !line.windows(15).any(|w| w == b"{\"lastUpdateId\"") {
+            stream += 1;
+            if stream == WITHIN_WINDOW {
+                break;
+            }
+        }
     }
     assert!(feed.is_live());
     levels(&book)
@@ -71,13 +86,14 @@ fn levels(l: &Ladder) -> Vec<Level> {
 /// (the socket dropped); later connections are refused. Every HTTP request gets `snap`.
 /// Both stop after the last connection. Frames go at full speed.
 fn serve(conns: Vec<Vec<Vec<u8>>>, snap: Vec<u8>, hold: Duration) -> (SocketAddr, SocketAddr) {
-    serve_paced(conns, snap, hold, Duration::ZERO)
+    serve_paced(conns, vec![snap], hold, Duration::ZERO)
 }
 
-/// [`serve`] with a pause of `pause` after every 100 frames.
+/// [`serve`] with a pause of `pause` after every 100 frames; HTTP request k gets
+/// `snaps[k]` (the last one after).
 fn serve_paced(
     conns: Vec<Vec<Vec<u8>>>,
-    snap: Vec<u8>,
+    snaps: Vec<Vec<u8>>,
     hold: Duration,
     pause: Duration,
 ) -> (SocketAddr, SocketAddr) {
@@ -94,12 +110,15 @@ fn serve_paced(
         rt.block_on(async move {
             let http = tokio::net::TcpListener::from_std(http).unwrap();
             tokio::spawn(async move {
+                let mut k = 0;
                 while let Ok((mut s, _)) = http.accept().await {
+                    let snap = &snaps[k.min(snaps.len() - 1)];
+                    k += 1;
                     let mut req = [0u8; 4096];
                     let _ = s.read(&mut req).await;
                     let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", snap.len());
                     let _ = s.write_all(head.as_bytes()).await;
-                    let _ = s.write_all(&snap).await;
+                    let _ = s.write_all(snap).await;
                 }
             });
             let ws = tokio::net::TcpListener::from_std(ws).unwrap();
@@ -268,7 +287,7 @@ fn legcore_run_trades_on_a_live_book_until_its_duration() {
     let n = stream.len() as u64;
     // 20,000 frames over about 3 s: the strategy decides on each, for its holds to pass.
     let pause = Duration::from_millis(15);
-    let (ws, http) = serve_paced(vec![stream], snap, Duration::from_secs(60), pause);
+    let (ws, http) = serve_paced(vec![stream], vec![snap], Duration::from_secs(60), pause);
     let dir = common::tmp("paper-duration");
     let scenario = paper_scenario(&dir, ws, http);
     let (report, journal) = (dir.join("r.json"), dir.join("j"));
@@ -351,4 +370,100 @@ fn ctrl_c_ends_a_live_run_cleanly_with_its_report() {
         serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
     assert_live_report(&report, n);
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// A one-level book's frames: the first diff deletes the only bid (the snapshot's window
+/// runs out on that side), the next one comes after, the last one straddles the fresh
+/// snapshot. Snapshots: the first, then the fresh one the refresh gets.
+fn window_frames() -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+    let diff = |first: u64, last: u64, prev: u64, b: &str, a: &str| {
+        format!(
+            "{{\"e\":\"depthUpdate\",\"E\":1,\"T\":1,\"s\":\"BTCUSDT\",\"U\":{first},\
+             \"u\":{last},\"pu\":{prev},\"b\":[{b}],\"a\":[{a}]}}"
+        )
+        .into_bytes()
+    };
+    let frames = vec![
+        diff(9, 11, 8, "[\"100.0\",\"0\"]", ""),
+        diff(12, 12, 11, "", "[\"101.0\",\"2.000\"]"),
+        diff(13, 14, 12, "[\"99.0\",\"1.500\"]", "[\"101.0\",\"3.000\"]"),
+    ];
+    let snap = |id: u64, bid: &str, ask: &str| {
+        format!("{{\"lastUpdateId\":{id},\"E\":1,\"T\":1,\"bids\":[{bid}],\"asks\":[{ask}]}}")
+            .into_bytes()
+    };
+    let snaps = vec![
+        snap(10, "[\"100.0\",\"1.000\"]", "[\"101.0\",\"1.000\"]"),
+        snap(13, "[\"99.0\",\"2.000\"]", "[\"101.0\",\"2.000\"]"),
+    ];
+    (frames, snaps)
+}
+
+#[test]
+fn a_book_out_of_its_snapshot_window_refreshes_and_the_loop_follows() {
+    let (frames, snaps) = window_frames();
+    let (ws, http) = serve_paced(
+        vec![frames],
+        snaps,
+        Duration::from_millis(200),
+        Duration::ZERO,
+    );
+    let mut report = run_live(live_feed(live_config(ws, http, 1)));
+    let s = &report.live[0];
+    let h = &s.health;
+    assert_eq!(
+        (h.refreshes, h.snapshots, h.gaps, h.resyncs),
+        (1, 2, 0, 0),
+        "{h:?}"
+    );
+    assert_eq!((s.resets, report.md_resets), (1, 1));
+    let lv = |price_ticks, qty_lots| Level {
+        price_ticks,
+        qty_lots,
+    };
+    // The fresh snapshot, then the diff that straddles it.
+    let want = vec![lv(990, 1_500), lv(1_010, 3_000)];
+    let (book, live) = &report.books[0];
+    assert!(live);
+    assert_eq!(levels(book), want, "the loop's book");
+    let venue_book = report.gateways[0].book_ladder(BookId::new(0)).unwrap();
+    assert_eq!(levels(venue_book), want, "the venue's book");
+}
+
+#[test]
+fn a_snapshot_older_than_the_stream_is_fetched_again_no_faster_than_the_spacing() {
+    use legcore::runtime::live::binance::{run_client, LineSink, SNAPSHOT_MIN_NS};
+    struct Count(u64);
+    impl LineSink for Count {
+        fn on_line(
+            &mut self,
+            _: &[u8],
+            _: &Ladder,
+            _: bool,
+            _: &legcore::runtime::live::Health,
+        ) -> bool {
+            self.0 += 1;
+            true
+        }
+    }
+    // Frames from far into the capture: its snapshot is older than every one of them,
+    // so each fetch fails to sync and the client asks again. The server holds the
+    // connection open for 3 s after the frames, then drops it (the client stops).
+    let (snap, stream) = capture();
+    let frames: Vec<Vec<u8>> = stream[20_000..23_000].to_vec();
+    let (ws, http) = serve(vec![frames], snap, Duration::from_secs(3));
+    let t0 = std::time::Instant::now();
+    let mut book = Ladder::new(16_384, 4_096);
+    let health = run_client(&live_config(ws, http, 1), &mut book, &mut Count(0));
+    let took = t0.elapsed().as_nanos() as u64;
+    // Each frame buffered while no snapshot syncs asks for one: spaced, the client reads
+    // about two frames a second and the rest wait in the socket.
+    assert!(health.frames >= 3, "{health:?}");
+    assert!(health.snapshots >= 3, "it asked again: {health:?}");
+    let most = 2 + took / SNAPSHOT_MIN_NS;
+    assert!(
+        health.snapshots <= most,
+        "{} fetches in {took} ns",
+        health.snapshots
+    );
 }

@@ -63,6 +63,7 @@ pub fn live_json(live: &[LiveStats]) -> Value {
                 "failures": h.failures,
                 "snapshots": h.snapshots,
                 "resyncs": h.resyncs,
+                "refreshes": h.refreshes,
                 "gaps": h.gaps,
                 "frames": h.frames,
                 "refused": h.refused,
@@ -87,11 +88,16 @@ pub fn live_lines(doc: &Value) -> String {
             .map_or("no message".into(), |ms| {
                 format!("last message {ms} ms before the end")
             });
-        t +=
-            &format!(
-            "live      feed {i}: {} connects ({} failures), {} frames, {} snapshots, {} resyncs, \
-             {} gaps, {} refused; {age}",
-            f["connects"], f["failures"], f["frames"], f["snapshots"], f["resyncs"], f["gaps"],
+        t += &format!(
+            "live      feed {i}: {} connects ({} failures), {} frames, {} snapshots ({} resyncs, \
+             {} refreshes), {} gaps, {} refused; {age}",
+            f["connects"],
+            f["failures"],
+            f["frames"],
+            f["snapshots"],
+            f["resyncs"],
+            f["refreshes"],
+            f["gaps"],
             f["refused"]
         );
         if let Some(e) = f["last_error"].as_str() {

@@ -187,6 +187,19 @@ impl BookFeed {
         }
     }
 
+    /// Whether a live Binance book has run out of its snapshot's window: a side with no
+    /// level left. The REST snapshot lists the top N levels a side and a level beyond
+    /// them is unknown until it changes, so when the price walks past the window a side
+    /// empties while the venue's does not. A live client then fetches a fresh snapshot
+    /// (see `runtime::live`); a replay cannot, and says so by an empty side. Other
+    /// formats send whole books or their own snapshots: never.
+    pub fn window_exhausted(&self, ladder: &Ladder) -> bool {
+        let binance = matches!(self.sync, Sync::Binance(_));
+        binance
+            && self.is_live()
+            && (ladder.len(crate::book::Side::Bid) == 0 || ladder.len(crate::book::Side::Ask) == 0)
+    }
+
     /// Starts over, as on a new connection: the sequence and any buffered diffs are
     /// forgotten and the next snapshot installs the book; `ladder` is cleared. Counts
     /// (`refused`, OKX's statistics) are kept. Allocates nothing.

@@ -14,8 +14,9 @@
 //! While it waits it reads no socket: the venue's stream backs up in TCP, and a venue
 //! that drops a slow reader causes a reconnect. A reconnect is told to the loop by a
 //! reset marker ([`MD_RESET`]) before the new connection's first line: the loop's and the
-//! venue's books start over with the client's and go live again on its snapshot. The
-//! wait ends on the run's stop flag too.
+//! venue's books start over with the client's and go live again on its snapshot; so are
+//! the client's window refreshes (a fresh snapshot when a side ran out). The wait ends
+//! on the run's stop flag too.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -43,7 +44,8 @@ pub struct LiveStats {
     pub waited: u64,
     /// Line buffers allocated (the rest were reused).
     pub allocated: u64,
-    /// Reset markers sent (one per reconnect after the first connection).
+    /// Reset markers sent (one per reconnect after the first connection, and per
+    /// window refresh).
     pub resets: u64,
     /// When the last line was handed on, and when the thread ended, on the run's clock
     /// (ns; 0 = none): the last message's age at the end is their difference.
@@ -96,7 +98,7 @@ pub fn run_live_feeder(f: LiveFeeder) -> LiveStats {
         clock,
         idle: Idle::new(wait),
         stop: config.stop.clone(),
-        connects: 0,
+        epoch: (0, 0),
         next_line: 0,
         stats: LiveStats::default(),
     };
@@ -127,8 +129,9 @@ struct Sink {
     clock: Clock,
     idle: Idle,
     stop: Option<Arc<AtomicBool>>,
-    /// The client's connection count at the last line.
-    connects: u64,
+    /// The client's connections and refreshes at the last line: when they move, the
+    /// client's book started over.
+    epoch: (u64, u64),
     next_line: u32,
     stats: LiveStats,
 }
@@ -182,10 +185,12 @@ impl Sink {
 
 impl LineSink for Sink {
     fn on_line(&mut self, line: &[u8], _: &Ladder, _: bool, health: &Health) -> bool {
-        if health.connects != self.connects {
-            // A new connection: the loop's and the venue's books start over with it.
-            let first = self.connects == 0;
-            self.connects = health.connects;
+        let epoch = (health.connects, health.refreshes);
+        if epoch != self.epoch {
+            // A new connection or a refresh: the loop's and the venue's books start over
+            // with the client's (not before the first connection's first line).
+            let first = self.epoch.0 == 0;
+            self.epoch = epoch;
             if !first {
                 self.stats.resets += 1;
                 let reset = MdLine {

@@ -5,6 +5,9 @@
 //! snapshot is fetched once the first diff is buffered; diffs up to `lastUpdateId` are
 //! dropped, then the `U`/`u`/`pu` chain applies. A gap puts the feed back to waiting for a
 //! snapshot (the book is stale until live again): the client fetches a new one (a resync).
+//! A book that runs out of its snapshot's window (a side empties as the price walks past
+//! the levels the snapshot listed) fetches a fresh snapshot, at most every
+//! [`REFRESH_MIN_NS`]: a refresh, told to the sink by `Health::refreshes`.
 //! A connection that drops reconnects after a bounded exponential backoff with jitter, on
 //! a fresh `BookFeed` (a new connection is a new stream). Pings go out every
 //! [`LiveConfig::ping_every`]; tungstenite answers the server's pings.
@@ -59,6 +62,15 @@ pub struct LiveConfig {
     /// waiting for a frame or backing off, so a stop never waits on a silent venue.
     pub stop: Option<Arc<AtomicBool>>,
 }
+
+/// Least time between two window refreshes (`Health::refreshes`), ns: a venue whose
+/// snapshot leaves a side empty (a one-sided book) is not asked more than this.
+pub const REFRESH_MIN_NS: u64 = 5_000_000_000;
+
+/// Least time between two snapshot fetches of one connection, ns: Binance weighs a
+/// 1000-level depth request at 20 of its 2400 a minute, so this keeps a client whose
+/// snapshots keep failing to sync (older than the stream) far under the limit.
+pub const SNAPSHOT_MIN_NS: u64 = 500_000_000;
 
 /// How often a client looks at its stop flag.
 pub const STOP_POLL: Duration = Duration::from_millis(20);
@@ -207,6 +219,8 @@ async fn session(
     let mut feed = BookFeed::new(cfg.format, cfg.tick, cfg.lot);
     let refused_before = health.refused;
     let mut line = Vec::with_capacity(64 * 1024);
+    let mut last_refresh: Option<u64> = None;
+    let mut last_fetch: Option<u64> = None;
     let mut ping = tokio::time::interval(cfg.ping_every);
     ping.tick().await;
     loop {
@@ -236,12 +250,29 @@ async fn session(
         if !ok {
             return Ok(());
         }
+        let refresh = feed.window_exhausted(book)
+            && last_refresh.is_none_or(|t| now.saturating_sub(t) >= REFRESH_MIN_NS);
+        if refresh {
+            // Start over on a fresh snapshot; the sink sees `refreshes` move first.
+            health.refreshes += 1;
+            last_refresh = Some(now);
+            feed.reset(book);
+        }
         if feed.needs_snapshot() {
-            if was_live {
+            if was_live && !refresh {
                 health.gaps += 1;
                 health.resyncs += 1;
             }
+            // A snapshot older than the stream fails to sync at once and asks again:
+            // fetches are spaced by SNAPSHOT_MIN_NS (the frames wait in the socket).
+            if let Some(t) = last_fetch {
+                let wait = t
+                    .saturating_add(SNAPSHOT_MIN_NS)
+                    .saturating_sub(clock.now_ns());
+                tokio::time::sleep(Duration::from_nanos(wait)).await;
+            }
             let body = http::get(&cfg.snapshot_url, 64 << 20).await?;
+            last_fetch = Some(clock.now_ns());
             health.snapshots += 1;
             let now = clock.now_ns();
             let ok = apply(&mut line, now, &body, &mut feed, book, sink, health);

@@ -58,6 +58,9 @@ pub struct Health {
     pub resyncs: u64,
     /// Sequence gaps seen while live.
     pub gaps: u64,
+    /// Snapshots fetched because a live book ran out of its snapshot's window (a side
+    /// emptied as the price walked past the levels the snapshot listed).
+    pub refreshes: u64,
     /// Text frames received (each allocates once in tungstenite).
     pub frames: u64,
     /// Lines the book refused (see `BookFeed::refused`).
