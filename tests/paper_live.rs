@@ -402,12 +402,9 @@ fn window_frames() -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
 #[test]
 fn a_book_out_of_its_snapshot_window_refreshes_and_the_loop_follows() {
     let (frames, snaps) = window_frames();
-    let (ws, http) = serve_paced(
-        vec![frames],
-        snaps,
-        Duration::from_millis(200),
-        Duration::ZERO,
-    );
+    // Held past the fetch spacing: the refresh's fetch waits SNAPSHOT_MIN_NS after the
+    // first one.
+    let (ws, http) = serve_paced(vec![frames], snaps, Duration::from_secs(2), Duration::ZERO);
     let mut report = run_live(live_feed(live_config(ws, http, 1)));
     let s = &report.live[0];
     let h = &s.health;

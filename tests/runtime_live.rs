@@ -341,6 +341,12 @@ fn replayed_real_feed(md_in_loop: bool) {
         policy: Policy::AcceptPartial,
         after_md_lines: 3_000,
     };
+    // Due at line 49 400, where the capture's book has run out of its snapshot's window
+    // (no bid left: a side past the REST snapshot's 1000 levels is unknown).
+    let late = Job {
+        after_md_lines: 49_400,
+        ..job.clone()
+    };
     let mut r = wide_open(2);
     let mut limits_risk = RiskState::new(Decimal::from_i64(10_000_000));
     for _ in 0..2 {
@@ -360,7 +366,8 @@ fn replayed_real_feed(md_in_loop: bool) {
         md_in_loop,
         ..Config::default()
     };
-    let report = run_with_feeds(&config, vec![x0, x1], r, vec![feed], vec![job]).unwrap();
+    let jobs = vec![job, late];
+    let report = run_with_feeds(&config, vec![x0, x1], r, vec![feed], jobs).unwrap();
     // The reference: the same capture through the single-threaded replay.
     let mut reference = Replay::new(ReplayConfig {
         market: Market::Futures,
@@ -400,6 +407,18 @@ fn replayed_real_feed(md_in_loop: bool) {
         .expect("the long filled")
         .to_num::<f64>();
     assert!((600_000.0..640_000.0).contains(&avg), "{avg}");
+    // The late job was refused, not priced on its placeholder top.
+    let stale = legcore::group::GroupError::StaleBook {
+        leg: LegIdx::new(0),
+    };
+    assert_eq!(report.refused_at_start[1], Some(stale));
+    assert_eq!(
+        report.groups[1]
+            .leg_record(LegIdx::new(0))
+            .unwrap()
+            .filled_lots,
+        0
+    );
     for stage in [Stage::BookApply, Stage::MdQueue, Stage::TickToOrder] {
         assert!(!report.telemetry.histogram(stage).is_empty(), "{stage:?}");
     }

@@ -137,12 +137,23 @@ impl<S: Strategy> Engine<S> {
         } else {
             self.now
         };
-        // Legs on a fed book decide on its live top.
+        // Legs on a fed book decide on its live top; a job tied to the feed whose fed
+        // book has none (stale) is refused, never priced on its placeholder top.
+        let mut stale = None;
         for (leg, top) in live.job.tops.iter_mut().enumerate() {
             let (venue, book) = (live.job.plans[leg].venue, live.job.books[leg]);
-            if let Some((bid, ask)) = self.market.live_top(venue, book) {
-                (top.bid_ticks, top.ask_ticks) = (bid, ask);
+            match self.market.live_top(venue, book) {
+                Some((bid, ask)) => (top.bid_ticks, top.ask_ticks) = (bid, ask),
+                None if live.job.after_md_lines > 0 && self.market.fed(venue, book) => {
+                    stale = stale.or(Some(LegIdx::new(leg)));
+                }
+                None => {}
             }
+        }
+        if let Some(leg) = stale {
+            let why = GroupError::StaleBook { leg };
+            self.groups[j].refused = Some(why);
+            return self.refused(j, why);
         }
         live.now_tops.clear();
         // One top per leg (checked by the runtime), at most MAX_GROUP_LEGS (the group's).

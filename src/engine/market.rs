@@ -87,6 +87,11 @@ impl Market {
         top(&self.ladders[f])
     }
 
+    /// Whether a feed keeps `venue`'s book `book`.
+    pub(super) fn fed(&self, venue: VenueId, book: BookId) -> bool {
+        self.places.contains(&(venue, book))
+    }
+
     pub(super) fn into_books(self) -> Vec<(Ladder, bool, u64)> {
         let refused = self.syncs.iter().map(|s| s.refused);
         self.ladders

@@ -186,6 +186,14 @@ pub enum GroupError {
         /// Leg index.
         leg: LegIdx,
     },
+    /// A leg's book is fed by the run but has no live top (stale after a gap, or a side
+    /// past its snapshot's window) when a job tied to the feed starts: nothing was sent,
+    /// rather than orders priced on the job's placeholder top.
+    #[error("leg {leg}: its fed book is not live (no usable top of book)")]
+    StaleBook {
+        /// Leg index.
+        leg: LegIdx,
+    },
     /// Risk refused a leg's order: nothing was sent.
     #[error("leg {leg}: risk: {reason}")]
     Risk {
