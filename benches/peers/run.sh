@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # One command for the side-by-side peer comparison (issue 6): runs the criterion benches
 # of benches/peers (legcore vs nautilus-model, hftbacktest, rtrb, ringbuf, crossbeam),
-# the NautilusTrader Python side process in a venv it creates, and regenerates the
+# the NautilusTrader Python side process in a venv it creates, the instruction counts
+# (icount.sh, callgrind), and regenerates the
 # section of PERF.md between <!-- peers:begin --> and <!-- peers:end -->.
 #
-# Usage: benches/peers/run.sh            (about 10 minutes on 2 cores)
+# Usage: benches/peers/run.sh            (about 12 minutes on 2 cores; needs valgrind)
 # Environment:
 #   PEERS_MEASURE_SECS  criterion measurement time per line (default 2)
 #   PEERS_VENV          venv for nautilus_trader (default target/peers-venv)
@@ -43,6 +44,8 @@ run_all() {
     echo "pip could not install nautilus_trader==1.221.0: Python rows left out" \
       | tee "$PEERS_OUT/python.jsonl"
   fi
+  echo "=== instruction counts (callgrind, benches/peers/icount.sh)"
+  benches/peers/icount.sh
 }
 export -f run_all
 export py_ok venv

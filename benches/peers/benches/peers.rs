@@ -27,26 +27,29 @@
 //! `benches/peers/perf_md.py`. Python's NautilusTrader is timed by a side process
 //! (`python/nautilus_book.py`) on the inputs this bench writes to `inputs.json`.
 
+#[path = "peers/adapters.rs"]
+mod adapters;
+
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use adapters::{
+    h_apply, h_btree, h_change, h_diffs, h_hash, h_replay, h_roi, h_walk, legcore_replay, n_diffs,
+    n_order, n_replay, nautilus_book,
+};
 use criterion::measurement::WallTime;
 use criterion::{BatchSize, BenchmarkGroup, BenchmarkId, Criterion, Throughput};
 use crossbeam_utils::CachePadded;
-use hftbacktest::depth::{
-    BTreeMarketDepth, HashMapMarketDepth, L2MarketDepth, MarketDepth, ROIVectorMarketDepth,
-};
 use legcore::book::{Ladder, OrderSide, Side};
 use legcore::runtime::ring;
 use legcore::walk::{walk_qty, Metrics, Thresholds};
-use legcore_peers::{count_allocs, full_run, record, Change, Counting, Data, Hist};
+use legcore_peers::{count_allocs, full_run, record, Counting, Data, Hist};
 use nautilus_model::data::BookOrder;
-use nautilus_model::enums::{BookType, OrderSide as NSide};
-use nautilus_model::identifiers::InstrumentId;
+use nautilus_model::enums::OrderSide as NSide;
 use nautilus_model::orderbook::OrderBook;
-use nautilus_model::types::{Price, Quantity};
+use nautilus_model::types::Quantity;
 use serde_json::json;
 
 #[global_allocator]
@@ -64,79 +67,6 @@ const CAP: usize = 1024;
 fn data() -> &'static Data {
     static DATA: OnceLock<Data> = OnceLock::new();
     DATA.get_or_init(|| Data::load(REPLAY_DIFFS))
-}
-
-fn n_side(s: Side) -> NSide {
-    match s {
-        Side::Bid => NSide::Buy,
-        Side::Ask => NSide::Sell,
-    }
-}
-
-/// A nautilus `BookOrder` for a change (L2: the order id is derived from the price).
-fn n_order(d: &Data, c: &Change) -> BookOrder {
-    let px = Price::new(c.price_ticks as f64 * d.tick_f64(), d.tick.dp());
-    let qty = Quantity::new(c.qty_lots as f64 * d.lot_f64(), d.lot.dp());
-    BookOrder::new(n_side(c.side), px, qty, 0)
-}
-
-fn nautilus_book(d: &Data) -> OrderBook {
-    let mut b = OrderBook::new(InstrumentId::from("BTCUSDT-PERP.BINANCE"), BookType::L2_MBP);
-    for (side, levels) in [(Side::Bid, &d.bids), (Side::Ask, &d.asks)] {
-        for l in levels.iter() {
-            let c = Change {
-                side,
-                price_ticks: l.price_ticks,
-                qty_lots: l.qty_lots,
-            };
-            b.add(n_order(d, &c), 0, d.seq, Default::default());
-        }
-    }
-    b
-}
-
-/// (price, qty) in f64 for hftbacktest.
-fn h_change(d: &Data, c: &Change) -> (Side, f64, f64) {
-    let px = c.price_ticks as f64 * d.tick_f64();
-    (c.side, px, c.qty_lots as f64 * d.lot_f64())
-}
-
-fn h_apply<M: L2MarketDepth>(m: &mut M, c: &(Side, f64, f64), ts: i64) {
-    match c.0 {
-        Side::Bid => black_box(m.update_bid_depth(c.1, c.2, ts)),
-        Side::Ask => black_box(m.update_ask_depth(c.1, c.2, ts)),
-    };
-}
-
-fn h_load<M: L2MarketDepth>(mut m: M, d: &Data) -> M {
-    for (side, levels) in [(Side::Bid, &d.bids), (Side::Ask, &d.asks)] {
-        for l in levels.iter() {
-            let c = Change {
-                side,
-                price_ticks: l.price_ticks,
-                qty_lots: l.qty_lots,
-            };
-            h_apply(&mut m, &h_change(d, &c), 0);
-        }
-    }
-    m
-}
-
-/// A ROIVector depth whose range covers the snapshot and 2000 ticks beyond each end.
-fn h_roi(d: &Data) -> ROIVectorMarketDepth {
-    let lo = d.bids.last().expect("bids").price_ticks - 2000;
-    let hi = d.asks.last().expect("asks").price_ticks + 2000;
-    let t = d.tick_f64();
-    let m = ROIVectorMarketDepth::new(t, d.lot_f64(), lo as f64 * t, hi as f64 * t);
-    h_load(m, d)
-}
-
-fn h_hash(d: &Data) -> HashMapMarketDepth {
-    h_load(HashMapMarketDepth::new(d.tick_f64(), d.lot_f64()), d)
-}
-
-fn h_btree(d: &Data) -> BTreeMarketDepth {
-    h_load(BTreeMarketDepth::new(d.tick_f64(), d.lot_f64()), d)
 }
 
 /// Records how many operations one criterion iteration of `id` performs.
@@ -239,54 +169,17 @@ fn replay(g: &mut BenchmarkGroup<WallTime>, d: &Data) {
         d.diffs.len()
     );
     let p = "replay";
-    let hd: Vec<Vec<_>> = d
-        .diffs
-        .iter()
-        .map(|x| x.changes.iter().map(|c| h_change(d, c)).collect())
-        .collect();
-    let nd: Vec<Vec<BookOrder>> = d
-        .diffs
-        .iter()
-        .map(|x| x.changes.iter().map(|c| n_order(d, c)).collect())
-        .collect();
-
-    let legcore = |l: &mut Ladder| {
-        for diff in &d.diffs {
-            let mut tx = l.update();
-            for c in &diff.changes {
-                tx.set(c.side, c.price_ticks, c.qty_lots)
-                    .expect("valid level");
-            }
-            tx.commit(diff.seq).expect("in sync");
-        }
-    };
+    let hd = h_diffs(d);
+    let nd = n_diffs(d);
+    let legcore = |l: &mut Ladder| legcore_replay(d, l);
     replay_line(g, "legcore", p, changes, || d.ladder(), legcore);
-    fn hft<M: L2MarketDepth>(hd: &[Vec<(Side, f64, f64)>]) -> impl Fn(&mut M) + '_ {
-        move |m: &mut M| {
-            for (k, diff) in hd.iter().enumerate() {
-                for c in diff {
-                    h_apply(m, c, k as i64);
-                }
-            }
-        }
-    }
-    replay_line(
-        g,
-        "hftbacktest_roivector",
-        p,
-        changes,
-        || h_roi(d),
-        hft(&hd),
-    );
-    replay_line(g, "hftbacktest_hashmap", p, changes, || h_hash(d), hft(&hd));
-    replay_line(g, "hftbacktest_btree", p, changes, || h_btree(d), hft(&hd));
-    let nautilus = |b: &mut OrderBook| {
-        for (diff, orders) in d.diffs.iter().zip(&nd) {
-            for o in orders {
-                b.update(*o, 0, diff.seq, Default::default());
-            }
-        }
-    };
+    let roi = |m: &mut _| h_replay(&hd, m);
+    replay_line(g, "hftbacktest_roivector", p, changes, || h_roi(d), roi);
+    let hash = |m: &mut _| h_replay(&hd, m);
+    replay_line(g, "hftbacktest_hashmap", p, changes, || h_hash(d), hash);
+    let btree = |m: &mut _| h_replay(&hd, m);
+    replay_line(g, "hftbacktest_btree", p, changes, || h_btree(d), btree);
+    let nautilus = |b: &mut OrderBook| n_replay(d, &nd, b);
     replay_line(
         g,
         "nautilus_model",
@@ -320,27 +213,6 @@ fn replay_line<S>(
     h.report(&id, "means over whole replays, per level change");
     let mut s = setup();
     allocs(&id, count_allocs(changes, || run(&mut s)));
-}
-
-/// Our walk loop over hftbacktest's ROIVector depth: buy `qty`, return (average price,
-/// worst price, filled), in f64 as the depth holds them.
-fn h_walk(m: &ROIVectorMarketDepth, qty: f64, tick: f64, lot: f64) -> (f64, f64, f64) {
-    let (lb, _) = m.roi_tick();
-    let asks = m.ask_depth();
-    let mut i = (m.best_ask_tick() - lb) as usize;
-    let (mut left, mut notional, mut worst) = (qty, 0.0, 0.0);
-    while left > lot * 0.5 && i < asks.len() {
-        let q = asks[i];
-        if q > 0.0 {
-            let take = q.min(left);
-            worst = (i as i64 + lb) as f64 * tick;
-            notional += take * worst;
-            left -= take;
-        }
-        i += 1;
-    }
-    let filled = qty - left;
-    (notional / filled, worst, filled)
 }
 
 fn book_walk(c: &mut Criterion) {
