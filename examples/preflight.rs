@@ -81,7 +81,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         r.filled_qty,
         r.avg_price.map_or("-".into(), |p| p.to_string()),
         r.worst_price.map_or("-".into(), |p| p.to_string()),
-        r.metrics.slippage_bps.to_num::<f64>(),
+        r.metrics.slippage_bps().to_num::<f64>(),
         r.levels_used,
         r.metrics.recommendation
     );

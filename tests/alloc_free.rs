@@ -121,8 +121,8 @@ fn hot_path_allocates_nothing_after_construction() {
             let m = Metrics::compute(&w, bid.price_ticks, ask.price_ticks, &t);
             let n = walk_notional(&ladder, side, 12_345 + i128::from(round)).unwrap();
             let m2 = Metrics::compute(&n, bid.price_ticks, ask.price_ticks, &t);
-            sink += w.notional_tl + n.qty_num + i128::from(m.slippage_bps.to_bits() as i8);
-            sink += i128::from(m2.liquidity_score.to_bits() as i8);
+            sink += w.notional_tl + n.qty_num + i128::from(m.slippage_bps().to_bits() as i8);
+            sink += i128::from(m2.liquidity_score().to_bits() as i8);
             sink += depth_to_price(&ladder, side, 10_000).0;
         }
         let text = texts[(round % 4) as usize];

@@ -142,12 +142,12 @@ fn report_formulas_match_the_seed() {
     )
     .unwrap();
     assert_eq!(r.mid, d("100"));
-    assert_eq!(r.metrics.spread_bps, Ratio::from_num(200));
+    assert_eq!(r.metrics.spread_bps(), Ratio::from_num(200));
     // avg 101.5 → +150 bps; slippage in quote |101.5 − 100| × 2 = 3.
-    assert_eq!(r.metrics.slippage_bps, Ratio::from_num(150));
+    assert_eq!(r.metrics.slippage_bps(), Ratio::from_num(150));
     assert_eq!(r.slippage_quote, d("3"));
     // score = 0.5 + 0.3 × max(0, 1 − 1.5) + 0.2 × max(0, 1 − 2) = 0.5
-    assert_eq!(r.metrics.liquidity_score, Ratio::from_num(0.5));
+    assert_eq!(r.metrics.liquidity_score(), Ratio::from_num(0.5));
     assert_eq!(
         r.metrics.recommendation,
         Recommendation::HighSlippageWarning
@@ -161,7 +161,7 @@ fn report_formulas_match_the_seed() {
         &Thresholds::default(),
     )
     .unwrap();
-    assert_eq!(r.metrics.slippage_bps, Ratio::from_num(100));
+    assert_eq!(r.metrics.slippage_bps(), Ratio::from_num(100));
 }
 
 #[test]
@@ -177,7 +177,7 @@ fn recommendation_thresholds_are_configurable() {
         &Thresholds::default(),
     )
     .unwrap();
-    assert_eq!(r.metrics.slippage_bps, Ratio::from_num(1));
+    assert_eq!(r.metrics.slippage_bps(), Ratio::from_num(1));
     assert_eq!(r.metrics.recommendation, Recommendation::UseLimit);
     let strict = Thresholds {
         use_limit_bps: Ratio::from_num(0.5),
@@ -189,7 +189,7 @@ fn recommendation_thresholds_are_configurable() {
         Recommendation::HighSlippageWarning
     );
     // score = 0.5 + 0.3 × (1 − 0.01) + 0.2 × (1 − 0.02) = 0.993
-    let s = r.metrics.liquidity_score.to_num::<f64>();
+    let s = r.metrics.liquidity_score().to_num::<f64>();
     assert!((s - 0.993).abs() < 1e-12, "{s}");
 }
 

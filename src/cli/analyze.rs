@@ -106,10 +106,10 @@ fn json(r: &LiquidityReport, target: Target) -> String {
         r.best_bid,
         r.best_ask,
         r.mid,
-        num(m.spread_bps),
-        num(m.slippage_bps),
+        num(m.spread_bps()),
+        num(m.slippage_bps()),
         r.slippage_quote,
-        num(m.liquidity_score),
+        num(m.liquidity_score()),
         m.recommendation,
         short
     )
@@ -144,7 +144,7 @@ fn table(path: &str, book: &LoadedBook, r: &LiquidityReport, target: Target) -> 
         r.best_bid,
         r.best_ask,
         r.mid,
-        m.spread_bps.to_num::<f64>()
+        m.spread_bps().to_num::<f64>()
     );
     s += &format!(
         "filled       {} base, {} quote, over {} levels ({depth})\n",
@@ -170,12 +170,12 @@ fn table(path: &str, book: &LoadedBook, r: &LiquidityReport, target: Target) -> 
     );
     s += &format!(
         "slippage     {:+.4} bps vs mid ({} quote)\n",
-        m.slippage_bps.to_num::<f64>(),
+        m.slippage_bps().to_num::<f64>(),
         r.slippage_quote
     );
     s += &format!(
         "score        {:.4}\nverdict      {}\n",
-        m.liquidity_score.to_num::<f64>(),
+        m.liquidity_score().to_num::<f64>(),
         m.recommendation
     );
     s

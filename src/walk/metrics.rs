@@ -13,7 +13,8 @@
 //!   `high_slippage_warning`.
 //!
 //! Ratios truncate toward zero at 2^-64. Values past the `Ratio` range (±2^63, only
-//! reachable with absurd books) saturate.
+//! reachable with absurd books) saturate. The recommendation is decided by comparisons
+//! when the report is made; the figures are divided when read (see [`Metrics`]).
 
 use core::fmt;
 
@@ -73,16 +74,63 @@ impl Default for Thresholds {
 }
 
 /// The verdict numbers of one walk against one top of book.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// The recommendation is decided when the report is made, by comparisons alone (no
+/// division: `|num| × 2^64 < threshold × den` in `u128` whenever that fits, which it does
+/// for any real book, with the dividing path as the fallback). The bps figures and the
+/// score are quotients kept as their operands and divided only when a caller reads them
+/// ([`Metrics::spread_bps`], [`Metrics::slippage_bps`], [`Metrics::liquidity_score`]): the
+/// engine's hot path reads the recommendation only, so it never pays the two 128-bit
+/// divisions (measured: they were two thirds of a 20-level walk's report, PERF.md).
+/// Equality compares the values, not the operands.
+#[derive(Debug, Clone, Copy)]
 pub struct Metrics {
-    /// `(ask − bid) / mid × 10⁴`.
-    pub spread_bps: Ratio,
-    /// Signed slippage of the average against the mid, positive = worse.
-    pub slippage_bps: Ratio,
-    /// The seed's 0..1 score.
-    pub liquidity_score: Ratio,
+    spread: Quotient,
+    slippage: Quotient,
+    sufficient: bool,
     /// The seed's recommendation.
     pub recommendation: Recommendation,
+}
+
+/// A bps figure, `num × 2^64 / den` in `Ratio` bits truncated toward zero, not divided yet.
+#[derive(Debug, Clone, Copy)]
+enum Quotient {
+    /// `num / den` with `den > 0`.
+    Lazy { num: i128, den: i128 },
+    /// Already a value (an empty fill's 10⁴, or a slippage that needed 256 bits).
+    Value(Ratio),
+}
+
+impl Quotient {
+    #[inline]
+    fn value(self) -> Ratio {
+        match self {
+            Quotient::Lazy { num, den } => {
+                ratio(num, den).unwrap_or(if num < 0 { Ratio::MIN } else { Ratio::MAX })
+            }
+            Quotient::Value(r) => r,
+        }
+    }
+
+    /// `|self| < t`, exactly as comparing the truncated value would decide: for an
+    /// integer `t` (a `Ratio`'s bits), `floor(y) < t ⇔ y < t`, so with `y = |num| × 2^64 /
+    /// den` the comparison is `|num| × 2^64 < t × den`, with no division when both sides
+    /// fit in `u128`.
+    #[inline]
+    fn abs_below(self, t: Ratio) -> bool {
+        if let Quotient::Lazy { num, den } = self {
+            let Ok(t_bits) = u128::try_from(t.to_bits()) else {
+                return false;
+            };
+            let (n, d) = (num.unsigned_abs(), den.unsigned_abs());
+            if n < 1 << 64 {
+                if let Some(rhs) = t_bits.checked_mul(d) {
+                    return (n << 64) < rhs;
+                }
+            }
+        }
+        self.value().saturating_abs() < t
+    }
 }
 
 const BPS: i128 = 10_000;
@@ -113,44 +161,73 @@ impl Metrics {
     #[inline]
     pub fn compute(walk: &Walk, bid_ticks: i64, ask_ticks: i64, t: &Thresholds) -> Metrics {
         let m2 = i128::from(bid_ticks) + i128::from(ask_ticks);
-        let spread = i128::from(ask_ticks - bid_ticks);
-        let spread_bps = ratio(2 * BPS * spread, m2).unwrap_or(Ratio::MAX);
-        let slippage_bps = if walk.is_empty() {
-            Ratio::from_num(BPS)
+        let spread = Quotient::Lazy {
+            num: 2 * BPS * i128::from(ask_ticks - bid_ticks),
+            den: m2,
+        };
+        let slippage = if walk.is_empty() {
+            Quotient::Value(Ratio::from_num(BPS))
         } else {
-            slippage_bps(walk, m2)
+            slippage(walk, m2)
         };
         let sufficient = walk.depth_sufficient();
-        let abs_slip = slippage_bps.saturating_abs();
-        let depth_score = if sufficient {
-            Ratio::from_num(0.5)
-        } else {
-            Ratio::ZERO
-        };
-        let score = depth_score
-            + linear_score(abs_slip, SLIP_WEIGHT, SLIP_SLOPE)
-            + linear_score(spread_bps, SPREAD_WEIGHT, SPREAD_SLOPE);
         let recommendation = if !sufficient {
             Recommendation::InsufficientDepth
-        } else if abs_slip < t.use_limit_bps {
+        } else if slippage.abs_below(t.use_limit_bps) {
             Recommendation::UseLimit
-        } else if abs_slip < t.market_ok_bps {
+        } else if slippage.abs_below(t.market_ok_bps) {
             Recommendation::UseMarketAcceptable
         } else {
             Recommendation::HighSlippageWarning
         };
         Metrics {
-            spread_bps,
-            slippage_bps,
-            liquidity_score: score,
+            spread,
+            slippage,
+            sufficient,
             recommendation,
         }
     }
+
+    /// `(ask − bid) / mid × 10⁴`, truncated toward zero at 2^-64.
+    pub fn spread_bps(&self) -> Ratio {
+        self.spread.value()
+    }
+
+    /// Signed slippage of the average against the mid in bps, positive = worse; an empty
+    /// fill counts as 10⁴.
+    pub fn slippage_bps(&self) -> Ratio {
+        self.slippage.value()
+    }
+
+    /// The seed's 0..1 score.
+    pub fn liquidity_score(&self) -> Ratio {
+        let depth_score = if self.sufficient {
+            Ratio::from_num(0.5)
+        } else {
+            Ratio::ZERO
+        };
+        let abs_slip = self.slippage_bps().saturating_abs();
+        depth_score
+            + linear_score(abs_slip, SLIP_WEIGHT, SLIP_SLOPE)
+            + linear_score(self.spread_bps(), SPREAD_WEIGHT, SPREAD_SLOPE)
+    }
 }
 
-/// `±10⁴ × (2·N·qd − m2·qn) / (m2·qn)`: the average `N·qd/qn` against the mid `m2/2`.
+impl PartialEq for Metrics {
+    fn eq(&self, o: &Metrics) -> bool {
+        self.recommendation == o.recommendation
+            && self.sufficient == o.sufficient
+            && self.spread_bps() == o.spread_bps()
+            && self.slippage_bps() == o.slippage_bps()
+    }
+}
+
+impl Eq for Metrics {}
+
+/// `±10⁴ × (2·N·qd − m2·qn) / (m2·qn)`: the average `N·qd/qn` against the mid `m2/2`, as
+/// its operands when they fit in `i128` (any real book), else divided in 256 bits.
 #[inline]
-fn slippage_bps(w: &Walk, m2: i128) -> Ratio {
+fn slippage(w: &Walk, m2: i128) -> Quotient {
     let sign: i128 = match w.side {
         OrderSide::Buy => 1,
         OrderSide::Sell => -1,
@@ -159,15 +236,15 @@ fn slippage_bps(w: &Walk, m2: i128) -> Ratio {
         let a = w.notional_tl.checked_mul(2 * i128::from(w.qty_den))?;
         let b = m2.checked_mul(w.qty_num)?;
         let num = a.checked_sub(b)?.checked_mul(BPS * sign)?;
-        ratio(num, b).ok()
+        Some(Quotient::Lazy { num, den: b })
     })();
-    if let Some(r) = fast {
-        return r;
+    if let Some(q) = fast {
+        return q;
     }
     let a = I256::new(w.notional_tl) * I256::new(2 * i128::from(w.qty_den));
     let b = I256::new(m2) * I256::new(w.qty_num);
     let num = (a - b) * I256::new(BPS * sign);
-    wide_ratio(num, b)
+    Quotient::Value(wide_ratio(num, b))
 }
 
 /// `num ÷ den` as a saturating [`Ratio`] from 256-bit operands (`den > 0`).
