@@ -14,14 +14,8 @@ use proptest::prelude::*;
 
 /// `num × 2^64 / den` truncated toward zero, saturated to the `Ratio` range.
 fn exact(num: I256, den: I256) -> Ratio {
-    let q = (num << 64u32) / den;
-    if q > I256::new(i128::MAX) {
-        Ratio::MAX
-    } else if q < I256::new(i128::MIN) {
-        Ratio::MIN
-    } else {
-        Ratio::from_bits(q.as_i128())
-    }
+    let (lo, hi) = (I256::new(i128::MIN), I256::new(i128::MAX));
+    Ratio::from_bits(((num << 64u32) / den).clamp(lo, hi).as_i128())
 }
 
 fn expected_slippage(w: &Walk, bid: i64, ask: i64) -> Ratio {
