@@ -165,12 +165,15 @@ def main():
             )
         out.append("")
 
-    tp = rows.get(("spsc_throughput", "u64"))
-    if tp:
-        out += ["### `spsc_throughput/u64`: 100 000 u64 streamed core 0 → core 1", ""]
+    for param, what in [("u64", "one by one"), ("u64_batch64", "in slices of 64")]:
+        tp = rows.get(("spsc_throughput", param))
+        if not tp:
+            continue
+        out += [f"### `spsc_throughput/{param}`: 100 000 u64 streamed core 0 → core 1, "
+                f"{what}", ""]
         out.append("| peer | M msg/s (median) | ns/msg | ratio legcore/peer throughput |")
         out.append("|---|---:|---:|---:|")
-        base = get("spsc_throughput", "u64", "legcore", 1)
+        base = get("spsc_throughput", param, "legcore", 1)
         for peer, med, *_ in tp:
             mps = None if med is None else 1e3 / med
             ratio = None if (base is None or med is None) else med / base

@@ -137,6 +137,40 @@ impl<T> Producer<T> {
         Ok(())
     }
 
+    /// Appends as many of `values` as fit, in order; returns how many. When the whole
+    /// batch fits, one stamp (the batch's last slot) is checked instead of one per value:
+    /// the consumer frees slots in position order, so the last one free means all are.
+    #[inline]
+    pub fn push_slice(&mut self, values: &[T]) -> usize
+    where
+        T: Copy,
+    {
+        let n = values.len();
+        if n == 0 {
+            return 0;
+        }
+        let last = self.tail.wrapping_add(n - 1);
+        let whole = n <= self.capacity()
+            && self.shared.slots[last & self.shared.mask]
+                .stamp
+                .load(Ordering::Acquire)
+                == last;
+        if !whole {
+            return values.iter().take_while(|&&v| self.push(v).is_ok()).count();
+        }
+        for &v in values {
+            let slot = &self.shared.slots[self.tail & self.shared.mask];
+            // SAFETY: the last slot's stamp (Acquire, above) was published after the
+            // consumer finished with every earlier position, so each slot of the batch is
+            // free for its position, and only this producer writes it.
+            slot.value.with_mut(|p| unsafe { (*p).write(v) });
+            slot.stamp
+                .store(self.tail.wrapping_add(1), Ordering::Release);
+            self.tail = self.tail.wrapping_add(1);
+        }
+        n
+    }
+
     /// Free slots now (a lower bound: the consumer may free more meanwhile).
     pub fn free(&mut self) -> usize {
         let cap = self.shared.mask + 1;
@@ -171,6 +205,47 @@ impl<T> Consumer<T> {
             .store(self.head.wrapping_add(cap), Ordering::Release);
         self.head = self.head.wrapping_add(1);
         Some(value)
+    }
+
+    /// Takes up to `out.len()` of the oldest values into `out`, in order; returns how many.
+    /// When a whole batch is waiting, one stamp (the batch's last slot) is checked instead
+    /// of one per value: the producer publishes positions in order, so the last one
+    /// published means all are.
+    #[inline]
+    pub fn pop_slice(&mut self, out: &mut [T]) -> usize
+    where
+        T: Copy,
+    {
+        let n = out.len().min(self.shared.mask + 1);
+        if n == 0 {
+            return 0;
+        }
+        let last = self.head.wrapping_add(n - 1);
+        let ready = self.shared.slots[last & self.shared.mask]
+            .stamp
+            .load(Ordering::Acquire)
+            == last.wrapping_add(1);
+        if !ready {
+            let mut k = 0;
+            for o in out.iter_mut() {
+                let Some(v) = self.pop() else { break };
+                *o = v;
+                k += 1;
+            }
+            return k;
+        }
+        let cap = self.shared.mask + 1;
+        for o in &mut out[..n] {
+            let slot = &self.shared.slots[self.head & self.shared.mask];
+            // SAFETY: the last slot's stamp (Acquire, above) was published after the
+            // producer wrote every earlier position, so each slot of the batch holds its
+            // position's value, and only this consumer reads it, once.
+            *o = slot.value.with_mut(|p| unsafe { (*p).assume_init_read() });
+            slot.stamp
+                .store(self.head.wrapping_add(cap), Ordering::Release);
+            self.head = self.head.wrapping_add(1);
+        }
+        n
     }
 
     /// Values waiting now (a lower bound: the producer may add more meanwhile).
@@ -228,6 +303,54 @@ mod tests {
         assert_eq!(got, [1, 2, 3, 4]);
         assert!(c.is_empty());
         assert_eq!(p.free(), 4);
+    }
+
+    #[test]
+    fn slices_go_whole_when_they_fit_and_in_part_when_not() {
+        let (mut p, mut c) = ring::<u32>(4);
+        let mut out = [0u32; 8];
+        assert_eq!(c.pop_slice(&mut out), 0);
+        assert_eq!(p.push_slice(&[1, 2, 3]), 3);
+        assert_eq!(p.push_slice(&[4, 5, 6]), 1, "one slot left");
+        assert_eq!(p.push_slice(&[7]), 0, "full");
+        assert_eq!(c.pop_slice(&mut out[..2]), 2);
+        assert_eq!(out[..2], [1, 2]);
+        // Wraps: positions 4 and 5 reuse slots 0 and 1.
+        assert_eq!(p.push_slice(&[5, 6]), 2);
+        assert_eq!(c.pop_slice(&mut out), 4, "more asked than waiting");
+        assert_eq!(out[..4], [3, 4, 5, 6]);
+        assert_eq!(p.push_slice(&[0; 9]), 4, "more pushed than the capacity");
+        assert_eq!(c.pop_slice(&mut out[..0]), 0);
+        assert_eq!(c.pop_slice(&mut out), 4);
+        assert!(c.is_empty());
+        assert_eq!(p.free(), 4);
+    }
+
+    #[test]
+    fn two_threads_pass_batches_in_order() {
+        let (mut p, mut c) = ring::<u64>(8);
+        let n: u64 = if cfg!(miri) { 300 } else { 300_000 };
+        let t = std::thread::spawn(move || {
+            let mut next = 0u64;
+            let mut batch = [0u64; 5];
+            while next < n {
+                let k = batch.len().min((n - next) as usize);
+                for (j, b) in batch[..k].iter_mut().enumerate() {
+                    *b = next + j as u64;
+                }
+                next += p.push_slice(&batch[..k]) as u64;
+            }
+        });
+        let (mut next, mut out) = (0u64, [0u64; 3]);
+        while next < n {
+            let k = c.pop_slice(&mut out);
+            for &v in &out[..k] {
+                assert_eq!(v, next);
+                next += 1;
+            }
+        }
+        t.join().unwrap();
+        assert_eq!(c.pop_slice(&mut out), 0);
     }
 
     #[test]

@@ -19,7 +19,8 @@
 //! - `floor`, `spsc_rtt`, `spsc_throughput`: two pinned threads (cores 0 and 1): a cache
 //!   line ping-ponged (the reference row), then legcore's ring vs rtrb vs ringbuf vs
 //!   crossbeam `ArrayQueue` vs a bounded crossbeam channel (`try_send`/`try_recv`).
-//!   Capacity 1024, `u64` payloads. The VM moves its vCPUs between hosts' cores, so the
+//!   Capacity 1024, `u64` payloads; `spsc_throughput/*/u64_batch64` streams slices of 64
+//!   (legcore's `push_slice`/`pop_slice` vs rtrb's chunks). The VM moves its vCPUs between hosts' cores, so the
 //!   percentile pass interleaves all queues round by round (as `benches/ring.rs` does).
 //!
 //! Besides criterion's estimates, each line gets a percentile pass (hdrhistogram) and an
@@ -444,33 +445,110 @@ fn rtt<Q: Spsc>(g: &mut BenchmarkGroup<WallTime>) {
     e.stop();
 }
 
-fn throughput<Q: Spsc>(g: &mut BenchmarkGroup<WallTime>) {
-    const N: u64 = 100_000;
-    g.bench_function(BenchmarkId::new(Q::NAME, "u64"), |b| {
+/// Values per `spsc_throughput` stream.
+const STREAM: u64 = 100_000;
+
+/// `STREAM` values `0..STREAM` streamed core 0 → core 1: `send_all` pushes them, the
+/// pinned consumer's `recv_all` returns their sum, checked.
+fn stream<Q: Spsc>(
+    g: &mut BenchmarkGroup<WallTime>,
+    param: &str,
+    send_all: fn(&mut Q::P),
+    recv_all: fn(&mut Q::C) -> u64,
+) {
+    g.bench_function(BenchmarkId::new(Q::NAME, param), |b| {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
                 let (mut p, mut c) = Q::make();
                 let t = std::thread::spawn(move || {
                     pin(1);
-                    let mut sum = 0u64;
-                    for _ in 0..N {
-                        sum = sum.wrapping_add(recv::<Q>(&mut c));
-                    }
-                    sum
+                    recv_all(&mut c)
                 });
                 let start = Instant::now();
-                for i in 0..N {
-                    send::<Q>(&mut p, i);
-                }
+                send_all(&mut p);
                 let sum = t.join().expect("consumer");
                 total += start.elapsed();
-                assert_eq!(sum, N * (N - 1) / 2);
+                assert_eq!(sum, STREAM * (STREAM - 1) / 2);
             }
             total
         })
     });
-    meta(&format!("spsc_throughput/{}/u64", Q::NAME), N);
+    meta(&format!("spsc_throughput/{}/{param}", Q::NAME), STREAM);
+}
+
+fn throughput<Q: Spsc>(g: &mut BenchmarkGroup<WallTime>) {
+    stream::<Q>(
+        g,
+        "u64",
+        |p| (0..STREAM).for_each(|i| send::<Q>(p, i)),
+        |c| (0..STREAM).fold(0, |s, _| s.wrapping_add(recv::<Q>(c))),
+    );
+}
+
+/// A queue with a slice path: push and pop of up to `BATCH` values at once.
+trait SpscBatch: Spsc {
+    fn push_slice(p: &mut Self::P, v: &[u64]) -> usize;
+    fn pop_slice(c: &mut Self::C, out: &mut [u64]) -> usize;
+}
+
+/// Values per slice in `spsc_throughput/*/u64_batch64`.
+const BATCH: usize = 64;
+
+impl SpscBatch for Legcore {
+    fn push_slice(p: &mut Self::P, v: &[u64]) -> usize {
+        p.push_slice(v)
+    }
+    fn pop_slice(c: &mut Self::C, out: &mut [u64]) -> usize {
+        c.pop_slice(out)
+    }
+}
+
+/// rtrb's chunk API, sized by what is free or waiting now.
+impl SpscBatch for Rtrb {
+    fn push_slice(p: &mut Self::P, v: &[u64]) -> usize {
+        let n = p.slots().min(v.len());
+        match p.write_chunk_uninit(n) {
+            Ok(chunk) => chunk.fill_from_iter(v.iter().copied()),
+            Err(_) => 0,
+        }
+    }
+    fn pop_slice(c: &mut Self::C, out: &mut [u64]) -> usize {
+        let n = c.slots().min(out.len());
+        let Ok(chunk) = c.read_chunk(n) else { return 0 };
+        let (a, b) = chunk.as_slices();
+        out[..a.len()].copy_from_slice(a);
+        out[a.len()..a.len() + b.len()].copy_from_slice(b);
+        chunk.commit_all();
+        n
+    }
+}
+
+/// The stream in slices of up to `BATCH`.
+fn throughput_batch<Q: SpscBatch>(g: &mut BenchmarkGroup<WallTime>) {
+    stream::<Q>(
+        g,
+        "u64_batch64",
+        |p| {
+            let (mut sent, mut batch) = (0u64, [0u64; BATCH]);
+            while sent < STREAM {
+                let k = BATCH.min((STREAM - sent) as usize);
+                for (j, v) in batch[..k].iter_mut().enumerate() {
+                    *v = sent + j as u64;
+                }
+                sent += Q::push_slice(p, &batch[..k]) as u64;
+            }
+        },
+        |c| {
+            let (mut sum, mut got, mut out) = (0u64, 0u64, [0u64; BATCH]);
+            while got < STREAM {
+                let k = Q::pop_slice(c, &mut out);
+                sum = out[..k].iter().fold(sum, |s, &v| s.wrapping_add(v));
+                got += k as u64;
+            }
+            sum
+        },
+    );
 }
 
 /// One cache line flipped between the cores: odd from core 0, even back from core 1.
@@ -601,6 +679,8 @@ fn rings(c: &mut Criterion) {
     throughput::<Ringbuf>(&mut g);
     throughput::<ArrayQueue>(&mut g);
     throughput::<Channel>(&mut g);
+    throughput_batch::<Legcore>(&mut g);
+    throughput_batch::<Rtrb>(&mut g);
     g.finish();
 }
 
