@@ -26,7 +26,7 @@ use legcore::feed::{Format, Tape};
 use legcore::index::{BookId, VenueId};
 use legcore::num::{Decimal, Ratio, Step};
 use legcore::risk::{RiskState, VenueLimits};
-use legcore::runtime::live::binance::LiveConfig;
+use legcore::runtime::live::client::LiveConfig;
 use legcore::runtime::{run_with_feeds, Config, Feed, Wait};
 use legcore::sim::{FaultPlan, Latency, SimExchange, SimVenue};
 use legcore::telemetry::Stage;
@@ -190,19 +190,21 @@ fn run_at(snap: &[u8], frames: &[String], rate: u64) {
     let http = serve_snapshot(snap.to_vec());
     let ws = serve_frames(frames.to_vec(), rate);
     let live = LiveConfig {
-        ws_url: format!("ws://{ws}/ws/btcusdt@depth@0ms"),
-        snapshot_url: format!("http://{http}/fapi/v1/depth?symbol=BTCUSDT&limit=1000"),
-        format: Format::BinanceUsdm,
-        tick,
-        lot,
+        snapshot_url: Some(format!(
+            "http://{http}/fapi/v1/depth?symbol=BTCUSDT&limit=1000"
+        )),
         max_frame: 1 << 20,
         backoff_min: Duration::from_millis(5),
         backoff_max: Duration::from_millis(20),
         max_failures: Some(1),
         ping_every: Duration::from_secs(20),
-        extra_root: None,
-        clock: None,
-        stop: None,
+        ..LiveConfig::new(
+            &format!("ws://{ws}/ws/btcusdt@depth@0ms"),
+            "BTCUSDT",
+            Format::BinanceUsdm,
+            tick,
+            lot,
+        )
     };
     let feed = Feed {
         tape: std::sync::Arc::new(Tape::from_bytes(Vec::new())),

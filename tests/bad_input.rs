@@ -547,6 +547,21 @@ fn live_feed_keys_are_checked_naming_the_key_and_value() {
         "",
     );
     refuses("no-feed", &no_feed, "venue[0].feed", "missing");
+    // Bybit's stream carries its own snapshots: a REST snapshot URL is refused.
+    let bybit = scenario_text("bybit_xrp_roundtrip.toml").replacen(
+        "feed = \"../data/market/bybit/2024-12-01_XRPUSDT_ob500.data.jsonl\"",
+        "source = \"live\"\nurl = \"wss://stream.bybit.com/v5/public/linear\"\n\
+         snapshot_url = \"https://api.bybit.com/v5/market/orderbook\"",
+        1,
+    );
+    assert!(bybit.contains("source = \"live\""));
+    let err = refuses(
+        "bybit-snap",
+        &bybit,
+        "venue[0].snapshot_url",
+        "https://api.bybit.com/v5/market/orderbook",
+    );
+    assert!(err.contains("carries its own"), "{err}");
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! The live Binance client (`runtime::live::binance`) against loopback servers: a
+//! The live Binance client (`runtime::live::client`) against loopback servers: a
 //! WebSocket server replaying a shipped capture's stream lines byte for byte at full
 //! speed, and an HTTP server answering the snapshot request with the capture's recorded
 //! snapshot. The production client runs with only its URLs changed.
@@ -7,18 +7,17 @@
 //! book's (seq, best bid, best ask, levels per side) after the live path equals the file
 //! replay's after the same line; at the end, every level of both sides.
 
+mod common;
+
 use std::io::Read as _;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use futures_util::{SinkExt as _, StreamExt as _};
 use legcore::book::{Ladder, Level, Side};
 use legcore::feed::{BookFeed, Format};
 use legcore::num::Step;
-use legcore::runtime::live::binance::{run_client, LineSink, LiveConfig};
+use legcore::runtime::live::client::{run_client, LineSink, LiveConfig};
 use legcore::runtime::live::Health;
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio_tungstenite::tungstenite::Message;
 
 const USDM: &str = "data/market/binance/usdm_btcusdt_20240808.raw.gz";
 
@@ -97,73 +96,12 @@ fn serve_snapshots(frames: Vec<Vec<u8>>, snaps: Vec<Vec<u8>>) -> (SocketAddr, So
 
 /// Connection k gets `conns[k]`; HTTP request k gets `snaps[k]` (the last one after).
 fn serve_with(conns: Vec<Vec<Vec<u8>>>, snaps: Vec<Vec<u8>>) -> (SocketAddr, SocketAddr) {
-    let ws = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let http = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addrs = (ws.local_addr().unwrap(), http.local_addr().unwrap());
-    ws.set_nonblocking(true).unwrap();
-    http.set_nonblocking(true).unwrap();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let http = tokio::net::TcpListener::from_std(http).unwrap();
-            tokio::spawn(async move {
-                for k in 0.. {
-                    let snap = &snaps[k.min(snaps.len() - 1)];
-                    let (mut s, _) = http.accept().await.unwrap();
-                    let mut req = [0u8; 4096];
-                    let _ = s.read(&mut req).await.unwrap();
-                    let head = format!(
-                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
-                         Content-Length: {}\r\n\r\n",
-                        snap.len()
-                    );
-                    s.write_all(head.as_bytes()).await.unwrap();
-                    s.write_all(snap).await.unwrap();
-                }
-            });
-            let ws = tokio::net::TcpListener::from_std(ws).unwrap();
-            for frames in conns {
-                let (s, _) = ws.accept().await.unwrap();
-                let mut w = tokio_tungstenite::accept_async(s).await.unwrap();
-                for f in &frames {
-                    let text = String::from_utf8(f.clone()).unwrap();
-                    if w.send(Message::Text(text)).await.is_err() {
-                        break;
-                    }
-                }
-                let _ = w.flush().await;
-                // Read what the client sends for a moment (a socket dropped with unread
-                // input resets, and the reset discards frames the client has not read),
-                // then drop it without a close frame: an abnormal close.
-                let grace = Duration::from_millis(300);
-                while let Ok(Some(Ok(_))) = tokio::time::timeout(grace, w.next()).await {}
-            }
-            // Later connections are refused: the listener is dropped here.
-        });
-    });
-    addrs
+    let hold = Duration::from_millis(300);
+    common::loopback::binance_replay(conns, snaps, hold, Duration::ZERO)
 }
 
 fn config(ws: SocketAddr, http: SocketAddr) -> LiveConfig {
-    let (tick, lot) = steps();
-    LiveConfig {
-        ws_url: format!("ws://{ws}/ws/btcusdt@depth@0ms"),
-        snapshot_url: format!("http://{http}/fapi/v1/depth?symbol=BTCUSDT&limit=1000"),
-        format: Format::BinanceUsdm,
-        tick,
-        lot,
-        max_frame: 1 << 20,
-        backoff_min: Duration::from_millis(5),
-        backoff_max: Duration::from_millis(40),
-        max_failures: Some(3),
-        ping_every: Duration::from_secs(5),
-        extra_root: None,
-        clock: None,
-        stop: None,
-    }
+    common::loopback::binance_config(ws, http, 3)
 }
 
 /// Records the print after each stream line; stops after `stop_after` of them.

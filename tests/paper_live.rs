@@ -13,17 +13,14 @@ use std::io::Read as _;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use futures_util::{SinkExt as _, StreamExt as _};
 use legcore::book::{Ladder, Level, Side};
 use legcore::feed::{BookFeed, Format, Tape};
 use legcore::index::{BookId, VenueId};
 use legcore::num::Step;
-use legcore::runtime::live::binance::LiveConfig;
+use legcore::runtime::live::client::LiveConfig;
 use legcore::runtime::{run_with_feeds, Config, Feed};
 use legcore::sim::{FaultPlan, Latency, SimExchange, SimVenue};
 use legcore::venue::LocalVenue as _;
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio_tungstenite::tungstenite::Message;
 
 const USDM: &str = "data/market/binance/usdm_btcusdt_20240808.raw.gz";
 
@@ -86,81 +83,11 @@ fn levels(l: &Ladder) -> Vec<Level> {
 /// (the socket dropped); later connections are refused. Every HTTP request gets `snap`.
 /// Both stop after the last connection. Frames go at full speed.
 fn serve(conns: Vec<Vec<Vec<u8>>>, snap: Vec<u8>, hold: Duration) -> (SocketAddr, SocketAddr) {
-    serve_paced(conns, vec![snap], hold, Duration::ZERO)
-}
-
-/// [`serve`] with a pause of `pause` after every 100 frames; HTTP request k gets
-/// `snaps[k]` (the last one after).
-fn serve_paced(
-    conns: Vec<Vec<Vec<u8>>>,
-    snaps: Vec<Vec<u8>>,
-    hold: Duration,
-    pause: Duration,
-) -> (SocketAddr, SocketAddr) {
-    let ws = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let http = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addrs = (ws.local_addr().unwrap(), http.local_addr().unwrap());
-    ws.set_nonblocking(true).unwrap();
-    http.set_nonblocking(true).unwrap();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let http = tokio::net::TcpListener::from_std(http).unwrap();
-            tokio::spawn(async move {
-                let mut k = 0;
-                while let Ok((mut s, _)) = http.accept().await {
-                    let snap = &snaps[k.min(snaps.len() - 1)];
-                    k += 1;
-                    let mut req = [0u8; 4096];
-                    let _ = s.read(&mut req).await;
-                    let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", snap.len());
-                    let _ = s.write_all(head.as_bytes()).await;
-                    let _ = s.write_all(snap).await;
-                }
-            });
-            let ws = tokio::net::TcpListener::from_std(ws).unwrap();
-            for frames in conns {
-                let (s, _) = ws.accept().await.unwrap();
-                let mut w = tokio_tungstenite::accept_async(s).await.unwrap();
-                for (i, f) in frames.into_iter().enumerate() {
-                    if i % 100 == 99 && !pause.is_zero() {
-                        tokio::time::sleep(pause).await;
-                    }
-                    let text = String::from_utf8(f).unwrap();
-                    if w.send(Message::Text(text)).await.is_err() {
-                        break;
-                    }
-                }
-                let _ = w.flush().await;
-                // Read (pings) while holding, so the drop is not a reset losing frames.
-                let end = tokio::time::Instant::now() + hold;
-                while let Ok(Some(Ok(_))) = tokio::time::timeout_at(end, w.next()).await {}
-            }
-        });
-    });
-    addrs
+    common::loopback::binance_replay(conns, vec![snap], hold, Duration::ZERO)
 }
 
 fn live_config(ws: SocketAddr, http: SocketAddr, max_failures: u32) -> LiveConfig {
-    let (tick, lot) = steps();
-    LiveConfig {
-        ws_url: format!("ws://{ws}/ws/btcusdt@depth@0ms"),
-        snapshot_url: format!("http://{http}/fapi/v1/depth?symbol=BTCUSDT&limit=1000"),
-        format: Format::BinanceUsdm,
-        tick,
-        lot,
-        max_frame: 1 << 20,
-        backoff_min: Duration::from_millis(5),
-        backoff_max: Duration::from_millis(20),
-        max_failures: Some(max_failures),
-        ping_every: Duration::from_secs(5),
-        extra_root: None,
-        clock: None,
-        stop: None,
-    }
+    common::loopback::binance_config(ws, http, max_failures)
 }
 
 fn live_feed(cfg: LiveConfig) -> Feed {
@@ -287,7 +214,8 @@ fn legcore_run_trades_on_a_live_book_until_its_duration() {
     let n = stream.len() as u64;
     // 20,000 frames over about 3 s: the strategy decides on each, for its holds to pass.
     let pause = Duration::from_millis(15);
-    let (ws, http) = serve_paced(vec![stream], vec![snap], Duration::from_secs(60), pause);
+    let (ws, http) =
+        common::loopback::binance_replay(vec![stream], vec![snap], Duration::from_secs(60), pause);
     let dir = common::tmp("paper-duration");
     let scenario = paper_scenario(&dir, ws, http);
     let (report, journal) = (dir.join("r.json"), dir.join("j"));
@@ -404,7 +332,12 @@ fn a_book_out_of_its_snapshot_window_refreshes_and_the_loop_follows() {
     let (frames, snaps) = window_frames();
     // Held past the fetch spacing: the refresh's fetch waits SNAPSHOT_MIN_NS after the
     // first one.
-    let (ws, http) = serve_paced(vec![frames], snaps, Duration::from_secs(2), Duration::ZERO);
+    let (ws, http) = common::loopback::binance_replay(
+        vec![frames],
+        snaps,
+        Duration::from_secs(2),
+        Duration::ZERO,
+    );
     let mut report = run_live(live_feed(live_config(ws, http, 1)));
     let s = &report.live[0];
     let h = &s.health;
@@ -429,7 +362,7 @@ fn a_book_out_of_its_snapshot_window_refreshes_and_the_loop_follows() {
 
 #[test]
 fn a_snapshot_older_than_the_stream_is_fetched_again_no_faster_than_the_spacing() {
-    use legcore::runtime::live::binance::{run_client, LineSink, SNAPSHOT_MIN_NS};
+    use legcore::runtime::live::client::{run_client, LineSink, SNAPSHOT_MIN_NS};
     struct Count(u64);
     impl LineSink for Count {
         fn on_line(

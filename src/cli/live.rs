@@ -66,6 +66,7 @@ pub fn live_json(live: &[LiveStats]) -> Value {
                 "refreshes": h.refreshes,
                 "gaps": h.gaps,
                 "frames": h.frames,
+                "control": h.control,
                 "refused": h.refused,
                 "lines": s.pushed,
                 "ring_waits": s.waited,
@@ -89,11 +90,12 @@ pub fn live_lines(doc: &Value) -> String {
                 format!("last message {ms} ms before the end")
             });
         t += &format!(
-            "live      feed {i}: {} connects ({} failures), {} frames, {} snapshots ({} resyncs, \
-             {} refreshes), {} gaps, {} refused; {age}",
+            "live      feed {i}: {} connects ({} failures), {} frames ({} control), {} snapshots \
+             ({} resyncs, {} refreshes), {} gaps, {} refused; {age}",
             f["connects"],
             f["failures"],
             f["frames"],
+            f["control"],
             f["snapshots"],
             f["resyncs"],
             f["refreshes"],

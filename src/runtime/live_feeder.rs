@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use super::clock::Clock;
 use super::feeder::MdLine;
-use super::live::binance::{run_client, LineSink, LiveConfig};
+use super::live::client::{run_client, LineSink, LiveConfig};
 use super::live::Health;
 use super::ring::{Consumer, Producer};
 use super::wait::{Idle, Wait};

@@ -12,7 +12,7 @@ use super::clock::Clock;
 use super::event_loop::{Control, Journal, Pump, PumpCounts};
 use super::feeder::{run_feeder, FeederStats, MdLine, Schedule, Speed};
 use super::gateway::GatewayStats;
-use super::live::binance::LiveConfig;
+use super::live::client::LiveConfig;
 use super::live_feeder::{run_live_feeder, LiveFeeder, LiveStats};
 use super::ring::{ring, Consumer, Producer};
 use super::venues::{Gateways, Joined, Threads as GatewayThreads, Venue};

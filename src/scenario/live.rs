@@ -4,18 +4,13 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::{bad, Scenario, ScenarioError, VenueSpec};
 use crate::feed::{Format, Tape};
 use crate::index::{BookId, VenueId};
 use crate::instrument::InstrumentRules;
-use crate::runtime::live::binance::LiveConfig;
+use crate::runtime::live::client::LiveConfig;
 use crate::runtime::Feed;
-
-/// Largest frame a live client accepts (Binance's 1000-level snapshot is ~40 KB; a
-/// frame over this is a typed error and a reconnect).
-const MAX_FRAME: usize = 16 << 20;
 
 /// Whether venue `v` is live: `source` is `"live"`; `"replay"` or absent is a replay.
 pub(crate) fn is_live(i: usize, v: &VenueSpec) -> Result<bool, ScenarioError> {
@@ -59,19 +54,9 @@ pub(crate) fn live_feed(
         None => None,
     };
     let live = LiveConfig {
-        ws_url: url.to_owned(),
         snapshot_url,
-        format,
-        tick: rules.tick,
-        lot: rules.lot,
-        max_frame: MAX_FRAME,
-        backoff_min: Duration::from_millis(100),
-        backoff_max: Duration::from_secs(30),
-        max_failures: None,
-        ping_every: Duration::from_secs(20),
         extra_root,
-        clock: None,
-        stop: None,
+        ..LiveConfig::new(url, &v.instrument, format, rules.tick, rules.lot)
     };
     Ok(Feed {
         tape: Arc::new(Tape::from_bytes(Vec::new())),
@@ -88,14 +73,16 @@ pub(crate) fn live_feed(
 
 /// The REST snapshot URL: required for a Binance diff stream, refused for the others
 /// (their streams carry their own snapshots).
-fn snapshot_url(i: usize, v: &VenueSpec, format: Format) -> Result<String, ScenarioError> {
+fn snapshot_url(i: usize, v: &VenueSpec, format: Format) -> Result<Option<String>, ScenarioError> {
     let key = format!("venue[{i}].snapshot_url");
     let binance = matches!(
         format,
         Format::BinanceSpot | Format::BinanceUsdm | Format::BinanceCoinm
     );
     match (&v.snapshot_url, binance) {
-        (Some(u), true) if u.starts_with("http://") || u.starts_with("https://") => Ok(u.clone()),
+        (Some(u), true) if u.starts_with("http://") || u.starts_with("https://") => {
+            Ok(Some(u.clone()))
+        }
         (Some(u), true) => Err(bad(&key, u, "expected an http:// or https:// URL")),
         (None, true) => Err(bad(
             &key,
@@ -105,14 +92,10 @@ fn snapshot_url(i: usize, v: &VenueSpec, format: Format) -> Result<String, Scena
         (Some(u), false) => Err(bad(
             &key,
             u,
-            "only Binance's diff streams use a REST snapshot; remove it",
+            "only Binance's diff streams use a REST snapshot (this venue's stream carries \
+             its own); remove it",
         )),
-        (None, false) => Err(bad(
-            &format!("venue[{i}].format"),
-            format.name(),
-            "live feeds are Binance's diff streams for now (binance-spot, binance-usdm, \
-             binance-coinm)",
-        )),
+        (None, false) => Ok(None),
     }
 }
 

@@ -1,10 +1,12 @@
 //! Helpers shared by the tests: for the command line, the binary, the shipped scenarios,
 //! a fresh temporary directory and a bad scenario's one-line refusal; for the runtime and
-//! engine, a risk state that stays out of the way ([`risk`]).
+//! engine, a risk state that stays out of the way ([`risk`]); a loopback server thread
+//! ([`loopback`]).
 
 // Each test crate uses a part of these.
 #![allow(dead_code)]
 
+pub mod loopback;
 pub mod risk;
 
 use std::path::{Path, PathBuf};

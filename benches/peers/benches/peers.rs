@@ -20,8 +20,9 @@
 //!   line ping-ponged (the reference row), then legcore's ring vs rtrb vs ringbuf vs
 //!   crossbeam `ArrayQueue` vs a bounded crossbeam channel (`try_send`/`try_recv`).
 //!   Capacity 1024, `u64` payloads; `spsc_throughput/*/u64_batch64` streams slices of 64
-//!   (legcore's `push_slice`/`pop_slice` vs rtrb's chunks). The VM moves its vCPUs between hosts' cores, so the
-//!   percentile pass interleaves all queues round by round (as `benches/ring.rs` does).
+//!   (legcore's `push_slice`/`pop_slice` vs rtrb's chunks). The VM moves its vCPUs
+//!   between hosts' cores, so the percentile pass interleaves all queues round by round
+//!   (as `benches/ring.rs` does).
 //!
 //! Besides criterion's estimates, each line gets a percentile pass (hdrhistogram) and an
 //! allocation count (the counting global allocator), written as JSON lines for

@@ -1,9 +1,12 @@
 //! Live market-data clients (issue 14): one feeder thread per connection, each with a
 //! current-thread tokio runtime, never the loop thread.
 //!
-//! - [`binance`]: Binance spot / USD-M / COIN-M diff depth over a WebSocket plus the REST
-//!   depth snapshot, synced by the same [`BookFeed`](crate::feed::BookFeed) the replay
-//!   uses (no second copy of the sync rules).
+//! - [`client`]: one client for every venue's book stream (Binance spot / USD-M / COIN-M
+//!   diff depth plus the REST snapshot, Bybit `orderbook.500`, Hyperliquid `l2Book`, OKX
+//!   `books`), synced by the same [`BookFeed`](crate::feed::BookFeed) the replay uses (no
+//!   second copy of the sync rules).
+//! - `venue`: what differs between the venues (subscribe message, application ping,
+//!   control replies, how a gap is recovered).
 //! - `http`: the small HTTP/1.1 GET the snapshot is fetched with.
 //!
 //! Every frame's text becomes a capture line `<local_ns> <json>` (the replay format), so
@@ -12,8 +15,9 @@
 //! Allocation: the feeder thread allocates per frame (tungstenite hands each text frame
 //! over as a `String`); the line buffer is reused. [`Health::frames`] counts those frames.
 
-pub mod binance;
+pub mod client;
 mod http;
+mod venue;
 
 use thiserror::Error;
 
@@ -63,6 +67,9 @@ pub struct Health {
     pub refreshes: u64,
     /// Text frames received (each allocates once in tungstenite).
     pub frames: u64,
+    /// Control replies among them (subscription acks, pongs, venue errors): counted, not
+    /// fed to the book.
+    pub control: u64,
     /// Lines the book refused (see `BookFeed::refused`).
     pub refused: u64,
     /// Local time of the last message, ns (0 = none yet).
