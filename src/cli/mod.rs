@@ -3,6 +3,7 @@
 mod analyze;
 mod args;
 mod live;
+mod record;
 mod report;
 mod resume;
 mod run;
@@ -32,6 +33,11 @@ commands:
           a static HTML page of a run's journal (OUT/index.html, no network needed):
           latency percentiles per stage, expected vs actual slippage per leg, group
           outcomes over time, the incidents and the statistics.
+  record --scenario FILE.toml --out DIR [--duration D] [--rotate-bytes N] [--rotate-secs S]
+         [--quiet]
+          capture the live feeds of a scenario's live venues (source = \"live\") to
+          DIR/<venue>.<part>.raw.gz in the replay format (REST snapshots in place), until
+          Ctrl-C or --duration; a replay scenario's feed can point at the files.
   help    this text";
 
 /// Writes to stdout; a closed pipe (`legcore … | head`) ends output quietly.
@@ -54,6 +60,7 @@ pub fn run(args: &[String]) -> Result<u8, CliError> {
         Some("run") => run::run(args.get(1..).unwrap_or(&[])),
         Some("stats") => stats::run(args.get(1..).unwrap_or(&[])),
         Some("report") => report::run(args.get(1..).unwrap_or(&[])),
+        Some("record") => record::run(args.get(1..).unwrap_or(&[])),
         Some("help" | "--help" | "-h") => {
             emit(&format!("{USAGE}\n"))?;
             Ok(0)

@@ -5,6 +5,8 @@
 //!   diff depth plus the REST snapshot, Bybit `orderbook.500`, Hyperliquid `l2Book`, OKX
 //!   `books`), synced by the same [`BookFeed`](crate::feed::BookFeed) the replay uses (no
 //!   second copy of the sync rules).
+//! - [`record`]: a sink writing the lines to rotating gzip files in the replay format
+//!   (`legcore record`).
 //! - `venue`: what differs between the venues (subscribe message, application ping,
 //!   control replies, how a gap is recovered).
 //! - `http`: the small HTTP/1.1 GET the snapshot is fetched with.
@@ -17,6 +19,7 @@
 
 pub mod client;
 mod http;
+pub mod record;
 mod venue;
 
 use thiserror::Error;
