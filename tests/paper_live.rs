@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use legcore::book::{Ladder, Level, Side};
-use legcore::feed::{BookFeed, Format, Tape};
+use legcore::feed::{Format, Tape};
 use legcore::index::{BookId, VenueId};
 use legcore::num::Step;
 use legcore::runtime::live::client::LiveConfig;
@@ -56,23 +56,7 @@ fn capture() -> (Vec<u8>, Vec<Vec<u8>>) {
 /// Every level of the file replay's book after the snapshot and [`WITHIN_WINDOW`]
 /// stream lines.
 fn replay_end() -> Vec<Level> {
-    let tape = Tape::from_gz_file(USDM).unwrap();
-    let (tick, lot) = steps();
-    let mut feed = BookFeed::new(Format::BinanceUsdm, tick, lot);
-    let mut book = Ladder::new(16_384, 4_096);
-    let mut stream = 0;
-    for i in 0..tape.len() {
-        let line = tape.line(i);
-        feed.on_line(&mut book, line);
-        if !line.windows(15).any(|w| w == b"{\"lastUpdateId\"") {
-            stream += 1;
-            if stream == WITHIN_WINDOW {
-                break;
-            }
-        }
-    }
-    assert!(feed.is_live());
-    levels(&book)
+    common::loopback::usdm_book_after(WITHIN_WINDOW)
 }
 
 fn levels(l: &Ladder) -> Vec<Level> {

@@ -67,6 +67,7 @@ pub fn live_json(live: &[LiveStats]) -> Value {
                 "gaps": h.gaps,
                 "frames": h.frames,
                 "control": h.control,
+                "tls_failures": h.tls_failures,
                 "refused": h.refused,
                 "lines": s.pushed,
                 "ring_waits": s.waited,

@@ -105,3 +105,31 @@ pub fn binance_config(
         ..legcore::runtime::live::client::LiveConfig::new(&url, "BTCUSDT", format, tick, lot)
     }
 }
+
+/// The recorded USD-M BTCUSDT capture [`binance_replay`]'s tests serve.
+pub const USDM: &str = "data/market/binance/usdm_btcusdt_20240808.raw.gz";
+
+/// Every level of the file replay of [`USDM`] after its snapshot and `stream_lines`
+/// stream lines (the book a live client fed the same lines must hold).
+pub fn usdm_book_after(stream_lines: usize) -> Vec<legcore::book::Level> {
+    use legcore::book::{Ladder, Side};
+    use legcore::feed::{BookFeed, Format, Tape};
+    use legcore::num::Step;
+    let tape = Tape::from_gz_file(USDM).unwrap();
+    let (tick, lot) = (Step::parse("0.10").unwrap(), Step::parse("0.001").unwrap());
+    let mut feed = BookFeed::new(Format::BinanceUsdm, tick, lot);
+    let mut book = Ladder::new(16_384, 4_096);
+    let mut stream = 0;
+    for i in 0..tape.len() {
+        let line = tape.line(i);
+        feed.on_line(&mut book, line);
+        stream += usize::from(!line.windows(15).any(|w| w == b"{\"lastUpdateId\""));
+        if stream == stream_lines {
+            break;
+        }
+    }
+    assert!(feed.is_live());
+    book.levels(Side::Bid)
+        .chain(book.levels(Side::Ask))
+        .collect()
+}

@@ -27,13 +27,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use rustls::pki_types::CertificateDer;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::Connector;
 
 use super::venue::Venue;
-use super::{http, Health, LiveError};
+use super::{http, tls, Health, LiveError};
 use crate::book::Ladder;
 use crate::feed::{BookFeed, Format};
 use crate::num::Step;
@@ -138,22 +137,6 @@ pub trait LineSink {
     fn on_line(&mut self, line: &[u8], book: &Ladder, live: bool, health: &Health) -> bool;
 }
 
-/// The TLS connector: webpki roots plus the optional extra root, ring provider.
-fn connector(extra_root: Option<&[u8]>) -> Result<Connector, LiveError> {
-    let mut roots = rustls::RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    };
-    if let Some(der) = extra_root {
-        roots.add(CertificateDer::from(der.to_vec()))?;
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let cfg = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(Connector::Rustls(Arc::new(cfg)))
-}
-
 /// The delay before reconnect attempt `failures` (1-based): `min·2^(n-1)` capped at
 /// `max`, minus up to half of it as jitter drawn from `seed`.
 pub fn backoff(min: Duration, max: Duration, failures: u32, seed: u64) -> Duration {
@@ -207,6 +190,7 @@ async fn reconnect_loop(
             Err(e) => {
                 health.connected = false;
                 health.failures += 1;
+                health.tls_failures += u64::from(e.is_tls());
                 health.last_error = Some(e.to_string());
             }
         }
@@ -240,7 +224,7 @@ async fn connect(cfg: &LiveConfig) -> Result<Ws, LiveError> {
         max_message_size: Some(cfg.max_frame),
         ..WebSocketConfig::default()
     };
-    let tls = connector(cfg.extra_root.as_deref())?;
+    let tls = Connector::Rustls(tls::client_config(cfg.extra_root.as_deref())?);
     let url = cfg.ws_url.as_str();
     let (ws, _) =
         tokio_tungstenite::connect_async_tls_with_config(url, Some(ws_cfg), true, Some(tls))
@@ -404,7 +388,7 @@ async fn rest_sync(
         tokio::time::sleep(Duration::from_nanos(wait)).await;
     }
     let url = cfg.snapshot_url.as_deref().unwrap_or_default();
-    let body = http::get(url, 64 << 20).await?;
+    let body = http::get(url, 64 << 20, cfg.extra_root.as_deref()).await?;
     st.last_fetch = Some(clock.now_ns());
     health.snapshots += 1;
     Ok(st.apply(clock.now_ns(), &body, book, sink, health))

@@ -9,7 +9,8 @@
 //!   (`legcore record`).
 //! - `venue`: what differs between the venues (subscribe message, application ping,
 //!   control replies, how a gap is recovered).
-//! - `http`: the small HTTP/1.1 GET the snapshot is fetched with.
+//! - `http`: the small HTTP/1.1 GET (plain or over TLS) the snapshot is fetched with;
+//!   `tls`: the one rustls client configuration both use.
 //!
 //! Every frame's text becomes a capture line `<local_ns> <json>` (the replay format), so
 //! the book a live run builds is the book a replay of the same lines builds.
@@ -20,6 +21,7 @@
 pub mod client;
 mod http;
 pub mod record;
+mod tls;
 mod venue;
 
 use thiserror::Error;
@@ -73,6 +75,9 @@ pub struct Health {
     /// Control replies among them (subscription acks, pongs, venue errors): counted, not
     /// fed to the book.
     pub control: u64,
+    /// Failures of which TLS was the cause (a certificate not trusted or not for the
+    /// host, a handshake refused), WebSocket and snapshot alike; also in `failures`.
+    pub tls_failures: u64,
     /// Lines the book refused (see `BookFeed::refused`).
     pub refused: u64,
     /// Local time of the last message, ns (0 = none yet).
@@ -85,6 +90,24 @@ impl Health {
     /// Age of the last message at `now_ns`, or `None` before the first.
     pub fn last_message_age_ns(&self, now_ns: u64) -> Option<u64> {
         (self.last_msg_ns != 0).then(|| now_ns.saturating_sub(self.last_msg_ns))
+    }
+}
+
+impl LiveError {
+    /// Whether TLS caused it (configuration, handshake or certificate).
+    pub fn is_tls(&self) -> bool {
+        use tokio_tungstenite::tungstenite::Error as WsError;
+        let io_tls = |e: &std::io::Error| e.get_ref().is_some_and(|i| i.is::<rustls::Error>());
+        match self {
+            LiveError::Tls(_) => true,
+            LiveError::Io(e) => io_tls(e),
+            LiveError::Ws(e) => match e.as_ref() {
+                WsError::Tls(_) => true,
+                WsError::Io(e) => io_tls(e),
+                _ => false,
+            },
+            _ => false,
+        }
     }
 }
 
