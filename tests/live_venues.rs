@@ -292,3 +292,45 @@ fn bybit_gap_resubscribes_for_a_fresh_snapshot() {
 fn okx_gap_resubscribes_for_a_fresh_snapshot() {
     a_dropped_frame_resubscribes(okx(), 30);
 }
+
+/// `legcore run` paper-trades on a live Bybit book: the scenario's venue with
+/// `source = "live"` and the loopback server's URL instead of the recorded feed.
+#[test]
+fn legcore_run_paper_trades_on_a_live_bybit_book() {
+    let v = bybit();
+    let (want, frames, _) = file_replay(&v);
+    let (addr, seen) = serve(&v, frames, None);
+    let feed = "feed = \"../data/market/bybit/2024-12-01_XRPUSDT_ob500.data.jsonl\"";
+    let text = common::scenario_text("bybit_xrp_roundtrip.toml");
+    assert!(text.contains(feed));
+    let live = format!("source = \"live\"\nurl = \"ws://{addr}/v5/public/linear\"");
+    let dir = common::tmp("paper-bybit");
+    let scenario = dir.join("paper.toml");
+    std::fs::write(&scenario, text.replacen(feed, &live, 1)).unwrap();
+    let report = dir.join("report.json");
+    let out = common::legcore(&[
+        "run",
+        "--quiet",
+        "--scenario",
+        scenario.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+        "--duration",
+        "3",
+    ]);
+    assert!(
+        out.status.code().is_some_and(|c| c == 0 || c == 3),
+        "{out:?}"
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report).unwrap()).unwrap();
+    let live = &doc["runtime"]["live"][0];
+    assert_eq!(live["lines"], want.len() as u64, "{live}");
+    assert!(live["control"].as_u64().unwrap() >= 1, "{live}");
+    assert_eq!(live["refused"], 0, "{live}");
+    assert_eq!(seen.lock().unwrap().texts[0], v.subscribe);
+    assert!(
+        !doc["groups"].as_array().unwrap().is_empty(),
+        "the strategy traded"
+    );
+}
