@@ -22,6 +22,8 @@
 //!   reports, `OrderRef` client ids, connection events, the `Gateway` seam.
 //! - [`fix`]: FIX 4.4 order entry (Binance Spot): codec, Logon signing, session,
 //!   order mapping onto [`venue`], all sans-IO.
+//! - [`binance_ws`]: Binance's USD-M WebSocket API, sans-IO: signed request frames
+//!   (HMAC-SHA256 or Ed25519) and its error codes as reject reasons.
 //! - [`sim`]: the simulated venue's matching engine, and exchanges with latency and
 //!   faults, behind the `venue` protocol.
 //! - [`runtime`]: rings between threads (the crate's only unsafe code), the event loop.
@@ -38,6 +40,7 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod binance_ws;
 pub mod book;
 pub mod engine;
 pub mod feed;

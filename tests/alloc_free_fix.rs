@@ -133,3 +133,54 @@ fn fix_order_path_allocates_nothing_after_start_up() {
     assert_eq!(filled, 100 * 100);
     assert_eq!(after - before, 0, "allocations on the FIX order path");
 }
+
+/// The USD-M WebSocket API's order frames (issue 15): `order.place` and `order.cancel`
+/// encoded and signed, HMAC and Ed25519, into the encoder's kept buffers.
+#[test]
+fn ws_api_order_frames_allocate_nothing_after_start_up() {
+    use legcore::binance_ws::request::{Encoder as WsEncoder, Place, Stamp, WsOrderKind, WsSide};
+    use legcore::binance_ws::sign::{HmacSigner, WsSigner};
+    let key = || ApiKey::new("sBRXrJx2DsOraMXOaUovEhgVRcjOvCtQwnWj8VxkOh1xqboS02SPGfKi2h8spZJb");
+    let pem = "MC4CAQAwBQYDK2VwBCIEIIJEYWtGBrhACmb9Dvy+qa8WEf0lQOl1s4CLIAB9m89u";
+    let signers = [
+        WsSigner::Hmac(HmacSigner::new("secret", key().unwrap()).unwrap()),
+        WsSigner::Ed25519(Ed25519Signer::from_pem(pem, key().unwrap()).unwrap()),
+    ];
+    let steps = (Step::parse("0.1").unwrap(), Step::parse("0.001").unwrap());
+    let mut e = WsEncoder::new();
+    let mut sink = 0usize;
+    let mut round = |e: &mut WsEncoder, i: u64| {
+        let stamp = Stamp {
+            steps,
+            timestamp_ms: 1_700_000_000_000 + i,
+            recv_window_ms: 5_000,
+        };
+        let p = Place {
+            symbol: "BTCUSDT",
+            side: if i.is_multiple_of(2) {
+                WsSide::Buy
+            } else {
+                WsSide::Sell
+            },
+            kind: WsOrderKind::LimitGtc(600_000 + i as i64),
+            qty_lots: 1 + (i % 50) as i64,
+            client_id: Some("lc-000123"),
+            reduce_only: i.is_multiple_of(3),
+        };
+        let s = &signers[(i % 2) as usize];
+        sink += e.place(i, &p, s, &stamp).unwrap().len();
+        sink += e
+            .by_client_id(i, i.is_multiple_of(4), "BTCUSDT", "lc-000123", s, &stamp)
+            .unwrap()
+            .len();
+    };
+    for i in 0..8 {
+        round(&mut e, i);
+    }
+    let before = allocations();
+    for i in 8..2_008 {
+        round(&mut e, i);
+    }
+    assert_eq!(allocations() - before, 0, "allocations in 2 000 rounds");
+    assert!(sink > 0);
+}

@@ -656,6 +656,10 @@ pub enum ReasonLine {
     TooManyOrders,
     /// [`RejectReason::Unavailable`].
     Unavailable,
+    /// [`RejectReason::ClockSkew`].
+    ClockSkew,
+    /// [`RejectReason::BelowMinNotional`].
+    BelowMinNotional,
     /// [`RejectReason::Other`].
     Other {
         /// The venue's own code.
@@ -674,6 +678,8 @@ impl From<RejectReason> for ReasonLine {
             RejectReason::InsufficientMargin => ReasonLine::InsufficientMargin,
             RejectReason::TooManyOrders => ReasonLine::TooManyOrders,
             RejectReason::Unavailable => ReasonLine::Unavailable,
+            RejectReason::ClockSkew => ReasonLine::ClockSkew,
+            RejectReason::BelowMinNotional => ReasonLine::BelowMinNotional,
             RejectReason::Other(code) => ReasonLine::Other { code },
         }
     }
@@ -1248,6 +1254,8 @@ mod tests {
             RejectReason::InsufficientMargin,
             RejectReason::TooManyOrders,
             RejectReason::Unavailable,
+            RejectReason::ClockSkew,
+            RejectReason::BelowMinNotional,
             RejectReason::Other(-2010),
         ];
         for r in reasons {

@@ -36,6 +36,11 @@ pub enum RejectReason {
     TooManyOrders,
     /// The venue is busy or in maintenance (try again).
     Unavailable,
+    /// The request's timestamp was outside the venue's receive window (Binance `-1021`):
+    /// the gateway's estimate of the venue's clock is off.
+    ClockSkew,
+    /// The order's notional is below the venue's minimum (Binance USD-M `-4164`).
+    BelowMinNotional,
     /// A venue-specific code the gateway could not map (e.g. Binance's `-2010`).
     Other(i32),
 }
@@ -52,6 +57,8 @@ impl RejectReason {
             RejectReason::InsufficientMargin => "insufficient_margin",
             RejectReason::TooManyOrders => "too_many_orders",
             RejectReason::Unavailable => "unavailable",
+            RejectReason::ClockSkew => "clock_skew",
+            RejectReason::BelowMinNotional => "below_min_notional",
             RejectReason::Other(_) => "other",
         }
     }
