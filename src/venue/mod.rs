@@ -32,6 +32,6 @@ mod state;
 pub use detail::{RejectDetail, VenueText, VENUE_TEXT_CAP};
 pub use gateway::{Gateway, GatewayError, LocalVenue};
 pub use order_ref::{OrderRef, OrderRefError, RefField, MAX_JOB};
-pub use report::{Delivery, Execution, RejectReason, Report, ReportKind};
+pub use report::{fee_tl_e8, Delivery, Execution, RejectReason, Report, ReportKind};
 pub use request::{NewOrder, OrderPrice, Request, TimeInForce};
 pub use state::{OrderRecord, VenueState};

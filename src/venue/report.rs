@@ -16,6 +16,7 @@
 use super::{OrderRef, RejectDetail};
 use crate::index::BookId;
 use crate::leg::{Fill, Liquidity, OrderEvent, VenueStatus};
+use crate::num::{Decimal, Round, SCALE};
 
 /// Why a venue refused an order or a cancel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -62,6 +63,25 @@ impl RejectReason {
             RejectReason::Other(_) => "other",
         }
     }
+}
+
+/// A fee in quote money as [`Execution::fee_tl_e8`]: `⌈fee × 10⁸ / tick-lot⌉`, rounded up
+/// (a cost never flatters; a rebate, negative, rounds toward zero); `None` out of range.
+pub fn fee_tl_e8(fee: Decimal, tick_lot: Decimal) -> Option<i128> {
+    let d = tick_lot.raw();
+    if d <= 0 {
+        return None;
+    }
+    if let Some(n) = fee.raw().checked_mul(100_000_000) {
+        let q = n / d;
+        return Some(if n % d > 0 { q + 1 } else { q });
+    }
+    let e8 = fee
+        .mul_int(100_000_000)
+        .and_then(|x| x.div(tick_lot, Round::Ceil))
+        .and_then(|x| x.round_dp(0, Round::Ceil))
+        .ok()?;
+    Some(e8.raw() / SCALE)
 }
 
 /// One execution of an order.

@@ -9,8 +9,10 @@
 use super::BinanceOrders;
 use crate::fix::codec::{FieldError, Frame};
 use crate::leg::Liquidity;
-use crate::num::{Decimal, Round, Text, SCALE};
-use crate::venue::{Execution, OrderRef, OrderRefError, RejectReason, Report, ReportKind};
+use crate::num::{Decimal, Round, Text};
+use crate::venue::{
+    fee_tl_e8, Execution, OrderRef, OrderRefError, RejectReason, Report, ReportKind,
+};
 
 /// A report and what Binance said with it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,16 +48,6 @@ pub enum ReportError {
         /// Its value.
         value: Text,
     },
-}
-
-/// `⌈n / d⌉` for `d > 0`.
-fn ceil_div(n: i128, d: i128) -> i128 {
-    let q = n / d;
-    if n % d > 0 {
-        q + 1
-    } else {
-        q
-    }
 }
 
 /// The reason for Binance's ErrorCode and Text (errors.md).
@@ -216,16 +208,6 @@ impl BinanceOrders {
         }
         let out_of_range = || bad(137, b"", "fee out of range");
         let tl = self.tick_lot.ok_or_else(out_of_range)?;
-        // ⌈total × 10⁸ / tick-lot⌉ on the raw values: in i128 when it fits (always, for
-        // a fee below 10¹² quote), else once in 256 bits.
-        if let Some(n) = total.raw().checked_mul(100_000_000) {
-            return Ok(ceil_div(n, tl.raw()));
-        }
-        let e8 = total
-            .mul_int(100_000_000)
-            .and_then(|x| x.div(tl, Round::Ceil))
-            .and_then(|x| x.round_dp(0, Round::Ceil))
-            .map_err(|_| out_of_range())?;
-        Ok(e8.raw() / SCALE)
+        fee_tl_e8(total, tl).ok_or_else(out_of_range)
     }
 }

@@ -1,0 +1,81 @@
+//! Binance's documented `ORDER_TRADE_UPDATE` (USD-M user data stream) and variations.
+
+use super::*;
+
+fn contract() -> Contract<'static> {
+    Contract {
+        steps: (Step::parse("0.1").unwrap(), Step::parse("0.001").unwrap()),
+        quote: "USDT",
+    }
+}
+
+fn update(x: &str, fee_asset: &str, fee: &str) -> String {
+    format!(
+        r#"{{"e":"ORDER_TRADE_UPDATE","E":1568879465651,"T":1568879465650,"o":{{
+        "s":"BTCUSDT","c":"lc-7","S":"SELL","o":"LIMIT","f":"GTC","q":"0.002","p":"7103.0",
+        "ap":"7103.0","sp":"0","x":"{x}","X":"PARTIALLY_FILLED","i":8886774,"l":"0.001",
+        "z":"0.001","L":"7103.1","N":"{fee_asset}","n":"{fee}","T":1568879465650,"t":77,
+        "b":"0","a":"9.91","m":true,"R":false,"wt":"CONTRACT_PRICE","ot":"LIMIT",
+        "ps":"BOTH","cp":false,"rp":"0"}}}}"#
+    )
+}
+
+#[test]
+fn a_trade_is_a_fill_with_its_fee_in_tick_lots() {
+    let frame = update("TRADE", "USDT", "0.00142062");
+    let ev = parse(&frame, &contract()).unwrap();
+    // 0.00142062 USDT over a tick-lot of 0.0001 USDT is 14.2062 tick-lots: 1 420 620 000 e-8.
+    let want = ReportKind::Fill(Execution {
+        trade_id: 77,
+        last_qty_lots: 1,
+        price_ticks: 71_031,
+        liquidity: Liquidity::Maker,
+        fee_tl_e8: 1_420_620_000,
+        at_ns: 1_568_879_465_650_000_000,
+    });
+    let ok = UserEvent::Order {
+        client_id: "lc-7",
+        symbol: "BTCUSDT",
+        kind: want,
+        unconverted_fee: false,
+    };
+    assert_eq!(ev, ok);
+    let bnb = update("TRADE", "BNB", "0.0001");
+    let UserEvent::Order {
+        unconverted_fee, ..
+    } = parse(&bnb, &contract()).unwrap()
+    else {
+        panic!("an order event");
+    };
+    assert!(unconverted_fee, "a BNB commission is not counted as quote");
+}
+
+#[test]
+fn acks_cancels_expiries_and_the_rest_are_told_apart() {
+    let c = contract();
+    let kind = |x: &str| match parse(&update(x, "USDT", "0"), &c).unwrap() {
+        UserEvent::Order { kind, .. } => Some(kind),
+        _ => None,
+    };
+    assert_eq!(kind("NEW"), Some(ReportKind::Ack));
+    assert_eq!(
+        kind("CANCELED"),
+        Some(ReportKind::CancelAck { filled_lots: 1 })
+    );
+    assert_eq!(
+        kind("EXPIRED"),
+        Some(ReportKind::Expired { filled_lots: 1 })
+    );
+    assert_eq!(kind("CALCULATED"), None);
+    let account = r#"{"e":"ACCOUNT_UPDATE","E":1,"T":1,"a":{"m":"ORDER","B":[],"P":[]}}"#;
+    assert_eq!(
+        parse(account, &c).unwrap(),
+        UserEvent::Other("ACCOUNT_UPDATE")
+    );
+    let off_lot = update("TRADE", "USDT", "0").replace(r#""l":"0.001""#, r#""l":"0.0005""#);
+    assert!(matches!(
+        parse(&off_lot, &c),
+        Err(EventError::Field { field: "l", .. })
+    ));
+    assert!(matches!(parse("[]", &c), Err(EventError::Shape(_))));
+}
