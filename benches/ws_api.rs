@@ -53,6 +53,39 @@ fn bench(c: &mut Criterion) {
             black_box(e.place(1, black_box(&place), &s, &stamp).map(str::len)).ok();
         });
     }
+    // The same HMAC over the same payload: RustCrypto (what the signer uses) vs ring.
+    e.place(1, &place, &signers()[0].1, &stamp).expect("frame");
+    let payload = e.signed_payload().to_owned();
+    let secret = b"NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
+    let rc = HmacSigner::new(
+        std::str::from_utf8(secret).expect("ascii"),
+        ApiKey::new("k").expect("k"),
+    )
+    .expect("secret");
+    let rk = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret);
+    let mut out = [0u8; 88];
+    g.bench_function("hmac_sha256/rustcrypto", |b| {
+        b.iter(|| black_box(rc.sign_hex(black_box(payload.as_bytes()), &mut out).len()))
+    });
+    g.bench_function("hmac_sha256/ring", |b| {
+        b.iter(|| {
+            black_box(
+                ring::hmac::sign(&rk, black_box(payload.as_bytes()))
+                    .as_ref()
+                    .len(),
+            )
+        })
+    });
+    common::percentiles("ws_api/hmac_sha256/rustcrypto", 100, || {
+        black_box(rc.sign_hex(black_box(payload.as_bytes()), &mut out).len());
+    });
+    common::percentiles("ws_api/hmac_sha256/ring", 100, || {
+        black_box(
+            ring::hmac::sign(&rk, black_box(payload.as_bytes()))
+                .as_ref()
+                .len(),
+        );
+    });
     g.finish();
 }
 

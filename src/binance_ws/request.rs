@@ -10,7 +10,6 @@
 //! is written, so no value needs escaping. The buffers are kept: once grown to a frame's
 //! size, encoding allocates nothing.
 
-use std::fmt::Write as _;
 use std::ops::Range;
 
 use super::sign::{SigBuf, WsSigner};
@@ -143,7 +142,7 @@ impl Encoder {
 
     fn number(&mut self, name: &'static str, value: u64) {
         let start = self.scratch.len();
-        let _ = write!(self.scratch, "{value}");
+        push_u64(&mut self.scratch, value);
         let value = start..self.scratch.len();
         self.params.push(Param {
             name,
@@ -154,7 +153,7 @@ impl Encoder {
 
     fn units(&mut self, name: &'static str, step: Step, units: i64) {
         let start = self.scratch.len();
-        let _ = write!(self.scratch, "{}", step.to_decimal(units));
+        write_units(&mut self.scratch, step, units);
         let value = start..self.scratch.len();
         self.params.push(Param {
             name,
@@ -252,24 +251,35 @@ impl Encoder {
         }
         self.payload.clear();
         for (k, p) in self.params.iter().enumerate() {
-            let sep = if k == 0 { "" } else { "&" };
-            let value = &self.scratch[p.value.clone()];
-            let _ = write!(self.payload, "{sep}{}={value}", p.name);
+            if k > 0 {
+                self.payload.push('&');
+            }
+            self.payload.push_str(p.name);
+            self.payload.push('=');
+            self.payload.push_str(&self.scratch[p.value.clone()]);
         }
         let mut sig: SigBuf = [0; 88];
         let sig = signer.sign(self.payload.as_bytes(), &mut sig);
-        self.frame.clear();
-        let _ = write!(
-            self.frame,
-            r#"{{"id":"{id}","method":"{method}","params":{{"#
-        );
+        let f = &mut self.frame;
+        f.clear();
+        f.push_str(r#"{"id":""#);
+        push_u64(f, id);
+        f.push_str(r#"","method":""#);
+        f.push_str(method);
+        f.push_str(r#"","params":{"#);
         for p in &self.params {
-            let value = &self.scratch[p.value.clone()];
             let q = if p.number { "" } else { "\"" };
-            let _ = write!(self.frame, r#""{}":{q}{value}{q},"#, p.name);
+            f.push('"');
+            f.push_str(p.name);
+            f.push_str("\":");
+            f.push_str(q);
+            f.push_str(&self.scratch[p.value.clone()]);
+            f.push_str(q);
+            f.push(',');
         }
-        let sig = std::str::from_utf8(sig).unwrap_or_default();
-        let _ = write!(self.frame, r#""signature":"{sig}"}}}}"#);
+        f.push_str(r#""signature":""#);
+        f.push_str(std::str::from_utf8(sig).unwrap_or_default());
+        f.push_str(r#""}}"#);
         &self.frame
     }
 
@@ -277,6 +287,48 @@ impl Encoder {
     /// what was signed (it holds the API key, never the secret).
     pub fn signed_payload(&self) -> &str {
         &self.payload
+    }
+}
+
+/// `v` in decimal digits.
+fn push_u64(out: &mut String, mut v: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&digits[i..]).unwrap_or_default());
+}
+
+/// `units × step` as the decimal text of `step`'s precision (`5200000` at 0.01 →
+/// `52000.00`), the text `Decimal`'s `Display` gives, by integer digits alone (no
+/// 128-bit division: `Display` of the 18-decimal `Decimal` was most of a frame's cost).
+fn write_units(out: &mut String, step: Step, units: i64) {
+    let n = i128::from(units) * i128::from(step.step_int());
+    let dp = usize::from(step.dp());
+    let mut digits = [b'0'; 48];
+    let mut v = n.unsigned_abs();
+    let mut len = 0;
+    while v > 0 || len <= dp {
+        digits[digits.len() - 1 - len] = b'0' + (v % 10) as u8;
+        v /= 10;
+        len += 1;
+    }
+    if n < 0 {
+        out.push('-');
+    }
+    let text = &digits[digits.len() - len..];
+    let (int, frac) = text.split_at(len - dp);
+    // Only ASCII digits were written.
+    out.push_str(std::str::from_utf8(int).unwrap_or_default());
+    if dp > 0 {
+        out.push('.');
+        out.push_str(std::str::from_utf8(frac).unwrap_or_default());
     }
 }
 

@@ -132,3 +132,38 @@ fn values_that_would_need_escaping_or_are_not_orders_are_refused() {
         "{f}"
     );
 }
+
+#[test]
+fn units_are_written_as_decimal_display_writes_them() {
+    let steps = [
+        "1",
+        "0.1",
+        "0.01",
+        "0.5",
+        "25",
+        "0.00000001",
+        "0.000000000000000001",
+        "10000",
+    ];
+    let units = [
+        0i64,
+        1,
+        7,
+        10,
+        99,
+        100,
+        12_345,
+        -3,
+        -1_000,
+        999_999_999_999,
+        i64::MAX / 1_000_000,
+    ];
+    for s in steps {
+        let step = Step::parse(s).unwrap();
+        for &u in &units {
+            let mut out = String::new();
+            write_units(&mut out, step, u);
+            assert_eq!(out, step.to_decimal(u).to_string(), "{u} × {s}");
+        }
+    }
+}
