@@ -47,8 +47,7 @@ pub fn run(args: &[String]) -> Result<u8, CliError> {
     for (name, feed) in feeds {
         let cfg = live_config(&feed)?;
         let steps = (feed.tick, feed.lot);
-        let rec = Recorder::new(&out.join(&name), feed.format, &cfg.symbol, steps, rotate)
-            .map_err(|e| bad_rotate(&f, e.to_string()))?;
+        let rec = Recorder::new(&out.join(&name), feed.format, &cfg.symbol, steps, rotate);
         let book = Ladder::new(feed.levels_per_side, feed.max_update_levels);
         jobs.push((name, cfg, book, rec));
     }
@@ -92,15 +91,6 @@ fn rotate(f: &Flags) -> Result<Rotate, CliError> {
         bytes: positive("--rotate-bytes", 1)?,
         age_ns: positive("--rotate-secs", 1_000_000_000)?,
     })
-}
-
-fn bad_rotate(f: &Flags, reason: String) -> CliError {
-    let flag = if f.get("--rotate-bytes").is_some() {
-        "--rotate-bytes"
-    } else {
-        "--rotate-secs"
-    };
-    CliError::BadValue { flag, reason }
 }
 
 /// The scenario's live feeds, named by their venue.

@@ -4,15 +4,16 @@
 //! REST snapshots included where they came (control replies are not market lines).
 //!
 //! Files rotate by size (uncompressed bytes) or age. A rotated file must replay alone, so
-//! when a new file starts on a live book, its first line is the book at that point written
+//! a due rotation waits for a live book, and a new file's first line is the book written
 //! as the venue's own snapshot: Binance, a REST depth snapshot with `lastUpdateId` = the
 //! book's sequence, followed by the diff that made that state (the first diff a replay
 //! applies must straddle `lastUpdateId`, and a diff's sizes are absolute); Bybit, an
-//! `orderbook` snapshot with `u` = the sequence, in place of the delta that made it. A
-//! Hyperliquid line is a whole book already. A Binance part starts on a depth diff (a due
-//! rotation waits for the next one), so that the diff after its snapshot straddles it. OKX's
-//! checksums are over the venue's own number strings, which a written snapshot cannot
-//! reproduce: OKX recordings do not rotate (refused up front by [`Recorder::new`]).
+//! `orderbook` snapshot with `u` = the sequence, in place of the delta that made it; OKX,
+//! a `books` snapshot (top 400 a side, `seqId` = the sequence when the stream carries
+//! ids, checksum 0: the next update's own checksum is verified over the book it
+//! installs), in place of the update. A Hyperliquid line is a whole book already. A
+//! Binance part starts on a depth diff (a due rotation waits for the next one), so that
+//! the diff after its snapshot straddles it.
 //!
 //! A line's raw JSON never holds a newline outside a string (a JSON string escapes it), so
 //! line breaks in a body (a pretty-printed snapshot) are written as spaces.
@@ -52,9 +53,6 @@ pub enum RecordError {
         /// The OS error.
         source: std::io::Error,
     },
-    /// Rotation asked for a format whose files cannot start with a written snapshot.
-    #[error("{0} recordings cannot rotate (its checksums are over the venue's own strings)")]
-    NoRotation(&'static str),
 }
 
 /// What a recording wrote.
@@ -79,6 +77,9 @@ pub struct Recorder {
     file_bytes: u64,
     file_start_ns: u64,
     text: String,
+    /// The last OKX line carried `seqId` (the ladder's sequence is then that id, not a
+    /// time): a written snapshot carries it too.
+    okx_seq_ids: bool,
     /// What was written so far.
     pub recorded: Recorded,
     /// The first write error; the recording stopped there.
@@ -94,12 +95,8 @@ impl Recorder {
         symbol: &str,
         steps: (Step, Step),
         rotate: Rotate,
-    ) -> Result<Recorder, RecordError> {
-        let rotates = rotate.bytes.is_some() || rotate.age_ns.is_some();
-        if rotates && matches!(format, Format::OkxBooks(_)) {
-            return Err(RecordError::NoRotation(format.name()));
-        }
-        Ok(Recorder {
+    ) -> Recorder {
+        Recorder {
             stem: stem.to_path_buf(),
             format,
             symbol: symbol.to_owned(),
@@ -109,9 +106,10 @@ impl Recorder {
             file_bytes: 0,
             file_start_ns: 0,
             text: String::new(),
+            okx_seq_ids: false,
             recorded: Recorded::default(),
             error: None,
-        })
+        }
     }
 
     /// Finishes the current file (the gzip trailer).
@@ -177,20 +175,24 @@ impl Recorder {
         let Some((ns, json)) = split_line(line) else {
             return Ok(());
         };
-        // A live Binance book starts a part on a depth diff only (see below).
-        let wait = live && self.format_is_binance() && classify(json) != LineKind::Depth;
-        if !self.due(ns) || (wait && self.out.is_some()) {
+        if matches!(self.format, Format::OkxBooks(_)) {
+            self.okx_seq_ids = json.windows(8).any(|w| w == b"\"seqId\":");
+        }
+        // A due part waits for a live book (its first line must be the book), and a
+        // Binance part for a depth diff (see below).
+        let diff = !self.format_is_binance() || classify(json) == LineKind::Depth;
+        if self.out.is_some() && !(self.due(ns) && live && diff) {
             return self.write(ns, json);
         }
         let first = self.out.is_none();
         self.open(ns)?;
-        if first || !live {
+        if first {
             return self.write(ns, json);
         }
         if let Some(snap) = self.snapshot(book, ns) {
             self.write(ns, snap.as_bytes())?;
             if !self.format_is_binance() {
-                return Ok(()); // Bybit: the snapshot stands for the delta
+                return Ok(()); // Bybit, OKX: the snapshot stands for the update
             }
         }
         // Binance: the diff after the snapshot of its own state. The first diff a replay
@@ -209,12 +211,17 @@ impl Recorder {
     /// `book` as the venue's snapshot message, for the formats that need one.
     fn snapshot(&mut self, book: &Ladder, ns: u64) -> Option<String> {
         let (tick, lot) = self.steps;
+        // OKX levels are [price, size, liquidated orders, orders], at most 400 a side.
+        let (tail, most) = match self.format {
+            Format::OkxBooks(_) => (r#","0","1""#, crate::feed::okx::WINDOW),
+            _ => ("", usize::MAX),
+        };
         let levels = |side: Side| {
             let mut t = String::from("[");
-            for (k, l) in book.levels(side).enumerate() {
+            for (k, l) in book.levels(side).take(most).enumerate() {
                 let sep = if k == 0 { "" } else { "," };
                 let (p, q) = (tick.to_decimal(l.price_ticks), lot.to_decimal(l.qty_lots));
-                let _ = write!(t, r#"{sep}["{p}","{q}"]"#);
+                let _ = write!(t, r#"{sep}["{p}","{q}"{tail}]"#);
             }
             t + "]"
         };
@@ -235,7 +242,21 @@ impl Recorder {
                     r#"{{"topic":"orderbook.500.{s}","type":"snapshot","ts":{ms},"data":{{"s":"{s}","b":{bids},"a":{asks},"u":{seq},"seq":{seq}}},"cts":{ms}}}"#
                 );
             }
-            Format::HyperliquidL2Book | Format::OkxBooks(_) => return None,
+            Format::OkxBooks(inst) => {
+                let i = inst.as_str();
+                // Checksum 0: not verified (the next update's own checksum is, over the
+                // book this snapshot installs).
+                let ids = if self.okx_seq_ids {
+                    format!(r#","seqId":{seq},"prevSeqId":-1"#)
+                } else {
+                    String::new()
+                };
+                let _ = write!(
+                    self.text,
+                    r#"{{"arg":{{"channel":"books","instId":"{i}"}},"action":"snapshot","data":[{{"asks":{asks},"bids":{bids},"ts":"{ms}","checksum":0{ids}}}]}}"#
+                );
+            }
+            Format::HyperliquidL2Book => return None,
         }
         Some(self.text.clone())
     }
@@ -266,20 +287,80 @@ mod tests {
         (Step::parse("0.1").unwrap(), Step::parse("0.001").unwrap())
     }
 
-    #[test]
-    fn okx_recordings_refuse_to_rotate_and_record_whole() {
-        let okx = Format::OkxBooks(InstId::new("BTC-USDT").unwrap());
+    /// Records `path` (the real capture, as a live client would hand it on) rotating
+    /// every 4 000 bytes; every part must replay alone, live from its first line to its
+    /// last (later updates' checksums verified over the written snapshot's book), and the
+    /// last part end on the whole capture's book.
+    fn rotated_parts_replay_alone(path: &str, format: Format, symbol: &str, steps: (Step, Step)) {
+        use crate::feed::{BookFeed, Tape};
+        let tape = Tape::load(path, format).unwrap();
+        let dir = std::env::temp_dir().join(format!("legcore-rot-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let stem = dir.join(symbol);
         let rotate = Rotate {
-            bytes: Some(1),
+            bytes: Some(4_000),
             age_ns: None,
         };
-        let stem = std::env::temp_dir().join("legcore-record-unit-okx");
-        let err = Recorder::new(&stem, okx, "BTC-USDT", steps(), rotate).err();
-        assert!(
-            matches!(err, Some(RecordError::NoRotation("okx-books"))),
-            "{err:?}"
+        let mut rec = Recorder::new(&stem, format, symbol, steps, rotate);
+        let mut feed = BookFeed::new(format, steps.0, steps.1);
+        let mut book = Ladder::new(4_096, 4_096);
+        let health = Health::default();
+        for i in 0..tape.len() {
+            let mut line = format!("{} ", 1_000_000 + i).into_bytes();
+            let raw = tape.line(i);
+            line.extend_from_slice(&raw[raw.iter().position(|&b| b == b'{').unwrap()..]);
+            let live = feed.on_line(&mut book, &line);
+            assert!(rec.on_line(&line, &book, live, &health));
+        }
+        let levels = |l: &Ladder| {
+            l.levels(Side::Bid)
+                .chain(l.levels(Side::Ask))
+                .collect::<Vec<_>>()
+        };
+        rec.finish().unwrap();
+        let files = rec.recorded.files.clone();
+        assert!(files.len() >= 3, "{path}: {} parts", files.len());
+        for (k, f) in files.iter().enumerate().skip(1) {
+            let part = Tape::load(f, format).unwrap();
+            let mut feed = BookFeed::new(format, steps.0, steps.1);
+            let mut alone = Ladder::new(4_096, 4_096);
+            let first_live = feed.on_line(&mut alone, part.line(0));
+            let head =
+                String::from_utf8_lossy(&part.line(0)[..120.min(part.line(0).len())]).to_string();
+            assert!(
+                first_live,
+                "{path}: part {k} not live: {:?} {head}",
+                feed.last_error
+            );
+            for j in 1..part.len() {
+                let live = feed.on_line(&mut alone, part.line(j));
+                assert!(live, "{path}: part {k} line {j}: {:?}", feed.last_error);
+            }
+            if k + 1 == files.len() {
+                assert_eq!(levels(&alone), levels(&book), "{path}: the last part's end");
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn okx_and_bybit_parts_replay_alone() {
+        let root = env!("CARGO_MANIFEST_DIR");
+        let okx = Format::OkxBooks(InstId::new("BTC-USDT").unwrap());
+        let okx_steps = (
+            Step::parse("0.1").unwrap(),
+            Step::parse("0.00000001").unwrap(),
         );
-        assert!(Recorder::new(&stem, okx, "BTC-USDT", steps(), Rotate::default()).is_ok());
+        let okx_path = format!("{root}/data/market/okx/cryptofeed_OKX.ws.1.0.txt.gz");
+        rotated_parts_replay_alone(&okx_path, okx, "BTC-USDT", okx_steps);
+        let bybit_steps = (Step::parse("0.0001").unwrap(), Step::ONE);
+        let bybit_path = format!("{root}/data/market/bybit/2024-12-01_XRPUSDT_ob500.data.jsonl");
+        rotated_parts_replay_alone(
+            &bybit_path,
+            Format::BybitOrderbook500,
+            "XRPUSDT",
+            bybit_steps,
+        );
     }
 
     #[test]
@@ -291,8 +372,7 @@ mod tests {
             "BTCUSDT",
             steps(),
             Rotate::default(),
-        )
-        .unwrap();
+        );
         let mut book = Ladder::new(8, 8);
         let lv = |price_ticks, qty_lots| Level {
             price_ticks,
