@@ -12,6 +12,11 @@
 //! (`book_update/legcore/replay`), `walk<N>` (`book_walk/legcore/<N>`, walk and metrics),
 //! `walk_only<N>` (`book_walk/legcore_walk_only/<N>`). Prints ns per operation.
 
+// The bench's own calls (only legcore's replay is used here).
+#[allow(dead_code)]
+#[path = "../benches/peers/adapters.rs"]
+mod adapters;
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -52,14 +57,7 @@ fn main() {
         // The copy back to the snapshot state is timed too (criterion's line does not time it).
         run(secs, changes, 1, |_| {
             l.clone_from(&fresh);
-            for diff in &d.diffs {
-                let mut tx = l.update();
-                for c in &diff.changes {
-                    tx.set(c.side, c.price_ticks, c.qty_lots)
-                        .expect("valid level");
-                }
-                tx.commit(diff.seq).expect("in sync");
-            }
+            adapters::legcore_replay(&d, &mut l);
         });
     } else if let Some(n) = mode.strip_prefix("walk_only") {
         let lots = d.qty_for_levels(n.parse().expect("levels"));

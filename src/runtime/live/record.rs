@@ -77,6 +77,7 @@ pub struct Recorder {
     file_bytes: u64,
     file_start_ns: u64,
     text: String,
+    line: Vec<u8>,
     /// The last OKX line carried `seqId` (the ladder's sequence is then that id, not a
     /// time): a written snapshot carries it too.
     okx_seq_ids: bool,
@@ -106,6 +107,7 @@ impl Recorder {
             file_bytes: 0,
             file_start_ns: 0,
             text: String::new(),
+            line: Vec::with_capacity(64 * 1024),
             okx_seq_ids: false,
             recorded: Recorded::default(),
             error: None,
@@ -145,24 +147,26 @@ impl Recorder {
         Ok(())
     }
 
+    /// Writes `<ns> <json>\n` (line breaks in `json` as spaces) through the kept line
+    /// buffer: no allocation per line.
     fn write(&mut self, ns: u64, json: &[u8]) -> Result<(), RecordError> {
-        let path = self.recorded.files.last().cloned().unwrap_or_default();
         let Some(out) = self.out.as_mut() else {
             return Ok(());
         };
-        let head = format!("{ns} ");
-        let mut body = json.to_vec();
-        body.iter_mut()
-            .filter(|b| **b == b'\n' || **b == b'\r')
-            .for_each(|b| *b = b' ');
-        let io = |source| RecordError::Io {
-            path: path.display().to_string(),
-            source,
-        };
-        out.write_all(head.as_bytes()).map_err(io)?;
-        out.write_all(&body).map_err(io)?;
-        out.write_all(b"\n").map_err(io)?;
-        let n = (head.len() + body.len() + 1) as u64;
+        self.line.clear();
+        // Writing into a Vec cannot fail.
+        let _ = write!(self.line, "{ns} ");
+        let body = json
+            .iter()
+            .map(|&b| if b == b'\n' || b == b'\r' { b' ' } else { b });
+        self.line.extend(body);
+        self.line.push(b'\n');
+        if let Err(source) = out.write_all(&self.line) {
+            let path = self.recorded.files.last().map(|p| p.display().to_string());
+            let path = path.unwrap_or_default();
+            return Err(RecordError::Io { path, source });
+        }
+        let n = self.line.len() as u64;
         self.file_bytes += n;
         self.recorded.bytes += n;
         self.recorded.lines += 1;

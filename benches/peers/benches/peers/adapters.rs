@@ -30,17 +30,21 @@ pub fn n_order(d: &Data, c: &Change) -> BookOrder {
     BookOrder::new(n_side(c.side), px, qty, 0)
 }
 
+/// The snapshot's levels as changes, bids then asks, best first.
+fn snapshot_changes(d: &Data) -> impl Iterator<Item = Change> + '_ {
+    let bids = d.bids.iter().map(|l| (Side::Bid, l));
+    let asks = d.asks.iter().map(|l| (Side::Ask, l));
+    bids.chain(asks).map(|(side, l)| Change {
+        side,
+        price_ticks: l.price_ticks,
+        qty_lots: l.qty_lots,
+    })
+}
+
 pub fn nautilus_book(d: &Data) -> OrderBook {
     let mut b = OrderBook::new(InstrumentId::from("BTCUSDT-PERP.BINANCE"), BookType::L2_MBP);
-    for (side, levels) in [(Side::Bid, &d.bids), (Side::Ask, &d.asks)] {
-        for l in levels.iter() {
-            let c = Change {
-                side,
-                price_ticks: l.price_ticks,
-                qty_lots: l.qty_lots,
-            };
-            b.add(n_order(d, &c), 0, d.seq, Default::default());
-        }
+    for c in snapshot_changes(d) {
+        b.add(n_order(d, &c), 0, d.seq, Default::default());
     }
     b
 }
@@ -59,15 +63,8 @@ pub fn h_apply<M: L2MarketDepth>(m: &mut M, c: &(Side, f64, f64), ts: i64) {
 }
 
 pub fn h_load<M: L2MarketDepth>(mut m: M, d: &Data) -> M {
-    for (side, levels) in [(Side::Bid, &d.bids), (Side::Ask, &d.asks)] {
-        for l in levels.iter() {
-            let c = Change {
-                side,
-                price_ticks: l.price_ticks,
-                qty_lots: l.qty_lots,
-            };
-            h_apply(&mut m, &h_change(d, &c), 0);
-        }
+    for c in snapshot_changes(d) {
+        h_apply(&mut m, &h_change(d, &c), 0);
     }
     m
 }
