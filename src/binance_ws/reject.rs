@@ -18,8 +18,40 @@ pub fn reason(code: i64, msg: &str) -> RejectReason {
         -4164 => RejectReason::BelowMinNotional,
         -5022 => RejectReason::PostOnlyWouldCross,
         -4116 => RejectReason::DuplicateOrder,
+        -2025 => RejectReason::TooManyOrders,
         -2010 => new_order_rejected(msg),
         c => RejectReason::Other(i32::try_from(c).unwrap_or(i32::MIN)),
+    }
+}
+
+/// The code and message a Binance USD-M venue answers for `reason` (what
+/// `legcore venue serve` sends): [`reason`] reads each back as `reason`.
+pub fn code(reason: RejectReason) -> (i64, &'static str) {
+    match reason {
+        RejectReason::PostOnlyWouldCross => (
+            -5022,
+            "Due to the order could not be executed as maker, the Post Only order will be \
+             rejected. The order will not be recorded in the order history",
+        ),
+        RejectReason::UnknownOrder => (-2011, "Unknown order sent."),
+        RejectReason::DuplicateOrder => (-4116, "ClientOrderId is duplicated."),
+        RejectReason::InvalidOrder => (-1013, "Invalid order terms."),
+        RejectReason::RateLimited => (-1003, "Too many requests; please use the websocket."),
+        RejectReason::InsufficientMargin => (-2019, "Margin is insufficient."),
+        RejectReason::TooManyOrders => (-2025, "Reach max open order limit."),
+        RejectReason::Unavailable => (
+            -1008,
+            "Server is currently overloaded with other requests. Please try again later.",
+        ),
+        RejectReason::ClockSkew => (
+            -1021,
+            "Timestamp for this request is outside of the recvWindow.",
+        ),
+        RejectReason::BelowMinNotional => (
+            -4164,
+            "Order's notional must be no smaller than the symbol's minimum.",
+        ),
+        RejectReason::Other(_) => (-2010, "NEW_ORDER_REJECTED"),
     }
 }
 
@@ -81,6 +113,28 @@ mod tests {
         ];
         for (code, msg, want) in cases {
             assert_eq!(reason(code, msg), want, "{code} {msg}");
+        }
+    }
+
+    #[test]
+    fn every_reason_the_venue_answers_reads_back_as_itself() {
+        use RejectReason as R;
+        let all = [
+            R::PostOnlyWouldCross,
+            R::UnknownOrder,
+            R::DuplicateOrder,
+            R::InvalidOrder,
+            R::RateLimited,
+            R::InsufficientMargin,
+            R::TooManyOrders,
+            R::Unavailable,
+            R::ClockSkew,
+            R::BelowMinNotional,
+            R::Other(-2010),
+        ];
+        for r in all {
+            let (c, m) = code(r);
+            assert_eq!(reason(c, m), r, "{c} {m}");
         }
     }
 }

@@ -1,0 +1,136 @@
+//! `legcore venue serve`: the simulated venue with a Binance USD-M face, on loopback.
+//!
+//! A local paper exchange any Binance USD-M client can trade against: the simulated
+//! venue of a scenario (its recorded book replayed at the scenario's speed, its latency
+//! model and fault plan) behind Binance's WebSocket API (`order.place`, `order.cancel`,
+//! `order.status`, `userDataStream.*`), its user data stream (`ORDER_TRADE_UPDATE`,
+//! `listenKeyExpired`) and the REST endpoints a client needs first. Requests are
+//! authenticated like Binance does (API key, HMAC-SHA256 or Ed25519 signature,
+//! `recvWindow`), and every answer carries the venue's rate-limit use.
+//!
+//! - `paper`: the venue itself, sans-IO ([`Paper`]).
+//! - `wire`: request frames, signed payloads, answer frames.
+//! - `http`: the REST face and request heads.
+//! - `net`: the sockets (one thread, current-thread tokio).
+//!
+//! Not built: `GTC` orders that would cross (refused: the simulator rests only makers),
+//! `order.modify`, `ACCOUNT_UPDATE` (the ledger is read with [`Server::stop`]), more than
+//! one symbol per server.
+
+mod http;
+mod net;
+mod paper;
+mod wire;
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+pub use paper::{Auth, Out, Paper, PaperConfig, PaperCounts, RateLimits};
+pub use wire::{parse_request, signed_payload, ApiRequest, WireError};
+
+use crate::feed::{BookFeed, Tape};
+use crate::runtime::Speed;
+
+/// The recorded feed the venue's book follows.
+pub struct ServeFeed {
+    /// The capture.
+    pub tape: Arc<Tape>,
+    /// Its sync rules.
+    pub sync: BookFeed,
+    /// Replay speed.
+    pub speed: Speed,
+    next: usize,
+}
+
+impl ServeFeed {
+    /// Replays `tape` through `sync` at `speed` from the server's start.
+    pub fn new(tape: Arc<Tape>, sync: BookFeed, speed: Speed) -> ServeFeed {
+        ServeFeed {
+            tape,
+            sync,
+            speed,
+            next: 0,
+        }
+    }
+
+    /// The next line due by `now_ns` (since the start), if any.
+    fn due(&mut self, now_ns: u64) -> Option<usize> {
+        let i = self.next;
+        if i >= self.tape.len() {
+            return None;
+        }
+        let at = match self.speed {
+            Speed::Max => 0,
+            Speed::Times(n) => {
+                let gap = self
+                    .tape
+                    .recorded_ns(i)
+                    .saturating_sub(self.tape.recorded_ns(0));
+                gap / u64::from(n.max(1))
+            }
+            Speed::Rate(r) => (i as u64).saturating_mul(1_000_000_000) / r.max(1),
+        };
+        (at <= now_ns).then(|| {
+            self.next += 1;
+            i
+        })
+    }
+}
+
+/// A running server.
+pub struct Server {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+    thread: JoinHandle<Option<Paper>>,
+}
+
+impl Server {
+    /// Serves `paper` on `listener` (bound by the caller, so its port is known), its
+    /// book following `feed`.
+    pub fn start(
+        listener: std::net::TcpListener,
+        paper: Paper,
+        feed: Option<ServeFeed>,
+    ) -> std::io::Result<Server> {
+        let addr = listener.local_addr()?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let info = paper.exchange_info();
+        let shared = net::Shared {
+            paper,
+            feed,
+            start: Instant::now(),
+            api: Default::default(),
+            streams: Default::default(),
+            next_conn: 0,
+            info,
+        };
+        let flag = stop.clone();
+        let thread = super::spawn("legcore-venue-serve".into(), move || {
+            let mut shared = shared;
+            // A `max` replay is whole before the first client connects.
+            shared.start = Instant::now();
+            shared.advance();
+            net::run(listener, shared, flag)
+        });
+        Ok(Server { addr, stop, thread })
+    }
+
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Whether its thread ended (it only does when stopped, or if it panicked).
+    pub fn is_finished(&self) -> bool {
+        self.thread.is_finished()
+    }
+
+    /// Stops it; the venue with its ledger and counts.
+    pub fn stop(self) -> Option<Paper> {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread.join().ok().flatten()
+    }
+}

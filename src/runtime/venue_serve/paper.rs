@@ -1,0 +1,1029 @@
+//! [`Paper`]: the simulated venue behind a Binance USD-M face, sans-IO. It takes request
+//! frames and the time, and returns what to send: answers to one connection, events to
+//! the user data streams, link drops from the fault plan.
+//!
+//! Every request goes through the [`SimExchange`] (its latency model and fault plan
+//! included) and is answered when the simulator's first report for it arrives: an
+//! `order.place` by its ack, fill, expiry or reject; an `order.cancel` by its cancel ack
+//! or reject; an `order.status` by the simulator's own records (a lost request is an
+//! order the venue never saw: `-2013`). A lost reply is an answer that never comes, as
+//! on the real venue, and a client finds out by its timeout. Every report the venue
+//! makes about an order (ack, fill, cancel, expiry) is also an `ORDER_TRADE_UPDATE` on
+//! the user data stream.
+//!
+//! Client order ids are the client's (any of Binance's `[.A-Z:/a-z0-9_-]{1,36}`); the
+//! simulator's [`OrderRef`]s are made here, one job per order. A `LIMIT GTC` order that
+//! does not cross rests like a post-only one; one that would cross is refused (`-4xxx`:
+//! the simulator does not rest a taker's remainder), which the docs state. `MARKET`
+//! orders take up to the far end of the book.
+//!
+//! Authentication as Binance does it: the `apiKey` must be the venue's (`-2015`), the
+//! signature must verify over the sorted parameters (HMAC-SHA256 hex or Ed25519 base64,
+//! `-1022`), and `timestamp` must be within `recvWindow` (default 5000 ms, at most
+//! 60000) of the venue's clock, or 1000 ms ahead of it (`-1021`). Rate limits are
+//! counted per fixed window and reported in every answer's `rateLimits`; a request over
+//! a limit is refused with `-1003` (status 429) and not acted on.
+
+use std::collections::HashMap;
+
+use ed25519_dalek::{Signature, Verifier, VerifyingKey};
+use serde_json::{json, Value};
+
+use super::wire::{self, ApiRequest, LimitUse, WireError};
+use crate::binance_ws::reject;
+use crate::binance_ws::sign::HmacSigner;
+use crate::book::{OrderSide, Side};
+use crate::index::{BookId, LegIdx};
+use crate::instrument::InstrumentRules;
+use crate::leg::{Liquidity, VenueStatus};
+use crate::num::{Decimal, Round, MAX_UNITS};
+use crate::sim::SimExchange;
+use crate::venue::{Delivery, Execution, LocalVenue, NewOrder, OrderPrice, OrderRef};
+use crate::venue::{RejectReason, Report, ReportKind, Request, TimeInForce};
+
+const BOOK: BookId = BookId::new(0);
+/// The first venue order id (ids are this plus the order's index).
+const FIRST_ORDER_ID: u64 = 8_000_000_000;
+/// How long an answer is awaited from the simulator before it is given up (a lost
+/// reply): the entry is dropped; the client has timed out long before.
+const ANSWER_TTL_NS: u64 = 60_000_000_000;
+
+/// Who may trade: the API key and how its requests are signed.
+#[derive(Debug, Clone)]
+pub struct Auth {
+    /// The `apiKey` requests must carry.
+    pub api_key: String,
+    /// The HMAC secret, if HMAC keys are accepted.
+    pub hmac: Option<HmacSigner>,
+    /// The Ed25519 public key, if Ed25519 keys are accepted.
+    pub ed25519: Option<VerifyingKey>,
+}
+
+/// The venue's rate limits (Binance USD-M's defaults).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimits {
+    /// `REQUEST_WEIGHT` per minute.
+    pub weight_per_min: u64,
+    /// `ORDERS` per 10 seconds.
+    pub orders_per_10s: u64,
+    /// `ORDERS` per minute.
+    pub orders_per_min: u64,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits {
+            weight_per_min: 2_400,
+            orders_per_10s: 300,
+            orders_per_min: 1_200,
+        }
+    }
+}
+
+/// The venue's settings.
+#[derive(Debug, Clone)]
+pub struct PaperConfig {
+    /// The symbol it trades (`BTCUSDT`).
+    pub symbol: String,
+    /// Its quote (and margin) asset (`USDT`).
+    pub quote: String,
+    /// Its rules: tick, lot, minimum quantity and notional.
+    pub rules: InstrumentRules,
+    /// Who may trade.
+    pub auth: Auth,
+    /// Rate limits.
+    pub limits: RateLimits,
+    /// A listen key lives this long after its last keep-alive, ns.
+    pub listen_key_ttl_ns: u64,
+    /// The venue's clock: ms since the epoch at `now_ns` = 0 (a test sets it off the
+    /// client's wall clock to make it estimate the offset).
+    pub epoch_ms_at_zero: u64,
+}
+
+/// What the venue sends.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Out {
+    /// A frame for WebSocket API connection `conn`.
+    Answer(u64, String),
+    /// An event for every user data stream.
+    Event(String),
+    /// The link dropped (a disconnect fault): close every connection and refuse new
+    /// ones until [`Out::Up`].
+    Down,
+    /// The link is back.
+    Up,
+    /// The listen key expired: its streams got `listenKeyExpired` and are closed.
+    KeyExpired,
+}
+
+/// What the venue counted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PaperCounts {
+    /// Requests read.
+    pub requests: u64,
+    /// Refused for a wrong key or signature.
+    pub bad_auth: u64,
+    /// Refused for a timestamp outside the receive window.
+    pub clock_skew: u64,
+    /// Refused for a rate limit.
+    pub rate_limited: u64,
+    /// Answers given up (the simulator lost the reply, or its connection closed).
+    pub answers_dropped: u64,
+    /// Reports about no order of this venue (never expected).
+    pub unmatched_reports: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Method {
+    Place,
+    Cancel,
+    Status,
+}
+
+#[derive(Debug)]
+struct Pending {
+    order: usize,
+    method: Method,
+    conn: u64,
+    id: Value,
+    since_ns: u64,
+}
+
+/// An order as the venue reports it.
+#[derive(Debug, Clone)]
+struct Order {
+    client_id: String,
+    side: OrderSide,
+    kind: &'static str,
+    tif: &'static str,
+    price_ticks: Option<i64>,
+    qty_lots: i64,
+    reduce_only: bool,
+    filled_lots: i64,
+    notional_tl: i128,
+    status: &'static str,
+    time_ms: u64,
+    update_ms: u64,
+}
+
+/// A fixed-window counter.
+#[derive(Debug, Clone, Copy, Default)]
+struct Window {
+    start_ms: u64,
+    count: u64,
+}
+
+impl Window {
+    fn at(&mut self, now_ms: u64, len_ms: u64) -> &mut u64 {
+        let start = now_ms - now_ms % len_ms;
+        if start != self.start_ms {
+            *self = Window {
+                start_ms: start,
+                count: 0,
+            };
+        }
+        &mut self.count
+    }
+}
+
+/// The venue. See the module doc.
+pub struct Paper {
+    cfg: PaperConfig,
+    exchange: SimExchange,
+    orders: Vec<Order>,
+    by_client: HashMap<String, usize>,
+    pending: Vec<Pending>,
+    ready: Vec<(Pending, Option<WireError>)>,
+    listen_key: Option<(String, u64)>,
+    keys_made: u64,
+    weight: Window,
+    orders_10s: Window,
+    orders_min: Window,
+    counts: PaperCounts,
+}
+
+impl Paper {
+    /// A venue over `exchange`'s book 0.
+    pub fn new(cfg: PaperConfig, exchange: SimExchange) -> Paper {
+        Paper {
+            cfg,
+            exchange,
+            orders: Vec::new(),
+            by_client: HashMap::new(),
+            pending: Vec::new(),
+            ready: Vec::new(),
+            listen_key: None,
+            keys_made: 0,
+            weight: Window::default(),
+            orders_10s: Window::default(),
+            orders_min: Window::default(),
+            counts: PaperCounts::default(),
+        }
+    }
+
+    /// What it counted.
+    pub fn counts(&self) -> PaperCounts {
+        self.counts
+    }
+
+    /// The simulated exchange (its ledger is the truth a test checks against).
+    pub fn exchange(&self) -> &SimExchange {
+        &self.exchange
+    }
+
+    /// The book the feed updates (call [`Paper::on_book`] after).
+    pub fn ladder(&mut self) -> &mut crate::book::Ladder {
+        self.exchange
+            .book_ladder(BOOK)
+            .expect("a paper venue always has its book 0")
+    }
+
+    /// After the feed moved the book: the venue matches resting orders.
+    pub fn on_book(&mut self, now_ns: u64, out: &mut Vec<Out>) {
+        // Only a full report buffer fails, and `tick` drains it at once.
+        let _ = self.exchange.on_book(BOOK, now_ns);
+        self.tick(now_ns, out);
+    }
+
+    /// The venue's clock, ms since the epoch.
+    pub fn epoch_ms(&self, now_ns: u64) -> u64 {
+        self.cfg.epoch_ms_at_zero + now_ns / 1_000_000
+    }
+
+    /// When the simulator next has something due, ns.
+    pub fn next_due(&self) -> Option<u64> {
+        self.exchange.next_due()
+    }
+
+    /// Whether the link is down (a disconnect fault): no connection is accepted.
+    pub fn is_down(&self, now_ns: u64) -> bool {
+        self.exchange.is_down(now_ns)
+    }
+
+    /// Connection `conn` closed: answers owed to it are dropped.
+    pub fn closed(&mut self, conn: u64) {
+        let before = self.pending.len();
+        self.pending.retain(|p| p.conn != conn);
+        self.counts.answers_dropped += (before - self.pending.len()) as u64;
+    }
+
+    /// A listen key, made or extended (`POST`/`PUT /fapi/v1/listenKey`,
+    /// `userDataStream.start`/`.ping`). `None` for a wrong API key.
+    pub fn listen_key(&mut self, api_key: &str, now_ns: u64) -> Option<String> {
+        if api_key != self.cfg.auth.api_key {
+            self.counts.bad_auth += 1;
+            return None;
+        }
+        let expires = now_ns.saturating_add(self.cfg.listen_key_ttl_ns);
+        let key = match self.listen_key.take() {
+            Some((k, _)) => k,
+            None => {
+                self.keys_made += 1;
+                format!(
+                    "pAper{:020}{:040}",
+                    self.keys_made, self.cfg.epoch_ms_at_zero
+                )
+            }
+        };
+        self.listen_key = Some((key.clone(), expires));
+        Some(key)
+    }
+
+    /// Closes the listen key (`DELETE /fapi/v1/listenKey`, `userDataStream.stop`).
+    pub fn close_listen_key(&mut self, api_key: &str) -> bool {
+        let ok = api_key == self.cfg.auth.api_key;
+        if ok {
+            self.listen_key = None;
+        }
+        ok
+    }
+
+    /// Whether `key` is the live listen key (a user data stream may connect with it).
+    pub fn is_listen_key(&self, key: &str, now_ns: u64) -> bool {
+        matches!(&self.listen_key, Some((k, exp)) if k == key && now_ns < *exp)
+    }
+
+    /// `GET /fapi/v1/exchangeInfo`: the symbol with its filters.
+    pub fn exchange_info(&self) -> String {
+        let c = &self.cfg;
+        let r = c.rules;
+        let base = c.symbol.strip_suffix(c.quote.as_str()).unwrap_or(&c.symbol);
+        let l = c.limits;
+        json!({
+            "timezone": "UTC",
+            "serverTime": c.epoch_ms_at_zero,
+            "futuresType": "U_MARGINED",
+            "rateLimits": [
+                {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1,
+                 "limit": l.weight_per_min},
+                {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10,
+                 "limit": l.orders_per_10s},
+                {"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1,
+                 "limit": l.orders_per_min},
+            ],
+            "exchangeFilters": [],
+            "assets": [{"asset": c.quote, "marginAvailable": true, "autoAssetExchange": "0"}],
+            "symbols": [{
+                "symbol": c.symbol,
+                "pair": c.symbol,
+                "contractType": "PERPETUAL",
+                "deliveryDate": 4_133_404_800_000u64,
+                "onboardDate": 1_569_398_400_000u64,
+                "status": "TRADING",
+                "baseAsset": base,
+                "quoteAsset": c.quote,
+                "marginAsset": c.quote,
+                "pricePrecision": r.tick.dp(),
+                "quantityPrecision": r.lot.dp(),
+                "baseAssetPrecision": 8,
+                "quotePrecision": 8,
+                "underlyingType": "COIN",
+                "underlyingSubType": [],
+                "triggerProtect": "0.0500",
+                "liquidationFee": "0.012500",
+                "marketTakeBound": "0.05",
+                "maxMoveOrderLimit": 10000,
+                "filters": [
+                    {"filterType": "PRICE_FILTER", "tickSize": r.tick.to_string(),
+                     "minPrice": r.tick.to_string(),
+                     "maxPrice": units(r.tick, MAX_UNITS)},
+                    {"filterType": "LOT_SIZE", "stepSize": r.lot.to_string(),
+                     "minQty": units(r.lot, r.min_qty_lots.max(1)),
+                     "maxQty": units(r.lot, MAX_UNITS)},
+                    {"filterType": "MARKET_LOT_SIZE", "stepSize": r.lot.to_string(),
+                     "minQty": units(r.lot, r.min_qty_lots.max(1)),
+                     "maxQty": units(r.lot, MAX_UNITS)},
+                    {"filterType": "MAX_NUM_ORDERS", "limit": crate::sim::MAX_RESTING},
+                    {"filterType": "MIN_NOTIONAL", "notional": r.min_notional.to_string()},
+                ],
+                "orderTypes": ["LIMIT", "MARKET"],
+                "timeInForce": ["GTC", "IOC", "GTX"],
+            }],
+        })
+        .to_string()
+    }
+
+    /// The rate limits' use now, as every answer reports it.
+    fn limit_use(&mut self, now_ms: u64) -> [LimitUse; 3] {
+        let l = self.cfg.limits;
+        [
+            LimitUse {
+                kind: "REQUEST_WEIGHT",
+                interval: "MINUTE",
+                interval_num: 1,
+                limit: l.weight_per_min,
+                count: *self.weight.at(now_ms, 60_000),
+            },
+            LimitUse {
+                kind: "ORDERS",
+                interval: "SECOND",
+                interval_num: 10,
+                limit: l.orders_per_10s,
+                count: *self.orders_10s.at(now_ms, 10_000),
+            },
+            LimitUse {
+                kind: "ORDERS",
+                interval: "MINUTE",
+                interval_num: 1,
+                limit: l.orders_per_min,
+                count: *self.orders_min.at(now_ms, 60_000),
+            },
+        ]
+    }
+
+    /// Counts a request of `weight` (and an order, for `order.place`); false if a
+    /// limit is already used up.
+    fn admit(&mut self, now_ms: u64, order: bool) -> bool {
+        let l = self.cfg.limits;
+        let w = self.weight.at(now_ms, 60_000);
+        *w += 1;
+        let mut ok = *w <= l.weight_per_min;
+        if order {
+            let a = self.orders_10s.at(now_ms, 10_000);
+            *a += 1;
+            ok &= *a <= l.orders_per_10s;
+            let b = self.orders_min.at(now_ms, 60_000);
+            *b += 1;
+            ok &= *b <= l.orders_per_min;
+        }
+        ok
+    }
+
+    fn answer(&mut self, conn: u64, id: &Value, r: Result<Value, WireError>, now_ns: u64) -> Out {
+        let limits = self.limit_use(self.epoch_ms(now_ns));
+        Out::Answer(
+            conn,
+            match r {
+                Ok(v) => wire::result_frame(id, v, &limits),
+                Err(e) => wire::error_frame(id, &e, &limits),
+            },
+        )
+    }
+
+    /// Handles one request frame from connection `conn`.
+    pub fn request(&mut self, conn: u64, frame: &str, now_ns: u64, out: &mut Vec<Out>) {
+        self.counts.requests += 1;
+        let req = match wire::parse_request(frame) {
+            Ok(r) => r,
+            Err((id, e)) => {
+                out.push(self.answer(conn, &id, Err(e), now_ns));
+                return;
+            }
+        };
+        let now_ms = self.epoch_ms(now_ns);
+        let order = req.method == "order.place";
+        if !self.admit(now_ms, order) {
+            self.counts.rate_limited += 1;
+            let e = WireError {
+                status: 429,
+                code: -1003,
+                msg: "Too many requests; current limit is exceeded.".into(),
+            };
+            out.push(self.answer(conn, &req.id, Err(e), now_ns));
+            return;
+        }
+        let done = match req.method.as_str() {
+            "userDataStream.start" | "userDataStream.ping" => {
+                let key = req.param("apiKey").unwrap_or_default();
+                match self.listen_key(&key, now_ns) {
+                    Some(k) => Ok(json!({ "listenKey": k })),
+                    None => Err(bad_key()),
+                }
+            }
+            "userDataStream.stop" => {
+                let key = req.param("apiKey").unwrap_or_default();
+                if self.close_listen_key(&key) {
+                    Ok(json!({}))
+                } else {
+                    Err(bad_key())
+                }
+            }
+            "order.place" | "order.cancel" | "order.status" => {
+                match self
+                    .signed(&req, now_ms)
+                    .and_then(|()| self.order(&req, conn, now_ns))
+                {
+                    Ok(()) => {
+                        self.tick(now_ns, out);
+                        return;
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            other => Err(WireError::bad(-1102, format!("Unknown method '{other}'."))),
+        };
+        out.push(self.answer(conn, &req.id, done, now_ns));
+    }
+
+    /// Checks the key, signature and timestamp.
+    fn signed(&mut self, req: &ApiRequest, now_ms: u64) -> Result<(), WireError> {
+        let auth = &self.cfg.auth;
+        let sig = req.param("signature").unwrap_or_default();
+        let payload = wire::signed_payload(req);
+        let key_ok = req.param("apiKey").as_deref() == Some(auth.api_key.as_str());
+        let sig_ok = key_ok && verify(auth, payload.as_bytes(), &sig);
+        if !key_ok {
+            self.counts.bad_auth += 1;
+            return Err(bad_key());
+        }
+        if !sig_ok {
+            self.counts.bad_auth += 1;
+            return Err(WireError::bad(
+                -1022,
+                "Signature for this request is not valid.",
+            ));
+        }
+        let ts = req.uint("timestamp")?.ok_or_else(|| {
+            WireError::bad(-1102, "Mandatory parameter 'timestamp' was not sent.")
+        })?;
+        let window = req.uint("recvWindow")?.unwrap_or(5_000);
+        if window > 60_000 {
+            return Err(WireError::bad(-1131, "recvWindow must be less than 60000"));
+        }
+        if ts > now_ms + 1_000 || now_ms.saturating_sub(ts) > window {
+            self.counts.clock_skew += 1;
+            let (code, msg) = reject::code(RejectReason::ClockSkew);
+            return Err(WireError::bad(code, msg));
+        }
+        Ok(())
+    }
+
+    /// `order.place`, `order.cancel`, `order.status`: sent to the simulator, answered
+    /// at its report.
+    fn order(&mut self, req: &ApiRequest, conn: u64, now_ns: u64) -> Result<(), WireError> {
+        let symbol = req.param("symbol").unwrap_or_default();
+        if symbol != self.cfg.symbol {
+            return Err(WireError::bad(-1121, "Invalid symbol."));
+        }
+        let (method, i, sim) = if req.method == "order.place" {
+            let (i, o) = self.place(req, now_ns)?;
+            (Method::Place, i, Request::New(o))
+        } else {
+            let i = self.find(req)?;
+            let r = job_ref(i)?;
+            if req.method == "order.cancel" {
+                (Method::Cancel, i, Request::Cancel(r))
+            } else {
+                (Method::Status, i, Request::Query(r))
+            }
+        };
+        self.exchange
+            .send(BOOK, sim, now_ns)
+            .map_err(|_| WireError::bad(-1008, "Server is currently overloaded."))?;
+        self.pending.push(Pending {
+            order: i,
+            method,
+            conn,
+            id: req.id.clone(),
+            since_ns: now_ns,
+        });
+        Ok(())
+    }
+
+    /// The order a cancel or status names (`origClientOrderId` or `orderId`).
+    fn find(&self, req: &ApiRequest) -> Result<usize, WireError> {
+        let found = match (req.param("origClientOrderId"), req.uint("orderId")?) {
+            (Some(c), _) => self.by_client.get(&c).copied(),
+            (None, Some(id)) => id
+                .checked_sub(FIRST_ORDER_ID)
+                .and_then(|i| usize::try_from(i).ok())
+                .filter(|&i| i < self.orders.len()),
+            (None, None) => {
+                let msg = "Either orderId or origClientOrderId must be sent.";
+                return Err(WireError::bad(-1102, msg));
+            }
+        };
+        found.ok_or_else(|| WireError::bad(-2013, "Order does not exist."))
+    }
+
+    /// Reads an `order.place` into a new order of the venue's records.
+    fn place(&mut self, req: &ApiRequest, now_ns: u64) -> Result<(usize, NewOrder), WireError> {
+        let rules = self.cfg.rules;
+        let side = match req.param("side").as_deref() {
+            Some("BUY") => OrderSide::Buy,
+            Some("SELL") => OrderSide::Sell,
+            _ => return Err(WireError::bad(-1117, "Invalid side.")),
+        };
+        let qty = req
+            .param("quantity")
+            .ok_or_else(|| WireError::bad(-1102, "Mandatory parameter 'quantity' was not sent."))?;
+        let qty_lots = rules
+            .lot
+            .parse_units(qty.as_bytes())
+            .ok()
+            .filter(|&q| q >= rules.min_qty_lots.max(1))
+            .ok_or_else(|| WireError::bad(-4003, "Quantity less than or equal to zero."))?;
+        let kind = req.param("type").unwrap_or_default();
+        let tif_text = req.param("timeInForce");
+        let price = match req.param("price") {
+            Some(p) => Some(
+                rules
+                    .tick
+                    .parse_units(p.as_bytes())
+                    .ok()
+                    .filter(|&p| p > 0)
+                    .ok_or_else(|| WireError::bad(-4014, "Price not increased by tick size."))?,
+            ),
+            None => None,
+        };
+        let (kind, tif, order_price, sim_tif) = match (kind.as_str(), tif_text.as_deref(), price) {
+            ("MARKET", None, None) => {
+                let far = if side == OrderSide::Buy { MAX_UNITS } else { 1 };
+                let p = OrderPrice::Market {
+                    protection_ticks: far,
+                };
+                ("MARKET", "GTC", p, TimeInForce::Ioc)
+            }
+            ("LIMIT", Some(t @ ("GTC" | "GTX" | "IOC")), Some(p)) => {
+                let (tif, sim) = match t {
+                    "IOC" => ("IOC", TimeInForce::Ioc),
+                    "GTX" => ("GTX", TimeInForce::PostOnly),
+                    _ => ("GTC", TimeInForce::PostOnly),
+                };
+                ("LIMIT", tif, OrderPrice::Limit(p), sim)
+            }
+            ("LIMIT", _, _) => {
+                let msg = "LIMIT needs price and timeInForce GTC, IOC or GTX.";
+                return Err(WireError::bad(-1102, msg));
+            }
+            ("MARKET", _, _) => {
+                return Err(WireError::bad(
+                    -1106,
+                    "MARKET takes no price or timeInForce.",
+                ))
+            }
+            _ => return Err(WireError::bad(-1116, "Invalid orderType.")),
+        };
+        self.min_notional(side, order_price.ticks(), qty_lots, kind == "MARKET")?;
+        let reduce_only = match req.param("reduceOnly").as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(_) => return Err(WireError::bad(-1116, "Invalid reduceOnly.")),
+        };
+        let i = self.orders.len();
+        let client_id = match req.param("newClientOrderId") {
+            Some(c) if valid_client_id(&c) => c,
+            Some(_) => return Err(WireError::bad(-4015, "Client order id is not valid.")),
+            None => format!("paper{}", FIRST_ORDER_ID + i as u64),
+        };
+        if self.by_client.contains_key(&client_id) {
+            let (code, msg) = reject::code(RejectReason::DuplicateOrder);
+            return Err(WireError::bad(code, msg));
+        }
+        let order = job_ref(i)?;
+        let now_ms = self.epoch_ms(now_ns);
+        self.by_client.insert(client_id.clone(), i);
+        self.orders.push(Order {
+            client_id,
+            side,
+            kind,
+            tif,
+            price_ticks: price,
+            qty_lots,
+            reduce_only,
+            filled_lots: 0,
+            notional_tl: 0,
+            status: "NEW",
+            time_ms: now_ms,
+            update_ms: now_ms,
+        });
+        let o = NewOrder {
+            order,
+            side,
+            price: order_price,
+            qty_lots,
+            tif: sim_tif,
+            reduce_only,
+        };
+        Ok((i, o))
+    }
+
+    /// `-4164` if the order's notional (a market order's at the touch) is below the
+    /// minimum.
+    fn min_notional(
+        &mut self,
+        side: OrderSide,
+        price_ticks: i64,
+        qty_lots: i64,
+        market: bool,
+    ) -> Result<(), WireError> {
+        let rules = self.cfg.rules;
+        let px = if market {
+            let touch = match side {
+                OrderSide::Buy => self.ladder().best(Side::Ask),
+                OrderSide::Sell => self.ladder().best(Side::Bid),
+            };
+            match touch {
+                Some(l) => l.price_ticks,
+                None => return Ok(()),
+            }
+        } else {
+            price_ticks
+        };
+        let notional = rules
+            .tick
+            .to_decimal(px)
+            .mul(rules.lot.to_decimal(qty_lots), Round::ToZero);
+        match notional {
+            Ok(n)
+                if n.checked_sub(rules.min_notional)
+                    .is_ok_and(|d| !d.is_negative()) =>
+            {
+                Ok(())
+            }
+            _ => Err(WireError::bad(
+                -4164,
+                format!(
+                    "Order's notional must be no smaller than {}",
+                    rules.min_notional
+                ),
+            )),
+        }
+    }
+
+    /// Delivers everything the simulator has due by `now_ns`, expires the listen key
+    /// and old answers.
+    pub fn tick(&mut self, now_ns: u64, out: &mut Vec<Out>) {
+        let mut buf: arrayvec::ArrayVec<Delivery, 1> = arrayvec::ArrayVec::new();
+        while let Ok(true) = self.exchange.poll(now_ns, &mut buf) {
+            for d in buf.drain(..) {
+                match d {
+                    Delivery::Report { report, .. } => self.report(report, now_ns, out),
+                    Delivery::Disconnected => out.push(Out::Down),
+                    Delivery::Connected => out.push(Out::Up),
+                    Delivery::Resynced => {}
+                }
+            }
+        }
+        // Answered with the order as it stands after every report due now (an IOC's
+        // fills and expiry come in one act), as Binance's RESULT answers are.
+        for (p, refusal) in std::mem::take(&mut self.ready) {
+            let answer = refusal.map_or_else(|| Ok(self.order_json(p.order)), Err);
+            out.push(self.answer(p.conn, &p.id, answer, now_ns));
+        }
+        if matches!(&self.listen_key, Some((_, exp)) if now_ns >= *exp) {
+            if let Some((k, _)) = self.listen_key.take() {
+                let e = json!({ "e": "listenKeyExpired", "E": self.epoch_ms(now_ns),
+                    "listenKey": k });
+                out.push(Out::Event(e.to_string()));
+                out.push(Out::KeyExpired);
+            }
+        }
+        let before = self.pending.len();
+        self.pending
+            .retain(|p| now_ns.saturating_sub(p.since_ns) < ANSWER_TTL_NS);
+        self.counts.answers_dropped += (before - self.pending.len()) as u64;
+    }
+
+    /// One report of the simulator: the order's record, its event, its answer.
+    fn report(&mut self, r: Report, now_ns: u64, out: &mut Vec<Out>) {
+        let i = usize::try_from(r.order.job()).unwrap_or(usize::MAX);
+        if i >= self.orders.len() {
+            self.counts.unmatched_reports += 1;
+            return;
+        }
+        let now_ms = self.epoch_ms(now_ns);
+        let fill = self.apply(i, r.kind, now_ms);
+        if let Some(event) = self.event(i, r.kind, fill, now_ms) {
+            out.push(Out::Event(event));
+        }
+        let method = match r.kind {
+            ReportKind::Ack | ReportKind::Fill(_) | ReportKind::Expired { .. } => Method::Place,
+            ReportKind::Reject(_) => Method::Place,
+            ReportKind::CancelAck { .. } | ReportKind::CancelReject(_) => Method::Cancel,
+            ReportKind::Status(_) => Method::Status,
+        };
+        let Some(k) = self
+            .pending
+            .iter()
+            .position(|p| p.order == i && p.method == method)
+        else {
+            return;
+        };
+        let p = self.pending.remove(k);
+        let refusal = match r.kind {
+            ReportKind::Reject(reason) | ReportKind::CancelReject(reason) => {
+                if method == Method::Place {
+                    self.forget(i);
+                }
+                let (code, msg) = reject::code(reason);
+                Some(WireError::bad(code, msg))
+            }
+            ReportKind::Status(VenueStatus::NotFound) => {
+                Some(WireError::bad(-2013, "Order does not exist."))
+            }
+            ReportKind::Status(VenueStatus::Open { filled_lots })
+            | ReportKind::Status(VenueStatus::Closed { filled_lots }) => {
+                self.seen_status(i, r.kind, filled_lots);
+                None
+            }
+            _ => None,
+        };
+        self.ready.push((p, refusal));
+    }
+
+    /// A refused order is no order: its client id may be used again.
+    fn forget(&mut self, i: usize) {
+        let o = &mut self.orders[i];
+        o.status = "REJECTED";
+        let id = o.client_id.clone();
+        self.by_client.remove(&id);
+    }
+
+    /// The status the simulator's records give, where the reports so far say less.
+    fn seen_status(&mut self, i: usize, kind: ReportKind, filled: i64) {
+        let o = &mut self.orders[i];
+        let open = matches!(kind, ReportKind::Status(VenueStatus::Open { .. }));
+        if !open && !matches!(o.status, "FILLED" | "CANCELED" | "EXPIRED") {
+            o.status = if filled >= o.qty_lots {
+                "FILLED"
+            } else {
+                "CANCELED"
+            };
+        }
+    }
+
+    /// Applies a report to the order's record; the fill, if it was one.
+    fn apply(&mut self, i: usize, kind: ReportKind, now_ms: u64) -> Option<Execution> {
+        let o = &mut self.orders[i];
+        o.update_ms = now_ms;
+        match kind {
+            ReportKind::Fill(x) => {
+                o.filled_lots += x.last_qty_lots;
+                o.notional_tl += i128::from(x.price_ticks) * i128::from(x.last_qty_lots);
+                o.status = if o.filled_lots >= o.qty_lots {
+                    "FILLED"
+                } else {
+                    "PARTIALLY_FILLED"
+                };
+                return Some(x);
+            }
+            ReportKind::CancelAck { .. } => o.status = "CANCELED",
+            ReportKind::Expired { .. } => o.status = "EXPIRED",
+            _ => {}
+        }
+        None
+    }
+
+    /// The order as an answer's `result`.
+    fn order_json(&self, i: usize) -> Value {
+        let o = &self.orders[i];
+        let (tick, lot) = (self.cfg.rules.tick, self.cfg.rules.lot);
+        let price = o
+            .price_ticks
+            .map_or_else(|| "0".to_string(), |p| units(tick, p));
+        json!({
+            "orderId": FIRST_ORDER_ID + i as u64,
+            "symbol": self.cfg.symbol,
+            "status": o.status,
+            "clientOrderId": o.client_id,
+            "price": price,
+            "avgPrice": self.avg_price(o),
+            "origQty": units(lot, o.qty_lots),
+            "executedQty": units(lot, o.filled_lots),
+            "cumQty": units(lot, o.filled_lots),
+            "cumQuote": self.quote_text(o.notional_tl),
+            "timeInForce": o.tif,
+            "type": o.kind,
+            "reduceOnly": o.reduce_only,
+            "closePosition": false,
+            "side": side_text(o.side),
+            "positionSide": "BOTH",
+            "stopPrice": "0",
+            "workingType": "CONTRACT_PRICE",
+            "priceProtect": false,
+            "origType": o.kind,
+            "priceMatch": "NONE",
+            "selfTradePreventionMode": "NONE",
+            "goodTillDate": 0,
+            "time": o.time_ms,
+            "updateTime": o.update_ms,
+        })
+    }
+
+    /// The order's `ORDER_TRADE_UPDATE` for report `kind` (none for rejects and
+    /// status answers: Binance sends none).
+    fn event(
+        &self,
+        i: usize,
+        kind: ReportKind,
+        fill: Option<Execution>,
+        now_ms: u64,
+    ) -> Option<String> {
+        let x = match kind {
+            ReportKind::Ack => "NEW",
+            ReportKind::Fill(_) => "TRADE",
+            ReportKind::CancelAck { .. } => "CANCELED",
+            ReportKind::Expired { .. } => "EXPIRED",
+            _ => return None,
+        };
+        let o = &self.orders[i];
+        let (tick, lot) = (self.cfg.rules.tick, self.cfg.rules.lot);
+        let (l, last_px, fee, t, maker, at_ms) = match fill {
+            Some(f) => (
+                units(lot, f.last_qty_lots),
+                units(tick, f.price_ticks),
+                self.fee_text(f.fee_tl_e8),
+                f.trade_id,
+                f.liquidity == Liquidity::Maker,
+                self.cfg.epoch_ms_at_zero + f.at_ns / 1_000_000,
+            ),
+            None => ("0".into(), "0".into(), "0".into(), 0, false, now_ms),
+        };
+        let price = o
+            .price_ticks
+            .map_or_else(|| "0".to_string(), |p| units(tick, p));
+        let e = json!({
+            "e": "ORDER_TRADE_UPDATE",
+            "E": now_ms,
+            "T": at_ms,
+            "o": {
+                "s": self.cfg.symbol,
+                "c": o.client_id,
+                "S": side_text(o.side),
+                "o": o.kind,
+                "f": o.tif,
+                "q": units(lot, o.qty_lots),
+                "p": price,
+                "ap": self.avg_price(o),
+                "sp": "0",
+                "x": x,
+                "X": o.status,
+                "i": FIRST_ORDER_ID + i as u64,
+                "l": l,
+                "z": units(lot, o.filled_lots),
+                "L": last_px,
+                "N": self.cfg.quote,
+                "n": fee,
+                "T": at_ms,
+                "t": t,
+                "b": "0",
+                "a": "0",
+                "m": maker,
+                "R": o.reduce_only,
+                "wt": "CONTRACT_PRICE",
+                "ot": o.kind,
+                "ps": "BOTH",
+                "cp": false,
+                "rp": "0",
+                "pP": false,
+                "si": 0,
+                "ss": 0,
+                "V": "NONE",
+                "pm": "NONE",
+                "gtd": 0,
+            }
+        });
+        Some(e.to_string())
+    }
+
+    /// Σ price × qty / filled, at the tick's precision rounded to nearest ("0" unfilled).
+    fn avg_price(&self, o: &Order) -> String {
+        let tick = self.cfg.rules.tick;
+        if o.filled_lots == 0 {
+            return "0".into();
+        }
+        let q = i128::from(o.filled_lots);
+        let avg = (o.notional_tl + q / 2) / q;
+        i64::try_from(avg).map_or_else(|_| "0".into(), |a| units(tick, a))
+    }
+
+    /// Tick-lots as quote money.
+    fn quote_text(&self, tl: i128) -> String {
+        let r = self.cfg.rules;
+        r.tick
+            .size()
+            .mul(r.lot.size(), Round::ToZero)
+            .and_then(|s| s.mul_int(tl))
+            .map_or_else(|_| "0".into(), |d| d.canonical().to_string())
+    }
+
+    /// A fee in tick-lots × 10⁻⁸ as quote money (exact: 10⁻⁸ tick-lots fits 18 places
+    /// for every step the venue rules accept).
+    fn fee_text(&self, fee_tl_e8: i128) -> String {
+        let r = self.cfg.rules;
+        let e8 = Decimal::from_raw(10_000_000_000).ok();
+        r.tick
+            .size()
+            .mul(r.lot.size(), Round::ToZero)
+            .and_then(|s| s.mul_int(fee_tl_e8))
+            .ok()
+            .zip(e8)
+            .and_then(|(d, e8)| d.mul(e8, Round::Ceil).ok())
+            .map_or_else(|| "0".into(), |d| d.canonical().to_string())
+    }
+}
+
+fn units(step: crate::num::Step, v: i64) -> String {
+    step.to_decimal(v).to_string()
+}
+
+fn side_text(s: OrderSide) -> &'static str {
+    match s {
+        OrderSide::Buy => "BUY",
+        OrderSide::Sell => "SELL",
+    }
+}
+
+fn bad_key() -> WireError {
+    WireError {
+        status: 401,
+        code: -2015,
+        msg: "Invalid API-key, IP, or permissions for action.".into(),
+    }
+}
+
+fn valid_client_id(s: &str) -> bool {
+    (1..=36).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".:/_-".contains(&b))
+}
+
+/// Order `i`'s reference for the simulator: one job per order.
+fn job_ref(i: usize) -> Result<OrderRef, WireError> {
+    OrderRef::new(i as u64, LegIdx::new(0), 0, 0)
+        .map_err(|_| WireError::bad(-2025, "Reach max open order limit."))
+}
+
+/// Whether `sig` signs `payload` under `auth`: 64 hex digits by HMAC, else Ed25519.
+fn verify(auth: &Auth, payload: &[u8], sig: &str) -> bool {
+    use base64::Engine;
+    if sig.len() == 64 {
+        if let Some(h) = &auth.hmac {
+            return h.verify_hex(payload, sig.as_bytes());
+        }
+    }
+    let Some(k) = &auth.ed25519 else {
+        return false;
+    };
+    let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(sig) else {
+        return false;
+    };
+    let Ok(sig) = Signature::from_slice(&raw) else {
+        return false;
+    };
+    k.verify(payload, &sig).is_ok()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,367 @@
+//! The paper venue driven by the gateway's own encoder, answers and events read back by
+//! the gateway's parsers (`crate::binance_ws`): both sides of the wire, no socket.
+
+use super::*;
+use crate::binance_ws::events::{self, Contract, UserEvent};
+use crate::binance_ws::request::{Encoder, Place, Stamp, WsOrderKind, WsSide};
+use crate::binance_ws::response::{self, Answer};
+use crate::binance_ws::sign::WsSigner;
+use crate::book::{Depth, Level};
+use crate::fix::sign::ApiKey;
+use crate::instrument::ContractKind;
+use crate::leg::Fees;
+use crate::num::Step;
+use crate::sim::{FaultPlan, Latency, SimVenue};
+
+const KEY: &str = "paperApiKey01";
+const SECRET: &str = "paperSecret01";
+const EPOCH_MS: u64 = 1_700_000_000_000;
+
+fn steps() -> (Step, Step) {
+    (Step::parse("0.1").unwrap(), Step::parse("0.001").unwrap())
+}
+
+fn signer(secret: &str) -> WsSigner {
+    WsSigner::Hmac(HmacSigner::new(secret, ApiKey::new(KEY).unwrap()).unwrap())
+}
+
+fn lv(price_ticks: i64, qty_lots: i64) -> Level {
+    Level {
+        price_ticks,
+        qty_lots,
+    }
+}
+
+/// BTCUSDT at tick 0.1, lot 0.001: bids 59999.0 × 2, 59998.0 × 3; asks 60001.0 × 1,
+/// 60002.0 × 2 (BTC). Fees 2 bps maker, 5 bps taker.
+fn paper_with(limits: RateLimits) -> Paper {
+    let (tick, lot) = steps();
+    let fees = Fees {
+        maker_e8: 20_000,
+        taker_e8: 50_000,
+    };
+    let mut book = SimVenue::new(64, 64).with_fees(fees);
+    book.ladder_mut()
+        .apply_snapshot(
+            &[lv(599_990, 2_000), lv(599_980, 3_000)],
+            &[lv(600_010, 1_000), lv(600_020, 2_000)],
+            1,
+            Depth::Complete,
+        )
+        .unwrap();
+    let exchange = SimExchange::new(
+        vec![book],
+        Latency::Fixed { ns: 0 },
+        FaultPlan::default(),
+        1,
+    );
+    let rules = InstrumentRules::new(
+        tick,
+        lot,
+        1,
+        Decimal::parse("100").unwrap(),
+        Decimal::parse("1").unwrap(),
+        ContractKind::Linear,
+    )
+    .unwrap();
+    let auth = Auth {
+        api_key: KEY.into(),
+        hmac: Some(HmacSigner::new(SECRET, ApiKey::new(KEY).unwrap()).unwrap()),
+        ed25519: None,
+    };
+    let cfg = PaperConfig {
+        symbol: "BTCUSDT".into(),
+        quote: "USDT".into(),
+        rules,
+        auth,
+        limits,
+        listen_key_ttl_ns: 3_600_000_000_000,
+        epoch_ms_at_zero: EPOCH_MS,
+    };
+    Paper::new(cfg, exchange)
+}
+
+fn paper() -> Paper {
+    paper_with(RateLimits::default())
+}
+
+fn stamp(now_ms: u64) -> Stamp {
+    Stamp {
+        steps: steps(),
+        timestamp_ms: now_ms,
+        recv_window_ms: 5_000,
+    }
+}
+
+fn place(kind: WsOrderKind, side: WsSide, lots: i64, cid: &str) -> Place<'_> {
+    Place {
+        symbol: "BTCUSDT",
+        side,
+        kind,
+        qty_lots: lots,
+        client_id: Some(cid),
+        reduce_only: false,
+    }
+}
+
+/// Sends `frame` at `now_ns`; the answers and the events.
+fn send(p: &mut Paper, frame: &str, now_ns: u64) -> (Vec<String>, Vec<String>) {
+    let mut out = Vec::new();
+    p.request(1, frame, now_ns, &mut out);
+    split(out)
+}
+
+fn split(out: Vec<Out>) -> (Vec<String>, Vec<String>) {
+    let (mut answers, mut events) = (Vec::new(), Vec::new());
+    for o in out {
+        match o {
+            Out::Answer(1, f) => answers.push(f),
+            Out::Event(f) => events.push(f),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    (answers, events)
+}
+
+fn order_status(frame: &str) -> (String, String) {
+    match response::parse(frame).unwrap().answer {
+        Answer::Order {
+            status,
+            executed_qty,
+            ..
+        } => (status.to_string(), executed_qty.to_string()),
+        Answer::Refused { code, msg, .. } => panic!("refused {code} {msg}"),
+    }
+}
+
+fn refused(frame: &str) -> i64 {
+    match response::parse(frame).unwrap().answer {
+        Answer::Refused { code, .. } => code,
+        a => panic!("not refused: {a:?}"),
+    }
+}
+
+fn contract() -> Contract<'static> {
+    Contract {
+        steps: steps(),
+        quote: "USDT",
+    }
+}
+
+#[test]
+fn a_post_only_order_rests_is_queried_and_cancelled_with_events_the_gateway_reads() {
+    let mut p = paper();
+    let s = signer(SECRET);
+    let mut enc = Encoder::new();
+    let o = place(WsOrderKind::PostOnly(599_000), WsSide::Buy, 5, "c-1");
+    let f = enc.place(1, &o, &s, &stamp(EPOCH_MS)).unwrap().to_string();
+    let (a, e) = send(&mut p, &f, 0);
+    assert_eq!(order_status(&a[0]), ("NEW".into(), "0.000".into()));
+    let UserEvent::Order {
+        client_id, kind, ..
+    } = events::parse(&e[0], &contract()).unwrap()
+    else {
+        panic!("an order event");
+    };
+    assert_eq!((client_id, kind), ("c-1", ReportKind::Ack));
+
+    let q = enc
+        .by_client_id(2, true, "BTCUSDT", "c-1", &s, &stamp(EPOCH_MS + 5))
+        .unwrap();
+    let (a, e) = send(&mut p, &q.to_string(), 5_000_000);
+    assert_eq!(order_status(&a[0]).0, "NEW");
+    assert!(e.is_empty(), "a status query makes no event");
+
+    let c = enc
+        .by_client_id(3, false, "BTCUSDT", "c-1", &s, &stamp(EPOCH_MS + 6))
+        .unwrap();
+    let (a, e) = send(&mut p, &c.to_string(), 6_000_000);
+    assert_eq!(order_status(&a[0]).0, "CANCELED");
+    let ev = events::parse(&e[0], &contract()).unwrap();
+    assert!(matches!(
+        ev,
+        UserEvent::Order {
+            kind: ReportKind::CancelAck { filled_lots: 0 },
+            ..
+        }
+    ));
+    // Cancelled is closed: the record answers, a second cancel is refused.
+    let q = enc
+        .by_client_id(4, true, "BTCUSDT", "c-1", &s, &stamp(EPOCH_MS + 7))
+        .unwrap();
+    assert_eq!(
+        order_status(&send(&mut p, &q.to_string(), 7_000_000).0[0]).0,
+        "CANCELED"
+    );
+    let c = enc
+        .by_client_id(5, false, "BTCUSDT", "c-1", &s, &stamp(EPOCH_MS + 8))
+        .unwrap();
+    assert_eq!(
+        refused(&send(&mut p, &c.to_string(), 8_000_000).0[0]),
+        -2011
+    );
+    let q = enc
+        .by_client_id(6, true, "BTCUSDT", "nope", &s, &stamp(EPOCH_MS + 9))
+        .unwrap();
+    assert_eq!(
+        refused(&send(&mut p, &q.to_string(), 9_000_000).0[0]),
+        -2013
+    );
+}
+
+#[test]
+fn a_market_order_walks_the_book_and_its_fills_match_the_ledger() {
+    let mut p = paper();
+    let s = signer(SECRET);
+    let mut enc = Encoder::new();
+    // 1.5 BTC: 1.0 at 60001.0 and 0.5 at 60002.0.
+    let o = place(WsOrderKind::Market, WsSide::Buy, 1_500, "m-1");
+    let f = enc.place(1, &o, &s, &stamp(EPOCH_MS)).unwrap().to_string();
+    let (a, e) = send(&mut p, &f, 0);
+    assert_eq!(order_status(&a[0]), ("FILLED".into(), "1.500".into()));
+    let v: Value = serde_json::from_str(&a[0]).unwrap();
+    assert_eq!(v["result"]["cumQuote"], "90002.0000");
+    assert_eq!(v["result"]["avgPrice"], "60001.3");
+    let mut fills = Vec::new();
+    for ev in &e {
+        if let UserEvent::Order {
+            kind: ReportKind::Fill(x),
+            unconverted_fee,
+            ..
+        } = events::parse(ev, &contract()).unwrap()
+        {
+            assert!(!unconverted_fee);
+            fills.push(x);
+        }
+    }
+    let lots: Vec<_> = fills
+        .iter()
+        .map(|x| (x.last_qty_lots, x.price_ticks))
+        .collect();
+    assert_eq!(lots, [(1_000, 600_010), (500, 600_020)]);
+    assert!(fills.iter().all(|x| x.liquidity == Liquidity::Taker));
+    assert_ne!(fills[0].trade_id, fills[1].trade_id);
+    let ledger = &p.exchange().books()[0];
+    assert_eq!(ledger.position_lots(), 1_500);
+    let fees: i128 = fills.iter().map(|x| x.fee_tl_e8).sum();
+    assert_eq!(
+        fees,
+        ledger.fees_tl_e8(),
+        "the events' fees are the ledger's, exactly"
+    );
+}
+
+#[test]
+fn requests_are_authenticated_as_binance_does() {
+    let mut p = paper();
+    let mut enc = Encoder::new();
+    let o = place(WsOrderKind::PostOnly(599_000), WsSide::Buy, 5, "a-1");
+    let forged = enc
+        .place(1, &o, &signer("another"), &stamp(EPOCH_MS))
+        .unwrap()
+        .to_string();
+    assert_eq!(refused(&send(&mut p, &forged, 0).0[0]), -1022);
+    let stranger =
+        WsSigner::Hmac(HmacSigner::new(SECRET, ApiKey::new("someoneElse").unwrap()).unwrap());
+    let f = enc
+        .place(2, &o, &stranger, &stamp(EPOCH_MS))
+        .unwrap()
+        .to_string();
+    assert_eq!(refused(&send(&mut p, &f, 0).0[0]), -2015);
+    // 5 s window: 5.001 s late is refused, 1.001 s early too.
+    let s = signer(SECRET);
+    let late = enc.place(3, &o, &s, &stamp(EPOCH_MS)).unwrap().to_string();
+    assert_eq!(refused(&send(&mut p, &late, 5_001_000_000).0[0]), -1021);
+    let early = enc
+        .place(4, &o, &s, &stamp(EPOCH_MS + 1_001))
+        .unwrap()
+        .to_string();
+    assert_eq!(refused(&send(&mut p, &early, 0).0[0]), -1021);
+    // A tampered frame: the signature no longer covers the parameters.
+    let ok = enc.place(5, &o, &s, &stamp(EPOCH_MS)).unwrap().to_string();
+    let tampered = ok.replace("\"quantity\":\"0.005\"", "\"quantity\":\"0.006\"");
+    assert_ne!(ok, tampered);
+    assert_eq!(refused(&send(&mut p, &tampered, 0).0[0]), -1022);
+    assert_eq!(p.counts().bad_auth, 3);
+    assert_eq!(p.counts().clock_skew, 2);
+    assert_eq!(order_status(&send(&mut p, &ok, 0).0[0]).0, "NEW");
+    assert_eq!(
+        p.exchange().books()[0].resting_orders(),
+        1,
+        "only the good one reached it"
+    );
+}
+
+#[test]
+fn a_request_over_a_rate_limit_is_refused_and_every_answer_reports_the_use() {
+    let mut p = paper_with(RateLimits {
+        weight_per_min: 100,
+        orders_per_10s: 4,
+        orders_per_min: 100,
+    });
+    let s = signer(SECRET);
+    let mut enc = Encoder::new();
+    let mut used = Vec::new();
+    for i in 0..5u64 {
+        let cid = format!("r-{i}");
+        let o = place(WsOrderKind::PostOnly(599_000), WsSide::Buy, 5, &cid);
+        let f = enc.place(i, &o, &s, &stamp(EPOCH_MS)).unwrap().to_string();
+        let a = send(&mut p, &f, 0).0.remove(0);
+        let r = response::parse(&a).unwrap();
+        used.push((r.status, r.rate_limits.used_permille()));
+    }
+    assert_eq!(
+        used,
+        [(200, 250), (200, 500), (200, 750), (200, 1000), (429, 1250)]
+    );
+    assert_eq!(p.exchange().books()[0].resting_orders(), 4);
+    // The next 10 s window takes orders again.
+    let o = place(WsOrderKind::PostOnly(599_000), WsSide::Buy, 5, "r-9");
+    let f = enc
+        .place(9, &o, &s, &stamp(EPOCH_MS + 10_000))
+        .unwrap()
+        .to_string();
+    let a = send(&mut p, &f, 10_000_000_000).0.remove(0);
+    assert_eq!(response::parse(&a).unwrap().status, 200);
+}
+
+#[test]
+fn venue_refusals_carry_binances_codes() {
+    let mut p = paper();
+    let s = signer(SECRET);
+    let mut enc = Encoder::new();
+    let mut try_place = |p: &mut Paper, kind, lots, cid: &str| {
+        let o = place(kind, WsSide::Buy, lots, cid);
+        let f = enc.place(1, &o, &s, &stamp(EPOCH_MS)).unwrap().to_string();
+        send(p, &f, 0).0.remove(0)
+    };
+    // Post-only at the ask would take.
+    assert_eq!(
+        refused(&try_place(&mut p, WsOrderKind::PostOnly(600_010), 5, "x-1")),
+        -5022
+    );
+    // A refused order's id is free again.
+    let a = try_place(&mut p, WsOrderKind::PostOnly(599_000), 5, "x-1");
+    assert_eq!(order_status(&a).0, "NEW");
+    assert_eq!(
+        refused(&try_place(&mut p, WsOrderKind::PostOnly(599_000), 5, "x-1")),
+        -4116
+    );
+    // 0.001 BTC at 59900 is 59.9 USDT, under the 100 minimum.
+    assert_eq!(
+        refused(&try_place(&mut p, WsOrderKind::PostOnly(599_000), 1, "x-2")),
+        -4164
+    );
+    assert_eq!(
+        refused(&try_place(&mut p, WsOrderKind::Market, 1, "x-3")),
+        -4164
+    );
+    let (a, _) = send(
+        &mut p,
+        r#"{"id":"z","method":"order.modify","params":{}}"#,
+        0,
+    );
+    assert_eq!(refused(&a[0]), -1102);
+    let (a, _) = send(&mut p, "not json", 0);
+    assert!(a[0].contains("-1000"));
+}
