@@ -7,6 +7,8 @@
 //! ccxt runs from the venv `.ci/run` creates (`target/peers-venv`, or `LEGCORE_PEERS_PY`
 //! naming a python with ccxt); a machine without it fails this test, saying how to make it.
 
+mod common;
+
 use std::io::Write as _;
 use std::process::{Command, Stdio};
 
@@ -25,26 +27,6 @@ const ED25519_PEM: &str = "-----BEGIN PRIVATE KEY-----
 MC4CAQAwBQYDK2VwBCIEIIJEYWtGBrhACmb9Dvy+qa8WEf0lQOl1s4CLIAB9m89u
 -----END PRIVATE KEY-----
 ";
-
-fn python() -> String {
-    if let Ok(p) = std::env::var("LEGCORE_PEERS_PY") {
-        return p;
-    }
-    let venv = format!(
-        "{}/target/peers-venv/bin/python",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let ok = Command::new(&venv)
-        .args(["-c", "import ccxt.pro"])
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(
-        ok,
-        "ccxt is not installed in {venv}: run `python3 -m venv target/peers-venv && \
-         target/peers-venv/bin/pip install ccxt` (.ci/run does), or set LEGCORE_PEERS_PY"
-    );
-    venv
-}
 
 /// One generated request: what to encode, and with which clock and window.
 #[derive(Debug, Clone)]
@@ -151,7 +133,7 @@ fn legcore_signs(e: &mut Encoder, r: &Req, signer: &WsSigner) -> (String, Vec<(S
 
 fn ccxt_signs(lines: &[String]) -> Vec<String> {
     let script = format!("{}/tests/peers/ccxt_sign.py", env!("CARGO_MANIFEST_DIR"));
-    let mut child = Command::new(python())
+    let mut child = Command::new(common::peers_python())
         .args([script.as_str(), API_KEY])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

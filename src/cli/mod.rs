@@ -8,6 +8,7 @@ mod report;
 mod resume;
 mod run;
 mod stats;
+mod venue;
 
 pub use args::CliError;
 
@@ -38,6 +39,14 @@ commands:
           capture the live feeds of a scenario's live venues (source = \"live\") to
           DIR/<venue>.<part>.raw.gz in the replay format (REST snapshots in place), until
           Ctrl-C or --duration; a replay scenario's feed can point at the files.
+  venue serve --scenario FILE.toml --venue NAME (--api-key-file F | --api-key-env V)
+              (--secret-file F | --secret-env V | --ed25519-public-key PEM) [--symbol S]
+              [--listen ADDR] [--duration D] [--listen-key-ttl-secs N]
+              [--clock-offset-ms N] [--orders-per-10s N]
+          a scenario's simulated venue (recorded book, latency, fault plan) served on
+          ADDR (default 127.0.0.1:0) as Binance USD-M: WebSocket API /ws-fapi/v1, user
+          data stream /ws/<listenKey>, REST /fapi/v1 (time, exchangeInfo, listenKey);
+          signatures and recvWindow checked as Binance does. Prints the address first.
   help    this text";
 
 /// Writes to stdout; a closed pipe (`legcore … | head`) ends output quietly.
@@ -53,6 +62,23 @@ pub(crate) fn emit(text: &str) -> Result<(), CliError> {
     }
 }
 
+/// The scenario at `path`, parsed and built (its data loaded and checked).
+pub(crate) fn built_scenario(
+    path: &str,
+) -> Result<(legcore::scenario::Scenario, legcore::scenario::Built), CliError> {
+    let text = std::fs::read_to_string(path).map_err(|source| CliError::Io {
+        path: path.to_string(),
+        source,
+    })?;
+    let bad = |e: legcore::scenario::ScenarioError| CliError::Input(format!("{path}: {e}"));
+    let scenario = legcore::scenario::Scenario::parse(&text).map_err(bad)?;
+    let dir = std::path::Path::new(path)
+        .parent()
+        .unwrap_or(std::path::Path::new("."));
+    let built = scenario.build(dir).map_err(bad)?;
+    Ok((scenario, built))
+}
+
 /// Runs the command line; `Ok(exit code)` or an error to print (exit 2).
 pub fn run(args: &[String]) -> Result<u8, CliError> {
     match args.first().map(String::as_str) {
@@ -61,6 +87,7 @@ pub fn run(args: &[String]) -> Result<u8, CliError> {
         Some("stats") => stats::run(args.get(1..).unwrap_or(&[])),
         Some("report") => report::run(args.get(1..).unwrap_or(&[])),
         Some("record") => record::run(args.get(1..).unwrap_or(&[])),
+        Some("venue") => venue::run(args.get(1..).unwrap_or(&[])),
         Some("help" | "--help" | "-h") => {
             emit(&format!("{USAGE}\n"))?;
             Ok(0)

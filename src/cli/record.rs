@@ -13,7 +13,6 @@ use legcore::runtime::live::client::{run_client, LiveConfig};
 use legcore::runtime::live::record::{Recorded, Recorder, Rotate};
 use legcore::runtime::live::Health;
 use legcore::runtime::Feed;
-use legcore::scenario::Scenario;
 use legcore::text::Quoted;
 
 use super::args::{CliError, Flags};
@@ -95,14 +94,7 @@ fn rotate(f: &Flags) -> Result<Rotate, CliError> {
 
 /// The scenario's live feeds, named by their venue.
 fn live_feeds(path: &str) -> Result<Vec<(String, Feed)>, CliError> {
-    let text = std::fs::read_to_string(path).map_err(|source| CliError::Io {
-        path: path.to_string(),
-        source,
-    })?;
-    let bad = |e: legcore::scenario::ScenarioError| CliError::Input(format!("{path}: {e}"));
-    let scenario = Scenario::parse(&text).map_err(bad)?;
-    let dir = Path::new(path).parent().unwrap_or(Path::new("."));
-    let built = scenario.build(dir).map_err(bad)?;
+    let (scenario, built) = super::built_scenario(path)?;
     let names = scenario.venue.iter().map(|v| v.name.clone());
     let live: Vec<_> = names
         .zip(built.feeds)

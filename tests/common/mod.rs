@@ -110,3 +110,26 @@ pub fn run_bad(name: &str, text: &str, extra: &[&str]) -> String {
     let _ = std::fs::remove_dir_all(dir);
     err
 }
+
+/// The python with ccxt: `LEGCORE_PEERS_PY`, or the venv `.ci/run` creates
+/// (`target/peers-venv`). A machine without it fails the test, saying how to make it.
+pub fn peers_python() -> String {
+    if let Ok(p) = std::env::var("LEGCORE_PEERS_PY") {
+        return p;
+    }
+    let venv = format!(
+        "{}/target/peers-venv/bin/python",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let ok = Command::new(&venv)
+        .args(["-c", "import ccxt.pro"])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        ok,
+        "ccxt is not installed in {venv}: run `python3 -m venv target/peers-venv && \
+         target/peers-venv/bin/pip install ccxt==4.5.90` (.ci/run does), or set \
+         LEGCORE_PEERS_PY"
+    );
+    venv
+}

@@ -60,7 +60,12 @@ pub enum CredentialError {
     PayloadTooLong,
 }
 
-fn read(what: &'static str, source: &SecretSource) -> Result<Zeroizing<String>, CredentialError> {
+/// The text of the secret `what` (named in errors) at `source`: an environment variable,
+/// or a file (one holding a private key must be owner-only).
+pub fn read_secret(
+    what: &'static str,
+    source: &SecretSource,
+) -> Result<Zeroizing<String>, CredentialError> {
     let unreadable = |why: String| CredentialError::Unreadable {
         what,
         from: source.clone(),
@@ -108,7 +113,7 @@ fn check_private(_: &PathBuf, _: &'static str, _: &SecretSource) -> Result<(), C
 
 /// The signer for the private key at `key` and the API key at `api_key`.
 pub fn load(key: &SecretSource, api_key: &SecretSource) -> Result<Ed25519Signer, CredentialError> {
-    let api = ApiKey::new(&read("API key", api_key)?)?;
-    let pem = read("private key", key)?;
+    let api = ApiKey::new(&read_secret("API key", api_key)?)?;
+    let pem = read_secret("private key", key)?;
     Ed25519Signer::from_pem(&pem, api)
 }

@@ -15,7 +15,7 @@ use ed25519_dalek::pkcs8::DecodePrivateKey;
 use ed25519_dalek::{Signer, SigningKey};
 use zeroize::Zeroizing;
 
-pub use load::{load, CredentialError, SecretSource};
+pub use load::{load, read_secret, CredentialError, SecretSource};
 
 /// Length of a base64 Ed25519 signature (64 bytes → 88 characters).
 pub const SIGNATURE_B64_LEN: usize = 88;

@@ -6,6 +6,7 @@
 //! Anything else is a 404 with Binance's error shape.
 
 use super::paper::Paper;
+use crate::venue::LocalVenue;
 
 /// A request head.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,7 +82,12 @@ pub fn listen_key_of(target: &str) -> Option<String> {
 }
 
 /// The status and JSON body for a REST request.
-pub fn route(head: &Head, paper: &mut Paper, info: &str, now_ns: u64) -> (u16, String) {
+pub fn route<V: LocalVenue>(
+    head: &Head,
+    paper: &mut Paper<V>,
+    info: &str,
+    now_ns: u64,
+) -> (u16, String) {
     let key = head.api_key.as_deref().unwrap_or_default();
     match (head.method.as_str(), head.path()) {
         ("GET", "/fapi/v1/ping") => (200, "{}".into()),

@@ -9,6 +9,7 @@
 //! `recvWindow`), and every answer carries the venue's rate-limit use.
 //!
 //! - `paper`: the venue itself, sans-IO ([`Paper`]).
+//! - `order`: an order's record and its answer and event JSON.
 //! - `wire`: request frames, signed payloads, answer frames.
 //! - `http`: the REST face and request heads.
 //! - `net`: the sockets (one thread, current-thread tokio).
@@ -19,6 +20,7 @@
 
 mod http;
 mod net;
+mod order;
 mod paper;
 mod wire;
 
@@ -33,6 +35,7 @@ pub use wire::{parse_request, signed_payload, ApiRequest, WireError};
 
 use crate::feed::{BookFeed, Tape};
 use crate::runtime::Speed;
+use crate::venue::LocalVenue;
 
 /// The recorded feed the venue's book follows.
 pub struct ServeFeed {
@@ -81,20 +84,20 @@ impl ServeFeed {
 }
 
 /// A running server.
-pub struct Server {
+pub struct Server<V> {
     addr: SocketAddr,
     stop: Arc<AtomicBool>,
-    thread: JoinHandle<Option<Paper>>,
+    thread: JoinHandle<Option<Paper<V>>>,
 }
 
-impl Server {
+impl<V: LocalVenue> Server<V> {
     /// Serves `paper` on `listener` (bound by the caller, so its port is known), its
     /// book following `feed`.
     pub fn start(
         listener: std::net::TcpListener,
-        paper: Paper,
+        paper: Paper<V>,
         feed: Option<ServeFeed>,
-    ) -> std::io::Result<Server> {
+    ) -> std::io::Result<Server<V>> {
         let addr = listener.local_addr()?;
         let stop = Arc::new(AtomicBool::new(false));
         let info = paper.exchange_info();
@@ -129,7 +132,7 @@ impl Server {
     }
 
     /// Stops it; the venue with its ledger and counts.
-    pub fn stop(self) -> Option<Paper> {
+    pub fn stop(self) -> Option<Paper<V>> {
         self.stop.store(true, Ordering::Relaxed);
         self.thread.join().ok().flatten()
     }

@@ -28,6 +28,7 @@ use tokio_tungstenite::tungstenite::Message;
 use super::http::{self, Head};
 use super::paper::{Out, Paper};
 use super::ServeFeed;
+use crate::venue::LocalVenue;
 
 /// Largest request head read.
 const MAX_HEAD: usize = 8 * 1024;
@@ -37,8 +38,8 @@ const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
 const TICK: Duration = Duration::from_millis(1);
 
 /// The state the tasks share.
-pub(super) struct Shared {
-    pub paper: Paper,
+pub(super) struct Shared<V> {
+    pub paper: Paper<V>,
     pub feed: Option<ServeFeed>,
     pub start: Instant,
     pub api: HashMap<u64, UnboundedSender<Message>>,
@@ -47,9 +48,9 @@ pub(super) struct Shared {
     pub info: String,
 }
 
-type Rcs = Rc<RefCell<Shared>>;
+type Rcs<V> = Rc<RefCell<Shared<V>>>;
 
-impl Shared {
+impl<V: LocalVenue> Shared<V> {
     pub fn now_ns(&self) -> u64 {
         u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX)
     }
@@ -100,11 +101,11 @@ impl Shared {
 
 /// Runs the server on `listener` until `stop` is set; returns the venue (`None` only
 /// if a task still held it, which dropping the task set rules out).
-pub(super) fn run(
+pub(super) fn run<V: LocalVenue>(
     listener: std::net::TcpListener,
-    shared: Shared,
+    shared: Shared<V>,
     stop: Arc<AtomicBool>,
-) -> Option<Paper> {
+) -> Option<Paper<V>> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -142,7 +143,7 @@ pub(super) fn run(
         .map(|cell| cell.into_inner().paper)
 }
 
-async fn timer(s: Rcs, stop: Arc<AtomicBool>) {
+async fn timer<V: LocalVenue>(s: Rcs<V>, stop: Arc<AtomicBool>) {
     while !stop.load(Ordering::Relaxed) {
         s.borrow_mut().advance();
         tokio::time::sleep(TICK).await;
@@ -150,9 +151,8 @@ async fn timer(s: Rcs, stop: Arc<AtomicBool>) {
 }
 
 /// One accepted connection: read its head, route it.
-async fn connection(mut stream: TcpStream, s: Rcs) {
-    let now = s.borrow().now_ns();
-    if s.borrow().paper.is_down(now) {
+async fn connection<V: LocalVenue>(mut stream: TcpStream, s: Rcs<V>) {
+    if s.borrow().paper.is_down() {
         return;
     }
     let Ok(Ok(Some(head))) = tokio::time::timeout(HEAD_TIMEOUT, peek_head(&stream)).await else {
@@ -209,7 +209,7 @@ async fn peek_head(stream: &TcpStream) -> std::io::Result<Option<Head>> {
 type Ws = tokio_tungstenite::WebSocketStream<TcpStream>;
 
 /// A WebSocket API connection: requests in, answers out.
-async fn api(ws: Ws, s: Rcs) {
+async fn api<V: LocalVenue>(ws: Ws, s: Rcs<V>) {
     let (tx, mut rx) = unbounded_channel();
     let conn = {
         let mut sh = s.borrow_mut();
@@ -247,7 +247,7 @@ async fn api(ws: Ws, s: Rcs) {
 }
 
 /// A user data stream: events out; what the client sends is ignored but pings.
-async fn user_stream(ws: Ws, s: Rcs) {
+async fn user_stream<V: LocalVenue>(ws: Ws, s: Rcs<V>) {
     let (tx, mut rx) = unbounded_channel();
     let conn = {
         let mut sh = s.borrow_mut();

@@ -2,8 +2,9 @@
 //! frames and the time, and returns what to send: answers to one connection, events to
 //! the user data streams, link drops from the fault plan.
 //!
-//! Every request goes through the [`SimExchange`] (its latency model and fault plan
-//! included) and is answered when the simulator's first report for it arrives: an
+//! Every request goes through the simulator (any [`LocalVenue`]: the scenario's, with
+//! its latency model and fault plan
+//! ) and is answered when the simulator's first report for it arrives: an
 //! `order.place` by its ack, fill, expiry or reject; an `order.cancel` by its cancel ack
 //! or reject; an `order.status` by the simulator's own records (a lost request is an
 //! order the venue never saw: `-2013`). A lost reply is an answer that never comes, as
@@ -29,21 +30,21 @@ use std::collections::HashMap;
 use ed25519_dalek::{Signature, Verifier, VerifyingKey};
 use serde_json::{json, Value};
 
+use super::order::{self, units, Order};
 use super::wire::{self, ApiRequest, LimitUse, WireError};
 use crate::binance_ws::reject;
 use crate::binance_ws::sign::HmacSigner;
 use crate::book::{OrderSide, Side};
 use crate::index::{BookId, LegIdx};
 use crate::instrument::InstrumentRules;
-use crate::leg::{Liquidity, VenueStatus};
-use crate::num::{Decimal, Round, MAX_UNITS};
-use crate::sim::SimExchange;
-use crate::venue::{Delivery, Execution, LocalVenue, NewOrder, OrderPrice, OrderRef};
-use crate::venue::{RejectReason, Report, ReportKind, Request, TimeInForce};
+use crate::leg::VenueStatus;
+use crate::num::{Round, MAX_UNITS};
+use crate::venue::{Delivery, Execution, LocalVenue, NewOrder, OrderRef};
+use crate::venue::{RejectReason, Report, ReportKind, Request};
 
 const BOOK: BookId = BookId::new(0);
 /// The first venue order id (ids are this plus the order's index).
-const FIRST_ORDER_ID: u64 = 8_000_000_000;
+pub(super) const FIRST_ORDER_ID: u64 = 8_000_000_000;
 /// How long an answer is awaited from the simulator before it is given up (a lost
 /// reply): the entry is dropped; the client has timed out long before.
 const ANSWER_TTL_NS: u64 = 60_000_000_000;
@@ -149,23 +150,6 @@ struct Pending {
     since_ns: u64,
 }
 
-/// An order as the venue reports it.
-#[derive(Debug, Clone)]
-struct Order {
-    client_id: String,
-    side: OrderSide,
-    kind: &'static str,
-    tif: &'static str,
-    price_ticks: Option<i64>,
-    qty_lots: i64,
-    reduce_only: bool,
-    filled_lots: i64,
-    notional_tl: i128,
-    status: &'static str,
-    time_ms: u64,
-    update_ms: u64,
-}
-
 /// A fixed-window counter.
 #[derive(Debug, Clone, Copy, Default)]
 struct Window {
@@ -186,10 +170,12 @@ impl Window {
     }
 }
 
-/// The venue. See the module doc.
-pub struct Paper {
+/// The venue over any simulated venue `V` (the scenario's simulator). See the module
+/// doc.
+pub struct Paper<V> {
     cfg: PaperConfig,
-    exchange: SimExchange,
+    exchange: V,
+    down: bool,
     orders: Vec<Order>,
     by_client: HashMap<String, usize>,
     pending: Vec<Pending>,
@@ -202,12 +188,13 @@ pub struct Paper {
     counts: PaperCounts,
 }
 
-impl Paper {
+impl<V: LocalVenue> Paper<V> {
     /// A venue over `exchange`'s book 0.
-    pub fn new(cfg: PaperConfig, exchange: SimExchange) -> Paper {
+    pub fn new(cfg: PaperConfig, exchange: V) -> Paper<V> {
         Paper {
             cfg,
             exchange,
+            down: false,
             orders: Vec::new(),
             by_client: HashMap::new(),
             pending: Vec::new(),
@@ -226,8 +213,8 @@ impl Paper {
         self.counts
     }
 
-    /// The simulated exchange (its ledger is the truth a test checks against).
-    pub fn exchange(&self) -> &SimExchange {
+    /// The simulated venue (its ledger is the truth a test checks against).
+    pub fn venue(&self) -> &V {
         &self.exchange
     }
 
@@ -250,14 +237,10 @@ impl Paper {
         self.cfg.epoch_ms_at_zero + now_ns / 1_000_000
     }
 
-    /// When the simulator next has something due, ns.
-    pub fn next_due(&self) -> Option<u64> {
-        self.exchange.next_due()
-    }
-
-    /// Whether the link is down (a disconnect fault): no connection is accepted.
-    pub fn is_down(&self, now_ns: u64) -> bool {
-        self.exchange.is_down(now_ns)
+    /// Whether the link is down (a disconnect fault, from its drop to its return): no
+    /// connection is accepted.
+    pub fn is_down(&self) -> bool {
+        self.down
     }
 
     /// Connection `conn` closed: answers owed to it are dropped.
@@ -353,7 +336,6 @@ impl Paper {
                     {"filterType": "MARKET_LOT_SIZE", "stepSize": r.lot.to_string(),
                      "minQty": units(r.lot, r.min_qty_lots.max(1)),
                      "maxQty": units(r.lot, MAX_UNITS)},
-                    {"filterType": "MAX_NUM_ORDERS", "limit": crate::sim::MAX_RESTING},
                     {"filterType": "MIN_NOTIONAL", "notional": r.min_notional.to_string()},
                 ],
                 "orderTypes": ["LIMIT", "MARKET"],
@@ -558,68 +540,8 @@ impl Paper {
 
     /// Reads an `order.place` into a new order of the venue's records.
     fn place(&mut self, req: &ApiRequest, now_ns: u64) -> Result<(usize, NewOrder), WireError> {
-        let rules = self.cfg.rules;
-        let side = match req.param("side").as_deref() {
-            Some("BUY") => OrderSide::Buy,
-            Some("SELL") => OrderSide::Sell,
-            _ => return Err(WireError::bad(-1117, "Invalid side.")),
-        };
-        let qty = req
-            .param("quantity")
-            .ok_or_else(|| WireError::bad(-1102, "Mandatory parameter 'quantity' was not sent."))?;
-        let qty_lots = rules
-            .lot
-            .parse_units(qty.as_bytes())
-            .ok()
-            .filter(|&q| q >= rules.min_qty_lots.max(1))
-            .ok_or_else(|| WireError::bad(-4003, "Quantity less than or equal to zero."))?;
-        let kind = req.param("type").unwrap_or_default();
-        let tif_text = req.param("timeInForce");
-        let price = match req.param("price") {
-            Some(p) => Some(
-                rules
-                    .tick
-                    .parse_units(p.as_bytes())
-                    .ok()
-                    .filter(|&p| p > 0)
-                    .ok_or_else(|| WireError::bad(-4014, "Price not increased by tick size."))?,
-            ),
-            None => None,
-        };
-        let (kind, tif, order_price, sim_tif) = match (kind.as_str(), tif_text.as_deref(), price) {
-            ("MARKET", None, None) => {
-                let far = if side == OrderSide::Buy { MAX_UNITS } else { 1 };
-                let p = OrderPrice::Market {
-                    protection_ticks: far,
-                };
-                ("MARKET", "GTC", p, TimeInForce::Ioc)
-            }
-            ("LIMIT", Some(t @ ("GTC" | "GTX" | "IOC")), Some(p)) => {
-                let (tif, sim) = match t {
-                    "IOC" => ("IOC", TimeInForce::Ioc),
-                    "GTX" => ("GTX", TimeInForce::PostOnly),
-                    _ => ("GTC", TimeInForce::PostOnly),
-                };
-                ("LIMIT", tif, OrderPrice::Limit(p), sim)
-            }
-            ("LIMIT", _, _) => {
-                let msg = "LIMIT needs price and timeInForce GTC, IOC or GTX.";
-                return Err(WireError::bad(-1102, msg));
-            }
-            ("MARKET", _, _) => {
-                return Err(WireError::bad(
-                    -1106,
-                    "MARKET takes no price or timeInForce.",
-                ))
-            }
-            _ => return Err(WireError::bad(-1116, "Invalid orderType.")),
-        };
-        self.min_notional(side, order_price.ticks(), qty_lots, kind == "MARKET")?;
-        let reduce_only = match req.param("reduceOnly").as_deref() {
-            None | Some("false") => false,
-            Some("true") => true,
-            Some(_) => return Err(WireError::bad(-1116, "Invalid reduceOnly.")),
-        };
+        let t = order::terms(req, &self.cfg.rules)?;
+        self.min_notional(t.side, t.price.ticks(), t.qty_lots, t.kind == "MARKET")?;
         let i = self.orders.len();
         let client_id = match req.param("newClientOrderId") {
             Some(c) if valid_client_id(&c) => c,
@@ -635,12 +557,12 @@ impl Paper {
         self.by_client.insert(client_id.clone(), i);
         self.orders.push(Order {
             client_id,
-            side,
-            kind,
-            tif,
-            price_ticks: price,
-            qty_lots,
-            reduce_only,
+            side: t.side,
+            kind: t.kind,
+            tif: t.tif,
+            price_ticks: t.limit,
+            qty_lots: t.qty_lots,
+            reduce_only: t.reduce_only,
             filled_lots: 0,
             notional_tl: 0,
             status: "NEW",
@@ -649,11 +571,11 @@ impl Paper {
         });
         let o = NewOrder {
             order,
-            side,
-            price: order_price,
-            qty_lots,
-            tif: sim_tif,
-            reduce_only,
+            side: t.side,
+            price: t.price,
+            qty_lots: t.qty_lots,
+            tif: t.sim_tif,
+            reduce_only: t.reduce_only,
         };
         Ok((i, o))
     }
@@ -704,21 +626,27 @@ impl Paper {
     /// Delivers everything the simulator has due by `now_ns`, expires the listen key
     /// and old answers.
     pub fn tick(&mut self, now_ns: u64, out: &mut Vec<Out>) {
-        let mut buf: arrayvec::ArrayVec<Delivery, 1> = arrayvec::ArrayVec::new();
-        while let Ok(true) = self.exchange.poll(now_ns, &mut buf) {
-            for d in buf.drain(..) {
-                match d {
-                    Delivery::Report { report, .. } => self.report(report, now_ns, out),
-                    Delivery::Disconnected => out.push(Out::Down),
-                    Delivery::Connected => out.push(Out::Up),
-                    Delivery::Resynced => {}
+        while let Ok(Some(d)) = self.exchange.poll(now_ns) {
+            match d {
+                Delivery::Report { report, .. } => self.report(report, now_ns, out),
+                Delivery::Disconnected => {
+                    self.down = true;
+                    out.push(Out::Down);
                 }
+                Delivery::Connected => {
+                    self.down = false;
+                    out.push(Out::Up);
+                }
+                Delivery::Resynced => {}
             }
         }
         // Answered with the order as it stands after every report due now (an IOC's
         // fills and expiry come in one act), as Binance's RESULT answers are.
         for (p, refusal) in std::mem::take(&mut self.ready) {
-            let answer = refusal.map_or_else(|| Ok(self.order_json(p.order)), Err);
+            let answer = refusal.map_or_else(
+                || Ok(order::order_json(&self.cfg, p.order, &self.orders[p.order])),
+                Err,
+            );
             out.push(self.answer(p.conn, &p.id, answer, now_ns));
         }
         if matches!(&self.listen_key, Some((_, exp)) if now_ns >= *exp) {
@@ -744,7 +672,7 @@ impl Paper {
         }
         let now_ms = self.epoch_ms(now_ns);
         let fill = self.apply(i, r.kind, now_ms);
-        if let Some(event) = self.event(i, r.kind, fill, now_ms) {
+        if let Some(event) = order::event(&self.cfg, i, &self.orders[i], r.kind, fill, now_ms) {
             out.push(Out::Event(event));
         }
         let method = match r.kind {
@@ -824,165 +752,6 @@ impl Paper {
         }
         None
     }
-
-    /// The order as an answer's `result`.
-    fn order_json(&self, i: usize) -> Value {
-        let o = &self.orders[i];
-        let (tick, lot) = (self.cfg.rules.tick, self.cfg.rules.lot);
-        let price = o
-            .price_ticks
-            .map_or_else(|| "0".to_string(), |p| units(tick, p));
-        json!({
-            "orderId": FIRST_ORDER_ID + i as u64,
-            "symbol": self.cfg.symbol,
-            "status": o.status,
-            "clientOrderId": o.client_id,
-            "price": price,
-            "avgPrice": self.avg_price(o),
-            "origQty": units(lot, o.qty_lots),
-            "executedQty": units(lot, o.filled_lots),
-            "cumQty": units(lot, o.filled_lots),
-            "cumQuote": self.quote_text(o.notional_tl),
-            "timeInForce": o.tif,
-            "type": o.kind,
-            "reduceOnly": o.reduce_only,
-            "closePosition": false,
-            "side": side_text(o.side),
-            "positionSide": "BOTH",
-            "stopPrice": "0",
-            "workingType": "CONTRACT_PRICE",
-            "priceProtect": false,
-            "origType": o.kind,
-            "priceMatch": "NONE",
-            "selfTradePreventionMode": "NONE",
-            "goodTillDate": 0,
-            "time": o.time_ms,
-            "updateTime": o.update_ms,
-        })
-    }
-
-    /// The order's `ORDER_TRADE_UPDATE` for report `kind` (none for rejects and
-    /// status answers: Binance sends none).
-    fn event(
-        &self,
-        i: usize,
-        kind: ReportKind,
-        fill: Option<Execution>,
-        now_ms: u64,
-    ) -> Option<String> {
-        let x = match kind {
-            ReportKind::Ack => "NEW",
-            ReportKind::Fill(_) => "TRADE",
-            ReportKind::CancelAck { .. } => "CANCELED",
-            ReportKind::Expired { .. } => "EXPIRED",
-            _ => return None,
-        };
-        let o = &self.orders[i];
-        let (tick, lot) = (self.cfg.rules.tick, self.cfg.rules.lot);
-        let (l, last_px, fee, t, maker, at_ms) = match fill {
-            Some(f) => (
-                units(lot, f.last_qty_lots),
-                units(tick, f.price_ticks),
-                self.fee_text(f.fee_tl_e8),
-                f.trade_id,
-                f.liquidity == Liquidity::Maker,
-                self.cfg.epoch_ms_at_zero + f.at_ns / 1_000_000,
-            ),
-            None => ("0".into(), "0".into(), "0".into(), 0, false, now_ms),
-        };
-        let price = o
-            .price_ticks
-            .map_or_else(|| "0".to_string(), |p| units(tick, p));
-        let e = json!({
-            "e": "ORDER_TRADE_UPDATE",
-            "E": now_ms,
-            "T": at_ms,
-            "o": {
-                "s": self.cfg.symbol,
-                "c": o.client_id,
-                "S": side_text(o.side),
-                "o": o.kind,
-                "f": o.tif,
-                "q": units(lot, o.qty_lots),
-                "p": price,
-                "ap": self.avg_price(o),
-                "sp": "0",
-                "x": x,
-                "X": o.status,
-                "i": FIRST_ORDER_ID + i as u64,
-                "l": l,
-                "z": units(lot, o.filled_lots),
-                "L": last_px,
-                "N": self.cfg.quote,
-                "n": fee,
-                "T": at_ms,
-                "t": t,
-                "b": "0",
-                "a": "0",
-                "m": maker,
-                "R": o.reduce_only,
-                "wt": "CONTRACT_PRICE",
-                "ot": o.kind,
-                "ps": "BOTH",
-                "cp": false,
-                "rp": "0",
-                "pP": false,
-                "si": 0,
-                "ss": 0,
-                "V": "NONE",
-                "pm": "NONE",
-                "gtd": 0,
-            }
-        });
-        Some(e.to_string())
-    }
-
-    /// Σ price × qty / filled, at the tick's precision rounded to nearest ("0" unfilled).
-    fn avg_price(&self, o: &Order) -> String {
-        let tick = self.cfg.rules.tick;
-        if o.filled_lots == 0 {
-            return "0".into();
-        }
-        let q = i128::from(o.filled_lots);
-        let avg = (o.notional_tl + q / 2) / q;
-        i64::try_from(avg).map_or_else(|_| "0".into(), |a| units(tick, a))
-    }
-
-    /// Tick-lots as quote money.
-    fn quote_text(&self, tl: i128) -> String {
-        let r = self.cfg.rules;
-        r.tick
-            .size()
-            .mul(r.lot.size(), Round::ToZero)
-            .and_then(|s| s.mul_int(tl))
-            .map_or_else(|_| "0".into(), |d| d.canonical().to_string())
-    }
-
-    /// A fee in tick-lots × 10⁻⁸ as quote money (exact: 10⁻⁸ tick-lots fits 18 places
-    /// for every step the venue rules accept).
-    fn fee_text(&self, fee_tl_e8: i128) -> String {
-        let r = self.cfg.rules;
-        let e8 = Decimal::from_raw(10_000_000_000).ok();
-        r.tick
-            .size()
-            .mul(r.lot.size(), Round::ToZero)
-            .and_then(|s| s.mul_int(fee_tl_e8))
-            .ok()
-            .zip(e8)
-            .and_then(|(d, e8)| d.mul(e8, Round::Ceil).ok())
-            .map_or_else(|| "0".into(), |d| d.canonical().to_string())
-    }
-}
-
-fn units(step: crate::num::Step, v: i64) -> String {
-    step.to_decimal(v).to_string()
-}
-
-fn side_text(s: OrderSide) -> &'static str {
-    match s {
-        OrderSide::Buy => "BUY",
-        OrderSide::Sell => "SELL",
-    }
 }
 
 fn bad_key() -> WireError {
@@ -1024,6 +793,3 @@ fn verify(auth: &Auth, payload: &[u8], sig: &str) -> bool {
     };
     k.verify(payload, &sig).is_ok()
 }
-
-#[cfg(test)]
-mod tests;

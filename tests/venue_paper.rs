@@ -1,17 +1,22 @@
-//! The paper venue driven by the gateway's own encoder, answers and events read back by
-//! the gateway's parsers (`crate::binance_ws`): both sides of the wire, no socket.
+//! `legcore venue serve`'s paper venue (`runtime::venue_serve::Paper`) over the real
+//! simulator, driven by the gateway's own encoder, its answers and events read back by
+//! the gateway's parsers (`legcore::binance_ws`): both sides of the wire, no socket.
 
-use super::*;
-use crate::binance_ws::events::{self, Contract, UserEvent};
-use crate::binance_ws::request::{Encoder, Place, Stamp, WsOrderKind, WsSide};
-use crate::binance_ws::response::{self, Answer};
-use crate::binance_ws::sign::WsSigner;
-use crate::book::{Depth, Level};
-use crate::fix::sign::ApiKey;
-use crate::instrument::ContractKind;
-use crate::leg::Fees;
-use crate::num::Step;
-use crate::sim::{FaultPlan, Latency, SimVenue};
+use legcore::binance_ws::events::{self, Contract, UserEvent};
+use legcore::binance_ws::request::{Encoder, Place, Stamp, WsOrderKind, WsSide};
+use legcore::binance_ws::response::{self, Answer};
+use legcore::binance_ws::sign::{HmacSigner, WsSigner};
+use legcore::book::{Depth, Level};
+use legcore::fix::sign::ApiKey;
+use legcore::instrument::{ContractKind, InstrumentRules};
+use legcore::leg::{Fees, Liquidity};
+use legcore::num::{Decimal, Step};
+use legcore::runtime::venue_serve::{Auth, Out, Paper, PaperConfig, RateLimits};
+use legcore::sim::{FaultPlan, Latency, SimExchange, SimVenue};
+use legcore::venue::ReportKind;
+use serde_json::Value;
+
+type Venue = Paper<SimExchange>;
 
 const KEY: &str = "paperApiKey01";
 const SECRET: &str = "paperSecret01";
@@ -34,7 +39,7 @@ fn lv(price_ticks: i64, qty_lots: i64) -> Level {
 
 /// BTCUSDT at tick 0.1, lot 0.001: bids 59999.0 × 2, 59998.0 × 3; asks 60001.0 × 1,
 /// 60002.0 × 2 (BTC). Fees 2 bps maker, 5 bps taker.
-fn paper_with(limits: RateLimits) -> Paper {
+fn paper_with(limits: RateLimits) -> Venue {
     let (tick, lot) = steps();
     let fees = Fees {
         maker_e8: 20_000,
@@ -81,7 +86,7 @@ fn paper_with(limits: RateLimits) -> Paper {
     Paper::new(cfg, exchange)
 }
 
-fn paper() -> Paper {
+fn paper() -> Venue {
     paper_with(RateLimits::default())
 }
 
@@ -105,7 +110,7 @@ fn place(kind: WsOrderKind, side: WsSide, lots: i64, cid: &str) -> Place<'_> {
 }
 
 /// Sends `frame` at `now_ns`; the answers and the events.
-fn send(p: &mut Paper, frame: &str, now_ns: u64) -> (Vec<String>, Vec<String>) {
+fn send(p: &mut Venue, frame: &str, now_ns: u64) -> (Vec<String>, Vec<String>) {
     let mut out = Vec::new();
     p.request(1, frame, now_ns, &mut out);
     split(out)
@@ -168,14 +173,14 @@ fn a_post_only_order_rests_is_queried_and_cancelled_with_events_the_gateway_read
     let q = enc
         .by_client_id(2, true, "BTCUSDT", "c-1", &s, &stamp(EPOCH_MS + 5))
         .unwrap();
-    let (a, e) = send(&mut p, &q.to_string(), 5_000_000);
+    let (a, e) = send(&mut p, q, 5_000_000);
     assert_eq!(order_status(&a[0]).0, "NEW");
     assert!(e.is_empty(), "a status query makes no event");
 
     let c = enc
         .by_client_id(3, false, "BTCUSDT", "c-1", &s, &stamp(EPOCH_MS + 6))
         .unwrap();
-    let (a, e) = send(&mut p, &c.to_string(), 6_000_000);
+    let (a, e) = send(&mut p, c, 6_000_000);
     assert_eq!(order_status(&a[0]).0, "CANCELED");
     let ev = events::parse(&e[0], &contract()).unwrap();
     assert!(matches!(
@@ -189,24 +194,15 @@ fn a_post_only_order_rests_is_queried_and_cancelled_with_events_the_gateway_read
     let q = enc
         .by_client_id(4, true, "BTCUSDT", "c-1", &s, &stamp(EPOCH_MS + 7))
         .unwrap();
-    assert_eq!(
-        order_status(&send(&mut p, &q.to_string(), 7_000_000).0[0]).0,
-        "CANCELED"
-    );
+    assert_eq!(order_status(&send(&mut p, q, 7_000_000).0[0]).0, "CANCELED");
     let c = enc
         .by_client_id(5, false, "BTCUSDT", "c-1", &s, &stamp(EPOCH_MS + 8))
         .unwrap();
-    assert_eq!(
-        refused(&send(&mut p, &c.to_string(), 8_000_000).0[0]),
-        -2011
-    );
+    assert_eq!(refused(&send(&mut p, c, 8_000_000).0[0]), -2011);
     let q = enc
         .by_client_id(6, true, "BTCUSDT", "nope", &s, &stamp(EPOCH_MS + 9))
         .unwrap();
-    assert_eq!(
-        refused(&send(&mut p, &q.to_string(), 9_000_000).0[0]),
-        -2013
-    );
+    assert_eq!(refused(&send(&mut p, q, 9_000_000).0[0]), -2013);
 }
 
 #[test]
@@ -241,7 +237,7 @@ fn a_market_order_walks_the_book_and_its_fills_match_the_ledger() {
     assert_eq!(lots, [(1_000, 600_010), (500, 600_020)]);
     assert!(fills.iter().all(|x| x.liquidity == Liquidity::Taker));
     assert_ne!(fills[0].trade_id, fills[1].trade_id);
-    let ledger = &p.exchange().books()[0];
+    let ledger = &p.venue().books()[0];
     assert_eq!(ledger.position_lots(), 1_500);
     let fees: i128 = fills.iter().map(|x| x.fee_tl_e8).sum();
     assert_eq!(
@@ -286,7 +282,7 @@ fn requests_are_authenticated_as_binance_does() {
     assert_eq!(p.counts().clock_skew, 2);
     assert_eq!(order_status(&send(&mut p, &ok, 0).0[0]).0, "NEW");
     assert_eq!(
-        p.exchange().books()[0].resting_orders(),
+        p.venue().books()[0].resting_orders(),
         1,
         "only the good one reached it"
     );
@@ -314,7 +310,7 @@ fn a_request_over_a_rate_limit_is_refused_and_every_answer_reports_the_use() {
         used,
         [(200, 250), (200, 500), (200, 750), (200, 1000), (429, 1250)]
     );
-    assert_eq!(p.exchange().books()[0].resting_orders(), 4);
+    assert_eq!(p.venue().books()[0].resting_orders(), 4);
     // The next 10 s window takes orders again.
     let o = place(WsOrderKind::PostOnly(599_000), WsSide::Buy, 5, "r-9");
     let f = enc
@@ -330,7 +326,7 @@ fn venue_refusals_carry_binances_codes() {
     let mut p = paper();
     let s = signer(SECRET);
     let mut enc = Encoder::new();
-    let mut try_place = |p: &mut Paper, kind, lots, cid: &str| {
+    let mut try_place = |p: &mut Venue, kind, lots, cid: &str| {
         let o = place(kind, WsSide::Buy, lots, cid);
         let f = enc.place(1, &o, &s, &stamp(EPOCH_MS)).unwrap().to_string();
         send(p, &f, 0).0.remove(0)
