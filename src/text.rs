@@ -2,8 +2,25 @@
 //! characters and quotes escaped (`"1.2.3"`, `"a\"b"`), so an empty or odd value is
 //! visible. It is how messages quote values: Debug formatting never reaches people (the
 //! tidy test `no_debug_formatting_in_user_output` holds the line).
+//!
+//! [`digits`]: an integer's decimal digits into a stack buffer, for wire formats that
+//! write ids without allocating (FIX ClOrdID, Binance client order ids).
 
 use core::fmt;
+
+/// `v`'s decimal digits, written at the end of `out` (20 digits hold any `u64`).
+pub fn digits(v: u64, out: &mut [u8; 20]) -> &[u8] {
+    let mut i = out.len();
+    let mut v = v;
+    loop {
+        i -= 1;
+        out[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            return &out[i..];
+        }
+    }
+}
 
 /// `text` in double quotes, escaped. See the module doc.
 #[derive(Clone, Copy, PartialEq, Eq)]

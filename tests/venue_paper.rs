@@ -40,6 +40,10 @@ fn lv(price_ticks: i64, qty_lots: i64) -> Level {
 /// BTCUSDT at tick 0.1, lot 0.001: bids 59999.0 × 2, 59998.0 × 3; asks 60001.0 × 1,
 /// 60002.0 × 2 (BTC). Fees 2 bps maker, 5 bps taker.
 fn paper_with(limits: RateLimits) -> Venue {
+    paper_faulted(limits, FaultPlan::default())
+}
+
+fn paper_faulted(limits: RateLimits, plan: FaultPlan) -> Venue {
     let (tick, lot) = steps();
     let fees = Fees {
         maker_e8: 20_000,
@@ -54,12 +58,7 @@ fn paper_with(limits: RateLimits) -> Venue {
             Depth::Complete,
         )
         .unwrap();
-    let exchange = SimExchange::new(
-        vec![book],
-        Latency::Fixed { ns: 0 },
-        FaultPlan::default(),
-        1,
-    );
+    let exchange = SimExchange::new(vec![book], Latency::Fixed { ns: 0 }, plan, 1);
     let rules = InstrumentRules::new(
         tick,
         lot,
@@ -360,4 +359,42 @@ fn venue_refusals_carry_binances_codes() {
     assert_eq!(refused(&a[0]), -1102);
     let (a, _) = send(&mut p, "not json", 0);
     assert!(a[0].contains("-1000"));
+}
+
+#[test]
+fn a_fill_the_link_duplicates_is_one_trade_in_the_venues_record() {
+    let plan = FaultPlan {
+        duplicate_ppm: 1_000_000,
+        ..FaultPlan::default()
+    };
+    let mut p = paper_faulted(RateLimits::default(), plan);
+    let s = signer(SECRET);
+    let mut enc = Encoder::new();
+    let o = place(WsOrderKind::Market, WsSide::Buy, 1_500, "d-1");
+    let f = enc.place(1, &o, &s, &stamp(EPOCH_MS)).unwrap().to_string();
+    let (_, mut events) = send(&mut p, &f, 0);
+    let mut later = Vec::new();
+    p.tick(1_000_000_000, &mut later);
+    events.extend(split(later).1);
+    let fills: Vec<u64> = events
+        .iter()
+        .filter_map(|e| match events::parse(e, &contract()).unwrap() {
+            UserEvent::Order {
+                kind: ReportKind::Fill(x),
+                ..
+            } => Some(x.trade_id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        fills.len(),
+        4,
+        "each fill said twice on the stream: {events:?}"
+    );
+    let q = enc
+        .by_client_id(2, true, "BTCUSDT", "d-1", &s, &stamp(EPOCH_MS))
+        .unwrap();
+    let (a, _) = send(&mut p, q, 1_000_000_000);
+    assert_eq!(order_status(&a[0]), ("FILLED".into(), "1.500".into()));
+    assert_eq!(p.venue().books()[0].position_lots(), 1_500);
 }

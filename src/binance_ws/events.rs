@@ -156,7 +156,8 @@ pub fn parse<'a>(frame: &'a str, contract: &Contract<'_>) -> Result<UserEvent<'a
     })
 }
 
-fn commission(n: &str, tick: Step, lot: Step) -> Result<i128, EventError> {
+/// A commission `n` in quote money as tick-lots × 10⁻⁸, rounded up.
+pub fn commission(n: &str, tick: Step, lot: Step) -> Result<i128, EventError> {
     let bad = |why| EventError::Field {
         field: "n",
         value: n.to_owned(),

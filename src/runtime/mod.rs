@@ -9,6 +9,7 @@
 //! - [`live`]: live market-data clients (WebSocket feeds, REST snapshots).
 //! - `live_feeder`: a live feed's thread, handing the client's lines to the loop.
 //! - [`binance_fix`]: the Binance Spot FIX gateway (a network venue: socket, session).
+//! - [`binance_ws`]: the Binance USD-M WebSocket API gateway (a network venue).
 //! - `clock`: the monotonic clock (the only one: the engine never reads a clock).
 //! - `event_loop`: the pinned loop thread that pumps the engine (`crate::engine`) from
 //!   the rings.
@@ -18,6 +19,7 @@
 //!   ([`Venue::Network`]), each on its gateway thread.
 
 pub mod binance_fix;
+pub mod binance_ws;
 mod clock;
 mod event_loop;
 mod feeder;

@@ -242,8 +242,8 @@ impl Session {
     }
 
     fn send_logon(&mut self, now_ns: u64) -> Result<(), SessionError> {
-        let mut seq = [0u8; 10];
-        let seq_text = u32_text(self.seq.next_out, &mut seq);
+        let mut seq = [0u8; 20];
+        let seq_text = crate::text::digits(u64::from(self.seq.next_out), &mut seq);
         let mut time = [0u8; 21];
         write_timestamp(now_ns, TimePrecision::Millis, &mut time);
         let fields = LogonFields {
@@ -283,20 +283,6 @@ impl Session {
         self.send(b"5", now_ns, None, |e| {
             e.str(58, text);
         })
-    }
-}
-
-/// `v`'s decimal digits in `out`.
-fn u32_text(v: u32, out: &mut [u8; 10]) -> &[u8] {
-    let mut i = out.len();
-    let mut v = v;
-    loop {
-        i -= 1;
-        out[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            return &out[i..];
-        }
     }
 }
 
@@ -372,8 +358,8 @@ impl Session {
             None if now_ns.saturating_sub(self.last_recv_ns) >= hb => {
                 self.check(SessionEvent::Silent)?;
                 let id = self.test_ids.wrapping_add(1);
-                let mut d = [0u8; 10];
-                let text = u32_text(id, &mut d);
+                let mut d = [0u8; 20];
+                let text = crate::text::digits(u64::from(id), &mut d);
                 let mut req = [0u8; 14];
                 req[..4].copy_from_slice(b"TEST");
                 req[4..4 + text.len()].copy_from_slice(text);

@@ -77,7 +77,7 @@ pub fn new_order(e: &mut Encoder<'_>, o: &NewOrder, ins: &Instrument) {
     let mut id = [0u8; 20];
     let (qty, qdp) = units_text(o.qty_lots, ins.lot);
     let (px, pdp) = units_text(o.price.ticks(), ins.tick);
-    e.str(11, wire_text(o.order.wire(), &mut id));
+    e.str(11, crate::text::digits(o.order.wire(), &mut id));
     e.decimal(38, qty, qdp).char(40, b'2');
     if o.tif == TimeInForce::PostOnly {
         e.char(18, b'6');
@@ -101,28 +101,14 @@ pub fn cancel(e: &mut Encoder<'_>, order: OrderRef, n: u64, ins: &Instrument) {
     let mut id = [0u8; 20];
     let mut k = [0u8; 20];
     let mut own = [0u8; 42];
-    let w = wire_text(order.wire(), &mut id);
-    let c = wire_text(n, &mut k);
+    let w = crate::text::digits(order.wire(), &mut id);
+    let c = crate::text::digits(n, &mut k);
     own[0] = b'c';
     own[1..1 + w.len()].copy_from_slice(w);
     own[1 + w.len()] = b'-';
     own[2 + w.len()..2 + w.len() + c.len()].copy_from_slice(c);
     e.str(11, &own[..2 + w.len() + c.len()]);
     e.str(41, w).str(55, ins.symbol.as_bytes());
-}
-
-/// `v`'s decimal digits.
-fn wire_text(v: u64, out: &mut [u8; 20]) -> &[u8] {
-    let mut i = out.len();
-    let mut v = v;
-    loop {
-        i -= 1;
-        out[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            return &out[i..];
-        }
-    }
 }
 
 fn order_ref(v: &[u8]) -> Result<OrderRef, MapError> {

@@ -2,7 +2,9 @@
 //! Binance USD-M client asks before it trades. `GET /fapi/v1/ping`, `GET /fapi/v1/time`
 //! (the venue's clock, for a client's offset estimate), `GET /fapi/v1/exchangeInfo` (the
 //! one symbol with its filters from the scenario's rules), and the user data stream's
-//! listen key (`POST`/`PUT`/`DELETE /fapi/v1/listenKey`, keyed by `X-MBX-APIKEY`).
+//! listen key (`POST`/`PUT`/`DELETE /fapi/v1/listenKey`, keyed by `X-MBX-APIKEY`), and
+//! an order's fills (`GET /fapi/v1/userTrades`, signed), which a client reconciling
+//! after a reconnect reads by trade id.
 //! Anything else is a 404 with Binance's error shape.
 
 use super::paper::Paper;
@@ -96,6 +98,10 @@ pub fn route<V: LocalVenue>(
             serde_json::json!({ "serverTime": paper.epoch_ms(now_ns) }).to_string(),
         ),
         ("GET", "/fapi/v1/exchangeInfo") => (200, info.to_string()),
+        ("GET", "/fapi/v1/userTrades") => {
+            let query = head.target.split_once('?').map_or("", |(_, q)| q);
+            paper.user_trades(key, query, now_ns)
+        }
         ("POST" | "PUT", "/fapi/v1/listenKey") => match paper.listen_key(key, now_ns) {
             Some(k) => (200, serde_json::json!({ "listenKey": k }).to_string()),
             None => bad_key(),
@@ -120,6 +126,7 @@ fn bad_key() -> (u16, String) {
 pub fn response(status: u16, body: &str) -> String {
     let reason = match status {
         200 => "OK",
+        400 => "Bad Request",
         401 => "Unauthorized",
         _ => "Not Found",
     };

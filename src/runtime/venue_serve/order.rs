@@ -27,6 +27,8 @@ pub(super) struct Order {
     pub status: &'static str,
     pub time_ms: u64,
     pub update_ms: u64,
+    /// Its fills as reported, for `userTrades`.
+    pub fills: Vec<Execution>,
 }
 
 /// The order as an answer's `result`.
@@ -297,4 +299,26 @@ fn side_text(s: OrderSide) -> &'static str {
         OrderSide::Buy => "BUY",
         OrderSide::Sell => "SELL",
     }
+}
+
+/// One fill as `GET /fapi/v1/userTrades` lists it.
+pub(super) fn trade_json(cfg: &PaperConfig, i: usize, o: &Order, f: &Execution) -> Value {
+    let (tick, lot) = (cfg.rules.tick, cfg.rules.lot);
+    let quote = i128::from(f.price_ticks) * i128::from(f.last_qty_lots);
+    json!({
+        "symbol": cfg.symbol,
+        "id": f.trade_id,
+        "orderId": super::paper::FIRST_ORDER_ID + i as u64,
+        "side": side_text(o.side),
+        "price": units(tick, f.price_ticks),
+        "qty": units(lot, f.last_qty_lots),
+        "realizedPnl": "0",
+        "quoteQty": quote_text(cfg, quote),
+        "commission": fee_text(cfg, f.fee_tl_e8),
+        "commissionAsset": cfg.quote,
+        "time": cfg.epoch_ms_at_zero + f.at_ns / 1_000_000,
+        "positionSide": "BOTH",
+        "buyer": o.side == OrderSide::Buy,
+        "maker": f.liquidity == Liquidity::Maker,
+    })
 }

@@ -1,0 +1,69 @@
+//! [`WsVenueConfig`]: what the Binance USD-M WebSocket API gateway needs: the endpoint
+//! (plain TCP: on loopback `legcore venue serve`, in production a local TLS proxy, as
+//! for the FIX gateway), the paths of the API, the user data stream and REST, the
+//! symbol, where the credentials are, and the request clock's receive window, timeout,
+//! listen-key keep-alive and rate-limit throttle.
+
+use crate::fix::sign::SecretSource;
+
+/// How requests are signed, and where the key is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WsKey {
+    /// An HMAC-SHA256 secret.
+    Hmac(SecretSource),
+    /// An Ed25519 private key (PKCS#8 PEM). REST reconciliation needs HMAC.
+    Ed25519(SecretSource),
+}
+
+/// The gateway's settings. See the module doc.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WsVenueConfig {
+    /// Host of the API, stream and REST endpoints.
+    pub host: String,
+    /// Its port.
+    pub port: u16,
+    /// The WebSocket API's path (`/ws-fapi/v1`).
+    pub api_path: String,
+    /// The user data stream's path; the listen key is appended (`/ws` → `/ws/<key>`).
+    pub stream_path: String,
+    /// REST prefix (`/fapi/v1`).
+    pub rest_prefix: String,
+    /// The symbol of the venue's one book (`BTCUSDT`).
+    pub symbol: String,
+    /// Its quote asset (`USDT`): commissions in it are converted.
+    pub quote: String,
+    /// Where the API key is.
+    pub api_key: SecretSource,
+    /// Where the signing key is.
+    pub key: WsKey,
+    /// `recvWindow`, ms.
+    pub recv_window_ms: u64,
+    /// An answer not back after this long is given up (the leg's timeout queries).
+    pub request_timeout_ms: u64,
+    /// Listen-key keep-alive period, ms (Binance: within 60 min; 30 min is usual).
+    pub keepalive_ms: u64,
+    /// New orders are refused at the gateway (`RateLimited`, never sent) while the
+    /// venue's last reported rate-limit use is at or above this, thousandths.
+    pub throttle_permille: u64,
+}
+
+impl WsVenueConfig {
+    /// Binance USD-M's paths and usual settings for `host:port`, `symbol` and keys.
+    pub fn usdm(host: &str, port: u16, symbol: &str, api_key: SecretSource, key: WsKey) -> Self {
+        WsVenueConfig {
+            host: host.to_string(),
+            port,
+            api_path: "/ws-fapi/v1".into(),
+            stream_path: "/ws".into(),
+            rest_prefix: "/fapi/v1".into(),
+            symbol: symbol.to_string(),
+            quote: "USDT".into(),
+            api_key,
+            key,
+            recv_window_ms: 5_000,
+            request_timeout_ms: 2_000,
+            keepalive_ms: 30 * 60 * 1_000,
+            throttle_permille: 900,
+        }
+    }
+}

@@ -1,0 +1,563 @@
+//! [`BinanceWsGateway`]: a [`Gateway`] that sends the engine's requests to Binance USD-M
+//! futures over its WebSocket API and delivers what the venue reports, on the gateway
+//! thread.
+//!
+//! - Requests: a post-only order is `LIMIT GTX`, an IOC is `LIMIT IOC` at its protection
+//!   price (Binance's `MARKET` has none), a cancel is `order.cancel` and a status query
+//!   `order.status`, all by client order id (the [`OrderRef`]'s wire value), signed
+//!   (`binance_ws::request`). `timestamp` is the venue's clock as estimated from
+//!   `GET /fapi/v1/time` at each connect (half the round trip), estimated again after a
+//!   `-1021`.
+//! - Reports come from the answers (ack, reject, cancel ack or reject, status) and from
+//!   the user data stream (`ORDER_TRADE_UPDATE`: ack, fills with trade id, cancel,
+//!   expiry), each delivered once ([`Orders::once`]).
+//! - Rate limits: every answer's `rateLimits` sets the use the gateway throttles on: at
+//!   or above [`WsVenueConfig::throttle_permille`] a new order is refused here
+//!   (`RateLimited`, never sent), so the venue never bans the key. Cancels and queries
+//!   still go: they reduce risk.
+//! - The listen key is made at connect (`POST`), kept alive (`PUT`) every
+//!   [`WsVenueConfig::keepalive_ms`], and on `listenKeyExpired` or a dropped stream the
+//!   whole connection is made again, as after a dropped API link.
+//! - Reconnect and reconciliation: a drop delivers `Disconnected`; the gateway connects
+//!   again with backoff, delivers `Connected`, then asks `order.status` of every order not
+//!   closed (or in doubt: sent, never answered). An order the venue never saw is
+//!   rejected (`Unavailable`); fills missed while away are read from
+//!   `GET /fapi/v1/userTrades` and delivered once each by trade id; an end missed is
+//!   delivered. Only then `Resynced`: the engine's view of its orders is whole again.
+//! - While disconnected, a new order or a cancel is answered at once (`Unavailable`):
+//!   it never left.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::Deserialize;
+
+use super::config::{WsKey, WsVenueConfig};
+use super::link::{Received, WsLink};
+use super::orders::Orders;
+use super::rest;
+use crate::binance_ws::events::{self, Contract, UserEvent};
+use crate::binance_ws::request::{Encoder, Place, Stamp, WsOrderKind, WsSide};
+use crate::binance_ws::response::{self, Answer};
+use crate::binance_ws::sign::{HmacSigner, SigBuf, WsSigner};
+use crate::book::OrderSide;
+use crate::fix::sign::{self, ApiKey, CredentialError};
+use crate::index::BookId;
+use crate::leg::{Liquidity, VenueStatus};
+use crate::num::Step;
+use crate::venue::{Delivery, Execution, Gateway, GatewayError, OrderRef, RejectDetail};
+use crate::venue::{RejectReason, ReportKind, Request, TimeInForce, VenueText};
+
+/// First reconnect delay; it doubles up to [`MAX_BACKOFF_NS`].
+const BACKOFF_NS: u64 = 100_000_000;
+const MAX_BACKOFF_NS: u64 = 5_000_000_000;
+/// Connect, handshake and REST timeout.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// Attempts (25 ms apart) to read a reconciled order's missing fills.
+const TRADE_ATTEMPTS: u32 = 40;
+
+/// What the gateway counted besides deliveries.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WsCounts {
+    /// Connections made (API, listen key and stream all up).
+    pub connects: u64,
+    /// Connections lost.
+    pub disconnects: u64,
+    /// Connect attempts that failed.
+    pub connect_failures: u64,
+    /// Frames that did not parse.
+    pub bad_frames: u64,
+    /// Answers to no request in flight (late after a timeout, or unknown).
+    pub answers_unmatched: u64,
+    /// Events about no order of this gateway, or another symbol.
+    pub events_unmapped: u64,
+    /// Other user-data events (`ACCOUNT_UPDATE`…) and execution types.
+    pub events_other: u64,
+    /// Reports dropped as already delivered (an ack or end said twice, a fill's trade
+    /// id seen before).
+    pub duplicates: u64,
+    /// Requests with no answer within the timeout.
+    pub timeouts: u64,
+    /// New orders refused at the gateway for the venue's rate limit.
+    pub throttled: u64,
+    /// Clock offset estimates after a `-1021`.
+    pub clock_resyncs: u64,
+    /// Fills delivered from `userTrades` while reconciling.
+    pub fills_recovered: u64,
+    /// Lots the venue said were filled that no trade read could account for.
+    pub lots_unrecovered: u64,
+    /// Commissions in another asset than the quote (delivered as fee 0).
+    pub unconverted_fees: u64,
+}
+
+/// Why the gateway could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum WsGatewayError {
+    /// The credentials could not be loaded (names where, never the secret).
+    #[error(transparent)]
+    Credentials(#[from] CredentialError),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Method {
+    Place,
+    Cancel,
+    Status,
+    Reconcile,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    order: OrderRef,
+    method: Method,
+    sent_ns: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Link {
+    Down { retry_at_ns: u64, backoff_ns: u64 },
+    Up,
+}
+
+/// The Binance USD-M WebSocket API gateway. See the module doc.
+pub struct BinanceWsGateway {
+    cfg: WsVenueConfig,
+    signer: WsSigner,
+    hmac: Option<HmacSigner>,
+    steps: (Step, Step),
+    api: WsLink,
+    stream: WsLink,
+    enc: Encoder,
+    next_id: u64,
+    pending: HashMap<u64, Pending>,
+    orders: Orders,
+    deliveries: VecDeque<Delivery>,
+    link: Link,
+    wall_at_zero_ms: Option<u64>,
+    offset_ms: i64,
+    listen_key: Option<String>,
+    keepalive_at_ns: u64,
+    reconciling: usize,
+    used_permille: u64,
+    counts: WsCounts,
+}
+
+#[derive(Deserialize)]
+struct Trade<'a> {
+    id: u64,
+    price: &'a str,
+    qty: &'a str,
+    commission: &'a str,
+    #[serde(rename = "commissionAsset")]
+    commission_asset: &'a str,
+    time: u64,
+    maker: bool,
+}
+
+impl BinanceWsGateway {
+    /// A gateway for `cfg`'s venue trading one instrument at `tick` and `lot`. Loads the
+    /// credentials now; connects at the first poll.
+    pub fn new(
+        cfg: &WsVenueConfig,
+        tick: Step,
+        lot: Step,
+    ) -> Result<BinanceWsGateway, WsGatewayError> {
+        let api_key = sign::read_secret("API key", &cfg.api_key)?;
+        let api_key = ApiKey::new(&api_key)?;
+        let (signer, hmac) = match &cfg.key {
+            WsKey::Hmac(src) => {
+                let secret = sign::read_secret("HMAC secret", src)?;
+                let h = HmacSigner::new(&secret, api_key)?;
+                (WsSigner::Hmac(h.clone()), Some(h))
+            }
+            WsKey::Ed25519(src) => (WsSigner::Ed25519(sign::load(src, &cfg.api_key)?), None),
+        };
+        Ok(BinanceWsGateway {
+            cfg: cfg.clone(),
+            signer,
+            hmac,
+            steps: (tick, lot),
+            api: WsLink::default(),
+            stream: WsLink::default(),
+            enc: Encoder::new(),
+            next_id: 0,
+            pending: HashMap::with_capacity(256),
+            orders: Orders::default(),
+            deliveries: VecDeque::with_capacity(1_024),
+            link: Link::Down {
+                retry_at_ns: 0,
+                backoff_ns: BACKOFF_NS,
+            },
+            wall_at_zero_ms: None,
+            offset_ms: 0,
+            listen_key: None,
+            keepalive_at_ns: 0,
+            reconciling: 0,
+            used_permille: 0,
+            counts: WsCounts::default(),
+        })
+    }
+
+    /// What it counted.
+    pub fn counts(&self) -> WsCounts {
+        self.counts
+    }
+
+    /// The venue's last reported rate-limit use, thousandths of the fullest window.
+    pub fn used_permille(&self) -> u64 {
+        self.used_permille
+    }
+
+    /// The venue's clock minus the wall clock, ms, as last estimated.
+    pub fn clock_offset_ms(&self) -> i64 {
+        self.offset_ms
+    }
+
+    /// Whether the API link, listen key and stream are up.
+    pub fn is_connected(&self) -> bool {
+        self.link == Link::Up
+    }
+
+    /// Closes the connections.
+    pub fn close(&mut self) {
+        self.api.close();
+        self.stream.close();
+    }
+
+    fn wall_ms(&mut self, now_ns: u64) -> u64 {
+        let zero = *self
+            .wall_at_zero_ms
+            .get_or_insert_with(|| wall_now_ms().saturating_sub(now_ns / 1_000_000));
+        zero + now_ns / 1_000_000
+    }
+
+    fn venue_ms(&mut self, now_ns: u64) -> u64 {
+        self.wall_ms(now_ns).saturating_add_signed(self.offset_ms)
+    }
+
+    fn deliver(&mut self, order: OrderRef, kind: ReportKind, detail: Option<RejectDetail>) {
+        match self.orders.once(order, kind) {
+            Some(mut r) => {
+                r.detail = detail;
+                self.deliveries.push_back(Delivery::Report {
+                    book: BookId::new(0),
+                    report: r,
+                });
+            }
+            None => self.counts.duplicates += 1,
+        }
+    }
+
+    fn refuse(&mut self, order: OrderRef, kind: ReportKind, text: &str) {
+        self.deliver(order, kind, Some(RejectDetail::text(text.as_bytes())));
+    }
+
+    // ---- connection ------------------------------------------------------------
+
+    /// Estimates the venue's clock offset from `GET …/time` (half the round trip).
+    fn sync_clock(&mut self) -> bool {
+        let target = format!("{}/time", self.cfg.rest_prefix);
+        let t0 = wall_now_ms();
+        let Ok((200, body)) = self.rest("GET", &target, false) else {
+            return false;
+        };
+        let t1 = wall_now_ms();
+        let server = serde_json::from_str::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v["serverTime"].as_u64());
+        let Some(server) = server else {
+            return false;
+        };
+        let mid = i64::try_from(t0 / 2 + t1 / 2).unwrap_or(i64::MAX);
+        self.offset_ms = i64::try_from(server)
+            .unwrap_or(i64::MAX)
+            .saturating_sub(mid);
+        true
+    }
+
+    fn rest(&self, method: &str, target: &str, keyed: bool) -> std::io::Result<(u16, String)> {
+        let key = keyed.then(|| self.signer.api_key().expose());
+        rest::call(
+            &self.cfg.host,
+            self.cfg.port,
+            method,
+            target,
+            key,
+            CONNECT_TIMEOUT,
+        )
+    }
+
+    fn connect(&mut self, now_ns: u64) {
+        let ok = self.sync_clock()
+            && self.api.connect(
+                &self.cfg.host,
+                self.cfg.port,
+                &self.cfg.api_path,
+                CONNECT_TIMEOUT,
+            )
+            && self.open_stream();
+        if !ok {
+            self.counts.connect_failures += 1;
+            self.close();
+            let backoff = match self.link {
+                Link::Down { backoff_ns, .. } => backoff_ns,
+                Link::Up => BACKOFF_NS,
+            };
+            self.link = Link::Down {
+                retry_at_ns: now_ns.saturating_add(backoff),
+                backoff_ns: (backoff * 2).min(MAX_BACKOFF_NS),
+            };
+            return;
+        }
+        self.link = Link::Up;
+        self.counts.connects += 1;
+        self.keepalive_at_ns = now_ns.saturating_add(self.cfg.keepalive_ms * 1_000_000);
+        self.deliveries.push_back(Delivery::Connected);
+        for order in self.orders.to_reconcile() {
+            if self.request(order, Method::Reconcile, now_ns) {
+                self.reconciling += 1;
+            }
+        }
+        if self.reconciling == 0 {
+            self.deliveries.push_back(Delivery::Resynced);
+        }
+    }
+
+    /// A listen key, and the user data stream on it.
+    fn open_stream(&mut self) -> bool {
+        let target = format!("{}/listenKey", self.cfg.rest_prefix);
+        let Ok((200, body)) = self.rest("POST", &target, true) else {
+            return false;
+        };
+        let key = serde_json::from_str::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v["listenKey"].as_str().map(str::to_string));
+        let Some(key) = key else {
+            return false;
+        };
+        let path = format!("{}/{key}", self.cfg.stream_path);
+        self.listen_key = Some(key);
+        self.stream
+            .connect(&self.cfg.host, self.cfg.port, &path, CONNECT_TIMEOUT)
+    }
+
+    /// The connection dropped: everything in flight is in doubt until reconciled.
+    fn lost(&mut self, now_ns: u64) {
+        if self.link == Link::Up {
+            self.counts.disconnects += 1;
+            self.deliveries.push_back(Delivery::Disconnected);
+        }
+        self.close();
+        self.pending.clear();
+        self.reconciling = 0;
+        self.listen_key = None;
+        self.link = Link::Down {
+            retry_at_ns: now_ns.saturating_add(BACKOFF_NS),
+            backoff_ns: BACKOFF_NS * 2,
+        };
+    }
+
+    // ---- requests --------------------------------------------------------------
+
+    fn stamp(&mut self, now_ns: u64) -> Stamp {
+        Stamp {
+            steps: self.steps,
+            timestamp_ms: self.venue_ms(now_ns),
+            recv_window_ms: self.cfg.recv_window_ms,
+        }
+    }
+
+    /// Sends a cancel, status or reconciling status for `order`; false if the link
+    /// failed or it could not be encoded.
+    fn request(&mut self, order: OrderRef, method: Method, now_ns: u64) -> bool {
+        let stamp = self.stamp(now_ns);
+        let id = self.next_id;
+        let mut buf = [0u8; 20];
+        let cid = wire_text(order.wire(), &mut buf);
+        let status = method != Method::Cancel;
+        let frame = self
+            .enc
+            .by_client_id(id, status, &self.cfg.symbol, cid, &self.signer, &stamp);
+        let sent = match frame {
+            Ok(f) => self.api.send(f),
+            Err(_) => return false,
+        };
+        self.sent(id, order, method, now_ns, sent)
+    }
+
+    fn sent(&mut self, id: u64, order: OrderRef, method: Method, now: u64, ok: bool) -> bool {
+        self.next_id += 1;
+        if ok {
+            self.pending.insert(
+                id,
+                Pending {
+                    order,
+                    method,
+                    sent_ns: now,
+                },
+            );
+        } else {
+            self.lost(now);
+        }
+        ok
+    }
+
+    fn place(&mut self, o: &crate::venue::NewOrder, now_ns: u64) {
+        self.orders.sent(o.order, o.qty_lots);
+        if self.link != Link::Up {
+            return self.refuse(
+                o.order,
+                ReportKind::Reject(RejectReason::Unavailable),
+                "not connected: never sent",
+            );
+        }
+        if self.used_permille >= self.cfg.throttle_permille {
+            self.counts.throttled += 1;
+            return self.refuse(
+                o.order,
+                ReportKind::Reject(RejectReason::RateLimited),
+                "throttled at the gateway: the venue's rate limit is nearly used",
+            );
+        }
+        let kind = match o.tif {
+            TimeInForce::PostOnly => WsOrderKind::PostOnly(o.price.ticks()),
+            TimeInForce::Ioc => WsOrderKind::LimitIoc(o.price.ticks()),
+        };
+        let stamp = self.stamp(now_ns);
+        let mut buf = [0u8; 20];
+        let p = Place {
+            symbol: &self.cfg.symbol,
+            side: match o.side {
+                OrderSide::Buy => WsSide::Buy,
+                OrderSide::Sell => WsSide::Sell,
+            },
+            kind,
+            qty_lots: o.qty_lots,
+            client_id: Some(wire_text(o.order.wire(), &mut buf)),
+            reduce_only: o.reduce_only,
+        };
+        let id = self.next_id;
+        let sent = match self.enc.place(id, &p, &self.signer, &stamp) {
+            Ok(f) => self.api.send(f),
+            Err(e) => {
+                let why = e.to_string();
+                return self.refuse(
+                    o.order,
+                    ReportKind::Reject(RejectReason::InvalidOrder),
+                    &why,
+                );
+            }
+        };
+        self.sent(id, o.order, Method::Place, now_ns, sent);
+    }
+}
+
+fn wall_now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// `v` in decimal digits, in `out`.
+fn wire_text(v: u64, out: &mut [u8; 20]) -> &str {
+    std::str::from_utf8(crate::text::digits(v, out)).unwrap_or("0")
+}
+
+mod inbound;
+
+impl Gateway for BinanceWsGateway {
+    fn send(&mut self, book: BookId, req: Request, now_ns: u64) -> Result<(), GatewayError> {
+        if book.index() != 0 {
+            return Err(GatewayError::UnknownBook(book));
+        }
+        self.wall_ms(now_ns);
+        match req {
+            Request::New(o) => self.place(&o, now_ns),
+            Request::Cancel(r) if self.link != Link::Up => self.refuse(
+                r,
+                ReportKind::CancelReject(RejectReason::Unavailable),
+                "not connected: never sent",
+            ),
+            Request::Cancel(r) => {
+                self.request(r, Method::Cancel, now_ns);
+            }
+            Request::Query(r) => {
+                if let Some(t) = self.orders.get_mut(r) {
+                    t.queried = true;
+                }
+                // While down, the reconnect's reconciliation answers it.
+                if self.link == Link::Up {
+                    self.request(r, Method::Status, now_ns);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn poll(&mut self, now_ns: u64) -> Result<Option<Delivery>, GatewayError> {
+        if let Link::Down { retry_at_ns, .. } = self.link {
+            if now_ns >= retry_at_ns {
+                self.connect(now_ns);
+            }
+        }
+        self.read(now_ns);
+        if self.link == Link::Up {
+            self.api.flush();
+            self.upkeep(now_ns);
+        }
+        Ok(self.deliveries.pop_front())
+    }
+
+    fn in_flight(&self) -> usize {
+        self.pending.len() + self.deliveries.len()
+    }
+}
+
+/// A fill read from `userTrades`.
+fn trade_fill(t: &Trade<'_>, steps: (Step, Step), quote: &str) -> Option<(Execution, bool)> {
+    let (tick, lot) = steps;
+    let fee = if t.commission_asset == quote {
+        events::commission(t.commission, tick, lot).ok()?
+    } else {
+        0
+    };
+    Some((
+        Execution {
+            trade_id: t.id,
+            last_qty_lots: lot.parse_units(t.qty.as_bytes()).ok()?,
+            price_ticks: tick.parse_units(t.price.as_bytes()).ok()?,
+            liquidity: if t.maker {
+                Liquidity::Maker
+            } else {
+                Liquidity::Taker
+            },
+            fee_tl_e8: fee,
+            at_ns: t.time.checked_mul(1_000_000)?,
+        },
+        t.commission_asset != quote,
+    ))
+}
+
+/// A status answer's `status` and filled lots as the venue's view.
+fn venue_status(status: &str, filled_lots: i64) -> VenueStatus {
+    match status {
+        "NEW" | "PARTIALLY_FILLED" => VenueStatus::Open { filled_lots },
+        _ => VenueStatus::Closed { filled_lots },
+    }
+}
+
+/// A refusal's detail: the venue's code and words.
+fn detail(code: i64, msg: &str) -> RejectDetail {
+    RejectDetail {
+        code: i32::try_from(code).ok(),
+        session_reason: None,
+        ref_tag: None,
+        text: VenueText::new(msg.as_bytes()),
+    }
+}
+
+/// The HMAC signature of `payload`, hex (REST reconciliation signs with HMAC only).
+fn hmac_hex(h: &HmacSigner, payload: &str) -> String {
+    let mut buf: SigBuf = [0; 88];
+    String::from_utf8_lossy(h.sign_hex(payload.as_bytes(), &mut buf)).into_owned()
+}
