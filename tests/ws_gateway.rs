@@ -13,24 +13,20 @@
 //! - Clock: a venue 7 s ahead of the wall clock is estimated at connect; a throttle
 //!   refuses new orders at the gateway when the venue's rate-limit use is high.
 
+mod common;
+
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use legcore::binance_ws::sign::HmacSigner;
-use legcore::book::{Depth, Level, OrderSide};
-use legcore::fix::sign::{ApiKey, SecretSource};
+use legcore::book::{Level, OrderSide};
 use legcore::index::{BookId, LegIdx};
-use legcore::instrument::{ContractKind, InstrumentRules};
-use legcore::leg::{Fees, Liquidity, VenueStatus};
-use legcore::num::{Decimal, Step};
-use legcore::runtime::binance_ws::{BinanceWsGateway, WsKey, WsVenueConfig};
-use legcore::runtime::venue_serve::{Auth, Paper, PaperConfig, RateLimits, Server};
-use legcore::sim::{FaultPlan, Latency, SimExchange, SimVenue};
+use legcore::leg::{Liquidity, VenueStatus};
+use legcore::num::Step;
+use legcore::runtime::binance_ws::BinanceWsGateway;
+use legcore::runtime::venue_serve::{RateLimits, Server};
+use legcore::sim::{FaultPlan, Latency, SimExchange};
 use legcore::venue::{Delivery, Gateway, NewOrder, OrderPrice, OrderRef, RejectReason};
 use legcore::venue::{ReportKind, Request, TimeInForce};
-
-const KEY: &str = "wsGatewayKey01";
-const SECRET: &str = "wsGatewaySecret01";
 
 fn steps() -> (Step, Step) {
     (Step::parse("0.1").unwrap(), Step::parse("0.001").unwrap())
@@ -48,74 +44,29 @@ struct Venue {
 }
 
 /// A paper venue on a random port: BTCUSDT, asks from 60001.0 up, 50 levels of 0.4
-/// BTC, bids from 59999.0 down; fees 2 / 5 bps; `plan` faults; the venue's clock
-/// `offset_ms` off the wall clock.
+/// BTC, bids from 59999.0 down; `plan` faults; the venue's clock `offset_ms` off the
+/// wall clock.
 fn venue(plan: FaultPlan, offset_ms: i64, limits: RateLimits, seed: u64) -> Venue {
-    let (tick, lot) = steps();
-    let fees = Fees {
-        maker_e8: 20_000,
-        taker_e8: 50_000,
-    };
-    let mut book = SimVenue::new(64, 64).with_fees(fees);
-    let asks: Vec<Level> = (0..50).map(|i| lv(600_010 + 10 * i, 400)).collect();
-    let bids: Vec<Level> = (0..50).map(|i| lv(599_990 - 10 * i, 400)).collect();
-    book.ladder_mut()
-        .apply_snapshot(&bids, &asks, 1, Depth::Complete)
-        .unwrap();
-    let latency = Latency::Uniform {
-        lo_ns: 100_000,
-        hi_ns: 400_000,
-    };
-    let exchange = SimExchange::new(vec![book], latency, plan, seed);
-    let rules = InstrumentRules::new(
-        tick,
-        lot,
-        1,
-        Decimal::parse("5").unwrap(),
-        Decimal::parse("1").unwrap(),
-        ContractKind::Linear,
-    )
-    .unwrap();
-    let wall = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64;
-    let cfg = PaperConfig {
-        symbol: "BTCUSDT".into(),
-        quote: "USDT".into(),
-        rules,
-        auth: Auth {
-            api_key: KEY.into(),
-            hmac: Some(HmacSigner::new(SECRET, ApiKey::new(KEY).unwrap()).unwrap()),
-            ed25519: None,
+    let server = common::paper::serve(common::paper::PaperSpec {
+        steps: steps(),
+        asks: (0..50).map(|i| lv(600_010 + 10 * i, 400)).collect(),
+        bids: (0..50).map(|i| lv(599_990 - 10 * i, 400)).collect(),
+        min_notional: "5",
+        plan,
+        latency: Latency::Uniform {
+            lo_ns: 100_000,
+            hi_ns: 400_000,
         },
+        offset_ms,
         limits,
-        listen_key_ttl_ns: 3_600_000_000_000,
-        epoch_ms_at_zero: wall.saturating_add_signed(offset_ms),
-    };
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let server = Server::start(listener, Paper::new(cfg, exchange), None).unwrap();
+        seed,
+    });
     Venue { server }
 }
 
 /// The gateway for `v`, its keys in environment variables named after `tag`.
 fn gateway(v: &Venue, tag: &str) -> BinanceWsGateway {
-    let (k, s) = (
-        format!("LC_WSGW_KEY_{tag}"),
-        format!("LC_WSGW_SECRET_{tag}"),
-    );
-    std::env::set_var(&k, KEY);
-    std::env::set_var(&s, SECRET);
-    let mut cfg = WsVenueConfig::usdm(
-        "127.0.0.1",
-        v.server.addr().port(),
-        "BTCUSDT",
-        SecretSource::Env(k),
-        WsKey::Hmac(SecretSource::Env(s)),
-    );
-    cfg.request_timeout_ms = 400;
-    let (tick, lot) = steps();
-    BinanceWsGateway::new(&cfg, tick, lot).unwrap()
+    common::paper::gateway(&v.server, steps(), tag)
 }
 
 /// Drives the gateway on a real clock.

@@ -1,12 +1,14 @@
 //! Helpers shared by the tests: for the command line, the binary, the shipped scenarios,
 //! a fresh temporary directory and a bad scenario's one-line refusal; for the runtime and
 //! engine, a risk state that stays out of the way ([`risk`]); a loopback server thread
-//! ([`loopback`]).
+//! ([`loopback`]); a paper venue (`legcore venue serve` in process) and the USD-M WebSocket
+//! gateway on it ([`paper`]).
 
 // Each test crate uses a part of these.
 #![allow(dead_code)]
 
 pub mod loopback;
+pub mod paper;
 pub mod risk;
 
 use std::path::{Path, PathBuf};

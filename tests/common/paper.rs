@@ -1,0 +1,100 @@
+//! A `legcore venue serve` paper venue started in the test process on a random loopback
+//! port (the real server and simulator), and the Binance USD-M WebSocket API gateway
+//! pointed at it.
+
+use legcore::binance_ws::sign::HmacSigner;
+use legcore::book::{Depth, Level};
+use legcore::fix::sign::{ApiKey, SecretSource};
+use legcore::instrument::{ContractKind, InstrumentRules};
+use legcore::leg::Fees;
+use legcore::num::{Decimal, Step};
+use legcore::runtime::binance_ws::{BinanceWsGateway, WsKey, WsVenueConfig};
+use legcore::runtime::venue_serve::{Auth, Paper, PaperConfig, RateLimits, Server};
+use legcore::sim::{FaultPlan, Latency, SimExchange, SimVenue};
+
+pub const KEY: &str = "wsGatewayKey01";
+pub const SECRET: &str = "wsGatewaySecret01";
+
+/// What the venue is made of.
+pub struct PaperSpec {
+    /// Tick and lot.
+    pub steps: (Step, Step),
+    /// Bids, best first.
+    pub bids: Vec<Level>,
+    /// Asks, best first.
+    pub asks: Vec<Level>,
+    /// Smallest notional, quote.
+    pub min_notional: &'static str,
+    /// Faults.
+    pub plan: FaultPlan,
+    /// Latency.
+    pub latency: Latency,
+    /// The venue's clock minus the wall clock, ms.
+    pub offset_ms: i64,
+    /// Rate limits.
+    pub limits: RateLimits,
+    /// Fault seed.
+    pub seed: u64,
+}
+
+/// A started paper venue (BTCUSDT, fees 2 / 5 bps).
+pub fn serve(spec: PaperSpec) -> Server<SimExchange> {
+    let (tick, lot) = spec.steps;
+    let fees = Fees {
+        maker_e8: 20_000,
+        taker_e8: 50_000,
+    };
+    let mut book = SimVenue::new(64, 64).with_fees(fees);
+    book.ladder_mut()
+        .apply_snapshot(&spec.bids, &spec.asks, 1, Depth::Complete)
+        .unwrap();
+    let exchange = SimExchange::new(vec![book], spec.latency, spec.plan, spec.seed);
+    let rules = InstrumentRules::new(
+        tick,
+        lot,
+        1,
+        Decimal::parse(spec.min_notional).unwrap(),
+        Decimal::parse("1").unwrap(),
+        ContractKind::Linear,
+    )
+    .unwrap();
+    let wall = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let cfg = PaperConfig {
+        symbol: "BTCUSDT".into(),
+        quote: "USDT".into(),
+        rules,
+        auth: Auth {
+            api_key: KEY.into(),
+            hmac: Some(HmacSigner::new(SECRET, ApiKey::new(KEY).unwrap()).unwrap()),
+            ed25519: None,
+        },
+        limits: spec.limits,
+        listen_key_ttl_ns: 3_600_000_000_000,
+        epoch_ms_at_zero: wall.saturating_add_signed(spec.offset_ms),
+    };
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    Server::start(listener, Paper::new(cfg, exchange), None).unwrap()
+}
+
+/// The gateway for `server` at `steps`, its keys in environment variables named after
+/// `tag` (unique per test: tests run in parallel threads).
+pub fn gateway(server: &Server<SimExchange>, steps: (Step, Step), tag: &str) -> BinanceWsGateway {
+    let (k, s) = (
+        format!("LC_WSGW_KEY_{tag}"),
+        format!("LC_WSGW_SECRET_{tag}"),
+    );
+    std::env::set_var(&k, KEY);
+    std::env::set_var(&s, SECRET);
+    let mut cfg = WsVenueConfig::usdm(
+        "127.0.0.1",
+        server.addr().port(),
+        "BTCUSDT",
+        SecretSource::Env(k),
+        WsKey::Hmac(SecretSource::Env(s)),
+    );
+    cfg.request_timeout_ms = 400;
+    BinanceWsGateway::new(&cfg, steps.0, steps.1).unwrap()
+}
