@@ -26,9 +26,9 @@ use legcore::leg::{Arrival, Fees, Mode};
 use legcore::num::{Ratio, Step};
 use legcore::runtime::binance_fix::BinanceFixGateway;
 use legcore::runtime::binance_ws::BinanceWsGateway;
-use legcore::runtime::venue_serve::{RateLimits, Server};
+use legcore::runtime::venue_serve::Server;
 use legcore::runtime::{run_setup, Clock, Config, Job, RunReport, Setup, Venue};
-use legcore::sim::{FaultPlan, Latency, SimExchange};
+use legcore::sim::SimExchange;
 use legcore::strategy::NoStrategy;
 use legcore::venue::{Delivery, Gateway};
 use legcore::walk::Recommendation;
@@ -46,17 +46,10 @@ fn perp_venue(min_notional: &'static str) -> Server<SimExchange> {
         price_ticks,
         qty_lots,
     };
-    common::paper::serve(common::paper::PaperSpec {
-        steps: (one(), one()),
-        bids: vec![lv(99, 10)],
-        asks: vec![lv(101, 10)],
-        min_notional,
-        plan: FaultPlan::default(),
-        latency: Latency::Fixed { ns: 50_000 },
-        offset_ms: 0,
-        limits: RateLimits::default(),
-        seed: 1,
-    })
+    let mut spec =
+        common::paper::PaperSpec::new((one(), one()), vec![lv(99, 10)], vec![lv(101, 10)]);
+    spec.min_notional = min_notional;
+    common::paper::serve(spec)
 }
 
 /// Polls until `gw` says `until`, at most 10 s.

@@ -47,20 +47,18 @@ struct Venue {
 /// BTC, bids from 59999.0 down; `plan` faults; the venue's clock `offset_ms` off the
 /// wall clock.
 fn venue(plan: FaultPlan, offset_ms: i64, limits: RateLimits, seed: u64) -> Venue {
-    let server = common::paper::serve(common::paper::PaperSpec {
-        steps: steps(),
-        asks: (0..50).map(|i| lv(600_010 + 10 * i, 400)).collect(),
-        bids: (0..50).map(|i| lv(599_990 - 10 * i, 400)).collect(),
-        min_notional: "5",
-        plan,
-        latency: Latency::Uniform {
-            lo_ns: 100_000,
-            hi_ns: 400_000,
-        },
-        offset_ms,
-        limits,
-        seed,
-    });
+    let asks = (0..50).map(|i| lv(600_010 + 10 * i, 400)).collect();
+    let bids = (0..50).map(|i| lv(599_990 - 10 * i, 400)).collect();
+    let mut spec = common::paper::PaperSpec::new(steps(), bids, asks);
+    spec.plan = plan;
+    spec.latency = Latency::Uniform {
+        lo_ns: 100_000,
+        hi_ns: 400_000,
+    };
+    spec.offset_ms = offset_ms;
+    spec.limits = limits;
+    spec.seed = seed;
+    let server = common::paper::serve(spec);
     Venue { server }
 }
 
@@ -379,4 +377,104 @@ fn the_venue_clock_is_estimated_and_a_hot_rate_limit_throttles_new_orders() {
         0,
         "every timestamp was inside the window"
     );
+}
+
+#[test]
+fn an_expired_listen_key_is_made_again_and_a_kept_one_lives() {
+    let spec = |ttl_ms: u64| {
+        let asks = (0..50).map(|i| lv(600_010 + 10 * i, 400)).collect();
+        let bids = (0..50).map(|i| lv(599_990 - 10 * i, 400)).collect();
+        let mut s = common::paper::PaperSpec::new(steps(), bids, asks);
+        s.listen_key_ttl_ns = ttl_ms * 1_000_000;
+        s
+    };
+    // Kept alive every 100 ms, a 300 ms key never expires.
+    let kept = common::paper::serve(spec(300));
+    let gw = common::paper::gateway_with(&kept, steps(), "KEPT", |c| c.keepalive_ms = 100);
+    let mut d = Driver {
+        gw,
+        start: Instant::now(),
+        got: Vec::new(),
+    };
+    d.pump(Duration::from_millis(1_200));
+    assert_eq!(d.gw.counts().connects, 1, "{:?}", d.got);
+    assert!(!d.got.contains(&Delivery::Disconnected));
+    d.gw.close();
+    kept.stop();
+    // Never kept alive: the venue says listenKeyExpired; the gateway connects again
+    // with a new key, and an order's fills still come on the new stream.
+    let lapsed = common::paper::serve(spec(300));
+    let mut d = Driver {
+        gw: common::paper::gateway(&lapsed, steps(), "LAPSED"),
+        start: Instant::now(),
+        got: Vec::new(),
+    };
+    d.until(5, |g| {
+        g.iter().filter(|x| **x == Delivery::Resynced).count() == 2
+    });
+    let links: Vec<&Delivery> = d
+        .got
+        .iter()
+        .filter(|x| !matches!(x, Delivery::Report { .. }))
+        .collect();
+    assert_eq!(
+        links,
+        [
+            &Delivery::Connected,
+            &Delivery::Resynced,
+            &Delivery::Disconnected,
+            &Delivery::Connected,
+            &Delivery::Resynced
+        ]
+    );
+    let o = oref(1);
+    d.send(new_order(o, OrderSide::Buy, 600_010, 100, TimeInForce::Ioc));
+    d.until(5, |g| fills(g, o).iter().map(|x| x.1).sum::<i64>() == 100);
+    d.gw.close();
+    lapsed.stop();
+}
+
+#[test]
+fn ed25519_signed_requests_are_verified_by_the_venue() {
+    use legcore::fix::sign::{ApiKey, Ed25519Signer, SecretSource};
+    use legcore::runtime::binance_ws::WsKey;
+    // Binance's published Ed25519 test key (fix-api.md's Logon example).
+    const PEM: &str = "-----BEGIN PRIVATE KEY-----
+MC4CAQAwBQYDK2VwBCIEIIJEYWtGBrhACmb9Dvy+qa8WEf0lQOl1s4CLIAB9m89u
+-----END PRIVATE KEY-----
+";
+    let signer = Ed25519Signer::from_pem(PEM, ApiKey::new(common::paper::KEY).unwrap()).unwrap();
+    let public = ed25519_dalek::VerifyingKey::from_bytes(&signer.public_key()).unwrap();
+    let asks = (0..50).map(|i| lv(600_010 + 10 * i, 400)).collect();
+    let bids = (0..50).map(|i| lv(599_990 - 10 * i, 400)).collect();
+    let mut spec = common::paper::PaperSpec::new(steps(), bids, asks);
+    spec.ed25519 = Some(public);
+    let server = common::paper::serve(spec);
+    std::env::set_var("LC_WSGW_ED25519_PEM", PEM);
+    let gw = common::paper::gateway_with(&server, steps(), "ED25519", |c| {
+        c.key = WsKey::Ed25519(SecretSource::Env("LC_WSGW_ED25519_PEM".into()));
+    });
+    let mut d = Driver {
+        gw,
+        start: Instant::now(),
+        got: Vec::new(),
+    };
+    d.until(5, |g| g.contains(&Delivery::Resynced));
+    let o = oref(1);
+    d.send(new_order(
+        o,
+        OrderSide::Buy,
+        590_000,
+        50,
+        TimeInForce::PostOnly,
+    ));
+    d.until(5, |g| kinds(g, o).contains(&ReportKind::Ack));
+    d.send(Request::Cancel(o));
+    d.until(5, |g| {
+        kinds(g, o).contains(&ReportKind::CancelAck { filled_lots: 0 })
+    });
+    d.gw.close();
+    let paper = server.stop().unwrap();
+    assert_eq!(paper.counts().bad_auth, 0);
+    assert!(paper.counts().requests >= 2);
 }

@@ -35,6 +35,30 @@ pub struct PaperSpec {
     pub limits: RateLimits,
     /// Fault seed.
     pub seed: u64,
+    /// Listen-key lifetime after its last keep-alive, ns.
+    pub listen_key_ttl_ns: u64,
+    /// An Ed25519 public key the venue accepts besides the HMAC secret.
+    pub ed25519: Option<ed25519_dalek::VerifyingKey>,
+}
+
+impl PaperSpec {
+    /// BTCUSDT at `steps` over `bids` and `asks`: no faults, 50 µs latency, the wall
+    /// clock, Binance's rate limits, an hour's listen key, HMAC only.
+    pub fn new(steps: (Step, Step), bids: Vec<Level>, asks: Vec<Level>) -> PaperSpec {
+        PaperSpec {
+            steps,
+            bids,
+            asks,
+            min_notional: "5",
+            plan: FaultPlan::default(),
+            latency: Latency::Fixed { ns: 50_000 },
+            offset_ms: 0,
+            limits: RateLimits::default(),
+            seed: 1,
+            listen_key_ttl_ns: 3_600_000_000_000,
+            ed25519: None,
+        }
+    }
 }
 
 /// A started paper venue (BTCUSDT, fees 2 / 5 bps).
@@ -69,10 +93,10 @@ pub fn serve(spec: PaperSpec) -> Server<SimExchange> {
         auth: Auth {
             api_key: KEY.into(),
             hmac: Some(HmacSigner::new(SECRET, ApiKey::new(KEY).unwrap()).unwrap()),
-            ed25519: None,
+            ed25519: spec.ed25519,
         },
         limits: spec.limits,
-        listen_key_ttl_ns: 3_600_000_000_000,
+        listen_key_ttl_ns: spec.listen_key_ttl_ns,
         epoch_ms_at_zero: wall.saturating_add_signed(spec.offset_ms),
     };
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -82,6 +106,16 @@ pub fn serve(spec: PaperSpec) -> Server<SimExchange> {
 /// The gateway for `server` at `steps`, its keys in environment variables named after
 /// `tag` (unique per test: tests run in parallel threads).
 pub fn gateway(server: &Server<SimExchange>, steps: (Step, Step), tag: &str) -> BinanceWsGateway {
+    gateway_with(server, steps, tag, |_| {})
+}
+
+/// [`gateway`] with its settings changed by `tweak` first.
+pub fn gateway_with(
+    server: &Server<SimExchange>,
+    steps: (Step, Step),
+    tag: &str,
+    tweak: impl FnOnce(&mut WsVenueConfig),
+) -> BinanceWsGateway {
     let (k, s) = (
         format!("LC_WSGW_KEY_{tag}"),
         format!("LC_WSGW_SECRET_{tag}"),
@@ -96,5 +130,6 @@ pub fn gateway(server: &Server<SimExchange>, steps: (Step, Step), tag: &str) -> 
         WsKey::Hmac(SecretSource::Env(s)),
     );
     cfg.request_timeout_ms = 400;
+    tweak(&mut cfg);
     BinanceWsGateway::new(&cfg, steps.0, steps.1).unwrap()
 }
