@@ -25,6 +25,12 @@ fn samples() -> usize {
     }
 }
 
+/// Round trips in a network percentile pass (each one is a real request over loopback):
+/// full under `cargo bench`, a smoke run otherwise.
+pub fn round_trips() -> usize {
+    samples().min(5_000)
+}
+
 /// Runs `f` in batches and prints one `PCTL` line: name, p50, p90, p99, p99.9, max in ns.
 pub fn percentiles<F: FnMut()>(name: &str, batch: u64, mut f: F) {
     let mut h = Histogram::<u64>::new_with_bounds(1, 60_000_000_000_000, 3).expect("histogram");

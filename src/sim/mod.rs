@@ -15,7 +15,11 @@
 //!   rejected (`UnknownOrder`). Status queries answer from the venue's own records.
 //! - Rejects carry a [`RejectReason`]: `PostOnlyWouldCross`, `DuplicateOrder`,
 //!   `InvalidOrder` (size or price out of range, a post-only market order),
-//!   `TooManyOrders` (its records are full); a `reject` fault is `Unavailable`.
+//!   `TooManyOrders` (its records are full); a `reject` fault is `Unavailable`. The
+//!   venue remembers its last [`MAX_KNOWN`] orders: when full, the oldest finished one
+//!   is forgotten (venues purge old orders; a status query then finds nothing), so a
+//!   long-lived venue (`legcore venue serve`) keeps taking orders; only when every
+//!   remembered order is still open is a new one refused.
 //!   Reduce-only orders are taken as ordinary ones: the simulated position is the sum of
 //!   every group's, not one account's, so it cannot judge them.
 //! - Fees are charged per fill, maker or taker rate × the fill's notional (tick-lots ×
@@ -232,7 +236,7 @@ impl SimVenue {
             out.push(reject(o.order, RejectReason::PostOnlyWouldCross));
             return;
         }
-        if self.resting.is_full() || self.known.is_full() {
+        if self.resting.is_full() || !self.make_room() {
             out.push(reject(o.order, RejectReason::TooManyOrders));
             return;
         }
@@ -248,6 +252,23 @@ impl SimVenue {
         out.push(report(o.order, ReportKind::Ack));
     }
 
+    /// Room for one more record: when full, the oldest finished order is forgotten (as
+    /// venues purge old orders; a status query then finds nothing). False if every
+    /// remembered order is still open.
+    fn make_room(&mut self) -> bool {
+        if !self.known.is_full() {
+            return true;
+        }
+        match self.known.iter().position(|k| !k.open) {
+            Some(i) => {
+                self.known.remove(i);
+                self.changes += 1;
+                true
+            }
+            None => false,
+        }
+    }
+
     fn ioc<const N: usize>(
         &mut self,
         o: NewOrder,
@@ -255,7 +276,7 @@ impl SimVenue {
         now_ns: u64,
         out: &mut ArrayVec<Report, N>,
     ) {
-        if self.known.is_full() {
+        if !self.make_room() {
             out.push(reject(o.order, RejectReason::TooManyOrders));
             return;
         }

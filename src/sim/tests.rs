@@ -238,3 +238,38 @@ fn a_leg_executes_against_the_simulated_venue() {
     assert_eq!(v.position_lots(), 4);
     assert_eq!(leg.protection_ticks(), 102);
 }
+
+#[test]
+fn a_full_record_forgets_its_oldest_finished_order_and_keeps_taking_orders() {
+    let mut v = venue();
+    // One order resting all along; then IOCs that end at once (nothing within 1 tick).
+    let mut out = Out::new();
+    v.submit(order(0, OrderSide::Buy, 90, 1, Tif::PostOnly), 0, &mut out)
+        .unwrap();
+    for id in 1..=(MAX_KNOWN as u64 + 5) {
+        let mut out = Out::new();
+        v.submit(order(id, OrderSide::Buy, 100, 1, Tif::Ioc), 0, &mut out)
+            .unwrap();
+        assert!(
+            !out.iter()
+                .any(|r| r.kind == ReportKind::Reject(RejectReason::TooManyOrders)),
+            "order {id} refused"
+        );
+    }
+    let status = |v: &SimVenue, id| {
+        let mut out = Out::new();
+        v.query(oref(id), &mut out).unwrap();
+        out[0].kind
+    };
+    // The oldest finished orders are forgotten; the open one and the recent ones kept.
+    assert_eq!(status(&v, 1), ReportKind::Status(VenueStatus::NotFound));
+    assert_eq!(
+        status(&v, 0),
+        ReportKind::Status(VenueStatus::Open { filled_lots: 0 })
+    );
+    let last = MAX_KNOWN as u64 + 5;
+    assert_eq!(
+        status(&v, last),
+        ReportKind::Status(VenueStatus::Closed { filled_lots: 0 })
+    );
+}
