@@ -8,21 +8,18 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::io::BufReader;
+use std::process::{Child, Command};
 
 const KEY: &str = "ccxtPaperKey01";
 const SECRET: &str = "ccxtPaperSecret01";
 
-/// Starts `legcore venue serve` on port 0; the child and the port it printed.
-fn serve(extra: &[&str]) -> (Child, u16, BufReader<std::process::ChildStdout>) {
+/// Starts `legcore venue serve` on the carry scenario's perp venue.
+fn serve() -> (Child, u16, BufReader<std::process::ChildStdout>) {
     let scenario = common::scenario("carry.toml");
-    let mut args = vec![
-        "venue",
-        "serve",
+    let args = [
         "--scenario",
-        &scenario,
+        scenario.as_str(),
         "--venue",
         "binance-usdm",
         "--api-key-env",
@@ -30,54 +27,18 @@ fn serve(extra: &[&str]) -> (Child, u16, BufReader<std::process::ChildStdout>) {
         "--secret-env",
         "LC_TEST_SECRET",
     ];
-    args.extend_from_slice(extra);
-    let mut child = Command::new(common::BIN)
-        .args(&args)
-        .env("LC_TEST_KEY", KEY)
-        .env("LC_TEST_SECRET", SECRET)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    out.read_line(&mut first).unwrap();
-    let port = first
-        .split("127.0.0.1:")
-        .nth(1)
-        .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("no address in {first:?}"));
-    (child, port, out)
-}
-
-/// Stops the server with SIGINT (its Ctrl-C path) and returns what it printed after.
-fn stop(mut child: Child, mut out: BufReader<std::process::ChildStdout>) -> String {
-    let pid = child.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .unwrap()
-        .success());
-    let end = Instant::now() + Duration::from_secs(10);
-    while child.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < end, "venue serve did not stop on SIGINT");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
-    rest
+    common::venue_serve(&args, [("LC_TEST_KEY", KEY), ("LC_TEST_SECRET", SECRET)])
 }
 
 #[test]
 fn ccxt_trades_against_venue_serve_and_the_ledger_agrees() {
-    let (child, port, out) = serve(&[]);
+    let (child, port, out) = serve();
     let script = format!("{}/tests/peers/ccxt_venue.py", env!("CARGO_MANIFEST_DIR"));
     let run = Command::new(common::peers_python())
         .args([&script, &port.to_string(), KEY, SECRET])
         .output()
         .unwrap();
-    let summary = stop(child, out);
+    let summary = common::stop_venue_serve(child, out);
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(
         run.status.success(),

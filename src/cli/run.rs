@@ -26,9 +26,11 @@ use legcore::journal::{Fsync, Writer};
 use legcore::journal::{JournalRecorder, Shared};
 use legcore::journal::{COST, LOSS};
 use legcore::num::Decimal;
-use legcore::runtime::binance_fix::{BinanceFixGateway, FixVenueConfig};
+use legcore::runtime::binance_fix::BinanceFixGateway;
+use legcore::runtime::binance_ws::BinanceWsGateway;
 use legcore::runtime::Persisted;
 use legcore::runtime::{run_setup, RunReport, RuntimeError, Setup, Venue};
+use legcore::scenario::gateway::NetworkConfig;
 use legcore::scenario::{parse_speed, Built};
 use legcore::scenario::{Scenario, DEFAULT, DEFAULT_DIR};
 use legcore::sim::SimExchange;
@@ -123,14 +125,19 @@ fn check_live(built: &Built, live: bool) -> Result<(), CliError> {
 fn venue(
     i: usize,
     x: SimExchange,
-    built_network: Option<&FixVenueConfig>,
+    built_network: Option<&NetworkConfig>,
     rules: &legcore::instrument::InstrumentRules,
     journal_dir: Option<&Path>,
 ) -> Result<Venue<Persisted<SimExchange>>, CliError> {
+    let refused = |e: &dyn std::fmt::Display| CliError::Input(format!("venue[{i}].gateway: {e}"));
     Ok(match built_network {
-        Some(cfg) => {
+        Some(NetworkConfig::BinanceSpotFix(cfg)) => {
             let gw = BinanceFixGateway::new(cfg, rules.tick, rules.lot, SeqNums::START)
-                .map_err(|e| CliError::Input(format!("venue[{i}].gateway: {e}")))?;
+                .map_err(|e| refused(&e))?;
+            Venue::Network(Box::new(gw))
+        }
+        Some(NetworkConfig::BinanceUsdmWs(cfg)) => {
+            let gw = BinanceWsGateway::new(cfg, rules.tick, rules.lot).map_err(|e| refused(&e))?;
             Venue::Network(Box::new(gw))
         }
         None => {

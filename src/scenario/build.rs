@@ -12,6 +12,7 @@ use arrayvec::ArrayVec;
 
 use super::check::{self, MAX_FAULT_MS, MAX_LATENCY_US, MAX_TAIL_SCALE_US, MAX_WAIT_MS};
 use super::feeds::{check_live, check_overlap};
+use super::gateway::NetworkConfig;
 use super::{
     bad, dec, step, ExecutionSpec, FaultSpec, LatencySpec, LimitsSpec, ModeSpec, Scenario,
     ScenarioError, VenueSpec,
@@ -23,7 +24,6 @@ use crate::instrument::{ContractKind, InstrumentRules, VenueInfo};
 use crate::leg::{Fees, Mode, MAX_REPRICES};
 use crate::num::{ratio, Decimal, Ratio};
 use crate::risk::{RiskState, VenueLimits};
-use crate::runtime::binance_fix::FixVenueConfig;
 use crate::runtime::{Config, Feed, Speed, Wait};
 use crate::sim::{FaultPlan, Latency, SimExchange, SimVenue};
 use crate::strategy::{Carry, CarryLeg, CarryParams, Roundtrip, RoundtripParams, RunStrategy};
@@ -58,9 +58,9 @@ pub struct Built {
     pub fees: Vec<Fees>,
     /// Slippage bound of IOCs, bps.
     pub max_slippage_bps: Ratio,
-    /// Per venue: its FIX gateway's settings when it is a network venue (`None`: the
+    /// Per venue: its gateway's settings when it is a network venue (`None`: the
     /// simulated exchange of `exchanges` is the venue).
-    pub network: Vec<Option<FixVenueConfig>>,
+    pub network: Vec<Option<NetworkConfig>>,
 }
 
 /// Parses `--speed` / `speed` text: `max` or `Nx`.
@@ -263,7 +263,10 @@ impl Scenario {
             rules.push(b.rules);
             fees.push(b.fees);
             network.push(match &v.gateway {
-                Some(g) => g.build(&format!("venue[{i}].gateway"), &v.instrument, dir)?,
+                Some(g) => {
+                    let quote = super::quote_currency(v.quote.as_deref(), &v.instrument);
+                    g.build(&format!("venue[{i}].gateway"), &v.instrument, &quote, dir)?
+                }
                 None => None,
             });
         }

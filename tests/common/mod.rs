@@ -135,3 +135,59 @@ pub fn peers_python() -> String {
     );
     venv
 }
+
+/// `legcore venue serve` (the binary) on port 0 with `args` after `venue serve`, its
+/// keys in the environment variables `key_var` and `secret_var`: the child, the port it
+/// printed, and its stdout for the rest.
+pub fn venue_serve(
+    args: &[&str],
+    keys: [(&str, &str); 2],
+) -> (
+    std::process::Child,
+    u16,
+    std::io::BufReader<std::process::ChildStdout>,
+) {
+    use std::io::BufRead;
+    let mut cmd = Command::new(BIN);
+    cmd.args(["venue", "serve"]).args(args);
+    for (var, value) in keys {
+        cmd.env(var, value);
+    }
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    let port = first
+        .split("127.0.0.1:")
+        .nth(1)
+        .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no address in {first:?}"));
+    (child, port, out)
+}
+
+/// Stops a [`venue_serve`] child with SIGINT (its Ctrl-C path, at most 10 s) and returns
+/// what it printed after its first line (its counts and ledger).
+pub fn stop_venue_serve(
+    mut child: std::process::Child,
+    mut out: std::io::BufReader<std::process::ChildStdout>,
+) -> String {
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let end = Instant::now() + Duration::from_secs(10);
+    while child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < end, "venue serve did not stop on SIGINT");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    rest
+}
