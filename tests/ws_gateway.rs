@@ -369,6 +369,18 @@ fn the_venue_clock_is_estimated_and_a_hot_rate_limit_throttles_new_orders() {
     assert_eq!(fifth, [ReportKind::Reject(RejectReason::RateLimited)]);
     assert_eq!(d.gw.counts().throttled, 1);
     assert_eq!(d.gw.used_permille(), 1_000);
+    // An unwind is not held back by the gateway: it goes (and the full venue says -1003).
+    let unwind = oref(6);
+    let Request::New(mut o) =
+        new_order(unwind, OrderSide::Sell, 610_000, 50, TimeInForce::PostOnly)
+    else {
+        unreachable!()
+    };
+    o.reduce_only = true;
+    d.send(Request::New(o));
+    d.until(5, |g| !kinds(g, unwind).is_empty());
+    assert_eq!(d.gw.counts().throttled, 1);
+    assert_eq!(d.gw.used_permille(), 1_250, "the venue counted it: 5 of 4");
     d.gw.close();
     let paper = v.server.stop().unwrap();
     assert_eq!(paper.venue().books()[0].resting_orders(), 4);
@@ -477,4 +489,62 @@ MC4CAQAwBQYDK2VwBCIEIIJEYWtGBrhACmb9Dvy+qa8WEf0lQOl1s4CLIAB9m89u
     let paper = server.stop().unwrap();
     assert_eq!(paper.counts().bad_auth, 0);
     assert!(paper.counts().requests >= 2);
+}
+
+#[test]
+fn the_gateway_thread_passes_the_venues_rate_limit_use_on_for_risk() {
+    use legcore::runtime::ring::ring;
+    use legcore::runtime::{run_gateway, GatewayThread, Inbound, Outbound, Wait};
+    let limits = RateLimits {
+        weight_per_min: 1_000,
+        orders_per_10s: 5,
+        orders_per_min: 1_000,
+    };
+    let v = venue(FaultPlan::default(), 0, limits, 1);
+    let mut d = Driver {
+        gw: gateway(&v, "LOAD"),
+        start: Instant::now(),
+        got: Vec::new(),
+    };
+    d.until(5, |g| g.contains(&Delivery::Resynced));
+    // Four orders of five in the 10 s window: 800 ‰, risk's limit for new groups.
+    for job in 1..=4u64 {
+        let o = oref(job);
+        d.send(new_order(
+            o,
+            OrderSide::Buy,
+            590_000,
+            50,
+            TimeInForce::PostOnly,
+        ));
+        let end = Instant::now() + Duration::from_secs(5);
+        while d.gw.in_flight() > 0 || kinds(&d.got, o).is_empty() {
+            assert!(Instant::now() < end, "order {job} unanswered");
+            d.pump(Duration::from_millis(1));
+        }
+    }
+    assert_eq!(d.gw.rate_limit_use(), Some(800));
+    let (mut cmd_tx, cmd_rx) = ring::<Outbound>(64);
+    let (rep_tx, mut rep_rx) = ring::<Inbound>(1_024);
+    let thread = GatewayThread {
+        commands: cmd_rx,
+        reports: rep_tx,
+        clock: legcore::runtime::Clock::new(),
+        core: None,
+        wait: Wait::BusySpin,
+    };
+    let gw = d.gw;
+    let h = std::thread::spawn(move || run_gateway(gw, thread));
+    let end = Instant::now() + Duration::from_secs(5);
+    let load = loop {
+        assert!(Instant::now() < end, "no VenueLoad from the gateway thread");
+        if let Some(Inbound::VenueLoad(p)) = rep_rx.pop() {
+            break p;
+        }
+    };
+    assert_eq!(load, legcore::risk::VENUE_LOAD_LIMIT_PERMILLE);
+    cmd_tx.push(Outbound::Stop).unwrap();
+    let (mut gw, _) = h.join().unwrap();
+    gw.close();
+    v.server.stop();
 }

@@ -21,6 +21,12 @@ impl<S: Strategy> Engine<S> {
         self.start_ready();
     }
 
+    /// Venue `venue`'s own rate-limit use as its gateway reports it (thousandths of its
+    /// fullest window): risk starts no new group there at the limit.
+    pub fn handle_venue_load(&mut self, venue: VenueId, permille: u16) {
+        self.risk.set_venue_load(venue, permille);
+    }
+
     /// A delivery from venue `venue` (pushed by its gateway at `pushed_ns`, for the
     /// fill-to-group stage): a report goes to its group.
     pub fn handle_report(&mut self, _venue: VenueId, delivery: Delivery, pushed_ns: u64, now: u64) {

@@ -15,6 +15,12 @@
 //! would leave that position wrong. It still meets the kill switch, the duplicate guard,
 //! the collar and the rate limit, and counts as open.
 //!
+//! A new group's entry ([`RiskState::check_all`]) also meets the venue's own rate-limit
+//! use, as its gateway reports it ([`RiskState::set_venue_load`]; Binance's `rateLimits`):
+//! at or above [`VENUE_LOAD_LIMIT_PERMILLE`] of the venue's fullest window, no new group
+//! starts there (`VenueLoad`), so legcore slows down before the venue bans it. Orders of
+//! groups already started (completions, unwinds) are not held back by it.
+//!
 //! A rejected order changes nothing; an accepted one counts as open and spends a token.
 //! [`RiskState::on_closed`] gives the open slot back. Group-level notional is checked by
 //! [`RiskState::check_group`] before any leg is sent. Time is an argument (`now_ns`);
@@ -30,6 +36,9 @@ use crate::num::{Decimal, Ratio};
 pub const MAX_VENUES: usize = 8;
 /// Client order ids remembered for the duplicate guard.
 pub const ID_MEMORY: usize = 256;
+/// A venue's reported rate-limit use (thousandths of its fullest window) at which no
+/// new group starts on it.
+pub const VENUE_LOAD_LIMIT_PERMILLE: u16 = 800;
 
 /// The kill switch (FIA's guide: block new risk, allow risk-reducing orders).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,6 +137,9 @@ pub enum RiskReject {
     /// The venue's message rate is exhausted; retry later.
     #[error("message rate limit reached")]
     RateLimited,
+    /// The venue reports its own rate limit this full (thousandths): no new group.
+    #[error("the venue's rate limit is {0}/1000 used: no new group until it eases")]
+    VenueLoad(u16),
 }
 
 /// A token bucket in integer nano-tokens (1 token = 10^9): exact, no floats.
@@ -144,6 +156,7 @@ struct Venue {
     limits: VenueLimits,
     open_orders: u32,
     bucket: Bucket,
+    load_permille: u16,
 }
 
 impl Venue {
@@ -194,6 +207,7 @@ impl RiskState {
             limits,
             open_orders: 0,
             bucket,
+            load_permille: 0,
         };
         self.venues.try_push(v).ok()?;
         Some(VenueId::new(self.venues.len() - 1))
@@ -283,12 +297,29 @@ impl RiskState {
 
     /// Checks every request of a group as one: all pass and are counted, or the first
     /// refusal is returned with its index and nothing is counted ("one failure sends
-    /// nothing"). Requests on the same venue see each other's open orders and tokens.
+    /// nothing"). Requests on the same venue see each other's open orders and tokens. A
+    /// new (not reducing) order on a venue whose reported load is at the limit refuses
+    /// the group (`VenueLoad`).
     pub fn check_all(
         &mut self,
         reqs: &[(VenueId, Request)],
         now_ns: u64,
     ) -> Result<(), (usize, RiskReject)> {
+        for (i, &(venue, req)) in reqs.iter().enumerate() {
+            let fresh = matches!(
+                req,
+                Request::Order {
+                    reducing: false,
+                    ..
+                }
+            );
+            match self.venue_load(venue) {
+                Some(l) if fresh && l >= VENUE_LOAD_LIMIT_PERMILLE => {
+                    return Err((i, RiskReject::VenueLoad(l)));
+                }
+                _ => {}
+            }
+        }
         let mut trial = self.clone(); // fixed-size state: a copy, no allocation
         for (i, &(venue, req)) in reqs.iter().enumerate() {
             trial.check(venue, req, now_ns).map_err(|e| (i, e))?;
@@ -317,6 +348,18 @@ impl RiskState {
         if let Some(v) = self.venues.get_mut(venue.index()) {
             v.open_orders = v.open_orders.saturating_sub(1);
         }
+    }
+
+    /// `venue`'s own rate-limit use as its gateway last reported it, thousandths.
+    pub fn set_venue_load(&mut self, venue: VenueId, permille: u16) {
+        if let Some(v) = self.venues.get_mut(venue.index()) {
+            v.load_permille = permille;
+        }
+    }
+
+    /// `venue`'s last reported rate-limit use, thousandths (0 until reported).
+    pub fn venue_load(&self, venue: VenueId) -> Option<u16> {
+        self.venues.get(venue.index()).map(|v| v.load_permille)
     }
 }
 

@@ -274,3 +274,33 @@ fn a_reducing_order_passes_the_size_and_open_order_caps_but_not_the_collar() {
         Err(RiskReject::DuplicateId(3))
     );
 }
+
+#[test]
+fn a_venue_near_its_own_rate_limit_starts_no_new_group() {
+    let mut r = state();
+    let v = VenueId::new(0);
+    assert_eq!(r.venue_load(v), Some(0));
+    r.set_venue_load(v, VENUE_LOAD_LIMIT_PERMILLE);
+    let entry = [(v, order(1, 10_000))];
+    assert_eq!(
+        r.check_all(&entry, 0),
+        Err((0, RiskReject::VenueLoad(VENUE_LOAD_LIMIT_PERMILLE)))
+    );
+    assert_eq!(r.open_orders(v), Some(0), "a refusal changes nothing");
+    // An unwind still goes, and so does a started group's order (`check`).
+    let unwind = Request::Order {
+        client_id: 2,
+        notional: d("1000"),
+        price_ticks: 10_000,
+        mid_x2_ticks: Some(20_000),
+        reducing: true,
+    };
+    assert_eq!(r.check_all(&[(v, unwind)], 0), Ok(()));
+    assert_eq!(r.check(v, order(3, 10_000), 0), Ok(()));
+    // Eased: new groups again (once the open-order cap has room).
+    r.on_closed(v);
+    r.on_closed(v);
+    r.set_venue_load(v, VENUE_LOAD_LIMIT_PERMILLE - 1);
+    assert_eq!(r.check_all(&[(v, order(4, 10_000))], 1_000_000_000), Ok(()));
+    r.set_venue_load(VenueId::new(7), 999); // an unknown venue: ignored
+}

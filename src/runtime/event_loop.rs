@@ -336,6 +336,9 @@ impl<S: Strategy> Pump<S> {
             Inbound::Drained(_) => {} // an earlier round's answer
             Inbound::Stopped => self.stopped[v] = true,
             Inbound::Failed(_) => self.counts.gateway_failed += 1,
+            Inbound::VenueLoad(permille) => {
+                self.engine.handle_venue_load(VenueId::new(v), permille);
+            }
         }
         true
     }

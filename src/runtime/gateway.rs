@@ -92,6 +92,9 @@ pub enum Inbound {
     Drained(u32),
     /// Nothing is in flight and the gateway has stopped.
     Stopped,
+    /// The venue's own rate-limit use changed (thousandths; sent when it moves into
+    /// another twentieth), for risk.
+    VenueLoad(u16),
 }
 
 /// Counts a gateway thread returns.
@@ -193,6 +196,7 @@ where
             ..GatewayStats::default()
         },
         sent: ArrayVec::new(),
+        load: None,
     };
     let mut idle = Idle::new(wait);
     let (mut stopping, mut draining) = (false, None);
@@ -219,6 +223,7 @@ where
         }
         let now = clock.now_ns();
         worked |= p.poll(&mut gw, now, &clock);
+        p.load(&gw);
         let quiet = gw.in_flight() == 0 && commands.is_empty();
         if let (Some(round), true) = (draining, quiet) {
             draining = None;
@@ -242,6 +247,8 @@ struct Pump {
     stats: GatewayStats,
     /// Send times of requests awaiting their first report, for the venue round trip.
     sent: ArrayVec<(OrderRef, u64), 256>,
+    /// The venue load last passed on.
+    load: Option<u16>,
 }
 
 impl Pump {
@@ -270,6 +277,17 @@ impl Pump {
         self.sent.push((req.order(), now));
         if let Err(e) = gw.send(book, req, now) {
             self.push(Inbound::Failed(e));
+        }
+    }
+
+    /// Passes on the venue's rate-limit use when it moved into another twentieth.
+    fn load<G: Gateway>(&mut self, gw: &G) {
+        let Some(u) = gw.rate_limit_use() else {
+            return;
+        };
+        if self.load.map(|l| l / 50) != Some(u / 50) {
+            self.load = Some(u);
+            self.push(Inbound::VenueLoad(u));
         }
     }
 

@@ -48,6 +48,12 @@ pub trait Gateway: Send + 'static {
     fn poll(&mut self, now_ns: u64) -> Result<Option<Delivery>, GatewayError>;
     /// Requests or reports still on their way.
     fn in_flight(&self) -> usize;
+    /// The venue's own rate-limit use as it last reported it, thousandths of its
+    /// fullest window (`None`: the venue reports none). Risk starts no new group on a
+    /// venue near its limit.
+    fn rate_limit_use(&self) -> Option<u16> {
+        None
+    }
 }
 
 /// A boxed gateway is one (the runtime holds network venues as `Box<dyn Gateway>`).
@@ -60,6 +66,9 @@ impl<T: Gateway + ?Sized> Gateway for Box<T> {
     }
     fn in_flight(&self) -> usize {
         (**self).in_flight()
+    }
+    fn rate_limit_use(&self) -> Option<u16> {
+        (**self).rate_limit_use()
     }
 }
 

@@ -13,8 +13,10 @@
 //!   expiry), each delivered once ([`Orders::once`]).
 //! - Rate limits: every answer's `rateLimits` sets the use the gateway throttles on: at
 //!   or above [`WsVenueConfig::throttle_permille`] a new order is refused here
-//!   (`RateLimited`, never sent), so the venue never bans the key. Cancels and queries
-//!   still go: they reduce risk.
+//!   (`RateLimited`, never sent), so the venue never bans the key. Reduce-only orders
+//!   (unwinds), cancels and queries still go: they take risk off. The use is also
+//!   reported to the runtime ([`Gateway::rate_limit_use`]), whose risk starts no new
+//!   group on the venue from a lower level (`risk::VENUE_LOAD_LIMIT_PERMILLE`).
 //! - The listen key is made at connect (`POST`), kept alive (`PUT`) every
 //!   [`WsVenueConfig::keepalive_ms`], and on `listenKeyExpired` or a dropped stream the
 //!   whole connection is made again, as after a dropped API link.
@@ -411,7 +413,8 @@ impl BinanceWsGateway {
                 "not connected: never sent",
             );
         }
-        if self.used_permille >= self.cfg.throttle_permille {
+        // An unwind (reduce-only) is never held back here: it takes risk off.
+        if self.used_permille >= self.cfg.throttle_permille && !o.reduce_only {
             self.counts.throttled += 1;
             return self.refuse(
                 o.order,
@@ -510,6 +513,10 @@ impl Gateway for BinanceWsGateway {
 
     fn in_flight(&self) -> usize {
         self.pending.len() + self.deliveries.len()
+    }
+
+    fn rate_limit_use(&self) -> Option<u16> {
+        Some(u16::try_from(self.used_permille).unwrap_or(u16::MAX))
     }
 }
 
