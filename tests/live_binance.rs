@@ -9,7 +9,6 @@
 
 mod common;
 
-use std::io::Read as _;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -19,7 +18,7 @@ use legcore::num::Step;
 use legcore::runtime::live::client::{run_client, LineSink, LiveConfig};
 use legcore::runtime::live::Health;
 
-const USDM: &str = "data/market/binance/usdm_btcusdt_20240808.raw.gz";
+use common::loopback::USDM;
 
 /// Stream lines compared: the capture's book runs out of its snapshot's window at stream
 /// line 49 306 (its bid side empties as the price walks below the snapshot's last bid),
@@ -38,26 +37,10 @@ fn all_levels(l: &Ladder) -> Vec<Level> {
     l.levels(Side::Bid).chain(l.levels(Side::Ask)).collect()
 }
 
-/// The capture's JSON parts: the snapshot, and every other line in order with whether it
-/// came after the snapshot.
+/// The capture's JSON parts: the snapshot, and its first stream lines in order.
 fn capture(path: &str) -> (Vec<u8>, Vec<Vec<u8>>) {
-    let mut raw = Vec::new();
-    let f = std::fs::File::open(path).unwrap();
-    flate2::read::MultiGzDecoder::new(f)
-        .read_to_end(&mut raw)
-        .unwrap();
-    let mut snap = Vec::new();
-    let mut stream = Vec::new();
-    for line in raw.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-        let json = &line[line.iter().position(|&b| b == b' ').unwrap() + 1..];
-        if json.starts_with(b"{\"lastUpdateId\"") {
-            snap = json.to_vec();
-        } else {
-            stream.push(json.to_vec());
-        }
-    }
-    stream.truncate(WITHIN_WINDOW);
-    (snap, stream)
+    assert_eq!(path, USDM);
+    common::loopback::usdm_capture(WITHIN_WINDOW)
 }
 
 fn steps() -> (Step, Step) {

@@ -9,7 +9,6 @@
 
 mod common;
 
-use std::io::Read as _;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -22,8 +21,6 @@ use legcore::runtime::{run_with_feeds, Config, Feed};
 use legcore::sim::{FaultPlan, Latency, SimExchange, SimVenue};
 use legcore::venue::LocalVenue as _;
 
-const USDM: &str = "data/market/binance/usdm_btcusdt_20240808.raw.gz";
-
 /// Stream lines used: the capture's book runs out of its snapshot's window at stream line
 /// 49 306, where a live client refreshes its snapshot and a file replay cannot
 /// (`a_book_out_of_its_snapshot_window_refreshes_and_the_loop_follows` tests that).
@@ -35,22 +32,7 @@ fn steps() -> (Step, Step) {
 
 /// The capture's snapshot JSON and its other lines' JSON, in order.
 fn capture() -> (Vec<u8>, Vec<Vec<u8>>) {
-    let mut raw = Vec::new();
-    let f = std::fs::File::open(USDM).unwrap();
-    flate2::read::MultiGzDecoder::new(f)
-        .read_to_end(&mut raw)
-        .unwrap();
-    let (mut snap, mut stream) = (Vec::new(), Vec::new());
-    for line in raw.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-        let json = &line[line.iter().position(|&b| b == b' ').unwrap() + 1..];
-        if json.starts_with(b"{\"lastUpdateId\"") {
-            snap = json.to_vec();
-        } else {
-            stream.push(json.to_vec());
-        }
-    }
-    stream.truncate(WITHIN_WINDOW);
-    (snap, stream)
+    common::loopback::usdm_capture(WITHIN_WINDOW)
 }
 
 /// Every level of the file replay's book after the snapshot and [`WITHIN_WINDOW`]

@@ -43,7 +43,7 @@ commands:
               (--secret-file F | --secret-env V | --ed25519-public-key PEM) [--symbol S]
               [--listen ADDR] [--duration D] [--listen-key-ttl-secs N]
               [--clock-offset-ms N] [--orders-per-10s N]
-          a scenario's simulated venue (recorded book, latency, fault plan) served on
+          a scenario's simulated venue (recorded or live book, latency, faults) served on
           ADDR (default 127.0.0.1:0) as Binance USD-M: WebSocket API /ws-fapi/v1, user
           data stream /ws/<listenKey>, REST /fapi/v1 (time, exchangeInfo, listenKey);
           signatures and recvWindow checked as Binance does. Prints the address first.

@@ -111,16 +111,17 @@ fn paper(f: &Flags) -> Result<(Paper<SimExchange>, ServeFeed, String), CliError>
         epoch_ms_at_zero: wall_ms().saturating_add_signed(clock_offset(f)?),
     };
     let speed = built.config.md_speed;
-    let feed = built.feeds.into_iter().nth(i).filter(|f| f.live.is_none());
-    let (Some(feed), Some(exchange)) = (feed, built.exchanges.into_iter().nth(i)) else {
-        let why = format!(
-            "{} has a live feed; venue serve replays recorded ones",
-            Quoted(name)
-        );
-        return Err(bad("--venue", &why));
+    let (Some(feed), Some(exchange)) = (
+        built.feeds.into_iter().nth(i),
+        built.exchanges.into_iter().nth(i),
+    ) else {
+        return Err(bad("--venue", "the scenario built no feed for it"));
     };
     let sync = BookFeed::new(feed.format, feed.tick, feed.lot);
-    let serve = ServeFeed::new(feed.tape, sync, speed);
+    let serve = match feed.live {
+        Some(live) => ServeFeed::live(live, sync, feed.levels_per_side, feed.max_update_levels),
+        None => ServeFeed::recorded(feed.tape, sync, speed),
+    };
     Ok((Paper::new(cfg, exchange), serve, name.to_string()))
 }
 

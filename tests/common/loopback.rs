@@ -109,6 +109,28 @@ pub fn binance_config(
 /// The recorded USD-M BTCUSDT capture [`binance_replay`]'s tests serve.
 pub const USDM: &str = "data/market/binance/usdm_btcusdt_20240808.raw.gz";
 
+/// [`USDM`]'s REST snapshot JSON and its first `stream_lines` stream lines' JSON, as a
+/// venue sends them.
+pub fn usdm_capture(stream_lines: usize) -> (Vec<u8>, Vec<Vec<u8>>) {
+    use std::io::Read as _;
+    let mut raw = Vec::new();
+    let f = std::fs::File::open(USDM).unwrap();
+    flate2::read::MultiGzDecoder::new(f)
+        .read_to_end(&mut raw)
+        .unwrap();
+    let (mut snap, mut stream) = (Vec::new(), Vec::new());
+    for line in raw.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        let json = &line[line.iter().position(|&b| b == b' ').unwrap() + 1..];
+        if json.starts_with(b"{\"lastUpdateId\"") {
+            snap = json.to_vec();
+        } else {
+            stream.push(json.to_vec());
+        }
+    }
+    stream.truncate(stream_lines);
+    (snap, stream)
+}
+
 /// Every level of the file replay of [`USDM`] after its snapshot and `stream_lines`
 /// stream lines (the book a live client fed the same lines must hold).
 pub fn usdm_book_after(stream_lines: usize) -> Vec<legcore::book::Level> {

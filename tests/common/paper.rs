@@ -116,6 +116,16 @@ pub fn gateway_with(
     tag: &str,
     tweak: impl FnOnce(&mut WsVenueConfig),
 ) -> BinanceWsGateway {
+    gateway_at(server.addr().port(), steps, tag, tweak)
+}
+
+/// The gateway for a venue on 127.0.0.1:`port` with [`KEY`] and [`SECRET`].
+pub fn gateway_at(
+    port: u16,
+    steps: (Step, Step),
+    tag: &str,
+    tweak: impl FnOnce(&mut WsVenueConfig),
+) -> BinanceWsGateway {
     let (k, s) = (
         format!("LC_WSGW_KEY_{tag}"),
         format!("LC_WSGW_SECRET_{tag}"),
@@ -124,7 +134,7 @@ pub fn gateway_with(
     std::env::set_var(&s, SECRET);
     let mut cfg = WsVenueConfig::usdm(
         "127.0.0.1",
-        server.addr().port(),
+        port,
         "BTCUSDT",
         SecretSource::Env(k),
         WsKey::Hmac(SecretSource::Env(s)),

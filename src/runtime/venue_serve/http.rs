@@ -1,7 +1,8 @@
 //! The REST face of `legcore venue serve`, HTTP/1.1 with `Connection: close`: what a
 //! Binance USD-M client asks before it trades. `GET /fapi/v1/ping`, `GET /fapi/v1/time`
 //! (the venue's clock, for a client's offset estimate), `GET /fapi/v1/exchangeInfo` (the
-//! one symbol with its filters from the scenario's rules), and the user data stream's
+//! one symbol with its filters from the scenario's rules), `GET /fapi/v1/depth` (the
+//! venue's book as it stands), and the user data stream's
 //! listen key (`POST`/`PUT`/`DELETE /fapi/v1/listenKey`, keyed by `X-MBX-APIKEY`), and
 //! an order's fills (`GET /fapi/v1/userTrades`, signed), which a client reconciling
 //! after a reconnect reads by trade id.
@@ -98,6 +99,14 @@ pub fn route<V: LocalVenue>(
             serde_json::json!({ "serverTime": paper.epoch_ms(now_ns) }).to_string(),
         ),
         ("GET", "/fapi/v1/exchangeInfo") => (200, info.to_string()),
+        ("GET", "/fapi/v1/depth") => {
+            let query = head.target.split_once('?').map_or("", |(_, q)| q);
+            let limit = query
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("limit="))
+                .map_or(Some(500), |v| v.parse().ok());
+            paper.depth(limit.unwrap_or(0), now_ns)
+        }
         ("GET", "/fapi/v1/userTrades") => {
             let query = head.target.split_once('?').map_or("", |(_, q)| q);
             paper.user_trades(key, query, now_ns)

@@ -1,16 +1,18 @@
 //! `legcore venue serve`: the simulated venue with a Binance USD-M face, on loopback.
 //!
 //! A local paper exchange any Binance USD-M client can trade against: the simulated
-//! venue of a scenario (its recorded book replayed at the scenario's speed, its latency
-//! model and fault plan) behind Binance's WebSocket API (`order.place`, `order.cancel`,
-//! `order.status`, `userDataStream.*`), its user data stream (`ORDER_TRADE_UPDATE`,
-//! `listenKeyExpired`) and the REST endpoints a client needs first. Requests are
+//! venue of a scenario (its recorded book replayed at the scenario's speed, or its live
+//! stream; its latency model and fault plan) behind Binance's WebSocket API
+//! (`order.place`, `order.cancel`, `order.status`, `userDataStream.*`), its user data
+//! stream (`ORDER_TRADE_UPDATE`, `listenKeyExpired`) and the REST endpoints a client
+//! needs first. Requests are
 //! authenticated like Binance does (API key, HMAC-SHA256 or Ed25519 signature,
 //! `recvWindow`), and every answer carries the venue's rate-limit use.
 //!
 //! - `paper`: the venue itself, sans-IO ([`Paper`]).
 //! - `order`: an order's record and its answer and event JSON.
 //! - `wire`: request frames, signed payloads, answer frames.
+//! - `feed`: the book's feed, a recorded capture or a live stream.
 //! - `http`: the REST face and request heads.
 //! - `net`: the sockets (one thread, current-thread tokio).
 //!
@@ -18,6 +20,7 @@
 //! `order.modify`, `ACCOUNT_UPDATE` (the ledger is read with [`Server::stop`]), more than
 //! one symbol per server.
 
+mod feed;
 mod http;
 mod net;
 mod order;
@@ -30,58 +33,11 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Instant;
 
+pub use feed::ServeFeed;
 pub use paper::{Auth, Out, Paper, PaperConfig, PaperCounts, RateLimits};
 pub use wire::{parse_request, signed_payload, ApiRequest, WireError};
 
-use crate::feed::{BookFeed, Tape};
-use crate::runtime::Speed;
 use crate::venue::LocalVenue;
-
-/// The recorded feed the venue's book follows.
-pub struct ServeFeed {
-    /// The capture.
-    pub tape: Arc<Tape>,
-    /// Its sync rules.
-    pub sync: BookFeed,
-    /// Replay speed.
-    pub speed: Speed,
-    next: usize,
-}
-
-impl ServeFeed {
-    /// Replays `tape` through `sync` at `speed` from the server's start.
-    pub fn new(tape: Arc<Tape>, sync: BookFeed, speed: Speed) -> ServeFeed {
-        ServeFeed {
-            tape,
-            sync,
-            speed,
-            next: 0,
-        }
-    }
-
-    /// The next line due by `now_ns` (since the start), if any.
-    fn due(&mut self, now_ns: u64) -> Option<usize> {
-        let i = self.next;
-        if i >= self.tape.len() {
-            return None;
-        }
-        let at = match self.speed {
-            Speed::Max => 0,
-            Speed::Times(n) => {
-                let gap = self
-                    .tape
-                    .recorded_ns(i)
-                    .saturating_sub(self.tape.recorded_ns(0));
-                gap / u64::from(n.max(1))
-            }
-            Speed::Rate(r) => (i as u64).saturating_mul(1_000_000_000) / r.max(1),
-        };
-        (at <= now_ns).then(|| {
-            self.next += 1;
-            i
-        })
-    }
-}
 
 /// A running server.
 pub struct Server<V> {

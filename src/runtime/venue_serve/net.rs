@@ -89,8 +89,7 @@ impl<V: LocalVenue> Shared<V> {
         let now = self.now_ns();
         let mut outs = Vec::new();
         if let Some(f) = &mut self.feed {
-            while let Some(line) = f.due(now) {
-                f.sync.on_line(self.paper.ladder(), f.tape.line(line));
+            while f.step(now, self.paper.ladder()) {
                 self.paper.on_book(now, &mut outs);
             }
         }

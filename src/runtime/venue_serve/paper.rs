@@ -180,6 +180,7 @@ pub struct Paper<V> {
     by_client: HashMap<String, usize>,
     pending: Vec<Pending>,
     ready: Vec<(Pending, Option<WireError>)>,
+    book_updates: u64,
     listen_key: Option<(String, u64)>,
     keys_made: u64,
     weight: Window,
@@ -199,6 +200,7 @@ impl<V: LocalVenue> Paper<V> {
             by_client: HashMap::new(),
             pending: Vec::new(),
             ready: Vec::new(),
+            book_updates: 0,
             listen_key: None,
             keys_made: 0,
             weight: Window::default(),
@@ -225,8 +227,37 @@ impl<V: LocalVenue> Paper<V> {
             .expect("a paper venue always has its book 0")
     }
 
+    /// `GET /fapi/v1/depth?limit=N`: the book's top `limit` levels a side (5, 10, 20,
+    /// 50, 100, 500 or 1000, as Binance takes), with the count of feed updates applied
+    /// as `lastUpdateId`.
+    pub fn depth(&mut self, limit: usize, now_ns: u64) -> (u16, String) {
+        if ![5, 10, 20, 50, 100, 500, 1000].contains(&limit) {
+            let body = json!({ "code": -1130, "msg": "Illegal value for parameter 'limit'." });
+            return (400, body.to_string());
+        }
+        let (tick, lot) = (self.cfg.rules.tick, self.cfg.rules.lot);
+        let ms = self.epoch_ms(now_ns);
+        let updates = self.book_updates;
+        let book = self.ladder();
+        let side = |s: Side| -> Vec<[String; 2]> {
+            book.levels(s)
+                .take(limit)
+                .map(|l| [units(tick, l.price_ticks), units(lot, l.qty_lots)])
+                .collect()
+        };
+        let body = json!({
+            "lastUpdateId": updates,
+            "E": ms,
+            "T": ms,
+            "bids": side(Side::Bid),
+            "asks": side(Side::Ask),
+        });
+        (200, body.to_string())
+    }
+
     /// After the feed moved the book: the venue matches resting orders.
     pub fn on_book(&mut self, now_ns: u64, out: &mut Vec<Out>) {
+        self.book_updates += 1;
         // Only a full report buffer fails, and `tick` drains it at once.
         let _ = self.exchange.on_book(BOOK, now_ns);
         self.tick(now_ns, out);
