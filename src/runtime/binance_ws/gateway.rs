@@ -57,6 +57,9 @@ const MAX_BACKOFF_NS: u64 = 5_000_000_000;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// Attempts (25 ms apart) to read a reconciled order's missing fills.
 const TRADE_ATTEMPTS: u32 = 40;
+/// How often closed orders are pruned from the record (each lives one to two periods
+/// past its end).
+const PRUNE_NS: u64 = 60_000_000_000;
 
 /// What the gateway counted besides deliveries.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -84,6 +87,8 @@ pub struct WsCounts {
     pub throttled: u64,
     /// Clock offset estimates after a `-1021`.
     pub clock_resyncs: u64,
+    /// Closed orders forgotten by the periodic prune.
+    pub pruned: u64,
     /// Fills delivered from `userTrades` while reconciling.
     pub fills_recovered: u64,
     /// Lots the venue said were filled that no trade read could account for.
@@ -141,6 +146,7 @@ pub struct BinanceWsGateway {
     keepalive_at_ns: u64,
     reconciling: usize,
     used_permille: u64,
+    prune_at_ns: u64,
     counts: WsCounts,
 }
 
@@ -196,6 +202,7 @@ impl BinanceWsGateway {
             keepalive_at_ns: 0,
             reconciling: 0,
             used_permille: 0,
+            prune_at_ns: PRUNE_NS,
             counts: WsCounts::default(),
         })
     }

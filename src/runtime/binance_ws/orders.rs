@@ -26,6 +26,8 @@ pub struct Tracked {
     pub venue_id: Option<u64>,
     /// The engine asked for its status and has no answer yet.
     pub queried: bool,
+    /// It was already closed at the last [`Orders::prune`].
+    pub stale: bool,
 }
 
 /// Every order the gateway sent, by its client id's wire value.
@@ -50,6 +52,25 @@ impl Orders {
     /// The record of `order`.
     pub fn get_mut(&mut self, order: OrderRef) -> Option<&mut Tracked> {
         self.map.get_mut(&order.wire())
+    }
+
+    /// Forgets the orders that were closed at the last prune and still are (so a record
+    /// outlives its end by at least one prune period: late duplicates and a fill racing
+    /// a cancel still find it), and marks the closed ones for the next. Keeps the record
+    /// bounded over a long session.
+    pub fn prune(&mut self) -> usize {
+        let before = self.map.len();
+        self.map.retain(|_, t| !(t.stale && t.closed && !t.queried));
+        for t in self.map.values_mut() {
+            t.stale = t.closed && !t.queried;
+        }
+        before - self.map.len()
+    }
+
+    /// How many orders it holds.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.map.len()
     }
 
     /// Orders not closed, and those queried: what a reconnect must ask about.

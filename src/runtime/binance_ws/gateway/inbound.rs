@@ -258,6 +258,10 @@ impl BinanceWsGateway {
 
     /// The listen key's keep-alive, and requests past their timeout.
     pub(super) fn upkeep(&mut self, now_ns: u64) {
+        if now_ns >= self.prune_at_ns {
+            self.counts.pruned += self.orders.prune() as u64;
+            self.prune_at_ns = now_ns.saturating_add(PRUNE_NS);
+        }
         if now_ns >= self.keepalive_at_ns {
             let target = format!("{}/listenKey", self.cfg.rest_prefix);
             match self.rest("PUT", &target, true) {
