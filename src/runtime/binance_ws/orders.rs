@@ -170,5 +170,11 @@ mod tests {
         assert!(o
             .once(q, ReportKind::CancelReject(RejectReason::UnknownOrder))
             .is_some());
+        // Both closed: kept through one prune, forgotten at the next; an open one stays.
+        let open = OrderRef::new(5, LegIdx::new(0), 0, 0).unwrap();
+        o.sent(open, 5);
+        assert_eq!((o.prune(), o.len()), (0, 3));
+        assert_eq!((o.prune(), o.len()), (2, 1));
+        assert_eq!(o.to_reconcile(), [open]);
     }
 }
