@@ -83,6 +83,9 @@ pub struct WsCounts {
     pub duplicates: u64,
     /// Requests with no answer within the timeout.
     pub timeouts: u64,
+    /// Status requests the venue refused with another code than "unknown order" (a
+    /// reconciliation's: the connection is made again and it is redone).
+    pub status_refused: u64,
     /// New orders refused at the gateway for the venue's rate limit.
     pub throttled: u64,
     /// Clock offset estimates after a `-1021`.
@@ -147,6 +150,7 @@ pub struct BinanceWsGateway {
     reconciling: usize,
     used_permille: u64,
     prune_at_ns: u64,
+    redo_reconcile: bool,
     counts: WsCounts,
 }
 
@@ -203,6 +207,7 @@ impl BinanceWsGateway {
             reconciling: 0,
             used_permille: 0,
             prune_at_ns: PRUNE_NS,
+            redo_reconcile: false,
             counts: WsCounts::default(),
         })
     }

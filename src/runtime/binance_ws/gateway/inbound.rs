@@ -13,6 +13,9 @@ impl BinanceWsGateway {
                 Received::Idle => break,
                 Received::Closed => self.lost(now_ns),
             }
+            if std::mem::take(&mut self.redo_reconcile) {
+                self.lost(now_ns);
+            }
         }
         while self.stream.is_open() {
             match self.stream.recv() {
@@ -83,7 +86,19 @@ impl BinanceWsGateway {
             ) => {
                 self.not_found(p.order);
             }
-            (_, Answer::Refused { .. }) => self.counts.timeouts += 1,
+            (method, Answer::Refused { code, .. }) => {
+                // A status the venue would not give (rate limit, clock): an engine
+                // query is asked again by its leg; a reconciliation cannot end on it,
+                // so the connection is made again and it is redone.
+                self.counts.status_refused += 1;
+                if code == -1021 && self.sync_clock() {
+                    self.counts.clock_resyncs += 1;
+                }
+                if method == Method::Reconcile {
+                    self.redo_reconcile = true;
+                    return;
+                }
+            }
         }
         if p.method == Method::Reconcile {
             self.reconciled();
