@@ -10,7 +10,7 @@
 //!   `-1021`.
 //! - Reports come from the answers (ack, reject, cancel ack or reject, status) and from
 //!   the user data stream (`ORDER_TRADE_UPDATE`: ack, fills with trade id, cancel,
-//!   expiry), each delivered once ([`Orders::once`]).
+//!   expiry), each delivered once (`orders::Orders::once`).
 //! - Rate limits: every answer's `rateLimits` sets the use the gateway throttles on: at
 //!   or above [`WsVenueConfig::throttle_permille`] a new order is refused here
 //!   (`RateLimited`, never sent), so the venue never bans the key. Reduce-only orders

@@ -65,28 +65,27 @@ impl BinanceWsGateway {
                 let kind = ReportKind::CancelReject(reason);
                 self.deliver(p.order, kind, Some(detail(code, msg)));
             }
-            (
-                _,
-                Answer::Order {
-                    status,
-                    executed_qty,
-                    order_id,
-                    ..
-                },
-            ) => match lot.parse_units(executed_qty.as_bytes()) {
-                Ok(filled) => self.reconcile(p.order, status, filled, order_id),
+            (method, answer) => self.on_status(p.order, method, answer),
+        }
+    }
+
+    /// A status answer, to an engine query or a reconciliation.
+    fn on_status(&mut self, order: OrderRef, method: Method, answer: Answer<'_>) {
+        match answer {
+            Answer::Order {
+                status,
+                executed_qty,
+                order_id,
+                ..
+            } => match self.steps.1.parse_units(executed_qty.as_bytes()) {
+                Ok(filled) => self.reconcile(order, status, filled, order_id),
                 Err(_) => self.counts.bad_frames += 1,
             },
-            (
-                _,
-                Answer::Refused {
-                    code: -2013 | -2011,
-                    ..
-                },
-            ) => {
-                self.not_found(p.order);
-            }
-            (method, Answer::Refused { code, .. }) => {
+            Answer::Refused {
+                code: -2013 | -2011,
+                ..
+            } => self.not_found(order),
+            Answer::Refused { code, .. } => {
                 // A status the venue would not give (rate limit, clock): an engine
                 // query is asked again by its leg; a reconciliation cannot end on it,
                 // so the connection is made again and it is redone.
@@ -100,7 +99,7 @@ impl BinanceWsGateway {
                 }
             }
         }
-        if p.method == Method::Reconcile {
+        if method == Method::Reconcile {
             self.reconciled();
         }
     }
