@@ -33,8 +33,15 @@ trap 'rm -rf "$work"' EXIT
 # each command, report with each event, ended, refused when risk says no).
 target/debug/legcore run --quiet --speed max --scenario scenarios/carry_faults.toml \
   --journal "$work/j" >/dev/null || [ $? -eq 3 ]
+# A fleet of two instances (one directory each, as docs/journal.md lays them out): the
+# faulty run and the default scenario's.
+mkdir -p "$work/fleet/tokyo" "$work/fleet/frankfurt"
+cp "$work/j/journal.jsonl" "$work/fleet/tokyo/journal.jsonl"
+target/debug/legcore run --quiet --speed max --journal "$work/fleet/frankfurt" >/dev/null \
+  || [ $? -eq 3 ]
 
-"$py" - "$work/j/journal.jsonl" <<'PY'
+"$py" - "$work/j/journal.jsonl" "$work/fleet" <<'PY'
+import json
 import sys
 
 import duckdb
@@ -96,6 +103,27 @@ ended = pandas.json_normalize(list(df[df["kind"] == "ended"]["group"]))
 check(f"pandas: {len(ended)} ended groups with their ids", len(ended) > 0 and ended["id"].notna().all())
 check("pandas and duckdb agree on the fills",
       int(df[df["event"] == "filled"]["fill_lots"].sum()) == sum(f[2] for f in fills))
+
+# The fleet: every instance's journal in one table with one statement (docs/journal.md).
+fleet = sys.argv[2]
+duckdb.sql(
+    "CREATE TABLE fleet AS "
+    "SELECT regexp_extract(filename, '([^/]+)/journal[.]jsonl$', 1) AS instance, * "
+    f"FROM read_json_auto('{fleet}/*/journal.jsonl', filename = true, "
+    "union_by_name = true, sample_size = -1)")
+per = dict(duckdb.sql("SELECT instance, count(*) FROM fleet GROUP BY instance").fetchall())
+want = {}
+fills_want = {}
+for inst in ("tokyo", "frankfurt"):
+    with open(f"{fleet}/{inst}/journal.jsonl") as f:
+        lines = [json.loads(line) for line in f]
+    want[inst] = len(lines)
+    fills_want[inst] = sum(x.get("fill_lots", 0) for x in lines if x.get("event") == "filled")
+check(f"duckdb fleet: one row per line per instance {per}", per == want)
+fills_got = dict(duckdb.sql(
+    "SELECT instance, sum(fill_lots) FROM fleet WHERE event = 'filled' "
+    "GROUP BY instance").fetchall())
+check(f"duckdb fleet: fills per instance {fills_got}", fills_got == fills_want)
 
 failed = checks.count(False)
 print(f"{len(checks) - failed} passed, {failed} failed")
