@@ -7,6 +7,7 @@ mod record;
 mod report;
 mod resume;
 mod run;
+mod ship;
 mod stats;
 mod venue;
 
@@ -47,6 +48,10 @@ commands:
           ADDR (default 127.0.0.1:0) as Binance USD-M: WebSocket API /ws-fapi/v1, user
           data stream /ws/<listenKey>, REST /fapi/v1 (time, exchangeInfo, listenKey);
           signatures and recvWindow checked as Binance does. Prints the address first.
+  ship --journal DIR --to nats://HOST:PORT --instance NAME [--follow] [--duration D]
+          publish a journal's lines to the fleet's NATS JetStream stream LEGCORE
+          (subject legcore.journal.NAME, message id NAME-seq: each stored once), from
+          where the last shipper stopped (DIR/shipped.seq); --follow tails it.
   help    this text";
 
 /// Writes to stdout; a closed pipe (`legcore … | head`) ends output quietly.
@@ -88,6 +93,7 @@ pub fn run(args: &[String]) -> Result<u8, CliError> {
         Some("report") => report::run(args.get(1..).unwrap_or(&[])),
         Some("record") => record::run(args.get(1..).unwrap_or(&[])),
         Some("venue") => venue::run(args.get(1..).unwrap_or(&[])),
+        Some("ship") => ship::run(args.get(1..).unwrap_or(&[])),
         Some("help" | "--help" | "-h") => {
             emit(&format!("{USAGE}\n"))?;
             Ok(0)

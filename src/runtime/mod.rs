@@ -14,6 +14,7 @@
 //! - `event_loop`: the pinned loop thread that pumps the engine (`crate::engine`) from
 //!   the rings.
 //! - `run`: the public run API: spawning the threads, handing the jobs over, the report.
+//! - [`ship`]: journal shipping to NATS JetStream (a fleet's stream), on its own thread.
 //! - [`venue_serve`]: `legcore venue serve`, the simulator with a Binance USD-M face.
 //! - `venues`: a run's venues, simulated ([`Venue::Local`]) or network
 //!   ([`Venue::Network`]), each on its gateway thread.
@@ -29,6 +30,7 @@ mod live_feeder;
 mod persist;
 pub mod ring;
 mod run;
+pub mod ship;
 pub mod venue_serve;
 mod venues;
 mod wait;

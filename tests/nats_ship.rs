@@ -1,0 +1,229 @@
+//! Journal shipping to a real NATS JetStream (Debian's `nats-server`, started here on a
+//! random loopback port with a temporary store; `.ci/run` installs it, and a machine
+//! without it fails this test saying so): `legcore ship` publishes a run's journal, the
+//! stream holds every line exactly once (message ids and payloads compared with the
+//! journal), shipping again stores nothing new, a shipper that lost its offset is
+//! deduplicated by JetStream, and an absent broker is waited for without losing a line.
+
+mod common;
+
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+/// A `nats-server -js` on loopback; killed when dropped.
+struct Nats {
+    child: Child,
+    port: u16,
+    _store: PathBuf,
+}
+
+impl Drop for Nats {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn nats_binary() -> PathBuf {
+    let found = ["/usr/sbin/nats-server", "/usr/bin/nats-server"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists());
+    found.unwrap_or_else(|| {
+        panic!("nats-server is not installed: `apt-get install nats-server` (.ci/run does)")
+    })
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn nats(name: &str, port: u16) -> Nats {
+    let store = common::tmp(&format!("nats-{name}"));
+    let child = Command::new(nats_binary())
+        .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
+        .arg(&store)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let end = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < end, "nats-server did not listen on {port}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Nats {
+        child,
+        port,
+        _store: store,
+    }
+}
+
+fn journal(name: &str) -> PathBuf {
+    let dir = common::tmp(name).join("j");
+    let out = common::legcore(&[
+        "run",
+        "--quiet",
+        "--speed",
+        "max",
+        "--journal",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.code().is_some_and(|c| c == 0 || c == 3),
+        "{out:?}"
+    );
+    dir
+}
+
+fn ship(dir: &Path, port: u16, extra: &[&str]) -> String {
+    let url = format!("nats://127.0.0.1:{port}");
+    let mut args = vec![
+        "ship",
+        "--journal",
+        dir.to_str().unwrap(),
+        "--to",
+        &url,
+        "--instance",
+        "tokyo",
+    ];
+    args.extend_from_slice(extra);
+    let out = common::legcore(&args);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Every message of the LEGCORE stream: (subject, Nats-Msg-Id, payload).
+fn stream(port: u16) -> Vec<(String, String, String)> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let client = async_nats::connect(format!("127.0.0.1:{port}"))
+            .await
+            .unwrap();
+        let js = async_nats::jetstream::new(client);
+        let mut s = js.get_stream("LEGCORE").await.unwrap();
+        let n = s.info().await.unwrap().state.last_sequence;
+        let mut out = Vec::new();
+        for seq in 1..=n {
+            let m = s.get_raw_message(seq).await.unwrap();
+            let id = m
+                .headers
+                .get(async_nats::header::NATS_MESSAGE_ID)
+                .map(|v| v.as_str().to_string())
+                .unwrap_or_default();
+            out.push((
+                m.subject.to_string(),
+                id,
+                String::from_utf8(m.payload.to_vec()).unwrap(),
+            ));
+        }
+        out
+    })
+}
+
+fn lines(dir: &Path) -> Vec<String> {
+    std::fs::read_to_string(dir.join("journal.jsonl"))
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn a_journal_lands_in_the_stream_exactly_once() {
+    let dir = journal("ship-once");
+    let n = nats("once", free_port());
+    let first = ship(&dir, n.port, &[]);
+    let want = lines(&dir);
+    assert!(
+        first.contains(&format!("{} lines stored, 0 already", want.len())),
+        "{first}"
+    );
+    let got = stream(n.port);
+    assert_eq!(got.len(), want.len());
+    for (i, ((subject, id, payload), line)) in got.iter().zip(&want).enumerate() {
+        assert_eq!(subject, "legcore.journal.tokyo");
+        assert_eq!(id, &format!("tokyo-{}", i + 1));
+        assert_eq!(payload, line, "line {}", i + 1);
+    }
+    // Again: nothing new to send.
+    let again = ship(&dir, n.port, &[]);
+    assert!(again.contains("0 lines stored, 0 already"), "{again}");
+    // A shipper that lost its offset sends everything again: JetStream keeps one of each.
+    std::fs::remove_file(dir.join("shipped.seq")).unwrap();
+    let lost = ship(&dir, n.port, &[]);
+    assert!(
+        lost.contains(&format!("0 lines stored, {} already", want.len())),
+        "{lost}"
+    );
+    assert_eq!(stream(n.port).len(), want.len());
+}
+
+#[test]
+fn an_absent_broker_is_waited_for_and_nothing_is_lost() {
+    let dir = journal("ship-outage");
+    let port = free_port();
+    // No broker: the shipper retries until its duration, ships nothing, keeps no offset.
+    let away = ship(&dir, port, &["--follow", "--duration", "1"]);
+    assert!(away.contains("0 lines stored"), "{away}");
+    assert!(!away.contains("(0 connect failures"), "{away}");
+    assert!(!dir.join("shipped.seq").exists());
+    // The broker comes up: everything lands.
+    let n = nats("outage", port);
+    let back = ship(&dir, n.port, &[]);
+    let want = lines(&dir);
+    assert!(
+        back.contains(&format!("{} lines stored", want.len())),
+        "{back}"
+    );
+    assert_eq!(stream(n.port).len(), want.len());
+}
+
+#[test]
+fn bad_ship_flags_are_refused_with_one_line() {
+    for (args, names) in [
+        (
+            vec![
+                "ship",
+                "--journal",
+                "x",
+                "--to",
+                "http://a",
+                "--instance",
+                "a",
+            ],
+            "--to",
+        ),
+        (
+            vec![
+                "ship",
+                "--journal",
+                "x",
+                "--to",
+                "nats://a:1",
+                "--instance",
+                "a.b",
+            ],
+            "--instance",
+        ),
+        (
+            vec!["ship", "--journal", "x", "--to", "nats://a:1"],
+            "--instance",
+        ),
+    ] {
+        let out = common::legcore(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(err.contains(names), "{err}");
+    }
+}
