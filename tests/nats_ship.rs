@@ -66,23 +66,36 @@ fn nats(name: &str, port: u16) -> Nats {
 }
 
 fn journal(name: &str) -> PathBuf {
+    run_journal(name, &[]).1
+}
+
+/// `legcore run --quiet --speed max --journal <tmp>/j` with `extra`: its output and the
+/// journal directory.
+fn run_journal(name: &str, extra: &[&str]) -> (std::process::Output, PathBuf) {
     let dir = common::tmp(name).join("j");
-    let out = common::legcore(&[
+    let mut args = vec![
         "run",
         "--quiet",
         "--speed",
         "max",
         "--journal",
         dir.to_str().unwrap(),
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    let out = common::legcore(&args);
     assert!(
         out.status.code().is_some_and(|c| c == 0 || c == 3),
         "{out:?}"
     );
-    dir
+    (out, dir)
 }
 
 fn ship(dir: &Path, port: u16, extra: &[&str]) -> String {
+    ship_as(dir, port, "tokyo", extra)
+}
+
+/// `legcore ship` of `dir` as instance `name`; its stdout.
+fn ship_as(dir: &Path, port: u16, name: &str, extra: &[&str]) -> String {
     let url = format!("nats://127.0.0.1:{port}");
     let mut args = vec![
         "ship",
@@ -91,7 +104,7 @@ fn ship(dir: &Path, port: u16, extra: &[&str]) -> String {
         "--to",
         &url,
         "--instance",
-        "tokyo",
+        name,
     ];
     args.extend_from_slice(extra);
     let out = common::legcore(&args);
@@ -226,4 +239,46 @@ fn bad_ship_flags_are_refused_with_one_line() {
         assert_eq!(err.trim().lines().count(), 1, "{err}");
         assert!(err.contains(names), "{err}");
     }
+}
+
+/// `legcore run --journal J --publish URL --instance osaka`: the run's exit and the
+/// journal it leaves.
+fn run_publishing(name: &str, port: u16) -> (std::process::Output, PathBuf) {
+    let url = format!("nats://127.0.0.1:{port}");
+    run_journal(name, &["--publish", &url, "--instance", "osaka"])
+}
+
+#[test]
+fn a_run_publishes_its_journal_as_it_writes_it() {
+    let n = nats("run", free_port());
+    let (_, dir) = run_publishing("ship-run", n.port);
+    let want = lines(&dir);
+    let got = stream(n.port);
+    assert_eq!(got.len(), want.len(), "every journal line in the stream");
+    for (i, ((subject, id, payload), line)) in got.iter().zip(&want).enumerate() {
+        assert_eq!(subject, "legcore.journal.osaka");
+        assert_eq!(id, &format!("osaka-{}", i + 1));
+        assert_eq!(payload, line);
+    }
+    let seq: u64 = std::fs::read_to_string(dir.join("shipped.seq"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(seq, want.len() as u64);
+}
+
+#[test]
+fn a_run_without_its_broker_ends_as_usual_and_ships_later() {
+    let port = free_port();
+    let start = Instant::now();
+    let (_, dir) = run_publishing("ship-run-away", port);
+    assert!(
+        start.elapsed() < Duration::from_secs(60),
+        "the run waited on the broker"
+    );
+    assert!(!dir.join("shipped.seq").exists());
+    let n = nats("run-away", port);
+    ship_as(&dir, n.port, "osaka", &[]);
+    assert_eq!(stream(n.port).len(), lines(&dir).len());
 }

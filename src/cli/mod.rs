@@ -24,11 +24,14 @@ commands:
           orderbook snapshot line (detected).
   run [--scenario FILE.toml] [--journal DIR] [--report FILE.json] [--seed N] [--live-orders]
       [--speed Nx|max] [--fsync group|always|never] [--quiet]
+      [--publish nats://HOST:PORT --instance NAME]
           the main job: a scenario (default: cash-and-carry on the recorded Binance
           BTCUSDT spot and USD-M books) through the runtime against simulated venues;
           prints the groups, incidents, statistics and stage latencies. Exit 3 if a
           group ended unhedged. A scenario with a network venue ([venue.gateway],
-          Binance Spot FIX) sends real orders and runs only with --live-orders.
+          Binance Spot FIX or USD-M WebSocket API) sends real orders and runs only with
+          --live-orders. --publish ships the journal to NATS JetStream as it is written
+          (see `ship`).
   stats --journal DIR [--strategy S] [--venue V] [--since DURATION] [--json]
           statistics over a run's journal (DURATION: 90s, 15m, 2h, 7d).
   report --journal DIR --out DIR

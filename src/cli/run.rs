@@ -55,6 +55,8 @@ pub fn run(args: &[String]) -> Result<u8, CliError> {
             "--speed",
             "--fsync",
             "--duration",
+            "--publish",
+            "--instance",
         ],
         &["--quiet", "--resume", "--live-orders"],
     )?;
@@ -88,7 +90,12 @@ pub fn run(args: &[String]) -> Result<u8, CliError> {
     };
     let (name, seed) = (built.name.clone(), built.seed);
     let venues = built.venues.clone();
-    let ran = execute(built, writer, journal_dir.as_deref(), quiet, until)?;
+    let shipper = publish(&f, journal_dir.as_deref())?;
+    let ran = execute(built, writer, journal_dir.as_deref(), quiet, until);
+    if let Some(s) = shipper {
+        s.finish(quiet);
+    }
+    let ran = ran?;
     let groups = last_ends(&ran.shared);
     let stats = Stats::compute(&groups, &Filter::default()).map_err(input)?;
     let doc = report_doc(&name, seed, &groups, &stats, &ran, &venues);
@@ -105,6 +112,71 @@ pub fn run(args: &[String]) -> Result<u8, CliError> {
     }
     let unhedged = groups.iter().any(|g| g.outcome == "unhedged");
     Ok(if unhedged { 3 } else { 0 })
+}
+
+/// `--publish nats://… --instance NAME`: the journal shipped to NATS JetStream while the
+/// run writes it, by a thread of its own (never the loop's); it needs `--journal`.
+fn publish(f: &Flags, journal: Option<&Path>) -> Result<Option<Shipper>, CliError> {
+    if f.get("--publish").is_none() {
+        return Ok(None);
+    }
+    let dir = journal.ok_or(CliError::Missing("--journal (with --publish)"))?;
+    let mut args = Vec::new();
+    for flag in ["--publish", "--instance"] {
+        if let Some(v) = f.get(flag) {
+            let name = if flag == "--publish" { "--to" } else { flag };
+            args.extend([name.to_string(), v.to_string()]);
+        }
+    }
+    let cfg =
+        super::ship::config(&Flags::parse(&args, &["--to", "--instance"], &[])?).map_err(|e| {
+            match e {
+                CliError::BadValue {
+                    flag: "--to",
+                    reason,
+                } => CliError::BadValue {
+                    flag: "--publish",
+                    reason,
+                },
+                CliError::Missing("--to") => CliError::Missing("--publish"),
+                other => other,
+            }
+        })?;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (dir, flag) = (dir.to_path_buf(), stop.clone());
+    let thread = std::thread::Builder::new()
+        .name("legcore-ship".into())
+        .spawn(move || legcore::runtime::ship::ship(&dir, &cfg, true, &flag))
+        .map_err(|e| CliError::Input(format!("cannot start the shipping thread: {e}")))?;
+    Ok(Some(Shipper { stop, thread }))
+}
+
+/// The run's shipping thread.
+struct Shipper {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<
+        Result<legcore::runtime::ship::ShipStats, legcore::runtime::ship::ShipError>,
+    >,
+}
+
+impl Shipper {
+    /// Ships what the journal holds now (the run is over), then stops: an absent
+    /// broker is not waited for (the next `legcore ship` catches up). A failure is
+    /// said on stderr (unless `quiet`): the journal itself is whole.
+    fn finish(self, quiet: bool) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let why = match self.thread.join() {
+            Ok(Ok(_)) => return,
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => "the shipping thread panicked".to_string(),
+        };
+        if !quiet {
+            eprintln!(
+                "warning: journal shipping stopped: {why} (the journal is whole; \
+                 `legcore ship` resumes it)"
+            );
+        }
+    }
 }
 
 /// A scenario with a network venue sends real orders: it runs only with `--live-orders`
