@@ -282,3 +282,56 @@ fn a_run_without_its_broker_ends_as_usual_and_ships_later() {
     ship_as(&dir, n.port, "osaka", &[]);
     assert_eq!(stream(n.port).len(), lines(&dir).len());
 }
+
+#[test]
+fn fleet_stats_from_the_stream_are_each_instances_own_summed() {
+    let n = nats("fleet", free_port());
+    let url = format!("nats://127.0.0.1:{}", n.port);
+    let (_, osaka) = run_journal("fleet-osaka", &["--publish", &url, "--instance", "osaka"]);
+    let faults = common::scenario("carry_faults.toml");
+    let (_, tokyo) = run_journal(
+        "fleet-tokyo",
+        &[
+            "--scenario",
+            &faults,
+            "--publish",
+            &url,
+            "--instance",
+            "tokyo",
+        ],
+    );
+    let json = |args: &[&str]| -> serde_json::Value {
+        let out = common::legcore(args);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let fleet = json(&["stats", "--from", &url, "--json"]);
+    let own = |dir: &Path| json(&["stats", "--journal", dir.to_str().unwrap(), "--json"]);
+    let (o, t) = (own(&osaka), own(&tokyo));
+    assert_eq!(
+        fleet["instances"]["osaka"], o,
+        "osaka's numbers from the stream"
+    );
+    assert_eq!(
+        fleet["instances"]["tokyo"], t,
+        "tokyo's numbers from the stream"
+    );
+    let sum = |k: &str| o[k].as_u64().unwrap() + t[k].as_u64().unwrap();
+    for k in ["executions", "filled", "incidents"] {
+        assert_eq!(fleet["fleet"][k].as_u64(), Some(sum(k)), "{k}");
+    }
+    assert!(sum("incidents") > 0, "the faulty instance had incidents");
+    let fees = |v: &serde_json::Value| {
+        legcore::num::Decimal::parse(v["total_fees"]["USDT"].as_str().unwrap()).unwrap()
+    };
+    assert_eq!(
+        fees(&fleet["fleet"]),
+        fees(&o).checked_add(fees(&t)).unwrap()
+    );
+    let text = common::legcore(&["stats", "--from", &url]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("instance osaka") && text.contains("fleet (2 instances)"),
+        "{text}"
+    );
+}

@@ -2,6 +2,7 @@
 
 mod analyze;
 mod args;
+mod fleet;
 mod live;
 mod record;
 mod report;
@@ -32,8 +33,10 @@ commands:
           Binance Spot FIX or USD-M WebSocket API) sends real orders and runs only with
           --live-orders. --publish ships the journal to NATS JetStream as it is written
           (see `ship`).
-  stats --journal DIR [--strategy S] [--venue V] [--since DURATION] [--json]
-          statistics over a run's journal (DURATION: 90s, 15m, 2h, 7d).
+  stats (--journal DIR | --from nats://HOST:PORT) [--strategy S] [--venue V]
+        [--since DURATION] [--json]
+          statistics over a run's journal (DURATION: 90s, 15m, 2h, 7d); --from: each
+          instance's and the fleet's totals, from the journals shipped to NATS.
   report --journal DIR --out DIR
           a static HTML page of a run's journal (OUT/index.html, no network needed):
           latency percentiles per stage, expected vs actual slippage per leg, group

@@ -28,31 +28,24 @@ pub(super) fn duration_ms(text: &str) -> Option<u64> {
 pub fn run(args: &[String]) -> Result<u8, CliError> {
     let f = Flags::parse(
         args,
-        &["--journal", "--strategy", "--venue", "--since"],
+        &["--journal", "--from", "--strategy", "--venue", "--since"],
         &["--json"],
     )?;
-    let dir = f.required("--journal")?;
-    let since_wall_ms = match f.get("--since") {
-        Some(s) => {
-            let ms = duration_ms(s).ok_or_else(|| CliError::BadValue {
-                flag: "--since",
-                reason: format!("{} is not a duration like 90s, 15m, 2h or 7d", Quoted(s)),
-            })?;
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis() as u64);
-            Some(now.saturating_sub(ms))
-        }
-        None => None,
-    };
-    let path = path_in(Path::new(dir));
-    let found = read(&path, false).map_err(|e| CliError::Input(e.to_string()))?;
-    let groups: Vec<GroupSummary> = found.ended().map(|e| e.group.clone()).collect();
     let filter = Filter {
         strategy: f.get("--strategy").map(str::to_string),
         venue: f.get("--venue").map(str::to_string),
-        since_wall_ms,
+        since_wall_ms: since(&f)?,
     };
+    if let Some(url) = f.get("--from") {
+        if f.get("--journal").is_some() {
+            return Err(CliError::Conflict("give --journal or --from, not both"));
+        }
+        return super::fleet::stats(url, &filter, f.has("--json"));
+    }
+    let dir = f.required("--journal")?;
+    let path = path_in(Path::new(dir));
+    let found = read(&path, false).map_err(|e| CliError::Input(e.to_string()))?;
+    let groups: Vec<GroupSummary> = found.ended().map(|e| e.group.clone()).collect();
     let stats = Stats::compute(&groups, &filter).map_err(|e| CliError::Input(e.to_string()))?;
     if f.has("--json") {
         emit(&format!(
@@ -70,4 +63,21 @@ pub fn run(args: &[String]) -> Result<u8, CliError> {
         emit(&stats.table())?;
     }
     Ok(0)
+}
+
+/// `--since`: the wall-clock ms it starts from.
+fn since(f: &Flags) -> Result<Option<u64>, CliError> {
+    Ok(match f.get("--since") {
+        Some(s) => {
+            let ms = duration_ms(s).ok_or_else(|| CliError::BadValue {
+                flag: "--since",
+                reason: format!("{} is not a duration like 90s, 15m, 2h or 7d", Quoted(s)),
+            })?;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64);
+            Some(now.saturating_sub(ms))
+        }
+        None => None,
+    })
 }

@@ -187,6 +187,16 @@ pub fn read(path: &Path, repair: bool) -> Result<Read, JournalError> {
     Ok(Read { records, cut_bytes })
 }
 
+/// The records of a journal held in memory (`label` names it in errors: a file, or a
+/// stream's subject), as [`read`] finds them without repairing.
+pub fn read_bytes(label: &Path, bytes: &[u8]) -> Result<Read, JournalError> {
+    let (records, good_end) = parse_lines(label, bytes)?;
+    Ok(Read {
+        records,
+        cut_bytes: bytes.len() - good_end,
+    })
+}
+
 /// The records of a journal's `bytes`, and where the last whole one ends.
 fn parse_lines(path: &Path, bytes: &[u8]) -> Result<(Vec<Line>, usize), JournalError> {
     let mut records = Vec::new();

@@ -22,7 +22,7 @@ mod stats;
 mod summary;
 
 pub use coin::{coin, order_inv, COIN_DP};
-pub use file::{path_in, read, seal, Fsync, JournalError, Read, Writer};
+pub use file::{path_in, read, read_bytes, seal, Fsync, JournalError, Read, Writer};
 pub use line::Line;
 pub use record::{Record, StartedLeg};
 pub use recorder::{JournalRecorder, Shared};

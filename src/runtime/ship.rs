@@ -281,6 +281,40 @@ impl<'a> Shipper<'a> {
     }
 }
 
+/// Every line of the fleet's stream at `url`, in stream order, with the instance that
+/// shipped it (its subject's last token). Reads message by message (`STREAM.MSG.GET`).
+pub fn read_stream(url: &str) -> Result<Vec<(String, Vec<u8>)>, ShipError> {
+    let failed = |what: &str, e: &dyn std::fmt::Display| ShipError::Io {
+        path: url.to_string(),
+        source: std::io::Error::other(format!("{what}: {e}")),
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| failed("runtime", &e))?;
+    rt.block_on(async {
+        let opts = async_nats::ConnectOptions::new().connection_timeout(Duration::from_secs(2));
+        let client = opts.connect(url).await.map_err(|e| failed("connect", &e))?;
+        let js = jetstream::new(client);
+        let mut s = js
+            .get_stream(STREAM)
+            .await
+            .map_err(|e| failed("stream", &e))?;
+        let info = s.info().await.map_err(|e| failed("stream info", &e))?;
+        let (first, last) = (info.state.first_sequence, info.state.last_sequence);
+        let mut out = Vec::with_capacity(usize::try_from(info.state.messages).unwrap_or(0));
+        for seq in first..=last {
+            let m = s
+                .get_raw_message(seq)
+                .await
+                .map_err(|e| failed("message", &e))?;
+            let instance = m.subject.rsplit('.').next().unwrap_or_default().to_string();
+            out.push((instance, m.payload.to_vec()));
+        }
+        Ok(out)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,106 @@
+//! `legcore stats --from nats://HOST:PORT`: the fleet's execution statistics from the
+//! journals its instances shipped to NATS JetStream (`legcore run --publish`, `legcore
+//! ship`): each instance's statistics, the same numbers its own `legcore stats --journal`
+//! gives (one function computes both), and the fleet's totals: executions, filled,
+//! incidents, fees and shortfall per currency, summed; the success rate of the sums.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use legcore::journal::{read_bytes, Filter, GroupSummary, Stats};
+use legcore::num::{Decimal, Round};
+use legcore::runtime::ship;
+use serde_json::{json, Map, Value};
+
+use super::args::CliError;
+use super::emit;
+
+/// See the module doc.
+pub fn stats(url: &str, filter: &Filter, as_json: bool) -> Result<u8, CliError> {
+    let lines = ship::read_stream(url).map_err(|e| CliError::Input(e.to_string()))?;
+    let mut journals: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    for (instance, line) in lines {
+        let j = journals.entry(instance).or_default();
+        j.extend_from_slice(&line);
+        j.push(b'\n');
+    }
+    let mut each = Map::new();
+    let mut text = String::new();
+    for (instance, bytes) in &journals {
+        let label = format!("{url} legcore.journal.{instance}");
+        let found =
+            read_bytes(Path::new(&label), bytes).map_err(|e| CliError::Input(e.to_string()))?;
+        let groups: Vec<GroupSummary> = found.ended().map(|e| e.group.clone()).collect();
+        let s = Stats::compute(&groups, filter).map_err(|e| CliError::Input(e.to_string()))?;
+        text += &format!("instance {instance}\n{}\n", s.table());
+        each.insert(
+            instance.clone(),
+            serde_json::to_value(&s).unwrap_or_default(),
+        );
+    }
+    let fleet = totals(&each).map_err(CliError::Input)?;
+    if as_json {
+        let doc = json!({ "instances": each, "fleet": fleet });
+        emit(&format!("{doc}\n"))?;
+    } else {
+        text += &format!(
+            "fleet ({} instances): {} executions, {} filled (success rate {}), {} \
+             incidents, fees {}, shortfall {}\n",
+            each.len(),
+            fleet["executions"],
+            fleet["filled"],
+            fleet["success_rate"].as_str().unwrap_or("-"),
+            fleet["incidents"],
+            fleet["total_fees"],
+            fleet["shortfall_quote"]
+        );
+        emit(&text)?;
+    }
+    Ok(0)
+}
+
+/// The instances' additive figures summed (decimals exactly, per currency).
+fn totals(each: &Map<String, Value>) -> Result<Value, String> {
+    let count = |k: &str| {
+        each.values()
+            .map(|s| s[k].as_u64().unwrap_or(0))
+            .sum::<u64>()
+    };
+    let (executions, filled) = (count("executions"), count("filled"));
+    let rate = if executions == 0 {
+        Value::Null
+    } else {
+        let r = Decimal::from_i64(filled as i64)
+            .div(Decimal::from_i64(executions as i64), Round::HalfEven)
+            .and_then(|r| r.round_dp(4, Round::HalfEven))
+            .map_err(|e| e.to_string())?;
+        Value::String(r.with_dp(4).to_string())
+    };
+    Ok(json!({
+        "instances": each.len(),
+        "executions": executions,
+        "filled": filled,
+        "success_rate": rate,
+        "incidents": count("incidents"),
+        "total_fees": money(each, "total_fees")?,
+        "shortfall_quote": money(each, "shortfall_quote")?,
+    }))
+}
+
+/// `{currency: amount}` maps under `key`, summed exactly.
+fn money(each: &Map<String, Value>, key: &str) -> Result<Value, String> {
+    let mut sum: BTreeMap<String, Decimal> = BTreeMap::new();
+    for s in each.values() {
+        for (ccy, v) in s[key].as_object().into_iter().flatten() {
+            let x = Decimal::parse(v.as_str().unwrap_or_default())
+                .map_err(|e| format!("{key}.{ccy}: {e}"))?;
+            let t = sum.entry(ccy.clone()).or_insert(Decimal::ZERO);
+            *t = t.checked_add(x).map_err(|e| format!("{key}.{ccy}: {e}"))?;
+        }
+    }
+    Ok(sum
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v.to_string())))
+        .collect::<Map<_, _>>()
+        .into())
+}
