@@ -335,3 +335,51 @@ fn fleet_stats_from_the_stream_are_each_instances_own_summed() {
         "{text}"
     );
 }
+
+#[test]
+fn a_run_killed_mid_flight_and_resumed_lands_every_record_once() {
+    let n = nats("killed", free_port());
+    let url = format!("nats://127.0.0.1:{}", n.port);
+    let dir = common::tmp("ship-killed").join("j");
+    // The default scenario at its recorded 20x: killed (SIGKILL) once its third group
+    // has started, while it publishes.
+    let mut child = Command::new(common::BIN)
+        .args(["run", "--quiet", "--journal", dir.to_str().unwrap()])
+        .args(["--publish", &url, "--instance", "kobe"])
+        .spawn()
+        .unwrap();
+    let file = dir.join("journal.jsonl");
+    let end = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < end && child.try_wait().unwrap().is_none() {
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        if text.matches("\"kind\":\"started\"").count() >= 3 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let _ = child.kill();
+    child.wait().unwrap();
+    let shipped_before = stream(n.port).len();
+    assert!(shipped_before > 0, "it published while it ran");
+    // Resume (which finishes the open groups and appends to the journal), then ship from
+    // the offset the killed run left: every record once, in order, as in the file.
+    let resumed = common::legcore(&[
+        "run",
+        "--resume",
+        "--quiet",
+        "--journal",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(
+        resumed.status.code().is_some_and(|c| c == 0 || c == 3),
+        "{resumed:?}"
+    );
+    ship_as(&dir, n.port, "kobe", &[]);
+    let want = lines(&dir);
+    let got = stream(n.port);
+    assert_eq!(got.len(), want.len(), "each record once");
+    for (i, ((_, id, payload), line)) in got.iter().zip(&want).enumerate() {
+        assert_eq!(id, &format!("kobe-{}", i + 1));
+        assert_eq!(payload, line, "record {}", i + 1);
+    }
+}
