@@ -244,13 +244,12 @@ fn ended(got: &[Delivery], o: OrderRef, lots: i64) -> bool {
 
 #[test]
 fn after_every_fault_no_fill_is_lost_or_counted_twice() {
-    // Two seeds of the venue's fault draws; the path of a fill missed during a
-    // reconnect must be met in at least one.
-    let recovered: u64 = [42, 7].into_iter().map(faulted_run).sum();
-    assert!(
-        recovered > 0,
-        "no fill was recovered from userTrades in either run"
-    );
+    // Two seeds of the venue's fault draws. Whether a disconnect happens to fall while
+    // a fill is in flight depends on timing here; the test below makes that case
+    // happen every time.
+    for seed in [42, 7] {
+        faulted_run(seed);
+    }
 }
 
 /// One faulted run with venue seed `seed`; the fills recovered by reconciliation.
@@ -547,4 +546,48 @@ fn the_gateway_thread_passes_the_venues_rate_limit_use_on_for_risk() {
     let (mut gw, _) = h.join().unwrap();
     gw.close();
     v.server.stop();
+}
+
+#[test]
+fn a_fill_made_while_the_stream_is_down_is_recovered_from_user_trades_once() {
+    // The venue answers 250 ms each way and a listen key lapses 300 ms after its last
+    // keep-alive. The gateway sends an IOC, then is not polled for 700 ms (a stalled
+    // thread): its key lapses (the venue closes the stream) before the order fills at
+    // the venue ~500 ms later, so the fill is on no stream the gateway reads. Polled
+    // again, it finds the stream gone, connects again (keeping the new key alive every
+    // 200 ms), and its reconciliation must find the fill (order.status) and read it from
+    // userTrades, once.
+    let asks = (0..50).map(|i| lv(600_010 + 10 * i, 400)).collect();
+    let bids = (0..50).map(|i| lv(599_990 - 10 * i, 400)).collect();
+    let mut spec = common::paper::PaperSpec::new(steps(), bids, asks);
+    spec.latency = Latency::Fixed { ns: 250_000_000 };
+    spec.listen_key_ttl_ns = 300_000_000;
+    let server = common::paper::serve(spec);
+    let gw = common::paper::gateway_with(&server, steps(), "MISSED", |c| {
+        c.keepalive_ms = 200;
+        c.request_timeout_ms = 5_000;
+    });
+    let mut d = Driver {
+        gw,
+        start: Instant::now(),
+        got: Vec::new(),
+    };
+    d.until(5, |g| g.contains(&Delivery::Resynced));
+    let o = oref(1);
+    d.send(new_order(o, OrderSide::Buy, 600_010, 100, TimeInForce::Ioc));
+    std::thread::sleep(Duration::from_millis(700));
+    d.until(10, |g| fills(g, o).iter().map(|x| x.1).sum::<i64>() == 100);
+    d.pump(Duration::from_millis(1_000));
+    let c = d.gw.counts();
+    assert_eq!(c.fills_recovered, 1, "{c:?}");
+    assert_eq!(fills(&d.got, o).len(), 1, "the fill once");
+    assert_eq!(
+        kinds(&d.got, o)[0],
+        ReportKind::Ack,
+        "acked before its fill"
+    );
+    assert!(d.got.contains(&Delivery::Disconnected), "{:?}", d.got);
+    d.gw.close();
+    let paper = server.stop().unwrap();
+    assert_eq!(paper.venue().books()[0].position_lots(), 100);
 }

@@ -42,6 +42,8 @@ pub struct WsVenueConfig {
     pub request_timeout_ms: u64,
     /// Listen-key keep-alive period, ms (Binance: within 60 min; 30 min is usual).
     pub keepalive_ms: u64,
+    /// First reconnect delay after a drop, ms (it doubles up to 5 s while attempts fail).
+    pub reconnect_ms: u64,
     /// New orders are refused at the gateway (`RateLimited`, never sent) while the
     /// venue's last reported rate-limit use is at or above this, thousandths.
     pub throttle_permille: u64,
@@ -63,6 +65,7 @@ impl WsVenueConfig {
             recv_window_ms: 5_000,
             request_timeout_ms: 2_000,
             keepalive_ms: 30 * 60 * 1_000,
+            reconnect_ms: 100,
             throttle_permille: 900,
         }
     }

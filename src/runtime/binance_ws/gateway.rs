@@ -21,7 +21,7 @@
 //!   [`WsVenueConfig::keepalive_ms`], and on `listenKeyExpired` or a dropped stream the
 //!   whole connection is made again, as after a dropped API link.
 //! - Reconnect and reconciliation: a drop delivers `Disconnected`; the gateway connects
-//!   again with backoff, delivers `Connected`, then asks `order.status` of every order not
+//!   again with backoff (from [`WsVenueConfig::reconnect_ms`], doubling to 5 s), delivers `Connected`, then asks `order.status` of every order not
 //!   closed (or in doubt: sent, never answered). An order the venue never saw is
 //!   rejected (`Unavailable`); fills missed while away are read from
 //!   `GET /fapi/v1/userTrades` and delivered once each by trade id; an end missed is
@@ -50,8 +50,7 @@ use crate::num::Step;
 use crate::venue::{Delivery, Execution, Gateway, GatewayError, OrderRef, RejectDetail};
 use crate::venue::{RejectReason, ReportKind, Request, TimeInForce, VenueText};
 
-/// First reconnect delay; it doubles up to [`MAX_BACKOFF_NS`].
-const BACKOFF_NS: u64 = 100_000_000;
+/// Most reconnect delay (the first is [`WsVenueConfig::reconnect_ms`]; it doubles).
 const MAX_BACKOFF_NS: u64 = 5_000_000_000;
 /// Connect, handshake and REST timeout.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -198,7 +197,7 @@ impl BinanceWsGateway {
             deliveries: VecDeque::with_capacity(1_024),
             link: Link::Down {
                 retry_at_ns: 0,
-                backoff_ns: BACKOFF_NS,
+                backoff_ns: cfg.reconnect_ms.saturating_mul(1_000_000),
             },
             wall_at_zero_ms: None,
             offset_ms: 0,
@@ -315,7 +314,7 @@ impl BinanceWsGateway {
             self.close();
             let backoff = match self.link {
                 Link::Down { backoff_ns, .. } => backoff_ns,
-                Link::Up => BACKOFF_NS,
+                Link::Up => self.first_backoff_ns(),
             };
             self.link = Link::Down {
                 retry_at_ns: now_ns.saturating_add(backoff),
@@ -355,6 +354,10 @@ impl BinanceWsGateway {
             .connect(&self.cfg.host, self.cfg.port, &path, CONNECT_TIMEOUT)
     }
 
+    fn first_backoff_ns(&self) -> u64 {
+        self.cfg.reconnect_ms.saturating_mul(1_000_000)
+    }
+
     /// The connection dropped: everything in flight is in doubt until reconciled.
     fn lost(&mut self, now_ns: u64) {
         if self.link == Link::Up {
@@ -366,8 +369,11 @@ impl BinanceWsGateway {
         self.reconciling = 0;
         self.listen_key = None;
         self.link = Link::Down {
-            retry_at_ns: now_ns.saturating_add(BACKOFF_NS),
-            backoff_ns: BACKOFF_NS * 2,
+            retry_at_ns: now_ns.saturating_add(self.first_backoff_ns()),
+            backoff_ns: self
+                .first_backoff_ns()
+                .saturating_mul(2)
+                .min(MAX_BACKOFF_NS),
         };
     }
 
