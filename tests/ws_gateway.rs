@@ -39,6 +39,14 @@ fn lv(price_ticks: i64, qty_lots: i64) -> Level {
     }
 }
 
+/// BTCUSDT at 0.1 / 0.001: asks from 60001.0 up, 50 levels of 0.4 BTC, bids from
+/// 59999.0 down; the rest as `PaperSpec::new` has it.
+fn book_spec() -> common::paper::PaperSpec {
+    let asks = (0..50).map(|i| lv(600_010 + 10 * i, 400)).collect();
+    let bids = (0..50).map(|i| lv(599_990 - 10 * i, 400)).collect();
+    common::paper::PaperSpec::new(steps(), bids, asks)
+}
+
 struct Venue {
     server: Server<SimExchange>,
 }
@@ -47,9 +55,7 @@ struct Venue {
 /// BTC, bids from 59999.0 down; `plan` faults; the venue's clock `offset_ms` off the
 /// wall clock.
 fn venue(plan: FaultPlan, offset_ms: i64, limits: RateLimits, seed: u64) -> Venue {
-    let asks = (0..50).map(|i| lv(600_010 + 10 * i, 400)).collect();
-    let bids = (0..50).map(|i| lv(599_990 - 10 * i, 400)).collect();
-    let mut spec = common::paper::PaperSpec::new(steps(), bids, asks);
+    let mut spec = book_spec();
     spec.plan = plan;
     spec.latency = Latency::Uniform {
         lo_ns: 100_000,
@@ -393,9 +399,7 @@ fn the_venue_clock_is_estimated_and_a_hot_rate_limit_throttles_new_orders() {
 #[test]
 fn an_expired_listen_key_is_made_again_and_a_kept_one_lives() {
     let spec = |ttl_ms: u64| {
-        let asks = (0..50).map(|i| lv(600_010 + 10 * i, 400)).collect();
-        let bids = (0..50).map(|i| lv(599_990 - 10 * i, 400)).collect();
-        let mut s = common::paper::PaperSpec::new(steps(), bids, asks);
+        let mut s = book_spec();
         s.listen_key_ttl_ns = ttl_ms * 1_000_000;
         s
     };
@@ -456,9 +460,7 @@ MC4CAQAwBQYDK2VwBCIEIIJEYWtGBrhACmb9Dvy+qa8WEf0lQOl1s4CLIAB9m89u
 ";
     let signer = Ed25519Signer::from_pem(PEM, ApiKey::new(common::paper::KEY).unwrap()).unwrap();
     let public = ed25519_dalek::VerifyingKey::from_bytes(&signer.public_key()).unwrap();
-    let asks = (0..50).map(|i| lv(600_010 + 10 * i, 400)).collect();
-    let bids = (0..50).map(|i| lv(599_990 - 10 * i, 400)).collect();
-    let mut spec = common::paper::PaperSpec::new(steps(), bids, asks);
+    let mut spec = book_spec();
     spec.ed25519 = Some(public);
     let server = common::paper::serve(spec);
     std::env::set_var("LC_WSGW_ED25519_PEM", PEM);
@@ -557,9 +559,7 @@ fn a_fill_made_while_the_stream_is_down_is_recovered_from_user_trades_once() {
     // again, it finds the stream gone, connects again (keeping the new key alive every
     // 200 ms), and its reconciliation must find the fill (order.status) and read it from
     // userTrades, once.
-    let asks = (0..50).map(|i| lv(600_010 + 10 * i, 400)).collect();
-    let bids = (0..50).map(|i| lv(599_990 - 10 * i, 400)).collect();
-    let mut spec = common::paper::PaperSpec::new(steps(), bids, asks);
+    let mut spec = book_spec();
     spec.latency = Latency::Fixed { ns: 250_000_000 };
     spec.listen_key_ttl_ns = 300_000_000;
     let server = common::paper::serve(spec);

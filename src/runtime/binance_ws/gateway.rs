@@ -21,8 +21,9 @@
 //!   [`WsVenueConfig::keepalive_ms`], and on `listenKeyExpired` or a dropped stream the
 //!   whole connection is made again, as after a dropped API link.
 //! - Reconnect and reconciliation: a drop delivers `Disconnected`; the gateway connects
-//!   again with backoff (from [`WsVenueConfig::reconnect_ms`], doubling to 5 s), delivers `Connected`, then asks `order.status` of every order not
-//!   closed (or in doubt: sent, never answered). An order the venue never saw is
+//!   again with backoff (from [`WsVenueConfig::reconnect_ms`], doubling to 5 s),
+//!   delivers `Connected`, then asks `order.status` of every order not closed (or in
+//!   doubt: sent, never answered). An order the venue never saw is
 //!   rejected (`Unavailable`); fills missed while away are read from
 //!   `GET /fapi/v1/userTrades` and delivered once each by trade id; an end missed is
 //!   delivered. Only then `Resynced`: the engine's view of its orders is whole again.
