@@ -279,38 +279,18 @@ fn faulted_run(seed: u64) -> u64 {
         got: Vec::new(),
     };
     d.until(5, |g| g.contains(&Delivery::Resynced));
-    // Bursts of five, 300 µs apart: a disconnect rolled on one order's request meets
-    // the fills of the orders before it still in flight.
-    for burst in 0..6u64 {
-        let jobs: Vec<u64> = (1..=5).map(|k| burst * 5 + k).collect();
-        for &job in &jobs {
-            let (side, px) = if job % 2 == 1 {
-                (OrderSide::Buy, 600_100)
-            } else {
-                (OrderSide::Sell, 599_900)
-            };
-            d.send(new_order(oref(job), side, px, lots(job), TimeInForce::Ioc));
-            d.pump(Duration::from_micros(300));
-        }
-        // The leg's habit: no end within its timeout, ask.
-        let end = Instant::now() + Duration::from_secs(20);
-        while let Some(&job) = jobs.iter().find(|&&j| !ended(&d.got, oref(j), lots(j))) {
-            assert!(
-                Instant::now() < end,
-                "order {job} never ended: {:?}",
-                kinds(&d.got, oref(job))
-            );
-            d.pump(Duration::from_millis(600));
-            if !ended(&d.got, oref(job), lots(job)) {
-                d.send(Request::Query(oref(job)));
-            }
-        }
+    // At least six bursts, and more until the plan has dropped the link at least once:
+    // which draw meets which request depends on timing, so a fixed count may miss it.
+    let mut bursts = 0u64;
+    while bursts < 6 || (d.gw.counts().disconnects == 0 && bursts < 40) {
+        fault_burst(&mut d, bursts);
+        bursts += 1;
     }
     // Let every late report and reconciliation land.
     d.pump(Duration::from_secs(2));
     let mut ids = HashSet::new();
     let mut total = 0i64;
-    for job in 1..=30u64 {
+    for job in 1..=bursts * 5 {
         let o = oref(job);
         for f in fills(&d.got, o) {
             assert!(ids.insert(f.0), "trade {} delivered twice", f.0);
@@ -333,6 +313,34 @@ fn faulted_run(seed: u64) -> u64 {
     assert!(hits.get(legcore::sim::Fault::Disconnect) > 0, "{hits:?}");
     assert!(c.connects > 1 && c.duplicates > 0, "{c:?}");
     c.fills_recovered
+}
+
+/// Five IOC orders 300 µs apart (a disconnect rolled on one order's request meets the
+/// fills of the orders before it still in flight), then each asked after until it ends.
+fn fault_burst(d: &mut Driver, burst: u64) {
+    let jobs: Vec<u64> = (1..=5).map(|k| burst * 5 + k).collect();
+    for &job in &jobs {
+        let (side, px) = if job % 2 == 1 {
+            (OrderSide::Buy, 600_100)
+        } else {
+            (OrderSide::Sell, 599_900)
+        };
+        d.send(new_order(oref(job), side, px, lots(job), TimeInForce::Ioc));
+        d.pump(Duration::from_micros(300));
+    }
+    // The leg's habit: no end within its timeout, ask.
+    let end = Instant::now() + Duration::from_secs(20);
+    while let Some(&job) = jobs.iter().find(|&&j| !ended(&d.got, oref(j), lots(j))) {
+        assert!(
+            Instant::now() < end,
+            "order {job} never ended: {:?}",
+            kinds(&d.got, oref(job))
+        );
+        d.pump(Duration::from_millis(600));
+        if !ended(&d.got, oref(job), lots(job)) {
+            d.send(Request::Query(oref(job)));
+        }
+    }
 }
 
 #[test]
