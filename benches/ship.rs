@@ -4,6 +4,11 @@
 //! with acknowledgements awaited in order, 256 in flight. One sample ships the whole file
 //! to a fresh instance name (so nothing is a duplicate); records per second is 5 000 over
 //! the sample's time.
+//!
+//! Ship lag (`ship/lag_*`): a writer appends lines to a journal a shipper follows, at
+//! 1 000 and 10 000 lines a second (1 or 10 lines each millisecond, each batch one
+//! `write`), and the time from a line's write returning to its acknowledgement being
+//! taken (`ship_observed`'s callback) is recorded per line; printed as `PCTL` lines.
 
 use std::net::TcpStream;
 use std::path::PathBuf;
@@ -12,7 +17,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use legcore::runtime::ship::{ship, ShipConfig};
+use legcore::runtime::ship::{ship, ship_observed, ShipConfig};
 
 const LINES: u64 = 5_000;
 
@@ -94,8 +99,74 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.finish();
+    for per_ms in [1u64, 10] {
+        lag(&root.join(format!("lag{per_ms}")), n.1, per_ms);
+    }
     drop(n);
     let _ = std::fs::remove_dir_all(&root);
+}
+
+/// One line of the lag journal.
+fn line(seq: u64) -> String {
+    format!(
+        "{{\"seq\":{seq},\"kind\":\"report\",\"job\":0,\"t_ns\":1466299916,\
+         \"event\":\"filled\",\"trade_id\":{seq},\"crc\":\"b1ae3aa1\"}}\n"
+    )
+}
+
+/// Writes [`LINES`] lines, `per_ms` each millisecond, to `dir`'s journal while a
+/// shipper follows it; prints the write-to-ack lag's percentiles.
+fn lag(dir: &std::path::Path, port: u16, per_ms: u64) {
+    use std::io::Write;
+    std::fs::create_dir_all(dir).expect("dir");
+    let mut file = std::fs::File::create(dir.join("journal.jsonl")).expect("journal");
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let shipper = std::thread::spawn({
+        let (dir, stop) = (dir.to_path_buf(), stop.clone());
+        move || {
+            let cfg = ShipConfig {
+                url: format!("nats://127.0.0.1:{port}"),
+                instance: format!("lag{per_ms}"),
+            };
+            let mut acked = vec![None; LINES as usize + 1];
+            let mut on_ack = |seq: u64| acked[seq as usize] = Some(Instant::now());
+            ship_observed(&dir, &cfg, true, &stop, &mut on_ack).expect("ship");
+            acked
+        }
+    });
+    // Let the shipper connect first: the lag measured is of following, not of connecting.
+    std::thread::sleep(Duration::from_millis(500));
+    let mut written = vec![Instant::now(); LINES as usize + 1];
+    let start = Instant::now();
+    for batch in 0..LINES / per_ms {
+        let due = start + Duration::from_millis(batch);
+        std::thread::sleep(due.saturating_duration_since(Instant::now()));
+        let seqs = batch * per_ms + 1..=(batch + 1) * per_ms;
+        let text: String = seqs.clone().map(line).collect();
+        file.write_all(text.as_bytes()).expect("write");
+        let now = Instant::now();
+        seqs.for_each(|s| written[s as usize] = now);
+    }
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let acked = shipper.join().expect("shipper");
+    let mut h =
+        hdrhistogram::Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).expect("histogram");
+    for seq in 1..=LINES as usize {
+        let at = acked[seq].expect("every line acknowledged");
+        h.saturating_record(at.saturating_duration_since(written[seq]).as_nanos() as u64);
+    }
+    let us = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
+    println!(
+        "PCTL ship/lag_{}_lines_per_s  p50 {:.1} us  p90 {:.1}  p99 {:.1}  p99.9 {:.1}  \
+         max {:.1}  (n={})",
+        per_ms * 1000,
+        us(0.5),
+        us(0.9),
+        us(0.99),
+        us(0.999),
+        h.max() as f64 / 1000.0,
+        h.len()
+    );
 }
 
 criterion_group!(benches, bench);
