@@ -236,6 +236,18 @@ fn bad_ship_flags_are_refused_with_one_line() {
             vec!["ship", "--journal", "x", "--to", "nats://a:1"],
             "--instance",
         ),
+        (
+            vec![
+                "report",
+                "--from",
+                "nats://a:1",
+                "--journal",
+                "x",
+                "--out",
+                "y",
+            ],
+            "--journal or --from",
+        ),
     ] {
         let out = common::legcore(&args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
@@ -369,6 +381,7 @@ fn fleet_stats_from_the_stream_are_each_instances_own_summed() {
         t.checked_add(fees(s)).unwrap()
     });
     assert_eq!(fees(&fleet["fleet"]), want);
+    fleet_pages(&url, &each, &dirs);
     let text = common::legcore(&["stats", "--from", &url]);
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(
@@ -402,20 +415,24 @@ fn a_run_killed_mid_flight_and_resumed_lands_every_record_once() {
     child.wait().unwrap();
     let shipped_before = stream(n.port).len();
     assert!(shipped_before > 0, "it published while it ran");
-    // Resume (which finishes the open groups and appends to the journal), then ship from
-    // the offset the killed run left: every record once, in order, as in the file.
+    // Resume, publishing (it finishes the open groups and appends to the journal, and
+    // ships from the offset the killed run left): every record once, in order, as in
+    // the file.
     let resumed = common::legcore(&[
         "run",
         "--resume",
         "--quiet",
         "--journal",
         dir.to_str().unwrap(),
+        "--publish",
+        &url,
+        "--instance",
+        "kobe",
     ]);
     assert!(
         resumed.status.code().is_some_and(|c| c == 0 || c == 3),
         "{resumed:?}"
     );
-    ship_as(&dir, n.port, "kobe", &[]);
     let want = lines(&dir);
     let got = stream(n.port);
     assert_eq!(got.len(), want.len(), "each record once");
@@ -474,4 +491,42 @@ fn a_broker_stopped_mid_run_and_restarted_holds_every_record_once() {
         assert_eq!(payload, line, "record {}", i + 1);
     }
     assert_eq!(journal_ring_waits(&report), 0, "the loop never waited");
+}
+
+/// `<table id="stats">…</table>` of a page.
+fn stats_table(page: &str) -> &str {
+    let start = page.find("<table id=\"stats\">").expect("a stats table");
+    let end = start + page[start..].find("</table>").unwrap();
+    &page[start..end]
+}
+
+/// `legcore report --from`: the fleet page names every instance with its executions
+/// and links its page, whose statistics are the ones `report --journal` shows for that
+/// instance's own journal.
+fn fleet_pages(url: &str, each: &[(&str, serde_json::Value)], dirs: &[PathBuf]) {
+    let out = common::tmp("fleet-pages");
+    let done = common::legcore(&["report", "--from", url, "--out", out.to_str().unwrap()]);
+    assert_eq!(done.status.code(), Some(0), "{done:?}");
+    let fleet = std::fs::read_to_string(out.join("index.html")).unwrap();
+    for ((name, s), dir) in each.iter().zip(dirs) {
+        let link = format!("<a href=\"{name}/index.html\">{name}</a>");
+        let row = fleet.lines().find(|l| l.contains(&link)).expect("a row");
+        assert!(
+            row.contains(&format!("<td class=\"n\">{}</td>", s["executions"])),
+            "{row}"
+        );
+        let local = common::tmp(&format!("fleet-page-{name}"));
+        let made = common::legcore(&[
+            "report",
+            "--journal",
+            dir.to_str().unwrap(),
+            "--out",
+            local.to_str().unwrap(),
+        ]);
+        assert_eq!(made.status.code(), Some(0), "{made:?}");
+        let own = std::fs::read_to_string(local.join("index.html")).unwrap();
+        let shipped = std::fs::read_to_string(out.join(name).join("index.html")).unwrap();
+        assert_eq!(stats_table(&shipped), stats_table(&own), "{name}");
+    }
+    assert!(fleet.contains("<b>fleet</b>"), "{fleet}");
 }

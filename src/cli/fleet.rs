@@ -15,8 +15,8 @@ use serde_json::{json, Map, Value};
 use super::args::CliError;
 use super::emit;
 
-/// See the module doc.
-pub fn stats(url: &str, filter: &Filter, as_json: bool) -> Result<u8, CliError> {
+/// Each instance's journal bytes from the fleet's stream at `url`, by instance name.
+pub fn journals(url: &str) -> Result<BTreeMap<String, Vec<u8>>, CliError> {
     let lines = ship::read_stream(url).map_err(|e| CliError::Input(e.to_string()))?;
     let mut journals: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     for (instance, line) in lines {
@@ -24,10 +24,21 @@ pub fn stats(url: &str, filter: &Filter, as_json: bool) -> Result<u8, CliError> 
         j.extend_from_slice(&line);
         j.push(b'\n');
     }
+    Ok(journals)
+}
+
+/// How an instance's journal is named in errors and pages: stream and subject.
+pub fn label(url: &str, instance: &str) -> String {
+    format!("{url} legcore.journal.{instance}")
+}
+
+/// See the module doc.
+pub fn stats(url: &str, filter: &Filter, as_json: bool) -> Result<u8, CliError> {
+    let journals = journals(url)?;
     let mut each = Map::new();
     let mut text = String::new();
     for (instance, bytes) in &journals {
-        let label = format!("{url} legcore.journal.{instance}");
+        let label = label(url, instance);
         let found =
             read_bytes(Path::new(&label), bytes).map_err(|e| CliError::Input(e.to_string()))?;
         let groups: Vec<GroupSummary> = found.ended().map(|e| e.group.clone()).collect();

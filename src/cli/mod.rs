@@ -37,10 +37,11 @@ commands:
         [--since DURATION] [--json]
           statistics over a run's journal (DURATION: 90s, 15m, 2h, 7d); --from: each
           instance's and the fleet's totals, from the journals shipped to NATS.
-  report --journal DIR --out DIR
+  report (--journal DIR | --from nats://HOST:PORT) --out DIR
           a static HTML page of a run's journal (OUT/index.html, no network needed):
           latency percentiles per stage, expected vs actual slippage per leg, group
-          outcomes over time, the incidents and the statistics.
+          outcomes over time, the incidents and the statistics; --from: the fleet's page
+          (OUT/index.html) and each instance's (OUT/NAME/index.html) from NATS.
   record --scenario FILE.toml --out DIR [--duration D] [--rotate-bytes N] [--rotate-secs S]
          [--quiet]
           capture the live feeds of a scenario's live venues (source = \"live\") to

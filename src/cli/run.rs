@@ -66,15 +66,7 @@ pub fn run(args: &[String]) -> Result<u8, CliError> {
     override_seed_and_speed(&f, &mut scenario)?;
     let fsync = fsync_flag(&f)?;
     if f.has("--resume") {
-        let d = f
-            .get("--journal")
-            .ok_or(CliError::Missing("--journal (with --resume)"))?;
-        if f.get("--scenario").is_some() || f.get("--seed").is_some() {
-            return Err(CliError::Conflict(
-                "--resume takes the scenario and seed the journal was started with",
-            ));
-        }
-        return super::resume::run(Path::new(d), fsync, f.has("--quiet"));
+        return resume(&f, fsync);
     }
     let built = scenario.build(&dir).map_err(bad)?;
     check_live(&built, f.has("--live-orders"))?;
@@ -112,6 +104,25 @@ pub fn run(args: &[String]) -> Result<u8, CliError> {
     }
     let unhedged = groups.iter().any(|g| g.outcome == "unhedged");
     Ok(if unhedged { 3 } else { 0 })
+}
+
+/// `--resume --journal DIR` (with `--publish`: the journal shipped as the resume
+/// appends to it, from where the last shipper stopped).
+fn resume(f: &Flags, fsync: Fsync) -> Result<u8, CliError> {
+    let d = f
+        .get("--journal")
+        .ok_or(CliError::Missing("--journal (with --resume)"))?;
+    if f.get("--scenario").is_some() || f.get("--seed").is_some() {
+        return Err(CliError::Conflict(
+            "--resume takes the scenario and seed the journal was started with",
+        ));
+    }
+    let shipper = publish(f, Some(Path::new(d)))?;
+    let resumed = super::resume::run(Path::new(d), fsync, f.has("--quiet"));
+    if let Some(s) = shipper {
+        s.finish(f.has("--quiet"));
+    }
+    resumed
 }
 
 /// `--publish nats://… --instance NAME`: the journal shipped to NATS JetStream while the

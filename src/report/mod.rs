@@ -18,7 +18,10 @@
 //! reopened it) counts once with its last end, as in [`Stats`]; the timeline shows
 //! every end.
 
+mod fleet;
 mod plot;
+
+pub use fleet::fleet_html;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -27,7 +30,7 @@ use crate::journal::latency::{self, Distribution, LatencyError};
 use crate::journal::GroupSummary;
 use crate::journal::Line;
 use crate::journal::{groups_text, Filter, Stats, StatsError};
-use crate::journal::{path_in, read, JournalError};
+use crate::journal::{path_in, read, read_bytes, JournalError, Read};
 use crate::journal::{COST, FEES, LOSS, PNL};
 use crate::num::Decimal;
 
@@ -87,6 +90,9 @@ pub struct Journal {
     pub ends: Vec<Ended>,
     /// The per-stage latency distributions (empty for a journal without them).
     pub latency: Vec<Distribution>,
+    /// Read from the fleet's stream rather than a directory (`dir` is then the stream
+    /// and subject): the latency distributions stay beside the instance's journal.
+    pub shipped: bool,
 }
 
 impl Journal {
@@ -96,8 +102,25 @@ impl Journal {
         if !dir.is_dir() {
             return Err(ReportError::NoJournal(dir.display().to_string()));
         }
-        let path = path_in(dir);
-        let found = read(&path, false)?;
+        let found = read(&path_in(dir), false)?;
+        Ok(Journal {
+            latency: latency::read(dir)?,
+            ..Journal::of(dir, &found)
+        })
+    }
+
+    /// A journal shipped to the fleet's stream: its lines' `bytes`, named `label` in
+    /// errors and on the page (no latency distributions travel with it).
+    pub fn from_bytes(label: &Path, bytes: &[u8]) -> Result<Journal, ReportError> {
+        let found = read_bytes(label, bytes)?;
+        Ok(Journal {
+            shipped: true,
+            ..Journal::of(label, &found)
+        })
+    }
+
+    /// The page's facts from the records `found` of the journal `dir`.
+    fn of(dir: &Path, found: &Read) -> Journal {
         let mut strategy = None;
         let mut first_t_ns: Option<u64> = None;
         let mut ends = Vec::new();
@@ -115,15 +138,16 @@ impl Journal {
                 });
             }
         }
-        Ok(Journal {
+        Journal {
             dir: dir.to_path_buf(),
             strategy,
             records: found.records.len(),
             cut_bytes: found.cut_bytes,
             first_t_ns: first_t_ns.unwrap_or(0),
             ends,
-            latency: latency::read(dir)?,
-        })
+            latency: Vec::new(),
+            shipped: false,
+        }
     }
 
     /// The last end of each group, by group id.
@@ -220,7 +244,10 @@ impl Journal {
     /// where the distributions would be.
     fn latency_section(&self, h: &mut String) -> Result<(), ReportError> {
         *h += "<h2>Latency per stage</h2>\n";
-        if self.latency.iter().all(|d| d.count == 0) {
+        if self.shipped {
+            *h += "<p class=\"note\">Not shipped: the latency distributions stay beside \
+                   the instance's journal (<code>legcore report --journal</code> there).</p>\n";
+        } else if self.latency.iter().all(|d| d.count == 0) {
             let _ = writeln!(
                 h,
                 "<p class=\"note\">No latency distributions in <code>{}</code> (written by \
@@ -241,7 +268,7 @@ impl Journal {
     }
 }
 
-const STYLE: &str = "\
+pub(crate) const STYLE: &str = "\
 body{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em;\
 color:#222}\
 h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ccc}\
@@ -253,7 +280,7 @@ figure{margin:1em 0}svg{max-width:100%;height:auto}\
 tr.unhedged td{background:#fde8e8}";
 
 /// HTML-escapes text.
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
