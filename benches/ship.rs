@@ -9,6 +9,10 @@
 //! 1 000 and 10 000 lines a second (1 or 10 lines each millisecond, each batch one
 //! `write`), and the time from a line's write returning to its acknowledgement being
 //! taken (`ship_observed`'s callback) is recorded per line; printed as `PCTL` lines.
+//!
+//! Reading back (`ship/read_stream_5000_lines`): `runtime::ship::read_stream` (an ordered
+//! pull consumer) of a stream holding one shipped journal of 5 000 lines, on a broker of
+//! its own.
 
 use std::net::TcpStream;
 use std::path::PathBuf;
@@ -17,7 +21,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use legcore::runtime::ship::{ship, ship_observed, ShipConfig};
+use legcore::runtime::ship::{read_stream, ship, ship_observed, ShipConfig};
 
 const LINES: u64 = 5_000;
 
@@ -103,7 +107,31 @@ fn bench(c: &mut Criterion) {
         lag(&root.join(format!("lag{per_ms}")), n.1, per_ms);
     }
     drop(n);
+    read_back(c, &root, &dir, &stop);
     let _ = std::fs::remove_dir_all(&root);
+}
+
+/// `read_stream` of a stream holding `dir`'s 5 000 lines once.
+fn read_back(c: &mut Criterion, root: &std::path::Path, dir: &std::path::Path, stop: &AtomicBool) {
+    let n = nats(&root.join("store-read"));
+    let url = format!("nats://127.0.0.1:{}", n.1);
+    let _ = std::fs::remove_file(dir.join("shipped.seq"));
+    let cfg = ShipConfig {
+        url: url.clone(),
+        instance: "read".to_string(),
+    };
+    ship(dir, &cfg, false, stop).expect("ship");
+    let mut g = c.benchmark_group("ship");
+    g.throughput(Throughput::Elements(LINES));
+    g.sample_size(10);
+    g.bench_function("read_stream_5000_lines", |b| {
+        b.iter(|| {
+            let lines = read_stream(&url).expect("read");
+            assert_eq!(lines.len() as u64, LINES);
+            lines
+        })
+    });
+    g.finish();
 }
 
 /// One line of the lag journal.

@@ -312,37 +312,67 @@ impl<'a> Shipper<'a> {
 }
 
 /// Every line of the fleet's stream at `url`, in stream order, with the instance that
-/// shipped it (its subject's last token). Reads message by message (`STREAM.MSG.GET`).
+/// shipped it (its subject's last token). Read through an ordered pull consumer (batches
+/// of messages, not a request per message), up to the last message stored when the read
+/// began.
 pub fn read_stream(url: &str) -> Result<Vec<(String, Vec<u8>)>, ShipError> {
-    let failed = |what: &str, e: &dyn std::fmt::Display| ShipError::Io {
-        path: url.to_string(),
-        source: std::io::Error::other(format!("{what}: {e}")),
-    };
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| failed("runtime", &e))?;
-    rt.block_on(async {
-        let opts = async_nats::ConnectOptions::new().connection_timeout(Duration::from_secs(2));
-        let client = opts.connect(url).await.map_err(|e| failed("connect", &e))?;
-        let js = jetstream::new(client);
-        let mut s = js
-            .get_stream(STREAM)
-            .await
-            .map_err(|e| failed("stream", &e))?;
-        let info = s.info().await.map_err(|e| failed("stream info", &e))?;
-        let (first, last) = (info.state.first_sequence, info.state.last_sequence);
-        let mut out = Vec::with_capacity(usize::try_from(info.state.messages).unwrap_or(0));
-        for seq in first..=last {
-            let m = s
-                .get_raw_message(seq)
-                .await
-                .map_err(|e| failed("message", &e))?;
-            let instance = m.subject.rsplit('.').next().unwrap_or_default().to_string();
-            out.push((instance, m.payload.to_vec()));
+        .map_err(|e| stream_error(url, "runtime", &e))?;
+    rt.block_on(read_all(url))
+}
+
+fn stream_error(url: &str, what: &str, e: &dyn std::fmt::Display) -> ShipError {
+    ShipError::Io {
+        path: url.to_string(),
+        source: std::io::Error::other(format!("{what}: {e}")),
+    }
+}
+
+async fn read_all(url: &str) -> Result<Vec<(String, Vec<u8>)>, ShipError> {
+    use futures_util::StreamExt;
+    let failed = |what: &str, e: &dyn std::fmt::Display| stream_error(url, what, e);
+    let opts = async_nats::ConnectOptions::new().connection_timeout(Duration::from_secs(2));
+    let client = opts.connect(url).await.map_err(|e| failed("connect", &e))?;
+    let js = jetstream::new(client);
+    let mut s = js
+        .get_stream(STREAM)
+        .await
+        .map_err(|e| failed("stream", &e))?;
+    let info = s.info().await.map_err(|e| failed("stream info", &e))?;
+    let (count, last) = (info.state.messages, info.state.last_sequence);
+    let mut out = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
+    if count == 0 {
+        return Ok(out);
+    }
+    let config = jetstream::consumer::pull::OrderedConfig {
+        deliver_policy: jetstream::consumer::DeliverPolicy::All,
+        ..Default::default()
+    };
+    let consumer = s
+        .create_consumer(config)
+        .await
+        .map_err(|e| failed("consumer", &e))?;
+    let mut messages = consumer
+        .messages()
+        .await
+        .map_err(|e| failed("messages", &e))?;
+    loop {
+        let next = tokio::time::timeout(Duration::from_secs(10), messages.next()).await;
+        let m = match next {
+            Ok(Some(Ok(m))) => m,
+            Ok(Some(Err(e))) => return Err(failed("message", &e)),
+            Ok(None) => return Err(failed("message", &"the stream ended early")),
+            Err(_) => return Err(failed("message", &"none within 10 s")),
+        };
+        let seq = m.info().map_err(|e| failed("message", &e))?.stream_sequence;
+        let instance = m.subject.rsplit('.').next().unwrap_or_default().to_string();
+        out.push((instance, m.payload.to_vec()));
+        if seq >= last {
+            return Ok(out);
         }
-        Ok(out)
-    })
+    }
 }
 
 #[cfg(test)]
