@@ -381,6 +381,7 @@ fn fleet_stats_from_the_stream_are_each_instances_own_summed() {
         t.checked_add(fees(s)).unwrap()
     });
     assert_eq!(fees(&fleet["fleet"]), want);
+    fleet_wide_figures(&fleet["fleet"], &each);
     fleet_pages(&url, &each, &dirs);
     let text = common::legcore(&["stats", "--from", &url]);
     let text = String::from_utf8_lossy(&text.stdout);
@@ -529,4 +530,46 @@ fn fleet_pages(url: &str, each: &[(&str, serde_json::Value)], dirs: &[PathBuf]) 
         assert_eq!(stats_table(&shipped), stats_table(&own), "{name}");
     }
     assert!(fleet.contains("<b>fleet</b>"), "{fleet}");
+}
+
+/// The fleet's non-additive figures are computed over every instance's groups: slippage
+/// counts add up, outcomes per policy add up, and the average execution time lies between
+/// the instances' own averages.
+fn fleet_wide_figures(fleet: &serde_json::Value, each: &[(&str, serde_json::Value)]) {
+    for k in ["expected_slippage_bps", "actual_slippage_bps"] {
+        let sum: u64 = each
+            .iter()
+            .map(|(_, s)| s[k]["count"].as_u64().unwrap())
+            .sum();
+        assert_eq!(fleet[k]["count"].as_u64(), Some(sum), "{k}");
+    }
+    let mut outcomes = std::collections::BTreeMap::<(String, String), u64>::new();
+    for (_, s) in each {
+        for (policy, by) in s["outcomes"].as_object().unwrap() {
+            for (outcome, n) in by.as_object().unwrap() {
+                *outcomes
+                    .entry((policy.clone(), outcome.clone()))
+                    .or_default() += n.as_u64().unwrap();
+            }
+        }
+    }
+    for ((policy, outcome), n) in &outcomes {
+        assert_eq!(fleet["outcomes"][policy][outcome].as_u64(), Some(*n));
+    }
+    let unhedged: u64 = outcomes
+        .iter()
+        .filter(|((_, o), _)| o == "unhedged")
+        .map(|(_, n)| n)
+        .sum();
+    assert_eq!(fleet["unhedged"].as_u64(), Some(unhedged));
+    let ms = |v: &serde_json::Value| {
+        legcore::num::Decimal::parse(v["avg_execution_ms"].as_str().unwrap()).unwrap()
+    };
+    let own: Vec<_> = each.iter().map(|(_, s)| ms(s)).collect();
+    let (lo, hi) = (own.iter().min().unwrap(), own.iter().max().unwrap());
+    assert!(
+        lo <= &ms(fleet) && &ms(fleet) <= hi,
+        "{own:?} {}",
+        ms(fleet)
+    );
 }

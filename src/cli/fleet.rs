@@ -2,7 +2,10 @@
 //! journals its instances shipped to NATS JetStream (`legcore run --publish`, `legcore
 //! ship`): each instance's statistics, the same numbers its own `legcore stats --journal`
 //! gives (one function computes both), and the fleet's totals: executions, filled,
-//! incidents, fees and shortfall per currency, summed; the success rate of the sums.
+//! incidents, open groups, unhedged groups, fees and shortfall per currency, summed; the
+//! success rate of the sums; and the figures that do not add (expected and actual
+//! slippage avg/p50/p95, average execution time, outcomes per policy) computed over every
+//! instance's groups together (each group once, by its last end).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -34,40 +37,77 @@ pub fn label(url: &str, instance: &str) -> String {
 
 /// See the module doc.
 pub fn stats(url: &str, filter: &Filter, as_json: bool) -> Result<u8, CliError> {
-    let journals = journals(url)?;
+    let input = |e: &dyn std::fmt::Display| CliError::Input(e.to_string());
     let mut each = Map::new();
     let mut text = String::new();
-    for (instance, bytes) in &journals {
+    let mut all: Vec<GroupSummary> = Vec::new();
+    for (instance, bytes) in &journals(url)? {
         let label = label(url, instance);
-        let found =
-            read_bytes(Path::new(&label), bytes).map_err(|e| CliError::Input(e.to_string()))?;
+        let found = read_bytes(Path::new(&label), bytes).map_err(|e| input(&e))?;
         let groups: Vec<GroupSummary> = found.ended().map(|e| e.group.clone()).collect();
-        let s = Stats::compute(&groups, filter).map_err(|e| CliError::Input(e.to_string()))?;
+        let s = Stats::compute(&groups, filter).map_err(|e| input(&e))?;
         text += &format!("instance {instance}\n{}\n", s.table());
         each.insert(
             instance.clone(),
             serde_json::to_value(&s).unwrap_or_default(),
         );
+        // Each group once, by its last end, numbered apart from other instances' groups.
+        let last: BTreeMap<usize, GroupSummary> = groups.into_iter().map(|g| (g.id, g)).collect();
+        for mut g in last.into_values() {
+            g.id = all.len();
+            all.push(g);
+        }
     }
-    let fleet = totals(&each).map_err(CliError::Input)?;
+    let mut fleet = totals(&each).map_err(CliError::Input)?;
+    let merged = Stats::compute(&all, filter).map_err(|e| input(&e))?;
+    fleet_wide(&mut fleet, &merged);
     if as_json {
         let doc = json!({ "instances": each, "fleet": fleet });
         emit(&format!("{doc}\n"))?;
     } else {
-        text += &format!(
-            "fleet ({} instances): {} executions, {} filled (success rate {}), {} \
-             incidents, fees {}, shortfall {}\n",
-            each.len(),
-            fleet["executions"],
-            fleet["filled"],
-            fleet["success_rate"].as_str().unwrap_or("-"),
-            fleet["incidents"],
-            fleet["total_fees"],
-            fleet["shortfall_quote"]
-        );
+        text += &fleet_text(each.len(), &fleet, &merged);
         emit(&text)?;
     }
     Ok(0)
+}
+
+/// The figures that do not add, over all the fleet's groups.
+fn fleet_wide(fleet: &mut Value, merged: &Stats) {
+    let whole = serde_json::to_value(merged).unwrap_or_default();
+    for k in [
+        "expected_slippage_bps",
+        "actual_slippage_bps",
+        "avg_execution_ms",
+        "outcomes",
+    ] {
+        fleet[k] = whole[k].clone();
+    }
+}
+
+fn fleet_text(instances: usize, fleet: &Value, merged: &Stats) -> String {
+    let o = |x: &Option<Decimal>| x.map_or_else(|| "-".to_string(), |x| x.to_string());
+    let (e, a) = (&merged.expected_slippage_bps, &merged.actual_slippage_bps);
+    format!(
+        "fleet ({instances} instances): {} executions, {} filled (success rate {}), {} \
+         incidents, {} unhedged, {} open groups, fees {}, shortfall {}\n  slippage \
+         expected avg {} bps p50 {} p95 {}, actual avg {} bps p50 {} p95 {}; average \
+         execution {} ms\n",
+        fleet["executions"],
+        fleet["filled"],
+        fleet["success_rate"].as_str().unwrap_or("-"),
+        fleet["incidents"],
+        fleet["unhedged"],
+        fleet["open_groups"],
+        fleet["total_fees"],
+        fleet["shortfall_quote"],
+        o(&e.avg),
+        o(&e.p50),
+        o(&e.p95),
+        o(&a.avg),
+        o(&a.p50),
+        o(&a.p95),
+        o(&merged.avg_execution_ms),
+    )
 }
 
 /// The instances' additive figures summed (decimals exactly, per currency).
@@ -93,9 +133,22 @@ fn totals(each: &Map<String, Value>) -> Result<Value, String> {
         "filled": filled,
         "success_rate": rate,
         "incidents": count("incidents"),
+        "unhedged": unhedged(each),
+        "open_groups": each
+            .values()
+            .map(|s| s["open_groups"].as_array().map_or(0, Vec::len) as u64)
+            .sum::<u64>(),
         "total_fees": money(each, "total_fees")?,
         "shortfall_quote": money(each, "shortfall_quote")?,
     }))
+}
+
+/// Groups that ended unhedged, over every instance and policy.
+fn unhedged(each: &Map<String, Value>) -> u64 {
+    each.values()
+        .flat_map(|s| s["outcomes"].as_object().into_iter().flatten())
+        .map(|(_, by)| by["unhedged"].as_u64().unwrap_or(0))
+        .sum()
 }
 
 /// `{currency: amount}` maps under `key`, summed exactly.
