@@ -123,10 +123,10 @@ impl Quotient {
                 return false;
             };
             let (n, d) = (num.unsigned_abs(), den.unsigned_abs());
-            if n < 1 << 64 {
-                if let Some(rhs) = t_bits.checked_mul(d) {
-                    return (n << 64) < rhs;
-                }
+            // Bit lengths summing to at most 128: `t_bits × d` fits (no checked multiply).
+            let fits = (256 - t_bits.leading_zeros() - d.leading_zeros()) <= 128;
+            if n < 1 << 64 && fits {
+                return (n << 64) < t_bits * d;
             }
         }
         self.value().saturating_abs() < t
@@ -232,19 +232,26 @@ fn slippage(w: &Walk, m2: i128) -> Quotient {
         OrderSide::Buy => 1,
         OrderSide::Sell => -1,
     };
-    let fast = (|| {
-        let a = w.notional_tl.checked_mul(2 * i128::from(w.qty_den))?;
-        let b = m2.checked_mul(w.qty_num)?;
-        let num = a.checked_sub(b)?.checked_mul(BPS * sign)?;
-        Some(Quotient::Lazy { num, den: b })
-    })();
-    if let Some(q) = fast {
-        return q;
+    let qd2 = 2 * i128::from(w.qty_den);
+    // Bit lengths bound the products: both under 2^112, their difference is under 2^113
+    // and times 10⁴ (< 2^14) under 2^127, so nothing below can overflow. Four
+    // `leading_zeros` instead of four checked 128-bit multiplications (callgrind: those
+    // were 120 of a 20-level walk's 824 instructions).
+    if bits(w.notional_tl) + bits(qd2) <= 112 && bits(m2) + bits(w.qty_num) <= 112 {
+        let b = m2 * w.qty_num;
+        let num = (w.notional_tl * qd2 - b) * (BPS * sign);
+        return Quotient::Lazy { num, den: b };
     }
     let a = I256::new(w.notional_tl) * I256::new(2 * i128::from(w.qty_den));
     let b = I256::new(m2) * I256::new(w.qty_num);
     let num = (a - b) * I256::new(BPS * sign);
     Quotient::Value(wide_ratio(num, b))
+}
+
+/// Significant bits of `|x|` (0 for 0): `|x| < 2^bits(x)`.
+#[inline]
+fn bits(x: i128) -> u32 {
+    128 - x.unsigned_abs().leading_zeros()
 }
 
 /// `num ÷ den` as a saturating [`Ratio`] from 256-bit operands (`den > 0`).
