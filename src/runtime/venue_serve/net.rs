@@ -163,9 +163,9 @@ async fn connection<V: LocalVenue>(mut stream: TcpStream, s: Rcs<V>) {
         };
         let listen_key = http::listen_key_of(&head.target);
         match (head.path(), listen_key) {
-            ("/ws-fapi/v1", _) => api(ws, s).await,
+            ("/ws-fapi/v1", _) => socket(ws, s, Role::Api).await,
             (_, Some(k)) if s.borrow().paper.is_listen_key(&k, s.borrow().now_ns()) => {
-                user_stream(ws, s).await;
+                socket(ws, s, Role::UserStream).await;
             }
             _ => {}
         }
@@ -207,21 +207,33 @@ async fn peek_head(stream: &TcpStream) -> std::io::Result<Option<Head>> {
 
 type Ws = tokio_tungstenite::WebSocketStream<TcpStream>;
 
-/// A WebSocket API connection: requests in, answers out.
-async fn api<V: LocalVenue>(ws: Ws, s: Rcs<V>) {
+/// What a WebSocket connection is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// The WebSocket API: requests in, answers out.
+    Api,
+    /// A user data stream: events out; what the client sends is ignored but pings.
+    UserStream,
+}
+
+/// One WebSocket connection of `role`, until either side closes it.
+async fn socket<V: LocalVenue>(ws: Ws, s: Rcs<V>, role: Role) {
     let (tx, mut rx) = unbounded_channel();
     let conn = {
         let mut sh = s.borrow_mut();
         sh.next_conn += 1;
         let c = sh.next_conn;
-        sh.api.insert(c, tx);
+        match role {
+            Role::Api => sh.api.insert(c, tx),
+            Role::UserStream => sh.streams.insert(c, tx),
+        };
         c
     };
     let (mut sink, mut source) = ws.split();
     loop {
         tokio::select! {
             msg = source.next() => match msg {
-                Some(Ok(Message::Text(t))) => {
+                Some(Ok(Message::Text(t))) if role == Role::Api => {
                     let mut sh = s.borrow_mut();
                     let now = sh.now_ns();
                     let mut outs = Vec::new();
@@ -240,37 +252,17 @@ async fn api<V: LocalVenue>(ws: Ws, s: Rcs<V>) {
             },
         }
     }
+    if role == Role::UserStream {
+        let _ = sink.close().await;
+    }
     let mut sh = s.borrow_mut();
-    sh.api.remove(&conn);
-    sh.paper.closed(conn);
-}
-
-/// A user data stream: events out; what the client sends is ignored but pings.
-async fn user_stream<V: LocalVenue>(ws: Ws, s: Rcs<V>) {
-    let (tx, mut rx) = unbounded_channel();
-    let conn = {
-        let mut sh = s.borrow_mut();
-        sh.next_conn += 1;
-        let c = sh.next_conn;
-        sh.streams.insert(c, tx);
-        c
-    };
-    let (mut sink, mut source) = ws.split();
-    loop {
-        tokio::select! {
-            msg = source.next() => match msg {
-                Some(Ok(Message::Ping(p))) => {
-                    if sink.send(Message::Pong(p)).await.is_err() { break; }
-                }
-                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
-                Some(Ok(_)) => {}
-            },
-            out = rx.recv() => match out {
-                Some(m) => if sink.send(m).await.is_err() { break; },
-                None => break,
-            },
+    match role {
+        Role::Api => {
+            sh.api.remove(&conn);
+            sh.paper.closed(conn);
+        }
+        Role::UserStream => {
+            sh.streams.remove(&conn);
         }
     }
-    let _ = sink.close().await;
-    s.borrow_mut().streams.remove(&conn);
 }
