@@ -303,14 +303,11 @@ fn a_bad_signature_is_refused_by_the_venue() {
 #[test]
 fn a_group_with_a_rejected_fix_leg_unwinds_the_simulator_leg_to_flat() {
     use legcore::book::{Depth, Level};
-    use legcore::group::{LegPlan, LegRisk, Outcome, Policy};
-    use legcore::instrument::InstrumentRules;
-    use legcore::leg::{Arrival, Fees, Mode};
-    use legcore::num::Ratio;
-    use legcore::runtime::{run_setup, Config, Job, Setup, Venue};
+    use legcore::group::Outcome;
+
+    use legcore::runtime::{run_setup, Config, Setup, Venue};
     use legcore::sim::{FaultPlan, Latency, SimExchange, SimVenue};
     use legcore::strategy::NoStrategy;
-    use legcore::walk::Recommendation;
 
     let venue = Acceptor::start(
         "group",
@@ -331,42 +328,7 @@ fn a_group_with_a_rejected_fix_leg_unwinds_the_simulator_leg_to_flat() {
         .unwrap();
     let sim = SimExchange::new(vec![book], Latency::Fixed { ns: 0 }, FaultPlan::NONE, 1);
     let risk = common::risk::paced(2, 1_000, 100, 64);
-    let rules = InstrumentRules::linear(one, one);
-    let top = Arrival {
-        bid_ticks: 99,
-        ask_ticks: 101,
-        recommendation: Recommendation::UseMarketAcceptable,
-        expected_price_ticks: None,
-    };
-    let leg = |venue, side| LegPlan {
-        venue,
-        side,
-        qty_lots: 4,
-        lot_units: 1,
-        mode: Mode::MarketOnly,
-        max_slippage_bps: Ratio::from_num(400),
-        fees: Fees::default(),
-    };
-    let job = Job {
-        plans: vec![
-            leg(VenueId::new(0), OrderSide::Buy),
-            leg(VenueId::new(1), OrderSide::Sell),
-        ],
-        books: vec![BookId::new(0), BookId::new(0)],
-        tops: vec![top, top],
-        risk: vec![
-            LegRisk {
-                venue: VenueId::new(0),
-                rules,
-            },
-            LegRisk {
-                venue: VenueId::new(1),
-                rules,
-            },
-        ],
-        policy: Policy::Rollback,
-        after_md_lines: 0,
-    };
+    let job = common::jobs::buy_sell(BookId::new(0));
     let setup = Setup {
         gateways: vec![Venue::Network(Box::new(fix)), Venue::Local(sim)],
         risk,

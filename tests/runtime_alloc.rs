@@ -9,19 +9,15 @@
 mod common;
 
 use common::risk::wide_open;
-use legcore::index::{BookId, VenueId};
+use legcore::index::BookId;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use legcore::book::{Depth, Level, OrderSide};
-use legcore::group::{LegPlan, LegRisk, Outcome, Policy};
-use legcore::instrument::InstrumentRules;
-use legcore::leg::{Arrival, Fees, Mode};
-use legcore::num::{Ratio, Step};
+use legcore::book::{Depth, Level};
+use legcore::group::Outcome;
 use legcore::runtime::{outcomes, run, Config, Job, Wait};
 use legcore::sim::{FaultPlan, Latency, SimExchange, SimVenue};
-use legcore::walk::Recommendation;
 
 struct Counting;
 
@@ -73,44 +69,8 @@ fn exchanges() -> Vec<SimExchange> {
 }
 
 fn jobs(n: usize) -> Vec<Job> {
-    let one = Step::parse("1").unwrap();
-    let rules = InstrumentRules::linear(one, one);
-    let top = Arrival {
-        bid_ticks: 99,
-        ask_ticks: 101,
-        recommendation: Recommendation::UseMarketAcceptable,
-        expected_price_ticks: None,
-    };
-    let leg = |venue, side| LegPlan {
-        venue,
-        side,
-        qty_lots: 4,
-        lot_units: 1,
-        mode: Mode::MarketOnly,
-        max_slippage_bps: Ratio::from_num(400),
-        fees: Fees::default(),
-    };
     (0..n)
-        .map(|k| Job {
-            plans: vec![
-                leg(VenueId::new(0), OrderSide::Buy),
-                leg(VenueId::new(1), OrderSide::Sell),
-            ],
-            books: vec![BookId::new(k), BookId::new(k)],
-            tops: vec![top, top],
-            risk: vec![
-                LegRisk {
-                    venue: VenueId::new(0),
-                    rules,
-                },
-                LegRisk {
-                    venue: VenueId::new(1),
-                    rules,
-                },
-            ],
-            policy: Policy::Rollback,
-            after_md_lines: 0,
-        })
+        .map(|k| common::jobs::buy_sell(BookId::new(k)))
         .collect()
 }
 

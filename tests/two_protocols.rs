@@ -17,21 +17,18 @@ mod harness;
 use std::time::{Duration, Instant};
 
 use harness::{field, Acceptor};
-use legcore::book::{Level, OrderSide};
+use legcore::book::Level;
 use legcore::fix::session::SeqNums;
-use legcore::group::{LegPlan, LegRisk, Outcome, Policy};
-use legcore::index::{BookId, VenueId};
-use legcore::instrument::InstrumentRules;
-use legcore::leg::{Arrival, Fees, Mode};
-use legcore::num::{Ratio, Step};
+use legcore::group::Outcome;
+use legcore::index::BookId;
+use legcore::num::Step;
 use legcore::runtime::binance_fix::BinanceFixGateway;
 use legcore::runtime::binance_ws::BinanceWsGateway;
 use legcore::runtime::venue_serve::Server;
-use legcore::runtime::{run_setup, Clock, Config, Job, RunReport, Setup, Venue};
+use legcore::runtime::{run_setup, Clock, Config, RunReport, Setup, Venue};
 use legcore::sim::SimExchange;
 use legcore::strategy::NoStrategy;
 use legcore::venue::{Delivery, Gateway};
-use legcore::walk::Recommendation;
 
 const CLIENT: &str = "LEGCORE1";
 
@@ -74,37 +71,7 @@ fn run(fix: &Acceptor, perp: &Server<SimExchange>, tag: &str) -> RunReport<SimEx
     connected(&mut spot, &clock, Delivery::Connected);
     let mut ws: BinanceWsGateway = common::paper::gateway(perp, (one(), one()), tag);
     connected(&mut ws, &clock, Delivery::Resynced);
-    let rules = InstrumentRules::linear(one(), one());
-    let top = Arrival {
-        bid_ticks: 99,
-        ask_ticks: 101,
-        recommendation: Recommendation::UseMarketAcceptable,
-        expected_price_ticks: None,
-    };
-    let leg = |venue, side| LegPlan {
-        venue,
-        side,
-        qty_lots: 4,
-        lot_units: 1,
-        mode: Mode::MarketOnly,
-        max_slippage_bps: Ratio::from_num(400),
-        fees: Fees::default(),
-    };
-    let risk = |v| LegRisk {
-        venue: VenueId::new(v),
-        rules,
-    };
-    let job = Job {
-        plans: vec![
-            leg(VenueId::new(0), OrderSide::Buy),
-            leg(VenueId::new(1), OrderSide::Sell),
-        ],
-        books: vec![BookId::new(0), BookId::new(0)],
-        tops: vec![top, top],
-        risk: vec![risk(0), risk(1)],
-        policy: Policy::Rollback,
-        after_md_lines: 0,
-    };
+    let job = common::jobs::buy_sell(BookId::new(0));
     let setup = Setup {
         gateways: vec![
             Venue::<SimExchange>::Network(Box::new(spot)),

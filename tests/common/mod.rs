@@ -2,11 +2,12 @@
 //! a fresh temporary directory and a bad scenario's one-line refusal; for the runtime and
 //! engine, a risk state that stays out of the way ([`risk`]); a loopback server thread
 //! ([`loopback`]); a paper venue (`legcore venue serve` in process) and the USD-M WebSocket
-//! gateway on it ([`paper`]).
+//! gateway on it ([`paper`]); the plain two-leg job ([`jobs`]).
 
 // Each test crate uses a part of these.
 #![allow(dead_code)]
 
+pub mod jobs;
 pub mod loopback;
 pub mod paper;
 pub mod risk;
