@@ -573,3 +573,41 @@ fn fleet_wide_figures(fleet: &serde_json::Value, each: &[(&str, serde_json::Valu
         ms(fleet)
     );
 }
+
+/// A journal line as the shipper wants it: `{"seq":N,…}`.
+fn seq_line(seq: u64) -> String {
+    format!("{{\"seq\":{seq},\"kind\":\"report\",\"t_ns\":{seq}}}\n")
+}
+
+/// The writer's last lines land just before it says stop (as `legcore run` does at its
+/// end): the following shipper still ships them. Thirty rounds, the last write at a
+/// different moment against the shipper's own waits each time.
+#[test]
+fn lines_written_just_before_stop_are_shipped() {
+    use std::io::Write;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let n = nats("last-lines", free_port());
+    let url = format!("nats://127.0.0.1:{}", n.port);
+    for round in 0..30u64 {
+        let dir = common::tmp(&format!("last-lines-{round}"));
+        let mut file = std::fs::File::create(dir.join("journal.jsonl")).unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let cfg = legcore::runtime::ship::ShipConfig {
+            url: url.clone(),
+            instance: format!("last{round}"),
+        };
+        let shipper = std::thread::spawn({
+            let (dir, stop) = (dir.clone(), stop.clone());
+            move || legcore::runtime::ship::ship(&dir, &cfg, true, &stop).unwrap()
+        });
+        for seq in 1..=20u64 {
+            file.write_all(seq_line(seq).as_bytes()).unwrap();
+            std::thread::sleep(Duration::from_micros(50 * round + seq * 7));
+        }
+        file.write_all(seq_line(21).as_bytes()).unwrap();
+        stop.store(true, Ordering::SeqCst);
+        let stats = shipper.join().unwrap();
+        assert_eq!(stats.last_seq, 21, "round {round}: {stats:?}");
+    }
+}

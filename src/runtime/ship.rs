@@ -243,6 +243,7 @@ impl<'a> Shipper<'a> {
         let mut number = 0u64;
         let mut acks = Vec::with_capacity(IN_FLIGHT);
         let mut idle = IDLE_FIRST;
+        let mut last_look = false;
         loop {
             line.clear();
             let n = reader.read_line(&mut line).map_err(io(&path))?;
@@ -252,8 +253,14 @@ impl<'a> Shipper<'a> {
                 if !self.settle(&mut acks).await {
                     return Ok(false);
                 }
-                if !self.follow || self.stopped() {
+                if !self.follow || last_look {
                     return Ok(true);
+                }
+                if self.stopped() {
+                    // Stop is set once the writer is done, but its last lines may have
+                    // landed after this read reached the end: read to the end once more.
+                    last_look = true;
+                    continue;
                 }
                 tokio::time::sleep(idle).await;
                 idle = (idle * 2).min(IDLE_MAX);
