@@ -459,22 +459,11 @@ fn an_expired_listen_key_is_made_again_and_a_kept_one_lives() {
 
 #[test]
 fn ed25519_signed_requests_are_verified_by_the_venue() {
-    use legcore::fix::sign::{ApiKey, Ed25519Signer, SecretSource};
-    use legcore::runtime::binance_ws::WsKey;
-    // Binance's published Ed25519 test key (fix-api.md's Logon example).
-    const PEM: &str = "-----BEGIN PRIVATE KEY-----
-MC4CAQAwBQYDK2VwBCIEIIJEYWtGBrhACmb9Dvy+qa8WEf0lQOl1s4CLIAB9m89u
------END PRIVATE KEY-----
-";
-    let signer = Ed25519Signer::from_pem(PEM, ApiKey::new(common::paper::KEY).unwrap()).unwrap();
-    let public = ed25519_dalek::VerifyingKey::from_bytes(&signer.public_key()).unwrap();
+    let (public, sign_ed25519) = ed25519_key("ED25519");
     let mut spec = book_spec();
     spec.ed25519 = Some(public);
     let server = common::paper::serve(spec);
-    std::env::set_var("LC_WSGW_ED25519_PEM", PEM);
-    let gw = common::paper::gateway_with(&server, steps(), "ED25519", |c| {
-        c.key = WsKey::Ed25519(SecretSource::Env("LC_WSGW_ED25519_PEM".into()));
-    });
+    let gw = common::paper::gateway_with(&server, steps(), "ED25519", sign_ed25519);
     let mut d = Driver {
         gw,
         start: Instant::now(),
@@ -560,20 +549,65 @@ fn the_gateway_thread_passes_the_venues_rate_limit_use_on_for_risk() {
 
 #[test]
 fn a_fill_made_while_the_stream_is_down_is_recovered_from_user_trades_once() {
-    // The venue answers 250 ms each way and a listen key lapses 300 ms after its last
-    // keep-alive. The gateway sends an IOC, then is not polled for 700 ms (a stalled
-    // thread): its key lapses (the venue closes the stream) before the order fills at
-    // the venue ~500 ms later, so the fill is on no stream the gateway reads. Polled
-    // again, it finds the stream gone, connects again (keeping the new key alive every
-    // 200 ms), and its reconciliation must find the fill (order.status) and read it from
-    // userTrades, once.
+    missed_fill_recovered(None);
+}
+
+#[test]
+fn a_missed_fill_is_recovered_with_an_ed25519_key_too() {
+    // userTrades is REST: signed with the Ed25519 key (base64, percent-encoded in the
+    // query) when that is the account's key; the gateway read no trades without HMAC.
+    missed_fill_recovered(Some("MISSED_ED"));
+}
+
+/// Binance's published Ed25519 test key (fix-api.md's Logon example).
+const ED25519_PEM: &str = "-----BEGIN PRIVATE KEY-----
+MC4CAQAwBQYDK2VwBCIEIIJEYWtGBrhACmb9Dvy+qa8WEf0lQOl1s4CLIAB9m89u
+-----END PRIVATE KEY-----
+";
+
+/// The public half of [`ED25519_PEM`] for the venue, and a gateway tweak that signs
+/// with it (the PEM in an environment variable named after `tag`).
+fn ed25519_key(
+    tag: &str,
+) -> (
+    ed25519_dalek::VerifyingKey,
+    impl FnOnce(&mut legcore::runtime::binance_ws::WsVenueConfig),
+) {
+    use legcore::fix::sign::{ApiKey, Ed25519Signer, SecretSource};
+    use legcore::runtime::binance_ws::WsKey;
+    let key = ApiKey::new(common::paper::KEY).unwrap();
+    let signer = Ed25519Signer::from_pem(ED25519_PEM, key).unwrap();
+    let public = ed25519_dalek::VerifyingKey::from_bytes(&signer.public_key()).unwrap();
+    let var = format!("LC_WSGW_ED25519_PEM_{tag}");
+    std::env::set_var(&var, ED25519_PEM);
+    (
+        public,
+        move |c: &mut legcore::runtime::binance_ws::WsVenueConfig| {
+            c.key = WsKey::Ed25519(SecretSource::Env(var));
+        },
+    )
+}
+
+/// The venue answers 250 ms each way and a listen key lapses 300 ms after its last
+/// keep-alive. The gateway sends an IOC, then is not polled for 700 ms (a stalled
+/// thread): its key lapses (the venue closes the stream) before the order fills at the
+/// venue ~500 ms later, so the fill is on no stream the gateway reads. Polled again, it
+/// finds the stream gone, connects again (keeping the new key alive every 200 ms), and
+/// its reconciliation must find the fill (order.status) and read it from userTrades,
+/// once. `ed25519`: signed with the Ed25519 key (its tag), else HMAC.
+fn missed_fill_recovered(ed25519: Option<&str>) {
     let mut spec = book_spec();
     spec.latency = Latency::Fixed { ns: 250_000_000 };
     spec.listen_key_ttl_ns = 300_000_000;
+    let ed = ed25519.map(ed25519_key);
+    spec.ed25519 = ed.as_ref().map(|e| e.0);
     let server = common::paper::serve(spec);
-    let gw = common::paper::gateway_with(&server, steps(), "MISSED", |c| {
+    let gw = common::paper::gateway_with(&server, steps(), ed25519.unwrap_or("MISSED"), |c| {
         c.keepalive_ms = 200;
         c.request_timeout_ms = 5_000;
+        if let Some((_, sign_ed25519)) = ed {
+            sign_ed25519(c);
+        }
     });
     let mut d = Driver {
         gw,
@@ -598,4 +632,9 @@ fn a_fill_made_while_the_stream_is_down_is_recovered_from_user_trades_once() {
     d.gw.close();
     let paper = server.stop().unwrap();
     assert_eq!(paper.venue().books()[0].position_lots(), 100);
+    assert_eq!(
+        paper.counts().bad_auth,
+        0,
+        "every request's signature verified"
+    );
 }

@@ -86,6 +86,39 @@ impl WsSigner {
             WsSigner::Ed25519(s) => s.sign_base64(payload, out),
         }
     }
+
+    /// The signature of a REST query string, as it goes after `&signature=`: an
+    /// Ed25519 signature's base64 (`+`, `/`, `=`) percent-encoded, as Binance's REST
+    /// API takes it; an HMAC's hex as is.
+    pub fn sign_query(&self, query: &[u8]) -> String {
+        let mut buf: SigBuf = [0; SIGNATURE_B64_LEN];
+        let mut out = String::with_capacity(3 * SIGNATURE_B64_LEN);
+        for &b in self.sign(query, &mut buf) {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                out.push(char::from(b));
+            } else {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+        out
+    }
+}
+
+/// A query value's percent-encoding undone (`%2B` → `+`); `None` if an escape is not
+/// two hex digits or the result is not UTF-8.
+pub fn percent_decode(text: &str) -> Option<String> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut bytes = text.bytes();
+    while let Some(b) = bytes.next() {
+        if b != b'%' {
+            out.push(b);
+            continue;
+        }
+        let hex = [bytes.next()?, bytes.next()?];
+        let hex = std::str::from_utf8(&hex).ok()?;
+        out.push(u8::from_str_radix(hex, 16).ok()?);
+    }
+    String::from_utf8(out).ok()
 }
 
 #[cfg(test)]
@@ -142,5 +175,31 @@ mod tests {
         assert!(!s.verify_hex(b"a=1", &sig.as_bytes()[1..]));
         assert_eq!(format!("{s:?}"), "HmacSigner(<redacted>)");
         assert!(HmacSigner::new("  ", ApiKey::new(API_KEY).unwrap()).is_err());
+    }
+
+    #[test]
+    fn a_rest_signature_is_percent_encoded_and_decodes_back() {
+        // Binance's published Ed25519 test key (fix-api.md's Logon example).
+        const PEM: &str = "-----BEGIN PRIVATE KEY-----
+MC4CAQAwBQYDK2VwBCIEIIJEYWtGBrhACmb9Dvy+qa8WEf0lQOl1s4CLIAB9m89u
+-----END PRIVATE KEY-----
+";
+        let key = ApiKey::new(API_KEY).unwrap();
+        let ed = WsSigner::Ed25519(Ed25519Signer::from_pem(PEM, key).unwrap());
+        let hmac = WsSigner::Hmac(signer());
+        for n in 0..64 {
+            let query = format!("symbol=BTCUSDT&orderId={n}&timestamp=1700000000000");
+            for s in [&ed, &hmac] {
+                let mut buf: SigBuf = [0; SIGNATURE_B64_LEN];
+                let raw = String::from_utf8(s.sign(query.as_bytes(), &mut buf).to_vec()).unwrap();
+                let sent = s.sign_query(query.as_bytes());
+                assert!(!sent.contains(['+', '/', '=']), "{sent}");
+                assert_eq!(percent_decode(&sent).as_deref(), Some(raw.as_str()));
+            }
+        }
+        assert_eq!(percent_decode("a%2Bb%2f%3D").as_deref(), Some("a+b/="));
+        for bad in ["%", "%2", "%zz", "%C3"] {
+            assert_eq!(percent_decode(bad), None, "{bad}");
+        }
     }
 }

@@ -42,7 +42,7 @@ use super::rest;
 use crate::binance_ws::events::{self, Contract, UserEvent};
 use crate::binance_ws::request::{Encoder, Place, Stamp, WsOrderKind, WsSide};
 use crate::binance_ws::response::{self, Answer};
-use crate::binance_ws::sign::{HmacSigner, SigBuf, WsSigner};
+use crate::binance_ws::sign::{HmacSigner, WsSigner};
 use crate::book::OrderSide;
 use crate::fix::sign::{self, ApiKey, CredentialError};
 use crate::index::BookId;
@@ -133,7 +133,6 @@ enum Link {
 pub struct BinanceWsGateway {
     cfg: WsVenueConfig,
     signer: WsSigner,
-    hmac: Option<HmacSigner>,
     steps: (Step, Step),
     api: WsLink,
     stream: WsLink,
@@ -176,18 +175,16 @@ impl BinanceWsGateway {
     ) -> Result<BinanceWsGateway, WsGatewayError> {
         let api_key = sign::read_secret("API key", &cfg.api_key)?;
         let api_key = ApiKey::new(&api_key)?;
-        let (signer, hmac) = match &cfg.key {
+        let signer = match &cfg.key {
             WsKey::Hmac(src) => {
                 let secret = sign::read_secret("HMAC secret", src)?;
-                let h = HmacSigner::new(&secret, api_key)?;
-                (WsSigner::Hmac(h.clone()), Some(h))
+                WsSigner::Hmac(HmacSigner::new(&secret, api_key)?)
             }
-            WsKey::Ed25519(src) => (WsSigner::Ed25519(sign::load(src, &cfg.api_key)?), None),
+            WsKey::Ed25519(src) => WsSigner::Ed25519(sign::load(src, &cfg.api_key)?),
         };
         Ok(BinanceWsGateway {
             cfg: cfg.clone(),
             signer,
-            hmac,
             steps: (tick, lot),
             api: WsLink::default(),
             stream: WsLink::default(),
@@ -580,10 +577,4 @@ fn detail(code: i64, msg: &str) -> RejectDetail {
         ref_tag: None,
         text: VenueText::new(msg.as_bytes()),
     }
-}
-
-/// The HMAC signature of `payload`, hex (REST reconciliation signs with HMAC only).
-fn hmac_hex(h: &HmacSigner, payload: &str) -> String {
-    let mut buf: SigBuf = [0; 88];
-    String::from_utf8_lossy(h.sign_hex(payload.as_bytes(), &mut buf)).into_owned()
 }

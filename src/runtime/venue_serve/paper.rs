@@ -694,7 +694,7 @@ fn job_ref(i: usize) -> Result<OrderRef, WireError> {
 }
 
 /// Whether `sig` signs `payload` under `auth`: 64 hex digits by HMAC, else Ed25519.
-fn verify(auth: &Auth, payload: &[u8], sig: &str) -> bool {
+pub(super) fn verify(auth: &Auth, payload: &[u8], sig: &str) -> bool {
     use base64::Engine;
     if sig.len() == 64 {
         if let Some(h) = &auth.hmac {

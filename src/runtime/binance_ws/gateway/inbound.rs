@@ -217,9 +217,6 @@ impl BinanceWsGateway {
     /// Reads `order`'s trades until they account for `filled` lots (the venue may
     /// still be delivering them), delivering each new one once.
     fn recover_trades(&mut self, order: OrderRef, venue_id: u64, filled: i64) {
-        let Some(h) = self.hmac.clone() else {
-            return;
-        };
         for attempt in 0..TRADE_ATTEMPTS {
             if attempt > 0 {
                 std::thread::sleep(Duration::from_millis(25));
@@ -232,7 +229,7 @@ impl BinanceWsGateway {
             let target = format!(
                 "{}/userTrades?{query}&signature={}",
                 self.cfg.rest_prefix,
-                hmac_hex(&h, &query)
+                self.signer.sign_query(query.as_bytes())
             );
             if let Ok((200, body)) = self.rest("GET", &target, true) {
                 self.deliver_trades(order, &body);

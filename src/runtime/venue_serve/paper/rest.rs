@@ -8,6 +8,7 @@ use super::super::order::{self, units};
 use super::super::wire::WireError;
 use super::{bad_key, Paper, FIRST_ORDER_ID};
 use crate::binance_ws::reject;
+use crate::binance_ws::sign::percent_decode;
 use crate::book::Side;
 use crate::num::MAX_UNITS;
 use crate::venue::{LocalVenue, RejectReason};
@@ -77,8 +78,9 @@ impl<V: LocalVenue> Paper<V> {
         matches!(&self.listen_key, Some((k, exp)) if k == key && now_ns < *exp)
     }
 
-    /// `GET /fapi/v1/userTrades?symbol=…&orderId=…&timestamp=…&signature=…` (REST HMAC:
-    /// the signature covers the query string before `&signature=`): the order's fills.
+    /// `GET /fapi/v1/userTrades?symbol=…&orderId=…&timestamp=…&signature=…` (the
+    /// signature, HMAC hex or percent-encoded Ed25519 base64, covers the query string
+    /// before `&signature=`): the order's fills.
     pub fn user_trades(&mut self, api_key: &str, query: &str, now_ns: u64) -> (u16, String) {
         let refuse = |e: WireError| {
             let body = json!({ "code": e.code, "msg": e.msg }).to_string();
@@ -86,12 +88,8 @@ impl<V: LocalVenue> Paper<V> {
         };
         let (signed, sig) = query.rsplit_once("&signature=").unwrap_or((query, ""));
         let key_ok = api_key == self.cfg.auth.api_key;
-        let sig_ok = self
-            .cfg
-            .auth
-            .hmac
-            .as_ref()
-            .is_some_and(|h| h.verify_hex(signed.as_bytes(), sig.as_bytes()));
+        let sig_ok = percent_decode(sig)
+            .is_some_and(|sig| super::verify(&self.cfg.auth, signed.as_bytes(), &sig));
         if !key_ok || !sig_ok {
             self.counts.bad_auth += 1;
             return refuse(if key_ok {
