@@ -1,9 +1,9 @@
 //! ccxt as a third-party client of `legcore venue serve`: the shipped carry scenario's
 //! USD-M venue (the recorded Binance BTCUSDT perp book, its latency model) is served on
 //! a random loopback port by the real binary, and ccxt.pro's binanceusdm
-//! (`tests/peers/ccxt_venue.py`) loads the market, watches its orders, places, fetches
-//! and cancels a post-only order, buys and sells at market, and is refused for a
-//! crossing post-only order and a forged signature. The server's own ledger, printed
+//! (`tests/peers/ccxt_venue.py`) loads the market, watches its orders and its position,
+//! places, fetches and cancels a post-only order, buys and sells at market, and is
+//! refused for a crossing post-only order and a forged signature. The server's own ledger, printed
 //! when it stops, must agree: flat, 20 lots traded, one bad signature.
 
 mod common;
@@ -53,6 +53,15 @@ fn ccxt_trades_against_venue_serve_and_the_ledger_agrees() {
         seen["refused"],
         serde_json::json!(["-5022", "AuthenticationError"])
     );
+    // The position as ccxt read it from ACCOUNT_UPDATE: long 0.01 after the buy, flat
+    // after the sell.
+    let positions = seen["positions"].as_array().unwrap();
+    assert_eq!(
+        positions[0],
+        serde_json::json!(["long", 0.01]),
+        "{positions:?}"
+    );
+    assert_eq!(positions.last().unwrap()[1], 0.0, "{positions:?}");
     // The book is the recorded one: the buy averaged inside the capture's range.
     let avg = seen["buy_average"].as_f64().unwrap();
     assert!((50_000.0..80_000.0).contains(&avg), "buy average {avg}");

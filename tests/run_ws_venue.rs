@@ -62,6 +62,10 @@ fn a_carry_run_trades_its_perp_leg_on_venue_serve_and_the_ledgers_agree() {
         last.insert(g["id"].as_u64().unwrap(), g.clone());
     }
     assert!(!last.is_empty(), "the run opened no group");
+    assert_eq!(
+        doc["runtime"]["position_breaks"], 0,
+        "the venue's position followed the fills the gateway delivered"
+    );
     let mut perp = Decimal::ZERO;
     for g in last.values() {
         let outcome = g["outcome"].as_str().unwrap_or_default();

@@ -201,6 +201,11 @@ fn orders_rest_fill_and_cancel_through_the_gateway_as_the_ledger_says() {
         "{k:?}"
     );
     let fees: i128 = f.iter().map(|x| x.4).sum();
+    // The fills' ACCOUNT_UPDATEs carried the position, as the gateway's fills make it.
+    d.pump(Duration::from_millis(50));
+    assert_eq!(d.gw.position_lots(), (Some(1_000), Some(1_000)));
+    let c = d.gw.counts();
+    assert_eq!((c.account_updates, c.position_rechecks), (3, 0), "{c:?}");
     d.gw.close();
     let paper = v.server.stop().unwrap();
     let ledger = &paper.venue().books()[0];
@@ -309,6 +314,17 @@ fn faulted_run(seed: u64) -> u64 {
         "fills delivered = the venue's ledger"
     );
     assert_eq!(c.lots_unrecovered, 0, "{c:?}");
+    assert_eq!(c.position_breaks, 0, "{c:?}");
+    let (venue_lots, expected) = d.gw.position_lots();
+    assert_eq!(
+        expected,
+        Some(total),
+        "the watch counted every fill delivered"
+    );
+    assert!(
+        venue_lots.is_some_and(|v| v == total) || c.position_rechecks == 0,
+        "a position read after a recheck is the ledger's: {venue_lots:?} {c:?}"
+    );
     // The plan did bite: reconnects and duplicate reports were met and handled.
     assert!(hits.get(legcore::sim::Fault::Disconnect) > 0, "{hits:?}");
     assert!(c.connects > 1 && c.duplicates > 0, "{c:?}");
@@ -637,4 +653,72 @@ fn missed_fill_recovered(ed25519: Option<&str>) {
         0,
         "every request's signature verified"
     );
+}
+
+#[test]
+fn a_trade_made_outside_the_gateway_is_rechecked_then_reported_as_a_break() {
+    // Someone else trades the account (a second client with the same key): the venue's
+    // ACCOUNT_UPDATE moves the position, no fill of this gateway explains it. After the
+    // grace it reconciles and reads the position again; the difference stays, so it
+    // reports one break, with both figures.
+    let v = venue(FaultPlan::default(), 0, RateLimits::default(), 1);
+    let mut d = Driver {
+        gw: common::paper::gateway_with(&v.server, steps(), "WATCHED", |c| {
+            c.position_grace_ms = 300;
+        }),
+        start: Instant::now(),
+        got: Vec::new(),
+    };
+    d.until(5, |g| g.contains(&Delivery::Resynced));
+    // Its own fill first: no break for that.
+    let own = oref(1);
+    d.send(new_order(
+        own,
+        OrderSide::Buy,
+        600_010,
+        100,
+        TimeInForce::Ioc,
+    ));
+    d.until(5, |g| fills(g, own).iter().map(|x| x.1).sum::<i64>() == 100);
+    d.pump(Duration::from_millis(700));
+    assert_eq!(d.gw.counts().position_rechecks, 0);
+    let mut other = Driver {
+        gw: gateway(&v, "OUTSIDER"),
+        start: Instant::now(),
+        got: Vec::new(),
+    };
+    other.until(5, |g| g.contains(&Delivery::Resynced));
+    let theirs = oref(1_000);
+    other.send(new_order(
+        theirs,
+        OrderSide::Sell,
+        599_990,
+        250,
+        TimeInForce::Ioc,
+    ));
+    other.until(5, |g| {
+        fills(g, theirs).iter().map(|x| x.1).sum::<i64>() == 250
+    });
+    let broke = Delivery::PositionBreak {
+        book: BookId::new(0),
+        venue_lots: -150,
+        expected_lots: 100,
+    };
+    d.until(5, |g| g.contains(&broke));
+    d.pump(Duration::from_millis(700));
+    assert_eq!(
+        d.got.iter().filter(|x| **x == broke).count(),
+        1,
+        "told once"
+    );
+    let c = d.gw.counts();
+    assert_eq!((c.position_rechecks, c.position_breaks), (1, 1), "{c:?}");
+    assert!(
+        c.events_unmapped >= 1,
+        "the other client's order is not ours: {c:?}"
+    );
+    d.gw.close();
+    other.gw.close();
+    let paper = v.server.stop().unwrap();
+    assert_eq!(paper.venue().books()[0].position_lots(), -150);
 }

@@ -4,6 +4,9 @@
 //! `CANCELED` → cancel ack and `EXPIRED` → expiry (both with the cumulative fill). Other
 //! execution types (`CALCULATED` liquidations, `AMENDMENT`) and other events are told
 //! apart, never mistaken for one of these. The gateway maps the client id to its order.
+//!
+//! `ACCOUNT_UPDATE` is read for one thing, the venue's position in the gateway's symbol
+//! ([`account_position`]), which the gateway holds against the fills it delivered.
 
 use serde::Deserialize;
 
@@ -49,7 +52,7 @@ pub enum EventError {
     #[error("not a user-data event: {0}")]
     Shape(String),
     /// A number that is not on the instrument's steps or out of range.
-    #[error("ORDER_TRADE_UPDATE field {field} = `{value}`: {why}")]
+    #[error("user-data event field {field} = `{value}`: {why}")]
     Field {
         /// The field.
         field: &'static str,
@@ -154,6 +157,60 @@ pub fn parse<'a>(frame: &'a str, contract: &Contract<'_>) -> Result<UserEvent<'a
         kind,
         unconverted_fee,
     })
+}
+
+#[derive(Deserialize)]
+struct RawAccount<'a> {
+    #[serde(rename = "e")]
+    event: &'a str,
+    #[serde(borrow, rename = "a")]
+    account: RawUpdate<'a>,
+}
+
+#[derive(Deserialize)]
+struct RawUpdate<'a> {
+    #[serde(borrow, default, rename = "P")]
+    positions: Vec<RawPosition<'a>>,
+}
+
+#[derive(Deserialize)]
+struct RawPosition<'a> {
+    s: &'a str,
+    pa: &'a str,
+}
+
+/// The position in `symbol` an `ACCOUNT_UPDATE` frame reports, in lots, signed (long
+/// positive): the sum over its position sides (one-way mode's `BOTH`, or hedge mode's
+/// `LONG` and negative `SHORT`). `None` when the update lists no position in `symbol`
+/// (Binance lists only the positions that changed).
+pub fn account_position(frame: &str, symbol: &str, lot: Step) -> Result<Option<i64>, EventError> {
+    let raw: RawAccount<'_> =
+        serde_json::from_str(frame).map_err(|e| EventError::Shape(e.to_string()))?;
+    if raw.event != "ACCOUNT_UPDATE" {
+        return Err(EventError::Shape(format!(
+            "{} is not ACCOUNT_UPDATE",
+            raw.event
+        )));
+    }
+    let mut total: Option<i64> = None;
+    for p in raw.account.positions.iter().filter(|p| p.s == symbol) {
+        let (neg, digits) = match p.pa.strip_prefix('-') {
+            Some(d) => (true, d),
+            None => (false, p.pa),
+        };
+        let lots = units(lot, "pa", digits)?;
+        let signed = if neg { -lots } else { lots };
+        total = total
+            .unwrap_or(0)
+            .checked_add(signed)
+            .map(Some)
+            .ok_or_else(|| EventError::Field {
+                field: "pa",
+                value: p.pa.to_owned(),
+                why: "out of range",
+            })?;
+    }
+    Ok(total)
 }
 
 /// A commission `n` in quote money as tick-lots × 10⁻⁸, rounded up.

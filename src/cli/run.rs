@@ -554,6 +554,7 @@ fn runtime_json(ran: &Ran) -> Value {
         "groups_recycled": report.recycled,
         "late_reports": report.late_reports,
         "link_events": report.link_events,
+        "position_breaks": report.position_breaks,
         "loop_pinned": report.loop_pinned,
         "md_resets": report.md_resets,
         "replay_stopped": report.feeder.stopped,
@@ -695,7 +696,7 @@ fn footer(doc: &Value) -> String {
         "runtime   {} md lines (refused per feed {}; dropped {}); waits on full rings: command {}, \
          journal {}; risk refused {} (waited for a token {}, dropped behind a refusal {}); \
          reports ignored {}; unverified fills {}; unaccounted {}; venue link events {}; \
-         group slots reused {} (reports too late for theirs {})\n\n",
+         position breaks {}; group slots reused {} (reports too late for theirs {})\n\n",
         r["md_lines"],
         refused.join(", "),
         r["feeder_dropped"],
@@ -708,6 +709,7 @@ fn footer(doc: &Value) -> String {
         r["unverified_fills"],
         r["unaccounted"],
         r["link_events"],
+        r["position_breaks"],
         r["groups_recycled"],
         r["late_reports"]
     );

@@ -7,6 +7,7 @@ use crate::group::{GroupError, LegPlan, Outcome, MAX_GROUP_LEGS};
 use crate::index::{JobId, LegIdx, VenueId};
 use crate::journal::Record;
 use crate::leg::{LegError, OrderError, OrderEvent};
+use crate::risk::KillSwitch;
 use crate::strategy::{Intent, Strategy};
 use crate::telemetry::Stage;
 use crate::venue::{Delivery, ReportKind};
@@ -27,10 +28,23 @@ impl<S: Strategy> Engine<S> {
         self.risk.set_venue_load(venue, permille);
     }
 
+    /// A venue's position no longer agrees with the fills it reported: the engine's
+    /// view of its exposure is in doubt, so it takes on no more (the kill switch goes to
+    /// reducing-only, as after an unhedged group; cancels and unwinds still go).
+    fn position_break(&mut self) {
+        self.counters.position_breaks += 1;
+        if self.risk.switch() == KillSwitch::Active {
+            self.risk.set_switch(KillSwitch::Reducing);
+        }
+    }
+
     /// A delivery from venue `venue` (pushed by its gateway at `pushed_ns`, for the
     /// fill-to-group stage): a report goes to its group.
     pub fn handle_report(&mut self, _venue: VenueId, delivery: Delivery, pushed_ns: u64, now: u64) {
         self.now = now;
+        if let Delivery::PositionBreak { .. } = delivery {
+            return self.position_break();
+        }
         let Delivery::Report { report, .. } = delivery else {
             // Connection events: the legs' request timeouts cover what was lost.
             self.counters.link_events += 1;

@@ -150,6 +150,9 @@ pub struct Counters {
     /// Connection events from the venues (connected, disconnected, resynced): the legs'
     /// request timeouts and status queries cover what a drop lost.
     pub link_events: u64,
+    /// Position breaks the venues reported: the kill switch went to reducing-only.
+    /// Should be 0.
+    pub position_breaks: u64,
     /// Commands whose job number fits no client order id (never sent; should be 0, the
     /// run checks the job range before it starts).
     pub unaccounted: u64,

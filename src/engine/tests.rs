@@ -29,6 +29,10 @@ const CFG: EngineConfig = EngineConfig {
 };
 
 fn engine() -> Engine {
+    engine_with(CFG)
+}
+
+fn engine_with(cfg: EngineConfig) -> Engine {
     let mut risk = RiskState::new(Decimal::from_i64(1_000_000));
     for _ in 0..2 {
         let limits = VenueLimits {
@@ -40,7 +44,7 @@ fn engine() -> Engine {
         };
         risk.add_venue(limits, 0).unwrap();
     }
-    Engine::new(CFG, risk, Vec::new(), NoStrategy).unwrap()
+    Engine::new(cfg, risk, Vec::new(), NoStrategy).unwrap()
 }
 
 fn job() -> Job {
@@ -180,6 +184,30 @@ fn a_report_for_no_job_is_counted_not_applied() {
     assert!(e
         .group(JobId::new(0))
         .is_some_and(|g| g.outcome().is_none()));
+}
+
+#[test]
+fn a_position_break_stops_new_risk() {
+    let cfg = EngineConfig { jobs: 2, ..CFG };
+    let mut e = engine_with(cfg);
+    e.handle_job(Prepared::new(&cfg, job()).unwrap(), 0);
+    assert_eq!(drain(&mut e, 0).len(), 2, "before it, a group starts");
+    times(&mut e);
+    let broken = Delivery::PositionBreak {
+        book: BookId::new(4),
+        venue_lots: 5,
+        expected_lots: 2,
+    };
+    e.handle_report(VenueId::new(1), broken, 0, 3);
+    let c = e.counters();
+    assert_eq!((c.position_breaks, c.link_events), (1, 0));
+    e.handle_job(Prepared::new(&cfg, job()).unwrap(), 4);
+    assert!(drain(&mut e, 4).is_empty(), "no new group after it");
+    let mut refused = false;
+    while let Some(r) = e.poll_record() {
+        refused |= matches!(r, Record::Refused { .. });
+    }
+    assert!(refused, "the job is refused, and journaled so");
 }
 
 /// Opens a one-leg buy on every market-data line, and counts what it hears.

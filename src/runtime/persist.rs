@@ -132,4 +132,8 @@ impl<G: LocalVenue> LocalVenue for Persisted<G> {
     fn records(&self) -> Vec<VenueState> {
         self.inner.records()
     }
+
+    fn ledger(&self, book: BookId) -> Option<(i64, i128)> {
+        self.inner.ledger(book)
+    }
 }

@@ -214,6 +214,9 @@ pub struct RunReport<G, S = NoStrategy> {
     pub md_lines: u64,
     /// Connection events the venues reported (connected, disconnected, resynced).
     pub link_events: u64,
+    /// Position breaks the venues' gateways reported (the kill switch went to
+    /// reducing-only). Should be 0.
+    pub position_breaks: u64,
     /// The strategy, returned for its own counters.
     pub strategy: S,
 }
@@ -623,6 +626,7 @@ fn report<G, S>(parts: Parts<S>, sides: Sides<G>) -> RunReport<G, S> {
             .collect(),
         md_lines: c.md_lines,
         link_events: c.link_events,
+        position_breaks: c.position_breaks,
         strategy: parts.strategy,
     }
 }

@@ -62,6 +62,9 @@ pub struct GatewaySpec {
     /// `binance-usdm-ws`: new orders are refused at the gateway while the venue's
     /// rate-limit use is at or above this, thousandths (1..=1000; default 900).
     pub throttle_permille: Option<u64>,
+    /// `binance-usdm-ws`: how long the venue's position may differ from the fills
+    /// before a recheck, then a break, ms (0..=600000, 0 off; default 3000).
+    pub position_grace_ms: Option<u64>,
     /// Refused: a secret belongs in a file or the environment.
     pub secret: Option<toml::Value>,
     /// HeartBtInt(108), seconds: 5..=60 (Binance's range).
@@ -281,6 +284,16 @@ impl GatewaySpec {
             }
             cfg.throttle_permille = t;
         }
+        if let Some(g) = self.position_grace_ms {
+            if g > 600_000 {
+                return Err(bad(
+                    &key("position_grace_ms"),
+                    &g.to_string(),
+                    "must be 0..=600000",
+                ));
+            }
+            cfg.position_grace_ms = g;
+        }
         Ok(cfg)
     }
 }
@@ -377,7 +390,14 @@ mod tests {
         let c = ws("private_key_env = \"P\"\nrecv_window_ms = 2000").unwrap();
         assert_eq!(c.key, WsKey::Ed25519(SecretSource::Env("P".into())));
         assert_eq!(c.recv_window_ms, 2_000);
+        assert_eq!(c.position_grace_ms, 3_000, "watched by default");
+        let c = ws("secret_env = \"S\"\nposition_grace_ms = 0").unwrap();
+        assert_eq!(c.position_grace_ms, 0);
         for (extra, key) in [
+            (
+                "secret_env = \"S\"\nposition_grace_ms = 600001",
+                "position_grace_ms",
+            ),
             ("", "secret_env"),
             ("secret_env = \"S\"\nprivate_key_env = \"P\"", "secret_env"),
             ("secret = \"plain\"", "secret"),

@@ -391,6 +391,11 @@ impl LocalVenue for SimExchange {
     fn records(&self) -> Vec<VenueState> {
         self.books.iter().map(SimVenue::state).collect()
     }
+
+    fn ledger(&self, book: BookId) -> Option<(i64, i128)> {
+        let b = self.books.get(book.index())?;
+        Some((b.position_lots(), b.cash_tl()))
+    }
 }
 
 #[cfg(test)]

@@ -83,4 +83,7 @@ pub trait LocalVenue: Gateway {
     fn changes(&self) -> u64;
     /// The records, one per book.
     fn records(&self) -> Vec<VenueState>;
+    /// `book`'s ledger from the venue's own fills: the net position in lots (+ long)
+    /// and the cash flow in tick-lots (sells +, buys −).
+    fn ledger(&self, book: BookId) -> Option<(i64, i128)>;
 }

@@ -192,6 +192,17 @@ pub enum Delivery {
     Disconnected,
     /// Every execution made before and during an outage has been delivered.
     Resynced,
+    /// The venue's own position in `book` has differed from the one its gateway's
+    /// fills add up to for longer than a reconciliation could explain: a fill the
+    /// engine never saw, or a trade made outside it. The engine takes on no new risk.
+    PositionBreak {
+        /// The book (instrument) index on the venue.
+        book: BookId,
+        /// The venue's position, lots (+ long).
+        venue_lots: i64,
+        /// What the gateway's baseline and delivered fills make it, lots.
+        expected_lots: i64,
+    },
 }
 
 #[cfg(test)]

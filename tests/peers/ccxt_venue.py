@@ -4,7 +4,8 @@ Usage: ccxt_venue.py PORT API_KEY SECRET
 
 Loads the market over REST, watches its orders on the user data stream, and over the
 WebSocket API places a post-only order (open), fetches it, cancels it, buys and sells at
-market (filled), and is refused twice: a post-only order that would take (ccxt's
+market (filled), watching the position on the stream (ACCOUNT_UPDATE), and is refused
+twice: a post-only order that would take (ccxt's
 InvalidOrder with -5022) and a request signed with a wrong secret
 (AuthenticationError from -1022). Prints one JSON line of what it saw; exits 1 with the
 reason on the first surprise.
@@ -28,7 +29,8 @@ def exchange(port, key, secret):
             "options": {
                 "fetchMarkets": {"types": ["linear"]},
                 "fetchCurrencies": False,
-                # venue serve has no positions REST (positionRisk, leverageBracket).
+                # ccxt's snapshot reads leverageBracket too, which venue serve lacks;
+                # positions come from the stream's ACCOUNT_UPDATE.
                 "watchPositions": {"fetchPositionsSnapshot": False},
             },
         }
@@ -59,14 +61,21 @@ async def watch(ex, seen, done):
             seen.setdefault(o["id"], []).append((o["status"], o["filled"]))
 
 
+async def watch_positions(ex, positions, done):
+    while not done.is_set():
+        for p in await ex.watch_positions([SYMBOL]):
+            positions.append([p["side"], p["contracts"]])
+
+
 async def main(port, key, secret):
     ex = exchange(port, key, secret)
-    seen, done = {}, asyncio.Event()
+    seen, done, positions = {}, asyncio.Event(), []
     try:
         markets = await ex.load_markets()
         m = markets[SYMBOL]
         check(m["id"] == "BTCUSDT" and m["linear"], f"market {m['id']}")
         watcher = asyncio.create_task(watch(ex, seen, done))
+        position_watcher = asyncio.create_task(watch_positions(ex, positions, done))
         await asyncio.sleep(0.5)  # the stream connects (listenKey, then the socket)
 
         rest = await ex.create_order_ws(SYMBOL, "limit", "buy", 0.2, 1000.0, {"postOnly": True})
@@ -110,8 +119,10 @@ async def main(port, key, secret):
         await until(lambda: all(s in [x[0] for x in seen.get(i, [])] for i, s in want.items()))
         for i, s in want.items():
             check(s in [x[0] for x in seen.get(i, [])], f"stream never said {i} {s}: {seen}")
+        await until(lambda: len(positions) >= 2)
         done.set()
         watcher.cancel()
+        position_watcher.cancel()
         print(
             json.dumps(
                 {
@@ -120,6 +131,7 @@ async def main(port, key, secret):
                     "buy_average": buy["average"],
                     "stream_orders": len(seen),
                     "refused": [crossing, refused],
+                    "positions": positions,
                 }
             )
         )

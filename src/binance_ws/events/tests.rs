@@ -79,3 +79,34 @@ fn acks_cancels_expiries_and_the_rest_are_told_apart() {
     ));
     assert!(matches!(parse("[]", &c), Err(EventError::Shape(_))));
 }
+
+#[test]
+fn an_account_update_gives_the_symbols_position_in_lots() {
+    let lot = Step::parse("0.001").unwrap();
+    // Binance's documented example (one-way mode), with a second symbol.
+    let frame = r#"{"e":"ACCOUNT_UPDATE","E":1564745798939,"T":1564745798938,"a":{"m":"ORDER",
+        "B":[{"a":"USDT","wb":"122624.12345678","cw":"100.12345678","bc":"50.12345678"}],
+        "P":[{"s":"BTCUSDT","pa":"-0.010","ep":"9200.0","cr":"200","up":"0.2","mt":"isolated",
+        "iw":"0.0","ps":"BOTH"},{"s":"ETHUSDT","pa":"20","ep":"6563.6","cr":"0","up":"2.4",
+        "mt":"isolated","iw":"0.0","ps":"BOTH"}]}}"#;
+    assert_eq!(account_position(frame, "BTCUSDT", lot), Ok(Some(-10)));
+    assert_eq!(account_position(frame, "ETHUSDT", lot), Ok(Some(20_000)));
+    assert_eq!(account_position(frame, "XRPUSDT", lot), Ok(None));
+    // Hedge mode: LONG and SHORT add up to the net position.
+    let hedge = r#"{"e":"ACCOUNT_UPDATE","E":1,"T":1,"a":{"m":"ORDER","B":[],"P":[
+        {"s":"BTCUSDT","pa":"0.030","ps":"LONG"},{"s":"BTCUSDT","pa":"-0.005","ps":"SHORT"}]}}"#;
+    assert_eq!(account_position(hedge, "BTCUSDT", lot), Ok(Some(25)));
+    let flat = r#"{"e":"ACCOUNT_UPDATE","E":1,"T":1,"a":{"m":"ORDER","B":[],
+        "P":[{"s":"BTCUSDT","pa":"0","ps":"BOTH"}]}}"#;
+    assert_eq!(account_position(flat, "BTCUSDT", lot), Ok(Some(0)));
+    // Off the lot, not a number, not the event: typed errors naming the field.
+    for (pa, field) in [("0.0005", "pa"), ("x", "pa"), ("--1", "pa")] {
+        let f = flat.replace(r#""pa":"0""#, &format!(r#""pa":"{pa}""#));
+        match account_position(&f, "BTCUSDT", lot) {
+            Err(EventError::Field { field: got, .. }) => assert_eq!(got, field),
+            other => panic!("{pa}: {other:?}"),
+        }
+    }
+    assert!(account_position(r#"{"e":"MARGIN_CALL","a":{}}"#, "BTCUSDT", lot).is_err());
+    assert!(account_position("[", "BTCUSDT", lot).is_err());
+}

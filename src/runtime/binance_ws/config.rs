@@ -2,7 +2,7 @@
 //! (plain TCP: on loopback `legcore venue serve`, in production a local TLS proxy, as
 //! for the FIX gateway), the paths of the API, the user data stream and REST, the
 //! symbol, where the credentials are, and the request clock's receive window, timeout,
-//! listen-key keep-alive and rate-limit throttle.
+//! listen-key keep-alive, rate-limit throttle and position watch.
 
 use crate::fix::sign::SecretSource;
 
@@ -11,7 +11,7 @@ use crate::fix::sign::SecretSource;
 pub enum WsKey {
     /// An HMAC-SHA256 secret.
     Hmac(SecretSource),
-    /// An Ed25519 private key (PKCS#8 PEM). REST reconciliation needs HMAC.
+    /// An Ed25519 private key (PKCS#8 PEM); REST requests are signed with it too.
     Ed25519(SecretSource),
 }
 
@@ -47,6 +47,12 @@ pub struct WsVenueConfig {
     /// New orders are refused at the gateway (`RateLimited`, never sent) while the
     /// venue's last reported rate-limit use is at or above this, thousandths.
     pub throttle_permille: u64,
+    /// How long the venue's position may differ from the gateway's fills before the
+    /// open orders are reconciled again, and after that before a position break is
+    /// reported, ms (`position`); 0: the position is not read or watched.
+    pub position_grace_ms: u64,
+    /// The position's REST path (`/fapi/v3/positionRisk`).
+    pub position_path: String,
 }
 
 impl WsVenueConfig {
@@ -67,6 +73,8 @@ impl WsVenueConfig {
             keepalive_ms: 30 * 60 * 1_000,
             reconnect_ms: 100,
             throttle_permille: 900,
+            position_grace_ms: 3_000,
+            position_path: "/fapi/v3/positionRisk".into(),
         }
     }
 }

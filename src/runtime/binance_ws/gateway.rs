@@ -29,6 +29,10 @@
 //!   delivered. Only then `Resynced`: the engine's view of its orders is whole again.
 //! - While disconnected, a new order or a cancel is answered at once (`Unavailable`):
 //!   it never left.
+//! - Position: the venue's position in the symbol is read at each connect
+//!   (`positionRisk`) and follows `ACCOUNT_UPDATE`; held against the fills delivered,
+//!   a lasting difference makes the gateway reconcile the open orders again, then report
+//!   [`Delivery::PositionBreak`] (`position`).
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -38,6 +42,7 @@ use serde::Deserialize;
 use super::config::{WsKey, WsVenueConfig};
 use super::link::{Received, WsLink};
 use super::orders::Orders;
+use super::position::{PositionWatch, Watch};
 use super::rest;
 use crate::binance_ws::events::{self, Contract, UserEvent};
 use crate::binance_ws::request::{Encoder, Place, Stamp, WsOrderKind, WsSide};
@@ -76,7 +81,8 @@ pub struct WsCounts {
     pub answers_unmatched: u64,
     /// Events about no order of this gateway, or another symbol.
     pub events_unmapped: u64,
-    /// Other user-data events (`ACCOUNT_UPDATE`…) and execution types.
+    /// Other user-data events (`MARGIN_CALL`…, an `ACCOUNT_UPDATE` without the
+    /// symbol) and execution types.
     pub events_other: u64,
     /// Reports dropped as already delivered (an ack or end said twice, a fill's trade
     /// id seen before).
@@ -98,6 +104,13 @@ pub struct WsCounts {
     pub lots_unrecovered: u64,
     /// Commissions in another asset than the quote (delivered as fee 0).
     pub unconverted_fees: u64,
+    /// `ACCOUNT_UPDATE`s with the symbol's position.
+    pub account_updates: u64,
+    /// Reconciliations made because the venue's position differed from the fills
+    /// delivered for the grace period.
+    pub position_rechecks: u64,
+    /// Position breaks reported (still differing after a recheck).
+    pub position_breaks: u64,
 }
 
 /// Why the gateway could not be made.
@@ -150,6 +163,7 @@ pub struct BinanceWsGateway {
     used_permille: u64,
     prune_at_ns: u64,
     redo_reconcile: bool,
+    position: PositionWatch,
     counts: WsCounts,
 }
 
@@ -205,6 +219,7 @@ impl BinanceWsGateway {
             used_permille: 0,
             prune_at_ns: PRUNE_NS,
             redo_reconcile: false,
+            position: PositionWatch::new(cfg.position_grace_ms),
             counts: WsCounts::default(),
         })
     }
@@ -222,6 +237,12 @@ impl BinanceWsGateway {
     /// The venue's clock minus the wall clock, ms, as last estimated.
     pub fn clock_offset_ms(&self) -> i64 {
         self.offset_ms
+    }
+
+    /// The venue's position as last read or updated, and what the baseline and the
+    /// fills delivered make it, lots (`None` before the first read, or unwatched).
+    pub fn position_lots(&self) -> (Option<i64>, Option<i64>) {
+        (self.position.venue_lots(), self.position.expected_lots())
     }
 
     /// Whether the API link, listen key and stream are up.
@@ -242,6 +263,11 @@ impl BinanceWsGateway {
         zero + now_ns / 1_000_000
     }
 
+    /// The venue's clock now, for a REST request.
+    fn venue_ms_now(&self) -> u64 {
+        wall_now_ms().saturating_add_signed(self.offset_ms)
+    }
+
     fn venue_ms(&mut self, now_ns: u64) -> u64 {
         self.wall_ms(now_ns).saturating_add_signed(self.offset_ms)
     }
@@ -249,6 +275,14 @@ impl BinanceWsGateway {
     fn deliver(&mut self, order: OrderRef, kind: ReportKind, detail: Option<RejectDetail>) {
         match self.orders.once(order, kind) {
             Some(mut r) => {
+                if let (ReportKind::Fill(x), Some(t)) = (kind, self.orders.get_mut(order)) {
+                    let buy = t.buy;
+                    self.position.filled(if buy {
+                        x.last_qty_lots
+                    } else {
+                        -x.last_qty_lots
+                    });
+                }
                 r.detail = detail;
                 self.deliveries.push_back(Delivery::Report {
                     book: BookId::new(0),
@@ -306,7 +340,8 @@ impl BinanceWsGateway {
                 &self.cfg.api_path,
                 CONNECT_TIMEOUT,
             )
-            && self.open_stream();
+            && self.open_stream()
+            && self.read_position();
         if !ok {
             self.counts.connect_failures += 1;
             self.close();
@@ -324,13 +359,74 @@ impl BinanceWsGateway {
         self.counts.connects += 1;
         self.keepalive_at_ns = now_ns.saturating_add(self.cfg.keepalive_ms * 1_000_000);
         self.deliveries.push_back(Delivery::Connected);
+        self.reconcile_all(now_ns);
+    }
+
+    /// Asks `order.status` of every order a reconciliation must ask about; `Resynced`
+    /// after the last answer (at once if there are none).
+    fn reconcile_all(&mut self, now_ns: u64) {
         for order in self.orders.to_reconcile() {
             if self.request(order, Method::Reconcile, now_ns) {
                 self.reconciling += 1;
             }
         }
-        if self.reconciling == 0 {
+        if self.reconciling == 0 && self.link == Link::Up {
             self.deliveries.push_back(Delivery::Resynced);
+        }
+    }
+
+    /// Reads the venue's position in the symbol (`positionRisk`, signed), after the
+    /// stream is up so no later change is missed; true if read (or not watched).
+    fn read_position(&mut self) -> bool {
+        if !self.position.is_on() {
+            return true;
+        }
+        let query = format!(
+            "symbol={}&recvWindow={}&timestamp={}",
+            self.cfg.symbol,
+            self.cfg.recv_window_ms,
+            self.venue_ms_now()
+        );
+        let sig = self.signer.sign_query(query.as_bytes());
+        let target = format!("{}?{query}&signature={sig}", self.cfg.position_path);
+        let Ok((200, body)) = self.rest("GET", &target, true) else {
+            return false;
+        };
+        match position_of(&body, &self.cfg.symbol, self.steps.1) {
+            Some(lots) => {
+                self.position.venue_says(lots);
+                true
+            }
+            None => {
+                self.counts.bad_frames += 1;
+                false
+            }
+        }
+    }
+
+    /// What the position watch asks for at `now_ns`.
+    fn watch_position(&mut self, now_ns: u64) {
+        let settled = self.link == Link::Up && self.reconciling == 0;
+        match self.position.check(now_ns, settled) {
+            Watch::Quiet => {}
+            Watch::Reconcile => {
+                // The position read again (an ACCOUNT_UPDATE may be what was lost), and
+                // every order that may hide a fill asked about.
+                self.counts.position_rechecks += 1;
+                self.read_position();
+                self.reconcile_all(now_ns);
+            }
+            Watch::Break {
+                venue_lots,
+                expected_lots,
+            } => {
+                self.counts.position_breaks += 1;
+                self.deliveries.push_back(Delivery::PositionBreak {
+                    book: BookId::new(0),
+                    venue_lots,
+                    expected_lots,
+                });
+            }
         }
     }
 
@@ -421,7 +517,8 @@ impl BinanceWsGateway {
     }
 
     fn place(&mut self, o: &crate::venue::NewOrder, now_ns: u64) {
-        self.orders.sent(o.order, o.qty_lots);
+        self.orders
+            .sent(o.order, o.qty_lots, o.side == OrderSide::Buy);
         if self.link != Link::Up {
             return self.refuse(
                 o.order,
@@ -521,6 +618,7 @@ impl Gateway for BinanceWsGateway {
         }
         self.read(now_ns);
         if self.link == Link::Up {
+            self.watch_position(now_ns);
             self.api.flush();
             self.upkeep(now_ns);
         }
@@ -559,6 +657,28 @@ fn trade_fill(t: &Trade<'_>, steps: (Step, Step), quote: &str) -> Option<(Execut
         },
         t.commission_asset != quote,
     ))
+}
+
+/// The net position in `symbol` of a `positionRisk` answer, lots (0 when it lists
+/// none: v3 lists only symbols with a position); `None` if it is not one.
+fn position_of(body: &str, symbol: &str, lot: Step) -> Option<i64> {
+    #[derive(Deserialize)]
+    struct Row<'a> {
+        symbol: &'a str,
+        #[serde(rename = "positionAmt")]
+        amount: &'a str,
+    }
+    let rows: Vec<Row<'_>> = serde_json::from_str(body).ok()?;
+    let mut total = 0i64;
+    for r in rows.iter().filter(|r| r.symbol == symbol) {
+        let (neg, digits) = match r.amount.strip_prefix('-') {
+            Some(d) => (true, d),
+            None => (false, r.amount),
+        };
+        let lots = lot.parse_units(digits.as_bytes()).ok()?;
+        total = total.checked_add(if neg { -lots } else { lots })?;
+    }
+    Some(total)
 }
 
 /// A status answer's `status` and filled lots as the venue's view.

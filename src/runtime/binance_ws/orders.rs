@@ -20,6 +20,10 @@ pub struct Tracked {
     pub filled_lots: i64,
     /// Its size, lots.
     pub qty_lots: i64,
+    /// A buy (its fills add to the position).
+    pub buy: bool,
+    /// The most lots the venue said were filled (an end's or a status's cumulative).
+    pub venue_filled: i64,
     /// Trade ids delivered.
     pub trades: Vec<u64>,
     /// The venue's order id, once known.
@@ -37,13 +41,14 @@ pub struct Orders {
 }
 
 impl Orders {
-    /// A new order of `qty_lots`, sent now.
-    pub fn sent(&mut self, order: OrderRef, qty_lots: i64) {
+    /// A new order of `qty_lots`, a buy or a sell, sent now.
+    pub fn sent(&mut self, order: OrderRef, qty_lots: i64, buy: bool) {
         self.map.insert(
             order.wire(),
             Tracked {
                 in_doubt: true,
                 qty_lots,
+                buy,
                 ..Tracked::default()
             },
         );
@@ -73,12 +78,13 @@ impl Orders {
         self.map.len()
     }
 
-    /// Orders not closed, and those queried: what a reconnect must ask about.
+    /// Orders not closed, those queried, and those the venue said filled more than the
+    /// fills delivered: what a reconciliation must ask about.
     pub fn to_reconcile(&self) -> Vec<OrderRef> {
         let mut v: Vec<OrderRef> = self
             .map
             .iter()
-            .filter(|(_, t)| !t.closed || t.queried)
+            .filter(|(_, t)| !t.closed || t.queried || t.filled_lots < t.venue_filled)
             .filter_map(|(w, _)| OrderRef::from_wire(*w).ok())
             .collect();
         v.sort_unstable_by_key(|o| o.wire());
@@ -99,9 +105,11 @@ impl Orders {
         };
         match kind {
             ReportKind::Ack => t.acked = true,
-            ReportKind::CancelAck { .. } | ReportKind::Expired { .. } | ReportKind::Reject(_) => {
+            ReportKind::CancelAck { filled_lots } | ReportKind::Expired { filled_lots } => {
                 t.closed = true;
+                t.venue_filled = t.venue_filled.max(filled_lots);
             }
+            ReportKind::Reject(_) => t.closed = true,
             _ => {}
         }
         t.in_doubt = false;
@@ -144,7 +152,7 @@ mod tests {
     fn each_report_is_delivered_once_whoever_says_it_first() {
         let mut o = Orders::default();
         let r = OrderRef::new(3, LegIdx::new(1), 0, 0).unwrap();
-        o.sent(r, 10);
+        o.sent(r, 10, true);
         assert_eq!(o.to_reconcile(), [r]);
         assert!(o.once(r, ReportKind::Ack).is_some());
         assert!(
@@ -161,7 +169,7 @@ mod tests {
         assert!(o.to_reconcile().is_empty(), "filled in full is closed");
         assert!(o.once(r, ReportKind::Expired { filled_lots: 10 }).is_none());
         let q = OrderRef::new(4, LegIdx::new(0), 0, 0).unwrap();
-        o.sent(q, 5);
+        o.sent(q, 5, true);
         let rej = ReportKind::Reject(RejectReason::Unavailable);
         assert!(o.once(q, rej).is_some());
         assert!(o
@@ -172,7 +180,7 @@ mod tests {
             .is_some());
         // Both closed: kept through one prune, forgotten at the next; an open one stays.
         let open = OrderRef::new(5, LegIdx::new(0), 0, 0).unwrap();
-        o.sent(open, 5);
+        o.sent(open, 5, true);
         assert_eq!((o.prune(), o.len()), (0, 3));
         assert_eq!((o.prune(), o.len()), (2, 1));
         assert_eq!(o.to_reconcile(), [open]);

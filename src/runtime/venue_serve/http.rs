@@ -4,7 +4,8 @@
 //! one symbol with its filters from the scenario's rules), `GET /fapi/v1/depth` (the
 //! venue's book as it stands), and the user data stream's
 //! listen key (`POST`/`PUT`/`DELETE /fapi/v1/listenKey`, keyed by `X-MBX-APIKEY`), and
-//! an order's fills (`GET /fapi/v1/userTrades`, signed), which a client reconciling
+//! the position (`GET /fapi/v3/positionRisk`, signed), an order's fills
+//! (`GET /fapi/v1/userTrades`, signed), which a client reconciling
 //! after a reconnect reads by trade id.
 //! Anything else is a 404 with Binance's error shape.
 
@@ -110,6 +111,10 @@ pub fn route<V: LocalVenue>(
         ("GET", "/fapi/v1/userTrades") => {
             let query = head.target.split_once('?').map_or("", |(_, q)| q);
             paper.user_trades(key, query, now_ns)
+        }
+        ("GET", "/fapi/v3/positionRisk") => {
+            let query = head.target.split_once('?').map_or("", |(_, q)| q);
+            paper.position_risk(key, query, now_ns)
         }
         ("POST" | "PUT", "/fapi/v1/listenKey") => match paper.listen_key(key, now_ns) {
             Some(k) => (200, serde_json::json!({ "listenKey": k }).to_string()),

@@ -4,8 +4,8 @@
 //! venue of a scenario (its recorded book replayed at the scenario's speed, or its live
 //! stream; its latency model and fault plan) behind Binance's WebSocket API
 //! (`order.place`, `order.cancel`, `order.status`, `userDataStream.*`), its user data
-//! stream (`ORDER_TRADE_UPDATE`, `listenKeyExpired`) and the REST endpoints a client
-//! needs first. Requests are
+//! stream (`ORDER_TRADE_UPDATE`, `ACCOUNT_UPDATE` with the position, `listenKeyExpired`)
+//! and the REST endpoints a client needs first. Requests are
 //! authenticated like Binance does (API key, HMAC-SHA256 or Ed25519 signature,
 //! `recvWindow`), and every answer carries the venue's rate-limit use.
 //!
@@ -16,10 +16,13 @@
 //! - `http`: the REST face and request heads.
 //! - `net`: the sockets (one thread, current-thread tokio).
 //!
+//! - `account`: the position as `ACCOUNT_UPDATE` and `positionRisk` show it.
+//!
 //! Not built: `GTC` orders that would cross (refused: the simulator rests only makers),
-//! `order.modify`, `ACCOUNT_UPDATE` (the ledger is read with [`Server::stop`]), more than
-//! one symbol per server.
+//! `order.modify`, balances and margin (`ACCOUNT_UPDATE`'s `B` is empty), more than one
+//! symbol per server.
 
+mod account;
 mod feed;
 mod http;
 mod net;

@@ -10,7 +10,8 @@
 //! order the venue never saw: `-2013`). A lost reply is an answer that never comes, as
 //! on the real venue, and a client finds out by its timeout. Every report the venue
 //! makes about an order (ack, fill, cancel, expiry) is also an `ORDER_TRADE_UPDATE` on
-//! the user data stream.
+//! the user data stream, and each fill is first an `ACCOUNT_UPDATE` with the position
+//! the simulator's ledger holds (`account`).
 //!
 //! Client order ids are the client's (any of Binance's `[.A-Z:/a-z0-9_-]{1,36}`); the
 //! simulator's [`OrderRef`]s are made here, one job per order. A `LIMIT GTC` order that
@@ -25,13 +26,15 @@
 //! counted per fixed window and reported in every answer's `rateLimits`; a request over
 //! a limit is refused with `-1003` (status 429) and not acted on.
 //!
-//! The REST face (`depth`, `listenKey`, `userTrades`, `exchangeInfo`) is in [`rest`].
+//! The REST face (`depth`, `listenKey`, `userTrades`, `positionRisk`, `exchangeInfo`) is
+//! in [`rest`].
 
 use std::collections::HashMap;
 
 use ed25519_dalek::{Signature, Verifier, VerifyingKey};
 use serde_json::{json, Value};
 
+use super::account::{self, Position};
 use super::order::{self, Order};
 use super::wire::{self, ApiRequest, LimitUse, WireError};
 use crate::binance_ws::reject;
@@ -550,7 +553,7 @@ impl<V: LocalVenue> Paper<V> {
                     self.down = false;
                     out.push(Out::Up);
                 }
-                Delivery::Resynced => {}
+                Delivery::Resynced | Delivery::PositionBreak { .. } => {}
             }
         }
         // Answered with the order as it stands after every report due now (an IOC's
@@ -585,6 +588,13 @@ impl<V: LocalVenue> Paper<V> {
         }
         let now_ms = self.epoch_ms(now_ns);
         let fill = self.apply(i, r.kind, now_ms);
+        if let (Some(x), Some(p)) = (fill, self.position()) {
+            // Binance says the position first, then the order's trade.
+            let at_ms = self.cfg.epoch_ms_at_zero + x.at_ns / 1_000_000;
+            out.push(Out::Event(account::update_event(
+                &self.cfg, p, now_ms, at_ms,
+            )));
+        }
         if let Some(event) = order::event(&self.cfg, i, &self.orders[i], r.kind, fill, now_ms) {
             out.push(Out::Event(event));
         }
@@ -621,6 +631,12 @@ impl<V: LocalVenue> Paper<V> {
             _ => None,
         };
         self.ready.push((p, refusal));
+    }
+
+    /// The position in the venue's book, from the simulator's ledger.
+    pub(super) fn position(&self) -> Option<Position> {
+        let (lots, cash_tl) = self.exchange.ledger(BookId::new(0))?;
+        Some(Position { lots, cash_tl })
     }
 
     /// A refused order is no order: its client id may be used again.

@@ -143,6 +143,7 @@ impl BinanceWsGateway {
                 self.lost(now_ns);
                 return;
             }
+            Ok(UserEvent::Other("ACCOUNT_UPDATE")) => return self.on_account(text),
             Ok(UserEvent::Other(_) | UserEvent::OtherExecution(_)) => {
                 self.counts.events_other += 1;
                 return;
@@ -158,6 +159,18 @@ impl BinanceWsGateway {
         }
     }
 
+    /// An `ACCOUNT_UPDATE`: the venue's position in the symbol, if it lists it.
+    fn on_account(&mut self, text: &str) {
+        match events::account_position(text, &self.cfg.symbol, self.steps.1) {
+            Ok(Some(lots)) => {
+                self.counts.account_updates += 1;
+                self.position.venue_says(lots);
+            }
+            Ok(None) => self.counts.events_other += 1,
+            Err(_) => self.counts.bad_frames += 1,
+        }
+    }
+
     /// A status answer: deliver what the venue knows and the engine does not (ack,
     /// missed fills by trade id, the end), then the status if the engine asked.
     fn reconcile(&mut self, order: OrderRef, status: &str, filled: i64, venue_id: u64) {
@@ -165,6 +178,7 @@ impl BinanceWsGateway {
             return;
         };
         t.venue_id = Some(venue_id);
+        t.venue_filled = t.venue_filled.max(filled);
         let (behind, queried) = (filled > t.filled_lots, t.queried);
         t.queried = false;
         self.deliver(order, ReportKind::Ack, None);
@@ -241,10 +255,6 @@ impl BinanceWsGateway {
         }
         let got = self.orders.get_mut(order).map_or(filled, |t| t.filled_lots);
         self.counts.lots_unrecovered += u64::try_from(filled - got).unwrap_or(0);
-    }
-
-    fn venue_ms_now(&self) -> u64 {
-        wall_now_ms().saturating_add_signed(self.offset_ms)
     }
 
     fn deliver_trades(&mut self, order: OrderRef, body: &str) {

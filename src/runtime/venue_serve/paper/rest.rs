@@ -1,9 +1,10 @@
-//! The REST face of [`Paper`] and its listen keys: `depth`, `listenKey`, `userTrades`
-//! and `exchangeInfo`, answered from the simulator's book and records (the WebSocket
+//! The REST face of [`Paper`] and its listen keys: `depth`, `listenKey`, `userTrades`,
+//! `positionRisk` and `exchangeInfo`, answered from the simulator's book and records (the WebSocket
 //! API's requests are in the parent module).
 
 use serde_json::{json, Value};
 
+use super::super::account;
 use super::super::order::{self, units};
 use super::super::wire::WireError;
 use super::{bad_key, Paper, FIRST_ORDER_ID};
@@ -78,10 +79,15 @@ impl<V: LocalVenue> Paper<V> {
         matches!(&self.listen_key, Some((k, exp)) if k == key && now_ns < *exp)
     }
 
-    /// `GET /fapi/v1/userTrades?symbol=…&orderId=…&timestamp=…&signature=…` (the
-    /// signature, HMAC hex or percent-encoded Ed25519 base64, covers the query string
-    /// before `&signature=`): the order's fills.
-    pub fn user_trades(&mut self, api_key: &str, query: &str, now_ns: u64) -> (u16, String) {
+    /// A signed REST query's parameters after its key, signature (HMAC hex or
+    /// percent-encoded Ed25519 base64 over the query before `&signature=`) and
+    /// timestamp are checked; the refusal's status and body otherwise.
+    fn signed_query<'q>(
+        &mut self,
+        api_key: &str,
+        query: &'q str,
+        now_ns: u64,
+    ) -> Result<&'q str, (u16, String)> {
         let refuse = |e: WireError| {
             let body = json!({ "code": e.code, "msg": e.msg }).to_string();
             (e.status, body)
@@ -92,24 +98,34 @@ impl<V: LocalVenue> Paper<V> {
             .is_some_and(|sig| super::verify(&self.cfg.auth, signed.as_bytes(), &sig));
         if !key_ok || !sig_ok {
             self.counts.bad_auth += 1;
-            return refuse(if key_ok {
+            return Err(refuse(if key_ok {
                 WireError::bad(-1022, "Signature for this request is not valid.")
             } else {
                 bad_key()
-            });
+            }));
         }
-        let param = |name: &str| {
-            signed
-                .split('&')
-                .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
-        };
-        let ts = param("timestamp").and_then(|t| t.parse::<u64>().ok());
+        let ts = param(signed, "timestamp").and_then(|t| t.parse::<u64>().ok());
         let now_ms = self.epoch_ms(now_ns);
         if ts.is_none_or(|t| t > now_ms + 1_000 || now_ms.saturating_sub(t) > 5_000) {
             self.counts.clock_skew += 1;
             let (code, msg) = reject::code(RejectReason::ClockSkew);
-            return refuse(WireError::bad(code, msg));
+            return Err(refuse(WireError::bad(code, msg)));
         }
+        Ok(signed)
+    }
+
+    /// `GET /fapi/v1/userTrades?symbol=…&orderId=…&timestamp=…&signature=…`: the
+    /// order's fills.
+    pub fn user_trades(&mut self, api_key: &str, query: &str, now_ns: u64) -> (u16, String) {
+        let signed = match self.signed_query(api_key, query, now_ns) {
+            Ok(s) => s,
+            Err(refused) => return refused,
+        };
+        let refuse = |e: WireError| {
+            let body = json!({ "code": e.code, "msg": e.msg }).to_string();
+            (e.status, body)
+        };
+        let param = |name: &str| param(signed, name);
         let i = param("orderId")
             .and_then(|t| t.parse::<u64>().ok())
             .and_then(|id| id.checked_sub(FIRST_ORDER_ID))
@@ -125,6 +141,22 @@ impl<V: LocalVenue> Paper<V> {
             .map(|f| order::trade_json(&self.cfg, i, o, f))
             .collect();
         (200, Value::Array(trades).to_string())
+    }
+
+    /// `GET /fapi/v3/positionRisk?timestamp=…&signature=…` (signed): the position in
+    /// the venue's symbol, from the simulator's ledger.
+    pub fn position_risk(&mut self, api_key: &str, query: &str, now_ns: u64) -> (u16, String) {
+        if let Err(refused) = self.signed_query(api_key, query, now_ns) {
+            return refused;
+        }
+        let now_ms = self.epoch_ms(now_ns);
+        match self.position() {
+            Some(p) => (
+                200,
+                account::position_risk(&self.cfg, p, now_ms).to_string(),
+            ),
+            None => (200, "[]".into()),
+        }
     }
 
     /// `GET /fapi/v1/exchangeInfo`: the symbol with its filters.
@@ -185,4 +217,11 @@ impl<V: LocalVenue> Paper<V> {
         })
         .to_string()
     }
+}
+
+/// The value of `name` in a query string.
+fn param<'q>(query: &'q str, name: &str) -> Option<&'q str> {
+    query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
 }
