@@ -23,6 +23,8 @@ use std::time::{Duration, Instant};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use legcore::runtime::ship::{read_stream, ship, ship_observed, ShipConfig};
 
+mod common;
+
 const LINES: u64 = 5_000;
 
 struct Nats(Child, u16);
@@ -183,18 +185,7 @@ fn lag(dir: &std::path::Path, port: u16, per_ms: u64) {
         let at = acked[seq].expect("every line acknowledged");
         h.saturating_record(at.saturating_duration_since(written[seq]).as_nanos() as u64);
     }
-    let us = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
-    println!(
-        "PCTL ship/lag_{}_lines_per_s  p50 {:.1} us  p90 {:.1}  p99 {:.1}  p99.9 {:.1}  \
-         max {:.1}  (n={})",
-        per_ms * 1000,
-        us(0.5),
-        us(0.9),
-        us(0.99),
-        us(0.999),
-        h.max() as f64 / 1000.0,
-        h.len()
-    );
+    common::print_us(&format!("ship/lag_{}_lines_per_s", per_ms * 1000), &h);
 }
 
 criterion_group!(benches, bench);

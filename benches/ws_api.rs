@@ -212,17 +212,7 @@ fn loopback(c: &mut Criterion) {
     for _ in 0..common::round_trips() {
         h.saturating_record(round_trip(&mut gw, &clock, &mut job).as_nanos() as u64);
     }
-    let us = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
-    println!(
-        "PCTL ws_api/order_to_ack_loopback/hmac  p50 {:.1} us  p90 {:.1}  p99 {:.1}  \
-         p99.9 {:.1}  max {:.1}  (n={})",
-        us(0.5),
-        us(0.9),
-        us(0.99),
-        us(0.999),
-        h.max() as f64 / 1000.0,
-        h.len()
-    );
+    common::print_us("ws_api/order_to_ack_loopback/hmac", &h);
     gw.close();
     server.stop();
 }

@@ -90,3 +90,18 @@ where
     }
     report(name, &h);
 }
+
+/// Prints one `PCTL` line of a histogram of nanoseconds in microseconds: name, p50,
+/// p90, p99, p99.9, max and the count.
+pub fn print_us(name: &str, h: &Histogram<u64>) {
+    let us = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
+    println!(
+        "PCTL {name}  p50 {:.1} us  p90 {:.1}  p99 {:.1}  p99.9 {:.1}  max {:.1}  (n={})",
+        us(0.5),
+        us(0.9),
+        us(0.99),
+        us(0.999),
+        h.max() as f64 / 1000.0,
+        h.len()
+    );
+}
