@@ -6,7 +6,8 @@
 //! apart, never mistaken for one of these. The gateway maps the client id to its order.
 //!
 //! `ACCOUNT_UPDATE` is read for one thing, the venue's position in the gateway's symbol
-//! ([`account_position`]), which the gateway holds against the fills it delivered.
+//! ([`account_position`]; [`position_risk`] reads the same from REST), which the gateway
+//! holds against the fills it delivered.
 
 use serde::Deserialize;
 
@@ -194,23 +195,48 @@ pub fn account_position(frame: &str, symbol: &str, lot: Step) -> Result<Option<i
     }
     let mut total: Option<i64> = None;
     for p in raw.account.positions.iter().filter(|p| p.s == symbol) {
-        let (neg, digits) = match p.pa.strip_prefix('-') {
-            Some(d) => (true, d),
-            None => (false, p.pa),
-        };
-        let lots = units(lot, "pa", digits)?;
-        let signed = if neg { -lots } else { lots };
-        total = total
+        let sum = total
             .unwrap_or(0)
-            .checked_add(signed)
-            .map(Some)
-            .ok_or_else(|| EventError::Field {
-                field: "pa",
-                value: p.pa.to_owned(),
-                why: "out of range",
-            })?;
+            .checked_add(signed_lots(lot, "pa", p.pa)?);
+        total = Some(sum.ok_or_else(|| EventError::Field {
+            field: "pa",
+            value: p.pa.to_owned(),
+            why: "out of range",
+        })?);
     }
     Ok(total)
+}
+
+/// The net position in `symbol` of a `GET /fapi/v3/positionRisk` answer, in lots
+/// signed as [`account_position`]'s (0 when it lists none: v3 lists only symbols with a
+/// position).
+pub fn position_risk(body: &str, symbol: &str, lot: Step) -> Result<i64, EventError> {
+    #[derive(Deserialize)]
+    struct Row<'a> {
+        symbol: &'a str,
+        #[serde(rename = "positionAmt")]
+        amount: &'a str,
+    }
+    let rows: Vec<Row<'_>> =
+        serde_json::from_str(body).map_err(|e| EventError::Shape(e.to_string()))?;
+    rows.iter()
+        .filter(|r| r.symbol == symbol)
+        .try_fold(0i64, |total, r| {
+            let lots = signed_lots(lot, "positionAmt", r.amount)?;
+            total.checked_add(lots).ok_or_else(|| EventError::Field {
+                field: "positionAmt",
+                value: r.amount.to_owned(),
+                why: "out of range",
+            })
+        })
+}
+
+/// A position amount (`-0.010`) in whole lots, signed.
+fn signed_lots(lot: Step, field: &'static str, text: &str) -> Result<i64, EventError> {
+    match text.strip_prefix('-') {
+        Some(digits) => Ok(-units(lot, field, digits)?),
+        None => units(lot, field, text),
+    }
 }
 
 /// A commission `n` in quote money as tick-lots × 10⁻⁸, rounded up.

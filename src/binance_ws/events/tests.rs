@@ -110,3 +110,31 @@ fn an_account_update_gives_the_symbols_position_in_lots() {
     assert!(account_position(r#"{"e":"MARGIN_CALL","a":{}}"#, "BTCUSDT", lot).is_err());
     assert!(account_position("[", "BTCUSDT", lot).is_err());
 }
+
+#[test]
+fn a_position_risk_answer_gives_the_symbols_net_position() {
+    let lot = Step::parse("0.001").unwrap();
+    assert_eq!(
+        position_risk("[]", "BTCUSDT", lot),
+        Ok(0),
+        "v3 lists no flat symbol"
+    );
+    let body = r#"[{"symbol":"BTCUSDT","positionSide":"BOTH","positionAmt":"-0.250",
+        "entryPrice":"60000.0"},{"symbol":"ETHUSDT","positionSide":"BOTH","positionAmt":"3"}]"#;
+    assert_eq!(position_risk(body, "BTCUSDT", lot), Ok(-250));
+    let hedge = r#"[{"symbol":"BTCUSDT","positionSide":"LONG","positionAmt":"0.1"},
+        {"symbol":"BTCUSDT","positionSide":"SHORT","positionAmt":"-0.04"}]"#;
+    assert_eq!(position_risk(hedge, "BTCUSDT", lot), Ok(60));
+    let off = r#"[{"symbol":"BTCUSDT","positionAmt":"0.0001"}]"#;
+    assert!(matches!(
+        position_risk(off, "BTCUSDT", lot),
+        Err(EventError::Field {
+            field: "positionAmt",
+            ..
+        })
+    ));
+    assert!(matches!(
+        position_risk("{}", "BTCUSDT", lot),
+        Err(EventError::Shape(_))
+    ));
+}

@@ -392,12 +392,12 @@ impl BinanceWsGateway {
         let Ok((200, body)) = self.rest("GET", &target, true) else {
             return false;
         };
-        match position_of(&body, &self.cfg.symbol, self.steps.1) {
-            Some(lots) => {
+        match events::position_risk(&body, &self.cfg.symbol, self.steps.1) {
+            Ok(lots) => {
                 self.position.venue_says(lots);
                 true
             }
-            None => {
+            Err(_) => {
                 self.counts.bad_frames += 1;
                 false
             }
@@ -657,28 +657,6 @@ fn trade_fill(t: &Trade<'_>, steps: (Step, Step), quote: &str) -> Option<(Execut
         },
         t.commission_asset != quote,
     ))
-}
-
-/// The net position in `symbol` of a `positionRisk` answer, lots (0 when it lists
-/// none: v3 lists only symbols with a position); `None` if it is not one.
-fn position_of(body: &str, symbol: &str, lot: Step) -> Option<i64> {
-    #[derive(Deserialize)]
-    struct Row<'a> {
-        symbol: &'a str,
-        #[serde(rename = "positionAmt")]
-        amount: &'a str,
-    }
-    let rows: Vec<Row<'_>> = serde_json::from_str(body).ok()?;
-    let mut total = 0i64;
-    for r in rows.iter().filter(|r| r.symbol == symbol) {
-        let (neg, digits) = match r.amount.strip_prefix('-') {
-            Some(d) => (true, d),
-            None => (false, r.amount),
-        };
-        let lots = lot.parse_units(digits.as_bytes()).ok()?;
-        total = total.checked_add(if neg { -lots } else { lots })?;
-    }
-    Some(total)
 }
 
 /// A status answer's `status` and filled lots as the venue's view.

@@ -88,17 +88,13 @@ impl<V: LocalVenue> Paper<V> {
         query: &'q str,
         now_ns: u64,
     ) -> Result<&'q str, (u16, String)> {
-        let refuse = |e: WireError| {
-            let body = json!({ "code": e.code, "msg": e.msg }).to_string();
-            (e.status, body)
-        };
         let (signed, sig) = query.rsplit_once("&signature=").unwrap_or((query, ""));
         let key_ok = api_key == self.cfg.auth.api_key;
         let sig_ok = percent_decode(sig)
             .is_some_and(|sig| super::verify(&self.cfg.auth, signed.as_bytes(), &sig));
         if !key_ok || !sig_ok {
             self.counts.bad_auth += 1;
-            return Err(refuse(if key_ok {
+            return Err(refusal(if key_ok {
                 WireError::bad(-1022, "Signature for this request is not valid.")
             } else {
                 bad_key()
@@ -109,7 +105,7 @@ impl<V: LocalVenue> Paper<V> {
         if ts.is_none_or(|t| t > now_ms + 1_000 || now_ms.saturating_sub(t) > 5_000) {
             self.counts.clock_skew += 1;
             let (code, msg) = reject::code(RejectReason::ClockSkew);
-            return Err(refuse(WireError::bad(code, msg)));
+            return Err(refusal(WireError::bad(code, msg)));
         }
         Ok(signed)
     }
@@ -121,10 +117,6 @@ impl<V: LocalVenue> Paper<V> {
             Ok(s) => s,
             Err(refused) => return refused,
         };
-        let refuse = |e: WireError| {
-            let body = json!({ "code": e.code, "msg": e.msg }).to_string();
-            (e.status, body)
-        };
         let param = |name: &str| param(signed, name);
         let i = param("orderId")
             .and_then(|t| t.parse::<u64>().ok())
@@ -132,7 +124,7 @@ impl<V: LocalVenue> Paper<V> {
             .and_then(|i| usize::try_from(i).ok())
             .filter(|&i| i < self.orders.len());
         let Some(i) = i else {
-            return refuse(WireError::bad(-2013, "Order does not exist."));
+            return refusal(WireError::bad(-2013, "Order does not exist."));
         };
         let o = &self.orders[i];
         let trades: Vec<Value> = o
@@ -224,4 +216,10 @@ fn param<'q>(query: &'q str, name: &str) -> Option<&'q str> {
     query
         .split('&')
         .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
+}
+
+/// A refusal as a REST answer: its status and `{"code", "msg"}` body.
+fn refusal(e: WireError) -> (u16, String) {
+    let body = json!({ "code": e.code, "msg": e.msg }).to_string();
+    (e.status, body)
 }
