@@ -122,6 +122,43 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3_000))]
+    /// Books of real magnitudes, where every figure takes the 64-bit path: exact against
+    /// the 256-bit reference, with thresholds anywhere and on the value itself.
+    #[test]
+    fn real_magnitudes_take_the_64_bit_path_exactly(
+        bid in 1_000i64..=10_000_000,
+        gap in 1i64..=1_000,
+        step in 1i64..=100,
+        bid_sizes in prop::collection::vec(1i64..=1_000_000, 1..24),
+        ask_sizes in prop::collection::vec(1i64..=1_000_000, 1..24),
+        qty in 1i64..=20_000_000,
+        notional in 1i128..=1_000_000_000_000,
+        use_limit in threshold(),
+        market_ok in threshold(),
+        sell in any::<bool>(),
+    ) {
+        let ask = bid + gap;
+        let bids = levels(bid, step.min(bid / 32).max(1), &bid_sizes, false);
+        let asks = levels(ask, step, &ask_sizes, true);
+        let mut ladder = Ladder::new(32, 32);
+        ladder.apply_snapshot(&bids, &asks, 1, Depth::Complete).unwrap();
+        let side = if sell { OrderSide::Sell } else { OrderSide::Buy };
+        let t = Thresholds { use_limit_bps: use_limit, market_ok_bps: market_ok };
+        let w = walk_qty(&ladder, side, qty).unwrap();
+        check(&w, bid, ask, &t)?;
+        check(&walk_notional(&ladder, side, notional).unwrap(), bid, ask, &t)?;
+        let at = expected_slippage(&w, bid, ask).saturating_abs();
+        let bit = Ratio::DELTA;
+        let (up, down) = (at.saturating_add(bit), at.saturating_sub(bit));
+        for (a, b) in [(at, up), (down, at), (up, up)] {
+            let t = Thresholds { use_limit_bps: a, market_ok_bps: b };
+            check(&w, bid, ask, &t)?;
+        }
+    }
+}
+
 /// A slippage of exactly 1 bps against thresholds of exactly 1 bps: `1 < 1` is false.
 #[test]
 fn a_slippage_equal_to_the_threshold_is_not_below_it() {

@@ -95,6 +95,8 @@ pub struct Metrics {
 /// A bps figure, `num × 2^64 / den` in `Ratio` bits truncated toward zero, not divided yet.
 #[derive(Debug, Clone, Copy)]
 enum Quotient {
+    /// `num / den` with `den > 0`, operands that fit in `i64` (any real book).
+    Small { num: i64, den: i64 },
     /// `num / den` with `den > 0`.
     Lazy { num: i128, den: i128 },
     /// Already a value (an empty fill's 10⁴, or a slippage that needed 256 bits).
@@ -104,24 +106,35 @@ enum Quotient {
 impl Quotient {
     #[inline]
     fn value(self) -> Ratio {
-        match self {
-            Quotient::Lazy { num, den } => {
-                ratio(num, den).unwrap_or(if num < 0 { Ratio::MIN } else { Ratio::MAX })
-            }
-            Quotient::Value(r) => r,
-        }
+        let (num, den) = match self {
+            Quotient::Small { num, den } => (i128::from(num), i128::from(den)),
+            Quotient::Lazy { num, den } => (num, den),
+            Quotient::Value(r) => return r,
+        };
+        ratio(num, den).unwrap_or(if num < 0 { Ratio::MIN } else { Ratio::MAX })
     }
 
     /// `|self| < t`, exactly as comparing the truncated value would decide: for an
     /// integer `t` (a `Ratio`'s bits), `floor(y) < t ⇔ y < t`, so with `y = |num| × 2^64 /
-    /// den` the comparison is `|num| × 2^64 < t × den`, with no division when both sides
-    /// fit in `u128`.
-    #[inline]
+    /// den` the comparison is `|num| × 2^64 < t × den`, made without division. The
+    /// 64-bit case is inlined; the others are out of line.
+    #[inline(always)]
     fn abs_below(self, t: Ratio) -> bool {
+        match (self, u128::try_from(t.to_bits())) {
+            (Quotient::Small { num, den }, Ok(t_bits)) => {
+                small_below(num.unsigned_abs(), den, t_bits)
+            }
+            _ => self.abs_below_wide(t),
+        }
+    }
+
+    /// [`abs_below`](Self::abs_below) for 128-bit operands, values and negative `t`.
+    #[inline(never)]
+    fn abs_below_wide(self, t: Ratio) -> bool {
+        let Ok(t_bits) = u128::try_from(t.to_bits()) else {
+            return false;
+        };
         if let Quotient::Lazy { num, den } = self {
-            let Ok(t_bits) = u128::try_from(t.to_bits()) else {
-                return false;
-            };
             let (n, d) = (num.unsigned_abs(), den.unsigned_abs());
             // Bit lengths summing to at most 128: `t_bits × d` fits (no checked multiply).
             let fits = (256 - t_bits.leading_zeros() - d.leading_zeros()) <= 128;
@@ -131,6 +144,19 @@ impl Quotient {
         }
         self.value().saturating_abs() < t
     }
+}
+
+/// `n × 2^64 < t_bits × den` with 64-bit operands and two 64 × 64 → 128 products: with
+/// `t_bits = hi × 2^64 + lo`, `P = hi × den` and `Q = lo × den`, the right side is
+/// `P × 2^64 + Q`, and for an integer `n` that exceeds `n × 2^64` exactly when
+/// `n < P + ⌈Q / 2^64⌉`. `P < 2^127` and `⌈Q / 2^64⌉ ≤ 2^64`: no overflow.
+#[inline]
+fn small_below(n: u64, den: i64, t_bits: u128) -> bool {
+    let d = u128::from(den.unsigned_abs());
+    let (hi, lo) = (t_bits >> 64, t_bits & u128::from(u64::MAX));
+    let q = lo * d;
+    let q_up = (q >> 64) + u128::from(q as u64 != 0);
+    u128::from(n) < hi * d + q_up
 }
 
 const BPS: i128 = 10_000;
@@ -160,15 +186,11 @@ impl Metrics {
     /// Metrics of `walk` against best bid and ask in ticks (`bid < ask`, both > 0).
     #[inline]
     pub fn compute(walk: &Walk, bid_ticks: i64, ask_ticks: i64, t: &Thresholds) -> Metrics {
-        let m2 = i128::from(bid_ticks) + i128::from(ask_ticks);
-        let spread = Quotient::Lazy {
-            num: 2 * BPS * i128::from(ask_ticks - bid_ticks),
-            den: m2,
-        };
+        let spread = spread(bid_ticks, ask_ticks);
         let slippage = if walk.is_empty() {
             Quotient::Value(Ratio::from_num(BPS))
         } else {
-            slippage(walk, m2)
+            slippage(walk, bid_ticks, ask_ticks)
         };
         let sufficient = walk.depth_sufficient();
         let recommendation = if !sufficient {
@@ -224,14 +246,49 @@ impl PartialEq for Metrics {
 
 impl Eq for Metrics {}
 
-/// `±10⁴ × (2·N·qd − m2·qn) / (m2·qn)`: the average `N·qd/qn` against the mid `m2/2`, as
-/// its operands when they fit in `i128` (any real book), else divided in 256 bits.
+/// `2 × 10⁴ × (ask − bid) / (bid + ask)`, in `i64` when the numerator fits.
 #[inline]
-fn slippage(w: &Walk, m2: i128) -> Quotient {
+fn spread(bid_ticks: i64, ask_ticks: i64) -> Quotient {
+    // Both are positive: the difference fits.
+    let diff = ask_ticks - bid_ticks;
+    match (
+        diff.checked_mul(2 * BPS as i64),
+        bid_ticks.checked_add(ask_ticks),
+    ) {
+        (Some(num), Some(den)) => Quotient::Small { num, den },
+        _ => Quotient::Lazy {
+            num: 2 * BPS * i128::from(diff),
+            den: i128::from(bid_ticks) + i128::from(ask_ticks),
+        },
+    }
+}
+
+/// [`slippage`]'s operands in `i64`, when every product fits (any real book's quantity
+/// walk: notionals of ~2^40 tick-lots); `None` sends it to the wider paths.
+#[inline]
+fn slippage_small(w: &Walk, bid_ticks: i64, ask_ticks: i64, sign: i64) -> Option<Quotient> {
+    let n = i64::try_from(w.notional_tl).ok()?;
+    let qn = i64::try_from(w.qty_num).ok()?;
+    let m2 = bid_ticks.checked_add(ask_ticks)?;
+    let a = n.checked_mul(w.qty_den.checked_mul(2)?)?;
+    let b = m2.checked_mul(qn)?;
+    let num = a.checked_sub(b)?.checked_mul(BPS as i64 * sign)?;
+    Some(Quotient::Small { num, den: b })
+}
+
+/// `±10⁴ × (2·N·qd − m2·qn) / (m2·qn)`: the average `N·qd/qn` against the mid `m2/2`, as
+/// its operands when they fit in `i64` or `i128` (any real book), else divided in 256
+/// bits.
+#[inline]
+fn slippage(w: &Walk, bid_ticks: i64, ask_ticks: i64) -> Quotient {
     let sign: i128 = match w.side {
         OrderSide::Buy => 1,
         OrderSide::Sell => -1,
     };
+    if let Some(q) = slippage_small(w, bid_ticks, ask_ticks, sign as i64) {
+        return q;
+    }
+    let m2 = i128::from(bid_ticks) + i128::from(ask_ticks);
     let qd2 = 2 * i128::from(w.qty_den);
     // Bit lengths bound the products: both under 2^112, their difference is under 2^113
     // and times 10⁴ (< 2^14) under 2^127, so nothing below can overflow. Four

@@ -69,112 +69,129 @@ pub fn walk_qty(ladder: &Ladder, side: OrderSide, qty_lots: i64) -> Result<Walk,
         return Err(WalkError::QtyRange(qty_lots));
     }
     let (keys, sizes, truncated) = ladder.raw_side(side.takes_from());
-    let (whole, partial_lots) = levels_for(sizes, qty_lots);
-    // Levels [first..] (best last) are taken whole; the one below them, partly.
-    let first = keys.len() - whole;
-    let mut notional = sum_products(&keys[first..], &sizes[first..], qty_lots);
-    let (mut used, mut worst_key) = (whole as u32, keys.get(first).copied().unwrap_or(0));
-    let mut filled = qty_lots;
-    if partial_lots > 0 {
-        // `levels_for` only reports a partial level when one exists below `first`.
-        let k = keys[first - 1];
-        notional += i128::from(k) * i128::from(partial_lots);
-        used += 1;
-        worst_key = k;
-    } else if whole == keys.len() {
-        filled = sizes.iter().sum::<i64>().min(qty_lots);
-    }
-    let rem = qty_lots - filled;
+    let t = take(keys, sizes, qty_lots);
     let sign = sign_of(side);
+    let rem = qty_lots - t.filled;
     Ok(Walk {
         side,
-        qty_num: i128::from(filled),
+        qty_num: i128::from(t.filled),
         qty_den: 1,
-        notional_tl: notional * i128::from(sign),
-        worst_ticks: worst_key * sign,
-        levels_used: used,
+        notional_tl: t.notional * i128::from(sign),
+        worst_ticks: t.worst_key * sign,
+        levels_used: t.used,
         shortfall_lots: rem,
         shortfall_tl: 0,
         reached_unknown: rem > 0 && truncated,
     })
 }
 
-/// From the best end of `sizes` (the last element): how many levels a walk for
-/// `qty_lots` takes whole, and how many lots it takes from the next one (0 if none).
-/// Only a running sum of sizes sits on the loop's critical path; the price products are
-/// summed afterwards, independently, by [`sum_products`]. Four levels are summed before
-/// each test, so the loop's one branch runs a quarter as often; the four in which the
-/// target is reached are then gone through one by one.
-#[inline]
-fn levels_for(sizes: &[i64], qty_lots: i64) -> (usize, i64) {
-    let mut cum = 0i64;
-    let mut n = 0usize;
-    let mut chunks = sizes.rchunks_exact(4);
-    for c in &mut chunks {
-        // cum < qty_lots ≤ 10^15 and each size ≤ 10^15: no overflow.
-        let four = c[0] + c[1] + c[2] + c[3];
-        if cum + four >= qty_lots {
-            return one_by_one(c, cum, n, qty_lots).unwrap_or((n + 4, 0));
-        }
-        cum += four;
-        n += 4;
-    }
-    let rest = chunks.remainder();
-    one_by_one(rest, cum, n, qty_lots).unwrap_or((sizes.len(), 0))
+/// What a quantity walk took from one side, in keys (see [`walk_qty`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Take {
+    /// Lots taken: the target, or the whole side when it is shorter.
+    filled: i64,
+    /// `Σ key × lots taken`.
+    notional: i128,
+    /// Key of the last level touched; 0 if none.
+    worst_key: i64,
+    /// Levels touched.
+    used: u32,
 }
 
-/// [`levels_for`] over `sizes` (best last), `n` levels and `cum` lots already taken;
-/// `None` if the target is not reached in them.
+/// Takes `qty_lots` from the best end of a side (keys and sizes ascending, best last).
+///
+/// A side's keys share one sign, so every partial sum of `key × lots` is bounded by
+/// `max |key| × qty_lots`, and the largest magnitude is at one end (the best bid, the
+/// farthest ask). When that bound fits in `i64` (any real book: ~2^20 ticks × 2^30 lots)
+/// the walk is one `i64` loop ([`take_i64`]); otherwise the same walk in `i128`
+/// ([`take_i128`]).
 #[inline]
-fn one_by_one(sizes: &[i64], mut cum: i64, n: usize, qty_lots: i64) -> Option<(usize, i64)> {
-    for (i, &s) in sizes.iter().rev().enumerate() {
-        if cum + s >= qty_lots {
-            return Some(if cum + s == qty_lots {
-                (n + i + 1, 0)
-            } else {
-                (n + i, qty_lots - cum)
-            });
-        }
-        cum += s;
-    }
-    None
-}
-
-/// `Σ key × size` over two equal-length slices of one side, whose sizes sum to at most
-/// `qty_lots`. A side's keys share one sign, so every partial sum is bounded by
-/// `max |key| × qty_lots`; when that fits in `i64` (any real book: ~2^20 ticks × 2^30
-/// lots) the sum runs in `i64`, exact, at half the cost of the `i128` loop (profiled on
-/// the real BTCUSDT book: the `i128` products were a third of a 20-level walk).
-#[inline]
-fn sum_products(keys: &[i64], sizes: &[i64], qty_lots: i64) -> i128 {
+fn take(keys: &[i64], sizes: &[i64], qty_lots: i64) -> Take {
     let far = match (keys.first(), keys.last()) {
         (Some(a), Some(b)) => a.unsigned_abs().max(b.unsigned_abs()),
-        _ => return 0,
+        _ => 0,
     };
     let fits = far
         .checked_mul(qty_lots.unsigned_abs())
         .is_some_and(|b| b <= i64::MAX as u64);
     if fits {
-        // Four independent sums: the adds do not wait on each other.
-        let (kc, sc) = (keys.chunks_exact(4), sizes.chunks_exact(4));
-        let tail: i64 = kc
-            .remainder()
-            .iter()
-            .zip(sc.remainder())
-            .map(|(&k, &s)| k * s)
-            .sum();
-        let mut acc = [0i64; 4];
-        for (k, s) in kc.zip(sc) {
-            for j in 0..4 {
-                acc[j] += k[j] * s[j];
-            }
-        }
-        return i128::from(acc.iter().sum::<i64>() + tail);
+        take_i64(keys, sizes, qty_lots)
+    } else {
+        take_i128(keys, sizes, qty_lots)
     }
-    keys.iter()
-        .zip(sizes)
-        .map(|(&k, &s)| i128::from(k) * i128::from(s))
-        .sum()
+}
+
+/// [`take`] in one pass of `i64` sums, for sides where `far key × qty_lots` fits.
+///
+/// Four levels are summed before each test, so the loop's one branch runs a quarter as
+/// often, and only the running sum of sizes sits on its critical path: the four products
+/// of a block are added after the test says it is taken whole, so every product added is
+/// of a level within the target (no overflow). The block in which the target is reached
+/// is then gone through level by level.
+#[inline]
+fn take_i64(keys: &[i64], sizes: &[i64], qty_lots: i64) -> Take {
+    let n = keys.len().min(sizes.len());
+    let (keys, sizes) = (&keys[..n], &sizes[..n]);
+    let (mut cum, mut notional, mut i) = (0i64, 0i64, n);
+    while i >= 4 {
+        let (k, s) = (&keys[i - 4..i], &sizes[i - 4..i]);
+        // cum < qty_lots ≤ 10^15 and each size ≤ 10^15: no overflow.
+        let four = s[0] + s[1] + s[2] + s[3];
+        if cum + four >= qty_lots {
+            break;
+        }
+        cum += four;
+        notional += k[0] * s[0] + k[1] * s[1] + k[2] * s[2] + k[3] * s[3];
+        i -= 4;
+    }
+    while i > 0 {
+        let (k, s) = (keys[i - 1], sizes[i - 1]);
+        if cum + s >= qty_lots {
+            let lots = qty_lots - cum;
+            return Take {
+                filled: qty_lots,
+                notional: i128::from(notional + k * lots),
+                worst_key: k,
+                used: (n - i + 1) as u32,
+            };
+        }
+        cum += s;
+        notional += k * s;
+        i -= 1;
+    }
+    Take {
+        filled: cum,
+        notional: i128::from(notional),
+        worst_key: keys.first().copied().unwrap_or(0),
+        used: n as u32,
+    }
+}
+
+/// [`take`] level by level in `i128`, for sides whose keys and target are too large for
+/// [`take_i64`] (only books near the `MAX_UNITS` edges).
+fn take_i128(keys: &[i64], sizes: &[i64], qty_lots: i64) -> Take {
+    let (mut cum, mut notional, mut used) = (0i64, 0i128, 0u32);
+    for (&k, &s) in keys.iter().rev().zip(sizes.iter().rev()) {
+        used += 1;
+        // cum < qty_lots ≤ 10^15 and s ≤ 10^15: no overflow.
+        if cum + s >= qty_lots {
+            let lots = qty_lots - cum;
+            return Take {
+                filled: qty_lots,
+                notional: notional + i128::from(k) * i128::from(lots),
+                worst_key: k,
+                used,
+            };
+        }
+        cum += s;
+        notional += i128::from(k) * i128::from(s);
+    }
+    Take {
+        filled: cum,
+        notional,
+        worst_key: keys.first().copied().unwrap_or(0),
+        used,
+    }
 }
 
 /// Walks for a quote notional of `notional_tl` tick-lots, as the seed does: a level is
@@ -261,34 +278,61 @@ const fn sign_of(side: OrderSide) -> i64 {
 }
 
 #[cfg(test)]
-mod levels_for_tests {
-    use super::levels_for;
+mod take_tests {
+    use super::{take, take_i128, take_i64, Take};
 
-    /// The level-by-level definition.
-    fn naive(sizes: &[i64], qty: i64) -> (usize, i64) {
-        let mut cum = 0;
-        for (n, &s) in sizes.iter().rev().enumerate() {
-            if cum + s >= qty {
-                return if cum + s == qty {
-                    (n + 1, 0)
-                } else {
-                    (n, qty - cum)
-                };
+    /// The definition, level by level from the best end, in `i128`.
+    fn naive(keys: &[i64], sizes: &[i64], qty: i64) -> Take {
+        let (mut rem, mut notional, mut used, mut worst_key) = (qty, 0i128, 0u32, 0i64);
+        for (&k, &s) in keys.iter().zip(sizes).rev() {
+            if rem == 0 {
+                break;
             }
-            cum += s;
+            let t = rem.min(s);
+            notional += i128::from(k) * i128::from(t);
+            rem -= t;
+            used += 1;
+            worst_key = k;
         }
-        (sizes.len(), 0)
+        Take {
+            filled: qty - rem,
+            notional,
+            worst_key,
+            used,
+        }
     }
 
-    /// Every side length around the four-level chunks, every target up to past the
-    /// whole side.
+    /// Every side length around the four-level blocks, every target up to past the whole
+    /// side: both passes agree with the definition.
     #[test]
-    fn chunked_sum_agrees_with_level_by_level() {
+    fn both_passes_agree_with_level_by_level() {
         for len in 0..14usize {
+            let keys: Vec<i64> = (0..len as i64).map(|i| -900 + 3 * i).collect();
             let sizes: Vec<i64> = (0..len as i64).map(|i| 1 + (i * 7) % 5).collect();
             let total: i64 = sizes.iter().sum();
             for qty in 1..=total + 2 {
-                assert_eq!(levels_for(&sizes, qty), naive(&sizes, qty), "{len} {qty}");
+                let want = naive(&keys, &sizes, qty);
+                assert_eq!(take_i64(&keys, &sizes, qty), want, "{len} {qty}");
+                assert_eq!(take_i128(&keys, &sizes, qty), want, "{len} {qty}");
+            }
+        }
+    }
+
+    /// Keys and sizes at the top of the range: `take` goes the `i128` way and is exact.
+    #[test]
+    fn a_side_too_large_for_i64_is_walked_in_i128() {
+        let max = 1_000_000_000_000_000i64;
+        let keys = [max - 9, max - 5, max - 1];
+        let sizes = [max, 7, max - 3];
+        for qty in [1, max - 3, max - 2, max, max + 4, max + 5] {
+            let qty = qty.min(max);
+            assert_eq!(take(&keys, &sizes, qty), naive(&keys, &sizes, qty), "{qty}");
+        }
+        // Asks (negated prices: the farthest is the largest) and bids (the best is).
+        for k in [[-max, -max + 1], [max - 1, max], [1, max]] {
+            let s = [max, max];
+            for qty in [1, 2, 1_000_000, max - 1, max] {
+                assert_eq!(take(&k, &s, qty), naive(&k, &s, qty), "{k:?} {qty}");
             }
         }
     }
