@@ -143,34 +143,6 @@ impl Half {
         }
     }
 
-    /// Undoes one `Change` made by `set(key, ..)`. The floor is restored by the caller.
-    pub(crate) fn undo(&mut self, key: i64, change: Change) {
-        match change {
-            Change::None | Change::Truncated => {}
-            Change::Updated { old } => {
-                if let Ok(i) = self.find(key) {
-                    self.sizes[i] = old;
-                }
-            }
-            Change::Deleted { old } => {
-                if let Err(i) = self.find(key) {
-                    self.insert_at(i, key, old);
-                }
-            }
-            Change::Inserted => {
-                if let Ok(i) = self.find(key) {
-                    self.remove_at(i);
-                }
-            }
-            Change::InsertedDropping { key: dk, size: ds } => {
-                if let Ok(i) = self.find(key) {
-                    self.remove_at(i);
-                }
-                self.insert_at(0, dk, ds);
-            }
-        }
-    }
-
     fn remove_at(&mut self, i: usize) {
         self.keys.copy_within(i + 1..self.len, i);
         self.sizes.copy_within(i + 1..self.len, i);
@@ -200,6 +172,11 @@ impl Half {
         self.sizes[self.len] = size;
         self.len += 1;
         true
+    }
+
+    /// Keeps the `n` farthest levels, dropping the better ones (they have moved elsewhere).
+    pub(crate) fn truncate(&mut self, n: usize) {
+        self.len = self.len.min(n);
     }
 
     /// Reverses the stored levels (staging is best-first; live order is best-last).

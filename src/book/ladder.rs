@@ -1,6 +1,7 @@
 //! [`Ladder`]: both sides of a book, snapshot staging and update transactions.
 
 use super::half::{Change, Half, NO_FLOOR};
+use super::indexed::{Indexed, SideView};
 use super::{BookError, Side};
 use crate::num::MAX_UNITS;
 
@@ -33,8 +34,8 @@ struct UndoOp {
 /// A preallocated two-sided order book for one instrument. See the [module doc](super).
 #[derive(Debug, Clone)]
 pub struct Ladder {
-    bids: Half,
-    asks: Half,
+    bids: Indexed,
+    asks: Indexed,
     stage_bids: Half,
     stage_asks: Half,
     undo: Box<[UndoOp]>,
@@ -78,8 +79,8 @@ impl Ladder {
             change: Change::None,
         };
         Ladder {
-            bids: Half::new(levels),
-            asks: Half::new(levels),
+            bids: Indexed::new(levels),
+            asks: Indexed::new(levels),
             stage_bids: Half::new(levels),
             stage_asks: Half::new(levels),
             undo: vec![noop; max_update_levels.max(1)].into_boxed_slice(),
@@ -87,14 +88,14 @@ impl Ladder {
         }
     }
 
-    fn half(&self, side: Side) -> &Half {
+    fn half(&self, side: Side) -> &Indexed {
         match side {
             Side::Bid => &self.bids,
             Side::Ask => &self.asks,
         }
     }
 
-    fn half_mut(&mut self, side: Side) -> &mut Half {
+    fn half_mut(&mut self, side: Side) -> &mut Indexed {
         match side {
             Side::Bid => &mut self.bids,
             Side::Ask => &mut self.asks,
@@ -167,8 +168,7 @@ impl Ladder {
 
     /// Levels of `side`, best first.
     pub fn levels(&self, side: Side) -> impl DoubleEndedIterator<Item = Level> + '_ {
-        let (keys, sizes) = self.half(side).slices();
-        keys.iter().zip(sizes).rev().map(move |(&k, &s)| Level {
+        self.half(side).view().levels().map(move |(k, s)| Level {
             price_ticks: key_of(side, k),
             qty_lots: s,
         })
@@ -181,13 +181,10 @@ impl Ladder {
         (f != NO_FLOOR).then(|| key_of(side, f))
     }
 
-    /// Raw view for the walker: keys ascending (best last), sizes, and whether depth past
-    /// the first key is unknown. Ask keys are negated prices.
+    /// Raw view for the walker (ask keys are negated prices): see [`SideView`].
     #[inline]
-    pub(crate) fn raw_side(&self, side: Side) -> (&[i64], &[i64], bool) {
-        let h = self.half(side);
-        let (k, s) = h.slices();
-        (k, s, h.floor != NO_FLOOR)
+    pub(crate) fn raw_side(&self, side: Side) -> SideView<'_> {
+        self.half(side).view()
     }
 
     /// Starts staging a snapshot. Nothing changes until [`Snapshot::commit`] succeeds.
@@ -403,8 +400,8 @@ impl Snapshot<'_> {
                 stage.floor = far - 1;
             }
         }
-        core::mem::swap(&mut l.bids, &mut l.stage_bids);
-        core::mem::swap(&mut l.asks, &mut l.stage_asks);
+        l.bids.load(&l.stage_bids);
+        l.asks.load(&l.stage_asks);
         l.seq = seq;
         Ok(())
     }

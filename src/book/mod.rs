@@ -2,9 +2,11 @@
 //!
 //! A [`Ladder`] holds both sides of one instrument's book as `i64` prices in ticks and
 //! sizes in lots (see [`crate::num::Step`]). Its capacity per side is fixed by
-//! [`Ladder::new`]; nothing is allocated afterwards. Each side is a sorted array with the
-//! best level last, so the levels that change most (near the touch) are found by a short
-//! backward scan and inserted with a short shift; `benches/book.rs` measures it.
+//! [`Ladder::new`]; nothing is allocated afterwards. Each side is indexed by price near
+//! the touch (a window of sizes at `price mod W` beside its sorted keys) and a sorted
+//! array below it, so the levels that change most are found and resized with no search,
+//! and walks still read sorted keys best first (`indexed`); `benches/book.rs` and the
+//! peers' table in PERF.md measure it.
 //!
 //! Invariants, after every public call:
 //! - each side is strictly sorted, best last, with every size in `1 ..= MAX_UNITS`;
@@ -20,9 +22,13 @@
 
 mod error;
 mod half;
+mod indexed;
 mod ladder;
 
 pub use error::BookError;
+pub(crate) use indexed::SideView;
+#[cfg(test)]
+pub(crate) use indexed::W;
 pub use ladder::{Depth, Ladder, Level, Snapshot, Update};
 
 use core::fmt;

@@ -6,7 +6,7 @@
 //! gives `remaining / price` lots, a fraction, so the filled quantity is the exact
 //! rational `qty_num / qty_den` lots.
 
-use crate::book::{Ladder, OrderSide};
+use crate::book::{Ladder, OrderSide, SideView};
 use crate::num::MAX_UNITS;
 
 /// Largest notional target in tick-lots: 10^36. Sums stay in `i128` for ladders of up to
@@ -68,8 +68,8 @@ pub fn walk_qty(ladder: &Ladder, side: OrderSide, qty_lots: i64) -> Result<Walk,
     if !(1..=MAX_UNITS).contains(&qty_lots) {
         return Err(WalkError::QtyRange(qty_lots));
     }
-    let (keys, sizes, truncated) = ladder.raw_side(side.takes_from());
-    let t = take(keys, sizes, qty_lots);
+    let view = ladder.raw_side(side.takes_from());
+    let t = take(&view, qty_lots);
     let sign = sign_of(side);
     let rem = qty_lots - t.filled;
     Ok(Walk {
@@ -81,7 +81,7 @@ pub fn walk_qty(ladder: &Ladder, side: OrderSide, qty_lots: i64) -> Result<Walk,
         levels_used: t.used,
         shortfall_lots: rem,
         shortfall_tl: 0,
-        reached_unknown: rem > 0 && truncated,
+        reached_unknown: rem > 0 && view.truncated,
     })
 }
 
@@ -98,43 +98,81 @@ struct Take {
     used: u32,
 }
 
-/// Takes `qty_lots` from the best end of a side (keys and sizes ascending, best last).
+/// Takes `qty_lots` from the best end of a side: the window's levels, then the deep ones.
 ///
 /// A side's keys share one sign, so every partial sum of `key × lots` is bounded by
 /// `max |key| × qty_lots`, and the largest magnitude is at one end (the best bid, the
 /// farthest ask). When that bound fits in `i64` (any real book: ~2^20 ticks × 2^30 lots)
-/// the walk is one `i64` loop ([`take_i64`]); otherwise the same walk in `i128`
+/// the walk is `i64` loops ([`take_i64`]); otherwise the same walk in `i128`
 /// ([`take_i128`]).
 #[inline]
-fn take(keys: &[i64], sizes: &[i64], qty_lots: i64) -> Take {
-    let far = match (keys.first(), keys.last()) {
-        (Some(a), Some(b)) => a.unsigned_abs().max(b.unsigned_abs()),
-        _ => 0,
-    };
-    let fits = far
+fn take(view: &SideView<'_>, qty_lots: i64) -> Take {
+    let fits = view
+        .max_abs_key()
         .checked_mul(qty_lots.unsigned_abs())
         .is_some_and(|b| b <= i64::MAX as u64);
     if fits {
-        take_i64(keys, sizes, qty_lots)
+        take_i64(view, qty_lots)
     } else {
-        take_i128(keys, sizes, qty_lots)
+        take_i128(view, qty_lots)
     }
 }
 
-/// [`take`] in one pass of `i64` sums, for sides where `far key × qty_lots` fits.
+/// What a walk has taken so far, levels whole.
+#[derive(Debug, Default)]
+struct Taken {
+    cum: i64,
+    notional: i64,
+    used: u32,
+}
+
+/// [`take`] in `i64`, for sides where `max |key| × qty_lots` fits: the window's keys with
+/// their sizes looked up by key, then the deep arrays, by [`run_i64`].
+#[inline]
+fn take_i64(view: &SideView<'_>, qty_lots: i64) -> Take {
+    let mut acc = Taken::default();
+    if let Some(t) = run_i64(view.near, |_, k| view.size(k), &mut acc, qty_lots) {
+        return t;
+    }
+    let (keys, sizes) = view.deep;
+    let n = keys.len().min(sizes.len());
+    let (keys, sizes) = (&keys[..n], &sizes[..n]);
+    if let Some(t) = run_i64(keys, |j, _| sizes[j], &mut acc, qty_lots) {
+        return t;
+    }
+    Take {
+        filled: acc.cum,
+        notional: i128::from(acc.notional),
+        worst_key: view.farthest().unwrap_or(0),
+        used: acc.used,
+    }
+}
+
+/// One run of sorted keys (best last), `size(index, key)` giving each level's size: adds
+/// the levels taken whole to `acc`, and returns the walk's end if the target is reached.
 ///
 /// Four levels are summed before each test, so the loop's one branch runs a quarter as
 /// often, and only the running sum of sizes sits on its critical path: the four products
 /// of a block are added after the test says it is taken whole, so every product added is
 /// of a level within the target (no overflow). The block in which the target is reached
 /// is then gone through level by level.
-#[inline]
-fn take_i64(keys: &[i64], sizes: &[i64], qty_lots: i64) -> Take {
-    let n = keys.len().min(sizes.len());
-    let (keys, sizes) = (&keys[..n], &sizes[..n]);
-    let (mut cum, mut notional, mut i) = (0i64, 0i64, n);
-    while i >= 4 {
-        let (k, s) = (&keys[i - 4..i], &sizes[i - 4..i]);
+#[inline(always)]
+fn run_i64(
+    keys: &[i64],
+    size: impl Fn(usize, i64) -> i64,
+    acc: &mut Taken,
+    qty_lots: i64,
+) -> Option<Take> {
+    let (mut cum, mut notional) = (acc.cum, acc.notional);
+    let n = keys.len();
+    let mut i = n;
+    while let Some(k) = keys[..i].last_chunk::<4>() {
+        let s = [
+            size(i - 4, k[0]),
+            size(i - 3, k[1]),
+            size(i - 2, k[2]),
+            size(i - 1, k[3]),
+        ];
         // cum < qty_lots ≤ 10^15 and each size ≤ 10^15: no overflow.
         let four = s[0] + s[1] + s[2] + s[3];
         if cum + four >= qty_lots {
@@ -144,34 +182,36 @@ fn take_i64(keys: &[i64], sizes: &[i64], qty_lots: i64) -> Take {
         notional += k[0] * s[0] + k[1] * s[1] + k[2] * s[2] + k[3] * s[3];
         i -= 4;
     }
-    while i > 0 {
-        let (k, s) = (keys[i - 1], sizes[i - 1]);
+    let mut used = acc.used + (n - i) as u32;
+    while let Some(&k) = keys[..i].last() {
+        let s = size(i - 1, k);
+        used += 1;
         if cum + s >= qty_lots {
             let lots = qty_lots - cum;
-            return Take {
+            return Some(Take {
                 filled: qty_lots,
                 notional: i128::from(notional + k * lots),
                 worst_key: k,
-                used: (n - i + 1) as u32,
-            };
+                used,
+            });
         }
         cum += s;
         notional += k * s;
         i -= 1;
     }
-    Take {
-        filled: cum,
-        notional: i128::from(notional),
-        worst_key: keys.first().copied().unwrap_or(0),
-        used: n as u32,
-    }
+    *acc = Taken {
+        cum,
+        notional,
+        used,
+    };
+    None
 }
 
 /// [`take`] level by level in `i128`, for sides whose keys and target are too large for
 /// [`take_i64`] (only books near the `MAX_UNITS` edges).
-fn take_i128(keys: &[i64], sizes: &[i64], qty_lots: i64) -> Take {
+fn take_i128(view: &SideView<'_>, qty_lots: i64) -> Take {
     let (mut cum, mut notional, mut used) = (0i64, 0i128, 0u32);
-    for (&k, &s) in keys.iter().rev().zip(sizes.iter().rev()) {
+    for (k, s) in view.levels() {
         used += 1;
         // cum < qty_lots ≤ 10^15 and s ≤ 10^15: no overflow.
         if cum + s >= qty_lots {
@@ -189,7 +229,7 @@ fn take_i128(keys: &[i64], sizes: &[i64], qty_lots: i64) -> Take {
     Take {
         filled: cum,
         notional,
-        worst_key: keys.first().copied().unwrap_or(0),
+        worst_key: view.farthest().unwrap_or(0),
         used,
     }
 }
@@ -206,7 +246,7 @@ pub fn walk_notional(
     if !(1..=MAX_NOTIONAL_TL).contains(&notional_tl) {
         return Err(WalkError::NotionalRange(notional_tl));
     }
-    let (keys, sizes, truncated) = ladder.raw_side(side.takes_from());
+    let view = ladder.raw_side(side.takes_from());
     let sign = sign_of(side);
     let mut rem = notional_tl;
     let mut whole_lots: i128 = 0;
@@ -214,7 +254,7 @@ pub fn walk_notional(
     let mut part: i128 = 0;
     let mut used = 0u32;
     let mut worst_key = 0i64;
-    for (&k, &s) in keys.iter().rev().zip(sizes.iter().rev()) {
+    for (k, s) in view.levels() {
         let price = k * sign;
         let level_tl = i128::from(price) * i128::from(s);
         used += 1;
@@ -243,7 +283,7 @@ pub fn walk_notional(
         levels_used: used,
         shortfall_lots: 0,
         shortfall_tl: rem,
-        reached_unknown: rem > 0 && truncated,
+        reached_unknown: rem > 0 && view.truncated,
     })
 }
 
@@ -251,13 +291,13 @@ pub fn walk_notional(
 /// (a buy counts asks at or below it, a sell bids at or above it):
 /// `(qty_lots, notional_tl, levels)`.
 pub fn depth_to_price(ladder: &Ladder, side: OrderSide, limit_ticks: i64) -> (i128, i128, u32) {
-    let (keys, sizes, _) = ladder.raw_side(side.takes_from());
+    let view = ladder.raw_side(side.takes_from());
     let sign = sign_of(side);
     let limit_key = limit_ticks.saturating_mul(sign);
     let mut qty: i128 = 0;
     let mut notional: i128 = 0;
     let mut used = 0u32;
-    for (&k, &s) in keys.iter().rev().zip(sizes.iter().rev()) {
+    for (k, s) in view.levels() {
         if k < limit_key {
             break;
         }
@@ -280,6 +320,7 @@ const fn sign_of(side: OrderSide) -> i64 {
 #[cfg(test)]
 mod take_tests {
     use super::{take, take_i128, take_i64, Take};
+    use crate::book::{SideView, W};
 
     /// The definition, level by level from the best end, in `i128`.
     fn naive(keys: &[i64], sizes: &[i64], qty: i64) -> Take {
@@ -302,18 +343,43 @@ mod take_tests {
         }
     }
 
-    /// Every side length around the four-level blocks, every target up to past the whole
-    /// side: both passes agree with the definition.
+    /// A side whose best `near` levels are a window (sizes by key modulo `W`; the keys
+    /// must span less than `W`) and the rest deep.
+    fn view<'a>(
+        keys: &'a [i64],
+        sizes: &'a [i64],
+        near: usize,
+        dense: &'a mut [i64; W],
+    ) -> SideView<'a> {
+        let split = keys.len() - near;
+        for (&k, &s) in keys[split..].iter().zip(&sizes[split..]) {
+            dense[k as usize & (W - 1)] = s;
+        }
+        SideView {
+            near: &keys[split..],
+            sizes: dense,
+            deep: (&keys[..split], &sizes[..split]),
+            truncated: false,
+        }
+    }
+
+    /// Every side length around the four-level blocks, every split between window and
+    /// deep levels, every target up to past the whole side: both passes agree with the
+    /// definition.
     #[test]
     fn both_passes_agree_with_level_by_level() {
         for len in 0..14usize {
             let keys: Vec<i64> = (0..len as i64).map(|i| -900 + 3 * i).collect();
             let sizes: Vec<i64> = (0..len as i64).map(|i| 1 + (i * 7) % 5).collect();
             let total: i64 = sizes.iter().sum();
-            for qty in 1..=total + 2 {
-                let want = naive(&keys, &sizes, qty);
-                assert_eq!(take_i64(&keys, &sizes, qty), want, "{len} {qty}");
-                assert_eq!(take_i128(&keys, &sizes, qty), want, "{len} {qty}");
+            for near in 0..=len {
+                let mut dense = Box::new([0; W]);
+                let v = view(&keys, &sizes, near, &mut dense);
+                for qty in 1..=total + 2 {
+                    let want = naive(&keys, &sizes, qty);
+                    assert_eq!(take_i64(&v, qty), want, "{len} {near} {qty}");
+                    assert_eq!(take_i128(&v, qty), want, "{len} {near} {qty}");
+                }
             }
         }
     }
@@ -324,15 +390,23 @@ mod take_tests {
         let max = 1_000_000_000_000_000i64;
         let keys = [max - 9, max - 5, max - 1];
         let sizes = [max, 7, max - 3];
-        for qty in [1, max - 3, max - 2, max, max + 4, max + 5] {
-            let qty = qty.min(max);
-            assert_eq!(take(&keys, &sizes, qty), naive(&keys, &sizes, qty), "{qty}");
+        for near in 0..=3 {
+            let mut dense = Box::new([0; W]);
+            let v = view(&keys, &sizes, near, &mut dense);
+            for qty in [1, max - 3, max - 2, max, max + 4, max + 5] {
+                let qty = qty.min(max);
+                assert_eq!(take(&v, qty), naive(&keys, &sizes, qty), "{near} {qty}");
+            }
         }
         // Asks (negated prices: the farthest is the largest) and bids (the best is).
         for k in [[-max, -max + 1], [max - 1, max], [1, max]] {
             let s = [max, max];
-            for qty in [1, 2, 1_000_000, max - 1, max] {
-                assert_eq!(take(&k, &s, qty), naive(&k, &s, qty), "{k:?} {qty}");
+            for near in 0..=2 {
+                let mut dense = Box::new([0; W]);
+                let v = view(&k, &s, near, &mut dense);
+                for qty in [1, 2, 1_000_000, max - 1, max] {
+                    assert_eq!(take(&v, qty), naive(&k, &s, qty), "{k:?} {near} {qty}");
+                }
             }
         }
     }

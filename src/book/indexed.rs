@@ -1,0 +1,433 @@
+//! One live side of a ladder, indexed by price near the touch.
+//!
+//! A window of `W` keys (a power of two) reaching down from just above the best level
+//! holds its sizes in a dense array at `key mod W`, and its keys, sorted, in a short
+//! array of their own; the levels below the window are a sorted array of keys and sizes
+//! ([`Half`]). Keys are as in [`Half`] (bids: price; asks: −price), so the best level is
+//! the largest key on both sides.
+//!
+//! Why this layout (PERF.md, issue 16 item 1): on the real BTCUSDT book most of a feed's
+//! changes resize an existing level 50–150 levels from the touch. Here that is one store
+//! at `key mod W`, with no search. A new or removed level in the window still shifts the
+//! window's keys, but only keys (half the bytes of the old keys-and-sizes shift). A walk
+//! still reads sorted keys best first, fetching each size by its key: the tight prefix
+//! loop of a sorted array plus one load a level, where a bitmap of ticks paid a scan per
+//! occupied word (tried in stop 26: walks 3–4× dearer).
+//!
+//! Invariants: every window key is in `[base, base + W)` and every deep key is below
+//! `base`; a window key's dense size is its size, and every other dense entry is 0; the
+//! window is empty only when the whole side is. When a level arrives above the window,
+//! the window moves up (the dense array is indexed modulo `W`, so nothing moves in it):
+//! keys that fall out of its bottom go to the top of the deep array, which is an append.
+//! When the window empties, it moves down onto the deep array's best levels.
+
+use super::half::{Change, Half, NO_FLOOR};
+
+/// The window's width in keys, one size each (128 KiB a side). A constant, so that a
+/// walk's size lookups (`key mod W`) need no bounds check.
+pub(crate) const W: usize = 1 << 14;
+
+#[derive(Debug, Clone)]
+pub(crate) struct Indexed {
+    /// Sizes of the window's levels at `key mod W`; 0 elsewhere.
+    sizes: Box<[i64; W]>,
+    /// The window's keys, ascending (best last), in `keys[..near]`.
+    keys: Box<[i64]>,
+    near: usize,
+    base: i64,
+    deep: Half,
+    pub(crate) floor: i64,
+}
+
+/// One side as a walk reads it: the window's keys (best last) with their sizes looked
+/// up by key, then the deep levels (best last).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SideView<'a> {
+    /// The window's keys, ascending, best last.
+    pub(crate) near: &'a [i64],
+    /// The window's sizes, indexed by `key mod W`.
+    pub(crate) sizes: &'a [i64; W],
+    /// Keys and sizes below the window, ascending, best last.
+    pub(crate) deep: (&'a [i64], &'a [i64]),
+    /// Depth past the farthest level is unknown.
+    pub(crate) truncated: bool,
+}
+
+impl<'a> SideView<'a> {
+    /// Size of window key `k`.
+    #[inline(always)]
+    pub(crate) fn size(&self, k: i64) -> i64 {
+        self.sizes[k as usize & (W - 1)]
+    }
+
+    /// Levels best first: (key, size).
+    #[inline]
+    pub(crate) fn levels(self) -> impl DoubleEndedIterator<Item = (i64, i64)> + 'a {
+        let near = self.near.iter().rev().map(move |&k| (k, self.size(k)));
+        let (keys, sizes) = self.deep;
+        near.chain(keys.iter().zip(sizes).rev().map(|(&k, &s)| (k, s)))
+    }
+
+    /// The key of the farthest level; `None` if the side is empty.
+    #[inline]
+    pub(crate) fn farthest(&self) -> Option<i64> {
+        self.deep.0.first().or(self.near.first()).copied()
+    }
+
+    /// The largest key magnitude on the side: the best key's or the farthest's.
+    #[inline]
+    pub(crate) fn max_abs_key(&self) -> u64 {
+        let best = self.near.last().or(self.deep.0.last());
+        let (Some(best), Some(far)) = (best, self.farthest()) else {
+            return 0;
+        };
+        best.unsigned_abs().max(far.unsigned_abs())
+    }
+}
+
+impl Indexed {
+    pub(crate) fn new(capacity: usize) -> Indexed {
+        let sizes: Box<[i64; W]> = vec![0; W]
+            .into_boxed_slice()
+            .try_into()
+            .unwrap_or_else(|_| unreachable!("a boxed slice of W"));
+        Indexed {
+            sizes,
+            keys: vec![0; capacity].into_boxed_slice(),
+            near: 0,
+            base: 0,
+            deep: Half::new(capacity),
+            floor: NO_FLOOR,
+        }
+    }
+
+    #[inline]
+    fn width(&self) -> i64 {
+        W as i64
+    }
+
+    #[inline]
+    fn slot(&self, key: i64) -> usize {
+        key as usize & (W - 1)
+    }
+
+    #[inline]
+    fn in_range(&self, key: i64) -> bool {
+        key >= self.base && key - self.base < W as i64
+    }
+
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.near + self.deep.len()
+    }
+
+    #[inline]
+    pub(crate) fn capacity(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Best level: (key, size).
+    #[inline]
+    pub(crate) fn best(&self) -> Option<(i64, i64)> {
+        match self.near.checked_sub(1) {
+            Some(i) => {
+                let k = self.keys[i];
+                Some((k, self.sizes[self.slot(k)]))
+            }
+            None => self.deep.best(),
+        }
+    }
+
+    /// The side as walks read it.
+    #[inline]
+    pub(crate) fn view(&self) -> SideView<'_> {
+        SideView {
+            near: &self.keys[..self.near],
+            sizes: &self.sizes,
+            deep: self.deep.slices(),
+            truncated: self.floor != NO_FLOOR,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn get(&self, key: i64) -> Option<i64> {
+        if self.in_range(key) {
+            let s = self.sizes[self.slot(key)];
+            return (s != 0).then_some(s);
+        }
+        if key < self.base {
+            return self.deep.get(key);
+        }
+        None
+    }
+
+    /// Sets the level at `key` to `size` (0 deletes); as [`Half::set`].
+    #[inline]
+    pub(crate) fn set(&mut self, key: i64, size: i64) -> Change {
+        if key <= self.floor {
+            return Change::None;
+        }
+        if self.in_range(key) {
+            let s = self.slot(key);
+            let old = self.sizes[s];
+            if old != 0 && size != 0 {
+                self.sizes[s] = size;
+                return Change::Updated { old };
+            }
+        }
+        match self.get(key) {
+            Some(old) if size == 0 => {
+                self.remove(key);
+                Change::Deleted { old }
+            }
+            Some(old) => {
+                self.resize(key, size);
+                Change::Updated { old }
+            }
+            None if size == 0 => Change::None,
+            None if self.len() < self.capacity() => {
+                self.insert(key, size);
+                Change::Inserted
+            }
+            None => self.insert_full(key, size),
+        }
+    }
+
+    /// A new level on a full side: the farthest level is dropped (and depth from it is
+    /// unknown), unless the new one would be the farthest.
+    fn insert_full(&mut self, key: i64, size: i64) -> Change {
+        let Some((far, far_size)) = self.farthest() else {
+            return Change::None;
+        };
+        if key < far {
+            self.floor = key;
+            return Change::Truncated;
+        }
+        self.remove(far);
+        self.floor = far;
+        self.insert(key, size);
+        Change::InsertedDropping {
+            key: far,
+            size: far_size,
+        }
+    }
+
+    /// Undoes one `Change` made by `set(key, ..)`. The floor is restored by the caller.
+    pub(crate) fn undo(&mut self, key: i64, change: Change) {
+        match change {
+            Change::None | Change::Truncated => {}
+            Change::Updated { old } => self.resize(key, old),
+            Change::Deleted { old } => self.insert(key, old),
+            Change::Inserted => self.remove(key),
+            Change::InsertedDropping { key: dk, size: ds } => {
+                self.remove(key);
+                self.insert(dk, ds);
+            }
+        }
+    }
+
+    /// The farthest level (smallest key).
+    fn farthest(&self) -> Option<(i64, i64)> {
+        let (keys, sizes) = self.deep.slices();
+        if let (Some(&k), Some(&size)) = (keys.first(), sizes.first()) {
+            return Some((k, size));
+        }
+        let k = *self.keys[..self.near].first()?;
+        Some((k, self.sizes[self.slot(k)]))
+    }
+
+    /// Changes the size of an existing level.
+    fn resize(&mut self, key: i64, size: i64) {
+        if self.in_range(key) {
+            let s = self.slot(key);
+            self.sizes[s] = size;
+        } else {
+            self.deep.set(key, size);
+        }
+    }
+
+    /// Adds a level that is not there (the side has room).
+    fn insert(&mut self, key: i64, size: i64) {
+        if key < self.base && self.near > 0 {
+            self.deep.set(key, size);
+            return;
+        }
+        if self.near == 0 || key >= self.base + self.width() {
+            self.move_up(key);
+        }
+        let keys = &mut self.keys[..self.near + 1];
+        let i = keys[..keys.len() - 1].partition_point(|&k| k < key);
+        keys.copy_within(i..keys.len() - 1, i + 1);
+        keys[i] = key;
+        self.near += 1;
+        let s = self.slot(key);
+        self.sizes[s] = size;
+    }
+
+    /// Removes a level that is there.
+    fn remove(&mut self, key: i64) {
+        if !self.in_range(key) {
+            self.deep.set(key, 0);
+            return;
+        }
+        let s = self.slot(key);
+        self.sizes[s] = 0;
+        let keys = &mut self.keys[..self.near];
+        if let Ok(i) = keys.binary_search(&key) {
+            keys.copy_within(i + 1.., i);
+            self.near -= 1;
+        }
+        if self.near == 0 {
+            self.move_down();
+        }
+    }
+
+    /// Moves the window up so that `key` is in it, three quarters up; the levels that
+    /// fall out of its bottom go to the top of the deep array, in order. With an empty
+    /// window (and so an empty side), places it so.
+    fn move_up(&mut self, key: i64) {
+        let new_base = key - (self.width() / 4) * 3;
+        let out = self.keys[..self.near].partition_point(|&k| k < new_base);
+        for j in 0..out {
+            let k = self.keys[j];
+            let s = self.slot(k);
+            self.deep.push_raw(k, self.sizes[s]);
+            self.sizes[s] = 0;
+        }
+        self.keys.copy_within(out..self.near, 0);
+        self.near -= out;
+        self.base = new_base;
+    }
+
+    /// The window is empty: moves it onto the deep array's best levels (its best three
+    /// quarters up), taking them out of the array.
+    fn move_down(&mut self) {
+        let Some((best, _)) = self.deep.best() else {
+            return;
+        };
+        self.base = best - (self.width() / 4) * 3;
+        let (keys, sizes) = self.deep.slices();
+        let split = keys.partition_point(|&k| k < self.base);
+        let n = keys.len() - split;
+        for j in 0..n {
+            let (k, size) = (keys[split + j], sizes[split + j]);
+            self.keys[j] = k;
+            self.sizes[k as usize & (W - 1)] = size;
+        }
+        self.near = n;
+        self.deep.truncate(split);
+    }
+
+    pub(crate) fn clear(&mut self) {
+        for j in 0..self.near {
+            let s = self.slot(self.keys[j]);
+            self.sizes[s] = 0;
+        }
+        self.near = 0;
+        self.deep.clear();
+        self.floor = NO_FLOOR;
+    }
+
+    /// Replaces the side with `stage`'s levels (sorted ascending, best last) and floor.
+    pub(crate) fn load(&mut self, stage: &Half) {
+        self.clear();
+        let (keys, sizes) = stage.slices();
+        self.floor = stage.floor;
+        let Some(&best) = keys.last() else {
+            return;
+        };
+        self.base = best - (self.width() / 4) * 3;
+        let split = keys.partition_point(|&k| k < self.base);
+        for (&k, &s) in keys[..split].iter().zip(&sizes[..split]) {
+            self.deep.push_raw(k, s);
+        }
+        for (j, (&k, &size)) in keys[split..].iter().zip(&sizes[split..]).enumerate() {
+            self.keys[j] = k;
+            let s = self.slot(k);
+            self.sizes[s] = size;
+        }
+        self.near = keys.len() - split;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    impl Indexed {
+        /// Every invariant of the module doc, and the levels equal to `model`.
+        fn check(&self, model: &BTreeMap<i64, i64>) {
+            let near = &self.keys[..self.near];
+            assert!(near.windows(2).all(|w| w[0] < w[1]), "window keys sorted");
+            assert!(
+                near.iter().all(|&k| self.in_range(k)),
+                "window keys in range"
+            );
+            let (deep, _) = self.deep.slices();
+            assert!(
+                deep.iter().all(|&k| k < self.base),
+                "deep keys below the window"
+            );
+            assert!(
+                self.near > 0 || deep.is_empty(),
+                "an empty window means an empty side"
+            );
+            let nonzero = self.sizes.iter().filter(|&&s| s != 0).count();
+            assert_eq!(nonzero, self.near, "dense sizes only for window keys");
+            let got: Vec<(i64, i64)> = self.view().levels().rev().collect();
+            let want: Vec<(i64, i64)> = model.iter().map(|(&k, &s)| (k, s)).collect();
+            assert_eq!(got, want);
+        }
+    }
+
+    /// Random sets (a third of them deletes) with keys drifting over many windows, on
+    /// sides from 1 to 40 levels (full ones drop their farthest level), each batch undone
+    /// half the time in reverse order as a transaction does: after every step the
+    /// invariants hold and the levels equal a sorted map's.
+    #[test]
+    fn window_moves_drops_and_undo_keep_every_invariant() {
+        let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move |n: u64| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng % n
+        };
+        for cap in [1usize, 3, 16, 40] {
+            let mut h = Indexed::new(cap);
+            let mut model = BTreeMap::new();
+            let span = 12 * h.width() as u64;
+            for _ in 0..3_000 {
+                let before = (model.clone(), h.floor);
+                let mut done = Vec::new();
+                let centre = next(span) as i64 - 5_000;
+                for _ in 0..1 + next(6) {
+                    let key = centre - next(h.width() as u64 * 2) as i64;
+                    let size = if next(3) == 0 { 0 } else { 1 + next(9) as i64 };
+                    done.push((key, h.set(key, size)));
+                    if key > h.floor {
+                        if size == 0 {
+                            model.remove(&key);
+                        } else {
+                            model.insert(key, size);
+                        }
+                    }
+                    if model.len() > cap {
+                        let (&far, _) = model.iter().next().unwrap();
+                        model.remove(&far);
+                    }
+                    model.retain(|&k, _| k > h.floor);
+                    h.check(&model);
+                }
+                if next(2) == 0 {
+                    for &(key, change) in done.iter().rev() {
+                        h.undo(key, change);
+                    }
+                    (model, h.floor) = before;
+                    h.check(&model);
+                }
+            }
+        }
+    }
+}
