@@ -448,3 +448,113 @@ proptest! {
         }
     }
 }
+
+/// The real Binance USD-M BTCUSDT capture's snapshot and the diffs that follow it, as
+/// (side, price ticks, lots) changes per diff, prices multiplied by `spread` (so that one
+/// real stream also covers books many times wider than the ladder's price window).
+fn real_stream(spread: i64) -> (Vec<Level>, Vec<Level>, Vec<Vec<(Side, i64, i64)>>) {
+    use legcore::feed::binance::{classify, split_line, LineKind};
+    use legcore::feed::load_book_file;
+    use legcore::runtime::Tape;
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/data/market/binance/");
+    let bytes = std::fs::read(format!("{dir}usdm_btcusdt_20240808.snapshot.json")).unwrap();
+    let book = load_book_file(&bytes, 2048).unwrap();
+    let wide = |l: Level| Level {
+        price_ticks: l.price_ticks * spread,
+        qty_lots: l.qty_lots,
+    };
+    let bids = book.ladder.levels(Side::Bid).map(wide).collect();
+    let asks = book.ladder.levels(Side::Ask).map(wide).collect();
+    let tape = Tape::from_gz_file(format!("{dir}usdm_btcusdt_20240808.raw.gz")).unwrap();
+    let mut diffs = Vec::new();
+    for i in 0..tape.len() {
+        let Some((_, json)) = split_line(tape.line(i)) else {
+            continue;
+        };
+        if classify(json) != LineKind::Depth {
+            continue;
+        }
+        let v: serde_json::Value = serde_json::from_slice(json).unwrap();
+        let d = v.get("data").unwrap_or(&v);
+        if d["u"].as_u64().unwrap() < book.seq {
+            continue;
+        }
+        let mut changes = Vec::new();
+        for (key, side) in [("b", Side::Bid), ("a", Side::Ask)] {
+            for l in d[key].as_array().unwrap() {
+                let px = book.tick.parse_units(l[0].as_str().unwrap().as_bytes());
+                let qty = book.lot.parse_units(l[1].as_str().unwrap().as_bytes());
+                changes.push((side, px.unwrap() * spread, qty.unwrap()));
+            }
+        }
+        diffs.push(changes);
+    }
+    (bids, asks, diffs)
+}
+
+/// The real stream (4 000 diffs, ~200 000 level changes) through the ladder, one
+/// transaction a diff, and through the model: after every diff the books are equal, and
+/// every 50 diffs so are walks of the best 1, 20 and 200 levels' sizes on both sides. At
+/// real prices and with prices 16× and 97× wider (levels far beyond the price window,
+/// which then moves up and down with the market), with room for everything and with
+/// sides of 300 levels (levels dropped for capacity all along).
+#[test]
+fn real_stream_matches_model() {
+    for spread in [1i64, 16, 97] {
+        let (bids, asks, diffs) = real_stream(spread);
+        for cap in [2048usize, 300] {
+            let mut ladder = Ladder::new(cap, 4096);
+            ladder
+                .apply_snapshot(&bids, &asks, 0, Depth::Partial)
+                .unwrap();
+            let mut model = Model {
+                cap,
+                ..Model::default()
+            };
+            for (side, levels) in [(Side::Bid, &bids), (Side::Ask, &asks)] {
+                for l in levels.iter().take(cap) {
+                    model.set(side, l.price_ticks, l.qty_lots);
+                }
+            }
+            // A partial snapshot: beyond its farthest listed level, depth is unknown.
+            let far = |ls: &[Level]| ls.iter().take(cap + 1).last().unwrap().price_ticks;
+            model.bid_floor = Some(if bids.len() > cap {
+                far(&bids)
+            } else {
+                far(&bids) - 1
+            });
+            model.ask_floor = Some(if asks.len() > cap {
+                far(&asks)
+            } else {
+                far(&asks) + 1
+            });
+            assert_same(&ladder, &model);
+            for (n, changes) in diffs.iter().take(4_000).enumerate() {
+                let mut tx = ladder.update();
+                for &(side, p, q) in changes {
+                    tx.set(side, p, q).unwrap();
+                    model.set(side, p, q);
+                }
+                assert!(!model.crossed(), "diff {n}");
+                tx.commit(n as u64 + 1).unwrap();
+                assert_same(&ladder, &model);
+                if n % 50 != 0 {
+                    continue;
+                }
+                for (side, book) in [(OrderSide::Buy, Side::Ask), (OrderSide::Sell, Side::Bid)] {
+                    let levels = model.levels(book);
+                    for depth in [1usize, 20, 200] {
+                        let qty = levels.iter().take(depth).map(|l| l.qty_lots).sum::<i64>();
+                        let w = walk_qty(&ladder, side, qty.max(1)).unwrap();
+                        let (filled, notional, used, worst) = model_walk(&model, side, qty.max(1));
+                        assert_eq!(
+                            (w.qty_num, w.notional_tl, w.levels_used, w.worst_ticks),
+                            (filled, notional, used, worst),
+                            "spread {spread} cap {cap} diff {n} {side:?} depth {depth}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
