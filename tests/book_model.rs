@@ -449,10 +449,13 @@ proptest! {
     }
 }
 
+/// One diff's level changes: (side, price ticks, lots).
+type Diff = Vec<(Side, i64, i64)>;
+
 /// The real Binance USD-M BTCUSDT capture's snapshot and the diffs that follow it, as
 /// (side, price ticks, lots) changes per diff, prices multiplied by `spread` (so that one
 /// real stream also covers books many times wider than the ladder's price window).
-fn real_stream(spread: i64) -> (Vec<Level>, Vec<Level>, Vec<Vec<(Side, i64, i64)>>) {
+fn real_stream(spread: i64) -> (Vec<Level>, Vec<Level>, Vec<Diff>) {
     use legcore::feed::binance::{classify, split_line, LineKind};
     use legcore::feed::load_book_file;
     use legcore::runtime::Tape;
@@ -517,7 +520,7 @@ fn real_stream_matches_model() {
                 }
             }
             // A partial snapshot: beyond its farthest listed level, depth is unknown.
-            let far = |ls: &[Level]| ls.iter().take(cap + 1).last().unwrap().price_ticks;
+            let far = |ls: &[Level]| ls[ls.len().min(cap + 1) - 1].price_ticks;
             model.bid_floor = Some(if bids.len() > cap {
                 far(&bids)
             } else {
