@@ -26,9 +26,7 @@ mod indexed;
 mod ladder;
 
 pub use error::BookError;
-pub(crate) use indexed::SideView;
-#[cfg(test)]
-pub(crate) use indexed::W;
+pub(crate) use indexed::{SideView, W};
 pub use ladder::{Depth, Ladder, Level, Snapshot, Update};
 
 use core::fmt;

@@ -6,7 +6,7 @@
 //! gives `remaining / price` lots, a fraction, so the filled quantity is the exact
 //! rational `qty_num / qty_den` lots.
 
-use crate::book::{Ladder, OrderSide, SideView};
+use crate::book::{Ladder, OrderSide, SideView, W};
 use crate::num::MAX_UNITS;
 
 /// Largest notional target in tick-lots: 10^36. Sums stay in `i128` for ladders of up to
@@ -131,7 +131,9 @@ struct Taken {
 #[inline]
 fn take_i64(view: &SideView<'_>, qty_lots: i64) -> Take {
     let mut acc = Taken::default();
-    if let Some(t) = run_i64(view.near, |_, k| view.size(k), &mut acc, qty_lots) {
+    let dense = view.sizes;
+    let near_size = |_, k: i64| dense[k as usize & (W - 1)];
+    if let Some(t) = run_i64(view.near, near_size, &mut acc, qty_lots) {
         return t;
     }
     let (keys, sizes) = view.deep;
