@@ -131,9 +131,7 @@ struct Taken {
 #[inline]
 fn take_i64(view: &SideView<'_>, qty_lots: i64) -> Take {
     let mut acc = Taken::default();
-    let dense = view.sizes;
-    let near_size = |_, k: i64| dense[k as usize & (W - 1)];
-    if let Some(t) = run_i64(view.near, near_size, &mut acc, qty_lots) {
+    if let Some(t) = run_near_i64(view.near, view.sizes, &mut acc, qty_lots) {
         return t;
     }
     let (keys, sizes) = view.deep;
@@ -148,6 +146,54 @@ fn take_i64(view: &SideView<'_>, qty_lots: i64) -> Take {
         worst_key: view.farthest().unwrap_or(0),
         used: acc.used,
     }
+}
+
+/// [`run_i64`] over the window's keys, sizes looked up by key: the same blocks of four
+/// over the keys alone (no index to keep, so the loop fits in the registers).
+#[inline(always)]
+fn run_near_i64(keys: &[i64], dense: &[i64; W], acc: &mut Taken, qty_lots: i64) -> Option<Take> {
+    let size = |k: i64| dense[k as usize & (W - 1)];
+    let (mut cum, mut notional, mut used) = (acc.cum, acc.notional, acc.used);
+    let mut blocks = keys.rchunks_exact(4);
+    let mut last: &[i64] = &[];
+    for k in &mut blocks {
+        let s = [size(k[0]), size(k[1]), size(k[2]), size(k[3])];
+        // cum < qty_lots ≤ 10^15 and each size ≤ 10^15: no overflow.
+        let four = s[0] + s[1] + s[2] + s[3];
+        if cum + four >= qty_lots {
+            last = k;
+            break;
+        }
+        cum += four;
+        notional += k[0] * s[0] + k[1] * s[1] + k[2] * s[2] + k[3] * s[3];
+        used += 4;
+    }
+    let rest = if last.is_empty() {
+        blocks.remainder()
+    } else {
+        last
+    };
+    for &k in rest.iter().rev() {
+        let s = size(k);
+        used += 1;
+        if cum + s >= qty_lots {
+            let lots = qty_lots - cum;
+            return Some(Take {
+                filled: qty_lots,
+                notional: i128::from(notional + k * lots),
+                worst_key: k,
+                used,
+            });
+        }
+        cum += s;
+        notional += k * s;
+    }
+    *acc = Taken {
+        cum,
+        notional,
+        used,
+    };
+    None
 }
 
 /// One run of sorted keys (best last), `size(index, key)` giving each level's size: adds
