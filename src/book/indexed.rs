@@ -113,7 +113,9 @@ impl Indexed {
 
     #[inline]
     fn in_range(&self, key: i64) -> bool {
-        key >= self.base && key - self.base < W as i64
+        // Any i64 key (a caller's `size_at` need not be a valid price): `base` is within
+        // ±(10^15 + W), so a key below it wraps to at least 2^63 − 2·10^15, never < W.
+        (key.wrapping_sub(self.base) as u64) < W as u64
     }
 
     #[inline]
@@ -291,7 +293,8 @@ impl Indexed {
         for j in 0..out {
             let k = self.keys[j];
             let s = self.slot(k);
-            self.deep.push_raw(k, self.sizes[s]);
+            let pushed = self.deep.push_raw(k, self.sizes[s]);
+            debug_assert!(pushed, "deep and window together hold at most the capacity");
             self.sizes[s] = 0;
         }
         self.keys.copy_within(out..self.near, 0);
@@ -339,7 +342,8 @@ impl Indexed {
         self.base = best - (self.width() / 4) * 3;
         let split = keys.partition_point(|&k| k < self.base);
         for (&k, &s) in keys[..split].iter().zip(&sizes[..split]) {
-            self.deep.push_raw(k, s);
+            let pushed = self.deep.push_raw(k, s);
+            debug_assert!(pushed, "a staged side holds at most the capacity");
         }
         for (j, (&k, &size)) in keys[split..].iter().zip(&sizes[split..]).enumerate() {
             self.keys[j] = k;

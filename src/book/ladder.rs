@@ -163,6 +163,10 @@ impl Ladder {
 
     /// Size resting at `price_ticks` on `side` (0 if none).
     pub fn size_at(&self, side: Side, price_ticks: i64) -> i64 {
+        // No level is ever stored outside the valid range (and `i64::MIN` has no ask key).
+        if check_price(price_ticks).is_err() {
+            return 0;
+        }
         self.half(side).get(key_of(side, price_ticks)).unwrap_or(0)
     }
 
@@ -552,6 +556,26 @@ mod tests {
         assert!(snap.push(Side::Bid, 4, 1).is_err());
         assert!(snap.commit(3, Depth::Complete).is_err());
         assert_eq!(l.seq(), 1);
+    }
+
+    /// `size_at` takes any `i64`: prices far outside the book's range (and the ends of
+    /// `i64`) are absent, with no overflow, on either side of the price window.
+    #[test]
+    fn size_at_any_price_is_an_answer() {
+        let mut l = Ladder::new(8, 8);
+        l.apply_snapshot(
+            &[lv(100, 3)],
+            &[lv(1_000_000_000_000_000, 4)],
+            1,
+            Depth::Complete,
+        )
+        .unwrap();
+        for p in [i64::MIN, -1, 0, 99, 101, i64::MAX - 1, i64::MAX] {
+            assert_eq!(l.size_at(Side::Bid, p), 0, "bid {p}");
+            assert_eq!(l.size_at(Side::Ask, p), 0, "ask {p}");
+        }
+        assert_eq!(l.size_at(Side::Bid, 100), 3);
+        assert_eq!(l.size_at(Side::Ask, 1_000_000_000_000_000), 4);
     }
 
     #[test]
