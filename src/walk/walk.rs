@@ -131,7 +131,13 @@ struct Taken {
 #[inline]
 fn take_i64(view: &SideView<'_>, qty_lots: i64) -> Take {
     let mut acc = Taken::default();
-    if let Some(t) = run_near_i64(view.near, view.sizes, &mut acc, qty_lots) {
+    let dense = view.sizes;
+    if let Some(t) = run_i64(
+        view.near,
+        |_, k| dense[k as usize & (W - 1)],
+        &mut acc,
+        qty_lots,
+    ) {
         return t;
     }
     let (keys, sizes) = view.deep;
@@ -148,16 +154,37 @@ fn take_i64(view: &SideView<'_>, qty_lots: i64) -> Take {
     }
 }
 
-/// [`run_i64`] over the window's keys, sizes looked up by key: the same blocks of four
-/// over the keys alone (no index to keep, so the loop fits in the registers).
+/// One run of sorted keys (best last), `size(index, key)` giving each level's size: adds
+/// the levels taken whole to `acc`, and returns the walk's end if the target is reached.
+///
+/// Four levels are summed before each test, so the loop's one branch runs a quarter as
+/// often, and only the running sum of sizes sits on its critical path: the four products
+/// of a block are added after the test says it is taken whole, so every product added is
+/// of a level within the target (no overflow). The block in which the target is reached
+/// is then gone through level by level. The blocks are taken over the keys alone
+/// (`rchunks_exact`), and a caller whose sizes ignore the index (the window's, looked up
+/// by key) leaves the index unused: the loop then fits in the registers (carrying an
+/// index beside four keys and four sizes spilled three values a block, PERF.md).
 #[inline(always)]
-fn run_near_i64(keys: &[i64], dense: &[i64; W], acc: &mut Taken, qty_lots: i64) -> Option<Take> {
-    let size = |k: i64| dense[k as usize & (W - 1)];
+fn run_i64(
+    keys: &[i64],
+    size: impl Fn(usize, i64) -> i64,
+    acc: &mut Taken,
+    qty_lots: i64,
+) -> Option<Take> {
     let (mut cum, mut notional, mut used) = (acc.cum, acc.notional, acc.used);
     let mut blocks = keys.rchunks_exact(4);
+    // Index of the first level of the block at hand (`end − 4`), then of `rest`.
+    let mut end = keys.len();
     let mut last: &[i64] = &[];
     for k in &mut blocks {
-        let s = [size(k[0]), size(k[1]), size(k[2]), size(k[3])];
+        let j = end - 4;
+        let s = [
+            size(j, k[0]),
+            size(j + 1, k[1]),
+            size(j + 2, k[2]),
+            size(j + 3, k[3]),
+        ];
         // cum < qty_lots ≤ 10^15 and each size ≤ 10^15: no overflow.
         let four = s[0] + s[1] + s[2] + s[3];
         if cum + four >= qty_lots {
@@ -167,14 +194,15 @@ fn run_near_i64(keys: &[i64], dense: &[i64; W], acc: &mut Taken, qty_lots: i64) 
         cum += four;
         notional += k[0] * s[0] + k[1] * s[1] + k[2] * s[2] + k[3] * s[3];
         used += 4;
+        end -= 4;
     }
-    let rest = if last.is_empty() {
-        blocks.remainder()
+    let (rest, first) = if last.is_empty() {
+        (blocks.remainder(), 0)
     } else {
-        last
+        (last, end - 4)
     };
-    for &k in rest.iter().rev() {
-        let s = size(k);
+    for (j, &k) in rest.iter().enumerate().rev() {
+        let s = size(first + j, k);
         used += 1;
         if cum + s >= qty_lots {
             let lots = qty_lots - cum;
@@ -187,65 +215,6 @@ fn run_near_i64(keys: &[i64], dense: &[i64; W], acc: &mut Taken, qty_lots: i64) 
         }
         cum += s;
         notional += k * s;
-    }
-    *acc = Taken {
-        cum,
-        notional,
-        used,
-    };
-    None
-}
-
-/// One run of sorted keys (best last), `size(index, key)` giving each level's size: adds
-/// the levels taken whole to `acc`, and returns the walk's end if the target is reached.
-///
-/// Four levels are summed before each test, so the loop's one branch runs a quarter as
-/// often, and only the running sum of sizes sits on its critical path: the four products
-/// of a block are added after the test says it is taken whole, so every product added is
-/// of a level within the target (no overflow). The block in which the target is reached
-/// is then gone through level by level.
-#[inline(always)]
-fn run_i64(
-    keys: &[i64],
-    size: impl Fn(usize, i64) -> i64,
-    acc: &mut Taken,
-    qty_lots: i64,
-) -> Option<Take> {
-    let (mut cum, mut notional) = (acc.cum, acc.notional);
-    let n = keys.len();
-    let mut i = n;
-    while let Some(k) = keys[..i].last_chunk::<4>() {
-        let s = [
-            size(i - 4, k[0]),
-            size(i - 3, k[1]),
-            size(i - 2, k[2]),
-            size(i - 1, k[3]),
-        ];
-        // cum < qty_lots ≤ 10^15 and each size ≤ 10^15: no overflow.
-        let four = s[0] + s[1] + s[2] + s[3];
-        if cum + four >= qty_lots {
-            break;
-        }
-        cum += four;
-        notional += k[0] * s[0] + k[1] * s[1] + k[2] * s[2] + k[3] * s[3];
-        i -= 4;
-    }
-    let mut used = acc.used + (n - i) as u32;
-    while let Some(&k) = keys[..i].last() {
-        let s = size(i - 1, k);
-        used += 1;
-        if cum + s >= qty_lots {
-            let lots = qty_lots - cum;
-            return Some(Take {
-                filled: qty_lots,
-                notional: i128::from(notional + k * lots),
-                worst_key: k,
-                used,
-            });
-        }
-        cum += s;
-        notional += k * s;
-        i -= 1;
     }
     *acc = Taken {
         cum,
