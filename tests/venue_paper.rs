@@ -398,3 +398,58 @@ fn a_fill_the_link_duplicates_is_one_trade_in_the_venues_record() {
     assert_eq!(order_status(&a[0]), ("FILLED".into(), "1.500".into()));
     assert_eq!(p.venue().books()[0].position_lots(), 1_500);
 }
+
+/// The request ids the answers in `answers` carry.
+fn answer_ids(answers: &[String]) -> Vec<String> {
+    answers
+        .iter()
+        .map(|a| response::parse(a).unwrap().id.to_string())
+        .collect()
+}
+
+#[test]
+fn an_answer_the_venue_lost_does_not_take_the_place_of_the_next() {
+    // A status query and a cancel whose answers the link loses, then the same asked
+    // again with the link sound: each later request is answered under its own id (the
+    // lost one's answer never came; a stale record of it must not swallow the next).
+    let mut p = paper();
+    let s = signer(SECRET);
+    let mut enc = Encoder::new();
+    let o = place(WsOrderKind::PostOnly(599_000), WsSide::Buy, 5, "l-1");
+    let f = enc.place(1, &o, &s, &stamp(EPOCH_MS)).unwrap().to_string();
+    assert_eq!(answer_ids(&send(&mut p, &f, 0).0), ["1"]);
+    let lose = FaultPlan {
+        lost_reply_ppm: 1_000_000,
+        ..FaultPlan::default()
+    };
+    let ask = |enc: &mut Encoder, id: u64, status: bool, ms: u64| {
+        let st = stamp(EPOCH_MS + ms);
+        let f = enc.by_client_id(id, status, "BTCUSDT", "l-1", &s, &st);
+        f.unwrap().to_string()
+    };
+    p.exchange_mut().set_plan(lose);
+    let q = ask(&mut enc, 2, true, 1);
+    assert!(
+        send(&mut p, &q, 1_000_000).0.is_empty(),
+        "the answer is lost"
+    );
+    p.exchange_mut().set_plan(FaultPlan::default());
+    for id in 3..6 {
+        let q = ask(&mut enc, id, true, id);
+        let a = send(&mut p, &q, id * 1_000_000).0;
+        assert!(answer_ids(&a).contains(&id.to_string()), "{id}: {a:?}");
+        assert_eq!(order_status(a.last().unwrap()).0, "NEW");
+    }
+    p.exchange_mut().set_plan(lose);
+    let c = ask(&mut enc, 6, false, 6);
+    assert!(send(&mut p, &c, 6_000_000).0.is_empty(), "the ack is lost");
+    p.exchange_mut().set_plan(FaultPlan::default());
+    let c = ask(&mut enc, 7, false, 7);
+    let a = send(&mut p, &c, 7_000_000).0;
+    assert!(answer_ids(&a).contains(&"7".to_string()), "{a:?}");
+    assert_eq!(refused(a.last().unwrap()), -2011, "cancelled already");
+    let q = ask(&mut enc, 8, true, 8);
+    let a = send(&mut p, &q, 8_000_000).0;
+    assert_eq!(answer_ids(&a), ["8"], "nothing owed any more");
+    assert_eq!(order_status(&a[0]).0, "CANCELED");
+}

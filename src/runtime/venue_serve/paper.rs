@@ -227,6 +227,11 @@ impl<V: LocalVenue> Paper<V> {
         &self.exchange
     }
 
+    /// The simulated venue, to change its fault plan mid-run.
+    pub fn exchange_mut(&mut self) -> &mut V {
+        &mut self.exchange
+    }
+
     /// The book the feed updates (call [`Paper::on_book`] after).
     pub fn ladder(&mut self) -> &mut crate::book::Ladder {
         self.exchange
@@ -604,14 +609,6 @@ impl<V: LocalVenue> Paper<V> {
             ReportKind::CancelAck { .. } | ReportKind::CancelReject(_) => Method::Cancel,
             ReportKind::Status(_) => Method::Status,
         };
-        let Some(k) = self
-            .pending
-            .iter()
-            .position(|p| p.order == i && p.method == method)
-        else {
-            return;
-        };
-        let p = self.pending.remove(k);
         let refusal = match r.kind {
             ReportKind::Reject(reason) | ReportKind::CancelReject(reason) => {
                 if method == Method::Place {
@@ -630,7 +627,35 @@ impl<V: LocalVenue> Paper<V> {
             }
             _ => None,
         };
-        self.ready.push((p, refusal));
+        self.answer_pending(i, method, r.kind, refusal);
+    }
+
+    /// Readies the answers a report about order `i` gives: the oldest request of
+    /// `method` for it gets the report's. The simulator reports nothing for a request
+    /// whose answer the link lost, so any other status or cancel still waiting for the
+    /// order is answered now, as it stands (a status by the record; a cancel after a
+    /// cancel ack is refused `-2011`): matched one to one, each report would answer the
+    /// request before its own, and a lost answer would leave every later one late.
+    fn answer_pending(&mut self, i: usize, method: Method, kind: ReportKind, r: Option<WireError>) {
+        let mut answered = 0;
+        let mut k = 0;
+        while k < self.pending.len() {
+            let p = &self.pending[k];
+            if p.order != i || p.method != method || (answered > 0 && method == Method::Place) {
+                k += 1;
+                continue;
+            }
+            let p = self.pending.remove(k);
+            let answer = match (answered, kind) {
+                (1.., ReportKind::CancelAck { .. }) => {
+                    let (code, msg) = reject::code(RejectReason::UnknownOrder);
+                    Some(WireError::bad(code, msg))
+                }
+                _ => r.clone(),
+            };
+            self.ready.push((p, answer));
+            answered += 1;
+        }
     }
 
     /// The position in the venue's book, from the simulator's ledger.
