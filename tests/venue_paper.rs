@@ -44,6 +44,10 @@ fn paper_with(limits: RateLimits) -> Venue {
 }
 
 fn paper_faulted(limits: RateLimits, plan: FaultPlan) -> Venue {
+    paper_on(limits, plan, Latency::Fixed { ns: 0 })
+}
+
+fn paper_on(limits: RateLimits, plan: FaultPlan, latency: Latency) -> Venue {
     let (tick, lot) = steps();
     let fees = Fees {
         maker_e8: 20_000,
@@ -58,7 +62,7 @@ fn paper_faulted(limits: RateLimits, plan: FaultPlan) -> Venue {
             Depth::Complete,
         )
         .unwrap();
-    let exchange = SimExchange::new(vec![book], Latency::Fixed { ns: 0 }, plan, 1);
+    let exchange = SimExchange::new(vec![book], latency, plan, 1);
     let rules = InstrumentRules::new(
         tick,
         lot,
@@ -452,4 +456,84 @@ fn an_answer_the_venue_lost_does_not_take_the_place_of_the_next() {
     let a = send(&mut p, &q, 8_000_000).0;
     assert_eq!(answer_ids(&a), ["8"], "nothing owed any more");
     assert_eq!(order_status(&a[0]).0, "CANCELED");
+}
+
+#[test]
+fn a_status_is_answered_only_once_the_fills_it_counts_are_in_the_record() {
+    // The market buy's fills (and ack) are slowed 50 ms on their way back; a status
+    // asked meanwhile, its answer sent ahead of them, finds the simulator's order
+    // filled: the answer waits for the fills, so `executedQty` is never behind.
+    let ms = 1_000_000;
+    let mut p = paper_on(
+        RateLimits::default(),
+        FaultPlan::default(),
+        Latency::Fixed { ns: ms },
+    );
+    let s = signer(SECRET);
+    let mut enc = Encoder::new();
+    let o = place(WsOrderKind::Market, WsSide::Buy, 1_500, "f-1");
+    let f = enc.place(1, &o, &s, &stamp(EPOCH_MS)).unwrap().to_string();
+    assert!(send(&mut p, &f, 0).0.is_empty());
+    p.exchange_mut().set_plan(FaultPlan {
+        spike_ppm: 1_000_000,
+        spike_ns: 50 * ms,
+        ..FaultPlan::default()
+    });
+    let mut out = Vec::new();
+    p.tick(ms, &mut out);
+    assert!(out.is_empty(), "the fills are on their way");
+    p.exchange_mut().set_plan(FaultPlan {
+        reorder_ppm: 1_000_000,
+        ..FaultPlan::default()
+    });
+    let q = enc
+        .by_client_id(2, true, "BTCUSDT", "f-1", &s, &stamp(EPOCH_MS + 2))
+        .unwrap();
+    assert!(send(&mut p, q, 2 * ms).0.is_empty());
+    p.tick(5 * ms, &mut out);
+    assert!(out.is_empty(), "the status waits for its fills: {out:?}");
+    p.tick(60 * ms, &mut out);
+    let (answers, _) = split(out);
+    let status = answers
+        .iter()
+        .find(|a| answer_ids(&[a.to_string()]) == ["2"]);
+    let status = status.expect("the status is answered once the fills are in");
+    assert_eq!(order_status(status), ("FILLED".into(), "1.500".into()));
+}
+
+#[test]
+fn a_fill_reported_after_its_cancel_leaves_the_order_closed() {
+    // The resting buy is matched just before its cancel arrives; the venue acks the
+    // cancel, then reports the fill. The record stays CANCELED, with the fill in it.
+    let plan = FaultPlan {
+        fill_after_cancel_ppm: 1_000_000,
+        ..FaultPlan::default()
+    };
+    let mut p = paper_faulted(RateLimits::default(), plan);
+    let s = signer(SECRET);
+    let mut enc = Encoder::new();
+    let o = place(WsOrderKind::PostOnly(599_000), WsSide::Buy, 5, "a-1");
+    let f = enc.place(1, &o, &s, &stamp(EPOCH_MS)).unwrap().to_string();
+    assert_eq!(order_status(&send(&mut p, &f, 0).0[0]).0, "NEW");
+    let c = enc
+        .by_client_id(2, false, "BTCUSDT", "a-1", &s, &stamp(EPOCH_MS + 1))
+        .unwrap();
+    assert_eq!(order_status(&send(&mut p, c, 1_000_000).0[0]).0, "CANCELED");
+    let mut out = Vec::new();
+    p.tick(2_000_000, &mut out);
+    let filled = p.venue().books()[0].position_lots();
+    assert!(filled > 0, "the late fill came");
+    let trade = split(out)
+        .1
+        .iter()
+        .map(|e| serde_json::from_str::<Value>(e).unwrap())
+        .find(|v| v["o"]["x"] == "TRADE")
+        .expect("the fill's event");
+    assert_eq!(trade["o"]["X"], "CANCELED", "not open again: {trade}");
+    let q = enc
+        .by_client_id(3, true, "BTCUSDT", "a-1", &s, &stamp(EPOCH_MS + 3))
+        .unwrap();
+    let (status, qty) = order_status(&send(&mut p, q, 3_000_000).0[0]);
+    assert_eq!(status, "CANCELED");
+    assert_eq!(qty, format!("0.00{filled}"));
 }

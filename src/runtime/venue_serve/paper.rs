@@ -157,6 +157,15 @@ struct Pending {
     since_ns: u64,
 }
 
+/// An answer due: sent once the order's record holds `filled_at_least` lots (a status
+/// the simulator gave counts fills still on their way to the record).
+#[derive(Debug)]
+struct Ready {
+    pending: Pending,
+    refusal: Option<WireError>,
+    filled_at_least: i64,
+}
+
 /// A fixed-window counter.
 #[derive(Debug, Clone, Copy, Default)]
 struct Window {
@@ -186,7 +195,7 @@ pub struct Paper<V> {
     orders: Vec<Order>,
     by_client: HashMap<String, usize>,
     pending: Vec<Pending>,
-    ready: Vec<(Pending, Option<WireError>)>,
+    ready: Vec<Ready>,
     book_updates: u64,
     listen_key: Option<(String, u64)>,
     keys_made: u64,
@@ -563,8 +572,16 @@ impl<V: LocalVenue> Paper<V> {
         }
         // Answered with the order as it stands after every report due now (an IOC's
         // fills and expiry come in one act), as Binance's RESULT answers are.
-        for (p, refusal) in std::mem::take(&mut self.ready) {
-            let answer = refusal.map_or_else(
+        // A status waits for the fills it counts (never lost, maybe late), so that its
+        // `executedQty` is never behind what the venue has matched.
+        for r in std::mem::take(&mut self.ready) {
+            let (p, o) = (&r.pending, &self.orders[r.pending.order]);
+            let young = now_ns.saturating_sub(p.since_ns) < ANSWER_TTL_NS;
+            if r.refusal.is_none() && o.filled_lots < r.filled_at_least && young {
+                self.ready.push(r);
+                continue;
+            }
+            let answer = r.refusal.map_or_else(
                 || Ok(order::order_json(&self.cfg, p.order, &self.orders[p.order])),
                 Err,
             );
@@ -609,6 +626,11 @@ impl<V: LocalVenue> Paper<V> {
             ReportKind::CancelAck { .. } | ReportKind::CancelReject(_) => Method::Cancel,
             ReportKind::Status(_) => Method::Status,
         };
+        let filled_at_least = match r.kind {
+            ReportKind::Status(VenueStatus::Open { filled_lots })
+            | ReportKind::Status(VenueStatus::Closed { filled_lots }) => filled_lots,
+            _ => 0,
+        };
         let refusal = match r.kind {
             ReportKind::Reject(reason) | ReportKind::CancelReject(reason) => {
                 if method == Method::Place {
@@ -627,7 +649,7 @@ impl<V: LocalVenue> Paper<V> {
             }
             _ => None,
         };
-        self.answer_pending(i, method, r.kind, refusal);
+        self.answer_pending(i, method, r.kind, refusal, filled_at_least);
     }
 
     /// Readies the answers a report about order `i` gives: the oldest request of
@@ -636,7 +658,14 @@ impl<V: LocalVenue> Paper<V> {
     /// order is answered now, as it stands (a status by the record; a cancel after a
     /// cancel ack is refused `-2011`): matched one to one, each report would answer the
     /// request before its own, and a lost answer would leave every later one late.
-    fn answer_pending(&mut self, i: usize, method: Method, kind: ReportKind, r: Option<WireError>) {
+    fn answer_pending(
+        &mut self,
+        i: usize,
+        method: Method,
+        kind: ReportKind,
+        r: Option<WireError>,
+        filled_at_least: i64,
+    ) {
         let mut answered = 0;
         let mut k = 0;
         while k < self.pending.len() {
@@ -653,7 +682,11 @@ impl<V: LocalVenue> Paper<V> {
                 }
                 _ => r.clone(),
             };
-            self.ready.push((p, answer));
+            self.ready.push(Ready {
+                pending: p,
+                refusal: answer,
+                filled_at_least,
+            });
             answered += 1;
         }
     }
@@ -699,8 +732,12 @@ impl<V: LocalVenue> Paper<V> {
                 o.filled_lots += x.last_qty_lots;
                 o.notional_tl += i128::from(x.price_ticks) * i128::from(x.last_qty_lots);
                 o.fills.push(x);
+                // A fill that arrives after the order was closed (matched before its
+                // cancel, or said closed by a status) leaves it closed.
                 o.status = if o.filled_lots >= o.qty_lots {
                     "FILLED"
+                } else if matches!(o.status, "CANCELED" | "EXPIRED") {
+                    o.status
                 } else {
                     "PARTIALLY_FILLED"
                 };
