@@ -114,6 +114,27 @@ impl Driver {
     }
 }
 
+/// Polls until the venue's 10 s order window is 1 to 3 s old, by the clock offset the
+/// gateway estimated: the paper venue counts orders in windows aligned on its clock,
+/// as Binance does, and a test that counts a few orders sent one after another must not
+/// have a window end between them.
+fn early_in_an_order_window(d: &mut Driver) {
+    let end = Instant::now() + Duration::from_secs(11);
+    loop {
+        let wall = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64;
+        // Not at the very start either: the offset is an estimate, off by a few ms.
+        let at = (wall + d.gw.clock_offset_ms()).rem_euclid(10_000);
+        if (1_000..3_000).contains(&at) {
+            return;
+        }
+        assert!(Instant::now() < end, "no window start in 11 s");
+        d.pump(Duration::from_millis(10));
+    }
+}
+
 /// The fault test's order sizes, lots.
 fn lots(job: u64) -> i64 {
     100 + (job as i64 * 37) % 300
@@ -375,6 +396,7 @@ fn the_venue_clock_is_estimated_and_a_hot_rate_limit_throttles_new_orders() {
     d.until(5, |g| g.contains(&Delivery::Resynced));
     let off = d.gw.clock_offset_ms();
     assert!((6_900..=7_100).contains(&off), "offset {off}");
+    early_in_an_order_window(&mut d);
     // Four orders fill the 10 s window (used 1000 ‰ ≥ the 900 ‰ throttle): the fifth is
     // refused at the gateway and never reaches the venue.
     for job in 1..=5u64 {
@@ -395,7 +417,13 @@ fn the_venue_clock_is_estimated_and_a_hot_rate_limit_throttles_new_orders() {
         }
     }
     let fifth = kinds(&d.got, oref(5));
-    assert_eq!(fifth, [ReportKind::Reject(RejectReason::RateLimited)]);
+    assert_eq!(
+        fifth,
+        [ReportKind::Reject(RejectReason::RateLimited)],
+        "{:?} {:#?}",
+        d.gw.counts(),
+        d.got
+    );
     assert_eq!(d.gw.counts().throttled, 1);
     assert_eq!(d.gw.used_permille(), 1_000);
     // An unwind is not held back by the gateway: it goes (and the full venue says -1003).
@@ -521,6 +549,7 @@ fn the_gateway_thread_passes_the_venues_rate_limit_use_on_for_risk() {
         got: Vec::new(),
     };
     d.until(5, |g| g.contains(&Delivery::Resynced));
+    early_in_an_order_window(&mut d);
     // Four orders of five in the 10 s window: 800 ‰, risk's limit for new groups.
     for job in 1..=4u64 {
         let o = oref(job);
@@ -537,7 +566,13 @@ fn the_gateway_thread_passes_the_venues_rate_limit_use_on_for_risk() {
             d.pump(Duration::from_millis(1));
         }
     }
-    assert_eq!(d.gw.rate_limit_use(), Some(800));
+    assert_eq!(
+        d.gw.rate_limit_use(),
+        Some(800),
+        "{:?} {:#?}",
+        d.gw.counts(),
+        d.got
+    );
     let (mut cmd_tx, cmd_rx) = ring::<Outbound>(64);
     let (rep_tx, mut rep_rx) = ring::<Inbound>(1_024);
     let thread = GatewayThread {
