@@ -865,3 +865,44 @@ fn the_journal_agrees(venue: &Acceptor, lines: &[legcore::journal::Line]) {
         ]
     );
 }
+
+#[test]
+fn in_flight_counts_each_request_until_its_answer_and_no_longer_than_the_answer_wait() {
+    // An IOC the venue answers with three reports (new, a fill, its expiry), and a
+    // post-only order it never answers: the IOC's two non-fill reports answer one
+    // request, so the silent order is still in flight (a count of reports would have
+    // let a drain end here); it stops counting after the answer wait, bounded.
+    let venue = Acceptor::start("inflight", "partial qty=0.4\nsilent\n", CLIENT);
+    let clock = Clock::new();
+    let mut gw = gateway(&venue);
+    connect(&mut gw, &clock);
+    let (ioc, quiet) = (
+        order(1, 10_050, 100_000, TimeInForce::Ioc),
+        order(2, 10_000, 100_000, TimeInForce::PostOnly),
+    );
+    for o in [ioc, quiet] {
+        gw.send(BookId::new(0), Request::New(o), clock.now_ns())
+            .unwrap();
+    }
+    assert_eq!(gw.in_flight(), 2);
+    let got = reports(&collect(&mut gw, &clock, 3));
+    assert!(got.iter().all(|r| r.order == ioc.order), "{got:?}");
+    assert!(matches!(got[2].kind, ReportKind::Expired { .. }), "{got:?}");
+    assert_eq!(gw.in_flight(), 1, "the silent order is still awaited");
+    let sent = Instant::now();
+    while gw.in_flight() > 0 {
+        assert!(
+            sent.elapsed() < Duration::from_secs(8),
+            "waited past the bound"
+        );
+        assert!(gw.poll(clock.now_ns()).unwrap().is_none());
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(
+        sent.elapsed() >= Duration::from_secs(4),
+        "{:?}",
+        sent.elapsed()
+    );
+    assert_eq!(gw.counts().answers_overdue, 1);
+    gw.close(clock.now_ns(), Duration::from_secs(2));
+}

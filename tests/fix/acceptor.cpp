@@ -186,7 +186,7 @@ std::string dec_text(int64_t v) {
 // ---------------------------------------------------------------- the script
 
 struct Action {
-  std::string kind;  // fill, partial, rest, reject, logout
+  std::string kind;  // fill, partial, rest, reject, logout, drop, silent
   std::map<std::string, std::string> args;
   bool flag(const std::string& k) const { return args.count(k) > 0; }
   std::string get(const std::string& k, const std::string& d = "") const {
@@ -216,7 +216,8 @@ std::vector<Action> read_script(const std::string& path) {
       }
       a.args[key] = value;
     }
-    static const char* kinds[] = {"fill", "partial", "rest", "reject", "logout", "drop"};
+    static const char* kinds[] = {"fill", "partial", "rest", "reject", "logout", "drop",
+                                  "silent"};
     if (std::find(std::begin(kinds), std::end(kinds), a.kind) == std::end(kinds))
       throw std::runtime_error("script: unknown action " + a.kind);
     out.push_back(a);
@@ -369,6 +370,7 @@ class Venue : public FIX::Application {
       send(r);
       return;
     }
+    if (a.kind == "silent") return;  // a venue that never answers this order
     orders_[o.cl_ord_id] = o;
     Order& live = orders_[o.cl_ord_id];
     send(report(live, "0", "0"));

@@ -18,6 +18,11 @@
 //! that never left, the gateway's. Binance's order
 //! entry has no order status request, so a status query is counted
 //! ([`FixCounts::queries_unanswered`]) and left to the leg's timeout.
+//!
+//! In flight ([`Gateway::in_flight`], what a drain waits for): each request sent until
+//! its answer (a new order's first report, a cancel's ack or reject), and at most
+//! 5 s (`ANSWER_WAIT_NS`; counted [`FixCounts::answers_overdue`]): a venue that never
+//! answers cannot hold the run's shutdown forever.
 
 use std::collections::VecDeque;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -46,6 +51,9 @@ const MAX_FRAME: usize = 64 * 1024;
 const OUTBOUND: usize = 64 * 1024;
 /// How long a connect may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a request's answer counts as in flight. A venue that never answers must not
+/// hold a drain forever; the order itself is the leg's, by its own timeout.
+const ANSWER_WAIT_NS: u64 = 5_000_000_000;
 
 /// Why the gateway could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +84,8 @@ pub struct FixCounts {
     /// Requests the venue never received (it asked for them again and we gap-filled),
     /// each reported rejected at once.
     pub never_received: u64,
+    /// Requests with no answer within 5 s, no longer counted in flight.
+    pub answers_overdue: u64,
 }
 
 /// The Binance Spot FIX gateway. See the module doc.
@@ -88,6 +98,7 @@ pub struct BinanceFixGateway {
     decoder: Decoder,
     deliveries: VecDeque<Delivery>,
     sent: VecDeque<Sent>,
+    /// Requests in `sent` not answered yet.
     awaiting: usize,
     cancels: u64,
     epoch_offset_ns: Option<u64>,
@@ -211,7 +222,7 @@ impl BinanceFixGateway {
             self.deliver(Delivery::Connected);
         } else if !active && self.connected {
             self.connected = false;
-            self.awaiting = 0;
+            self.forget_answers();
             self.deliver(Delivery::Disconnected);
         }
     }
@@ -272,9 +283,7 @@ impl BinanceFixGateway {
             let outbox = (!self.session.outbox().is_empty(), out);
             match mapped {
                 Some(Some(r)) => {
-                    if !matches!(r.kind, ReportKind::Fill(_)) {
-                        self.awaiting = self.awaiting.saturating_sub(1);
-                    }
+                    self.answered(&r);
                     self.deliveries.push_back(Delivery::Report {
                         book: BookId::new(0),
                         report: r,
@@ -306,13 +315,52 @@ impl BinanceFixGateway {
             let s = self.sent[i];
             if lost(&s) {
                 self.counts.never_received += 1;
-                self.awaiting = self.awaiting.saturating_sub(1);
+                self.awaiting -= usize::from(!s.answered);
                 let text = b"never reached the venue: it asked for a resend, and legcore \
                              does not resend orders";
                 self.unsent(s.order, s.cancel, RejectReason::Unavailable, text);
             }
         }
         self.sent.retain(|s| !lost(s));
+    }
+
+    /// Marks the request `r` answers: a new order's first report of any kind, a
+    /// cancel's ack or reject (the oldest such request not yet answered).
+    fn answered(&mut self, r: &Report) {
+        let cancel = matches!(
+            r.kind,
+            ReportKind::CancelAck { .. } | ReportKind::CancelReject(_)
+        );
+        let waiting = |s: &&mut Sent| !s.answered && s.order == r.order && s.cancel == cancel;
+        if let Some(s) = self.sent.iter_mut().find(waiting) {
+            s.answered = true;
+            self.awaiting -= 1;
+        }
+    }
+
+    /// Stops waiting for answers older than [`ANSWER_WAIT_NS`] (requests are in the
+    /// order sent: the first one still young ends the look).
+    fn overdue(&mut self, now_ns: u64) {
+        if self.awaiting == 0 {
+            return;
+        }
+        for s in self.sent.iter_mut().filter(|s| !s.answered) {
+            if now_ns.saturating_sub(s.sent_ns) < ANSWER_WAIT_NS {
+                break;
+            }
+            s.answered = true;
+            self.awaiting -= 1;
+            self.counts.answers_overdue += 1;
+        }
+    }
+
+    /// The link went down: what was in flight is the reconnect's (or the legs') to
+    /// settle, and no answer is waited for.
+    fn forget_answers(&mut self) {
+        for s in &mut self.sent {
+            s.answered = true;
+        }
+        self.awaiting = 0;
     }
 
     /// Reports a request that did not reach the venue as rejected.
@@ -384,13 +432,18 @@ impl Gateway for BinanceFixGateway {
             self.unsent(req.order(), cancel, why, text);
             return Ok(());
         }
-        if self.sent.len() == SENT {
-            self.sent.pop_front();
+        if let Some(s) = (self.sent.len() == SENT)
+            .then(|| self.sent.pop_front())
+            .flatten()
+        {
+            self.awaiting -= usize::from(!s.answered);
         }
         self.sent.push_back(Sent {
             seq,
             order: req.order(),
             cancel,
+            sent_ns: now_ns,
+            answered: false,
         });
         self.awaiting += 1;
         self.link.write(self.session.outbox());
@@ -411,6 +464,7 @@ impl Gateway for BinanceFixGateway {
             self.link.flush();
             self.read(now_ns);
         }
+        self.overdue(now_ns);
         Ok(self.deliveries.pop_front())
     }
 

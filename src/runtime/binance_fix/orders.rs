@@ -49,6 +49,11 @@ pub struct Sent {
     pub order: OrderRef,
     /// A cancel (else a new order).
     pub cancel: bool,
+    /// When it was sent, on the runtime's clock.
+    pub sent_ns: u64,
+    /// Its answer came (a new order's first report, a cancel's ack or reject), or it is
+    /// no longer waited for.
+    pub answered: bool,
 }
 
 /// Why an inbound application frame could not be mapped.
