@@ -54,6 +54,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// How long a request's answer counts as in flight. A venue that never answers must not
 /// hold a drain forever; the order itself is the leg's, by its own timeout.
 const ANSWER_WAIT_NS: u64 = 5_000_000_000;
+/// How often the requests are looked over for overdue answers (not on every poll: the
+/// look goes through the remembered requests).
+const OVERDUE_CHECK_NS: u64 = 100_000_000;
 
 /// Why the gateway could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -100,6 +103,8 @@ pub struct BinanceFixGateway {
     sent: VecDeque<Sent>,
     /// Requests in `sent` not answered yet.
     awaiting: usize,
+    /// When `sent` is next looked over for overdue answers.
+    overdue_at_ns: u64,
     cancels: u64,
     epoch_offset_ns: Option<u64>,
     connected: bool,
@@ -135,6 +140,7 @@ impl BinanceFixGateway {
             deliveries: VecDeque::with_capacity(DELIVERIES),
             sent: VecDeque::with_capacity(SENT),
             awaiting: 0,
+            overdue_at_ns: 0,
             cancels: 0,
             epoch_offset_ns: None,
             connected: false,
@@ -338,12 +344,14 @@ impl BinanceFixGateway {
         }
     }
 
-    /// Stops waiting for answers older than [`ANSWER_WAIT_NS`] (requests are in the
-    /// order sent: the first one still young ends the look).
+    /// Stops waiting for answers older than [`ANSWER_WAIT_NS`], every
+    /// [`OVERDUE_CHECK_NS`] (requests are in the order sent: the first one still young
+    /// ends the look).
     fn overdue(&mut self, now_ns: u64) {
-        if self.awaiting == 0 {
+        if self.awaiting == 0 || now_ns < self.overdue_at_ns {
             return;
         }
+        self.overdue_at_ns = now_ns.saturating_add(OVERDUE_CHECK_NS);
         for s in self.sent.iter_mut().filter(|s| !s.answered) {
             if now_ns.saturating_sub(s.sent_ns) < ANSWER_WAIT_NS {
                 break;
@@ -432,11 +440,10 @@ impl Gateway for BinanceFixGateway {
             self.unsent(req.order(), cancel, why, text);
             return Ok(());
         }
-        if let Some(s) = (self.sent.len() == SENT)
-            .then(|| self.sent.pop_front())
-            .flatten()
-        {
-            self.awaiting -= usize::from(!s.answered);
+        if self.sent.len() == SENT {
+            if let Some(s) = self.sent.pop_front() {
+                self.awaiting -= usize::from(!s.answered);
+            }
         }
         self.sent.push_back(Sent {
             seq,

@@ -668,9 +668,8 @@ impl<V: LocalVenue> Paper<V> {
     ) {
         let mut answered = 0;
         let mut k = 0;
-        while k < self.pending.len() {
-            let p = &self.pending[k];
-            if p.order != i || p.method != method || (answered > 0 && method == Method::Place) {
+        while let Some(p) = self.pending.get(k) {
+            if p.order != i || p.method != method {
                 k += 1;
                 continue;
             }
@@ -688,6 +687,9 @@ impl<V: LocalVenue> Paper<V> {
                 filled_at_least,
             });
             answered += 1;
+            if method == Method::Place {
+                break;
+            }
         }
     }
 
