@@ -2,24 +2,31 @@
 //!
 //! A window of `W` keys (a power of two) reaching down from just above the best level
 //! holds its sizes in a dense array at `key mod W`, and its keys, sorted, in a short
-//! array of their own; the levels below the window are a sorted array of keys and sizes
+//! array of their own, as 16-bit offsets from `origin` (the multiple of `W` at or below
+//! the window's base); the levels below the window are a sorted array of keys and sizes
 //! ([`Half`]). Keys are as in [`Half`] (bids: price; asks: −price), so the best level is
 //! the largest key on both sides.
 //!
 //! Why this layout (PERF.md, issue 16 item 1): on the real BTCUSDT book most of a feed's
 //! changes resize an existing level 50–150 levels from the touch. Here that is one store
 //! at `key mod W`, with no search. A new or removed level in the window still shifts the
-//! window's keys, but only keys (half the bytes of the old keys-and-sizes shift). A walk
-//! still reads sorted keys best first, fetching each size by its key: the tight prefix
-//! loop of a sorted array plus one load a level, where a bitmap of ticks paid a scan per
-//! occupied word (tried in stop 26: walks 3–4× dearer).
+//! window's keys, but only 2-byte offsets (an eighth of the bytes of the old
+//! keys-and-sizes shift; the shift was 28 % of a replay's instructions with 8-byte keys).
+//! A walk still reads sorted keys best first, fetching each size by its offset (`origin`
+//! is a multiple of `W`, so `offset mod W` is `key mod W`): the tight prefix loop of a
+//! sorted array plus one load a level, where a bitmap of ticks paid a scan per occupied
+//! word (tried in stop 26: walks 3–4× dearer). The offsets' notional is
+//! `Σ offset × lots`, and `origin × lots taken` is added once at the end.
 //!
 //! Invariants: every window key is in `[base, base + W)` and every deep key is below
-//! `base`; a window key's dense size is its size, and every other dense entry is 0; the
-//! window is empty only when the whole side is. When a level arrives above the window,
-//! the window moves up (the dense array is indexed modulo `W`, so nothing moves in it):
-//! keys that fall out of its bottom go to the top of the deep array, which is an append.
-//! When the window empties, it moves down onto the deep array's best levels.
+//! `base`; `origin` is `base` rounded down to a multiple of `W`, so every offset is below
+//! `2W` and fits a `u16`; a window key's dense size is its size, and every other dense
+//! entry is 0; the window is empty only when the whole side is. When a level arrives
+//! above the window, the window moves up (the dense array is indexed modulo `W`, so
+//! nothing moves in it): keys that fall out of its bottom go to the top of the deep
+//! array, which is an append, and when `origin` moves with it the remaining offsets are
+//! rewritten (one pass; the touch must have moved by at least `W / 4` ticks). When the
+//! window empties, it moves down onto the deep array's best levels.
 
 use super::half::{Change, Half, NO_FLOOR};
 
@@ -27,14 +34,20 @@ use super::half::{Change, Half, NO_FLOOR};
 /// walk's size lookups (`key mod W`) need no bounds check.
 pub(crate) const W: usize = 1 << 14;
 
+/// Offsets are below `2W`: they fit a `u16`.
+const _: () = assert!(2 * W <= 1 << 16);
+
 #[derive(Debug, Clone)]
 pub(crate) struct Indexed {
     /// Sizes of the window's levels at `key mod W`; 0 elsewhere.
     sizes: Box<[i64; W]>,
-    /// The window's keys, ascending (best last), in `keys[..near]`.
-    keys: Box<[i64]>,
+    /// The window's keys as offsets from `origin`, ascending (best last), in
+    /// `keys[..near]`.
+    keys: Box<[u16]>,
     near: usize,
     base: i64,
+    /// `base` rounded down to a multiple of `W`.
+    origin: i64,
     deep: Half,
     pub(crate) floor: i64,
 }
@@ -43,9 +56,11 @@ pub(crate) struct Indexed {
 /// up by key, then the deep levels (best last).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct SideView<'a> {
-    /// The window's keys, ascending, best last.
-    pub(crate) near: &'a [i64],
-    /// The window's sizes, indexed by `key mod W`.
+    /// The window's keys as offsets from `origin`, ascending, best last.
+    pub(crate) near: &'a [u16],
+    /// Added to an offset gives its key; a multiple of `W`.
+    pub(crate) origin: i64,
+    /// The window's sizes, indexed by `key mod W` (= `offset mod W`).
     pub(crate) sizes: &'a [i64; W],
     /// Keys and sizes below the window, ascending, best last.
     pub(crate) deep: (&'a [i64], &'a [i64]),
@@ -54,16 +69,22 @@ pub(crate) struct SideView<'a> {
 }
 
 impl<'a> SideView<'a> {
-    /// Size of window key `k`.
+    /// Size of the window level at offset `off`.
     #[inline(always)]
-    pub(crate) fn size(&self, k: i64) -> i64 {
-        self.sizes[k as usize & (W - 1)]
+    pub(crate) fn size(&self, off: u16) -> i64 {
+        self.sizes[usize::from(off) & (W - 1)]
+    }
+
+    /// Key of the window level at offset `off`.
+    #[inline(always)]
+    pub(crate) fn key(&self, off: u16) -> i64 {
+        self.origin + i64::from(off)
     }
 
     /// Levels best first: (key, size).
     #[inline]
     pub(crate) fn levels(self) -> impl DoubleEndedIterator<Item = (i64, i64)> + 'a {
-        let near = self.near.iter().rev().map(move |&k| (k, self.size(k)));
+        let near = (self.near.iter().rev()).map(move |&o| (self.key(o), self.size(o)));
         let (keys, sizes) = self.deep;
         near.chain(keys.iter().zip(sizes).rev().map(|(&k, &s)| (k, s)))
     }
@@ -71,14 +92,16 @@ impl<'a> SideView<'a> {
     /// The key of the farthest level; `None` if the side is empty.
     #[inline]
     pub(crate) fn farthest(&self) -> Option<i64> {
-        self.deep.0.first().or(self.near.first()).copied()
+        let near = || self.near.first().map(|&o| self.key(o));
+        self.deep.0.first().copied().or_else(near)
     }
 
     /// The largest key magnitude on the side: the best key's or the farthest's.
     #[inline]
     pub(crate) fn max_abs_key(&self) -> u64 {
-        let best = self.near.last().or(self.deep.0.last());
-        let (Some(best), Some(far)) = (best, self.farthest()) else {
+        let best = self.near.last().map(|&o| self.key(o));
+        let (Some(best), Some(far)) = (best.or(self.deep.0.last().copied()), self.farthest())
+        else {
             return 0;
         };
         best.unsigned_abs().max(far.unsigned_abs())
@@ -96,6 +119,7 @@ impl Indexed {
             keys: vec![0; capacity].into_boxed_slice(),
             near: 0,
             base: 0,
+            origin: 0,
             deep: Half::new(capacity),
             floor: NO_FLOOR,
         }
@@ -109,6 +133,25 @@ impl Indexed {
     #[inline]
     fn slot(&self, key: i64) -> usize {
         key as usize & (W - 1)
+    }
+
+    /// The offset of window key `key` (`base ≤ key < base + W`).
+    #[inline]
+    fn offset(&self, key: i64) -> u16 {
+        debug_assert!(self.in_range(key));
+        (key - self.origin) as u16
+    }
+
+    /// The key of the window's `i`-th level.
+    #[inline]
+    fn key_at(&self, i: usize) -> i64 {
+        self.origin + i64::from(self.keys[i])
+    }
+
+    /// Sets `base`, and `origin` under it.
+    fn set_base(&mut self, base: i64) {
+        self.base = base;
+        self.origin = base & !(W as i64 - 1);
     }
 
     #[inline]
@@ -133,7 +176,7 @@ impl Indexed {
     pub(crate) fn best(&self) -> Option<(i64, i64)> {
         match self.near.checked_sub(1) {
             Some(i) => {
-                let k = self.keys[i];
+                let k = self.key_at(i);
                 Some((k, self.sizes[self.slot(k)]))
             }
             None => self.deep.best(),
@@ -145,6 +188,7 @@ impl Indexed {
     pub(crate) fn view(&self) -> SideView<'_> {
         SideView {
             near: &self.keys[..self.near],
+            origin: self.origin,
             sizes: &self.sizes,
             deep: self.deep.slices(),
             truncated: self.floor != NO_FLOOR,
@@ -234,7 +278,10 @@ impl Indexed {
         if let (Some(&k), Some(&size)) = (keys.first(), sizes.first()) {
             return Some((k, size));
         }
-        let k = *self.keys[..self.near].first()?;
+        if self.near == 0 {
+            return None;
+        }
+        let k = self.key_at(0);
         Some((k, self.sizes[self.slot(k)]))
     }
 
@@ -257,10 +304,11 @@ impl Indexed {
         if self.near == 0 || key >= self.base + self.width() {
             self.move_up(key);
         }
+        let off = self.offset(key);
         let keys = &mut self.keys[..self.near + 1];
-        let i = keys[..keys.len() - 1].partition_point(|&k| k < key);
+        let i = keys[..keys.len() - 1].partition_point(|&o| o < off);
         keys.copy_within(i..keys.len() - 1, i + 1);
-        keys[i] = key;
+        keys[i] = off;
         self.near += 1;
         let s = self.slot(key);
         self.sizes[s] = size;
@@ -274,8 +322,9 @@ impl Indexed {
         }
         let s = self.slot(key);
         self.sizes[s] = 0;
+        let off = self.offset(key);
         let keys = &mut self.keys[..self.near];
-        if let Ok(i) = keys.binary_search(&key) {
+        if let Ok(i) = keys.binary_search(&off) {
             keys.copy_within(i + 1.., i);
             self.near -= 1;
         }
@@ -285,21 +334,32 @@ impl Indexed {
     }
 
     /// Moves the window up so that `key` is in it, three quarters up; the levels that
-    /// fall out of its bottom go to the top of the deep array, in order. With an empty
-    /// window (and so an empty side), places it so.
+    /// fall out of its bottom go to the top of the deep array, in order, and the rest
+    /// are re-offset if `origin` moves. With an empty window (and so an empty side),
+    /// places it so.
     fn move_up(&mut self, key: i64) {
         let new_base = key - (self.width() / 4) * 3;
-        let out = self.keys[..self.near].partition_point(|&k| k < new_base);
-        for j in 0..out {
-            let k = self.keys[j];
+        let mut out = 0;
+        while out < self.near && self.key_at(out) < new_base {
+            let k = self.key_at(out);
             let s = self.slot(k);
             let pushed = self.deep.push_raw(k, self.sizes[s]);
             debug_assert!(pushed, "deep and window together hold at most the capacity");
             self.sizes[s] = 0;
+            out += 1;
         }
+        let old_origin = self.origin;
+        self.set_base(new_base);
+        // Every key left is at or above the new origin, which is a multiple of W above
+        // the old one: each offset drops by the same multiple and stays below 2W. (When
+        // the origin moved by 2W or more, no key is left, and the truncated shift is
+        // unused; with an empty window the old origin is stale, and likewise unused.)
+        let shift = (self.origin - old_origin) as u16;
         self.keys.copy_within(out..self.near, 0);
         self.near -= out;
-        self.base = new_base;
+        for o in &mut self.keys[..self.near] {
+            *o -= shift;
+        }
     }
 
     /// The window is empty: moves it onto the deep array's best levels (its best three
@@ -308,13 +368,13 @@ impl Indexed {
         let Some((best, _)) = self.deep.best() else {
             return;
         };
-        self.base = best - (self.width() / 4) * 3;
+        self.set_base(best - (self.width() / 4) * 3);
         let (keys, sizes) = self.deep.slices();
         let split = keys.partition_point(|&k| k < self.base);
         let n = keys.len() - split;
         for j in 0..n {
             let (k, size) = (keys[split + j], sizes[split + j]);
-            self.keys[j] = k;
+            self.keys[j] = (k - self.origin) as u16;
             self.sizes[k as usize & (W - 1)] = size;
         }
         self.near = n;
@@ -323,7 +383,7 @@ impl Indexed {
 
     pub(crate) fn clear(&mut self) {
         for j in 0..self.near {
-            let s = self.slot(self.keys[j]);
+            let s = self.slot(self.key_at(j));
             self.sizes[s] = 0;
         }
         self.near = 0;
@@ -339,14 +399,14 @@ impl Indexed {
         let Some(&best) = keys.last() else {
             return;
         };
-        self.base = best - (self.width() / 4) * 3;
+        self.set_base(best - (self.width() / 4) * 3);
         let split = keys.partition_point(|&k| k < self.base);
         for (&k, &s) in keys[..split].iter().zip(&sizes[..split]) {
             let pushed = self.deep.push_raw(k, s);
             debug_assert!(pushed, "a staged side holds at most the capacity");
         }
         for (j, (&k, &size)) in keys[split..].iter().zip(&sizes[split..]).enumerate() {
-            self.keys[j] = k;
+            self.keys[j] = self.offset(k);
             let s = self.slot(k);
             self.sizes[s] = size;
         }
@@ -362,7 +422,9 @@ mod tests {
     impl Indexed {
         /// Every invariant of the module doc, and the levels equal to `model`.
         fn check(&self, model: &BTreeMap<i64, i64>) {
-            let near = &self.keys[..self.near];
+            assert_eq!(self.origin % self.width(), 0, "origin a multiple of W");
+            assert!(self.origin <= self.base && self.base - self.origin < self.width());
+            let near: Vec<i64> = (0..self.near).map(|i| self.key_at(i)).collect();
             assert!(near.windows(2).all(|w| w[0] < w[1]), "window keys sorted");
             assert!(
                 near.iter().all(|&k| self.in_range(k)),

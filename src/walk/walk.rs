@@ -132,20 +132,33 @@ struct Taken {
     used: u32,
 }
 
-/// [`take`] in `i64`, for sides where `max |key| × qty_lots` fits: the window's keys with
-/// their sizes looked up by key, then the deep arrays, by [`run_i64`].
+/// [`take`] in `i64`, for sides where `max |key| × qty_lots` fits: the window's offsets
+/// with their sizes looked up by offset, then the deep arrays, by [`run_i64`].
+///
+/// The window's run sums `offset × lots`; `origin × lots` is added once after it. The
+/// sums wrap: every true partial sum fits (see [`take`]), so the wrapped total is exact
+/// even where a sum of offsets alone would not fit.
 #[inline(always)]
 fn take_i64(view: &SideView<'_>, qty_lots: i64) -> Take {
     let mut acc = Taken::default();
     let dense = view.sizes;
-    if let Some(t) = run_i64(
+    let origin = view.origin;
+    let window = run_i64(
         view.near,
-        |_, k| dense[k as usize & (W - 1)],
+        |_, o| dense[usize::from(o) & (W - 1)],
         &mut acc,
         qty_lots,
-    ) {
-        return t;
+    );
+    if let Some(t) = window {
+        // Everything taken came from the window: `filled` lots, `qty_lots` in all.
+        let base = origin.wrapping_mul(t.filled);
+        return Take {
+            notional: i128::from((t.notional as i64).wrapping_add(base)),
+            worst_key: origin + t.worst_key,
+            ..t
+        };
     }
+    acc.notional = acc.notional.wrapping_add(origin.wrapping_mul(acc.cum));
     let (keys, sizes) = view.deep;
     let n = keys.len().min(sizes.len());
     let (keys, sizes) = (&keys[..n], &sizes[..n]);
@@ -161,7 +174,8 @@ fn take_i64(view: &SideView<'_>, qty_lots: i64) -> Take {
 }
 
 /// One run of sorted keys (best last), `size(index, key)` giving each level's size: adds
-/// the levels taken whole to `acc`, and returns the walk's end if the target is reached.
+/// the levels taken whole to `acc`, and returns the walk's end if the target is reached
+/// (its notional an `i64` in an `i128`, wrapped as `acc`'s is: see [`take_i64`]).
 ///
 /// Four levels are summed before each test, so the loop's one branch runs a quarter as
 /// often, and only the running sum of sizes sits on its critical path: the four products
@@ -172,9 +186,9 @@ fn take_i64(view: &SideView<'_>, qty_lots: i64) -> Take {
 /// by key) leaves the index unused: the loop then fits in the registers (carrying an
 /// index beside four keys and four sizes spilled three values a block, PERF.md).
 #[inline(always)]
-fn run_i64(
-    keys: &[i64],
-    size: impl Fn(usize, i64) -> i64,
+fn run_i64<K: Copy + Into<i64>>(
+    keys: &[K],
+    size: impl Fn(usize, K) -> i64,
     acc: &mut Taken,
     qty_lots: i64,
 ) -> Option<Take> {
@@ -182,7 +196,7 @@ fn run_i64(
     let mut blocks = keys.rchunks_exact(4);
     // Index of the first level of the block at hand (`end − 4`), then of `rest`.
     let mut end = keys.len();
-    let mut last: &[i64] = &[];
+    let mut last: &[K] = &[];
     for k in &mut blocks {
         let j = end - 4;
         let s = [
@@ -198,7 +212,15 @@ fn run_i64(
             break;
         }
         cum += four;
-        notional += k[0] * s[0] + k[1] * s[1] + k[2] * s[2] + k[3] * s[3];
+        let k: [i64; 4] = [k[0].into(), k[1].into(), k[2].into(), k[3].into()];
+        let block = (k[0]
+            .wrapping_mul(s[0])
+            .wrapping_add(k[1].wrapping_mul(s[1])))
+        .wrapping_add(
+            k[2].wrapping_mul(s[2])
+                .wrapping_add(k[3].wrapping_mul(s[3])),
+        );
+        notional = notional.wrapping_add(block);
         used += 4;
         end -= 4;
     }
@@ -207,20 +229,21 @@ fn run_i64(
     } else {
         (last, end - 4)
     };
-    for (j, &k) in rest.iter().enumerate().rev() {
-        let s = size(first + j, k);
+    for (j, &key) in rest.iter().enumerate().rev() {
+        let s = size(first + j, key);
+        let k: i64 = key.into();
         used += 1;
         if cum + s >= qty_lots {
             let lots = qty_lots - cum;
             return Some(Take {
                 filled: qty_lots,
-                notional: i128::from(notional + k * lots),
+                notional: i128::from(notional.wrapping_add(k.wrapping_mul(lots))),
                 worst_key: k,
                 used,
             });
         }
         cum += s;
-        notional += k * s;
+        notional = notional.wrapping_add(k.wrapping_mul(s));
     }
     *acc = Taken {
         cum,
@@ -367,20 +390,25 @@ mod take_tests {
         }
     }
 
-    /// A side whose best `near` levels are a window (sizes by key modulo `W`; the keys
-    /// must span less than `W`) and the rest deep.
+    /// A side whose best `near` levels are a window (offsets from the multiple of `W`
+    /// at or below the lowest, sizes by key modulo `W`; the keys must span less than
+    /// `W`) and the rest deep.
     fn view<'a>(
         keys: &'a [i64],
         sizes: &'a [i64],
         near: usize,
         dense: &'a mut [i64; W],
+        offs: &'a mut Vec<u16>,
     ) -> SideView<'a> {
         let split = keys.len() - near;
+        let origin = keys.get(split).map_or(0, |&k| k & !(W as i64 - 1));
         for (&k, &s) in keys[split..].iter().zip(&sizes[split..]) {
             dense[k as usize & (W - 1)] = s;
+            offs.push(u16::try_from(k - origin).expect("keys span less than W"));
         }
         SideView {
-            near: &keys[split..],
+            near: offs,
+            origin,
             sizes: dense,
             deep: (&keys[..split], &sizes[..split]),
             truncated: false,
@@ -397,8 +425,8 @@ mod take_tests {
             let sizes: Vec<i64> = (0..len as i64).map(|i| 1 + (i * 7) % 5).collect();
             let total: i64 = sizes.iter().sum();
             for near in 0..=len {
-                let mut dense = Box::new([0; W]);
-                let v = view(&keys, &sizes, near, &mut dense);
+                let (mut dense, mut offs) = (Box::new([0; W]), Vec::new());
+                let v = view(&keys, &sizes, near, &mut dense, &mut offs);
                 for qty in 1..=total + 2 {
                     let want = naive(&keys, &sizes, qty);
                     assert_eq!(take_i64(&v, qty), want, "{len} {near} {qty}");
@@ -415,8 +443,8 @@ mod take_tests {
         let keys = [max - 9, max - 5, max - 1];
         let sizes = [max, 7, max - 3];
         for near in 0..=3 {
-            let mut dense = Box::new([0; W]);
-            let v = view(&keys, &sizes, near, &mut dense);
+            let (mut dense, mut offs) = (Box::new([0; W]), Vec::new());
+            let v = view(&keys, &sizes, near, &mut dense, &mut offs);
             for qty in [1, max - 3, max - 2, max, max + 4, max + 5] {
                 let qty = qty.min(max);
                 assert_eq!(take(&v, qty), naive(&keys, &sizes, qty), "{near} {qty}");
@@ -425,12 +453,33 @@ mod take_tests {
         // Asks (negated prices: the farthest is the largest) and bids (the best is).
         for k in [[-max, -max + 1], [max - 1, max], [1, max]] {
             let s = [max, max];
-            for near in 0..=2 {
-                let mut dense = Box::new([0; W]);
-                let v = view(&k, &s, near, &mut dense);
+            // A window spans less than W: [1, max] can only be split.
+            for near in 0..=if k[1] - k[0] < W as i64 { 2 } else { 1 } {
+                let (mut dense, mut offs) = (Box::new([0; W]), Vec::new());
+                let v = view(&k, &s, near, &mut dense, &mut offs);
                 for qty in [1, 2, 1_000_000, max - 1, max] {
                     assert_eq!(take(&v, qty), naive(&k, &s, qty), "{k:?} {near} {qty}");
                 }
+            }
+        }
+    }
+
+    /// Ask keys just below zero sit near the top of a window whose origin is −W: a sum
+    /// of their offsets times large sizes passes `i64::MAX`, while the walk's true
+    /// notional is small. The `i64` walk stays exact (its sums wrap back into range).
+    #[test]
+    fn window_offsets_larger_than_the_notional_do_not_overflow_the_i64_walk() {
+        let keys = [-300i64, -200, -100, -7, -1];
+        let big = 400_000_000_000_000i64;
+        let sizes = [big, big - 1, big, 3, big];
+        let total: i64 = sizes.iter().sum::<i64>().min(1_000_000_000_000_000);
+        for near in 0..=keys.len() {
+            let (mut dense, mut offs) = (Box::new([0; W]), Vec::new());
+            let v = view(&keys, &sizes, near, &mut dense, &mut offs);
+            for qty in [1, 2, big - 1, big, big + 1, 2 * big, 2 * big + 3, total] {
+                let want = naive(&keys, &sizes, qty);
+                assert_eq!(take(&v, qty), want, "{near} {qty}");
+                assert_eq!(take_i64(&v, qty), want, "{near} {qty}");
             }
         }
     }
