@@ -214,11 +214,24 @@ impl Indexed {
             return Change::None;
         }
         if self.in_range(key) {
+            // In the window (most changes): the dense size says what the change is.
             let s = self.slot(key);
             let old = self.sizes[s];
-            if old != 0 && size != 0 {
-                self.sizes[s] = size;
-                return Change::Updated { old };
+            match (old, size) {
+                (0, 0) => return Change::None,
+                (0, _) if self.near > 0 && self.len() < self.capacity() => {
+                    self.insert_near(key, size);
+                    return Change::Inserted;
+                }
+                (0, _) => {}
+                (_, 0) => {
+                    self.remove(key);
+                    return Change::Deleted { old };
+                }
+                _ => {
+                    self.sizes[s] = size;
+                    return Change::Updated { old };
+                }
             }
         }
         match self.get(key) {
@@ -304,6 +317,12 @@ impl Indexed {
         if self.near == 0 || key >= self.base + self.width() {
             self.move_up(key);
         }
+        self.insert_near(key, size);
+    }
+
+    /// Adds a level that is not there to the window, which holds its key.
+    #[inline]
+    fn insert_near(&mut self, key: i64, size: i64) {
         let off = self.offset(key);
         let keys = &mut self.keys[..self.near + 1];
         let i = keys[..keys.len() - 1].partition_point(|&o| o < off);
