@@ -1,46 +1,48 @@
 //! One live side of a ladder, indexed by price near the touch.
 //!
 //! A window of `W` keys (a power of two) reaching down from just above the best level
-//! holds its sizes in a dense array at `key mod W`, and its keys, sorted, in a short
-//! array of their own, as 16-bit offsets from `origin` (the multiple of `W` at or below
-//! the window's base); the levels below the window are a sorted array of keys and sizes
-//! ([`Half`]). Keys are as in [`Half`] (bids: price; asks: −price), so the best level is
-//! the largest key on both sides.
+//! holds its keys, sorted, as 16-bit offsets from `origin` (the multiple of `W` at or
+//! below the window's base), and their sizes in a dense array of 2^16 indexed by offset;
+//! the levels below the window are a sorted array of keys and sizes ([`Half`]). Keys are
+//! as in [`Half`] (bids: price; asks: −price), so the best level is the largest key on
+//! both sides.
 //!
 //! Why this layout (PERF.md, issue 16 item 1): on the real BTCUSDT book most of a feed's
 //! changes resize an existing level 50–150 levels from the touch. Here that is one store
-//! at `key mod W`, with no search. A new or removed level in the window still shifts the
+//! at its offset, with no search. A new or removed level in the window still shifts the
 //! window's keys, but only 2-byte offsets (an eighth of the bytes of the old
 //! keys-and-sizes shift; the shift was 28 % of a replay's instructions with 8-byte keys).
-//! A walk still reads sorted keys best first, fetching each size by its offset (`origin`
-//! is a multiple of `W`, so `offset mod W` is `key mod W`): the tight prefix loop of a
-//! sorted array plus one load a level, where a bitmap of ticks paid a scan per occupied
-//! word (tried in stop 26: walks 3–4× dearer). The offsets' notional is
-//! `Σ offset × lots`, and `origin × lots taken` is added once at the end.
+//! A walk still reads sorted keys best first, fetching each size by its offset (a `u16`
+//! into 2^16 sizes: no mask and no bounds check): the tight prefix loop of a sorted
+//! array plus one load a level, where a bitmap of ticks paid a scan per occupied word
+//! (tried in stop 26: walks 3–4× dearer). The offsets' notional is `Σ offset × lots`,
+//! and `origin × lots taken` is added once at the end. The price is memory: 512 KiB of
+//! sizes a side.
 //!
 //! Invariants: every window key is in `[base, base + W)` and every deep key is below
 //! `base`; `origin` is `base` rounded down to a multiple of `W`, so every offset is below
-//! `2W` and fits a `u16`; a window key's dense size is its size, and every other dense
-//! entry is 0; the window is empty only when the whole side is. When a level arrives
-//! above the window, the window moves up (the dense array is indexed modulo `W`, so
-//! nothing moves in it): keys that fall out of its bottom go to the top of the deep
-//! array, which is an append, and when `origin` moves with it the remaining offsets are
-//! rewritten (one pass; the touch must have moved by at least `W / 4` ticks). When the
+//! `2W` and fits a `u16`; a window key's dense size (at its offset) is its size, and
+//! every other dense entry is 0; the window is empty only when the whole side is. When
+//! a level arrives above the window, the window moves up: keys that fall out of its
+//! bottom go to the top of the deep array, which is an append, and when `origin` moves
+//! with it the remaining offsets and their sizes are moved down (one pass over the
+//! window's levels; the touch must have moved by at least `W / 4` ticks). When the
 //! window empties, it moves down onto the deep array's best levels.
 
 use super::half::{Change, Half, NO_FLOOR};
 
-/// The window's width in keys, one size each (128 KiB a side). A constant, so that a
-/// walk's size lookups (`key mod W`) need no bounds check.
-pub(crate) const W: usize = 1 << 14;
+/// The window's width in keys.
+pub(crate) const W: usize = 1 << 15;
 
-/// Offsets are below `2W`: they fit a `u16`.
-const _: () = assert!(2 * W <= 1 << 16);
+/// Sizes in the dense array: one for every `u16` offset, so that a walk's size lookups
+/// need no bounds check. Offsets are below `2W`, so every entry can be in use.
+pub(crate) const DENSE: usize = 1 << 16;
+const _: () = assert!(2 * W == DENSE);
 
 #[derive(Debug, Clone)]
 pub(crate) struct Indexed {
-    /// Sizes of the window's levels at `key mod W`; 0 elsewhere.
-    sizes: Box<[i64; W]>,
+    /// Sizes of the window's levels at their offsets; 0 elsewhere.
+    sizes: Box<[i64; DENSE]>,
     /// The window's keys as offsets from `origin`, ascending (best last), in
     /// `keys[..near]`.
     keys: Box<[u16]>,
@@ -60,8 +62,8 @@ pub(crate) struct SideView<'a> {
     pub(crate) near: &'a [u16],
     /// Added to an offset gives its key; a multiple of `W`.
     pub(crate) origin: i64,
-    /// The window's sizes, indexed by `key mod W` (= `offset mod W`).
-    pub(crate) sizes: &'a [i64; W],
+    /// The window's sizes, indexed by offset.
+    pub(crate) sizes: &'a [i64; DENSE],
     /// Keys and sizes below the window, ascending, best last.
     pub(crate) deep: (&'a [i64], &'a [i64]),
     /// Depth past the farthest level is unknown.
@@ -72,7 +74,7 @@ impl<'a> SideView<'a> {
     /// Size of the window level at offset `off`.
     #[inline(always)]
     pub(crate) fn size(&self, off: u16) -> i64 {
-        self.sizes[usize::from(off) & (W - 1)]
+        self.sizes[usize::from(off)]
     }
 
     /// Key of the window level at offset `off`.
@@ -132,10 +134,15 @@ fn position(keys: &[u16], off: u16) -> usize {
 
 impl Indexed {
     pub(crate) fn new(capacity: usize) -> Indexed {
-        let sizes: Box<[i64; W]> = vec![0; W]
+        let mut sizes: Box<[i64; DENSE]> = vec![0; DENSE]
             .into_boxed_slice()
             .try_into()
-            .unwrap_or_else(|_| unreachable!("a boxed slice of W"));
+            .unwrap_or_else(|_| unreachable!("a boxed slice of DENSE"));
+        // A zeroed allocation this large is mapped lazily: write each page now, so that
+        // the window reaching a new part of it never takes a page fault on the hot path.
+        for page in sizes.chunks_mut(512) {
+            page[0] = std::hint::black_box(0);
+        }
         Indexed {
             sizes,
             keys: vec![0; capacity].into_boxed_slice(),
@@ -152,9 +159,10 @@ impl Indexed {
         W as i64
     }
 
+    /// Where window key `key`'s size is: its offset.
     #[inline]
     fn slot(&self, key: i64) -> usize {
-        key as usize & (W - 1)
+        usize::from(self.offset(key))
     }
 
     /// The offset of window key `key` (`base ≤ key < base + W`).
@@ -392,15 +400,26 @@ impl Indexed {
         }
         let old_origin = self.origin;
         self.set_base(new_base);
-        // Every key left is at or above the new origin, which is a multiple of W above
-        // the old one: each offset drops by the same multiple and stays below 2W. (When
-        // the origin moved by 2W or more, no key is left, and the truncated shift is
-        // unused; with an empty window the old origin is stale, and likewise unused.)
-        let shift = (self.origin - old_origin) as u16;
         self.keys.copy_within(out..self.near, 0);
         self.near -= out;
+        if self.near > 0 && self.origin != old_origin {
+            self.shift_down((self.origin - old_origin) as u16);
+        }
+    }
+
+    /// `origin` moved up by `shift`: each window level's offset and size move down by it.
+    ///
+    /// Every key left is at or above the new origin, a multiple of `W` (so `shift ≥ W`)
+    /// above the old one, so every old offset is at least `shift`, and every new one is
+    /// below `2W − shift ≤ W`: no level's new place is another's old one. (A shift of
+    /// `2W` or more would leave no key in the window: it is not called then.)
+    fn shift_down(&mut self, shift: u16) {
         for o in &mut self.keys[..self.near] {
+            let old = usize::from(*o);
             *o -= shift;
+            let new = usize::from(*o);
+            self.sizes[new] = self.sizes[old];
+            self.sizes[old] = 0;
         }
     }
 
@@ -416,8 +435,8 @@ impl Indexed {
         let n = keys.len() - split;
         for j in 0..n {
             let (k, size) = (keys[split + j], sizes[split + j]);
-            self.keys[j] = (k - self.origin) as u16;
-            self.sizes[k as usize & (W - 1)] = size;
+            self.keys[j] = self.offset(k);
+            self.sizes[usize::from(self.keys[j])] = size;
         }
         self.near = n;
         self.deep.truncate(split);
@@ -464,6 +483,13 @@ mod tests {
     impl Indexed {
         /// Every invariant of the module doc, and the levels equal to `model`.
         fn check(&self, model: &BTreeMap<i64, i64>) {
+            self.check_levels(model);
+            let nonzero = self.sizes.iter().filter(|&&s| s != 0).count();
+            assert_eq!(nonzero, self.near, "dense sizes only for window keys");
+        }
+
+        /// As `check`, but for the scan of the whole dense array (64 Ki sizes).
+        fn check_levels(&self, model: &BTreeMap<i64, i64>) {
             assert_eq!(self.origin % self.width(), 0, "origin a multiple of W");
             assert!(self.origin <= self.base && self.base - self.origin < self.width());
             let near: Vec<i64> = (0..self.near).map(|i| self.key_at(i)).collect();
@@ -481,12 +507,33 @@ mod tests {
                 self.near > 0 || deep.is_empty(),
                 "an empty window means an empty side"
             );
-            let nonzero = self.sizes.iter().filter(|&&s| s != 0).count();
-            assert_eq!(nonzero, self.near, "dense sizes only for window keys");
             let got: Vec<(i64, i64)> = self.view().levels().rev().collect();
             let want: Vec<(i64, i64)> = model.iter().map(|(&k, &s)| (k, s)).collect();
             assert_eq!(got, want);
         }
+    }
+
+    /// A new best level that moves the window's origin up by `W` while levels stay in
+    /// it: their offsets and sizes move down with it, and every level reads as before.
+    #[test]
+    fn the_origin_moving_up_moves_the_levels_that_stay() {
+        let mut h = Indexed::new(8);
+        let mut model = BTreeMap::new();
+        for (k, s) in [(100, 3), (90, 1), (95, 2)] {
+            assert_eq!(h.set(k, s), Change::Inserted);
+            model.insert(k, s);
+        }
+        assert_eq!(h.origin, -(W as i64));
+        // Three quarters of W above 24 is 24 600: the base moves to 24 (origin 0), and
+        // 90, 95, 100 stay in the window.
+        assert_eq!(h.set(24_600, 7), Change::Inserted);
+        model.insert(24_600, 7);
+        assert_eq!((h.origin, h.base, h.near), (0, 24, 4));
+        h.check(&model);
+        assert_eq!(h.get(95), Some(2));
+        assert_eq!(h.set(95, 0), Change::Deleted { old: 2 });
+        model.remove(&95);
+        h.check(&model);
     }
 
     /// `position` against `partition_point` for every offset around every key, on
@@ -519,7 +566,7 @@ mod tests {
             let mut h = Indexed::new(cap);
             let mut model = BTreeMap::new();
             let span = 12 * h.width() as u64;
-            for _ in 0..3_000 {
+            for round in 0..3_000 {
                 let before = (model.clone(), h.floor);
                 let mut done = Vec::new();
                 let centre = next(span) as i64 - 5_000;
@@ -539,13 +586,18 @@ mod tests {
                         model.remove(&far);
                     }
                     model.retain(|&k, _| k > h.floor);
-                    h.check(&model);
+                    h.check_levels(&model);
                 }
                 if next(2) == 0 {
                     for &(key, change) in done.iter().rev() {
                         h.undo(key, change);
                     }
                     (model, h.floor) = before;
+                    h.check_levels(&model);
+                }
+                // A stale dense size stays until its key is set again: a scan now and
+                // then finds it (every step's scan took most of the test's time).
+                if round % 16 == 0 {
                     h.check(&model);
                 }
             }

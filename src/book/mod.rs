@@ -3,7 +3,7 @@
 //! A [`Ladder`] holds both sides of one instrument's book as `i64` prices in ticks and
 //! sizes in lots (see [`crate::num::Step`]). Its capacity per side is fixed by
 //! [`Ladder::new`]; nothing is allocated afterwards. Each side is indexed by price near
-//! the touch (a window of sizes at `price mod W` beside its sorted keys) and a sorted
+//! the touch (a window of sizes indexed by offset from a multiple of `W`, beside its sorted offsets) and a sorted
 //! array below it, so the levels that change most are found and resized with no search,
 //! and walks still read sorted keys best first (`indexed`); `benches/book.rs` and the
 //! peers' table in PERF.md measure it.
@@ -26,7 +26,9 @@ mod indexed;
 mod ladder;
 
 pub use error::BookError;
-pub(crate) use indexed::{SideView, W};
+pub(crate) use indexed::SideView;
+#[cfg(test)]
+pub(crate) use indexed::{DENSE, W};
 pub use ladder::{Depth, Ladder, Level, Snapshot, Update};
 
 use core::fmt;

@@ -6,7 +6,7 @@
 //! gives `remaining / price` lots, a fraction, so the filled quantity is the exact
 //! rational `qty_num / qty_den` lots.
 
-use crate::book::{Ladder, OrderSide, SideView, W};
+use crate::book::{Ladder, OrderSide, SideView};
 use crate::num::MAX_UNITS;
 
 /// Largest notional target in tick-lots: 10^36. Sums stay in `i128` for ladders of up to
@@ -143,12 +143,7 @@ fn take_i64(view: &SideView<'_>, qty_lots: i64) -> Take {
     let mut acc = Taken::default();
     let dense = view.sizes;
     let origin = view.origin;
-    let window = run_i64(
-        view.near,
-        |_, o| dense[usize::from(o) & (W - 1)],
-        &mut acc,
-        qty_lots,
-    );
+    let window = run_i64(view.near, |_, o| dense[usize::from(o)], &mut acc, qty_lots);
     if let Some(t) = window {
         // Everything taken came from the window: `filled` lots, `qty_lots` in all.
         let base = origin.wrapping_mul(t.filled);
@@ -367,7 +362,7 @@ const fn sign_of(side: OrderSide) -> i64 {
 #[cfg(test)]
 mod take_tests {
     use super::{take, take_i128, take_i64, Take};
-    use crate::book::{SideView, W};
+    use crate::book::{SideView, DENSE, W};
 
     /// The definition, level by level from the best end, in `i128`.
     fn naive(keys: &[i64], sizes: &[i64], qty: i64) -> Take {
@@ -390,21 +385,27 @@ mod take_tests {
         }
     }
 
+    /// An empty dense array of window sizes, on the heap.
+    fn dense() -> Box<[i64; DENSE]> {
+        vec![0; DENSE].into_boxed_slice().try_into().unwrap()
+    }
+
     /// A side whose best `near` levels are a window (offsets from the multiple of `W`
-    /// at or below the lowest, sizes by key modulo `W`; the keys must span less than
-    /// `W`) and the rest deep.
+    /// at or below the lowest, sizes by offset; the keys must span less than `W`) and
+    /// the rest deep.
     fn view<'a>(
         keys: &'a [i64],
         sizes: &'a [i64],
         near: usize,
-        dense: &'a mut [i64; W],
+        dense: &'a mut [i64; DENSE],
         offs: &'a mut Vec<u16>,
     ) -> SideView<'a> {
         let split = keys.len() - near;
         let origin = keys.get(split).map_or(0, |&k| k & !(W as i64 - 1));
         for (&k, &s) in keys[split..].iter().zip(&sizes[split..]) {
-            dense[k as usize & (W - 1)] = s;
-            offs.push(u16::try_from(k - origin).expect("keys span less than W"));
+            let off = u16::try_from(k - origin).expect("keys span less than W");
+            dense[usize::from(off)] = s;
+            offs.push(off);
         }
         SideView {
             near: offs,
@@ -425,7 +426,7 @@ mod take_tests {
             let sizes: Vec<i64> = (0..len as i64).map(|i| 1 + (i * 7) % 5).collect();
             let total: i64 = sizes.iter().sum();
             for near in 0..=len {
-                let (mut dense, mut offs) = (Box::new([0; W]), Vec::new());
+                let (mut dense, mut offs) = (dense(), Vec::new());
                 let v = view(&keys, &sizes, near, &mut dense, &mut offs);
                 for qty in 1..=total + 2 {
                     let want = naive(&keys, &sizes, qty);
@@ -443,7 +444,7 @@ mod take_tests {
         let keys = [max - 9, max - 5, max - 1];
         let sizes = [max, 7, max - 3];
         for near in 0..=3 {
-            let (mut dense, mut offs) = (Box::new([0; W]), Vec::new());
+            let (mut dense, mut offs) = (dense(), Vec::new());
             let v = view(&keys, &sizes, near, &mut dense, &mut offs);
             for qty in [1, max - 3, max - 2, max, max + 4, max + 5] {
                 let qty = qty.min(max);
@@ -455,7 +456,7 @@ mod take_tests {
             let s = [max, max];
             // A window spans less than W: [1, max] can only be split.
             for near in 0..=if k[1] - k[0] < W as i64 { 2 } else { 1 } {
-                let (mut dense, mut offs) = (Box::new([0; W]), Vec::new());
+                let (mut dense, mut offs) = (dense(), Vec::new());
                 let v = view(&k, &s, near, &mut dense, &mut offs);
                 for qty in [1, 2, 1_000_000, max - 1, max] {
                     assert_eq!(take(&v, qty), naive(&k, &s, qty), "{k:?} {near} {qty}");
@@ -474,7 +475,7 @@ mod take_tests {
         let sizes = [big, big - 1, big, 3, big];
         let total: i64 = sizes.iter().sum::<i64>().min(1_000_000_000_000_000);
         for near in 0..=keys.len() {
-            let (mut dense, mut offs) = (Box::new([0; W]), Vec::new());
+            let (mut dense, mut offs) = (dense(), Vec::new());
             let v = view(&keys, &sizes, near, &mut dense, &mut offs);
             for qty in [1, 2, big - 1, big, big + 1, 2 * big, 2 * big + 3, total] {
                 let want = naive(&keys, &sizes, qty);
