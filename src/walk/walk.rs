@@ -176,10 +176,12 @@ fn take_i64(view: &SideView<'_>, qty_lots: i64) -> Take {
 /// often, and only the running sum of sizes sits on its critical path: the four products
 /// of a block are added after the test says it is taken whole, so every product added is
 /// of a level within the target (no overflow). The block in which the target is reached
-/// is then gone through level by level. The blocks are taken over the keys alone
-/// (`rchunks_exact`), and a caller whose sizes ignore the index (the window's, looked up
-/// by key) leaves the index unused: the loop then fits in the registers (carrying an
-/// index beside four keys and four sizes spilled three values a block, PERF.md).
+/// is then gone through level by level. The blocks come off the end of the keys not yet
+/// taken (`split_last_chunk`), whose length is then the loop's one counter and the
+/// index a caller's sizes may use (the deep run's; the window's look sizes up by offset):
+/// carrying an index beside four keys and four sizes spilled three values a block, and
+/// `rchunks_exact` kept a pointer and a count (callgrind, PERF.md: 20-level walk + report
+/// 392 → 382 instructions).
 #[inline(always)]
 fn run_i64<K: Copy + Into<i64>>(
     keys: &[K],
@@ -188,12 +190,11 @@ fn run_i64<K: Copy + Into<i64>>(
     qty_lots: i64,
 ) -> Option<Take> {
     let (mut cum, mut notional, mut used) = (acc.cum, acc.notional, acc.used);
-    let mut blocks = keys.rchunks_exact(4);
-    // Index of the first level of the block at hand (`end − 4`), then of `rest`.
-    let mut end = keys.len();
-    let mut last: &[K] = &[];
-    for k in &mut blocks {
-        let j = end - 4;
+    // The levels not yet taken: blocks come off its end, so its length is the loop's one
+    // counter (and the index of the block at hand).
+    let mut rest = keys;
+    while let Some((head, k)) = rest.split_last_chunk::<4>() {
+        let j = head.len();
         let s = [
             size(j, k[0]),
             size(j + 1, k[1]),
@@ -203,7 +204,6 @@ fn run_i64<K: Copy + Into<i64>>(
         // cum < qty_lots ≤ 10^15 and each size ≤ 10^15: no overflow.
         let four = s[0] + s[1] + s[2] + s[3];
         if cum + four >= qty_lots {
-            last = k;
             break;
         }
         cum += four;
@@ -217,15 +217,11 @@ fn run_i64<K: Copy + Into<i64>>(
         );
         notional = notional.wrapping_add(block);
         used += 4;
-        end -= 4;
+        rest = head;
     }
-    let (rest, first) = if last.is_empty() {
-        (blocks.remainder(), 0)
-    } else {
-        (last, end - 4)
-    };
+    // Fewer than four levels left, or the block where the target is reached (at the end).
     for (j, &key) in rest.iter().enumerate().rev() {
-        let s = size(first + j, key);
+        let s = size(j, key);
         let k: i64 = key.into();
         used += 1;
         if cum + s >= qty_lots {
