@@ -15,7 +15,7 @@ mod common;
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -165,14 +165,21 @@ fn throughput<Q: Spsc>(c: &mut Criterion) {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
                 let (mut p, mut c) = Q::make();
+                // The consumer inherits this thread's core (0) until it pins itself, and
+                // so may not run until the producer is preempted, milliseconds later:
+                // the clock starts once it is on core 1.
+                let pinned = Arc::new(Barrier::new(2));
+                let on_core_1 = pinned.clone();
                 let t = std::thread::spawn(move || {
                     pin(1);
+                    on_core_1.wait();
                     let mut sum = 0u64;
                     for _ in 0..N {
                         sum = sum.wrapping_add(recv::<Q>(&mut c));
                     }
                     sum
                 });
+                pinned.wait();
                 let start = Instant::now();
                 for i in 0..N {
                     send::<Q>(&mut p, i);

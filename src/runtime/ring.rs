@@ -2,11 +2,14 @@
 //! between threads. **The crate's only unsafe code lives here.**
 //!
 //! Why our own and not a crate: `rtrb` is well kept and `crossbeam`'s `ArrayQueue` is
-//! multi-producer; `benches/ring.rs` runs all three in one interleaved pass (PERF.md has
-//! the figures). This one is kept because it measured no slower and because the loom
+//! multi-producer; `benches/ring.rs` and `benches/peers` run them in one interleaved
+//! pass (PERF.md has the figures). This one is kept for the round trip, where it
+//! measures level with rtrb (p50 130 vs 131 ns on a 120 ns floor), and because the loom
 //! model test can check it: its atomics and cells switch to loom's under
 //! `--cfg legcore_loom`, which a crate's cannot. (Not `--cfg loom`: tokio reads that one
-//! too and does not build under it.)
+//! too and does not build under it.) Streaming, it is slower than rtrb (about 0.6–0.7×
+//! its throughput, one by one and in slices): a stamp doubles a slot's bytes, and the
+//! consumer writes into the cache lines the producer is filling.
 //!
 //! Design: a power-of-two array of slots, each with its own sequence stamp (as in
 //! Vyukov's bounded queue, specialised to one producer and one consumer). Slot `i` is

@@ -34,7 +34,7 @@ mod adapters;
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Barrier, OnceLock};
 use std::time::{Duration, Instant};
 
 use adapters::{
@@ -462,10 +462,17 @@ fn stream<Q: Spsc>(
             let mut total = Duration::ZERO;
             for _ in 0..iters {
                 let (mut p, mut c) = Q::make();
+                // The consumer inherits this thread's core (0) until it pins itself, and
+                // so may not run until the producer is preempted, milliseconds later:
+                // the clock starts once it is on core 1.
+                let pinned = Arc::new(Barrier::new(2));
+                let on_core_1 = pinned.clone();
                 let t = std::thread::spawn(move || {
                     pin(1);
+                    on_core_1.wait();
                     recv_all(&mut c)
                 });
+                pinned.wait();
                 let start = Instant::now();
                 send_all(&mut p);
                 let sum = t.join().expect("consumer");
