@@ -3,10 +3,10 @@
 //! A [`Ladder`] holds both sides of one instrument's book as `i64` prices in ticks and
 //! sizes in lots (see [`crate::num::Step`]). Its capacity per side is fixed by
 //! [`Ladder::new`]; nothing is allocated afterwards. Each side is indexed by price near
-//! the touch (a window of sizes indexed by offset from a multiple of `W`, beside its sorted offsets) and a sorted
-//! array below it, so the levels that change most are found and resized with no search,
-//! and walks still read sorted keys best first (`indexed`); `benches/book.rs` and the
-//! peers' table in PERF.md measure it.
+//! the touch (a window of sizes indexed by 16-bit offset, beside its sorted offsets) and
+//! a sorted array below it, so the levels that change most are found and resized with no
+//! search, and walks still read sorted keys best first (`indexed`); `benches/book.rs`
+//! and the peers' table in PERF.md measure it.
 //!
 //! Invariants, after every public call:
 //! - each side is strictly sorted, best last, with every size in `1 ..= MAX_UNITS`;
