@@ -136,12 +136,15 @@ fn run_journaled(
     (report, kept)
 }
 
+/// A silence limit of 200 ms: ten times what a healthy venue's thread could be starved
+/// for on two busy cores (with 20 ms, a starved gateway could make the healthy leg look
+/// silent too).
 fn config() -> Config {
     Config {
         wait: Wait::SpinThenYield { spins: 100 },
         gateway_wait: Wait::SpinThenYield { spins: 100 },
         request_timeout_ns: 1_000_000,
-        silence_limit_ns: 20_000_000,
+        silence_limit_ns: 200_000_000,
         ..Config::default()
     }
 }
@@ -211,7 +214,7 @@ fn a_venue_silent_forever_ends_the_group_unhedged_and_the_run() {
     assert_eq!(outcome, Outcome::Unhedged, "journaled");
 }
 
-/// Venue 1's reports all come 60 ms late, past the 20 ms silence limit: the group gives
+/// Venue 1's reports all come 600 ms late, past the 200 ms silence limit: the group gives
 /// up on the short, unwinds the long and ends. The short's fill then arrives after the
 /// run has decided it is done: the group reopens and unwinds the short too, on a venue
 /// that must not have stopped in the meantime. With a request timeout past the silence
@@ -221,14 +224,14 @@ fn a_venue_silent_forever_ends_the_group_unhedged_and_the_run() {
 fn a_fill_arriving_after_the_run_is_done_is_still_unwound() {
     let late = FaultPlan {
         spike_ppm: 1_000_000,
-        spike_ns: 60_000_000,
+        spike_ns: 600_000_000,
         ..FaultPlan::NONE
     };
     let legs = [
         (0, OrderSide::Buy, Mode::MarketOnly),
         (1, OrderSide::Sell, Mode::MarketOnly),
     ];
-    for request_timeout_ns in [1_000_000, 30_000_000] {
+    for request_timeout_ns in [1_000_000, 300_000_000] {
         let x = vec![exchange(FaultPlan::NONE, 1), exchange(late, 2)];
         let cfg = Config {
             request_timeout_ns,
