@@ -387,8 +387,8 @@ mod take_tests {
     }
 
     /// A side whose best `near` levels are a window (offsets from the multiple of `W`
-    /// at or below the lowest, sizes by offset; the keys must span less than `W`) and
-    /// the rest deep.
+    /// at or below the lowest, sizes by offset; the window's keys must span less than
+    /// `W`, so that every offset fits a `u16`) and the rest deep.
     fn view<'a>(
         keys: &'a [i64],
         sizes: &'a [i64],
